@@ -1,0 +1,132 @@
+//! The one error type of the HTTP layer: every failure becomes the shared `ApiError` body.
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use orgdeck_shared::{ApiError, ErrorCode, FieldError};
+
+use crate::store::StoreError;
+
+/// Why a request failed. Client errors carry their message; internal ones are logged and answered
+/// with a message that reveals nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("no valid credential was sent")]
+    Unauthorized,
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    #[error("the session has expired; log in again")]
+    SessionExpired,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("this change needs the If-Match header with the version it was based on")]
+    PreconditionRequired,
+    #[error("the settings changed since they were read (now at version {current}); reload and try again")]
+    VersionMismatch { current: i64 },
+    #[error("invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("two-step verification is not available yet")]
+    MfaUnavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::VersionMismatch { current } => AppError::VersionMismatch { current },
+            StoreError::NotFound(what) => AppError::NotFound(format!("{what} not found")),
+            StoreError::Conflict(what) => AppError::Conflict(what),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        AppError::Internal(anyhow::anyhow!("background task failed: {e}"))
+    }
+}
+
+impl AppError {
+    /// The wire body of this error.
+    pub fn to_api(&self) -> ApiError {
+        let code = match self {
+            AppError::BadRequest(_) => ErrorCode::BadRequest,
+            AppError::Unauthorized => ErrorCode::Unauthorized,
+            AppError::InvalidCredentials => ErrorCode::InvalidCredentials,
+            AppError::SessionExpired => ErrorCode::SessionExpired,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::PreconditionRequired => ErrorCode::PreconditionRequired,
+            AppError::VersionMismatch { .. } => ErrorCode::VersionMismatch,
+            AppError::Validation(fields) => return ApiError::validation(fields.clone()),
+            AppError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            AppError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            AppError::Conflict(_) => ErrorCode::Conflict,
+            AppError::MfaUnavailable => ErrorCode::BadRequest,
+            AppError::Internal(_) => return internal_error(),
+        };
+        ApiError::new(code, self.to_string())
+    }
+}
+
+/// The body of every internal failure: no details, they are in the log.
+pub fn internal_error() -> ApiError {
+    ApiError::new(ErrorCode::Internal, "internal server error; the details are in the server log")
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(e) = &self {
+            tracing::error!(error = format!("{e:#}"), "internal error");
+        }
+        api_error_response(self.to_api())
+    }
+}
+
+/// Renders an `ApiError` with the status of its code.
+pub fn api_error_response(err: ApiError) -> Response {
+    let status = StatusCode::from_u16(err.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = (status, Json(err)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    resp
+}
+
+/// The error code a bare status (from a layer or the router) stands for.
+pub fn code_for_status(status: StatusCode) -> (ErrorCode, &'static str) {
+    match status.as_u16() {
+        400 => (ErrorCode::BadRequest, "the request could not be understood"),
+        401 => (ErrorCode::Unauthorized, "no valid credential was sent"),
+        403 => (ErrorCode::Forbidden, "not allowed"),
+        404 => (ErrorCode::NotFound, "no such route"),
+        405 => (ErrorCode::MethodNotAllowed, "this route does not accept that method"),
+        408 | 504 => (ErrorCode::Timeout, "the request took too long"),
+        409 => (ErrorCode::Conflict, "conflict"),
+        412 => (ErrorCode::VersionMismatch, "the resource changed since it was read"),
+        413 => (ErrorCode::PayloadTooLarge, "the request body is too large"),
+        415 => (ErrorCode::UnsupportedMediaType, "unsupported content type"),
+        422 => (ErrorCode::ValidationFailed, "invalid request"),
+        428 => (ErrorCode::PreconditionRequired, "this change needs the If-Match header"),
+        429 => (ErrorCode::TooManyRequests, "too many requests"),
+        503 => (ErrorCode::Unavailable, "the server is not available"),
+        s if s >= 500 => (ErrorCode::Internal, "internal server error; the details are in the server log"),
+        _ => (ErrorCode::BadRequest, "the request could not be processed"),
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

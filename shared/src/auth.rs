@@ -1,0 +1,179 @@
+//! Login, sessions, and who the caller is.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Organization roles, least to most privileged. Only `admin` may read or change settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgRole {
+    View,
+    Edit,
+    RulesAdmin,
+    Admin,
+}
+
+impl OrgRole {
+    pub const ALL: [OrgRole; 4] = [OrgRole::View, OrgRole::Edit, OrgRole::RulesAdmin, OrgRole::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgRole::View => "view",
+            OrgRole::Edit => "edit",
+            OrgRole::RulesAdmin => "rules_admin",
+            OrgRole::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrgRole> {
+        OrgRole::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The name people read: "Rules Admin".
+    pub fn label(self) -> &'static str {
+        match self {
+            OrgRole::View => "View",
+            OrgRole::Edit => "Edit",
+            OrgRole::RulesAdmin => "Rules Admin",
+            OrgRole::Admin => "Admin",
+        }
+    }
+}
+
+impl fmt::Display for OrgRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A secret string (password, token, code) whose `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    /// The secret itself; every call site is a place the secret leaves its wrapper.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_owned())
+    }
+}
+
+/// `POST auth/login`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: Secret,
+}
+
+/// A granted session. The token is sent back as `Authorization: Bearer <token>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionGrant {
+    pub token: Secret,
+    /// When the session ends at the latest (absolute timeout); idle expiry may come sooner.
+    pub expires_at: Timestamp,
+}
+
+/// Second factors a user can answer a login challenge with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaMethod {
+    Totp,
+    Email,
+    BackupCode,
+}
+
+/// The answer to `POST auth/login`: a session, or a second step to take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LoginResponse {
+    Granted(SessionGrant),
+    MfaRequired { mfa_required: bool, challenge: Secret, methods: Vec<MfaMethod> },
+}
+
+/// `POST auth/mfa`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MfaRequest {
+    pub challenge: Secret,
+    pub code: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeUser {
+    pub id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeOrg {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeSession {
+    /// The absolute end of the session.
+    pub expires_at: Timestamp,
+    /// When the session ends if no request comes before.
+    pub idle_expires_at: Timestamp,
+}
+
+/// `GET me`: who the caller is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user: MeUser,
+    pub org: MeOrg,
+    pub role: OrgRole,
+    pub session: MeSession,
+    /// The client address as the server sees it (after trusted-proxy handling).
+    pub client_ip: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let req = LoginRequest { email: "a@b.c".into(), password: Secret::new("hunter2") };
+        assert!(!format!("{req:?}").contains("hunter2"));
+        assert_eq!(serde_json::to_value(&req).unwrap()["password"], "hunter2");
+    }
+
+    #[test]
+    fn login_response_distinguishes_session_from_challenge() {
+        let granted: LoginResponse =
+            serde_json::from_str(r#"{"token":"t","expires_at":"2026-01-01T00:00:00Z"}"#).unwrap();
+        assert!(matches!(granted, LoginResponse::Granted(_)));
+        let mfa: LoginResponse =
+            serde_json::from_str(r#"{"mfa_required":true,"challenge":"c","methods":["totp"]}"#).unwrap();
+        assert!(matches!(mfa, LoginResponse::MfaRequired { .. }));
+    }
+
+    #[test]
+    fn roles_order_least_to_most_privileged() {
+        assert!(OrgRole::View < OrgRole::Edit && OrgRole::RulesAdmin < OrgRole::Admin);
+        for r in OrgRole::ALL {
+            assert_eq!(OrgRole::parse(r.as_str()), Some(r));
+        }
+    }
+}
