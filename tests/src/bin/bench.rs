@@ -1,1 +1,321 @@
-fn main(){}
+//! The benchmark harness: prints each figure of PERFORMANCE.md it can measure, with its bar.
+//!
+//! `cargo run --release -p orgdeck-tests --bin bench [-- --only S1,T1] [--seconds N] [--strict]`
+//!
+//! Every figure is a ratio against a reference measured in the same run, or a count; absolute
+//! times are printed beside them for context only.
+
+use std::{
+    convert::Infallible,
+    net::SocketAddr,
+    process::Command,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, Result, bail};
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::{Request, Response, body::Bytes};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use orgdeck_shared::routes;
+use orgdeck_tests::{
+    fixture::{ADMIN_EMAIL, ADMIN_PASSWORD, ORG_NAME, TestServer},
+    pty::{PtyApp, console_binary, cpu_time},
+};
+use tokio::net::{TcpListener, TcpStream};
+
+const CONCURRENCY: usize = 64;
+
+#[derive(Clone, Copy)]
+enum Bar {
+    AtLeast(f64),
+    AtMost(f64),
+}
+
+struct Figure {
+    id: &'static str,
+    what: &'static str,
+    value: f64,
+    bar: Bar,
+    context: String,
+}
+
+impl Figure {
+    fn passes(&self) -> bool {
+        match self.bar {
+            Bar::AtLeast(b) => self.value >= b,
+            Bar::AtMost(b) => self.value <= b,
+        }
+    }
+
+    fn print(&self) {
+        let bar = match self.bar {
+            Bar::AtLeast(b) => format!(">= {b}"),
+            Bar::AtMost(b) => format!("<= {b}"),
+        };
+        let verdict = if self.passes() { "pass" } else { "falls short" };
+        println!("{:<3} {:<52} {:>10.4}  bar {:<8} {:<11} {}", self.id, self.what, self.value, bar, verdict, self.context);
+    }
+}
+
+struct Options {
+    only: Option<Vec<String>>,
+    seconds: f64,
+    strict: bool,
+}
+
+impl Options {
+    fn parse() -> Result<Self> {
+        let mut opts = Options { only: None, seconds: 3.0, strict: false };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--only" => {
+                    let list = args.next().context("--only takes a list like S1,T1")?;
+                    opts.only = Some(list.split(',').map(|s| s.trim().to_uppercase()).collect());
+                }
+                "--seconds" => opts.seconds = args.next().context("--seconds takes a number")?.parse()?,
+                "--strict" => opts.strict = true,
+                "-h" | "--help" => {
+                    println!("bench [--only S1,S5,T1,T4] [--seconds N (load duration, default 3)] [--strict]");
+                    std::process::exit(0);
+                }
+                other => bail!("unknown argument {other:?} (see --help)"),
+            }
+        }
+        Ok(opts)
+    }
+
+    fn wants(&self, id: &str) -> bool {
+        self.only.as_ref().is_none_or(|ids| ids.iter().any(|i| i == id))
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let opts = Options::parse()?;
+    if cfg!(debug_assertions) {
+        eprintln!("warning: a debug build; the bars are for release builds (cargo run --release ...)");
+    }
+    println!("id  figure{:47} value       bar          verdict     context", "");
+    let mut figures = Vec::new();
+    if opts.wants("S1") {
+        figures.push(s1_settings_throughput(&opts).await?);
+    }
+    if opts.wants("S5") {
+        figures.push(s5_login_latency().await?);
+    }
+    if opts.wants("T1") || opts.wants("T4") {
+        figures.extend(console_figures(&opts).await?);
+    }
+    let short = figures.iter().filter(|f| !f.passes()).count();
+    println!("{} figures, {} pass, {} fall short", figures.len(), figures.len() - short, short);
+    if opts.strict && short > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// S1: throughput of `GET settings/general` against a bare hyper "hello" server, same client, same run.
+async fn s1_settings_throughput(opts: &Options) -> Result<Figure> {
+    let duration = Duration::from_secs_f64(opts.seconds);
+    let hello = spawn_hello_server().await?;
+    let hello_rps = load(hello, "/", None, duration).await?;
+    let server = TestServer::start().await?;
+    let token = server.admin_token().await?;
+    let addr = server.handle.addr;
+    let settings_rps = load(addr, &routes::settings(routes::area::GENERAL), Some(&token), duration).await?;
+    server.stop().await;
+    Ok(Figure {
+        id: "S1",
+        what: "GET settings throughput / bare hyper hello",
+        value: settings_rps / hello_rps,
+        bar: Bar::AtLeast(0.5),
+        context: format!("settings {settings_rps:.0} req/s, hello {hello_rps:.0} req/s, {CONCURRENCY} connections"),
+    })
+}
+
+async fn spawn_hello_server() -> Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(|_req| async {
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"hello"))))
+                });
+                let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+            });
+        }
+    });
+    Ok(addr)
+}
+
+/// Requests per second that `CONCURRENCY` keep-alive connections achieve over `duration` (after a warm-up).
+async fn load(addr: SocketAddr, path: &str, token: Option<&str>, duration: Duration) -> Result<f64> {
+    let done = Arc::new(AtomicU64::new(0));
+    let counting = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        let (done, counting, stop) = (done.clone(), counting.clone(), stop.clone());
+        let path = path.to_owned();
+        let auth = token.map(|t| format!("Bearer {t}"));
+        workers.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let mut req = Request::get(&path).header("host", addr.to_string());
+                if let Some(auth) = &auth {
+                    req = req.header("authorization", auth);
+                }
+                let resp = sender.send_request(req.body(Empty::<Bytes>::new())?).await?;
+                let status = resp.status();
+                resp.into_body().collect().await?;
+                if !status.is_success() {
+                    bail!("GET {path} answered {status}");
+                }
+                if counting.load(Ordering::Relaxed) {
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Ok(())
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    counting.store(true, Ordering::Relaxed);
+    let start = Instant::now();
+    tokio::time::sleep(duration).await;
+    let n = done.load(Ordering::Relaxed);
+    let elapsed = start.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.await??;
+    }
+    Ok(n as f64 / elapsed.as_secs_f64())
+}
+
+/// S5: login latency against one argon2id verify of the same stored hash (same parameters).
+async fn s5_login_latency() -> Result<Figure> {
+    let server = TestServer::start().await?;
+    let hash = orgdeck_server::password_hash_of(server.data_dir.path(), ADMIN_EMAIL)?;
+    let rounds = 15;
+    let mut logins = Vec::new();
+    server.admin_token().await?; // warm the connection pool
+    for _ in 0..rounds {
+        let start = Instant::now();
+        server.admin_token().await?;
+        logins.push(start.elapsed());
+    }
+    let mut verifies = Vec::new();
+    for _ in 0..rounds {
+        let start = Instant::now();
+        let ok = orgdeck_server::verify_password(&hash, ADMIN_PASSWORD);
+        verifies.push(start.elapsed());
+        if !ok {
+            bail!("the admin's stored hash did not verify");
+        }
+    }
+    server.stop().await;
+    let (login, verify) = (median(&mut logins), median(&mut verifies));
+    Ok(Figure {
+        id: "S5",
+        what: "login latency / one argon2id verify",
+        value: login.as_secs_f64() / verify.as_secs_f64(),
+        bar: Bar::AtMost(1.2),
+        context: format!("login p50 {login:.1?}, verify p50 {verify:.1?}, {rounds} rounds"),
+    })
+}
+
+/// T1 (start to the first frame with data) and T4 (CPU over 10 s idle) on the real console binary.
+async fn console_figures(opts: &Options) -> Result<Vec<Figure>> {
+    let bin = build_console()?;
+    let server = TestServer::start().await?;
+    let token = server.admin_token().await?;
+    let home = tempfile::tempdir()?;
+    let config = home.path().join("config");
+    let data = home.path().join("data");
+    let env = [
+        ("XDG_CONFIG_HOME", config.to_str().context("utf-8 path")?),
+        ("XDG_DATA_HOME", data.to_str().context("utf-8 path")?),
+        ("ORGDECK_CREDENTIAL_STORE", "file"),
+    ];
+    let status = Command::new(&bin)
+        .args(["profile", "add", "bench", "--url", &server.base_url, "--user", ADMIN_EMAIL])
+        .envs(env)
+        .status()?;
+    if !status.success() {
+        bail!("orgdeck profile add failed: {status}");
+    }
+    let mut env_with_token = env.to_vec();
+    env_with_token.push(("ORGDECK_TOKEN", &token));
+    let runs = 5;
+    let mut starts = Vec::new();
+    let mut idle = None;
+    for run in 0..runs {
+        let start = Instant::now();
+        let mut app = PtyApp::spawn(&bin, &["--profile", "bench"], &env_with_token, 80, 24)?;
+        app.wait_for(ORG_NAME, Duration::from_secs(20))?;
+        starts.push(start.elapsed());
+        if run == 0 && opts.wants("T4") {
+            let pid = app.pid().context("console pid")?;
+            tokio::time::sleep(Duration::from_millis(200)).await; // let the first frame settle
+            let (cpu0, t0) = (cpu_time(pid)?, Instant::now());
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            let (cpu1, wall) = (cpu_time(pid)?, t0.elapsed());
+            idle = Some((cpu1 - cpu0, wall));
+        }
+        app.send(b"q")?;
+        let _ = app.wait_exit(Duration::from_secs(5));
+    }
+    server.stop().await;
+    let mut figures = Vec::new();
+    if opts.wants("T1") {
+        let t1 = median(&mut starts);
+        figures.push(Figure {
+            id: "T1",
+            what: "start to first frame with data (ms, local server)",
+            value: t1.as_secs_f64() * 1000.0,
+            bar: Bar::AtMost(150.0),
+            context: format!("median of {runs} starts in an 80x24 pty"),
+        });
+    }
+    if let Some((cpu, wall)) = idle {
+        figures.push(Figure {
+            id: "T4",
+            what: "CPU while idle (% of a core)",
+            value: cpu.as_secs_f64() / wall.as_secs_f64() * 100.0,
+            bar: Bar::AtMost(0.1),
+            context: format!("{cpu:.2?} CPU over {wall:.1?} after the first frame"),
+        });
+    }
+    Ok(figures)
+}
+
+/// Builds the console binary of this build's profile, so the figures are of the current code.
+fn build_console() -> Result<std::path::PathBuf> {
+    if std::env::var_os("ORGDECK_BIN").is_none() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "-p", "orgdeck", "--bin", "orgdeck"]);
+        if !cfg!(debug_assertions) {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().context("run cargo build for the console")?;
+        if !status.success() {
+            bail!("building the console failed");
+        }
+    }
+    console_binary()
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}

@@ -1,0 +1,71 @@
+//! A real orgdeck server on 127.0.0.1 with its own data directory and organization.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use orgdeck_server::{Clock, ServerConfig, ServerHandle, SystemClock};
+use orgdeck_shared::{
+    auth::{LoginRequest, LoginResponse, Secret},
+    routes,
+};
+use tempfile::TempDir;
+
+pub const ADMIN_EMAIL: &str = "admin@acme.example";
+/// Long enough for the default (NIST) password policy.
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+pub const ORG_NAME: &str = "Acme Security";
+
+/// A running server holding one organization and its admin. The data directory lives as long as this.
+pub struct TestServer {
+    pub handle: ServerHandle,
+    pub base_url: String,
+    pub data_dir: TempDir,
+    pub http: reqwest::Client,
+}
+
+impl TestServer {
+    /// A fresh server with the organization `ORG_NAME` and its admin.
+    pub async fn start() -> Result<Self> {
+        Self::start_with(Arc::new(SystemClock)).await
+    }
+
+    pub async fn start_with(clock: Arc<dyn Clock>) -> Result<Self> {
+        let data_dir = tempfile::tempdir().context("temp data dir")?;
+        orgdeck_server::init_org(data_dir.path(), ORG_NAME, ADMIN_EMAIL, ADMIN_PASSWORD, clock.as_ref())?;
+        let mut config = ServerConfig::new(data_dir.path());
+        config.listen = "127.0.0.1:0".parse()?;
+        config.clock = clock;
+        let handle = orgdeck_server::spawn(config).await?;
+        let base_url = handle.base_url();
+        Ok(Self { handle, base_url, data_dir, http: reqwest::Client::new() })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// Logs in and returns the session token.
+    pub async fn login(&self, email: &str, password: &str) -> Result<String> {
+        let resp = self
+            .http
+            .post(self.url(routes::LOGIN))
+            .json(&LoginRequest { email: email.into(), password: Secret::new(password) })
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            bail!("login failed: {} {}", resp.status(), resp.text().await.unwrap_or_default());
+        }
+        match resp.json::<LoginResponse>().await? {
+            LoginResponse::Granted(grant) => Ok(grant.token.expose().to_owned()),
+            LoginResponse::MfaRequired { .. } => bail!("login asked for a second factor"),
+        }
+    }
+
+    pub async fn admin_token(&self) -> Result<String> {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    pub async fn stop(self) {
+        self.handle.shutdown().await;
+    }
+}
