@@ -1,0 +1,286 @@
+//! Section 3 of SETTINGS.md: users.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{FieldError, auth::OrgRole, auth::Secret};
+
+/// Longest first or last name, in characters.
+pub const PERSON_NAME_MAX: usize = 100;
+/// Longest email address (RFC 5321 path limit).
+pub const EMAIL_MAX: usize = 254;
+/// Default and largest page sizes of user lists.
+pub const USER_PAGE_DEFAULT: u32 = 50;
+pub const USER_PAGE_MAX: u32 = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    Locked,
+    Disabled,
+    /// Invited; has not set a password yet.
+    Pending,
+}
+
+impl UserStatus {
+    pub const ALL: [UserStatus; 4] = [UserStatus::Active, UserStatus::Locked, UserStatus::Disabled, UserStatus::Pending];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Locked => "locked",
+            UserStatus::Disabled => "disabled",
+            UserStatus::Pending => "pending",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UserStatus> {
+        UserStatus::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl fmt::Display for UserStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A user as the API shows it. No password hash, token or secret ever appears here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// Decides the org role (one of the built-in groups).
+    pub default_group: OrgRole,
+    /// Custom groups the user belongs to.
+    pub groups: Vec<Uuid>,
+    pub enabled: bool,
+    pub api_only: bool,
+    pub status: UserStatus,
+    pub last_login_at: Option<Timestamp>,
+    pub last_login_ip: Option<String>,
+    pub failed_attempts: u32,
+    pub two_step_enabled: bool,
+    pub created_at: Timestamp,
+    pub version: i64,
+}
+
+impl User {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name).trim().to_owned()
+    }
+}
+
+/// `POST users`: with a password (checked against the policy), or without one for an invitation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewUser {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub default_group: OrgRole,
+    #[serde(default)]
+    pub groups: Vec<Uuid>,
+    #[serde(default)]
+    pub api_only: bool,
+    /// `None` invites the user: the answer carries a one-time activation token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+}
+
+impl NewUser {
+    /// The field rules that need no server state (the password policy is checked separately).
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        errors.extend(validate_email(&self.email).err());
+        errors.extend(validate_person_name("first_name", &self.first_name).err());
+        errors.extend(validate_person_name("last_name", &self.last_name).err());
+        if self.groups.iter().enumerate().any(|(i, g)| self.groups[..i].contains(g)) {
+            errors.push(FieldError::new("groups", "lists a group twice"));
+        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+/// The answer to `POST users`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserCreated {
+    pub user: User,
+    /// Only for an invitation, shown once: the admin hands it over to the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation_token: Option<Secret>,
+}
+
+/// `PATCH users/{id}`: only the fields present change. Sent with `If-Match`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_group: Option<OrgRole>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<Uuid>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_only: Option<bool>,
+}
+
+impl UserPatch {
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if let Some(email) = &self.email {
+            errors.extend(validate_email(email).err());
+        }
+        if let Some(name) = &self.first_name {
+            errors.extend(validate_person_name("first_name", name).err());
+        }
+        if let Some(name) = &self.last_name {
+            errors.extend(validate_person_name("last_name", name).err());
+        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+/// Sort orders of `GET users?sort=`; a leading `-` (`-last_login`) reverses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserSort {
+    #[default]
+    Name,
+    Email,
+    Status,
+    LastLogin,
+}
+
+impl UserSort {
+    pub const ALL: [UserSort; 4] = [UserSort::Name, UserSort::Email, UserSort::Status, UserSort::LastLogin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserSort::Name => "name",
+            UserSort::Email => "email",
+            UserSort::Status => "status",
+            UserSort::LastLogin => "last_login",
+        }
+    }
+
+    /// Parses `name` or `-name` into the order and whether it is descending.
+    pub fn parse(s: &str) -> Option<(UserSort, bool)> {
+        let (desc, name) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        UserSort::ALL.into_iter().find(|o| o.as_str() == name).map(|o| (o, desc))
+    }
+}
+
+/// The bulk actions of `POST users/bulk`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BulkAction {
+    Enable,
+    Disable,
+    Delete,
+}
+
+/// A CSV import's problem with one row (1-based, the header is row 1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    pub row: u32,
+    pub field: String,
+    pub message: String,
+}
+
+/// A plausible email address: one `@`, a local part, a dotted domain, no spaces, at most 254 characters.
+/// (Whether it exists is for the mail server to say.)
+pub fn validate_email(email: &str) -> Result<(), FieldError> {
+    let err = |m: &str| Err(FieldError::new("email", m));
+    if email.is_empty() {
+        return err("is required");
+    }
+    if email.chars().count() > EMAIL_MAX {
+        return err("must be at most 254 characters");
+    }
+    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return err("must not contain spaces");
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return err("must look like name@example.com");
+    };
+    let labels_ok = domain.split('.').all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
+    if local.is_empty() || local.contains('@') || !domain.contains('.') || !labels_ok {
+        return err("must look like name@example.com");
+    }
+    Ok(())
+}
+
+/// A first or last name: 1 to 100 characters, no control characters.
+pub fn validate_person_name(field: &str, name: &str) -> Result<(), FieldError> {
+    if name.trim().is_empty() {
+        Err(FieldError::new(field, "is required"))
+    } else if name.chars().count() > PERSON_NAME_MAX {
+        Err(FieldError::new(field, format!("must be at most {PERSON_NAME_MAX} characters")))
+    } else if name.chars().any(char::is_control) {
+        Err(FieldError::new(field, "must not contain control characters"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Emails compare case-insensitively: the stored and looked-up form.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_must_look_like_addresses() {
+        for ok in ["a@b.co", "first.last+tag@sub.example.com", "ü@exämple.de"] {
+            assert!(validate_email(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "plain", "@example.com", "a@b", "a b@c.de", "a@-x.com", "a@b..com", "a@b@c.com"] {
+            assert!(validate_email(bad).is_err(), "{bad}");
+        }
+        assert!(validate_email(&format!("{}@example.com", "x".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn new_user_names_each_invalid_field() {
+        let u = NewUser {
+            email: "nope".into(),
+            first_name: " ".into(),
+            last_name: "Ok".into(),
+            default_group: OrgRole::View,
+            groups: vec![],
+            api_only: false,
+            password: None,
+        };
+        let fields: Vec<String> = u.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["email", "first_name"]);
+    }
+
+    #[test]
+    fn sort_parses_direction() {
+        assert_eq!(UserSort::parse("-last_login"), Some((UserSort::LastLogin, true)));
+        assert_eq!(UserSort::parse("email"), Some((UserSort::Email, false)));
+        assert_eq!(UserSort::parse("age"), None);
+    }
+
+    #[test]
+    fn an_invitation_carries_no_password() {
+        let json = r#"{"email":"a@b.co","first_name":"A","last_name":"B","default_group":"view"}"#;
+        let u: NewUser = serde_json::from_str(json).unwrap();
+        assert!(u.password.is_none() && u.groups.is_empty() && !u.api_only);
+    }
+}
