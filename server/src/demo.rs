@@ -1,8 +1,31 @@
 //! The demo organization from `assets/demo.json`, loaded into a fresh data directory.
 
-use std::path::Path;
+use std::{collections::HashMap, path::Path};
 
-use crate::clock::Clock;
+use anyhow::Context;
+use jiff::{SignedDuration, Timestamp};
+use orgdeck_shared::{
+    audit::{AuditActor, AuditTarget, FieldChange},
+    auth::OrgRole,
+    general::{DateFormat, Environment, GeneralSettings, TimeFormat},
+    inventory::{Application, Server},
+    licensing::LicenseKind,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::{
+    auth::password,
+    clock::Clock,
+    orgs,
+    store::{
+        AuditRecord, UserStatus,
+        sqlite::{self, ops},
+        uuid_v7_at,
+    },
+};
+
+const DEMO_JSON: &str = include_str!("../../assets/demo.json");
 
 /// How to log in to the demo organization.
 pub struct DemoLogin {
@@ -10,8 +33,288 @@ pub struct DemoLogin {
     pub password: String,
 }
 
+#[derive(Deserialize)]
+struct Demo {
+    organization: DemoOrg,
+    admin: DemoAdmin,
+    user_password: String,
+    licenses: Vec<DemoLicense>,
+    applications: Vec<DemoApplication>,
+    servers: Vec<DemoServer>,
+    groups: Vec<DemoGroup>,
+    users: Vec<DemoUser>,
+    audit: Vec<DemoAudit>,
+}
+
+#[derive(Deserialize)]
+struct DemoOrg {
+    name: String,
+    date_format: DateFormat,
+    time_format: TimeFormat,
+    timezone: String,
+    created_days_ago: i64,
+}
+
+#[derive(Deserialize)]
+struct DemoAdmin {
+    email: String,
+    first_name: String,
+    last_name: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct DemoLicense {
+    kind: LicenseKind,
+    count: u32,
+    expires_in_days: i64,
+}
+
+#[derive(Deserialize)]
+struct DemoApplication {
+    name: String,
+    language: String,
+    environment: Environment,
+    licensed: bool,
+}
+
+#[derive(Deserialize)]
+struct DemoServer {
+    name: String,
+    hostname: String,
+    environment: Environment,
+    agent_version: String,
+    licensed: bool,
+}
+
+#[derive(Deserialize)]
+struct DemoGroup {
+    name: String,
+    app_access: Vec<DemoAppAccess>,
+    members: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct DemoAppAccess {
+    applications: DemoApps,
+    role: String,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DemoApps {
+    All(String),
+    Names(Vec<String>),
+}
+
+#[derive(Deserialize)]
+struct DemoUser {
+    email: String,
+    first_name: String,
+    last_name: String,
+    default_group: OrgRole,
+    enabled: bool,
+    api_only: bool,
+    status: UserStatus,
+    last_login_days_ago: Option<i64>,
+    last_login_ip: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DemoAudit {
+    minutes_ago: i64,
+    actor_email: String,
+    action: String,
+    target_kind: String,
+    target_id: String,
+    ip: Option<String>,
+    summary: String,
+    #[serde(default)]
+    changes: Vec<FieldChange>,
+}
+
+fn days_ago(now: Timestamp, days: i64) -> anyhow::Result<Timestamp> {
+    Ok(now.checked_sub(SignedDuration::from_hours(24 * days))?)
+}
+
 /// Creates the database in `data_dir` (which must hold none yet) with the demo organization.
 pub fn seed(data_dir: &Path, clock: &dyn Clock) -> anyhow::Result<DemoLogin> {
-    let _ = (data_dir, clock);
-    todo!()
+    let demo: Demo = serde_json::from_str(DEMO_JSON).context("assets/demo.json does not parse")?;
+    anyhow::ensure!(
+        !sqlite::db_path(data_dir).exists(),
+        "{} already holds a database; the demo needs a fresh data directory",
+        data_dir.display()
+    );
+    let now = clock.now();
+    // Hashing is the slow part: one hash for the admin, one shared by every other demo user.
+    let admin_hash = password::hash(&demo.admin.password)?;
+    let user_hash = password::hash(&demo.user_password)?;
+    let org_id = Uuid::new_v4();
+    orgs::write(data_dir, now, |c| {
+        let o = &demo.organization;
+        let created_at = days_ago(now, o.created_days_ago)?;
+        let mut settings = GeneralSettings::new(org_id, o.name.clone(), created_at);
+        settings.date_format = o.date_format;
+        settings.time_format = o.time_format;
+        settings.timezone = o.timezone.clone();
+        settings
+            .validate()
+            .map_err(|e| anyhow::anyhow!("demo organization: {e:?}"))?;
+        orgs::insert_org(c, &settings, created_at)?;
+
+        let mut user_ids: HashMap<String, Uuid> = HashMap::new();
+        let admin_id = Uuid::new_v4();
+        let admin_email = demo.admin.email.to_lowercase();
+        ops::insert_user(
+            c,
+            &ops::NewUser {
+                id: admin_id,
+                org_id,
+                email: admin_email.clone(),
+                first_name: demo.admin.first_name.clone(),
+                last_name: demo.admin.last_name.clone(),
+                password_hash: Some(admin_hash),
+                role: OrgRole::Admin,
+                enabled: true,
+                api_only: false,
+                status: UserStatus::Active,
+                last_login_at: None,
+                last_login_ip: None,
+                created_at,
+            },
+        )?;
+        user_ids.insert(admin_email, admin_id);
+        for u in &demo.users {
+            let id = Uuid::new_v4();
+            let email = u.email.to_lowercase();
+            let last_login_at = u.last_login_days_ago.map(|d| days_ago(now, d)).transpose()?;
+            ops::insert_user(
+                c,
+                &ops::NewUser {
+                    id,
+                    org_id,
+                    email: email.clone(),
+                    first_name: u.first_name.clone(),
+                    last_name: u.last_name.clone(),
+                    // A pending user has not accepted the invitation: no password yet.
+                    password_hash: (u.status != UserStatus::Pending).then(|| user_hash.clone()),
+                    role: u.default_group,
+                    enabled: u.enabled,
+                    api_only: u.api_only,
+                    status: u.status,
+                    last_login_at,
+                    last_login_ip: u.last_login_ip.clone(),
+                    created_at: last_login_at.map_or(created_at, |t| t.min(now).max(created_at)),
+                },
+            )
+            .with_context(|| format!("demo user {email}"))?;
+            user_ids.insert(email, id);
+        }
+
+        for l in &demo.licenses {
+            let expires_on = now
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .date()
+                .checked_add(SignedDuration::from_hours(24 * l.expires_in_days))?;
+            ops::insert_license(c, org_id, l.kind, l.count, expires_on, created_at)?;
+        }
+        let mut app_ids: HashMap<String, Uuid> = HashMap::new();
+        for a in &demo.applications {
+            let app = Application {
+                id: Uuid::new_v4(),
+                name: a.name.clone(),
+                language: a.language.clone(),
+                environment: a.environment,
+                licensed: a.licensed,
+            };
+            ops::insert_application(c, org_id, &app, created_at)
+                .with_context(|| format!("demo application {}", a.name))?;
+            app_ids.insert(a.name.clone(), app.id);
+        }
+        for s in &demo.servers {
+            let server = Server {
+                id: Uuid::new_v4(),
+                name: s.name.clone(),
+                hostname: s.hostname.clone(),
+                environment: s.environment,
+                agent_version: s.agent_version.clone(),
+                licensed: s.licensed,
+            };
+            ops::insert_server(c, org_id, &server, created_at)?;
+        }
+        for g in &demo.groups {
+            let group_id = Uuid::new_v4();
+            let mut access = Vec::new();
+            for grant in &g.app_access {
+                let applications = match &grant.applications {
+                    DemoApps::All(all) if all == "all" => serde_json::json!("all"),
+                    DemoApps::All(other) => anyhow::bail!("group {}: applications {other:?} is not \"all\"", g.name),
+                    DemoApps::Names(names) => {
+                        let ids = names
+                            .iter()
+                            .map(|n| {
+                                app_ids
+                                    .get(n)
+                                    .copied()
+                                    .with_context(|| format!("group {}: no application {n}", g.name))
+                            })
+                            .collect::<anyhow::Result<Vec<Uuid>>>()?;
+                        serde_json::json!(ids)
+                    }
+                };
+                access.push(serde_json::json!({ "applications": applications, "role": grant.role }));
+            }
+            ops::insert_group(
+                c,
+                group_id,
+                org_id,
+                &g.name,
+                None,
+                &serde_json::to_string(&access)?,
+                created_at,
+            )?;
+            for m in &g.members {
+                let user = user_ids
+                    .get(&m.to_lowercase())
+                    .with_context(|| format!("group {}: no user {m}", g.name))?;
+                ops::insert_group_member(c, group_id, *user)?;
+            }
+        }
+
+        for a in &demo.audit {
+            let at = now.checked_sub(SignedDuration::from_mins(a.minutes_ago))?;
+            let actor = match a.actor_email.as_str() {
+                "system" => AuditActor::system(),
+                email => AuditActor {
+                    user_id: user_ids.get(&email.to_lowercase()).copied(),
+                    email: email.to_owned(),
+                },
+            };
+            // Targets that are demo users are stored by id, as real entries are.
+            let target_id = match (a.target_kind.as_str(), user_ids.get(&a.target_id.to_lowercase())) {
+                ("user", Some(id)) => id.to_string(),
+                _ => a.target_id.clone(),
+            };
+            let mut rec = AuditRecord::new(
+                Some(org_id),
+                at,
+                actor,
+                &a.action,
+                AuditTarget::new(a.target_kind.clone(), target_id),
+                a.summary.clone(),
+            )
+            .changes(a.changes.clone());
+            rec.entry.id = uuid_v7_at(at);
+            if let Some(ip) = &a.ip {
+                rec = rec.ip(ip.clone());
+            }
+            ops::append_audit(c, &rec)?;
+        }
+        Ok(())
+    })
+    .context("cannot load the demo organization")?;
+    Ok(DemoLogin {
+        email: demo.admin.email.to_lowercase(),
+        password: demo.admin.password,
+    })
 }

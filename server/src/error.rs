@@ -85,7 +85,10 @@ impl AppError {
 
 /// The body of every internal failure: no details, they are in the log.
 pub fn internal_error() -> ApiError {
-    ApiError::new(ErrorCode::Internal, "internal server error; the details are in the server log")
+    ApiError::new(
+        ErrorCode::Internal,
+        "internal server error; the details are in the server log",
+    )
 }
 
 impl IntoResponse for AppError {
@@ -102,7 +105,8 @@ pub fn api_error_response(err: ApiError) -> Response {
     let status = StatusCode::from_u16(err.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = (status, Json(err)).into_response();
     if status == StatusCode::UNAUTHORIZED {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        resp.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     resp
 }
@@ -124,7 +128,10 @@ pub fn code_for_status(status: StatusCode) -> (ErrorCode, &'static str) {
         428 => (ErrorCode::PreconditionRequired, "this change needs the If-Match header"),
         429 => (ErrorCode::TooManyRequests, "too many requests"),
         503 => (ErrorCode::Unavailable, "the server is not available"),
-        s if s >= 500 => (ErrorCode::Internal, "internal server error; the details are in the server log"),
+        s if s >= 500 => (
+            ErrorCode::Internal,
+            "internal server error; the details are in the server log",
+        ),
         _ => (ErrorCode::BadRequest, "the request could not be processed"),
     }
 }

@@ -1,20 +1,46 @@
 //! orgdeck server: the HTTP API that enforces every organization setting.
 //!
-//! Skeleton of the public API the console and the tests build on; the server helper fills it in.
+//! [`spawn`] starts a server inside any tokio program (the console's demo mode and every test use it);
+//! [`init_org`], [`create_user`] and [`demo::seed`] prepare a data directory without a running server.
 
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod error;
+pub mod http;
+pub mod orgs;
+pub mod routes;
+pub mod services;
+pub mod state;
+pub mod store;
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::ServerConfig;
+pub use config::{ServerConfig, TlsFiles};
+pub use orgs::{OrgCreated, UserCreated, create_user, disable_user, init_org, password_hash_of};
+
+/// Whether `password` matches a stored argon2id PHC string (blocking; the benchmark compares login
+/// latency with one verify).
+pub fn verify_password(phc: &str, password: &str) -> bool {
+    auth::password::verify(password, phc)
+}
+
+use crate::{
+    auth::password::Passwords,
+    http::serve::{ServeOptions, serve},
+    state::AppState,
+    store::{Store, sqlite::SqliteStore},
+};
 
 /// A running server. Dropping it does not stop the server; call [`ServerHandle::shutdown`].
 pub struct ServerHandle {
     /// The address the server is bound to (the real port when configured with port 0).
     pub addr: SocketAddr,
+    tls: bool,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -22,7 +48,8 @@ pub struct ServerHandle {
 impl ServerHandle {
     /// `http://127.0.0.1:PORT` or `https://...` when TLS is configured.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops accepting connections, lets requests in flight finish, and waits for the server to stop.
@@ -34,10 +61,59 @@ impl ServerHandle {
             let _ = task.await;
         }
     }
+
+    /// Waits until the server stops (it only stops through [`ServerHandle::shutdown`] or a fatal error).
+    pub async fn wait(mut self) {
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
 }
 
 /// Opens (and migrates) the store in `config.data_dir`, binds `config.listen` and serves in the background.
 pub async fn spawn(config: ServerConfig) -> anyhow::Result<ServerHandle> {
-    let _ = config;
-    todo!()
+    let tls = match &config.tls {
+        Some(files) => Some(http::tls::acceptor(&files.cert, &files.key)?),
+        None => None,
+    };
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&config.data_dir, config.clock.now())
+            .await
+            .with_context(|| format!("cannot open the database in {}", config.data_dir.display()))?,
+    );
+    let passwords = Arc::new(tokio::task::spawn_blocking(Passwords::new).await??);
+    let state = AppState {
+        store,
+        clock: config.clock.clone(),
+        passwords,
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+    };
+    let app = routes::router(
+        state,
+        routes::Limits {
+            body_limit: config.body_limit,
+            request_timeout: config.request_timeout,
+            tls: tls.is_some(),
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let is_tls = tls.is_some();
+    let opts = ServeOptions {
+        max_connections: config.max_connections,
+        header_read_timeout: config.header_read_timeout,
+        tls,
+        drain_timeout: config.request_timeout + Duration::from_secs(1),
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(serve(listener, app, opts, rx));
+    tracing::info!(%addr, tls = is_tls, "orgdeck server listening");
+    Ok(ServerHandle {
+        addr,
+        tls: is_tls,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
 }

@@ -1,1 +1,266 @@
-fn main(){}
+//! `orgdeck-server`: create organizations and serve the API.
+
+use std::{
+    io::{BufRead, IsTerminal},
+    net::SocketAddr,
+    path::PathBuf,
+    sync::Arc,
+};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use ipnet::IpNet;
+use orgdeck_server::{
+    SystemClock,
+    config::{self, FileConfig, Overrides},
+    init_org, orgs,
+};
+use rand::RngExt;
+
+#[derive(Parser)]
+#[command(
+    name = "orgdeck-server",
+    version,
+    about = "The orgdeck server: organizations and their settings over HTTP"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the data directory, the database, the first organization and its admin.
+    Init(CreateOrg),
+    /// Manage organizations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Serve the API.
+    Serve(Serve),
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create one more organization with its admin.
+    Create(CreateOrg),
+}
+
+#[derive(Args)]
+struct Common {
+    /// The data directory (default: the platform's data directory).
+    #[arg(long, env = "ORGDECK_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// A TOML configuration file.
+    #[arg(long, env = "ORGDECK_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log filter: error, warn, info, debug, trace, or a tracing directive.
+    #[arg(long, env = "ORGDECK_LOG_LEVEL")]
+    log_level: Option<String>,
+}
+
+#[derive(Args)]
+struct CreateOrg {
+    #[command(flatten)]
+    common: Common,
+    /// The organization's name.
+    #[arg(long)]
+    org: String,
+    /// The admin's email (the login name).
+    #[arg(long)]
+    admin_email: String,
+    /// Generate the admin password and print it once, instead of reading it.
+    #[arg(long)]
+    generate_password: bool,
+}
+
+#[derive(Args)]
+struct Serve {
+    #[command(flatten)]
+    common: Common,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, env = "ORGDECK_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// PEM certificate chain; serves HTTPS together with --tls-key.
+    #[arg(long, env = "ORGDECK_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key.
+    #[arg(long, env = "ORGDECK_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    /// A proxy (address or CIDR) whose X-Forwarded-For is believed; repeat for several.
+    #[arg(long = "trusted-proxy", env = "ORGDECK_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    trusted_proxies: Vec<IpNet>,
+}
+
+/// A CIDR, or a single address as its /32 or /128.
+fn parse_net(s: &str) -> Result<IpNet, String> {
+    let s = s.trim();
+    s.parse::<IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{s:?} is not an address or CIDR"))
+}
+
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("orgdeck-server: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Init(args) => create_org(args, true),
+        Command::Org {
+            command: OrgCommand::Create(args),
+        } => create_org(args, false),
+        Command::Serve(args) => serve(args),
+    }
+}
+
+fn load_file(common: &Common) -> anyhow::Result<FileConfig> {
+    match &common.config {
+        Some(path) => FileConfig::load(path),
+        None => Ok(FileConfig::default()),
+    }
+}
+
+fn init_logging(level: Option<&str>) -> anyhow::Result<()> {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(level.unwrap_or("info")).context("--log-level is not a valid filter")?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    Ok(())
+}
+
+fn create_org(args: CreateOrg, first: bool) -> anyhow::Result<()> {
+    let file = load_file(&args.common)?;
+    init_logging(
+        args.common
+            .log_level
+            .as_deref()
+            .or(file.log_level.as_deref())
+            .or(Some("warn")),
+    )?;
+    let data_dir = match args.common.data_dir.or(file.data_dir) {
+        Some(d) => d,
+        None => config::default_data_dir()?,
+    };
+    let existing = orgs::organization_count(&data_dir)?;
+    if first && existing > 0 {
+        anyhow::bail!(
+            "{} already holds {existing} organization(s); add one with `orgdeck-server org create`",
+            data_dir.display()
+        );
+    }
+    if !first && existing == 0 {
+        anyhow::bail!(
+            "{} holds no organization yet; start with `orgdeck-server init`",
+            data_dir.display()
+        );
+    }
+    let password = if args.generate_password {
+        generate_password()
+    } else {
+        read_password()?
+    };
+    let created = init_org(&data_dir, &args.org, &args.admin_email, &password, &SystemClock)?;
+    println!(
+        "Created organization {:?} ({}) in {}",
+        args.org,
+        created.org_id,
+        data_dir.display()
+    );
+    println!("Admin: {}", args.admin_email.trim().to_lowercase());
+    if args.generate_password {
+        println!("Admin password (shown only now): {password}");
+    }
+    Ok(())
+}
+
+/// 24 characters from 62 letters and digits: about 143 bits.
+fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..24)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// The admin password: the first line of stdin when it is not a terminal, else typed twice.
+fn read_password() -> anyhow::Result<String> {
+    if !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from stdin")?;
+        let password = line.strip_suffix('\n').unwrap_or(&line);
+        let password = password.strip_suffix('\r').unwrap_or(password).to_owned();
+        anyhow::ensure!(
+            !password.is_empty(),
+            "no password on stdin (or use --generate-password)"
+        );
+        return Ok(password);
+    }
+    let first = rpassword::prompt_password("Admin password (at least 15 characters): ")?;
+    let second = rpassword::prompt_password("Repeat it: ")?;
+    anyhow::ensure!(first == second, "the two passwords differ");
+    Ok(first)
+}
+
+fn serve(args: Serve) -> anyhow::Result<()> {
+    let file = load_file(&args.common)?;
+    init_logging(args.common.log_level.as_deref().or(file.log_level.as_deref()))?;
+    let overrides = Overrides {
+        data_dir: args.common.data_dir,
+        listen: args.listen,
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
+        trusted_proxies: args.trusted_proxies,
+    };
+    let mut config = config::resolve(overrides, file)?;
+    config.clock = Arc::new(SystemClock);
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        if orgs::organization_count(&config.data_dir)? == 0 {
+            tracing::warn!(
+                data_dir = %config.data_dir.display(),
+                "no organization yet: create one with `orgdeck-server init`"
+            );
+        }
+        let handle = orgdeck_server::spawn(config).await?;
+        println!("orgdeck server listening on {}", handle.base_url());
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        handle.shutdown().await;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

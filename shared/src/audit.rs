@@ -20,7 +20,10 @@ pub struct AuditActor {
 
 impl AuditActor {
     pub fn system() -> Self {
-        Self { user_id: None, email: "system".into() }
+        Self {
+            user_id: None,
+            email: "system".into(),
+        }
     }
 }
 
@@ -39,7 +42,10 @@ pub struct AuditTarget {
 
 impl AuditTarget {
     pub fn new(kind: impl Into<String>, id: impl Into<String>) -> Self {
-        Self { kind: kind.into(), id: id.into() }
+        Self {
+            kind: kind.into(),
+            id: id.into(),
+        }
     }
 }
 
@@ -110,7 +116,11 @@ pub fn diff_fields<T: Serialize>(old: &T, new: &T, secret_fields: &[&str]) -> Ve
         } else {
             (old_value, new_value.clone())
         };
-        changes.push(FieldChange { field: field.clone(), old: old_value, new: new_value });
+        changes.push(FieldChange {
+            field: field.clone(),
+            old: old_value,
+            new: new_value,
+        });
     }
     changes
 }
@@ -128,8 +138,16 @@ mod tests {
 
     #[test]
     fn diff_lists_only_changed_fields_and_redacts_secrets() {
-        let a = Doc { name: "a".into(), token: "s1".into(), size: 1 };
-        let b = Doc { name: "b".into(), token: "s2".into(), size: 1 };
+        let a = Doc {
+            name: "a".into(),
+            token: "s1".into(),
+            size: 1,
+        };
+        let b = Doc {
+            name: "b".into(),
+            token: "s2".into(),
+            size: 1,
+        };
         let changes = diff_fields(&a, &b, &["token"]);
         assert_eq!(changes.len(), 2);
         assert_eq!(changes[0].field, "name");

@@ -105,7 +105,11 @@ pub enum MfaMethod {
 #[serde(untagged)]
 pub enum LoginResponse {
     Granted(SessionGrant),
-    MfaRequired { mfa_required: bool, challenge: Secret, methods: Vec<MfaMethod> },
+    MfaRequired {
+        mfa_required: bool,
+        challenge: Secret,
+        methods: Vec<MfaMethod>,
+    },
 }
 
 /// `POST auth/mfa`.
@@ -154,7 +158,10 @@ mod tests {
 
     #[test]
     fn secrets_never_show_in_debug_output() {
-        let req = LoginRequest { email: "a@b.c".into(), password: Secret::new("hunter2") };
+        let req = LoginRequest {
+            email: "a@b.c".into(),
+            password: Secret::new("hunter2"),
+        };
         assert!(!format!("{req:?}").contains("hunter2"));
         assert_eq!(serde_json::to_value(&req).unwrap()["password"], "hunter2");
     }

@@ -70,7 +70,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -86,18 +89,29 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), fields: Vec::new() }
+        Self {
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+        }
     }
 
     pub fn validation(fields: Vec<FieldError>) -> Self {
         let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
         let message = format!("invalid {}", names.join(", "));
-        Self { code: ErrorCode::ValidationFailed, message, fields }
+        Self {
+            code: ErrorCode::ValidationFailed,
+            message,
+            fields,
+        }
     }
 
     /// The message of the error on `field`, if any.
     pub fn field(&self, field: &str) -> Option<&str> {
-        self.fields.iter().find(|f| f.field == field).map(|f| f.message.as_str())
+        self.fields
+            .iter()
+            .find(|f| f.field == field)
+            .map(|f| f.message.as_str())
     }
 }
 
@@ -114,7 +128,10 @@ mod tests {
 
     #[test]
     fn validation_error_names_each_field() {
-        let e = ApiError::validation(vec![FieldError::new("name", "required"), FieldError::new("timezone", "unknown")]);
+        let e = ApiError::validation(vec![
+            FieldError::new("name", "required"),
+            FieldError::new("timezone", "unknown"),
+        ]);
         assert_eq!(e.code.status(), 422);
         assert_eq!(e.message, "invalid name, timezone");
         assert_eq!(e.field("timezone"), Some("unknown"));

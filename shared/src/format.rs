@@ -14,7 +14,11 @@ pub struct DateTimeStyle {
 
 impl Default for DateTimeStyle {
     fn default() -> Self {
-        Self { date: DateFormat::default(), time: TimeFormat::default(), tz: TimeZone::UTC }
+        Self {
+            date: DateFormat::default(),
+            time: TimeFormat::default(),
+            tz: TimeZone::UTC,
+        }
     }
 }
 
@@ -22,7 +26,11 @@ impl DateTimeStyle {
     /// The organization's style; an unknown zone falls back to UTC (the server never stores one).
     pub fn of(settings: &GeneralSettings) -> Self {
         let tz = jiff::tz::db().get(&settings.timezone).unwrap_or(TimeZone::UTC);
-        Self { date: settings.date_format, time: settings.time_format, tz }
+        Self {
+            date: settings.date_format,
+            time: settings.time_format,
+            tz,
+        }
     }
 
     /// A calendar date: `2026-11-28`, `11/28/2026`.
@@ -33,7 +41,11 @@ impl DateTimeStyle {
     /// An instant, as a date and time in the organization's zone: `2026-11-28 21:05`.
     pub fn datetime(&self, ts: Timestamp) -> String {
         let zoned = ts.to_zoned_datetime(self.tz.clone());
-        format!("{} {}", zoned.strftime(self.date.strftime()), zoned.strftime(self.time.strftime()))
+        format!(
+            "{} {}",
+            zoned.strftime(self.date.strftime()),
+            zoned.strftime(self.time.strftime())
+        )
     }
 
     /// The day of an instant in the organization's zone.

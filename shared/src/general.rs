@@ -25,7 +25,12 @@ pub enum DateFormat {
 }
 
 impl DateFormat {
-    pub const ALL: [DateFormat; 4] = [DateFormat::Iso, DateFormat::Us, DateFormat::European, DateFormat::Dotted];
+    pub const ALL: [DateFormat; 4] = [
+        DateFormat::Iso,
+        DateFormat::Us,
+        DateFormat::European,
+        DateFormat::Dotted,
+    ];
 
     /// The wire name, which is also the pattern people read.
     pub fn as_str(self) -> &'static str {
@@ -178,7 +183,10 @@ impl GeneralSettings {
         }
         let envs = &self.auto_license_environments;
         if envs.iter().enumerate().any(|(i, e)| envs[..i].contains(e)) {
-            errors.push(FieldError::new("auto_license_environments", "lists an environment twice"));
+            errors.push(FieldError::new(
+                "auto_license_environments",
+                "lists an environment twice",
+            ));
         } else if self.auto_license_new_servers && envs.is_empty() {
             errors.push(FieldError::new(
                 "auto_license_environments",
@@ -195,7 +203,10 @@ pub fn validate_name(name: &str) -> Result<(), FieldError> {
     if name.trim().is_empty() {
         Err(FieldError::new("name", "is required"))
     } else if chars > NAME_MAX {
-        Err(FieldError::new("name", format!("must be at most {NAME_MAX} characters (has {chars})")))
+        Err(FieldError::new(
+            "name",
+            format!("must be at most {NAME_MAX} characters (has {chars})"),
+        ))
     } else if name.chars().any(char::is_control) {
         Err(FieldError::new("name", "must not contain control characters"))
     } else if name.trim() != name {
@@ -212,7 +223,10 @@ pub fn validate_timezone(tz: &str) -> Result<(), FieldError> {
     }
     match jiff::tz::db().get(tz) {
         Ok(_) => Ok(()),
-        Err(_) => Err(FieldError::new("timezone", format!("unknown time zone {tz:?} (use an IANA name like Europe/Paris)"))),
+        Err(_) => Err(FieldError::new(
+            "timezone",
+            format!("unknown time zone {tz:?} (use an IANA name like Europe/Paris)"),
+        )),
     }
 }
 

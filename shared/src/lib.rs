@@ -10,8 +10,12 @@ pub mod auth;
 pub mod error;
 pub mod format;
 pub mod general;
+pub mod groups;
+pub mod inventory;
 pub mod licensing;
+pub mod password;
 pub mod routes;
+pub mod users;
 
 pub use error::{ApiError, ErrorCode, FieldError};
 

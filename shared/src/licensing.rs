@@ -43,12 +43,21 @@ pub struct LicensePool {
 
 impl LicensePool {
     pub fn new(total: u32, used: u32, expirations: Vec<LicenseExpiration>) -> Self {
-        Self { total, used, available: total.saturating_sub(used), expirations }
+        Self {
+            total,
+            used,
+            available: total.saturating_sub(used),
+            expirations,
+        }
     }
 
     /// The share in use, 0.0 to 1.0 (1.0 when there are none to use).
     pub fn ratio(&self) -> f64 {
-        if self.total == 0 { 1.0 } else { (f64::from(self.used) / f64::from(self.total)).min(1.0) }
+        if self.total == 0 {
+            1.0
+        } else {
+            (f64::from(self.used) / f64::from(self.total)).min(1.0)
+        }
     }
 }
 

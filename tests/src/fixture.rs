@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use orgdeck_server::{Clock, ServerConfig, ServerHandle, SystemClock};
+use orgdeck_server::{Clock, OrgCreated, ServerConfig, ServerHandle, SystemClock};
 use orgdeck_shared::{
-    auth::{LoginRequest, LoginResponse, Secret},
+    auth::{LoginRequest, LoginResponse, OrgRole, Secret},
     routes,
 };
 use tempfile::TempDir;
@@ -21,6 +21,8 @@ pub struct TestServer {
     pub base_url: String,
     pub data_dir: TempDir,
     pub http: reqwest::Client,
+    pub org: OrgCreated,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl TestServer {
@@ -31,13 +33,13 @@ impl TestServer {
 
     pub async fn start_with(clock: Arc<dyn Clock>) -> Result<Self> {
         let data_dir = tempfile::tempdir().context("temp data dir")?;
-        orgdeck_server::init_org(data_dir.path(), ORG_NAME, ADMIN_EMAIL, ADMIN_PASSWORD, clock.as_ref())?;
+        let org = orgdeck_server::init_org(data_dir.path(), ORG_NAME, ADMIN_EMAIL, ADMIN_PASSWORD, clock.as_ref())?;
         let mut config = ServerConfig::new(data_dir.path());
         config.listen = "127.0.0.1:0".parse()?;
-        config.clock = clock;
+        config.clock = clock.clone();
         let handle = orgdeck_server::spawn(config).await?;
         let base_url = handle.base_url();
-        Ok(Self { handle, base_url, data_dir, http: reqwest::Client::new() })
+        Ok(Self { handle, base_url, data_dir, http: reqwest::Client::new(), org, clock })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -59,6 +61,12 @@ impl TestServer {
             LoginResponse::Granted(grant) => Ok(grant.token.expose().to_owned()),
             LoginResponse::MfaRequired { .. } => bail!("login asked for a second factor"),
         }
+    }
+
+    /// Adds a user with `role` to the organization and returns their session token.
+    pub async fn user_token(&self, email: &str, password: &str, role: OrgRole) -> Result<String> {
+        orgdeck_server::create_user(self.data_dir.path(), self.org.org_id, email, password, role, self.clock.as_ref())?;
+        self.login(email, password).await
     }
 
     pub async fn admin_token(&self) -> Result<String> {

@@ -1,0 +1,137 @@
+//! Who the caller is: sessions, and the extractors that turn a bearer token into a caller.
+//!
+//! Authorization is a type. A handler that takes [`OrgAdmin`] runs only for a live session of an admin of
+//! the session's organization; every settings route takes it. [`AuthUser`] is any live session.
+
+pub mod login;
+pub mod password;
+pub mod token;
+
+use axum::{
+    extract::FromRequestParts,
+    http::{header, request::Parts},
+};
+use jiff::{SignedDuration, Timestamp};
+use orgdeck_shared::{
+    audit::AuditActor,
+    auth::{OrgRole, Secret},
+};
+use uuid::Uuid;
+
+use crate::{
+    error::AppError,
+    http::client_ip::ClientIp,
+    state::AppState,
+    store::{SessionView, UserStatus},
+};
+
+/// `last_seen_at` is written only when it moved at least this much, to keep authenticated reads cheap.
+/// Idle expiry is therefore exact to within this step.
+const TOUCH_STEP: SignedDuration = SignedDuration::from_secs(60);
+
+/// A caller with a live session.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user_id: Uuid,
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: OrgRole,
+    /// The absolute end of the session.
+    pub expires_at: Timestamp,
+    /// When the session ends without further requests.
+    pub idle_expires_at: Timestamp,
+    pub client_ip: ClientIp,
+    /// The stored hash of the session token (never the token).
+    pub(crate) token_hash: Secret,
+}
+
+impl AuthUser {
+    /// This caller as the actor of an audit entry.
+    pub fn actor(&self) -> AuditActor {
+        AuditActor {
+            user_id: Some(self.user_id),
+            email: self.email.clone(),
+        }
+    }
+}
+
+/// The bearer token of the request, if it sent one.
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Checks a session at `now`: expired, or its user may no longer use it.
+fn check_session(view: &SessionView, now: Timestamp) -> Result<(), AppError> {
+    if view.has_ended(now) {
+        return Err(AppError::SessionExpired);
+    }
+    if !view.user_enabled || view.user_status != UserStatus::Active {
+        return Err(AppError::Unauthorized);
+    }
+    Ok(())
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let client_ip = ClientIp::from_request_parts(parts, state).await?;
+        let token = bearer(parts).ok_or(AppError::Unauthorized)?;
+        let token_hash = token::hash_token(token);
+        let mut view = state.store.session(&token_hash).await?.ok_or(AppError::Unauthorized)?;
+        let now = state.clock.now();
+        check_session(&view, now)?;
+        if now.duration_since(view.last_seen_at) >= TOUCH_STEP {
+            let mut tx = state.store.begin().await?;
+            tx.touch_session(&token_hash, now).await?;
+            tx.commit().await?;
+            view.last_seen_at = now;
+        }
+        Ok(AuthUser {
+            user_id: view.user_id,
+            org_id: view.org_id,
+            idle_expires_at: view.idle_expires_at(),
+            expires_at: view.expires_at,
+            org_name: view.org_name,
+            email: view.email,
+            first_name: view.first_name,
+            last_name: view.last_name,
+            role: view.role,
+            client_ip,
+            token_hash: Secret::new(token_hash),
+        })
+    }
+}
+
+/// An admin of the session's organization. Only this extractor can make one.
+#[derive(Debug, Clone)]
+pub struct OrgAdmin(AuthUser);
+
+impl OrgAdmin {
+    pub fn user(&self) -> &AuthUser {
+        &self.0
+    }
+
+    pub fn org_id(&self) -> Uuid {
+        self.0.org_id
+    }
+}
+
+impl FromRequestParts<AppState> for OrgAdmin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        if user.role == OrgRole::Admin {
+            Ok(OrgAdmin(user))
+        } else {
+            Err(AppError::Forbidden("only organization admins may do this".into()))
+        }
+    }
+}

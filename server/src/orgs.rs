@@ -1,0 +1,222 @@
+//! Operator actions on a data directory, without a running server: create an organization with its
+//! admin, add a user. The command line (`init`, `org create`) and the tests use them. Each runs in one
+//! transaction with its audit entries.
+
+use std::path::Path;
+
+use anyhow::Context;
+use jiff::Timestamp;
+use orgdeck_shared::{
+    audit::{AuditActor, AuditTarget},
+    auth::OrgRole,
+    general::{GeneralSettings, validate_name},
+};
+use rusqlite::{Connection, TransactionBehavior};
+use uuid::Uuid;
+
+use crate::{
+    auth::{login::normalize_email, password},
+    clock::Clock,
+    store::{
+        AuditRecord, SessionTimeouts, UserStatus,
+        sqlite::{
+            self,
+            ops::{self, AREA_GENERAL, AREA_SESSIONS, NewUser},
+        },
+    },
+};
+
+/// A new organization and its first admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrgCreated {
+    pub org_id: Uuid,
+    pub admin_id: Uuid,
+}
+
+/// A new user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserCreated {
+    pub user_id: Uuid,
+}
+
+/// Checks an email enough to refuse obvious mistakes; returns it normalized (trimmed, lower-case).
+pub fn check_email(email: &str) -> anyhow::Result<String> {
+    let email = normalize_email(email);
+    let ok = email.len() <= 254
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    anyhow::ensure!(ok, "{email:?} is not an email address");
+    Ok(email)
+}
+
+/// How many organizations the data directory holds (0 when it has no database yet).
+pub fn organization_count(data_dir: &Path) -> anyhow::Result<u64> {
+    if !sqlite::db_path(data_dir).exists() {
+        return Ok(0);
+    }
+    let conn = sqlite::open_connection(&sqlite::db_path(data_dir), true)?;
+    Ok(ops::organization_count(&conn).unwrap_or(0))
+}
+
+/// The stored password hash (argon2id PHC string) of the user with `email`, for benchmarks that compare
+/// a login with one verify.
+pub fn password_hash_of(data_dir: &Path, email: &str) -> anyhow::Result<String> {
+    let conn = sqlite::open_connection(&sqlite::db_path(data_dir), true)?;
+    let user = ops::user_for_login(&conn, &normalize_email(email))?.with_context(|| format!("no user {email}"))?;
+    user.password_hash.with_context(|| format!("{email} has no password"))
+}
+
+/// Runs `f` in one write transaction on the database of `data_dir` (created and migrated if needed).
+pub(crate) fn write<T>(
+    data_dir: &Path,
+    now: Timestamp,
+    f: impl FnOnce(&Connection) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let mut conn = sqlite::open_and_migrate(data_dir, now)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let out = f(&tx)?;
+    tx.commit()?;
+    Ok(out)
+}
+
+/// The rows every new organization starts with: the organization, its default settings documents and
+/// the built-in groups.
+pub(crate) fn insert_org(c: &Connection, settings: &GeneralSettings, now: Timestamp) -> anyhow::Result<()> {
+    ops::insert_org(c, settings.id, &settings.name, settings.created_at)?;
+    ops::insert_settings(c, settings.id, AREA_GENERAL, &serde_json::to_string(settings)?, now)?;
+    ops::insert_settings(
+        c,
+        settings.id,
+        AREA_SESSIONS,
+        &serde_json::to_string(&SessionTimeouts::default())?,
+        now,
+    )?;
+    for role in OrgRole::ALL {
+        let all = serde_json::json!([{ "applications": "all", "role": role.as_str() }]).to_string();
+        ops::insert_group(c, Uuid::new_v4(), settings.id, role.label(), Some(role), &all, now)?;
+    }
+    Ok(())
+}
+
+/// Creates the database if needed, then an organization named `org_name` and its admin. The password
+/// must satisfy the default policy (at least 15 characters).
+pub fn init_org(
+    data_dir: &Path,
+    org_name: &str,
+    admin_email: &str,
+    admin_password: &str,
+    clock: &dyn Clock,
+) -> anyhow::Result<OrgCreated> {
+    let org_name = org_name.trim();
+    validate_name(org_name).map_err(|e| anyhow::anyhow!("organization {}: {}", e.field, e.message))?;
+    let email = check_email(admin_email)?;
+    password::check_new(admin_password).map_err(anyhow::Error::msg)?;
+    let hash = password::hash(admin_password)?;
+    let now = clock.now();
+    let org_id = Uuid::new_v4();
+    let admin_id = Uuid::new_v4();
+    write(data_dir, now, |c| {
+        let settings = GeneralSettings::new(org_id, org_name, now);
+        insert_org(c, &settings, now)?;
+        ops::append_audit(
+            c,
+            &AuditRecord::new(
+                Some(org_id),
+                now,
+                AuditActor::system(),
+                "org.create",
+                AuditTarget::new("organization", org_id.to_string()),
+                format!("Organization {org_name} created"),
+            ),
+        )?;
+        insert_user(c, org_id, admin_id, &email, Some(hash), OrgRole::Admin, now)?;
+        Ok(())
+    })
+    .with_context(|| format!("cannot create organization {org_name:?}"))?;
+    Ok(OrgCreated { org_id, admin_id })
+}
+
+fn insert_user(
+    c: &Connection,
+    org_id: Uuid,
+    user_id: Uuid,
+    email: &str,
+    password_hash: Option<String>,
+    role: OrgRole,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let first_name = email.split('@').next().unwrap_or(email).to_owned();
+    ops::insert_user(
+        c,
+        &NewUser {
+            id: user_id,
+            org_id,
+            email: email.to_owned(),
+            first_name,
+            last_name: String::new(),
+            password_hash,
+            role,
+            enabled: true,
+            api_only: false,
+            status: UserStatus::Active,
+            last_login_at: None,
+            last_login_ip: None,
+            created_at: now,
+        },
+    )?;
+    ops::append_audit(
+        c,
+        &AuditRecord::new(
+            Some(org_id),
+            now,
+            AuditActor::system(),
+            "user.create",
+            AuditTarget::new("user", user_id.to_string()),
+            format!("User {email} created with role {}", role.label()),
+        ),
+    )?;
+    Ok(())
+}
+
+/// Adds an active user with `role` to an existing organization.
+pub fn create_user(
+    data_dir: &Path,
+    org_id: Uuid,
+    email: &str,
+    password: &str,
+    role: OrgRole,
+    clock: &dyn Clock,
+) -> anyhow::Result<UserCreated> {
+    let email = check_email(email)?;
+    password::check_new(password).map_err(anyhow::Error::msg)?;
+    let hash = password::hash(password)?;
+    let now = clock.now();
+    let user_id = Uuid::new_v4();
+    write(data_dir, now, |c| {
+        ops::general_settings(c, org_id).context("no such organization")?;
+        insert_user(c, org_id, user_id, &email, Some(hash), role, now)
+    })?;
+    Ok(UserCreated { user_id })
+}
+
+/// Disables a user and ends their sessions (the users API comes later; operators and tests use this).
+pub fn disable_user(data_dir: &Path, user_id: Uuid, clock: &dyn Clock) -> anyhow::Result<()> {
+    let now = clock.now();
+    write(data_dir, now, |c| {
+        let org_id = ops::disable_user(c, user_id)?.context("no such user")?;
+        ops::append_audit(
+            c,
+            &AuditRecord::new(
+                Some(org_id),
+                now,
+                AuditActor::system(),
+                "user.disable",
+                AuditTarget::new("user", user_id.to_string()),
+                "User disabled; all sessions ended",
+            ),
+        )?;
+        Ok(())
+    })
+}

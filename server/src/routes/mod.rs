@@ -1,0 +1,159 @@
+//! The HTTP API: one module per area; each handler authorizes, validates, calls a service, answers.
+
+mod audit;
+mod auth;
+mod inventory;
+mod settings;
+
+use std::time::Duration;
+
+use axum::{
+    Json, Router,
+    extract::DefaultBodyLimit,
+    http::StatusCode,
+    middleware,
+    response::IntoResponse,
+    routing::{get, post},
+};
+use orgdeck_shared::routes;
+use tower_http::{
+    catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer,
+};
+
+use crate::{
+    error::AppError,
+    http::{client_ip, layers},
+    state::AppState,
+};
+
+/// Limits the router applies to every request.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub body_limit: usize,
+    pub request_timeout: Duration,
+    pub tls: bool,
+}
+
+/// The whole API with its layers.
+pub fn router(state: AppState, limits: Limits) -> Router {
+    with_layers(api(), state, limits)
+}
+
+fn api() -> Router<AppState> {
+    Router::new()
+        .route(routes::HEALTH, get(health))
+        .route(routes::LOGIN, post(auth::login))
+        .route(routes::MFA, post(auth::mfa))
+        .route(routes::LOGOUT, post(auth::logout))
+        .route(routes::ME, get(auth::me))
+        .route(routes::SETTINGS, get(settings::get).put(settings::put))
+        .route(routes::LICENSES, get(inventory::licenses))
+        .route(routes::APPLICATIONS, get(inventory::applications))
+        .route(routes::SERVERS, get(inventory::servers))
+        .route(routes::AUDIT, get(audit::search))
+}
+
+/// The rules every request shares, outermost last: the client address, body limits, the request
+/// timeout, panics as 500, tracing, the one error body, and the security headers.
+fn with_layers(routes: Router<AppState>, state: AppState, limits: Limits) -> Router {
+    let tls = limits.tls;
+    routes
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), client_ip::layer))
+        .layer(DefaultBodyLimit::max(limits.body_limit))
+        .layer(RequestBodyLimitLayer::new(limits.body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .layer(middleware::map_response(layers::error_bodies))
+        .layer(middleware::map_response(
+            move |mut resp: axum::response::Response| async move {
+                layers::security_headers(&mut resp, tls);
+                resp
+            },
+        ))
+        .with_state(state)
+}
+
+async fn health() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound("no such route".into())
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    let (code, message) = crate::error::code_for_status(StatusCode::METHOD_NOT_ALLOWED);
+    crate::error::api_error_response(orgdeck_shared::ApiError::new(code, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::{body::Body, http::Request};
+    use orgdeck_shared::{ApiError, ErrorCode};
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::{auth::password::Passwords, clock::SystemClock, store::sqlite::SqliteStore};
+
+    async fn state(dir: &std::path::Path) -> AppState {
+        AppState {
+            store: Arc::new(SqliteStore::open(dir, jiff::Timestamp::now()).await.unwrap()),
+            clock: Arc::new(SystemClock),
+            passwords: Arc::new(Passwords::new().unwrap()),
+            trusted_proxies: Arc::new(Vec::new()),
+        }
+    }
+
+    async fn call(app: Router, path: &str) -> (StatusCode, axum::http::HeaderMap, ApiError) {
+        let resp = app
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let (parts, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+        (parts.status, parts.headers, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn timeouts_and_panics_answer_the_error_body_without_details() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            body_limit: 1024,
+            request_timeout: Duration::from_millis(100),
+            tls: true,
+        };
+        let slow = Router::new()
+            .route(
+                "/slow",
+                get(|| async { tokio::time::sleep(Duration::from_secs(5)).await }),
+            )
+            .route(
+                "/panic",
+                get(|| async {
+                    if true {
+                        panic!("secret internals");
+                    }
+                    "unreachable"
+                }),
+            );
+        let app = with_layers(slow, state(dir.path()).await, limits);
+
+        let (status, headers, err) = call(app.clone(), "/slow").await;
+        assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(err.code, ErrorCode::Timeout);
+        assert_eq!(headers["strict-transport-security"], "max-age=31536000");
+
+        let (status, _, err) = call(app, "/panic").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(err.code, ErrorCode::Internal);
+        assert!(!err.message.contains("secret"));
+    }
+}

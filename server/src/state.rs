@@ -1,0 +1,15 @@
+//! What every handler can reach: the store, the clock and the password verifier.
+
+use std::sync::Arc;
+
+use ipnet::IpNet;
+
+use crate::{auth::password::Passwords, clock::Clock, store::Store};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub passwords: Arc<Passwords>,
+    pub trusted_proxies: Arc<Vec<IpNet>>,
+}

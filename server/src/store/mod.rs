@@ -1,0 +1,99 @@
+//! Storage behind a trait: the server talks to `Arc<dyn Store>`, one implementation per engine.
+//!
+//! Reads are methods of [`Store`]. Changes go through a [`WriteTx`], a write transaction that is a
+//! value: [`WriteTx::commit`] consumes it, and dropping it without committing rolls everything back. A
+//! change and its audit entry are written through the same `WriteTx`, so neither exists without the other.
+//! Every query that touches organization data takes the organization id.
+
+pub mod model;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use orgdeck_shared::{Versioned, audit::AuditEntry, general::GeneralSettings};
+use uuid::Uuid;
+
+pub use model::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An `UPDATE ... WHERE version = ?` found another version.
+    #[error("version mismatch (current version {current})")]
+    VersionMismatch { current: i64 },
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// A uniqueness rule refused the change (e.g. an email already in use).
+    #[error("{0}")]
+    Conflict(String),
+    /// Stored data that does not parse (a bug or a hand-edited database).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Starts a write transaction. Only one is open at a time; others wait.
+    async fn begin(&self) -> StoreResult<Box<dyn WriteTx>>;
+
+    /// The user who may log in with this (normalized, lower-case) email.
+    async fn user_for_login(&self, email: &str) -> StoreResult<Option<LoginUser>>;
+
+    /// The session with this token hash, with its user and organization.
+    async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionView>>;
+
+    /// The organization's session timeouts (defaults when never changed).
+    async fn session_timeouts(&self, org_id: Uuid) -> StoreResult<SessionTimeouts>;
+
+    async fn general_settings(&self, org_id: Uuid) -> StoreResult<Versioned<GeneralSettings>>;
+
+    async fn licenses(&self, org_id: Uuid) -> StoreResult<LicenseFacts>;
+
+    async fn applications(&self, org_id: Uuid) -> StoreResult<Vec<orgdeck_shared::inventory::Application>>;
+
+    async fn servers(&self, org_id: Uuid) -> StoreResult<Vec<orgdeck_shared::inventory::Server>>;
+
+    /// Entries of one organization matching `filter`, newest first, at most `filter.limit`.
+    async fn audit_search(&self, org_id: Uuid, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+}
+
+/// One open write transaction. Commit consumes it; dropping it rolls back.
+#[async_trait]
+pub trait WriteTx: Send {
+    async fn insert_session(&mut self, session: &NewSession) -> StoreResult<()>;
+
+    /// Moves the session's `last_seen_at` forward.
+    async fn touch_session(&mut self, token_hash: &str, at: Timestamp) -> StoreResult<()>;
+
+    /// Ends one session; false when there was none.
+    async fn delete_session(&mut self, token_hash: &str) -> StoreResult<bool>;
+
+    /// Forgets the user's sessions that ended before `now`.
+    async fn delete_ended_sessions(&mut self, user_id: Uuid, now: Timestamp) -> StoreResult<()>;
+
+    /// A successful login: remember when and from where, and clear the failure counter.
+    async fn record_login(&mut self, user_id: Uuid, at: Timestamp, ip: &str) -> StoreResult<()>;
+
+    /// A wrong password: count it.
+    async fn record_failed_login(&mut self, user_id: Uuid) -> StoreResult<()>;
+
+    /// The general settings as this transaction sees them.
+    async fn general_settings(&mut self, org_id: Uuid) -> StoreResult<Versioned<GeneralSettings>>;
+
+    /// Writes new general settings if the stored version is still `expected`; returns the new version.
+    async fn update_general_settings(
+        &mut self,
+        org_id: Uuid,
+        expected: i64,
+        value: &GeneralSettings,
+        at: Timestamp,
+    ) -> StoreResult<i64>;
+
+    /// Appends one audit entry. There is no way to change or delete one.
+    async fn append_audit(&mut self, entry: &AuditRecord) -> StoreResult<()>;
+
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}

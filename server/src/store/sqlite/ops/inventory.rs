@@ -1,0 +1,208 @@
+//! Licenses, applications, servers and groups.
+
+use jiff::{Timestamp, civil::Date};
+use orgdeck_shared::{
+    auth::OrgRole,
+    inventory::{Application, Server},
+    licensing::LicenseKind,
+};
+use rusqlite::{Connection, params};
+use uuid::Uuid;
+
+use super::{corrupt, db_err, environment, ms, uuid};
+use crate::store::{LicenseFacts, LicenseRow, StoreResult};
+
+// ---- licenses and inventory ----
+
+pub fn insert_license(
+    c: &Connection,
+    org_id: Uuid,
+    kind: LicenseKind,
+    count: u32,
+    expires_on: Date,
+    at: Timestamp,
+) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO licenses (id, org_id, kind, count, expires_on, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            Uuid::new_v4().to_string(),
+            org_id.to_string(),
+            kind.as_str(),
+            count,
+            expires_on.to_string(),
+            ms(at)
+        ],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub fn licenses(c: &Connection, org_id: Uuid) -> StoreResult<LicenseFacts> {
+    let org = org_id.to_string();
+    let mut stmt = c
+        .prepare_cached("SELECT kind, count, expires_on FROM licenses WHERE org_id = ?1 ORDER BY expires_on")
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![org], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?, r.get::<_, String>(2)?))
+        })
+        .map_err(db_err)?;
+    let mut licenses = Vec::new();
+    for row in rows {
+        let (kind, count, expires_on) = row.map_err(db_err)?;
+        let kind = match kind.as_str() {
+            "assess" => LicenseKind::Assess,
+            "protect" => LicenseKind::Protect,
+            other => return Err(corrupt(format!("license kind {other:?}"))),
+        };
+        let expires_on: Date = expires_on.parse().map_err(corrupt)?;
+        licenses.push(LicenseRow {
+            kind,
+            count,
+            expires_on,
+        });
+    }
+    let count = |table: &str| -> StoreResult<u32> {
+        c.query_row(
+            &format!("SELECT COUNT(*) FROM {table} WHERE org_id = ?1 AND licensed"),
+            params![org],
+            |r| r.get(0),
+        )
+        .map_err(db_err)
+    };
+    Ok(LicenseFacts {
+        licenses,
+        licensed_applications: count("applications")?,
+        licensed_servers: count("servers")?,
+    })
+}
+
+pub fn insert_application(c: &Connection, org_id: Uuid, app: &Application, at: Timestamp) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO applications (id, org_id, name, language, environment, licensed, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            app.id.to_string(),
+            org_id.to_string(),
+            app.name,
+            app.language,
+            app.environment.as_str(),
+            app.licensed,
+            ms(at)
+        ],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub fn applications(c: &Connection, org_id: Uuid) -> StoreResult<Vec<Application>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT id, name, language, environment, licensed FROM applications WHERE org_id = ?1 ORDER BY name, id",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![org_id.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+                r.get(4)?,
+            ))
+        })
+        .map_err(db_err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, name, language, env, licensed) = row.map_err(db_err)?;
+        out.push(Application {
+            id: uuid(&id)?,
+            name,
+            language,
+            environment: environment(&env)?,
+            licensed,
+        });
+    }
+    Ok(out)
+}
+
+pub fn insert_server(c: &Connection, org_id: Uuid, s: &Server, at: Timestamp) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO servers (id, org_id, name, hostname, environment, agent_version, licensed, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            s.id.to_string(),
+            org_id.to_string(),
+            s.name,
+            s.hostname,
+            s.environment.as_str(),
+            s.agent_version,
+            s.licensed,
+            ms(at)
+        ],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub fn servers(c: &Connection, org_id: Uuid) -> StoreResult<Vec<Server>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT id, name, hostname, environment, agent_version, licensed FROM servers
+             WHERE org_id = ?1 ORDER BY name, id",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![org_id.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .map_err(db_err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, name, hostname, env, agent_version, licensed) = row.map_err(db_err)?;
+        out.push(Server {
+            id: uuid(&id)?,
+            name,
+            hostname,
+            environment: environment(&env)?,
+            agent_version,
+            licensed,
+        });
+    }
+    Ok(out)
+}
+
+// ---- groups ----
+
+pub fn insert_group(
+    c: &Connection,
+    id: Uuid,
+    org_id: Uuid,
+    name: &str,
+    builtin_role: Option<OrgRole>,
+    app_access_json: &str,
+    at: Timestamp,
+) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO user_groups (id, org_id, name, builtin_role, app_access, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id.to_string(), org_id.to_string(), name, builtin_role.map(OrgRole::as_str), app_access_json, ms(at)],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub fn insert_group_member(c: &Connection, group_id: Uuid, user_id: Uuid) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2)",
+        params![group_id.to_string(), user_id.to_string()],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}

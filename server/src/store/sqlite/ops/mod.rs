@@ -1,0 +1,57 @@
+//! The SQL, as plain functions over a connection: used by the async store and by the operator commands.
+
+mod audit;
+mod inventory;
+mod org;
+
+pub use audit::*;
+pub use inventory::*;
+pub use org::*;
+
+use jiff::Timestamp;
+use orgdeck_shared::{auth::OrgRole, general::Environment};
+use uuid::Uuid;
+
+use crate::store::{StoreError, StoreResult, UserStatus};
+
+pub const AREA_GENERAL: &str = "general";
+pub const AREA_SESSIONS: &str = "sessions";
+
+/// Maps an engine error: uniqueness violations become conflicts, the rest stays opaque.
+pub fn db_err(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e
+        && f.code == rusqlite::ErrorCode::ConstraintViolation
+        && f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+    {
+        return StoreError::Conflict(msg.clone().unwrap_or_else(|| "already exists".into()));
+    }
+    StoreError::Backend(Box::new(e))
+}
+
+pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(what.to_string())
+}
+
+pub fn ms(ts: Timestamp) -> i64 {
+    ts.as_millisecond()
+}
+
+pub fn ts(ms: i64) -> StoreResult<Timestamp> {
+    Timestamp::from_millisecond(ms).map_err(corrupt)
+}
+
+pub fn uuid(text: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(text).map_err(|e| corrupt(format!("id {text:?}: {e}")))
+}
+
+pub(crate) fn role(text: &str) -> StoreResult<OrgRole> {
+    OrgRole::parse(text).ok_or_else(|| corrupt(format!("role {text:?}")))
+}
+
+pub(crate) fn status(text: &str) -> StoreResult<UserStatus> {
+    UserStatus::parse(text).ok_or_else(|| corrupt(format!("status {text:?}")))
+}
+
+pub(crate) fn environment(text: &str) -> StoreResult<Environment> {
+    Environment::parse(text).ok_or_else(|| corrupt(format!("environment {text:?}")))
+}

@@ -1,0 +1,140 @@
+//! A real server on 127.0.0.1:0 over a temporary data directory, with a clock the test moves.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use orgdeck_server::{ManualClock, OrgCreated, ServerConfig, ServerHandle, create_user, init_org};
+use orgdeck_shared::{ApiError, auth::OrgRole, routes};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const ADMIN_EMAIL: &str = "admin@acme.example";
+pub const ADMIN_PASSWORD: &str = "acme admin password 2026";
+pub const USER_PASSWORD: &str = "plain user password 2026";
+
+pub struct TestServer {
+    pub handle: ServerHandle,
+    pub clock: ManualClock,
+    pub dir: tempfile::TempDir,
+    pub org: OrgCreated,
+    pub http: reqwest::Client,
+}
+
+pub fn start_time() -> Timestamp {
+    "2026-11-28T12:00:00Z".parse().unwrap()
+}
+
+impl TestServer {
+    /// A server with one organization, "Acme", and its admin.
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(start_time());
+        let org = init_org(dir.path(), "Acme", ADMIN_EMAIL, ADMIN_PASSWORD, &clock).unwrap();
+        Self::serve(dir, clock, org).await
+    }
+
+    pub async fn serve(dir: tempfile::TempDir, clock: ManualClock, org: OrgCreated) -> Self {
+        let mut config = ServerConfig::new(dir.path());
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.clock = Arc::new(clock.clone());
+        let handle = orgdeck_server::spawn(config).await.unwrap();
+        Self {
+            handle,
+            clock,
+            dir,
+            org,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.handle.base_url())
+    }
+
+    /// Another organization in the same server, with its admin.
+    pub fn add_org(&self, name: &str, admin_email: &str) -> OrgCreated {
+        init_org(self.dir.path(), name, admin_email, ADMIN_PASSWORD, &self.clock).unwrap()
+    }
+
+    /// A user of the first organization with `role`.
+    pub fn add_user(&self, email: &str, role: OrgRole) -> Uuid {
+        create_user(
+            self.dir.path(),
+            self.org.org_id,
+            email,
+            USER_PASSWORD,
+            role,
+            &self.clock,
+        )
+        .unwrap()
+        .user_id
+    }
+
+    pub fn advance_minutes(&self, minutes: i64) {
+        self.clock.advance(SignedDuration::from_mins(minutes));
+    }
+
+    pub async fn login_raw(&self, email: &str, password: &str) -> reqwest::Response {
+        self.http
+            .post(self.url(routes::LOGIN))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Logs in and returns the session token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let resp = self.login_raw(email, password).await;
+        assert_eq!(resp.status(), StatusCode::OK, "login of {email}");
+        let body: Value = resp.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.request(Method::GET, path, Some(token)).await.send().await.unwrap()
+    }
+
+    /// `PUT settings/general` with an optional `If-Match` version.
+    pub async fn put_general(&self, token: &str, if_match: Option<i64>, body: &Value) -> reqwest::Response {
+        let mut req = self
+            .request(Method::PUT, &routes::settings("general"), Some(token))
+            .await
+            .json(body);
+        if let Some(v) = if_match {
+            req = req.header("if-match", orgdeck_shared::etag_for(v));
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn general(&self, token: &str) -> Value {
+        let resp = self.get(&routes::settings("general"), token).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json().await.unwrap()
+    }
+}
+
+/// The `ApiError` body of a failed response, checking its status.
+pub async fn api_error(resp: reqwest::Response, status: StatusCode) -> ApiError {
+    assert_eq!(resp.status(), status);
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(ct.as_deref(), Some("application/json"));
+    resp.json().await.unwrap()
+}

@@ -1,0 +1,28 @@
+//! The organization's applications and servers (agents), as `GET applications` and `GET servers` list them.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::general::Environment;
+
+/// An application the platform assesses; a licensed one uses an `assess` license.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    pub id: Uuid,
+    pub name: String,
+    /// The main language, e.g. `java`, `dotnet`, `node`, `python`.
+    pub language: String,
+    pub environment: Environment,
+    pub licensed: bool,
+}
+
+/// A server running an agent; a licensed one uses a `protect` license.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Server {
+    pub id: Uuid,
+    pub name: String,
+    pub hostname: String,
+    pub environment: Environment,
+    pub agent_version: String,
+    pub licensed: bool,
+}
