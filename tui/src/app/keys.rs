@@ -1,0 +1,173 @@
+//! Where a key goes: the dialog, the help, the `:` prompt, the login dialog, a field being edited, or
+//! (through the keymap's semantic actions) the console and then the active tab.
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use tui_input::{Input, backend::crossterm::to_input_request};
+
+use super::{App, Command, login::LoginEvent};
+use crate::{
+    keymap::Action,
+    widgets::{DialogOutcome, Help},
+};
+
+impl App {
+    pub(super) fn on_key(&mut self, key: KeyEvent, cmds: &mut Vec<Command>) {
+        if key.kind == KeyEventKind::Release {
+            return;
+        }
+        // Toasts go away on the next key press (a sticky warning only by its timer).
+        self.toasts.retain(|t| t.sticky);
+
+        if let Some(dialog) = self.dialog.as_mut() {
+            let candidates = [
+                Action::Yes,
+                Action::No,
+                Action::Cancel,
+                Action::Left,
+                Action::Right,
+                Action::Activate,
+                Action::NextTab,
+                Action::PrevTab,
+            ];
+            if let Some(action) = self.keymap.action_among(&key, &candidates) {
+                match dialog.handle(action) {
+                    DialogOutcome::Pending => {}
+                    DialogOutcome::Cancelled => self.dialog = None,
+                    DialogOutcome::Confirmed(a) => {
+                        self.dialog = None;
+                        self.confirmed(a, cmds);
+                    }
+                }
+            }
+            return;
+        }
+        if self.keymap.is(&key, Action::ForceQuit) {
+            self.request_quit();
+            return;
+        }
+        if self.help.is_some() {
+            self.help_key(&key);
+            return;
+        }
+        if self.jump.is_some() {
+            self.jump_key(&key);
+            return;
+        }
+        if let Some(login) = self.login.as_mut() {
+            match login.handle_key(&key) {
+                LoginEvent::None => {}
+                LoginEvent::Dismiss => {
+                    self.login = None;
+                    self.retry.clear();
+                    self.toast(
+                        super::ToastLevel::Warning,
+                        "Not logged in: your edits are kept; saving asks you to log in",
+                        false,
+                        cmds,
+                    );
+                }
+                LoginEvent::Submit(request) => {
+                    let c = self.request(request);
+                    cmds.push(c);
+                }
+            }
+            return;
+        }
+        if self.me.is_none() {
+            // Connecting: only quitting and help make sense.
+            if self.keymap.is(&key, Action::Quit) {
+                self.request_quit();
+            } else if self.keymap.is(&key, Action::Help) {
+                self.help = Some(Help::default());
+            }
+            return;
+        }
+        let active = self.active;
+        if self.tabs[active].captures_input() {
+            self.with_tab(active, cmds, |t, ctx, fx| t.handle_key(&key, ctx, fx));
+            return;
+        }
+        for action in self.keymap.actions_for(&key) {
+            if self.global_action(action, &key) {
+                return;
+            }
+            let mut handled = false;
+            self.with_tab(active, cmds, |t, ctx, fx| handled = t.handle_action(action, ctx, fx));
+            if handled {
+                return;
+            }
+        }
+    }
+
+    /// The console's own actions; false for those the tab handles.
+    fn global_action(&mut self, action: Action, key: &KeyEvent) -> bool {
+        let n = self.tabs.len();
+        match action {
+            Action::Quit => self.request_quit(),
+            Action::Help => self.help = Some(Help::default()),
+            Action::NextTab => self.active = (self.active + 1) % n,
+            Action::PrevTab => self.active = (self.active + n - 1) % n,
+            Action::GotoTab => match key.code {
+                KeyCode::Char(c) if c.is_ascii_digit() && c != '0' => {
+                    let i = c as usize - '1' as usize;
+                    if i < n {
+                        self.active = i;
+                    }
+                }
+                _ => return false,
+            },
+            Action::JumpToTab => self.jump = Some(Input::default()),
+            _ => return false,
+        }
+        true
+    }
+
+    fn help_key(&mut self, key: &KeyEvent) {
+        let total = crate::widgets::Help::lines(&self.keymap, self.log_path.as_deref(), &self.theme).len();
+        let help = self.help.as_mut().expect("help is open");
+        match self.keymap.action_among(
+            key,
+            &[Action::Cancel, Action::Help, Action::Quit, Action::Up, Action::Down],
+        ) {
+            Some(Action::Up) => help.scroll_by(-1, total, self.viewport_rows),
+            Some(Action::Down) => help.scroll_by(1, total, self.viewport_rows),
+            Some(_) => self.help = None,
+            None => {}
+        }
+    }
+
+    /// The tabs whose names start with what is typed (case-insensitive), else those containing it.
+    pub fn jump_matches(&self, typed: &str) -> Vec<usize> {
+        let typed = typed.trim().to_lowercase();
+        let titles: Vec<String> = self.tabs.iter().map(|t| t.title().to_lowercase()).collect();
+        let prefix: Vec<usize> = (0..titles.len()).filter(|i| titles[*i].starts_with(&typed)).collect();
+        if !prefix.is_empty() {
+            return prefix;
+        }
+        (0..titles.len()).filter(|i| titles[*i].contains(&typed)).collect()
+    }
+
+    fn jump_key(&mut self, key: &KeyEvent) {
+        let typed = self.jump.as_ref().map(|i| i.value().to_owned()).unwrap_or_default();
+        match key.code {
+            KeyCode::Esc => self.jump = None,
+            KeyCode::Enter => {
+                if let Some(i) = self.jump_matches(&typed).first() {
+                    self.active = *i;
+                }
+                self.jump = None;
+            }
+            KeyCode::Tab => {
+                if let Some(i) = self.jump_matches(&typed).first() {
+                    self.jump = Some(Input::new(self.tabs[*i].title().to_owned()));
+                }
+            }
+            _ if key.modifiers.contains(KeyModifiers::CONTROL) => {}
+            _ => {
+                if let (Some(input), Some(req)) = (self.jump.as_mut(), to_input_request(&Event::Key(*key))) {
+                    input.handle(req);
+                }
+            }
+        }
+    }
+}

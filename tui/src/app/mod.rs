@@ -1,0 +1,401 @@
+//! The console's state and the one place it changes: `App::update(msg) -> Vec<Command>`. `update` does no
+//! I/O: commands are performed by the runner, and their results come back as messages.
+
+mod keys;
+pub mod login;
+mod view;
+
+use std::time::Duration;
+
+use crossterm::event::KeyEvent;
+use orgdeck_shared::{
+    ApiError, ErrorCode,
+    auth::{LoginResponse, Me, Secret},
+    format::DateTimeStyle,
+};
+use tui_input::Input;
+
+pub use login::LoginDialog;
+
+use crate::{
+    api::{Reply, Request, needs_login},
+    keymap::{Action, Keymap},
+    tabs::{self, Effects, Tab, TabCtx},
+    theme::Theme,
+    widgets::{Connection, Dialog, Help, Toast, ToastLevel},
+};
+
+/// Everything that can happen to the console.
+// A reply is moved once from a task to `update` and never stored in bulk: boxing it buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Key(KeyEvent),
+    /// The terminal changed size (columns, rows).
+    Resize(u16, u16),
+    /// The spinner advances (sent only while a request runs).
+    Tick,
+    ToastExpired(u64),
+    /// A request finished.
+    Reply {
+        request: Request,
+        reply: Reply,
+    },
+    /// The session token was stored; a warning when it had to fall back to the file.
+    TokenStored {
+        warning: Option<String>,
+    },
+    /// SIGTERM or SIGHUP: leave now, restoring the terminal.
+    Interrupt,
+}
+
+/// A side effect for the runner.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Api(Request),
+    /// Use this session token from now on and store it for the next start.
+    UseToken(Secret),
+    /// The session is gone: forget the stored token.
+    ForgetToken,
+    /// Send `msg` back after `delay` (toast expiry: a timer exists only while a toast is shown).
+    After {
+        delay: Duration,
+        msg: Box<Msg>,
+    },
+}
+
+/// How the app starts: the profile it talks to and the user's preferences.
+pub struct AppInit {
+    pub profile: String,
+    pub server: String,
+    /// The profile's user, prefilled in the login dialog.
+    pub user: String,
+    pub read_only: bool,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub log_path: Option<String>,
+    /// A stored session token exists: check it with `GET me` instead of asking to log in.
+    pub has_token: bool,
+    /// Problems to show once (bad key overrides).
+    pub notices: Vec<String>,
+}
+
+pub struct App {
+    pub profile: String,
+    pub server: String,
+    pub user: String,
+    pub read_only: bool,
+    pub me: Option<Me>,
+    pub tabs: Vec<Box<dyn Tab>>,
+    pub active: usize,
+    pub login: Option<LoginDialog>,
+    pub dialog: Option<Dialog>,
+    pub help: Option<Help>,
+    /// The `:` prompt.
+    pub jump: Option<Input>,
+    pub toasts: Vec<Toast>,
+    pub connection: Connection,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub dates: DateTimeStyle,
+    pub log_path: Option<String>,
+    /// Rows the help overlay can show (the terminal's height less its frame), for scrolling.
+    pub viewport_rows: usize,
+    /// Requests refused for an expired session, sent again after the next login.
+    pub retry: Vec<Request>,
+    running: Vec<&'static str>,
+    spinner: usize,
+    next_toast: u64,
+    loaded: bool,
+    has_token: bool,
+    notices: Vec<String>,
+    quit: bool,
+}
+
+const TOAST_TIME: Duration = Duration::from_secs(6);
+const STICKY_TOAST_TIME: Duration = Duration::from_secs(20);
+
+impl App {
+    pub fn new(init: AppInit) -> App {
+        App {
+            profile: init.profile,
+            server: init.server,
+            user: init.user,
+            read_only: init.read_only,
+            me: None,
+            tabs: tabs::all(),
+            active: 0,
+            login: None,
+            dialog: None,
+            help: None,
+            jump: None,
+            toasts: Vec::new(),
+            connection: Connection::Connecting,
+            keymap: init.keymap,
+            theme: init.theme,
+            dates: DateTimeStyle::default(),
+            log_path: init.log_path,
+            viewport_rows: 20,
+            retry: Vec::new(),
+            running: Vec::new(),
+            spinner: 0,
+            next_toast: 1,
+            loaded: false,
+            has_token: init.has_token,
+            notices: init.notices,
+            quit: false,
+        }
+    }
+
+    /// The first commands: check a stored session, or open the login screen.
+    pub fn start(&mut self) -> Vec<Command> {
+        let mut cmds = Vec::new();
+        for notice in std::mem::take(&mut self.notices) {
+            self.toast(ToastLevel::Warning, notice, true, &mut cmds);
+        }
+        if self.has_token {
+            self.connection = Connection::Connecting;
+            cmds.push(self.request(Request::Me));
+        } else {
+            self.connection = Connection::LoggedOut;
+            self.login = Some(LoginDialog::new(&self.user, false));
+        }
+        cmds
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// Whether something animates (a request runs): the runner keeps a timer only then.
+    pub fn animating(&self) -> bool {
+        !self.running.is_empty()
+    }
+
+    pub fn busy(&self) -> Option<&'static str> {
+        self.running.last().copied()
+    }
+
+    pub fn spinner(&self) -> usize {
+        self.spinner
+    }
+
+    pub fn active_tab(&self) -> &dyn Tab {
+        self.tabs[self.active].as_ref()
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        self.tabs.iter().any(|t| t.is_dirty())
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Command> {
+        let mut cmds = Vec::new();
+        match msg {
+            Msg::Key(key) => self.on_key(key, &mut cmds),
+            Msg::Resize(_, rows) => self.viewport_rows = rows.saturating_sub(4) as usize,
+            Msg::Tick => self.spinner = self.spinner.wrapping_add(1),
+            Msg::ToastExpired(id) => self.toasts.retain(|t| t.id != id),
+            Msg::Reply { request, reply } => self.on_reply(request, reply, &mut cmds),
+            Msg::TokenStored { warning } => {
+                if let Some(w) = warning {
+                    self.toast(ToastLevel::Warning, w, true, &mut cmds);
+                }
+            }
+            Msg::Interrupt => self.quit = true,
+        }
+        cmds
+    }
+
+    /// A request command, counted so the spinner runs until its reply.
+    fn request(&mut self, request: Request) -> Command {
+        self.running.push(request.label());
+        Command::Api(request)
+    }
+
+    fn toast(&mut self, level: ToastLevel, text: impl Into<String>, sticky: bool, cmds: &mut Vec<Command>) {
+        let id = self.next_toast;
+        self.next_toast += 1;
+        self.toasts.push(Toast {
+            id,
+            level,
+            text: text.into(),
+            sticky,
+        });
+        let delay = if sticky { STICKY_TOAST_TIME } else { TOAST_TIME };
+        cmds.push(Command::After {
+            delay,
+            msg: Box::new(Msg::ToastExpired(id)),
+        });
+    }
+
+    /// Runs `f` on a tab with the console's context, then turns its effects into commands.
+    fn with_tab(&mut self, index: usize, cmds: &mut Vec<Command>, f: impl FnOnce(&mut dyn Tab, &TabCtx, &mut Effects)) {
+        let mut fx = Effects::default();
+        {
+            let ctx = TabCtx {
+                keymap: &self.keymap,
+                theme: &self.theme,
+                dates: &self.dates,
+                read_only: self.read_only,
+            };
+            f(self.tabs[index].as_mut(), &ctx, &mut fx);
+        }
+        self.apply(fx, cmds);
+    }
+
+    fn apply(&mut self, fx: Effects, cmds: &mut Vec<Command>) {
+        for r in fx.requests {
+            let c = self.request(r);
+            cmds.push(c);
+        }
+        for (level, text) in fx.toasts {
+            self.toast(level, text, false, cmds);
+        }
+        if let Some(d) = fx.confirm {
+            self.dialog = Some(d);
+        }
+    }
+
+    fn on_reply(&mut self, request: Request, reply: Reply, cmds: &mut Vec<Command>) {
+        if let Some(i) = self.running.iter().position(|l| *l == request.label()) {
+            self.running.remove(i);
+        }
+        match reply.error() {
+            Some(e) if e.code == ErrorCode::Network => self.connection = Connection::Offline,
+            Some(e) if needs_login(e) => {}
+            _ if !matches!(reply, Reply::Login(_)) => self.connection = Connection::Online,
+            _ => {}
+        }
+        match &reply {
+            Reply::Login(result) => return self.on_login(result.clone(), cmds),
+            Reply::Me(Ok(me)) => {
+                self.me = Some(me.clone());
+                self.user = me.user.email.clone();
+                if !self.loaded {
+                    self.loaded = true;
+                    for i in 0..self.tabs.len() {
+                        self.with_tab(i, cmds, |t, _, fx| t.load(fx));
+                    }
+                }
+            }
+            Reply::Me(Err(e)) if self.me.is_some() && !needs_login(e) => {
+                let text = format!("{}: {}", request.label(), e.message);
+                self.toast(ToastLevel::Error, text, false, cmds);
+            }
+            Reply::Me(Err(e)) if !needs_login(e) => {
+                // The stored session could not be checked: log in again, saying why in place.
+                let mut dialog = LoginDialog::new(&self.user, false);
+                dialog.error = Some(e.message.clone());
+                self.login = Some(dialog);
+            }
+            Reply::General(Ok(v)) | Reply::GeneralSaved(Ok(v)) => {
+                // Dates everywhere follow the saved settings, and the tab bar the saved name.
+                self.dates = DateTimeStyle::of(&v.value);
+                if let Some(me) = self.me.as_mut() {
+                    me.org.name = v.value.name.clone();
+                }
+            }
+            _ => {}
+        }
+        if let Some(e) = reply.error().filter(|e| needs_login(e)) {
+            self.session_lost(&request, e, cmds);
+        } else if let Some(e) = reply.error() {
+            tracing::warn!("{}: {:?} {}", request.label(), e.code, e.message);
+        }
+        for i in 0..self.tabs.len() {
+            self.with_tab(i, cmds, |t, ctx, fx| t.handle_reply(&request, &reply, ctx, fx));
+        }
+    }
+
+    /// A request was refused for an expired session: ask to log in again over the current screen,
+    /// keeping everything, and remember the request to send it again.
+    fn session_lost(&mut self, request: &Request, e: &ApiError, cmds: &mut Vec<Command>) {
+        if request.retryable() && !self.retry.contains(request) && *request != Request::Me {
+            self.retry.push(request.clone());
+        }
+        if self.login.is_none() {
+            let email = self
+                .me
+                .as_ref()
+                .map(|m| m.user.email.clone())
+                .unwrap_or_else(|| self.user.clone());
+            let mut dialog = LoginDialog::new(&email, self.me.is_some());
+            if self.me.is_none() && e.code == ErrorCode::SessionExpired {
+                dialog.notice = Some("Your session expired.".into());
+            }
+            self.login = Some(dialog);
+            self.connection = Connection::LoggedOut;
+            cmds.push(Command::ForgetToken);
+        }
+    }
+
+    fn on_login(&mut self, result: Result<LoginResponse, ApiError>, cmds: &mut Vec<Command>) {
+        match result {
+            Ok(LoginResponse::Granted(grant)) => {
+                self.login = None;
+                self.connection = Connection::Online;
+                cmds.push(Command::UseToken(grant.token));
+                let me = self.request(Request::Me);
+                cmds.push(me);
+                for r in std::mem::take(&mut self.retry) {
+                    let c = self.request(r);
+                    cmds.push(c);
+                }
+            }
+            Ok(LoginResponse::MfaRequired { challenge, .. }) => {
+                if let Some(d) = self.login.as_mut() {
+                    d.ask_code(challenge);
+                }
+            }
+            Err(e) => {
+                if let Some(d) = self.login.as_mut() {
+                    d.failed(&e);
+                }
+                if e.code == ErrorCode::Network {
+                    self.connection = Connection::Offline;
+                }
+            }
+        }
+    }
+
+    /// `q` or ctrl-c: leave, asking first when edits would be lost.
+    fn request_quit(&mut self) {
+        let dirty: Vec<&str> = self.tabs.iter().filter(|t| t.is_dirty()).map(|t| t.title()).collect();
+        if dirty.is_empty() {
+            self.quit = true;
+        } else {
+            let message = format!("You have unsaved edits in {}. Quit and lose them?", dirty.join(", "));
+            self.dialog = Some(Dialog::confirm(Action::Quit, "Quit?", message, "quit", "stay"));
+        }
+    }
+
+    fn confirmed(&mut self, action: Action, cmds: &mut Vec<Command>) {
+        if action == Action::Quit {
+            self.quit = true;
+        } else {
+            let active = self.active;
+            self.with_tab(active, cmds, |t, ctx, fx| t.confirmed(action, ctx, fx));
+        }
+    }
+
+    /// The footer's key hints for what is on screen now.
+    pub fn hints(&self) -> Vec<(String, &'static str)> {
+        let items: Vec<(Action, &'static str)> = if self.dialog.is_some() {
+            vec![
+                (Action::Yes, "yes"),
+                (Action::No, "no"),
+                (Action::Left, "choose"),
+                (Action::Activate, "press"),
+            ]
+        } else if self.help.is_some() {
+            vec![(Action::Cancel, "close"), (Action::Down, "scroll")]
+        } else if self.jump.is_some() {
+            vec![(Action::Activate, "go"), (Action::Cancel, "cancel")]
+        } else if self.me.is_none() {
+            vec![(Action::Help, "help"), (Action::Quit, "quit")]
+        } else {
+            self.active_tab().hints()
+        };
+        self.keymap.hints_labeled(&items)
+    }
+}

@@ -1,0 +1,410 @@
+//! The General tab: the organization's information and preferences as a form (SETTINGS.md section 1),
+//! saved with the version it was read at, and the license summary.
+
+mod view;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use orgdeck_shared::{
+    ApiError, ErrorCode, FieldError, Versioned,
+    general::{DateFormat, Environment, GeneralSettings, NAME_MAX, TimeFormat},
+    licensing::LicenseSummary,
+};
+use ratatui::{Frame, layout::Rect};
+
+use super::{Effects, Tab, TabCtx};
+use crate::{
+    api::{Reply, Request, needs_login},
+    keymap::Action,
+    widgets::{Dialog, FieldSpec, FieldValue, Form, FormEvent, ToastLevel},
+};
+
+pub const NAME: &str = "name";
+pub const DATE_FORMAT: &str = "date_format";
+pub const TIME_FORMAT: &str = "time_format";
+pub const TIMEZONE: &str = "timezone";
+pub const AUTO_APPS: &str = "auto_license_new_applications";
+pub const AUTO_SERVERS: &str = "auto_license_new_servers";
+pub const ENVIRONMENTS: &str = "auto_license_environments";
+
+/// A resource the tab shows, and where its request stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Load<T> {
+    NotLoaded,
+    Loading,
+    Loaded(T),
+    Failed(ApiError),
+}
+
+impl<T> Load<T> {
+    pub fn loaded(&self) -> Option<&T> {
+        match self {
+            Load::Loaded(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+pub struct GeneralTab {
+    /// The settings as last read or saved; the form holds the edits on top of them.
+    pub settings: Load<Versioned<GeneralSettings>>,
+    pub licenses: Load<LicenseSummary>,
+    pub form: Form,
+    pub saving: bool,
+    /// A save was refused because someone else saved first: the edits stay until the user reloads.
+    pub stale: bool,
+    /// The next settings that arrive replace the form even when it has edits (the user asked).
+    replace_on_load: bool,
+    /// Errors the server reported for fields not edited since.
+    server_errors: Vec<FieldError>,
+}
+
+impl Default for GeneralTab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GeneralTab {
+    pub fn new() -> GeneralTab {
+        let form = Form::new(vec![
+            FieldSpec::text(NAME, "Name", Some(NAME_MAX)),
+            FieldSpec::choice(
+                DATE_FORMAT,
+                "Date format",
+                DateFormat::ALL.iter().map(|d| d.as_str().to_owned()).collect(),
+            ),
+            FieldSpec::choice(
+                TIME_FORMAT,
+                "Time format",
+                TimeFormat::ALL
+                    .iter()
+                    .map(|t| match t {
+                        TimeFormat::H24 => format!("{} (24-hour)", t.as_str()),
+                        TimeFormat::H12 => format!("{} (12-hour)", t.as_str()),
+                    })
+                    .collect(),
+            ),
+            FieldSpec::text(TIMEZONE, "Time zone", None),
+            FieldSpec::toggle(AUTO_APPS, "Auto-license new apps"),
+            FieldSpec::toggle(AUTO_SERVERS, "Auto-license new servers"),
+            FieldSpec::multi(
+                ENVIRONMENTS,
+                "  in environments",
+                Environment::ALL.iter().map(|e| e.as_str().to_owned()).collect(),
+            ),
+        ]);
+        GeneralTab {
+            settings: Load::NotLoaded,
+            licenses: Load::NotLoaded,
+            form,
+            saving: false,
+            stale: false,
+            replace_on_load: false,
+            server_errors: Vec::new(),
+        }
+    }
+
+    fn fill_form(&mut self, s: &GeneralSettings) {
+        self.form.set(NAME, FieldValue::Text(s.name.clone()));
+        self.form.set(
+            DATE_FORMAT,
+            FieldValue::Choice(position(&DateFormat::ALL, s.date_format)),
+        );
+        self.form.set(
+            TIME_FORMAT,
+            FieldValue::Choice(position(&TimeFormat::ALL, s.time_format)),
+        );
+        self.form.set(TIMEZONE, FieldValue::Text(s.timezone.clone()));
+        self.form
+            .set(AUTO_APPS, FieldValue::Bool(s.auto_license_new_applications));
+        self.form
+            .set(AUTO_SERVERS, FieldValue::Bool(s.auto_license_new_servers));
+        let envs = Environment::ALL
+            .iter()
+            .map(|e| s.auto_license_environments.contains(e))
+            .collect();
+        self.form.set(ENVIRONMENTS, FieldValue::Multi(envs));
+        self.server_errors.clear();
+        self.form.set_errors(Vec::new());
+    }
+
+    /// The settings as the form has them now (what typing has made of the loaded ones).
+    pub fn edited(&self) -> Option<GeneralSettings> {
+        let base = self.settings.loaded()?;
+        let mut s = base.value.clone();
+        s.name = self.form.text(NAME);
+        s.date_format = DateFormat::ALL[self.form.choice(DATE_FORMAT).min(DateFormat::ALL.len() - 1)];
+        s.time_format = TimeFormat::ALL[self.form.choice(TIME_FORMAT).min(TimeFormat::ALL.len() - 1)];
+        s.timezone = self.form.text(TIMEZONE);
+        s.auto_license_new_applications = self.form.bool(AUTO_APPS);
+        s.auto_license_new_servers = self.form.bool(AUTO_SERVERS);
+        let checked = self.form.multi(ENVIRONMENTS);
+        s.auto_license_environments = Environment::ALL
+            .iter()
+            .zip(checked)
+            .filter(|(_, on)| *on)
+            .map(|(e, _)| *e)
+            .collect();
+        Some(s)
+    }
+
+    /// Shows the shared validation's errors, and the server's for fields not edited since.
+    fn revalidate(&mut self, changed: Option<&str>) {
+        if let Some(field) = changed {
+            self.server_errors.retain(|e| !e.field.starts_with(field));
+        }
+        let mut errors = self
+            .edited()
+            .map(|s| s.validate().err().unwrap_or_default())
+            .unwrap_or_default();
+        for e in &self.server_errors {
+            if !errors.iter().any(|x| x.field == e.field) {
+                errors.push(e.clone());
+            }
+        }
+        self.form.set_errors(errors);
+    }
+
+    fn reload(&mut self, fx: &mut Effects) {
+        self.replace_on_load = true;
+        self.settings = match std::mem::replace(&mut self.settings, Load::NotLoaded) {
+            Load::Loaded(v) => Load::Loaded(v),
+            _ => Load::Loading,
+        };
+        fx.request(Request::GetGeneral);
+        fx.request(Request::GetLicenses);
+    }
+
+    fn save(&mut self, ctx: &TabCtx, fx: &mut Effects) {
+        if ctx.read_only {
+            fx.toast(ToastLevel::Warning, "Read-only profile: saving is disabled");
+            return;
+        }
+        if self.form.is_editing() && self.form.commit_edit() == FormEvent::Ignored {
+            return;
+        }
+        let (Some(base), Some(edited)) = (self.settings.loaded(), self.edited()) else {
+            return;
+        };
+        if self.saving {
+            fx.toast(ToastLevel::Info, "Already saving…");
+            return;
+        }
+        if let Err(errors) = edited.validate() {
+            let first = errors[0].field.clone();
+            self.revalidate(None);
+            if let Some(key) = self.form_key(&first) {
+                self.form.focus(key);
+            }
+            fx.toast(
+                ToastLevel::Error,
+                format!("Not saved: fix {} field(s) first", errors.len()),
+            );
+            return;
+        }
+        if edited == base.value {
+            fx.toast(ToastLevel::Info, "Nothing to save");
+            return;
+        }
+        self.saving = true;
+        fx.request(Request::PutGeneral {
+            version: base.version,
+            value: edited,
+        });
+    }
+
+    fn form_key(&self, field: &str) -> Option<&'static str> {
+        [
+            NAME,
+            DATE_FORMAT,
+            TIME_FORMAT,
+            TIMEZONE,
+            AUTO_APPS,
+            AUTO_SERVERS,
+            ENVIRONMENTS,
+        ]
+        .into_iter()
+        .find(|k| field.starts_with(k))
+    }
+
+    fn settings_arrived(&mut self, v: &Versioned<GeneralSettings>) {
+        let replace = self.replace_on_load || !self.is_dirty();
+        if replace {
+            self.settings = Load::Loaded(v.clone());
+            self.fill_form(&v.value);
+            self.stale = false;
+            self.replace_on_load = false;
+        } else if self.settings.loaded().is_some_and(|mine| mine.version != v.version) {
+            // Keep the edits and the version they started from; saving will be refused as stale.
+            self.stale = true;
+        }
+    }
+}
+
+fn position<T: PartialEq>(all: &[T], v: T) -> usize {
+    all.iter().position(|x| *x == v).unwrap_or(0)
+}
+
+impl Tab for GeneralTab {
+    fn title(&self) -> &'static str {
+        "General"
+    }
+
+    fn load(&mut self, fx: &mut Effects) {
+        if self.settings.loaded().is_none() {
+            self.settings = Load::Loading;
+        }
+        if self.licenses.loaded().is_none() {
+            self.licenses = Load::Loading;
+        }
+        fx.request(Request::GetGeneral);
+        fx.request(Request::GetLicenses);
+    }
+
+    fn captures_input(&self) -> bool {
+        self.form.is_editing()
+    }
+
+    fn handle_key(&mut self, key: &KeyEvent, ctx: &TabCtx, fx: &mut Effects) {
+        let is_char =
+            matches!(key.code, KeyCode::Char(_)) && !key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL);
+        if !is_char && ctx.keymap.is(key, Action::Save) {
+            self.save(ctx, fx);
+            return;
+        }
+        let commit = !is_char && ctx.keymap.is(key, Action::Activate);
+        let cancel = !is_char && ctx.keymap.is(key, Action::Cancel);
+        match self.form.handle_edit_key(key, commit, cancel) {
+            FormEvent::Changed(field) => self.revalidate(Some(field)),
+            FormEvent::EditCancelled => self.revalidate(None),
+            _ => {}
+        }
+    }
+
+    fn handle_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
+        // A read-only profile views the settings: the form moves but does not edit.
+        self.form.set_read_only(ctx.read_only);
+        match action {
+            Action::Save => {
+                self.save(ctx, fx);
+                true
+            }
+            Action::Reload if self.is_dirty() && !self.stale => {
+                fx.confirm = Some(Dialog::confirm(
+                    Action::Reload,
+                    "Reload?",
+                    "Reloading drops your unsaved edits to the general settings.",
+                    "reload",
+                    "keep editing",
+                ));
+                true
+            }
+            Action::Reload => {
+                self.reload(fx);
+                true
+            }
+            Action::Up | Action::Down | Action::Left | Action::Right | Action::Activate => {
+                if self.settings.loaded().is_none() {
+                    return false;
+                }
+                match self.form.handle_action(action) {
+                    FormEvent::Changed(field) => self.revalidate(Some(field)),
+                    FormEvent::Ignored => return false,
+                    _ => {}
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn confirmed(&mut self, action: Action, _ctx: &TabCtx, fx: &mut Effects) {
+        if action == Action::Reload {
+            self.reload(fx);
+        }
+    }
+
+    fn handle_reply(&mut self, request: &Request, reply: &Reply, _ctx: &TabCtx, fx: &mut Effects) {
+        match reply {
+            Reply::General(Ok(v)) => self.settings_arrived(v),
+            Reply::General(Err(e)) if !needs_login(e) => {
+                if self.settings.loaded().is_none() {
+                    self.settings = Load::Failed(e.clone());
+                } else {
+                    fx.toast(ToastLevel::Error, format!("Reload failed: {}", e.message));
+                }
+                self.replace_on_load = false;
+            }
+            Reply::Licenses(Ok(l)) => self.licenses = Load::Loaded(l.clone()),
+            Reply::Licenses(Err(e)) if !needs_login(e) && self.licenses.loaded().is_none() => {
+                self.licenses = Load::Failed(e.clone());
+            }
+            Reply::GeneralSaved(result) => {
+                self.saving = false;
+                match result {
+                    Ok(v) => {
+                        self.settings = Load::Loaded(v.clone());
+                        self.fill_form(&v.value);
+                        self.stale = false;
+                        fx.toast(ToastLevel::Info, "Saved general settings");
+                    }
+                    Err(e) if e.code == ErrorCode::VersionMismatch => {
+                        self.stale = true;
+                        fx.toast(
+                            ToastLevel::Warning,
+                            "Not saved: someone else saved first. r reloads (drops your edits)",
+                        );
+                    }
+                    Err(e) if e.code == ErrorCode::ValidationFailed => {
+                        self.server_errors = e.fields.clone();
+                        self.revalidate(None);
+                        fx.toast(ToastLevel::Error, format!("Not saved: {}", e.message));
+                    }
+                    Err(e) if needs_login(e) => {}
+                    Err(e) => fx.toast(ToastLevel::Error, format!("Not saved: {}", e.message)),
+                }
+            }
+            _ => {}
+        }
+        let _ = request;
+    }
+
+    fn is_dirty(&self) -> bool {
+        match (self.settings.loaded(), self.edited()) {
+            (Some(base), Some(edited)) => base.value != edited,
+            _ => false,
+        }
+    }
+
+    fn hints(&self) -> Vec<(Action, &'static str)> {
+        if self.form.is_editing() {
+            return vec![
+                (Action::Activate, "done"),
+                (Action::Cancel, "cancel"),
+                (Action::Save, "save"),
+            ];
+        }
+        let mut hints = Vec::new();
+        if self.stale {
+            hints.push((Action::Reload, "reload (drops edits)"));
+        }
+        hints.extend([
+            (Action::Activate, "edit/toggle"),
+            (Action::Left, "choose"),
+            (Action::Save, "save"),
+        ]);
+        if !self.stale {
+            hints.push((Action::Reload, "reload"));
+        }
+        hints.extend([
+            (Action::JumpToTab, "jump"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ]);
+        hints
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
+        view::render(self, frame, area, ctx);
+    }
+}

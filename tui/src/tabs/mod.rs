@@ -1,0 +1,68 @@
+//! One module per settings area. Adding a tab is one module and one line in [`all`].
+
+mod general;
+
+pub use general::GeneralTab;
+
+use crossterm::event::KeyEvent;
+use orgdeck_shared::format::DateTimeStyle;
+use ratatui::{Frame, layout::Rect};
+
+use crate::{
+    api::{Reply, Request},
+    keymap::{Action, Keymap},
+    theme::Theme,
+    widgets::{Dialog, ToastLevel},
+};
+
+/// Every tab, in tab-bar order.
+pub fn all() -> Vec<Box<dyn Tab>> {
+    vec![Box::new(GeneralTab::new())]
+}
+
+/// What a tab needs to know about the console around it.
+pub struct TabCtx<'a> {
+    pub keymap: &'a Keymap,
+    pub theme: &'a Theme,
+    /// The organization's date and time style.
+    pub dates: &'a DateTimeStyle,
+    pub read_only: bool,
+}
+
+/// What a tab asks the app to do: requests to send, toasts to show, a confirmation to ask.
+#[derive(Debug, Default)]
+pub struct Effects {
+    pub requests: Vec<Request>,
+    pub toasts: Vec<(ToastLevel, String)>,
+    pub confirm: Option<Dialog>,
+}
+
+impl Effects {
+    pub fn request(&mut self, r: Request) {
+        self.requests.push(r);
+    }
+    pub fn toast(&mut self, level: ToastLevel, text: impl Into<String>) {
+        self.toasts.push((level, text.into()));
+    }
+}
+
+pub trait Tab {
+    fn title(&self) -> &'static str;
+    /// A session started: load what the tab shows.
+    fn load(&mut self, fx: &mut Effects);
+    /// Whether the tab is taking raw keys (a text field is being edited).
+    fn captures_input(&self) -> bool;
+    /// A raw key while capturing input.
+    fn handle_key(&mut self, key: &KeyEvent, ctx: &TabCtx, fx: &mut Effects);
+    /// A semantic action; false when the tab has no use for it.
+    fn handle_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool;
+    /// The user said yes to a confirmation the tab asked for.
+    fn confirmed(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects);
+    /// The answer to a request (every tab sees every reply and picks its own).
+    fn handle_reply(&mut self, request: &Request, reply: &Reply, ctx: &TabCtx, fx: &mut Effects);
+    /// Edits not saved yet.
+    fn is_dirty(&self) -> bool;
+    /// Footer hints for the current mode.
+    fn hints(&self) -> Vec<(Action, &'static str)>;
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx);
+}

@@ -1,0 +1,66 @@
+//! Terminal setup and its guaranteed restore: on return, on error (a guard's `Drop`) and on panic (a hook
+//! that restores before the panic message is printed).
+
+use std::io::{self, Stdout};
+
+use crossterm::{
+    cursor::Show,
+    execute,
+    terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode},
+};
+use ratatui::{Terminal, backend::CrosstermBackend};
+
+pub type ConsoleTerminal = Terminal<CrosstermBackend<Stdout>>;
+
+/// Restores the terminal when dropped, whatever way the console ends.
+pub struct TerminalGuard {
+    pub terminal: ConsoleTerminal,
+}
+
+impl TerminalGuard {
+    /// Raw mode and the alternate screen, with the panic hook installed first.
+    pub fn enter() -> io::Result<TerminalGuard> {
+        install_panic_hook();
+        enable_raw_mode()?;
+        if let Err(e) = execute!(io::stdout(), EnterAlternateScreen) {
+            restore();
+            return Err(e);
+        }
+        match Terminal::new(CrosstermBackend::new(io::stdout())) {
+            Ok(mut terminal) => {
+                let _ = terminal.hide_cursor();
+                let _ = terminal.clear();
+                Ok(TerminalGuard { terminal })
+            }
+            Err(e) => {
+                restore();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Leaves the alternate screen, shows the cursor and ends raw mode. Safe to call more than once.
+pub fn restore() {
+    let _ = execute!(
+        io::stdout(),
+        crossterm::terminal::EndSynchronizedUpdate,
+        LeaveAlternateScreen,
+        Show
+    );
+    let _ = disable_raw_mode();
+}
+
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        previous(info);
+    }));
+}

@@ -1,0 +1,128 @@
+//! Fixtures shared by the console's tests: a logged-in app fed with canned replies, and keys.
+#![allow(dead_code)]
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use jiff::Timestamp;
+use orgdeck::{
+    App, AppInit, Command, Msg,
+    api::{Reply, Request},
+    keymap::Keymap,
+    theme::{Theme, ThemeKind},
+};
+use orgdeck_shared::{
+    Versioned,
+    auth::{Me, MeOrg, MeSession, MeUser, OrgRole},
+    general::{Environment, GeneralSettings},
+    licensing::{LicenseExpiration, LicensePool, LicenseSummary},
+};
+use uuid::Uuid;
+
+pub fn settings() -> Versioned<GeneralSettings> {
+    let id = Uuid::parse_str("0193f2a4-7c1e-7d2b-9a4e-5b6c7d8e9f01").unwrap();
+    let created: Timestamp = "2026-03-14T09:26:53Z".parse().unwrap();
+    let mut value = GeneralSettings::new(id, "Acme Security", created);
+    value.auto_license_new_servers = true;
+    value.auto_license_environments = vec![Environment::Production];
+    Versioned { version: 3, value }
+}
+
+pub fn licenses() -> LicenseSummary {
+    let exp = |y, m, d, count| LicenseExpiration {
+        date: jiff::civil::date(y, m, d),
+        count,
+    };
+    LicenseSummary {
+        assess: LicensePool::new(50, 38, vec![exp(2026, 12, 31, 10), exp(2027, 6, 30, 40)]),
+        protect: LicensePool::new(20, 5, vec![exp(2027, 1, 15, 20)]),
+    }
+}
+
+pub fn me() -> Me {
+    let at: Timestamp = "2026-11-28T21:00:00Z".parse().unwrap();
+    Me {
+        user: MeUser {
+            id: Uuid::nil(),
+            email: "admin@acme.test".into(),
+            first_name: "Ada".into(),
+            last_name: "Admin".into(),
+        },
+        org: MeOrg {
+            id: settings().value.id,
+            name: "Acme Security".into(),
+        },
+        role: OrgRole::Admin,
+        session: MeSession {
+            expires_at: at,
+            idle_expires_at: at,
+        },
+        client_ip: "127.0.0.1".into(),
+    }
+}
+
+pub fn init(theme: ThemeKind, read_only: bool, has_token: bool) -> AppInit {
+    AppInit {
+        profile: "acme".into(),
+        server: "https://deck.acme.test".into(),
+        user: "admin@acme.test".into(),
+        read_only,
+        keymap: Keymap::new(&Default::default(), read_only).0,
+        theme: Theme::new(theme),
+        log_path: Some("/home/ada/.local/share/orgdeck/logs/orgdeck.log".into()),
+        has_token,
+        notices: Vec::new(),
+    }
+}
+
+pub fn reply(request: Request, reply: Reply) -> Msg {
+    Msg::Reply { request, reply }
+}
+
+/// An app whose stored session checked out and whose General tab has loaded.
+pub fn logged_in_with(theme: ThemeKind, read_only: bool) -> App {
+    let mut app = App::new(init(theme, read_only, true));
+    assert_eq!(app.start(), vec![Command::Api(Request::Me)]);
+    let cmds = app.update(reply(Request::Me, Reply::Me(Ok(me()))));
+    assert!(cmds.contains(&Command::Api(Request::GetGeneral)), "{cmds:?}");
+    app.update(reply(Request::GetGeneral, Reply::General(Ok(settings()))));
+    app.update(reply(Request::GetLicenses, Reply::Licenses(Ok(licenses()))));
+    app
+}
+
+pub fn logged_in() -> App {
+    logged_in_with(ThemeKind::Color256, false)
+}
+
+pub fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+pub fn ch(c: char) -> Msg {
+    key(KeyCode::Char(c))
+}
+
+pub fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+/// Sends every message, returning all the commands they produced.
+pub fn send(app: &mut App, msgs: impl IntoIterator<Item = Msg>) -> Vec<Command> {
+    msgs.into_iter().flat_map(|m| app.update(m)).collect()
+}
+
+pub fn type_text(app: &mut App, text: &str) -> Vec<Command> {
+    send(app, text.chars().map(ch))
+}
+
+/// The API requests among commands.
+pub fn requests(cmds: &[Command]) -> Vec<Request> {
+    cmds.iter()
+        .filter_map(|c| if let Command::Api(r) = c { Some(r.clone()) } else { None })
+        .collect()
+}
+
+/// The screen as text, drawn into a test terminal of that size.
+pub fn screen(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| app.view(f)).unwrap();
+    terminal.backend().to_string()
+}

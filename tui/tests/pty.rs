@@ -1,0 +1,213 @@
+//! End to end, as a person: a real server, the real `orgdeck` binary in a pseudo-terminal (80x24,
+//! NO_COLOR), keys typed one by one, the screen read back through a terminal emulator (vt100).
+
+use std::{
+    io::{Read, Write},
+    path::Path,
+    process::Command as Process,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use orgdeck::api::ApiClient;
+use orgdeck_server::{ServerConfig, SystemClock};
+use orgdeck_shared::auth::{LoginResponse, Secret};
+use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+
+const BIN: &str = env!("CARGO_BIN_EXE_orgdeck");
+const EMAIL: &str = "admin@pty.test";
+const PASSWORD: &str = "correct horse battery staple";
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The console running in a pty, with everything it printed so far.
+struct Console {
+    child: Box<dyn Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    screen: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Console {
+    fn start(home: &Path, args: &[&str]) -> Console {
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal");
+        let mut cmd = CommandBuilder::new(BIN);
+        for a in args {
+            cmd.arg(a);
+        }
+        env_for(home, |k, v| cmd.env(k, v));
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("NO_COLOR", "1");
+        cmd.env_remove("ORGDECK_TOKEN");
+        let child = pair.slave.spawn_command(cmd).expect("orgdeck starts");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let rows = std::num::NonZeroU16::new(24).unwrap();
+        let cols = std::num::NonZeroU16::new(80).unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (s, r) = (screen.clone(), raw.clone());
+        std::thread::spawn(move || {
+            // Keep the master alive as long as the reader runs.
+            let _master = pair.master;
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                s.lock().unwrap().process(&buf[..n]);
+                r.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Console {
+            child,
+            writer,
+            screen,
+            raw,
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, text: &str) {
+        let start = Instant::now();
+        while start.elapsed() < WAIT {
+            if self.contents().contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("waited {WAIT:?} for {text:?}; the screen shows:\n{}", self.contents());
+    }
+
+    fn type_keys(&mut self, keys: &str) {
+        for b in keys.as_bytes() {
+            self.writer.write_all(&[*b]).unwrap();
+            self.writer.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let start = Instant::now();
+        while start.elapsed() < WAIT {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader take in the last bytes.
+                std::thread::sleep(Duration::from_millis(200));
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("orgdeck did not exit; the screen shows:\n{}", self.contents());
+    }
+}
+
+fn env_for(home: &Path, mut set: impl FnMut(&str, &str)) {
+    set("XDG_CONFIG_HOME", home.join("config").to_str().unwrap());
+    set("XDG_DATA_HOME", home.join("data").to_str().unwrap());
+    set("HOME", home.to_str().unwrap());
+    set("ORGDECK_CREDENTIAL_STORE", "file");
+}
+
+fn orgdeck(home: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = Process::new(BIN);
+    cmd.args(args).env_remove("ORGDECK_TOKEN");
+    env_for(home, |k, v| {
+        cmd.env(k, v);
+    });
+    cmd.output().expect("orgdeck runs")
+}
+
+#[test]
+fn a_first_run_without_profiles_explains_and_leaves_the_terminal_alone() {
+    let home = tempfile::tempdir().unwrap();
+    let out = orgdeck(home.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("orgdeck profile add") && stderr.contains("--demo"),
+        "{stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("\x1b["),
+        "no terminal control when nothing opens"
+    );
+}
+
+#[test]
+fn a_person_logs_in_renames_the_organization_saves_and_quits() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    orgdeck_server::init_org(data.path(), "Pty Org", EMAIL, PASSWORD, &SystemClock).expect("init_org");
+    let mut config = ServerConfig::new(data.path());
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let server = runtime.block_on(orgdeck_server::spawn(config)).expect("server starts");
+    let url = server.base_url();
+
+    let home = tempfile::tempdir().unwrap();
+    let out = orgdeck(home.path(), &["profile", "add", "pty", "--url", &url, "--user", EMAIL]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let list = orgdeck(home.path(), &["profile", "list"]);
+    assert!(String::from_utf8_lossy(&list.stdout).contains(&url));
+
+    // Log in by typing: the email is prefilled from the profile, the password goes in masked.
+    let mut console = Console::start(home.path(), &[]);
+    console.wait_for("Log in to orgdeck");
+    console.type_keys(PASSWORD);
+    console.wait_for("••••");
+    assert!(!console.contents().contains(PASSWORD));
+    console.type_keys("\r");
+    console.wait_for("Pty Org");
+    console.wait_for("Created"); // the settings have loaded
+
+    // Rename: enter edits the focused Name, ctrl-u clears it, enter keeps the text, ctrl-s saves.
+    console.type_keys("\r\x15Renamed by pty\r");
+    console.wait_for("modified");
+    console.type_keys("\x13");
+    console.wait_for("Saved general settings");
+
+    let saved = runtime.block_on(async {
+        let client = ApiClient::new(&url, None).unwrap();
+        match client.login(EMAIL, &Secret::new(PASSWORD)).await.unwrap() {
+            LoginResponse::Granted(g) => client.set_token(Some(g.token)),
+            other => panic!("{other:?}"),
+        }
+        client.general().await.unwrap()
+    });
+    assert_eq!(saved.value.name, "Renamed by pty");
+
+    console.type_keys("q");
+    let status = console.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    let raw = console.raw.lock().unwrap().clone();
+    let raw = String::from_utf8_lossy(&raw);
+    assert!(raw.contains("\x1b[?1049h"), "the alternate screen was entered");
+    assert!(raw.contains("\x1b[?1049l"), "and left");
+    assert!(raw.contains("\x1b[?25h"), "the cursor is shown again");
+    let parser = console.screen.lock().unwrap();
+    assert!(!parser.screen().alternate_screen(), "back on the normal screen");
+    assert!(!parser.screen().hide_cursor(), "with the cursor visible");
+    drop(parser);
+
+    // A new process finds the stored session token (0600 file here) and skips the login.
+    let token_file = home.path().join("data/orgdeck/credentials/pty.token");
+    assert!(token_file.exists(), "the token is stored, never the password");
+    assert!(!std::fs::read_to_string(&token_file).unwrap().contains(PASSWORD));
+    let mut again = Console::start(home.path(), &[]);
+    again.wait_for("Renamed by pty");
+    assert!(!again.contents().contains("Log in to orgdeck"));
+    again.type_keys("q");
+    assert!(again.wait_exit().success());
+
+    runtime.block_on(server.shutdown());
+}

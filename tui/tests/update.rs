@@ -1,0 +1,347 @@
+//! The console driven by messages alone, with no terminal and no server: what a user would notice.
+
+mod common;
+
+use common::*;
+use crossterm::event::KeyCode;
+use orgdeck::{
+    Command, Msg,
+    api::{Reply, Request},
+    keymap::{ACTIONS, Keymap},
+    tabs::{Effects, Tab, TabCtx},
+    widgets::Help,
+};
+use orgdeck_shared::{
+    ApiError, ErrorCode, FieldError,
+    auth::{LoginResponse, Secret, SessionGrant},
+};
+
+/// A second tab, to show switching (and that a tab plugs in through the trait alone).
+struct Empty(&'static str);
+
+impl Tab for Empty {
+    fn title(&self) -> &'static str {
+        self.0
+    }
+    fn load(&mut self, _: &mut Effects) {}
+    fn captures_input(&self) -> bool {
+        false
+    }
+    fn handle_key(&mut self, _: &crossterm::event::KeyEvent, _: &TabCtx, _: &mut Effects) {}
+    fn handle_action(&mut self, _: orgdeck::keymap::Action, _: &TabCtx, _: &mut Effects) -> bool {
+        false
+    }
+    fn confirmed(&mut self, _: orgdeck::keymap::Action, _: &TabCtx, _: &mut Effects) {}
+    fn handle_reply(&mut self, _: &Request, _: &Reply, _: &TabCtx, _: &mut Effects) {}
+    fn is_dirty(&self) -> bool {
+        false
+    }
+    fn hints(&self) -> Vec<(orgdeck::keymap::Action, &'static str)> {
+        Vec::new()
+    }
+    fn render(&self, _: &mut ratatui::Frame, _: ratatui::layout::Rect, _: &TabCtx) {}
+}
+
+/// Focus is on Name: Enter edits, ctrl-u clears, then type.
+fn edit_name(app: &mut orgdeck::App, name: &str) {
+    send(app, [key(KeyCode::Enter), ctrl('u')]);
+    type_text(app, name);
+}
+
+fn put_of(cmds: &[Command]) -> Option<(i64, String)> {
+    requests(cmds).into_iter().find_map(|r| match r {
+        Request::PutGeneral { version, value } => Some((version, value.name)),
+        _ => None,
+    })
+}
+
+#[test]
+fn tab_number_keys_and_jump_switch_tabs() {
+    let mut app = logged_in();
+    app.tabs.push(Box::new(Empty("Users")));
+    app.tabs.push(Box::new(Empty("Groups")));
+    send(&mut app, [key(KeyCode::Tab)]);
+    assert_eq!(app.active, 1);
+    send(&mut app, [key(KeyCode::BackTab), key(KeyCode::BackTab)]);
+    assert_eq!(app.active, 2, "shift-tab wraps around");
+    send(&mut app, [ch('1')]);
+    assert_eq!(app.active, 0);
+    send(&mut app, [ch(':'), ch('u'), key(KeyCode::Enter)]);
+    assert_eq!(app.active, 1, ": jumps by name prefix");
+    send(&mut app, [ch(':'), ch('g'), ch('r'), key(KeyCode::Tab)]);
+    assert_eq!(app.jump.as_ref().unwrap().value(), "Groups", "tab completes the name");
+    send(&mut app, [key(KeyCode::Enter)]);
+    assert_eq!(app.active, 2);
+}
+
+#[test]
+fn editing_the_name_marks_the_tab_modified() {
+    let mut app = logged_in();
+    assert!(!app.is_dirty());
+    edit_name(&mut app, "Acme Labs");
+    send(&mut app, [key(KeyCode::Enter)]);
+    assert!(app.is_dirty());
+    let screen = screen(&app, 120, 40);
+    assert!(screen.contains("Acme Labs"), "{screen}");
+    assert!(screen.contains("modified"), "{screen}");
+}
+
+#[test]
+fn an_invalid_name_shows_the_shared_validation_error_as_you_type() {
+    let mut app = logged_in();
+    send(&mut app, [key(KeyCode::Enter), ctrl('u')]);
+    let screen = screen(&app, 80, 24);
+    assert!(screen.contains("! is required"), "{screen}");
+    type_text(&mut app, "A");
+    assert!(!screen_contains(&app, "is required"));
+}
+
+fn screen_contains(app: &orgdeck::App, text: &str) -> bool {
+    screen(app, 80, 24).contains(text)
+}
+
+#[test]
+fn saving_an_invalid_form_sends_nothing_and_says_why() {
+    let mut app = logged_in();
+    send(&mut app, [key(KeyCode::Enter), ctrl('u'), key(KeyCode::Enter)]);
+    let cmds = send(&mut app, [ctrl('s')]);
+    assert_eq!(put_of(&cmds), None);
+    assert!(screen_contains(&app, "Not saved: fix 1 field(s) first"));
+}
+
+#[test]
+fn save_sends_a_put_with_the_version_it_was_read_at() {
+    let mut app = logged_in();
+    edit_name(&mut app, "Acme Labs");
+    // ctrl-s saves straight from the field being edited.
+    let cmds = send(&mut app, [ctrl('s')]);
+    assert_eq!(put_of(&cmds), Some((3, "Acme Labs".to_string())));
+    assert!(app.animating(), "the spinner runs while saving");
+    let mut saved = settings();
+    saved.version = 4;
+    saved.value.name = "Acme Labs".into();
+    let request = requests(&cmds)
+        .into_iter()
+        .find(|r| matches!(r, Request::PutGeneral { .. }))
+        .unwrap();
+    send(&mut app, [reply(request, Reply::GeneralSaved(Ok(saved)))]);
+    assert!(!app.is_dirty());
+    assert!(!app.animating(), "no timer once nothing runs");
+    assert!(screen_contains(&app, "Saved general settings"));
+    // `s` saves too in navigation mode; nothing changed now.
+    let cmds = send(&mut app, [ch('s')]);
+    assert_eq!(put_of(&cmds), None);
+}
+
+#[test]
+fn a_stale_save_keeps_the_edits_says_so_and_reloads_only_on_r() {
+    let mut app = logged_in();
+    edit_name(&mut app, "Mine");
+    let cmds = send(&mut app, [key(KeyCode::Enter), ch('s')]);
+    let put = requests(&cmds).into_iter().next().unwrap();
+    let stale = ApiError::new(ErrorCode::VersionMismatch, "settings changed since version 3");
+    send(&mut app, [reply(put, Reply::GeneralSaved(Err(stale)))]);
+    assert!(app.is_dirty(), "the edits are kept");
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Someone else saved first"), "{text}");
+    assert!(text.contains("Mine"));
+    // r reloads right away (the stale message offered it) and the new version replaces the edits.
+    let cmds = send(&mut app, [ch('r')]);
+    assert!(requests(&cmds).contains(&Request::GetGeneral));
+    let mut theirs = settings();
+    theirs.version = 4;
+    theirs.value.name = "Theirs".into();
+    send(&mut app, [reply(Request::GetGeneral, Reply::General(Ok(theirs)))]);
+    assert!(!app.is_dirty());
+    assert!(screen_contains(&app, "Theirs"));
+}
+
+#[test]
+fn reloading_with_edits_asks_first() {
+    let mut app = logged_in();
+    edit_name(&mut app, "Mine");
+    send(&mut app, [key(KeyCode::Enter)]);
+    let cmds = send(&mut app, [ch('r')]);
+    assert!(requests(&cmds).is_empty());
+    assert!(app.dialog.is_some());
+    let cmds = send(&mut app, [ch('y')]);
+    assert!(
+        requests(&cmds).contains(&Request::GetGeneral),
+        "Confirm(Reload) came back as Confirmed(Reload)"
+    );
+}
+
+#[test]
+fn server_field_errors_show_inline_and_the_typed_text_stays() {
+    let mut app = logged_in();
+    send(&mut app, [key(KeyCode::Down), key(KeyCode::Down), key(KeyCode::Down)]);
+    send(&mut app, [key(KeyCode::Enter), ctrl('u')]);
+    type_text(&mut app, "Europe/Paris");
+    let cmds = send(&mut app, [key(KeyCode::Enter), ch('s')]);
+    let put = requests(&cmds).into_iter().next().unwrap();
+    let refused = ApiError::validation(vec![FieldError::new("timezone", "not allowed for this organization")]);
+    send(&mut app, [reply(put, Reply::GeneralSaved(Err(refused)))]);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("! not allowed for this organization"), "{text}");
+    assert!(text.contains("Europe/Paris"));
+    assert!(app.is_dirty());
+}
+
+#[test]
+fn an_expired_session_opens_the_login_over_the_form_keeps_edits_and_retries() {
+    let mut app = logged_in();
+    edit_name(&mut app, "Half typed");
+    let cmds = send(&mut app, [ctrl('s')]);
+    let put = requests(&cmds).into_iter().next().unwrap();
+    let expired = ApiError::new(ErrorCode::SessionExpired, "session expired");
+    let cmds = send(&mut app, [reply(put.clone(), Reply::GeneralSaved(Err(expired)))]);
+    assert!(cmds.contains(&Command::ForgetToken));
+    let login = app.login.as_ref().expect("the login dialog is open");
+    assert!(login.overlay, "over the current screen");
+    assert_eq!(login.email.value(), "admin@acme.test");
+    assert!(app.is_dirty(), "edits kept");
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Session expired"), "{text}");
+    // Typing goes to the password, not to the form.
+    let cmds = type_text(&mut app, "s3cret");
+    assert!(cmds.is_empty());
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let login_request = requests(&cmds).into_iter().next().unwrap();
+    assert!(
+        matches!(&login_request, Request::Login { email, password } if email == "admin@acme.test" && password.expose() == "s3cret")
+    );
+    let grant = SessionGrant {
+        token: Secret::new("tok-2"),
+        expires_at: "2026-11-29T09:00:00Z".parse().unwrap(),
+    };
+    let cmds = send(
+        &mut app,
+        [reply(login_request, Reply::Login(Ok(LoginResponse::Granted(grant))))],
+    );
+    assert!(app.login.is_none());
+    assert_eq!(cmds[0], Command::UseToken(Secret::new("tok-2")));
+    assert!(
+        requests(&cmds).contains(&put),
+        "the refused save is sent again: {cmds:?}"
+    );
+    assert!(screen_contains(&app, "Half typed"));
+}
+
+#[test]
+fn quitting_with_unsaved_edits_asks_first() {
+    let mut app = logged_in();
+    send(&mut app, [ch('q')]);
+    assert!(app.should_quit(), "nothing to lose: q quits at once");
+
+    let mut app = logged_in();
+    edit_name(&mut app, "Unsaved");
+    send(&mut app, [key(KeyCode::Enter), ch('q')]);
+    assert!(!app.should_quit());
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("unsaved edits in General"), "{text}");
+    send(&mut app, [key(KeyCode::Enter)]);
+    assert!(!app.should_quit(), "Enter presses the default button, which is stay");
+    send(&mut app, [ctrl('c')]);
+    assert!(app.dialog.is_some(), "ctrl-c asks the same");
+    send(&mut app, [ch('y')]);
+    assert!(app.should_quit());
+}
+
+#[test]
+fn help_lists_every_keymap_action_and_the_log_file() {
+    let app = logged_in();
+    let keymap = Keymap::default();
+    let lines: Vec<String> = Help::lines(&keymap, app.log_path.as_deref(), &app.theme)
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    let text = lines.join("\n");
+    for spec in ACTIONS {
+        assert!(text.contains(spec.description), "help misses {}", spec.name);
+    }
+    assert!(text.contains("/home/ada/.local/share/orgdeck/logs/orgdeck.log"));
+    let mut app = app;
+    send(&mut app, [ch('?')]);
+    assert!(app.help.is_some());
+    send(&mut app, [key(KeyCode::Esc)]);
+    assert!(app.help.is_none());
+}
+
+#[test]
+fn read_only_profiles_view_but_neither_edit_nor_save() {
+    let mut app = logged_in_with(orgdeck::theme::ThemeKind::Color256, true);
+    edit_name(&mut app, "Nope");
+    let cmds = send(&mut app, [ctrl('s'), key(KeyCode::Enter), ch('s')]);
+    assert_eq!(put_of(&cmds), None);
+    assert!(!app.is_dirty(), "the form does not edit");
+    send(&mut app, [key(KeyCode::Down)]);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("> Date format"), "the cursor still moves: {text}");
+    assert!(text.contains("read-only"));
+    assert!(!text.contains("save"), "no save hint: {text}");
+}
+
+#[test]
+fn without_a_stored_session_the_login_screen_comes_first_and_shows_errors_in_place() {
+    let mut app = orgdeck::App::new(init(orgdeck::theme::ThemeKind::Color256, false, false));
+    assert!(app.start().is_empty());
+    assert!(app.login.as_ref().is_some_and(|l| !l.overlay));
+    type_text(&mut app, "wrong");
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let login_request = requests(&cmds).into_iter().next().unwrap();
+    assert!(app.animating());
+    let refused = ApiError::new(ErrorCode::InvalidCredentials, "invalid email or password");
+    send(&mut app, [reply(login_request, Reply::Login(Err(refused)))]);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Wrong email or password."), "{text}");
+    assert_eq!(
+        app.login.as_ref().unwrap().password.value(),
+        "",
+        "the password must be typed again"
+    );
+}
+
+#[test]
+fn toasts_go_away_on_the_next_key_or_their_timer() {
+    let mut app = logged_in();
+    let cmds = send(&mut app, [ch('s')]);
+    assert_eq!(app.toasts.len(), 1, "nothing to save");
+    let expiry = cmds.iter().find_map(|c| {
+        if let Command::After { msg, .. } = c {
+            Some((**msg).clone())
+        } else {
+            None
+        }
+    });
+    assert!(matches!(expiry, Some(Msg::ToastExpired(_))));
+    send(&mut app, [key(KeyCode::Down)]);
+    assert!(app.toasts.is_empty());
+    send(&mut app, [ch('s')]);
+    send(&mut app, [expiry.unwrap()]);
+    assert_eq!(app.toasts.len(), 1, "another toast's timer leaves this one");
+}
+
+#[test]
+fn a_second_factor_is_asked_for_when_the_server_wants_one() {
+    let mut app = orgdeck::App::new(init(orgdeck::theme::ThemeKind::Color256, false, false));
+    app.start();
+    type_text(&mut app, "pw");
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let login_request = requests(&cmds).into_iter().next().unwrap();
+    let challenge = LoginResponse::MfaRequired {
+        mfa_required: true,
+        challenge: Secret::new("ch-1"),
+        methods: vec![orgdeck_shared::auth::MfaMethod::Totp],
+    };
+    send(&mut app, [reply(login_request, Reply::Login(Ok(challenge)))]);
+    assert!(screen(&app, 80, 24).contains("6-digit code"));
+    type_text(&mut app, "123456");
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    assert_eq!(
+        requests(&cmds),
+        vec![Request::Mfa {
+            challenge: Secret::new("ch-1"),
+            code: Secret::new("123456")
+        }]
+    );
+}
