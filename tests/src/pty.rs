@@ -151,7 +151,7 @@ pub fn peak_rss(pid: u32) -> Result<u64> {
 /// `ORGDECK_BIN` overrides it.
 pub fn console_binary() -> Result<PathBuf> {
     if let Ok(path) = std::env::var("ORGDECK_BIN") {
-        return Ok(PathBuf::from(path));
+        return std::fs::canonicalize(&path).with_context(|| format!("ORGDECK_BIN={path}"));
     }
     let exe = std::env::current_exe()?;
     let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
