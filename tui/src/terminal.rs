@@ -6,11 +6,13 @@ use std::io::{self, Stdout};
 use crossterm::{
     cursor::Show,
     execute,
-    terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode},
+    terminal::{Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode},
 };
 use ratatui::{Terminal, backend::CrosstermBackend};
 
-pub type ConsoleTerminal = Terminal<CrosstermBackend<Stdout>>;
+use crate::backend::GapFill;
+
+pub type ConsoleTerminal = Terminal<GapFill<CrosstermBackend<Stdout>>>;
 
 /// Restores the terminal when dropped, whatever way the console ends.
 pub struct TerminalGuard {
@@ -26,10 +28,12 @@ impl TerminalGuard {
             restore();
             return Err(e);
         }
-        match Terminal::new(CrosstermBackend::new(io::stdout())) {
+        match Terminal::new(GapFill::new(CrosstermBackend::new(io::stdout()))) {
             Ok(mut terminal) => {
                 let _ = terminal.hide_cursor();
-                let _ = terminal.clear();
+                // Not `terminal.clear()`: it asks the terminal where the cursor is and waits up to two
+                // seconds for an answer that some terminals (and slow links) never send.
+                let _ = execute!(io::stdout(), Clear(ClearType::All));
                 Ok(TerminalGuard { terminal })
             }
             Err(e) => {
