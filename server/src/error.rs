@@ -27,7 +27,7 @@ pub enum AppError {
     NotFound(String),
     #[error("this change needs the If-Match header with the version it was based on")]
     PreconditionRequired,
-    #[error("the settings changed since they were read (now at version {current}); reload and try again")]
+    #[error("it changed since it was read (now at version {current}); reload and try again")]
     VersionMismatch { current: i64 },
     #[error("invalid fields")]
     Validation(Vec<FieldError>),

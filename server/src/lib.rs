@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod orgs;
 pub mod routes;
+pub mod seed;
 pub mod services;
 pub mod state;
 pub mod store;
@@ -22,6 +23,7 @@ use anyhow::Context;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ServerConfig, TlsFiles};
 pub use orgs::{OrgCreated, UserCreated, create_user, disable_user, init_org, password_hash_of};
+pub use seed::{SEED_PASSWORD, seed_users};
 
 /// Whether `password` matches a stored argon2id PHC string (blocking; the benchmark compares login
 /// latency with one verify).

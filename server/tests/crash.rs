@@ -29,7 +29,9 @@ fn serve(data_dir: &std::path::Path) -> (Child, String) {
         .spawn()
         .expect("start orgdeck-server");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the first line");
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read the first line");
     let url = line.trim().rsplit(' ').next().expect("an address").to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "unexpected first line {line:?}");
     (child, url)
@@ -46,11 +48,18 @@ async fn acknowledged_writes_survive_a_kill_9() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    init.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    init.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
     assert!(init.wait().unwrap().success(), "init reads the password from stdin");
 
     let (mut server, url) = serve(dir.path());
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
     let login: serde_json::Value = http
         .post(format!("{url}{}", routes::LOGIN))
         .json(&json!({"email": "admin@crashy.example", "password": PASSWORD}))
@@ -62,8 +71,15 @@ async fn acknowledged_writes_survive_a_kill_9() {
         .unwrap();
     let token = login["token"].as_str().unwrap().to_owned();
     let settings_url = format!("{url}{}", routes::settings(area::GENERAL));
-    let doc: Versioned<GeneralSettings> =
-        http.get(&settings_url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let doc: Versioned<GeneralSettings> = http
+        .get(&settings_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mut version = doc.version;
     let mut value = doc.value;
     for i in 0..20 {
@@ -83,8 +99,17 @@ async fn acknowledged_writes_survive_a_kill_9() {
     server.wait().unwrap();
 
     let (mut server, url) = serve(dir.path());
-    let resp = http.get(format!("{url}{}", routes::settings(area::GENERAL))).bearer_auth(&token).send().await.unwrap();
-    assert!(resp.status().is_success(), "the session survived the crash too: {}", resp.status());
+    let resp = http
+        .get(format!("{url}{}", routes::settings(area::GENERAL)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.status().is_success(),
+        "the session survived the crash too: {}",
+        resp.status()
+    );
     let after: Versioned<GeneralSettings> = resp.json().await.unwrap();
     assert_eq!((after.version, after.value.name.as_str()), (version, "Crashy 19"));
     let audit: serde_json::Value = http
@@ -96,7 +121,11 @@ async fn acknowledged_writes_survive_a_kill_9() {
         .json()
         .await
         .unwrap();
-    assert_eq!(audit["items"].as_array().unwrap().len(), 20, "every acknowledged change kept its audit entry");
+    assert_eq!(
+        audit["items"].as_array().unwrap().len(),
+        20,
+        "every acknowledged change kept its audit entry"
+    );
     server.kill().unwrap();
     server.wait().unwrap();
 }

@@ -150,6 +150,9 @@ pub struct Me {
     pub session: MeSession,
     /// The client address as the server sees it (after trusted-proxy handling).
     pub client_ip: String,
+    /// An admin forced a password reset: the user should change it (`POST me/password`) before anything else.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 #[cfg(test)]

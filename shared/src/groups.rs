@@ -22,7 +22,13 @@ pub enum AppRole {
 }
 
 impl AppRole {
-    pub const ALL: [AppRole; 5] = [AppRole::NoAccess, AppRole::View, AppRole::Edit, AppRole::RulesAdmin, AppRole::Admin];
+    pub const ALL: [AppRole; 5] = [
+        AppRole::NoAccess,
+        AppRole::View,
+        AppRole::Edit,
+        AppRole::RulesAdmin,
+        AppRole::Admin,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -91,7 +97,9 @@ impl<'de> Deserialize<'de> for AppSelection {
         }
         match Wire::deserialize(d)? {
             Wire::Word(w) if w == "all" => Ok(AppSelection::All),
-            Wire::Word(w) => Err(serde::de::Error::custom(format!("expected \"all\" or a list of ids, got {w:?}"))),
+            Wire::Word(w) => Err(serde::de::Error::custom(format!(
+                "expected \"all\" or a list of ids, got {w:?}"
+            ))),
             Wire::Ids(ids) => Ok(AppSelection::Only(ids)),
         }
     }
@@ -123,7 +131,10 @@ pub fn effective_app_role<'a>(grants: impl IntoIterator<Item = &'a AppAccess>, a
 
 /// The grants a user holds: their default group's role on all applications, plus every custom group's rows.
 pub fn user_grants<'a>(default_group: OrgRole, groups: impl IntoIterator<Item = &'a [AppAccess]>) -> Vec<AppAccess> {
-    let mut grants = vec![AppAccess { applications: AppSelection::All, role: default_group.into() }];
+    let mut grants = vec![AppAccess {
+        applications: AppSelection::All,
+        role: default_group.into(),
+    }];
     for rows in groups {
         grants.extend_from_slice(rows);
     }
@@ -160,16 +171,27 @@ impl GroupInput {
         if self.name.trim().is_empty() {
             errors.push(FieldError::new("name", "is required"));
         } else if chars > GROUP_NAME_MAX {
-            errors.push(FieldError::new("name", format!("must be at most {GROUP_NAME_MAX} characters (has {chars})")));
+            errors.push(FieldError::new(
+                "name",
+                format!("must be at most {GROUP_NAME_MAX} characters (has {chars})"),
+            ));
         } else if ["view", "edit", "rules admin", "admin"].contains(&self.name.trim().to_lowercase().as_str()) {
             errors.push(FieldError::new("name", "is the name of a built-in group"));
         }
         for (i, row) in self.app_access.iter().enumerate() {
             if matches!(&row.applications, AppSelection::Only(ids) if ids.is_empty()) {
-                errors.push(FieldError::new(format!("app_access[{i}].applications"), "choose at least one application"));
+                errors.push(FieldError::new(
+                    format!("app_access[{i}].applications"),
+                    "choose at least one application",
+                ));
             }
         }
-        if self.members.iter().enumerate().any(|(i, m)| self.members[..i].contains(m)) {
+        if self
+            .members
+            .iter()
+            .enumerate()
+            .any(|(i, m)| self.members[..i].contains(m))
+        {
             errors.push(FieldError::new("members", "lists a user twice"));
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
@@ -182,6 +204,33 @@ pub struct GroupDeleted {
     pub members_affected: u32,
 }
 
+/// One application's effective role for a user, in `GET users/{id}/access`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppRoleOf {
+    pub application_id: Uuid,
+    pub application_name: String,
+    pub role: AppRole,
+}
+
+/// `GET users/{id}/access`: the user's effective role on every application of the organization,
+/// computed with [`effective_app_role`] over [`user_grants`]; ordered by application name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserAccess {
+    pub user_id: Uuid,
+    pub default_group: OrgRole,
+    /// The custom groups whose rows count.
+    pub groups: Vec<Uuid>,
+    pub applications: Vec<AppRoleOf>,
+}
+
+/// The built-in group a name stands for ("Rules Admin", "rules_admin", case-insensitive).
+pub fn builtin_group(name: &str) -> Option<OrgRole> {
+    let n = name.trim().to_lowercase();
+    OrgRole::ALL
+        .into_iter()
+        .find(|r| r.label().to_lowercase() == n || r.as_str() == n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,11 +241,17 @@ mod tests {
     }
 
     fn only(ids: &[u128], role: AppRole) -> AppAccess {
-        AppAccess { applications: AppSelection::Only(ids.iter().map(|&n| app(n)).collect()), role }
+        AppAccess {
+            applications: AppSelection::Only(ids.iter().map(|&n| app(n)).collect()),
+            role,
+        }
     }
 
     fn all(role: AppRole) -> AppAccess {
-        AppAccess { applications: AppSelection::All, role }
+        AppAccess {
+            applications: AppSelection::All,
+            role,
+        }
     }
 
     #[test]
@@ -210,7 +265,10 @@ mod tests {
 
     #[test]
     fn among_equally_specific_grants_the_least_privileged_wins() {
-        assert_eq!(effective_app_role(&[all(AppRole::Admin), all(AppRole::Edit)], app(1)), AppRole::Edit);
+        assert_eq!(
+            effective_app_role(&[all(AppRole::Admin), all(AppRole::Edit)], app(1)),
+            AppRole::Edit
+        );
         let named = [only(&[1, 2], AppRole::RulesAdmin), only(&[1], AppRole::NoAccess)];
         assert_eq!(effective_app_role(&named, app(1)), AppRole::NoAccess);
         assert_eq!(effective_app_role(&named, app(2)), AppRole::RulesAdmin);
@@ -218,7 +276,10 @@ mod tests {
 
     #[test]
     fn no_grant_means_no_access() {
-        assert_eq!(effective_app_role(&[only(&[1], AppRole::Admin)], app(9)), AppRole::NoAccess);
+        assert_eq!(
+            effective_app_role(&[only(&[1], AppRole::Admin)], app(9)),
+            AppRole::NoAccess
+        );
         assert_eq!(effective_app_role(&[], app(9)), AppRole::NoAccess);
     }
 

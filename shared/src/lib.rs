@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod licensing;
 pub mod password;
 pub mod routes;
+pub mod security;
 pub mod users;
 
 pub use error::{ApiError, ErrorCode, FieldError};

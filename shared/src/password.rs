@@ -12,8 +12,12 @@ use crate::FieldError;
 /// Passwords longer than this are refused (never truncated).
 pub const PASSWORD_MAX: usize = 128;
 
-static COMMON: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| include_str!("../../assets/common-passwords.txt").lines().filter(|l| !l.is_empty()).collect());
+static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../../assets/common-passwords.txt")
+        .lines()
+        .filter(|l| !l.is_empty())
+        .collect()
+});
 
 /// Whether `password` is on the bundled list of 10,000 common passwords (case-insensitively).
 pub fn is_common(password: &str) -> bool {
@@ -177,7 +181,9 @@ impl PasswordPolicy {
     /// The policy a preset stands for: its length and classes, no per-class minimums, no expiry.
     /// Custom policies are returned as they are.
     pub fn normalized(&self) -> PasswordPolicy {
-        let Some((min_length, _)) = self.strength.preset() else { return self.clone() };
+        let Some((min_length, _)) = self.strength.preset() else {
+            return self.clone();
+        };
         PasswordPolicy {
             min_length,
             min_upper: 0,
@@ -232,12 +238,18 @@ impl PasswordPolicy {
         let mut problems = Vec::new();
         let mut miss = |rule, message: String| problems.push(PasswordProblem { rule, message });
         if c.chars < policy.min_length {
-            miss(PasswordRule::MinLength, format!("at least {} characters ({} so far)", policy.min_length, c.chars));
+            miss(
+                PasswordRule::MinLength,
+                format!("at least {} characters ({} so far)", policy.min_length, c.chars),
+            );
         }
         if c.chars as usize > PASSWORD_MAX {
             miss(PasswordRule::MaxLength, format!("at most {PASSWORD_MAX} characters"));
         }
-        let classes = [c.upper, c.lower, c.digits, c.symbols].iter().filter(|&&n| n > 0).count() as u32;
+        let classes = [c.upper, c.lower, c.digits, c.symbols]
+            .iter()
+            .filter(|&&n| n > 0)
+            .count() as u32;
         let required = policy.required_classes();
         if classes < required {
             miss(
@@ -263,12 +275,23 @@ impl PasswordPolicy {
             }
             let email_name = ctx.email.split('@').next().unwrap_or("").to_lowercase();
             if email_name.chars().count() >= 3 && lower.contains(&email_name) {
-                miss(PasswordRule::ContainsEmailName, "must not contain your email name".into());
+                miss(
+                    PasswordRule::ContainsEmailName,
+                    "must not contain your email name".into(),
+                );
             }
-            let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+            let squash = |s: &str| {
+                s.chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .collect::<String>()
+                    .to_lowercase()
+            };
             let org = squash(ctx.org_name);
             if org.chars().count() >= 3 && squash(password).contains(&org) {
-                miss(PasswordRule::ContainsOrgName, "must not contain the organization's name".into());
+                miss(
+                    PasswordRule::ContainsOrgName,
+                    "must not contain the organization's name".into(),
+                );
             }
         }
         problems
@@ -289,7 +312,10 @@ impl PasswordPolicy {
 mod tests {
     use super::*;
 
-    const CTX: PasswordContext<'static> = PasswordContext { email: "jane.doe@acme.example", org_name: "Acme Corp" };
+    const CTX: PasswordContext<'static> = PasswordContext {
+        email: "jane.doe@acme.example",
+        org_name: "Acme Corp",
+    };
 
     fn rules(policy: &PasswordPolicy, pw: &str) -> Vec<PasswordRule> {
         policy.check(pw, CTX).into_iter().map(|p| p.rule).collect()
@@ -305,10 +331,16 @@ mod tests {
 
     #[test]
     fn presets_require_their_length_and_classes() {
-        let strong = PasswordPolicy { strength: PasswordStrength::Strong, ..Default::default() };
+        let strong = PasswordPolicy {
+            strength: PasswordStrength::Strong,
+            ..Default::default()
+        };
         assert_eq!(rules(&strong, "abcdefghij"), [PasswordRule::Classes]);
         assert!(rules(&strong, "Abcdefghi1").is_empty());
-        let complex = PasswordPolicy { strength: PasswordStrength::Complex, ..Default::default() };
+        let complex = PasswordPolicy {
+            strength: PasswordStrength::Complex,
+            ..Default::default()
+        };
         assert_eq!(rules(&complex, "Abcdefghij1k"), [PasswordRule::Classes]);
         assert!(rules(&complex, "Abcdefghij1!").is_empty());
     }
@@ -323,17 +355,26 @@ mod tests {
             min_symbols: 1,
             ..Default::default()
         };
-        assert_eq!(rules(&p, "Abcdefgh"), [PasswordRule::Upper, PasswordRule::Digits, PasswordRule::Symbols]);
+        assert_eq!(
+            rules(&p, "Abcdefgh"),
+            [PasswordRule::Upper, PasswordRule::Digits, PasswordRule::Symbols]
+        );
         assert!(rules(&p, "ABcdefg1!").is_empty());
     }
 
     #[test]
     fn common_passwords_and_context_words_are_refused() {
-        let p = PasswordPolicy { strength: PasswordStrength::Weak, ..Default::default() };
+        let p = PasswordPolicy {
+            strength: PasswordStrength::Weak,
+            ..Default::default()
+        };
         assert_eq!(rules(&p, "Password1"), [PasswordRule::Common]);
         assert_eq!(rules(&p, "xx-jane.doe-xx"), [PasswordRule::ContainsEmailName]);
         assert_eq!(rules(&p, "i love acme-corp!"), [PasswordRule::ContainsOrgName]);
-        let lax = PasswordPolicy { block_common: false, ..p };
+        let lax = PasswordPolicy {
+            block_common: false,
+            ..p
+        };
         assert!(rules(&lax, "Password1").is_empty());
     }
 
@@ -366,7 +407,12 @@ mod tests {
 
     #[test]
     fn presets_ignore_custom_fields() {
-        let p = PasswordPolicy { strength: PasswordStrength::Weak, min_upper: 5, expiration_days: 90, ..Default::default() };
+        let p = PasswordPolicy {
+            strength: PasswordStrength::Weak,
+            min_upper: 5,
+            expiration_days: 90,
+            ..Default::default()
+        };
         let n = p.normalized();
         assert_eq!((n.min_length, n.min_upper, n.expiration_days), (8, 0, 0));
     }

@@ -15,6 +15,56 @@ pub const SERVERS: &str = "/api/v1/servers";
 pub const AUDIT: &str = "/api/v1/audit";
 pub const AUDIT_EXPORT: &str = "/api/v1/audit/export";
 pub const HEALTH: &str = "/api/v1/health";
+/// `POST auth/activate` `{token, password}`: redeem an invitation (no session needed).
+pub const ACTIVATE: &str = "/api/v1/auth/activate";
+/// `POST me/password` `{current, new}`.
+pub const ME_PASSWORD: &str = "/api/v1/me/password";
+/// `GET users?q=&status=&group=&sort=&cursor=&limit=`, `POST users`.
+pub const USERS: &str = "/api/v1/users";
+/// `GET/PATCH/DELETE users/{id}`.
+pub const USER: &str = "/api/v1/users/{id}";
+/// `POST users/{id}/{action}`: action one of [`user_action`].
+pub const USER_ACTION: &str = "/api/v1/users/{id}/{action}";
+/// `GET users/{id}/access`: effective role per application.
+pub const USER_ACCESS: &str = "/api/v1/users/{id}/access";
+/// `POST users/import` (Content-Type: text/csv).
+pub const USERS_IMPORT: &str = "/api/v1/users/import";
+/// `POST users/bulk` `{action, ids}`.
+pub const USERS_BULK: &str = "/api/v1/users/bulk";
+/// `GET/POST groups`.
+pub const GROUPS: &str = "/api/v1/groups";
+/// `GET/PATCH/DELETE groups/{id}`.
+pub const GROUP: &str = "/api/v1/groups/{id}";
+
+/// The actions of `POST users/{id}/{action}`.
+pub mod user_action {
+    pub const ENABLE: &str = "enable";
+    pub const DISABLE: &str = "disable";
+    pub const UNLOCK: &str = "unlock";
+    pub const RESET_PASSWORD: &str = "reset_password";
+    pub const RESET_TWO_STEP: &str = "reset_two_step";
+    pub const ALL: [&str; 5] = [ENABLE, DISABLE, UNLOCK, RESET_PASSWORD, RESET_TWO_STEP];
+}
+
+/// `/api/v1/users/{id}`.
+pub fn user(id: impl std::fmt::Display) -> String {
+    USER.replace("{id}", &id.to_string())
+}
+
+/// `/api/v1/users/{id}/{action}`.
+pub fn user_action(id: impl std::fmt::Display, action: &str) -> String {
+    USER_ACTION.replace("{id}", &id.to_string()).replace("{action}", action)
+}
+
+/// `/api/v1/users/{id}/access`.
+pub fn user_access(id: impl std::fmt::Display) -> String {
+    USER_ACCESS.replace("{id}", &id.to_string())
+}
+
+/// `/api/v1/groups/{id}`.
+pub fn group(id: impl std::fmt::Display) -> String {
+    GROUP.replace("{id}", &id.to_string())
+}
 
 /// Settings areas, as they appear in `settings/{area}`.
 pub mod area {

@@ -19,7 +19,10 @@ pub struct SessionSettings {
 
 impl Default for SessionSettings {
     fn default() -> Self {
-        Self { idle_minutes: 30, absolute_minutes: 720 }
+        Self {
+            idle_minutes: 30,
+            absolute_minutes: 720,
+        }
     }
 }
 
@@ -32,7 +35,10 @@ impl SessionSettings {
         if !(15..=10_080).contains(&self.absolute_minutes) {
             errors.push(FieldError::new("absolute_minutes", "must be from 15 to 10080"));
         } else if self.idle_minutes > self.absolute_minutes && errors.is_empty() {
-            errors.push(FieldError::new("idle_minutes", "must not be longer than the absolute timeout"));
+            errors.push(FieldError::new(
+                "idle_minutes",
+                "must not be longer than the absolute timeout",
+            ));
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
@@ -52,11 +58,17 @@ impl Cidr {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let addr: IpAddr = addr.parse().map_err(|_| format!("{s:?} is not an IPv4 or IPv6 address"))?;
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("{s:?} is not an IPv4 or IPv6 address"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => max,
-            Some(p) => p.parse::<u8>().ok().filter(|&p| p <= max).ok_or_else(|| format!("prefix must be 0 to {max}"))?,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|&p| p <= max)
+                .ok_or_else(|| format!("prefix must be 0 to {max}"))?,
         };
         Ok(Cidr { addr, prefix })
     }
@@ -69,11 +81,19 @@ impl Cidr {
         };
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(self.prefix)) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - u32::from(self.prefix))
+                };
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(self.prefix)) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(self.prefix))
+                };
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -107,7 +127,10 @@ impl IpRestrictions {
                 errors.push(FieldError::new(format!("rules[{i}].cidr"), e));
             }
             if rule.label.chars().count() > 100 {
-                errors.push(FieldError::new(format!("rules[{i}].label"), "must be at most 100 characters"));
+                errors.push(FieldError::new(
+                    format!("rules[{i}].label"),
+                    "must be at most 100 characters",
+                ));
             }
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
@@ -115,7 +138,12 @@ impl IpRestrictions {
 
     /// Whether `ip` may connect: always when the list is empty, else when a rule contains it.
     pub fn allows(&self, ip: IpAddr) -> bool {
-        self.rules.is_empty() || self.rules.iter().filter_map(|r| Cidr::parse(&r.cidr).ok()).any(|c| c.contains(ip))
+        self.rules.is_empty()
+            || self
+                .rules
+                .iter()
+                .filter_map(|r| Cidr::parse(&r.cidr).ok())
+                .any(|c| c.contains(ip))
     }
 }
 
@@ -138,7 +166,11 @@ pub struct TwoStepSettings {
 
 impl Default for TwoStepSettings {
     fn default() -> Self {
-        Self { enabled: false, required: false, methods: vec![TwoStepMethod::Totp] }
+        Self {
+            enabled: false,
+            required: false,
+            methods: vec![TwoStepMethod::Totp],
+        }
     }
 }
 
@@ -149,9 +181,17 @@ impl TwoStepSettings {
             errors.push(FieldError::new("methods", "choose at least one method"));
         }
         if self.required && !self.enabled {
-            errors.push(FieldError::new("required", "two-step verification must be enabled to be required"));
+            errors.push(FieldError::new(
+                "required",
+                "two-step verification must be enabled to be required",
+            ));
         }
-        if self.methods.iter().enumerate().any(|(i, m)| self.methods[..i].contains(m)) {
+        if self
+            .methods
+            .iter()
+            .enumerate()
+            .any(|(i, m)| self.methods[..i].contains(m))
+        {
             errors.push(FieldError::new("methods", "lists a method twice"));
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
@@ -185,7 +225,10 @@ mod tests {
         let none = IpRestrictions::default();
         assert!(none.allows(ip("203.0.113.1")));
         let office = IpRestrictions {
-            rules: vec![IpRule { cidr: "198.51.100.0/24".into(), label: "office".into() }],
+            rules: vec![IpRule {
+                cidr: "198.51.100.0/24".into(),
+                label: "office".into(),
+            }],
             confirm_self_lockout: false,
         };
         assert!(office.allows(ip("198.51.100.20")) && !office.allows(ip("203.0.113.1")));
@@ -195,8 +238,14 @@ mod tests {
     fn bad_rules_are_named_by_index() {
         let list = IpRestrictions {
             rules: vec![
-                IpRule { cidr: "10.0.0.0/8".into(), label: String::new() },
-                IpRule { cidr: "nope".into(), label: String::new() },
+                IpRule {
+                    cidr: "10.0.0.0/8".into(),
+                    label: String::new(),
+                },
+                IpRule {
+                    cidr: "nope".into(),
+                    label: String::new(),
+                },
             ],
             confirm_self_lockout: false,
         };
@@ -206,9 +255,16 @@ mod tests {
     #[test]
     fn session_and_two_step_ranges() {
         assert!(SessionSettings::default().validate().is_ok());
-        let bad = SessionSettings { idle_minutes: 4, absolute_minutes: 20_000 };
+        let bad = SessionSettings {
+            idle_minutes: 4,
+            absolute_minutes: 20_000,
+        };
         assert_eq!(bad.validate().unwrap_err().len(), 2);
-        let t = TwoStepSettings { enabled: false, required: true, methods: vec![] };
+        let t = TwoStepSettings {
+            enabled: false,
+            required: true,
+            methods: vec![],
+        };
         assert_eq!(t.validate().unwrap_err()[0].field, "required");
     }
 }

@@ -27,7 +27,12 @@ pub enum UserStatus {
 }
 
 impl UserStatus {
-    pub const ALL: [UserStatus; 4] = [UserStatus::Active, UserStatus::Locked, UserStatus::Disabled, UserStatus::Pending];
+    pub const ALL: [UserStatus; 4] = [
+        UserStatus::Active,
+        UserStatus::Locked,
+        UserStatus::Disabled,
+        UserStatus::Pending,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -100,7 +105,12 @@ impl NewUser {
         errors.extend(validate_email(&self.email).err());
         errors.extend(validate_person_name("first_name", &self.first_name).err());
         errors.extend(validate_person_name("last_name", &self.last_name).err());
-        if self.groups.iter().enumerate().any(|(i, g)| self.groups[..i].contains(g)) {
+        if self
+            .groups
+            .iter()
+            .enumerate()
+            .any(|(i, g)| self.groups[..i].contains(g))
+        {
             errors.push(FieldError::new("groups", "lists a group twice"));
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
@@ -178,7 +188,10 @@ impl UserSort {
             Some(rest) => (true, rest),
             None => (false, s),
         };
-        UserSort::ALL.into_iter().find(|o| o.as_str() == name).map(|o| (o, desc))
+        UserSort::ALL
+            .into_iter()
+            .find(|o| o.as_str() == name)
+            .map(|o| (o, desc))
     }
 }
 
@@ -215,7 +228,9 @@ pub fn validate_email(email: &str) -> Result<(), FieldError> {
     let Some((local, domain)) = email.rsplit_once('@') else {
         return err("must look like name@example.com");
     };
-    let labels_ok = domain.split('.').all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
+    let labels_ok = domain
+        .split('.')
+        .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
     if local.is_empty() || local.contains('@') || !domain.contains('.') || !labels_ok {
         return err("must look like name@example.com");
     }
@@ -227,7 +242,10 @@ pub fn validate_person_name(field: &str, name: &str) -> Result<(), FieldError> {
     if name.trim().is_empty() {
         Err(FieldError::new(field, "is required"))
     } else if name.chars().count() > PERSON_NAME_MAX {
-        Err(FieldError::new(field, format!("must be at most {PERSON_NAME_MAX} characters")))
+        Err(FieldError::new(
+            field,
+            format!("must be at most {PERSON_NAME_MAX} characters"),
+        ))
     } else if name.chars().any(char::is_control) {
         Err(FieldError::new(field, "must not contain control characters"))
     } else {
@@ -240,6 +258,107 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// `GET users?q=&status=&group=&sort=&cursor=&limit=`. `group` is a built-in role (`admin`, `rules_admin`,
+/// `edit`, `view`: users whose default group it is) or a custom group's id; `sort` is a [`UserSort`] name,
+/// `-` first for descending (default `name`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserQuery {
+    /// Prefix of the first name, last name, full name ("first last" or "last first") or email; case-insensitive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<UserStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// `POST auth/activate` (no session): redeems an invitation's one-time token and sets the password.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActivateRequest {
+    pub token: Secret,
+    pub password: Secret,
+}
+
+/// `POST me/password`: change one's own password (also clears a forced reset).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChangePasswordRequest {
+    pub current: Secret,
+    pub new: Secret,
+}
+
+/// `POST users/bulk`. Ids are processed in order, each on its own: one refusal (say, the last admin)
+/// does not stop the others. At most [`BULK_MAX`] ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkRequest {
+    pub action: BulkAction,
+    pub ids: Vec<Uuid>,
+}
+
+/// Most ids in one bulk request.
+pub const BULK_MAX: usize = 10_000;
+
+/// The outcome for one id of a bulk request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkOutcome {
+    pub id: Uuid,
+    pub ok: bool,
+    /// Why this id was refused (`not_found`, `conflict` for the last admin, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::ApiError>,
+}
+
+/// The answer to `POST users/bulk`: one outcome per requested id, in request order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkReport {
+    pub succeeded: u32,
+    pub failed: u32,
+    pub results: Vec<BulkOutcome>,
+}
+
+/// The answer to a successful `POST users/import`: every row became an invitation (status `pending`)
+/// with its one-time activation token, in file order. A failed import answers 422 with an `ApiError`
+/// whose `fields` are named `row N: field` (see [`row_errors`]) and imports nothing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub created: Vec<UserCreated>,
+}
+
+/// Most data rows in one CSV import.
+pub const IMPORT_MAX_ROWS: usize = 10_000;
+
+impl RowError {
+    /// The `FieldError` name this row error travels under in an `ApiError`: `row 3: email`.
+    pub fn field_name(&self) -> String {
+        format!("row {}: {}", self.row, self.field)
+    }
+
+    pub fn to_field_error(&self) -> FieldError {
+        FieldError::new(self.field_name(), self.message.clone())
+    }
+
+    /// The row error a `row N: field` field error stands for.
+    pub fn from_field_error(e: &FieldError) -> Option<RowError> {
+        let rest = e.field.strip_prefix("row ")?;
+        let (row, field) = rest.split_once(": ")?;
+        Some(RowError {
+            row: row.parse().ok()?,
+            field: field.to_owned(),
+            message: e.message.clone(),
+        })
+    }
+}
+
+/// The per-row problems of a refused CSV import (empty for any other error).
+pub fn row_errors(err: &crate::ApiError) -> Vec<RowError> {
+    err.fields.iter().filter_map(RowError::from_field_error).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,7 +368,16 @@ mod tests {
         for ok in ["a@b.co", "first.last+tag@sub.example.com", "ü@exämple.de"] {
             assert!(validate_email(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "plain", "@example.com", "a@b", "a b@c.de", "a@-x.com", "a@b..com", "a@b@c.com"] {
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@b",
+            "a b@c.de",
+            "a@-x.com",
+            "a@b..com",
+            "a@b@c.com",
+        ] {
             assert!(validate_email(bad).is_err(), "{bad}");
         }
         assert!(validate_email(&format!("{}@example.com", "x".repeat(250))).is_err());
@@ -275,6 +403,18 @@ mod tests {
         assert_eq!(UserSort::parse("-last_login"), Some((UserSort::LastLogin, true)));
         assert_eq!(UserSort::parse("email"), Some((UserSort::Email, false)));
         assert_eq!(UserSort::parse("age"), None);
+    }
+
+    #[test]
+    fn row_errors_travel_as_field_errors() {
+        let e = RowError {
+            row: 3,
+            field: "email".into(),
+            message: "is taken".into(),
+        };
+        let api = crate::ApiError::validation(vec![e.to_field_error(), FieldError::new("other", "x")]);
+        assert_eq!(api.fields[0].field, "row 3: email");
+        assert_eq!(row_errors(&api), [e]);
     }
 
     #[test]

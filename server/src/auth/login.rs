@@ -1,5 +1,6 @@
 //! Logging in and out. Every outcome is audited; every refusal answers the same `invalid_credentials`.
 
+use jiff::SignedDuration;
 use orgdeck_shared::{
     audit::{AuditActor, AuditTarget},
     auth::{LoginRequest, SessionGrant},
@@ -10,7 +11,7 @@ use crate::{
     error::{AppError, AppResult},
     http::client_ip::ClientIp,
     state::AppState,
-    store::{AuditRecord, LoginUser, NewSession},
+    store::{AuditRecord, LoginUser, NewSession, UserStatus, WriteTx},
 };
 
 /// The longest email kept in an audit entry of a failed login with an unknown address.
@@ -51,6 +52,19 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
         return Err(AppError::InvalidCredentials);
     };
 
+    // A lock with a duration ends by itself (`lockout_minutes` 0: only an admin unlocks).
+    let policy = state.store.password_policy(user.org_id).await?;
+    let lock_over = user.status == UserStatus::Locked
+        && policy.lockout_minutes > 0
+        && user.locked_at.is_some_and(|at| {
+            at.checked_add(SignedDuration::from_mins(i64::from(policy.lockout_minutes)))
+                .is_ok_and(|end| end <= now)
+        });
+    let mut user = user;
+    if lock_over {
+        user.status = UserStatus::Active;
+    }
+
     if !password_ok || !user.may_log_in() {
         let reason = if !password_ok {
             "wrong password"
@@ -58,17 +72,26 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
             refusal_reason(&user)
         };
         let mut tx = state.store.begin().await?;
-        if !password_ok && user.password_hash.is_some() {
-            tx.record_failed_login(user.id).await?;
+        if lock_over {
+            end_lock(tx.as_mut(), &user).await?;
         }
+        let mut locked_now = false;
+        if !password_ok && user.password_hash.is_some() {
+            let failures = tx.record_failed_login(user.id).await?;
+            if user.status == UserStatus::Active && failures >= policy.lockout_attempts {
+                tx.lock_user(user.id, now).await?;
+                locked_now = true;
+            }
+        }
+        let actor = AuditActor {
+            user_id: Some(user.id),
+            email: user.email.clone(),
+        };
         tx.append_audit(
             &AuditRecord::new(
                 Some(user.org_id),
                 now,
-                AuditActor {
-                    user_id: Some(user.id),
-                    email: user.email.clone(),
-                },
+                actor.clone(),
                 "auth.login_failed",
                 AuditTarget::new("user", user.id.to_string()),
                 format!("Login failed: {reason}"),
@@ -76,6 +99,23 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
             .ip(ip.to_string()),
         )
         .await?;
+        if locked_now {
+            tx.append_audit(
+                &AuditRecord::new(
+                    Some(user.org_id),
+                    now,
+                    AuditActor::system(),
+                    "auth.lockout",
+                    AuditTarget::new("user", user.id.to_string()),
+                    format!(
+                        "User {} locked after {} failed logins; all sessions ended",
+                        user.email, policy.lockout_attempts
+                    ),
+                )
+                .ip(ip.to_string()),
+            )
+            .await?;
+        }
         tx.commit().await?;
         return Err(AppError::InvalidCredentials);
     }
@@ -87,6 +127,9 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
         .map_err(|e| AppError::Internal(e.into()))?;
     let (token, token_hash) = token::new_session_token();
     let mut tx = state.store.begin().await?;
+    if lock_over {
+        end_lock(tx.as_mut(), &user).await?;
+    }
     tx.delete_ended_sessions(user.id, now).await?;
     tx.insert_session(&NewSession {
         token_hash,
@@ -119,6 +162,18 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
     Ok(SessionGrant { token, expires_at })
 }
 
+/// A lock whose time is over: the account is active again with a fresh failure count.
+async fn end_lock(tx: &mut dyn WriteTx, user: &LoginUser) -> AppResult<()> {
+    if let Some(mut record) = tx.user_record(user.org_id, user.id).await? {
+        let version = record.user.version;
+        record.user.status = UserStatus::Active;
+        record.user.failed_attempts = 0;
+        record.locked_at = None;
+        tx.save_user(&record, version).await?;
+    }
+    Ok(())
+}
+
 fn refusal_reason(user: &LoginUser) -> &'static str {
     if !user.enabled {
         "account disabled"
@@ -128,10 +183,10 @@ fn refusal_reason(user: &LoginUser) -> &'static str {
         "no password set"
     } else {
         match user.status {
-            crate::store::UserStatus::Locked => "account locked",
-            crate::store::UserStatus::Disabled => "account disabled",
-            crate::store::UserStatus::Pending => "account not activated",
-            crate::store::UserStatus::Active => "account may not log in",
+            UserStatus::Locked => "account locked",
+            UserStatus::Disabled => "account disabled",
+            UserStatus::Pending => "account not activated",
+            UserStatus::Active => "account may not log in",
         }
     }
 }

@@ -44,6 +44,8 @@ pub struct AuthUser {
     /// When the session ends without further requests.
     pub idle_expires_at: Timestamp,
     pub client_ip: ClientIp,
+    /// An admin asked for a new password: the user must change theirs (`POST me/password`).
+    pub must_change_password: bool,
     /// The stored hash of the session token (never the token).
     pub(crate) token_hash: Secret,
 }
@@ -104,6 +106,7 @@ impl FromRequestParts<AppState> for AuthUser {
             last_name: view.last_name,
             role: view.role,
             client_ip,
+            must_change_password: view.must_change_password,
             token_hash: Secret::new(token_hash),
         })
     }

@@ -47,5 +47,6 @@ pub async fn me(user: AuthUser) -> Json<Me> {
             idle_expires_at: user.idle_expires_at,
         },
         client_ip: user.client_ip.to_string(),
+        must_change_password: user.must_change_password,
     })
 }

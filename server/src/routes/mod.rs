@@ -2,8 +2,11 @@
 
 mod audit;
 mod auth;
+mod etag;
+mod groups;
 mod inventory;
 mod settings;
+mod users;
 
 use std::time::Duration;
 
@@ -51,6 +54,19 @@ fn api() -> Router<AppState> {
         .route(routes::APPLICATIONS, get(inventory::applications))
         .route(routes::SERVERS, get(inventory::servers))
         .route(routes::AUDIT, get(audit::search))
+        .route(routes::ACTIVATE, post(users::activate))
+        .route(routes::ME_PASSWORD, post(users::change_password))
+        .route(routes::USERS, get(users::list).post(users::create))
+        .route(routes::USERS_IMPORT, post(users::import))
+        .route(routes::USERS_BULK, post(users::bulk))
+        .route(routes::USER, get(users::get).patch(users::patch).delete(users::delete))
+        .route(routes::USER_ACCESS, get(users::access))
+        .route(routes::USER_ACTION, post(users::action))
+        .route(routes::GROUPS, get(groups::list).post(groups::create))
+        .route(
+            routes::GROUP,
+            get(groups::get).patch(groups::patch).delete(groups::delete),
+        )
 }
 
 /// The rules every request shares, outermost last: the client address, body limits, the request

@@ -1,5 +1,9 @@
 //! The rules of each area, between the routes (HTTP) and the store (SQL).
 
 pub mod audit;
+pub mod groups;
+pub mod import;
 pub mod licensing;
 pub mod settings;
+pub mod user_actions;
+pub mod users;

@@ -7,6 +7,7 @@
 
 pub mod model;
 pub mod sqlite;
+pub mod users;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -14,6 +15,7 @@ use orgdeck_shared::{Versioned, audit::AuditEntry, general::GeneralSettings};
 use uuid::Uuid;
 
 pub use model::*;
+pub use users::*;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -35,7 +37,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: UserReads + Send + Sync + 'static {
     /// Starts a write transaction. Only one is open at a time; others wait.
     async fn begin(&self) -> StoreResult<Box<dyn WriteTx>>;
 
@@ -62,7 +64,7 @@ pub trait Store: Send + Sync + 'static {
 
 /// One open write transaction. Commit consumes it; dropping it rolls back.
 #[async_trait]
-pub trait WriteTx: Send {
+pub trait WriteTx: UserWrites + Send {
     async fn insert_session(&mut self, session: &NewSession) -> StoreResult<()>;
 
     /// Moves the session's `last_seen_at` forward.
@@ -77,8 +79,8 @@ pub trait WriteTx: Send {
     /// A successful login: remember when and from where, and clear the failure counter.
     async fn record_login(&mut self, user_id: Uuid, at: Timestamp, ip: &str) -> StoreResult<()>;
 
-    /// A wrong password: count it.
-    async fn record_failed_login(&mut self, user_id: Uuid) -> StoreResult<()>;
+    /// A wrong password: count it; returns the failures in a row so far.
+    async fn record_failed_login(&mut self, user_id: Uuid) -> StoreResult<u32>;
 
     /// The general settings as this transaction sees them.
     async fn general_settings(&mut self, org_id: Uuid) -> StoreResult<Versioned<GeneralSettings>>;

@@ -10,36 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// A user's account state. Only `active` users log in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UserStatus {
-    Active,
-    Locked,
-    Disabled,
-    Pending,
-}
-
-impl UserStatus {
-    pub const ALL: [UserStatus; 4] = [
-        UserStatus::Active,
-        UserStatus::Locked,
-        UserStatus::Disabled,
-        UserStatus::Pending,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserStatus::Active => "active",
-            UserStatus::Locked => "locked",
-            UserStatus::Disabled => "disabled",
-            UserStatus::Pending => "pending",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<UserStatus> {
-        UserStatus::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-}
+pub use orgdeck_shared::users::UserStatus;
 
 /// What login needs to know about a user. Its `Debug` leaves out the password hash.
 #[derive(Clone)]
@@ -52,6 +23,8 @@ pub struct LoginUser {
     pub enabled: bool,
     pub api_only: bool,
     pub status: UserStatus,
+    pub locked_at: Option<Timestamp>,
+    pub failed_attempts: u32,
 }
 
 impl std::fmt::Debug for LoginUser {
@@ -87,6 +60,7 @@ pub struct SessionView {
     pub role: OrgRole,
     pub user_enabled: bool,
     pub user_status: UserStatus,
+    pub must_change_password: bool,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
     /// The absolute end.

@@ -138,3 +138,60 @@ pub async fn api_error(resp: reqwest::Response, status: StatusCode) -> ApiError 
     assert_eq!(ct.as_deref(), Some("application/json"));
     resp.json().await.unwrap()
 }
+
+impl TestServer {
+    /// A request with a JSON body and an optional `If-Match` version.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+        if_match: Option<i64>,
+    ) -> reqwest::Response {
+        let mut req = self.request(method, path, Some(token)).await;
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        if let Some(v) = if_match {
+            req = req.header("if-match", orgdeck_shared::etag_for(v));
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.send(Method::POST, path, token, Some(body), None).await
+    }
+
+    /// `POST users`, expecting 201.
+    pub async fn create_user_api(&self, token: &str, body: Value) -> orgdeck_shared::users::UserCreated {
+        let resp = self.post(routes::USERS, token, &body).await;
+        assert_eq!(resp.status(), StatusCode::CREATED, "{}", resp.text().await.unwrap());
+        resp.json().await.unwrap()
+    }
+
+    /// `POST users/{id}/{action}`.
+    pub async fn user_action(&self, token: &str, id: Uuid, action: &str) -> reqwest::Response {
+        self.send(Method::POST, &routes::user_action(id, action), token, None, None)
+            .await
+    }
+
+    /// The newest audit entries of the caller's organization.
+    pub async fn audit(&self, token: &str) -> Vec<orgdeck_shared::audit::AuditEntry> {
+        let page: orgdeck_shared::Page<orgdeck_shared::audit::AuditEntry> = self
+            .get(&format!("{}?limit=100", routes::AUDIT), token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        page.items
+    }
+}
+
+/// A `POST users` body with a password that meets the default policy.
+pub fn new_user(email: &str, first: &str, last: &str, group: &str) -> Value {
+    json!({
+        "email": email, "first_name": first, "last_name": last, "default_group": group,
+        "password": USER_PASSWORD,
+    })
+}

@@ -4,8 +4,12 @@
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-/// `(version, SQL)`; a released migration is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1)];
+/// A step in Rust that follows a migration's SQL in the same transaction (e.g. a backfill that needs
+/// Unicode-aware lower-casing, which SQLite's `lower()` is not).
+type Fixup = fn(&Connection) -> rusqlite::Result<()>;
+
+/// `(version, SQL, fixup)`; a released migration is never edited, only followed by a new one.
+const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[(1, V1, None), (2, V2, Some(backfill_v2))];
 
 const V1: &str = r#"
 CREATE TABLE organizations (
@@ -118,6 +122,66 @@ CREATE TABLE group_members (
 );
 "#;
 
+/// Users and groups management: versions, forced password changes, two-step flag, lockout time, folded
+/// search columns (lower-case, spaces collapsed) with the indexes that keep a page fast at 100,000 users,
+/// one-time activation tokens.
+const V2: &str = r#"
+ALTER TABLE users ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE users ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN two_step_enabled BOOLEAN NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN locked_at BIGINT;
+ALTER TABLE users ADD COLUMN first_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN last_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN full_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN rev_key TEXT NOT NULL DEFAULT '';
+
+-- Searches are prefix ranges over three folded columns: "first last", "last first" and the email. Their
+-- indexes carry every sort and filter column, so the hits of a search are filtered, sorted and cut to a
+-- page without reading the table. The sort-order indexes carry the search columns, so a search with very
+-- many hits walks the order and filters without reading the table either.
+DROP INDEX users_by_org;
+CREATE INDEX users_by_full ON users
+    (org_id, full_key, rev_key, email, last_key, first_key, id, status, last_login_at, role);
+CREATE INDEX users_by_rev ON users
+    (org_id, rev_key, full_key, email, last_key, first_key, id, status, last_login_at, role);
+CREATE INDEX users_by_email ON users
+    (org_id, email, full_key, rev_key, last_key, first_key, id, status, last_login_at, role);
+CREATE INDEX users_by_name ON users (org_id, last_key, first_key, id, full_key, rev_key, email);
+CREATE INDEX users_by_status ON users (org_id, status, last_key, first_key, id, full_key, rev_key, email);
+CREATE INDEX users_by_login_asc ON users
+    (org_id, (last_login_at IS NULL), COALESCE(last_login_at, 0), id, full_key, rev_key, email);
+CREATE INDEX users_by_login_desc ON users
+    (org_id, (last_login_at IS NOT NULL), COALESCE(last_login_at, 0), id, full_key, rev_key, email);
+CREATE INDEX users_by_role ON users (org_id, role);
+
+CREATE INDEX group_members_by_user ON group_members (user_id);
+ALTER TABLE user_groups ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+
+CREATE TABLE activation_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    org_id TEXT NOT NULL REFERENCES organizations(id),
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX activation_tokens_by_user ON activation_tokens (user_id);
+"#;
+
+/// Fills the search columns of users created before V2.
+fn backfill_v2(c: &Connection) -> rusqlite::Result<()> {
+    let rows: Vec<(i64, String, String)> = c
+        .prepare("SELECT rowid, first_name, last_name FROM users")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update =
+        c.prepare("UPDATE users SET first_key = ?2, last_key = ?3, full_key = ?4, rev_key = ?5 WHERE rowid = ?1")?;
+    for (rowid, first, last) in rows {
+        let k = crate::store::NameKeys::of(&first, &last);
+        update.execute(params![rowid, k.first, k.last, k.full, k.rev])?;
+    }
+    Ok(())
+}
+
 /// The newest schema version this build knows.
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.0)
@@ -128,7 +192,7 @@ pub fn migrate(conn: &mut Connection, now: Timestamp) -> rusqlite::Result<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
     )?;
-    for (version, sql) in MIGRATIONS {
+    for (version, sql, fixup) in MIGRATIONS {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let applied: Option<i64> = tx
             .query_row(
@@ -139,6 +203,9 @@ pub fn migrate(conn: &mut Connection, now: Timestamp) -> rusqlite::Result<()> {
             .optional()?;
         if applied.is_none() {
             tx.execute_batch(sql)?;
+            if let Some(fixup) = fixup {
+                fixup(&tx)?;
+            }
             tx.execute(
                 "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)",
                 params![version, now.as_millisecond()],
@@ -153,4 +220,45 @@ pub fn migrate(conn: &mut Connection, now: Timestamp) -> rusqlite::Result<()> {
 /// The highest applied version (0 for an empty database).
 pub fn current_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_version", [], |r| r.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_created_before_v2_get_their_search_columns() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL);
+             INSERT INTO schema_version VALUES (1, 0);",
+        )
+        .unwrap();
+        conn.execute_batch(V1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO organizations VALUES ('o', 'Org', 0);
+             INSERT INTO users (id, org_id, email, first_name, last_name, role, enabled, api_only, status, created_at)
+             VALUES ('u', 'o', 'z@x.example', '  Zoë ', 'ÅNGSTRÖM  Berg', 'view', 1, 0, 'active', 0);",
+        )
+        .unwrap();
+        migrate(&mut conn, Timestamp::UNIX_EPOCH).unwrap();
+        let keys: (String, String, String, String, i64) = conn
+            .query_row(
+                "SELECT first_key, last_key, full_key, rev_key, version FROM users",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            keys,
+            (
+                "zoë".into(),
+                "ångström berg".into(),
+                "zoë ångström berg".into(),
+                "ångström berg zoë".into(),
+                1
+            )
+        );
+        assert_eq!(current_version(&conn).unwrap(), 2);
+    }
 }

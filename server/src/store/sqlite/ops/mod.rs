@@ -1,12 +1,16 @@
 //! The SQL, as plain functions over a connection: used by the async store and by the operator commands.
 
 mod audit;
+mod groups;
 mod inventory;
 mod org;
+mod users;
 
 pub use audit::*;
+pub use groups::*;
 pub use inventory::*;
 pub use org::*;
+pub use users::*;
 
 use jiff::Timestamp;
 use orgdeck_shared::{auth::OrgRole, general::Environment};

@@ -6,7 +6,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use super::{AREA_GENERAL, AREA_SESSIONS, corrupt, db_err, ms, role, status, ts, uuid};
-use crate::store::{LoginUser, NewSession, SessionTimeouts, SessionView, StoreError, StoreResult, UserStatus};
+use crate::store::{
+    LoginUser, NameKeys, NewSession, SessionTimeouts, SessionView, StoreError, StoreResult, UserStatus,
+};
 
 // ---- organizations, settings ----
 
@@ -36,20 +38,21 @@ pub fn insert_settings(c: &Connection, org_id: Uuid, area: &str, doc: &str, at: 
 }
 
 pub fn general_settings(c: &Connection, org_id: Uuid) -> StoreResult<Versioned<GeneralSettings>> {
+    // Read on every General request: a cached statement skips parsing and planning.
     let row = c
-        .query_row(
+        .prepare_cached(
             "SELECT o.name, o.created_at, s.version, s.doc FROM organizations o
              JOIN settings s ON s.org_id = o.id AND s.area = ?2 WHERE o.id = ?1",
-            params![org_id.to_string(), AREA_GENERAL],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            },
         )
+        .map_err(db_err)?
+        .query_row(params![org_id.to_string(), AREA_GENERAL], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })
         .optional()
         .map_err(db_err)?;
     let (name, created_at, version, doc) = row.ok_or(StoreError::NotFound("organization"))?;
@@ -123,26 +126,34 @@ pub struct NewUser {
 }
 
 pub fn insert_user(c: &Connection, u: &NewUser) -> StoreResult<()> {
-    c.execute(
-        "INSERT INTO users (id, org_id, email, first_name, last_name, password_hash, role, enabled, api_only,
-                            status, last_login_at, last_login_ip, failed_attempts, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13)",
-        params![
-            u.id.to_string(),
-            u.org_id.to_string(),
-            u.email,
-            u.first_name,
-            u.last_name,
-            u.password_hash,
-            u.role.as_str(),
-            u.enabled,
-            u.api_only,
-            u.status.as_str(),
-            u.last_login_at.map(ms),
-            u.last_login_ip,
-            ms(u.created_at),
-        ],
-    )
+    let keys = NameKeys::of(&u.first_name, &u.last_name);
+    let mut stmt = c
+        .prepare_cached(
+            "INSERT INTO users (id, org_id, email, first_name, last_name, password_hash, role, enabled, api_only,
+                            status, last_login_at, last_login_ip, failed_attempts, created_at,
+                            first_key, last_key, full_key, rev_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13, ?14, ?15, ?16, ?17)",
+        )
+        .map_err(db_err)?;
+    stmt.execute(params![
+        u.id.to_string(),
+        u.org_id.to_string(),
+        u.email,
+        u.first_name,
+        u.last_name,
+        u.password_hash,
+        u.role.as_str(),
+        u.enabled,
+        u.api_only,
+        u.status.as_str(),
+        u.last_login_at.map(ms),
+        u.last_login_ip,
+        ms(u.created_at),
+        keys.first,
+        keys.last,
+        keys.full,
+        keys.rev,
+    ])
     .map_err(|e| match db_err(e) {
         StoreError::Conflict(_) => StoreError::Conflict(format!("a user with email {} already exists", u.email)),
         other => other,
@@ -153,7 +164,8 @@ pub fn insert_user(c: &Connection, u: &NewUser) -> StoreResult<()> {
 pub fn user_for_login(c: &Connection, email: &str) -> StoreResult<Option<LoginUser>> {
     let row = c
         .query_row(
-            "SELECT id, org_id, email, password_hash, enabled, api_only, status FROM users WHERE email = ?1",
+            "SELECT id, org_id, email, password_hash, enabled, api_only, status, locked_at, failed_attempts
+             FROM users WHERE email = ?1",
             params![email],
             |r| {
                 Ok((
@@ -164,12 +176,14 @@ pub fn user_for_login(c: &Connection, email: &str) -> StoreResult<Option<LoginUs
                     r.get::<_, bool>(4)?,
                     r.get::<_, bool>(5)?,
                     r.get::<_, String>(6)?,
+                    r.get::<_, Option<i64>>(7)?,
+                    r.get::<_, u32>(8)?,
                 ))
             },
         )
         .optional()
         .map_err(db_err)?;
-    let Some((id, org_id, email, password_hash, enabled, api_only, st)) = row else {
+    let Some((id, org_id, email, password_hash, enabled, api_only, st, locked_at, failed_attempts)) = row else {
         return Ok(None);
     };
     Ok(Some(LoginUser {
@@ -180,6 +194,8 @@ pub fn user_for_login(c: &Connection, email: &str) -> StoreResult<Option<LoginUs
         enabled,
         api_only,
         status: status(&st)?,
+        locked_at: locked_at.map(ts).transpose()?,
+        failed_attempts,
     }))
 }
 
@@ -192,13 +208,13 @@ pub fn record_login(c: &Connection, user_id: Uuid, at: Timestamp, ip: &str) -> S
     Ok(())
 }
 
-pub fn record_failed_login(c: &Connection, user_id: Uuid) -> StoreResult<()> {
-    c.execute(
-        "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE id = ?1",
+pub fn record_failed_login(c: &Connection, user_id: Uuid) -> StoreResult<u32> {
+    c.query_row(
+        "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE id = ?1 RETURNING failed_attempts",
         params![user_id.to_string()],
+        |r| r.get(0),
     )
-    .map_err(db_err)?;
-    Ok(())
+    .map_err(db_err)
 }
 
 /// Disables a user and ends their sessions; returns their organization, `None` when there is no such user.
@@ -213,7 +229,7 @@ pub fn disable_user(c: &Connection, user_id: Uuid) -> StoreResult<Option<Uuid>> 
         .map_err(db_err)?;
     let Some(org) = org else { return Ok(None) };
     c.execute(
-        "UPDATE users SET enabled = ?2, status = ?3 WHERE id = ?1",
+        "UPDATE users SET enabled = ?2, status = ?3, version = version + 1 WHERE id = ?1",
         params![user_id.to_string(), false, UserStatus::Disabled.as_str()],
     )
     .map_err(db_err)?;
@@ -246,7 +262,7 @@ pub fn session(c: &Connection, token_hash: &str) -> StoreResult<Option<SessionVi
     let mut stmt = c
         .prepare_cached(
             "SELECT s.org_id, o.name, s.user_id, u.email, u.first_name, u.last_name, u.role, u.enabled, u.status,
-                    s.created_at, s.last_seen_at, s.expires_at, s.idle_timeout_ms
+                    s.created_at, s.last_seen_at, s.expires_at, s.idle_timeout_ms, u.must_change_password
              FROM sessions s
              JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id
              JOIN organizations o ON o.id = s.org_id
@@ -274,6 +290,7 @@ struct RawSession {
     last_seen_at: i64,
     expires_at: i64,
     idle_timeout_ms: i64,
+    must_change_password: bool,
 }
 
 fn session_row(r: &Row<'_>) -> rusqlite::Result<RawSession> {
@@ -291,6 +308,7 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<RawSession> {
         last_seen_at: r.get(10)?,
         expires_at: r.get(11)?,
         idle_timeout_ms: r.get(12)?,
+        must_change_password: r.get(13)?,
     })
 }
 
@@ -306,6 +324,7 @@ impl RawSession {
             role: role(&self.role)?,
             user_enabled: self.enabled,
             user_status: status(&self.status)?,
+            must_change_password: self.must_change_password,
             created_at: ts(self.created_at)?,
             last_seen_at: ts(self.last_seen_at)?,
             expires_at: ts(self.expires_at)?,
