@@ -39,7 +39,14 @@ impl TestServer {
         config.clock = clock.clone();
         let handle = orgdeck_server::spawn(config).await?;
         let base_url = handle.base_url();
-        Ok(Self { handle, base_url, data_dir, http: reqwest::Client::new(), org, clock })
+        Ok(Self {
+            handle,
+            base_url,
+            data_dir,
+            http: reqwest::Client::new(),
+            org,
+            clock,
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -51,11 +58,18 @@ impl TestServer {
         let resp = self
             .http
             .post(self.url(routes::LOGIN))
-            .json(&LoginRequest { email: email.into(), password: Secret::new(password) })
+            .json(&LoginRequest {
+                email: email.into(),
+                password: Secret::new(password),
+            })
             .send()
             .await?;
         if !resp.status().is_success() {
-            bail!("login failed: {} {}", resp.status(), resp.text().await.unwrap_or_default());
+            bail!(
+                "login failed: {} {}",
+                resp.status(),
+                resp.text().await.unwrap_or_default()
+            );
         }
         match resp.json::<LoginResponse>().await? {
             LoginResponse::Granted(grant) => Ok(grant.token.expose().to_owned()),
@@ -65,7 +79,14 @@ impl TestServer {
 
     /// Adds a user with `role` to the organization and returns their session token.
     pub async fn user_token(&self, email: &str, password: &str, role: OrgRole) -> Result<String> {
-        orgdeck_server::create_user(self.data_dir.path(), self.org.org_id, email, password, role, self.clock.as_ref())?;
+        orgdeck_server::create_user(
+            self.data_dir.path(),
+            self.org.org_id,
+            email,
+            password,
+            role,
+            self.clock.as_ref(),
+        )?;
         self.login(email, password).await
     }
 

@@ -27,7 +27,12 @@ impl PtyApp {
     pub fn spawn(program: &Path, args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> Result<Self> {
         let system = native_pty_system();
         let pair = system
-            .openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .map_err(|e| anyhow!("openpty: {e}"))?;
         let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
@@ -41,7 +46,10 @@ impl PtyApp {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = pair.slave.spawn_command(cmd).map_err(|e| anyhow!("spawn {}: {e}", program.display()))?;
+        let child = pair
+            .slave
+            .spawn_command(cmd)
+            .map_err(|e| anyhow!("spawn {}: {e}", program.display()))?;
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().map_err(|e| anyhow!("pty reader: {e}"))?;
         let writer = pair.master.take_writer().map_err(|e| anyhow!("pty writer: {e}"))?;
@@ -61,7 +69,13 @@ impl PtyApp {
                 r.lock().expect("raw").extend_from_slice(&buf[..n]);
             }
         });
-        Ok(Self { child, writer, parser, raw, _reader: reader_thread })
+        Ok(Self {
+            child,
+            writer,
+            parser,
+            raw,
+            _reader: reader_thread,
+        })
     }
 
     pub fn pid(&self) -> Option<u32> {
@@ -94,7 +108,10 @@ impl PtyApp {
                 return Ok(start.elapsed());
             }
             if start.elapsed() > timeout {
-                bail!("{text:?} did not appear within {timeout:?}; the screen shows:\n{}", self.screen());
+                bail!(
+                    "{text:?} did not appear within {timeout:?}; the screen shows:\n{}",
+                    self.screen()
+                );
             }
             thread::sleep(Duration::from_millis(2));
         }
@@ -132,7 +149,9 @@ pub fn cpu_time(pid: u32) -> Result<Duration> {
     let mut total = 0u64;
     for task in std::fs::read_dir(format!("/proc/{pid}/task")).context("read /proc task list")? {
         let path = task?.path().join("schedstat");
-        let Ok(text) = std::fs::read_to_string(&path) else { continue }; // the thread just ended
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        }; // the thread just ended
         let ns: u64 = text.split_whitespace().next().unwrap_or("0").parse().unwrap_or(0);
         total += ns;
     }
@@ -142,7 +161,10 @@ pub fn cpu_time(pid: u32) -> Result<Duration> {
 /// Peak resident memory (VmHWM) of a process, in bytes.
 pub fn peak_rss(pid: u32) -> Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).ok_or_else(|| anyhow!("no VmHWM"))?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .ok_or_else(|| anyhow!("no VmHWM"))?;
     let kib: u64 = line.split_whitespace().nth(1).unwrap_or("0").parse()?;
     Ok(kib * 1024)
 }
@@ -159,5 +181,9 @@ pub fn console_binary() -> Result<PathBuf> {
         dir.pop();
     }
     let bin = dir.join("orgdeck");
-    if bin.exists() { Ok(bin) } else { bail!("{} not found: build it with cargo build -p orgdeck", bin.display()) }
+    if bin.exists() {
+        Ok(bin)
+    } else {
+        bail!("{} not found: build it with cargo build -p orgdeck", bin.display())
+    }
 }

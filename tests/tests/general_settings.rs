@@ -8,7 +8,12 @@ use orgdeck_tests::fixture::TestServer;
 use reqwest::StatusCode;
 
 async fn read(server: &TestServer, token: &str) -> Result<(Versioned<GeneralSettings>, String)> {
-    let resp = server.http.get(server.url(&routes::settings("general"))).bearer_auth(token).send().await?;
+    let resp = server
+        .http
+        .get(server.url(&routes::settings("general")))
+        .bearer_auth(token)
+        .send()
+        .await?;
     assert_eq!(resp.status(), StatusCode::OK);
     let etag = resp.headers()["etag"].to_str()?.to_owned();
     Ok((resp.json().await?, etag))
@@ -35,7 +40,9 @@ async fn write(
 async fn two_admins_never_silently_overwrite_each_other() -> Result<()> {
     let server = TestServer::start().await?;
     let alice = server.admin_token().await?;
-    let bob = server.user_token("bob@acme.example", "bob's long enough passphrase", OrgRole::Admin).await?;
+    let bob = server
+        .user_token("bob@acme.example", "bob's long enough passphrase", OrgRole::Admin)
+        .await?;
 
     let (alice_doc, etag) = read(&server, &alice).await?;
     assert_eq!(etag, alice_doc.etag(), "the ETag is the version");
@@ -52,19 +59,33 @@ async fn two_admins_never_silently_overwrite_each_other() -> Result<()> {
     bobs.timezone = "Europe/Paris".into();
     let (status, body) = write(&server, &bob, bob_doc.version, &bobs).await?;
     assert_eq!(status, StatusCode::PRECONDITION_FAILED, "bob's stale write is refused");
-    assert_eq!(serde_json::from_value::<ApiError>(body)?.code, ErrorCode::VersionMismatch);
+    assert_eq!(
+        serde_json::from_value::<ApiError>(body)?.code,
+        ErrorCode::VersionMismatch
+    );
 
     let (fresh, _) = read(&server, &bob).await?;
-    assert_eq!(fresh.value.name, "Acme Security EU", "bob sees alice's change after reloading");
+    assert_eq!(
+        fresh.value.name, "Acme Security EU",
+        "bob sees alice's change after reloading"
+    );
     let mut bobs = fresh.value.clone();
     bobs.timezone = "Europe/Paris".into();
     let (status, _) = write(&server, &bob, fresh.version, &bobs).await?;
     assert_eq!(status, StatusCode::OK);
 
     let (last, _) = read(&server, &alice).await?;
-    assert_eq!((last.value.name.as_str(), last.value.timezone.as_str()), ("Acme Security EU", "Europe/Paris"));
+    assert_eq!(
+        (last.value.name.as_str(), last.value.timezone.as_str()),
+        ("Acme Security EU", "Europe/Paris")
+    );
 
-    let resp = server.http.get(server.url(routes::AUDIT)).bearer_auth(&alice).send().await?;
+    let resp = server
+        .http
+        .get(server.url(routes::AUDIT))
+        .bearer_auth(&alice)
+        .send()
+        .await?;
     let page: Page<AuditEntry> = resp.json().await?;
     let updates: Vec<&AuditEntry> = page.items.iter().filter(|e| e.action == "settings.update").collect();
     assert_eq!(updates.len(), 2, "one audit entry per accepted write");
@@ -80,13 +101,24 @@ async fn two_admins_never_silently_overwrite_each_other() -> Result<()> {
 #[tokio::test]
 async fn a_viewer_cannot_read_or_change_settings() -> Result<()> {
     let server = TestServer::start().await?;
-    let viewer = server.user_token("vera@acme.example", "vera's long enough passphrase", OrgRole::View).await?;
-    for path in [routes::settings("general"), routes::LICENSES.to_owned(), routes::AUDIT.to_owned()] {
+    let viewer = server
+        .user_token("vera@acme.example", "vera's long enough passphrase", OrgRole::View)
+        .await?;
+    for path in [
+        routes::settings("general"),
+        routes::LICENSES.to_owned(),
+        routes::AUDIT.to_owned(),
+    ] {
         let resp = server.http.get(server.url(&path)).bearer_auth(&viewer).send().await?;
         assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{path}");
         assert_eq!(resp.json::<ApiError>().await?.code, ErrorCode::Forbidden);
     }
-    let resp = server.http.get(server.url(routes::ME)).bearer_auth(&viewer).send().await?;
+    let resp = server
+        .http
+        .get(server.url(routes::ME))
+        .bearer_auth(&viewer)
+        .send()
+        .await?;
     assert_eq!(resp.status(), StatusCode::OK, "a viewer may still ask who they are");
     server.stop().await;
     Ok(())

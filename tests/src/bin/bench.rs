@@ -57,7 +57,10 @@ impl Figure {
             Bar::AtMost(b) => format!("<= {b}"),
         };
         let verdict = if self.passes() { "pass" } else { "falls short" };
-        println!("{:<3} {:<52} {:>10.4}  bar {:<8} {:<11} {}", self.id, self.what, self.value, bar, verdict, self.context);
+        println!(
+            "{:<3} {:<52} {:>10.4}  bar {:<8} {:<11} {}",
+            self.id, self.what, self.value, bar, verdict, self.context
+        );
     }
 }
 
@@ -69,7 +72,11 @@ struct Options {
 
 impl Options {
     fn parse() -> Result<Self> {
-        let mut opts = Options { only: None, seconds: 3.0, strict: false };
+        let mut opts = Options {
+            only: None,
+            seconds: 3.0,
+            strict: false,
+        };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             match arg.as_str() {
@@ -80,7 +87,7 @@ impl Options {
                 "--seconds" => opts.seconds = args.next().context("--seconds takes a number")?.parse()?,
                 "--strict" => opts.strict = true,
                 "-h" | "--help" => {
-                    println!("bench [--only S1,S5,T1,T4] [--seconds N (load duration, default 3)] [--strict]");
+                    println!("bench [--only S1,S2,S5,T1,T4] [--seconds N (load duration, default 3)] [--strict]");
                     std::process::exit(0);
                 }
                 other => bail!("unknown argument {other:?} (see --help)"),
@@ -111,6 +118,9 @@ async fn main() -> Result<()> {
     if opts.wants("S1") {
         report(vec![s1_settings_throughput(&opts).await?]);
     }
+    if opts.wants("S2") {
+        report(vec![s2_users_search_latency().await?]);
+    }
     if opts.wants("S5") {
         report(vec![s5_login_latency().await?]);
     }
@@ -118,7 +128,12 @@ async fn main() -> Result<()> {
         report(console_figures(&opts).await?);
     }
     let short = figures.iter().filter(|f| !f.passes()).count();
-    println!("{} figures, {} pass, {} fall short", figures.len(), figures.len() - short, short);
+    println!(
+        "{} figures, {} pass, {} fall short",
+        figures.len(),
+        figures.len() - short,
+        short
+    );
     if opts.strict && short > 0 {
         std::process::exit(1);
     }
@@ -219,6 +234,54 @@ async fn load(addr: SocketAddr, path: &str, token: Option<&str>, duration: Durat
     Ok(n as f64 / elapsed.as_secs_f64())
 }
 
+/// Name searches of the kind people type: prefixes of first names, last names, "first last", emails.
+const USER_SEARCHES: [&str; 16] = [
+    "mar", "maria", "maria g", "garcia", "zh", "zhang", "smith", "jo", "john.", "van der", "chen", "sven o", "tanaka",
+    "lee", "s", "priya.p",
+];
+
+/// S2: p99 latency of a 50-row users page with a name search, 100,000 users in the organization. One client
+/// at a time: this is the latency a person paging the console sees, not a figure under load.
+async fn s2_users_search_latency() -> Result<Figure> {
+    let users = 100_000;
+    let server = TestServer::start().await?;
+    let seeding = Instant::now();
+    orgdeck_server::seed_users(server.data_dir.path(), server.org.org_id, users, server.clock.as_ref())?;
+    let seeded_in = seeding.elapsed();
+    let token = server.admin_token().await?;
+    let mut times = Vec::new();
+    for round in 0..20 {
+        for q in USER_SEARCHES {
+            let url = format!("{}?q={}&limit=50", server.url(routes::USERS), q.replace(' ', "%20"));
+            let start = Instant::now();
+            let resp = server.http.get(&url).bearer_auth(&token).send().await?;
+            let status = resp.status();
+            let body = resp.bytes().await?;
+            if round > 0 {
+                times.push(start.elapsed()); // the first round warms the caches
+            }
+            if !status.is_success() {
+                bail!("GET users?q={q} answered {status}: {}", String::from_utf8_lossy(&body));
+            }
+        }
+    }
+    server.stop().await;
+    times.sort();
+    let p99 = times[(times.len() * 99).div_ceil(100) - 1];
+    let p50 = times[times.len() / 2];
+    Ok(Figure {
+        id: "S2",
+        what: "users page p99, name search, 100,000 users (ms)",
+        value: p99.as_secs_f64() * 1000.0,
+        bar: Bar::AtMost(10.0),
+        context: format!(
+            "p50 {p50:.1?}, {} requests by one client over {} search terms; seeded in {seeded_in:.1?}",
+            times.len(),
+            USER_SEARCHES.len()
+        ),
+    })
+}
+
 /// S5: login latency against one argon2id verify of the same stored hash (same parameters).
 async fn s5_login_latency() -> Result<Figure> {
     let server = TestServer::start().await?;
@@ -264,7 +327,15 @@ async fn console_figures(opts: &Options) -> Result<Vec<Figure>> {
         ("ORGDECK_CREDENTIAL_STORE", "file"),
     ];
     let status = Command::new(&bin)
-        .args(["profile", "add", "bench", "--url", &server.base_url, "--user", ADMIN_EMAIL])
+        .args([
+            "profile",
+            "add",
+            "bench",
+            "--url",
+            &server.base_url,
+            "--user",
+            ADMIN_EMAIL,
+        ])
         .envs(env)
         .status()?;
     if !status.success() {
