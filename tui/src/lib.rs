@@ -13,6 +13,8 @@
 
 pub mod api;
 pub mod app;
+pub mod backend;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod credentials;

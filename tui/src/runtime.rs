@@ -2,7 +2,12 @@
 //! animates) a spinner timer. Messages are drained in batches and the screen is drawn once per batch, so
 //! an idle console sleeps in the select and uses no CPU.
 
-use std::{io, time::Duration};
+use std::{
+    collections::HashMap,
+    io,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use crossterm::event::{Event, KeyEventKind};
 use futures_util::{Stream, StreamExt};
@@ -26,6 +31,8 @@ pub struct Runner {
     pub client: ApiClient,
     pub credentials: Credentials,
     tx: UnboundedSender<Msg>,
+    /// Pending keyed timers: a new one with the same key aborts the old.
+    timers: Arc<Mutex<HashMap<(usize, &'static str), tokio::task::AbortHandle>>>,
 }
 
 impl Runner {
@@ -34,6 +41,7 @@ impl Runner {
             client,
             credentials,
             tx,
+            timers: Arc::default(),
         }
     }
 
@@ -69,6 +77,25 @@ impl Runner {
                     tokio::time::sleep(delay).await;
                     let _ = tx.send(*msg);
                 });
+            }
+            Command::Timer { key, delay, msg } => {
+                let timers = self.timers.clone();
+                let mut pending = self.timers.lock().expect("timers lock");
+                let handle = tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    timers.lock().expect("timers lock").remove(&key);
+                    let _ = tx.send(*msg);
+                });
+                if let Some(old) = pending.insert(key, handle.abort_handle()) {
+                    old.abort();
+                }
+            }
+            Command::Copy(text) => {
+                // OSC 52: the terminal (also over SSH) puts the text on the clipboard.
+                let copy = crossterm::clipboard::CopyToClipboard::to_clipboard_from(text.expose().as_bytes().to_vec());
+                if let Err(e) = crossterm::execute!(io::stdout(), copy) {
+                    tracing::warn!("copying to the clipboard: {e}");
+                }
             }
         }
     }

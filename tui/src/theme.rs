@@ -48,6 +48,8 @@ pub struct Theme {
     pub tab_active: Style,
     /// The focused row or choice: always reverse video.
     pub selected: Style,
+    /// The cursor row of a table: reverse video alone, the fewest bytes to move it (figure T3).
+    pub cursor_row: Style,
     pub label: Style,
     pub value: Style,
     pub editing: Style,
@@ -95,6 +97,7 @@ impl Theme {
             tab: Style::default(),
             tab_active: Style::default().fg(accent).add_modifier(bold | Modifier::REVERSED),
             selected: Style::default().fg(accent).add_modifier(Modifier::REVERSED),
+            cursor_row: Style::default().add_modifier(Modifier::REVERSED),
             label: Style::default().add_modifier(bold),
             value: Style::default(),
             editing: Style::default().add_modifier(Modifier::UNDERLINED),
@@ -120,6 +123,7 @@ impl Theme {
             tab: s,
             tab_active: s.add_modifier(Modifier::REVERSED | Modifier::BOLD),
             selected: s.add_modifier(Modifier::REVERSED),
+            cursor_row: s.add_modifier(Modifier::REVERSED),
             label: s.add_modifier(Modifier::BOLD),
             value: s,
             editing: s.add_modifier(Modifier::UNDERLINED),
@@ -165,6 +169,7 @@ mod tests {
     fn selection_is_reverse_video_in_every_theme() {
         for kind in [ThemeKind::Color256, ThemeKind::Color16, ThemeKind::Mono] {
             assert!(Theme::new(kind).selected.add_modifier.contains(Modifier::REVERSED));
+            assert!(Theme::new(kind).cursor_row.add_modifier.contains(Modifier::REVERSED));
         }
     }
 }

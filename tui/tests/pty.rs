@@ -211,3 +211,151 @@ fn a_person_logs_in_renames_the_organization_saves_and_quits() {
 
     runtime.block_on(server.shutdown());
 }
+
+/// A real server with one organization and its admin, and a console profile for it.
+struct Fixture {
+    runtime: tokio::runtime::Runtime,
+    server: Option<orgdeck_server::ServerHandle>,
+    url: String,
+    home: tempfile::TempDir,
+    _data: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new(org: &str) -> Fixture {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let data = tempfile::tempdir().unwrap();
+        orgdeck_server::init_org(data.path(), org, EMAIL, PASSWORD, &SystemClock).expect("init_org");
+        let mut config = ServerConfig::new(data.path());
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        let server = runtime.block_on(orgdeck_server::spawn(config)).expect("server starts");
+        let url = server.base_url();
+        let home = tempfile::tempdir().unwrap();
+        let out = orgdeck(home.path(), &["profile", "add", "pty", "--url", &url, "--user", EMAIL]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        Fixture {
+            runtime,
+            server: Some(server),
+            url,
+            home,
+            _data: data,
+        }
+    }
+
+    /// An API client logged in as the admin, to check what the console did.
+    fn client(&self) -> ApiClient {
+        self.runtime.block_on(async {
+            let client = ApiClient::new(&self.url, None).unwrap();
+            match client.login(EMAIL, &Secret::new(PASSWORD)).await.unwrap() {
+                LoginResponse::Granted(g) => client.set_token(Some(g.token)),
+                other => panic!("{other:?}"),
+            }
+            client
+        })
+    }
+
+    /// The console, logged in by typing the password, with the General tab loaded.
+    fn console(&self) -> Console {
+        let mut console = Console::start(self.home.path(), &[]);
+        console.wait_for("Log in to orgdeck");
+        console.type_keys(PASSWORD);
+        console.type_keys("\r");
+        console.wait_for("Created");
+        console
+    }
+
+    /// The users whose name or email starts with `q`, as the server has them now.
+    fn users(&self, client: &ApiClient, q: &str) -> Vec<orgdeck_shared::users::User> {
+        let query = orgdeck_shared::users::UserQuery {
+            q: Some(q.to_owned()),
+            ..Default::default()
+        };
+        self.runtime.block_on(client.users(&query)).expect("users").items
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.runtime.block_on(server.shutdown());
+        }
+    }
+}
+
+const DOWN: &str = "\x1b[B";
+
+impl Console {
+    /// A key that is an escape sequence (an arrow), written at once as a terminal sends it: byte by
+    /// byte, the lone ESC would read as the Escape key.
+    fn press(&mut self, sequence: &str) {
+        self.writer.write_all(sequence.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_person_adds_a_user_finds_them_disables_enables_and_deletes_them() {
+    use orgdeck_shared::users::UserStatus;
+
+    let fx = Fixture::new("Pty Users Org");
+    let client = fx.client();
+    let mut console = fx.console();
+
+    // The Users tab lists the admin.
+    console.type_keys("2");
+    console.wait_for(EMAIL);
+
+    // Add: `a` opens the form typing the email; down + enter edits the next field; the password is
+    // four fields below the last name; ctrl-s saves.
+    console.type_keys("a");
+    console.wait_for("Add user");
+    console.type_keys("pat.doe@pty.test");
+    console.press(DOWN);
+    console.type_keys("\r");
+    console.type_keys("Pat");
+    console.press(DOWN);
+    console.type_keys("\r");
+    console.type_keys("Doe");
+    for _ in 0..4 {
+        console.press(DOWN);
+    }
+    console.type_keys("\r");
+    console.type_keys("s");
+    console.wait_for("✗ at least 15 characters");
+    console.type_keys("ilver lining over the bay");
+    console.wait_for("✓ meets the password policy");
+    console.type_keys("\x13");
+    console.wait_for("Added pat.doe@pty.test");
+    let found = fx.users(&client, "pat");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].status, UserStatus::Active);
+
+    // Find: `/` and typing searches the server after a pause; enter ends the search.
+    console.type_keys("/pat");
+    console.wait_for("1/1");
+    console.type_keys("\r");
+    assert!(console.contents().contains("pat.doe@pty.test"));
+
+    // Disable asks first (naming the user); enable does not.
+    console.type_keys("-");
+    console.wait_for("Disable 1 user?");
+    assert!(console.contents().contains("Disable pat.doe@pty.test?"));
+    console.type_keys("y");
+    console.wait_for("pat.doe@pty.test: disabled");
+    assert_eq!(fx.users(&client, "pat")[0].status, UserStatus::Disabled);
+    console.type_keys("+");
+    console.wait_for("pat.doe@pty.test: enabled");
+    assert_eq!(fx.users(&client, "pat")[0].status, UserStatus::Active);
+
+    // Delete asks first; yes deletes.
+    console.type_keys("d");
+    console.wait_for("Delete 1 user?");
+    console.type_keys("y");
+    console.wait_for("Deleted pat.doe@pty.test");
+    console.wait_for("No users match “pat”");
+    assert!(fx.users(&client, "pat").is_empty());
+
+    console.type_keys("q");
+    assert!(console.wait_exit().success());
+}

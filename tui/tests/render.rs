@@ -64,8 +64,7 @@ fn general_tab_with_an_inline_error_80x24() {
     );
     type_text(&mut app, "x");
     send(&mut app, [key(KeyCode::Enter)]);
-    let tab = app.tabs.len();
-    assert_eq!(tab, 1);
+    assert_eq!(app.active, 0, "the General tab");
     assert_snapshot!(screen(&app, 80, 24));
 }
 
@@ -109,4 +108,132 @@ fn monochrome_general_tab_80x24() {
         .find(|y| buffer.cell((2, *y)).unwrap().symbol() == ">")
         .expect("a focus marker");
     assert!(buffer.cell((4, row)).unwrap().modifier.contains(Modifier::REVERSED));
+}
+
+fn users_screen() -> App {
+    users_app(100_000)
+}
+
+#[test]
+fn users_tab_80x24() {
+    assert_snapshot!(screen(&users_screen(), 80, 24));
+}
+
+#[test]
+fn users_tab_120x40() {
+    let mut app = users_screen();
+    send(&mut app, [ch('j'), ch('j'), ch(' ')]);
+    assert_snapshot!(screen(&app, 120, 40));
+}
+
+#[test]
+fn users_tab_with_details_below_80x24() {
+    let mut app = users_screen();
+    send(&mut app, [ch('j'), key(KeyCode::Enter)]);
+    assert_snapshot!(screen(&app, 80, 24));
+}
+
+#[test]
+fn user_form_with_password_rules_80x24() {
+    let mut app = users_screen();
+    send(&mut app, [ch('a')]);
+    type_text(&mut app, "new.person@acme.test");
+    send(&mut app, (0..6).map(|_| key(KeyCode::Down)));
+    send(&mut app, [key(KeyCode::Enter)]);
+    type_text(&mut app, "acme1");
+    assert_snapshot!(screen(&app, 80, 24));
+}
+
+#[test]
+fn delete_confirmation_naming_users_80x24() {
+    let mut app = users_screen();
+    send(&mut app, [ch(' '), ch(' '), ch('d')]);
+    assert_snapshot!(screen(&app, 80, 24));
+}
+
+fn groups_screen() -> App {
+    use orgdeck::api::{Reply, Request};
+    use orgdeck_shared::{Page, auth::OrgRole, groups::*};
+    let mut app = users_app(30);
+    send(&mut app, [ch('3')]);
+    let mut groups: Vec<Group> = OrgRole::ALL
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, r)| Group {
+            id: uuid::Uuid::from_u128(0xb000 + i as u128),
+            name: r.label().into(),
+            built_in: true,
+            grants_role: Some(*r),
+            app_access: Vec::new(),
+            members: (0..(i * 3 + 1)).map(|n| orgdeck::bench::fake_user(n).id).collect(),
+            version: 1,
+        })
+        .collect();
+    groups.push(Group {
+        id: uuid::Uuid::from_u128(0xc001),
+        name: "Payments Team".into(),
+        built_in: false,
+        grants_role: None,
+        app_access: vec![
+            AppAccess {
+                applications: AppSelection::All,
+                role: AppRole::View,
+            },
+            AppAccess {
+                applications: AppSelection::Only(vec![uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2)]),
+                role: AppRole::Edit,
+            },
+        ],
+        members: (0..7).map(|n| orgdeck::bench::fake_user(n).id).collect(),
+        version: 3,
+    });
+    app.update(reply(
+        Request::ListGroups,
+        Reply::Groups(Ok(Page {
+            items: groups,
+            next_cursor: None,
+        })),
+    ));
+    app
+}
+
+#[test]
+fn groups_tab_80x24() {
+    assert_snapshot!(screen(&groups_screen(), 80, 24));
+}
+
+#[test]
+fn groups_tab_120x40() {
+    assert_snapshot!(screen(&groups_screen(), 120, 40));
+}
+
+#[test]
+fn group_editor_80x24() {
+    let mut app = groups_screen();
+    send(&mut app, [ch('G'), ch('e'), key(KeyCode::Down)]);
+    assert_snapshot!(screen(&app, 80, 24));
+}
+
+#[test]
+fn monochrome_users_table_marks_the_cursor_and_selection_without_color() {
+    let mut app = users_app_with(50, false);
+    app.theme = orgdeck::theme::Theme::new(ThemeKind::Mono);
+    send(&mut app, [ch(' ')]);
+    let terminal = draw(&app, 80, 24);
+    let buffer = terminal.backend().buffer();
+    for cell in buffer.content() {
+        assert!(
+            cell.fg == Color::Reset && cell.bg == Color::Reset,
+            "NO_COLOR draws no color: {cell:?}"
+        );
+    }
+    let row = (0..24)
+        .find(|y| buffer.cell((1, *y)).unwrap().symbol() == ">")
+        .expect("a cursor marker");
+    assert!(buffer.cell((10, row)).unwrap().modifier.contains(Modifier::REVERSED));
+    let selected = (0..24)
+        .find(|y| buffer.cell((2, *y)).unwrap().symbol() == "✓")
+        .expect("a selection marker");
+    assert_ne!(selected, row, "space moved the cursor on");
 }

@@ -58,12 +58,13 @@ fn put_of(cmds: &[Command]) -> Option<(i64, String)> {
 #[test]
 fn tab_number_keys_and_jump_switch_tabs() {
     let mut app = logged_in();
-    app.tabs.push(Box::new(Empty("Users")));
-    app.tabs.push(Box::new(Empty("Groups")));
+    let titles: Vec<&str> = app.tabs.iter().map(|t| t.title()).collect();
+    assert_eq!(titles, ["General", "Users", "Groups"]);
+    app.tabs.push(Box::new(Empty("Audit")));
     send(&mut app, [key(KeyCode::Tab)]);
     assert_eq!(app.active, 1);
     send(&mut app, [key(KeyCode::BackTab), key(KeyCode::BackTab)]);
-    assert_eq!(app.active, 2, "shift-tab wraps around");
+    assert_eq!(app.active, 3, "shift-tab wraps around");
     send(&mut app, [ch('1')]);
     assert_eq!(app.active, 0);
     send(&mut app, [ch(':'), ch('u'), key(KeyCode::Enter)]);
@@ -72,6 +73,8 @@ fn tab_number_keys_and_jump_switch_tabs() {
     assert_eq!(app.jump.as_ref().unwrap().value(), "Groups", "tab completes the name");
     send(&mut app, [key(KeyCode::Enter)]);
     assert_eq!(app.active, 2);
+    send(&mut app, [ch('4')]);
+    assert_eq!(app.active, 3, "a tab plugs in through the trait alone");
 }
 
 #[test]

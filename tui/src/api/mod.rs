@@ -2,8 +2,10 @@
 //! shared [`ApiError`]: the server's error body, or code `network` when the server could not be reached.
 
 mod request;
+mod users;
 
-pub use request::{Reply, Request};
+pub use request::{Created, NewUserRequest, PageTag, Reply, Request, UserAction, UserList};
+pub use users::query_string;
 
 use std::{
     path::Path,
@@ -187,6 +189,23 @@ impl ApiClient {
             Request::GetGeneral => Reply::General(self.general().await),
             Request::PutGeneral { version, value } => Reply::GeneralSaved(self.put_general(*version, value).await),
             Request::GetLicenses => Reply::Licenses(self.licenses().await),
+            Request::GetPasswordPolicy => Reply::PasswordPolicy(self.password_policy().await),
+            Request::ListUsers { query, .. } => Reply::Users(self.users(query).await),
+            Request::GetUser(id) => Reply::User(self.user(*id).await),
+            Request::GetUserAccess(id) => Reply::UserAccess(self.user_access(*id).await),
+            Request::CreateUser(new) => Reply::UserCreated(self.create_user(new).await),
+            Request::UpdateUser { id, version, patch } => Reply::User(self.update_user(*id, *version, patch).await),
+            Request::DeleteUser(id) => Reply::UserDeleted(self.delete_user(*id).await),
+            Request::UserAction { id, action } => Reply::User(self.user_action(*id, *action).await),
+            Request::BulkUsers(req) => Reply::Bulk(self.bulk_users(req).await),
+            Request::ImportUsers { path } => Reply::Imported(self.import_users(path).await),
+            Request::ListGroups => Reply::Groups(self.groups().await),
+            Request::CreateGroup(input) => Reply::GroupSaved(self.create_group(input).await),
+            Request::UpdateGroup { id, version, input } => {
+                Reply::GroupSaved(self.update_group(*id, *version, input).await)
+            }
+            Request::DeleteGroup(id) => Reply::GroupDeleted(self.delete_group(*id).await),
+            Request::ListApplications => Reply::Applications(self.applications().await),
         }
     }
 }

@@ -1,22 +1,163 @@
 //! The requests the console makes and the replies that come back as messages.
 
 use orgdeck_shared::{
-    ApiError, Versioned,
-    auth::{LoginResponse, Me, Secret},
+    ApiError, Page, Versioned,
+    auth::{LoginResponse, Me, OrgRole, Secret},
     general::GeneralSettings,
+    groups::{Group, GroupDeleted, GroupInput, UserAccess},
+    inventory::Application,
     licensing::LicenseSummary,
+    password::PasswordPolicy,
+    users::{BulkReport, BulkRequest, NewUser, User, UserCreated, UserPatch, UserQuery},
 };
+use uuid::Uuid;
+
+/// Which list a page of users is for (every tab sees every reply and picks its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserList {
+    /// The Users tab's table.
+    Table,
+    /// The member picker of the group editor.
+    Picker,
+}
+
+/// One page of a list: which generation of the list's query asked, and which page of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageTag {
+    pub generation: u64,
+    pub page: usize,
+}
+
+/// The user actions of `POST users/{id}/{action}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserAction {
+    Enable,
+    Disable,
+    Unlock,
+    ResetPassword,
+    ResetTwoStep,
+}
+
+impl UserAction {
+    pub fn route(self) -> &'static str {
+        use orgdeck_shared::routes::user_action as a;
+        match self {
+            UserAction::Enable => a::ENABLE,
+            UserAction::Disable => a::DISABLE,
+            UserAction::Unlock => a::UNLOCK,
+            UserAction::ResetPassword => a::RESET_PASSWORD,
+            UserAction::ResetTwoStep => a::RESET_TWO_STEP,
+        }
+    }
+
+    /// What it did, for a toast: "enabled".
+    pub fn done(self) -> &'static str {
+        match self {
+            UserAction::Enable => "enabled",
+            UserAction::Disable => "disabled",
+            UserAction::Unlock => "unlocked",
+            UserAction::ResetPassword => "must reset the password at next login",
+            UserAction::ResetTwoStep => "two-step verification reset",
+        }
+    }
+}
+
+/// `POST users`, as data the app can compare (the password never prints).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUserRequest {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub default_group: OrgRole,
+    pub groups: Vec<Uuid>,
+    pub api_only: bool,
+    /// `None` invites the user.
+    pub password: Option<Secret>,
+}
+
+impl NewUserRequest {
+    pub fn to_wire(&self) -> NewUser {
+        NewUser {
+            email: self.email.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            default_group: self.default_group,
+            groups: self.groups.clone(),
+            api_only: self.api_only,
+            password: self.password.clone(),
+        }
+    }
+}
+
+/// A created user, and the one-time activation token of an invitation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    pub user: User,
+    pub activation_token: Option<Secret>,
+}
+
+impl From<UserCreated> for Created {
+    fn from(c: UserCreated) -> Self {
+        Created {
+            user: c.user,
+            activation_token: c.activation_token,
+        }
+    }
+}
 
 /// One API call, as data: `update` returns these inside commands and the runner performs them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     Me,
-    Login { email: String, password: Secret },
-    Mfa { challenge: Secret, code: Secret },
+    Login {
+        email: String,
+        password: Secret,
+    },
+    Mfa {
+        challenge: Secret,
+        code: Secret,
+    },
     Logout,
     GetGeneral,
-    PutGeneral { version: i64, value: GeneralSettings },
+    PutGeneral {
+        version: i64,
+        value: GeneralSettings,
+    },
     GetLicenses,
+    GetPasswordPolicy,
+    ListUsers {
+        list: UserList,
+        tag: PageTag,
+        query: UserQuery,
+    },
+    GetUser(Uuid),
+    /// The user's effective role on every application.
+    GetUserAccess(Uuid),
+    CreateUser(NewUserRequest),
+    UpdateUser {
+        id: Uuid,
+        version: i64,
+        patch: UserPatch,
+    },
+    DeleteUser(Uuid),
+    UserAction {
+        id: Uuid,
+        action: UserAction,
+    },
+    BulkUsers(BulkRequest),
+    /// Reads the CSV file at `path` (in the runner, not in `update`) and posts it.
+    ImportUsers {
+        path: String,
+    },
+    ListGroups,
+    CreateGroup(GroupInput),
+    UpdateGroup {
+        id: Uuid,
+        version: i64,
+        input: GroupInput,
+    },
+    DeleteGroup(Uuid),
+    ListApplications,
 }
 
 impl Request {
@@ -34,6 +175,20 @@ impl Request {
             Request::GetGeneral => "loading general settings",
             Request::PutGeneral { .. } => "saving general settings",
             Request::GetLicenses => "loading licenses",
+            Request::GetPasswordPolicy => "loading the password policy",
+            Request::ListUsers { .. } => "loading users",
+            Request::GetUser(_) => "loading a user",
+            Request::GetUserAccess(_) => "loading a user's access",
+            Request::CreateUser(_) => "adding a user",
+            Request::UpdateUser { .. } => "saving a user",
+            Request::DeleteUser(_) => "deleting a user",
+            Request::UserAction { .. } => "changing a user",
+            Request::BulkUsers(_) => "changing users",
+            Request::ImportUsers { .. } => "importing users",
+            Request::ListGroups => "loading groups",
+            Request::CreateGroup(_) | Request::UpdateGroup { .. } => "saving a group",
+            Request::DeleteGroup(_) => "deleting a group",
+            Request::ListApplications => "loading applications",
         }
     }
 }
@@ -47,6 +202,20 @@ pub enum Reply {
     General(Result<Versioned<GeneralSettings>, ApiError>),
     GeneralSaved(Result<Versioned<GeneralSettings>, ApiError>),
     Licenses(Result<LicenseSummary, ApiError>),
+    PasswordPolicy(Result<PasswordPolicy, ApiError>),
+    Users(Result<Page<User>, ApiError>),
+    /// A user as it is now (read, saved, or changed by an action).
+    User(Result<User, ApiError>),
+    UserAccess(Result<UserAccess, ApiError>),
+    UserCreated(Result<Created, ApiError>),
+    UserDeleted(Result<(), ApiError>),
+    Bulk(Result<BulkReport, ApiError>),
+    /// The users an import created (all rows, or none and row errors in the error's fields).
+    Imported(Result<Vec<Created>, ApiError>),
+    Groups(Result<Page<Group>, ApiError>),
+    GroupSaved(Result<Group, ApiError>),
+    GroupDeleted(Result<GroupDeleted, ApiError>),
+    Applications(Result<Page<Application>, ApiError>),
 }
 
 impl Reply {
@@ -58,7 +227,19 @@ impl Reply {
             | Reply::LoggedOut(Err(e))
             | Reply::General(Err(e))
             | Reply::GeneralSaved(Err(e))
-            | Reply::Licenses(Err(e)) => Some(e),
+            | Reply::Licenses(Err(e))
+            | Reply::PasswordPolicy(Err(e))
+            | Reply::Users(Err(e))
+            | Reply::User(Err(e))
+            | Reply::UserAccess(Err(e))
+            | Reply::UserCreated(Err(e))
+            | Reply::UserDeleted(Err(e))
+            | Reply::Bulk(Err(e))
+            | Reply::Imported(Err(e))
+            | Reply::Groups(Err(e))
+            | Reply::GroupSaved(Err(e))
+            | Reply::GroupDeleted(Err(e))
+            | Reply::Applications(Err(e)) => Some(e),
             _ => None,
         }
     }

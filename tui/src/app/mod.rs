@@ -47,6 +47,12 @@ pub enum Msg {
     },
     /// SIGTERM or SIGHUP: leave now, restoring the terminal.
     Interrupt,
+    /// A tab's timer went off (a debounced search).
+    Timer {
+        tab: usize,
+        name: &'static str,
+        token: u64,
+    },
 }
 
 /// A side effect for the runner.
@@ -62,6 +68,15 @@ pub enum Command {
         delay: Duration,
         msg: Box<Msg>,
     },
+    /// Like `After`, but one timer per key: a new one replaces (cancels) the pending one, so a timer
+    /// exists only while something waits for it.
+    Timer {
+        key: (usize, &'static str),
+        delay: Duration,
+        msg: Box<Msg>,
+    },
+    /// Put text on the terminal's clipboard (OSC 52).
+    Copy(Secret),
 }
 
 /// How the app starts: the profile it talks to and the user's preferences.
@@ -184,6 +199,13 @@ impl App {
         self.tabs[self.active].as_ref()
     }
 
+    /// The tab of type `T` (for tests and benchmarks).
+    pub fn tab<T: 'static>(&self) -> Option<&T> {
+        self.tabs
+            .iter()
+            .find_map(|t| t.as_any().and_then(|a| a.downcast_ref::<T>()))
+    }
+
     pub fn is_dirty(&self) -> bool {
         self.tabs.iter().any(|t| t.is_dirty())
     }
@@ -202,6 +224,11 @@ impl App {
                 }
             }
             Msg::Interrupt => self.quit = true,
+            Msg::Timer { tab, name, token } => {
+                if tab < self.tabs.len() {
+                    self.with_tab(tab, &mut cmds, |t, ctx, fx| t.timer(name, token, ctx, fx));
+                }
+            }
         }
         cmds
     }
@@ -237,13 +264,24 @@ impl App {
                 theme: &self.theme,
                 dates: &self.dates,
                 read_only: self.read_only,
+                org_name: self.me.as_ref().map(|m| m.org.name.as_str()).unwrap_or(""),
             };
             f(self.tabs[index].as_mut(), &ctx, &mut fx);
         }
-        self.apply(fx, cmds);
+        self.apply(index, fx, cmds);
     }
 
-    fn apply(&mut self, fx: Effects, cmds: &mut Vec<Command>) {
+    fn apply(&mut self, tab: usize, fx: Effects, cmds: &mut Vec<Command>) {
+        for (name, delay, token) in fx.timers {
+            cmds.push(Command::Timer {
+                key: (tab, name),
+                delay,
+                msg: Box::new(Msg::Timer { tab, name, token }),
+            });
+        }
+        if let Some(text) = fx.copy {
+            cmds.push(Command::Copy(text));
+        }
         for r in fx.requests {
             let c = self.request(r);
             cmds.push(c);

@@ -37,6 +37,7 @@ impl App {
                 theme,
                 dates: &self.dates,
                 read_only: self.read_only,
+                org_name: self.me.as_ref().map(|m| m.org.name.as_str()).unwrap_or(""),
             };
             self.active_tab().render(frame, body, &ctx);
         } else {

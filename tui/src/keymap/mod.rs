@@ -5,6 +5,10 @@ use std::{collections::BTreeMap, fmt};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+mod actions;
+
+pub use actions::ACTIONS;
+
 /// What a key means, independent of which key it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
@@ -25,6 +29,26 @@ pub enum Action {
     Reload,
     Yes,
     No,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Search,
+    Filter,
+    SortNext,
+    SortReverse,
+    ToggleSelect,
+    Detail,
+    NewItem,
+    EditItem,
+    DeleteItem,
+    Enable,
+    Disable,
+    Unlock,
+    ResetPassword,
+    ResetTwoStep,
+    Import,
+    Copy,
 }
 
 /// Where an action applies; the help groups actions by it and the footer shows the current ones.
@@ -32,6 +56,7 @@ pub enum Action {
 pub enum Scope {
     Global,
     Navigate,
+    List,
     Form,
     Dialog,
 }
@@ -41,6 +66,7 @@ impl Scope {
         match self {
             Scope::Global => "Global",
             Scope::Navigate => "Move",
+            Scope::List => "Lists (Users, Groups)",
             Scope::Form => "Forms",
             Scope::Dialog => "Dialogs",
         }
@@ -59,133 +85,6 @@ pub struct ActionSpec {
     /// Changes something on the server: read-only profiles remove these (in one place, [`Keymap::new`]).
     pub mutates: bool,
 }
-
-const fn spec(
-    action: Action,
-    name: &'static str,
-    scope: Scope,
-    default_keys: &'static [&'static str],
-    description: &'static str,
-    hint: Option<&'static str>,
-) -> ActionSpec {
-    ActionSpec {
-        action,
-        name,
-        scope,
-        default_keys,
-        description,
-        hint,
-        mutates: false,
-    }
-}
-
-/// Every action, in the order the help shows them.
-pub const ACTIONS: &[ActionSpec] = &[
-    spec(
-        Action::Help,
-        "help",
-        Scope::Global,
-        &["?"],
-        "show this help (and the log file)",
-        Some("help"),
-    ),
-    spec(
-        Action::Quit,
-        "quit",
-        Scope::Global,
-        &["q"],
-        "quit (asks first when edits are unsaved)",
-        Some("quit"),
-    ),
-    spec(
-        Action::ForceQuit,
-        "force_quit",
-        Scope::Global,
-        &["ctrl-c"],
-        "quit from anywhere (asks the same)",
-        None,
-    ),
-    spec(Action::NextTab, "next_tab", Scope::Global, &["tab"], "next tab", None),
-    spec(
-        Action::PrevTab,
-        "prev_tab",
-        Scope::Global,
-        &["shift-tab"],
-        "previous tab",
-        None,
-    ),
-    spec(
-        Action::GotoTab,
-        "goto_tab",
-        Scope::Global,
-        &["1", "2", "3", "4", "5", "6", "7", "8", "9"],
-        "go to tab N",
-        None,
-    ),
-    spec(
-        Action::JumpToTab,
-        "jump",
-        Scope::Global,
-        &[":"],
-        "jump to a tab by name (tab completes)",
-        Some("jump"),
-    ),
-    spec(Action::Up, "up", Scope::Navigate, &["up", "k"], "move up", None),
-    spec(Action::Down, "down", Scope::Navigate, &["down", "j"], "move down", None),
-    spec(
-        Action::Left,
-        "left",
-        Scope::Navigate,
-        &["left", "h"],
-        "previous choice / option",
-        None,
-    ),
-    spec(
-        Action::Right,
-        "right",
-        Scope::Navigate,
-        &["right", "l"],
-        "next choice / option",
-        None,
-    ),
-    spec(
-        Action::Activate,
-        "activate",
-        Scope::Form,
-        &["enter", "space"],
-        "edit field / toggle / submit",
-        Some("edit"),
-    ),
-    spec(
-        Action::Cancel,
-        "cancel",
-        Scope::Form,
-        &["esc"],
-        "cancel editing / close",
-        Some("cancel"),
-    ),
-    ActionSpec {
-        mutates: true,
-        ..spec(
-            Action::Save,
-            "save",
-            Scope::Form,
-            &["ctrl-s", "s"],
-            "save changes",
-            Some("save"),
-        )
-    },
-    spec(
-        Action::Reload,
-        "reload",
-        Scope::Form,
-        &["r"],
-        "reload from the server",
-        Some("reload"),
-    ),
-    spec(Action::Yes, "yes", Scope::Dialog, &["y"], "answer yes", None),
-    spec(Action::No, "no", Scope::Dialog, &["n"], "answer no", None),
-];
 
 pub fn spec_of(action: Action) -> &'static ActionSpec {
     ACTIONS
@@ -290,6 +189,11 @@ impl fmt::Display for KeyBinding {
             KeyCode::Left => f.write_str("←"),
             KeyCode::Right => f.write_str("→"),
             KeyCode::F(n) => write!(f, "f{n}"),
+            KeyCode::PageUp => f.write_str("pgup"),
+            KeyCode::PageDown => f.write_str("pgdn"),
+            KeyCode::Home => f.write_str("home"),
+            KeyCode::End => f.write_str("end"),
+            KeyCode::Delete => f.write_str("del"),
             other => write!(f, "{other:?}"),
         }
     }
@@ -393,7 +297,7 @@ impl Keymap {
     /// `(keys, description)` rows of every available action, grouped by scope, for the help overlay.
     pub fn help_rows(&self) -> Vec<(Scope, String, &'static str)> {
         let mut rows = Vec::new();
-        for scope in [Scope::Global, Scope::Navigate, Scope::Form, Scope::Dialog] {
+        for scope in [Scope::Global, Scope::Navigate, Scope::List, Scope::Form, Scope::Dialog] {
             for s in ACTIONS.iter().filter(|s| s.scope == scope && self.allows(s.action)) {
                 rows.push((scope, self.keys_label(s.action), s.description));
             }

@@ -1,11 +1,17 @@
 //! One module per settings area. Adding a tab is one module and one line in [`all`].
 
 mod general;
+pub mod groups;
+pub mod users;
 
 pub use general::GeneralTab;
+pub use groups::GroupsTab;
+pub use users::UsersTab;
+
+use std::time::Duration;
 
 use crossterm::event::KeyEvent;
-use orgdeck_shared::format::DateTimeStyle;
+use orgdeck_shared::{auth::Secret, format::DateTimeStyle};
 use ratatui::{Frame, layout::Rect};
 
 use crate::{
@@ -17,7 +23,11 @@ use crate::{
 
 /// Every tab, in tab-bar order.
 pub fn all() -> Vec<Box<dyn Tab>> {
-    vec![Box::new(GeneralTab::new())]
+    vec![
+        Box::new(GeneralTab::new()),
+        Box::new(UsersTab::new()),
+        Box::new(GroupsTab::new()),
+    ]
 }
 
 /// What a tab needs to know about the console around it.
@@ -27,6 +37,8 @@ pub struct TabCtx<'a> {
     /// The organization's date and time style.
     pub dates: &'a DateTimeStyle,
     pub read_only: bool,
+    /// The organization's name (passwords must not contain it).
+    pub org_name: &'a str,
 }
 
 /// What a tab asks the app to do: requests to send, toasts to show, a confirmation to ask.
@@ -35,11 +47,19 @@ pub struct Effects {
     pub requests: Vec<Request>,
     pub toasts: Vec<(ToastLevel, String)>,
     pub confirm: Option<Dialog>,
+    /// Timers to (re)start: `(name, delay, token)`; a timer replaces the tab's pending one of that name.
+    pub timers: Vec<(&'static str, Duration, u64)>,
+    /// Text to put on the terminal's clipboard (OSC 52).
+    pub copy: Option<Secret>,
 }
 
 impl Effects {
     pub fn request(&mut self, r: Request) {
         self.requests.push(r);
+    }
+    /// Starts (or restarts) the tab's timer `name`: [`Tab::timer`] gets `token` after `delay`.
+    pub fn timer(&mut self, name: &'static str, delay: Duration, token: u64) {
+        self.timers.push((name, delay, token));
     }
     pub fn toast(&mut self, level: ToastLevel, text: impl Into<String>) {
         self.toasts.push((level, text.into()));
@@ -60,9 +80,15 @@ pub trait Tab {
     fn confirmed(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects);
     /// The answer to a request (every tab sees every reply and picks its own).
     fn handle_reply(&mut self, request: &Request, reply: &Reply, ctx: &TabCtx, fx: &mut Effects);
+    /// A timer the tab started went off.
+    fn timer(&mut self, _name: &'static str, _token: u64, _ctx: &TabCtx, _fx: &mut Effects) {}
     /// Edits not saved yet.
     fn is_dirty(&self) -> bool;
     /// Footer hints for the current mode.
     fn hints(&self) -> Vec<(Action, &'static str)>;
     fn render(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx);
+    /// The tab as `Any`, so tests and benchmarks can look inside a known tab ([`crate::App::tab`]).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }

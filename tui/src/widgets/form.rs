@@ -18,8 +18,15 @@ use crate::{keymap::Action, theme::Theme};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldKind {
-    Text { max_chars: Option<usize> },
-    Number { min: i64, max: i64 },
+    /// `masked` draws `•` for each character (passwords).
+    Text {
+        max_chars: Option<usize>,
+        masked: bool,
+    },
+    Number {
+        min: i64,
+        max: i64,
+    },
     Toggle,
     Choice(Vec<String>),
     MultiChoice(Vec<String>),
@@ -47,7 +54,21 @@ impl FieldSpec {
         FieldSpec {
             key,
             label,
-            kind: FieldKind::Text { max_chars },
+            kind: FieldKind::Text {
+                max_chars,
+                masked: false,
+            },
+        }
+    }
+    /// A text field drawn as `•••` (a password).
+    pub fn secret(key: &'static str, label: &'static str, max_chars: Option<usize>) -> Self {
+        FieldSpec {
+            key,
+            label,
+            kind: FieldKind::Text {
+                max_chars,
+                masked: true,
+            },
         }
     }
     pub fn number(key: &'static str, label: &'static str, min: i64, max: i64) -> Self {
@@ -208,6 +229,29 @@ impl Form {
         }
     }
 
+    /// Replaces the options of a choice or multi-choice field (a list loaded later), keeping what fits.
+    pub fn set_options(&mut self, key: &str, options: Vec<String>) {
+        let i = self.index(key);
+        let field = &mut self.fields[i];
+        match (&mut field.spec.kind, &mut field.value) {
+            (FieldKind::Choice(o), FieldValue::Choice(v)) => {
+                *v = (*v).min(options.len().saturating_sub(1));
+                *o = options;
+            }
+            (FieldKind::MultiChoice(o), FieldValue::Multi(v)) => {
+                v.resize(options.len(), false);
+                *o = options;
+                field.option = field.option.min(o.len().saturating_sub(1));
+            }
+            _ => {}
+        }
+    }
+
+    /// Starts editing the focused text field, as Enter would.
+    pub fn start_edit(&mut self) -> FormEvent {
+        self.change_focused(Action::Activate)
+    }
+
     pub fn focused_key(&self) -> &'static str {
         self.fields[self.focus].spec.key
     }
@@ -334,7 +378,10 @@ impl Form {
         if let Some(req) = to_input_request(&Event::Key(*key)) {
             input.handle(req);
         }
-        if let FieldKind::Text { max_chars: Some(max) } = self.fields[self.focus].spec.kind {
+        if let FieldKind::Text {
+            max_chars: Some(max), ..
+        } = self.fields[self.focus].spec.kind
+        {
             // Typing past the limit is allowed up to one character, so the inline error can say why.
             if input.value().chars().count() > max + 1 {
                 *input = Input::new(before.clone());
@@ -419,7 +466,11 @@ impl Form {
             if editing {
                 let input = self.editing.as_ref().expect("editing");
                 let scroll = input.visual_scroll(value_width.saturating_sub(1) as usize);
-                let shown: String = input.value().chars().skip(scroll).collect();
+                let shown: String = if matches!(field.spec.kind, FieldKind::Text { masked: true, .. }) {
+                    "•".repeat(input.value().chars().count().saturating_sub(scroll))
+                } else {
+                    input.value().chars().skip(scroll).collect()
+                };
                 spans.push(Span::styled(shown, theme.editing));
                 let cursor_x = value_x + (input.visual_cursor().saturating_sub(scroll)) as u16;
                 frame.set_cursor_position(Position::new(cursor_x.min(area.right().saturating_sub(1)), y));
@@ -448,6 +499,9 @@ impl Form {
     fn value_spans(&self, field: &Field, focused: bool, theme: &Theme) -> Vec<Span<'static>> {
         match (&field.spec.kind, &field.value) {
             (FieldKind::Text { .. }, FieldValue::Text(s)) if s.is_empty() => vec![Span::styled("(empty)", theme.muted)],
+            (FieldKind::Text { masked: true, .. }, FieldValue::Text(s)) => {
+                vec![Span::styled("•".repeat(s.chars().count()), theme.value)]
+            }
             (_, FieldValue::Text(s)) => vec![Span::styled(s.clone(), theme.value)],
             (_, FieldValue::Number(n)) => vec![Span::styled(n.to_string(), theme.value)],
             (_, FieldValue::Bool(b)) => {
@@ -459,6 +513,9 @@ impl Form {
                     Span::styled(format!("◂ {name} ▸"), theme.value),
                     Span::styled(format!("  {}/{}", i + 1, options.len()), theme.muted),
                 ]
+            }
+            (FieldKind::MultiChoice(options), FieldValue::Multi(_)) if options.is_empty() => {
+                vec![Span::styled("(none to choose from)", theme.muted)]
             }
             (FieldKind::MultiChoice(options), FieldValue::Multi(checked)) => {
                 let mut spans = Vec::new();

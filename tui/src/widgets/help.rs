@@ -45,7 +45,7 @@ impl Help {
         if keymap.read_only() {
             lines.push(Line::from(""));
             lines.push(Line::from(Span::styled(
-                "Read-only profile: saving is disabled.",
+                "Read-only profile: saving and every action that changes something are disabled.",
                 theme.warning,
             )));
         }

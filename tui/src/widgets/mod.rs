@@ -3,12 +3,16 @@
 pub mod dialog;
 pub mod form;
 pub mod help;
+pub mod overlay;
 pub mod status;
+pub mod table;
 
 pub use dialog::{Dialog, DialogOutcome};
 pub use form::{FieldKind, FieldSpec, FieldValue, Form, FormEvent};
 pub use help::Help;
+pub use overlay::{Prompt, Report};
 pub use status::{Connection, StatusLine, Toast, ToastLevel};
+pub use table::{Column, PageRequest, SearchEvent, Table, TableQuery, TableRow};
 
 /// Greedy word wrap to `width` characters (long words are cut).
 pub fn wrap(text: &str, width: usize) -> Vec<String> {

@@ -56,6 +56,7 @@ pub fn me() -> Me {
             idle_expires_at: at,
         },
         client_ip: "127.0.0.1".into(),
+        must_change_password: false,
     }
 }
 
@@ -83,6 +84,12 @@ pub fn logged_in_with(theme: ThemeKind, read_only: bool) -> App {
     assert_eq!(app.start(), vec![Command::Api(Request::Me)]);
     let cmds = app.update(reply(Request::Me, Reply::Me(Ok(me()))));
     assert!(cmds.contains(&Command::Api(Request::GetGeneral)), "{cmds:?}");
+    // The other tabs load too: an organization without users.
+    let others = cmds
+        .into_iter()
+        .filter(|c| !matches!(c, Command::Api(Request::GetGeneral | Request::GetLicenses)))
+        .collect();
+    orgdeck::bench::serve(&mut app, others, 0);
     app.update(reply(Request::GetGeneral, Reply::General(Ok(settings()))));
     app.update(reply(Request::GetLicenses, Reply::Licenses(Ok(licenses()))));
     app
@@ -125,4 +132,36 @@ pub fn screen(app: &App, width: u16, height: u16) -> String {
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
     terminal.draw(|f| app.view(f)).unwrap();
     terminal.backend().to_string()
+}
+
+/// An app logged in to a fake organization of `total` users (rows made from their index by
+/// `orgdeck::bench`), every load answered, with the Users tab open.
+pub fn users_app(total: usize) -> App {
+    users_app_with(total, false)
+}
+
+pub fn users_app_with(total: usize, read_only: bool) -> App {
+    let mut app = App::new(init(ThemeKind::Color256, read_only, true));
+    app.start();
+    let cmds = app.update(reply(Request::Me, Reply::Me(Ok(me()))));
+    orgdeck::bench::serve(&mut app, cmds, total);
+    app.update(reply(Request::GetGeneral, Reply::General(Ok(settings()))));
+    send(&mut app, [ch('2')]);
+    app
+}
+
+pub fn users(app: &App) -> &orgdeck::tabs::UsersTab {
+    app.tab::<orgdeck::tabs::UsersTab>().expect("a Users tab")
+}
+
+pub fn groups_tab(app: &App) -> &orgdeck::tabs::GroupsTab {
+    app.tab::<orgdeck::tabs::GroupsTab>().expect("a Groups tab")
+}
+
+/// The page requests of the Users table among commands.
+pub fn user_pages(cmds: &[Command]) -> Vec<Request> {
+    requests(cmds)
+        .into_iter()
+        .filter(|r| matches!(r, Request::ListUsers { .. }))
+        .collect()
 }

@@ -1,0 +1,579 @@
+//! The Groups tab (SETTINGS.md section 2): the groups in the same table as users (built-in ones locked),
+//! an editor with access rows and a member picker, and a delete that says how many members lose access.
+
+mod editor;
+pub mod picker;
+mod view;
+
+use std::{collections::BTreeMap, time::Duration};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use orgdeck_shared::{
+    ErrorCode, Page,
+    groups::{AppSelection, Group},
+    inventory::Application,
+    users::{USER_PAGE_MAX, UserQuery},
+};
+use ratatui::{Frame, layout::Rect};
+use uuid::Uuid;
+
+pub use editor::{EditorEvent, Focus, GroupEditor};
+pub use picker::{Picker, PickerEvent, PickerKind};
+
+use super::{Effects, Tab, TabCtx, general::Load};
+use crate::{
+    api::{PageTag, Reply, Request, UserList, needs_login},
+    keymap::Action,
+    widgets::{Column, Dialog, PageRequest, SearchEvent, Table, TableRow, ToastLevel},
+};
+
+const PICKER_TIMER: &str = "picker";
+const DEBOUNCE: Duration = Duration::from_millis(250);
+/// Names of users seen, for showing members; bounded so a big organization does not fill memory.
+const KNOWN_USERS_MAX: usize = 5_000;
+
+impl TableRow for Group {
+    type Id = Uuid;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn label(&self) -> String {
+        self.name.clone()
+    }
+}
+
+pub struct GroupsTab {
+    pub groups: Load<Vec<Group>>,
+    pub table: Table<Group>,
+    pub apps: Vec<Application>,
+    pub editor: Option<Box<GroupEditor>>,
+    /// The group a delete confirmation is about.
+    pub pending_delete: Option<Group>,
+    /// Users' emails by id, from every page of users seen.
+    pub known_users: BTreeMap<Uuid, String>,
+    picker_generation: u64,
+}
+
+impl Default for GroupsTab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// "edit on all apps; admin on 2 apps".
+pub fn access_summary(g: &Group) -> String {
+    if let Some(role) = g.grants_role {
+        return format!("{} on all applications", role.as_str());
+    }
+    if g.app_access.is_empty() {
+        return "no access rows".into();
+    }
+    g.app_access
+        .iter()
+        .map(|a| match &a.applications {
+            AppSelection::All => format!("{} on all apps", a.role),
+            AppSelection::Only(ids) => format!(
+                "{} on {} app{}",
+                a.role,
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" }
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl GroupsTab {
+    pub fn new() -> GroupsTab {
+        let columns = vec![
+            Column::flex("Name", 14).sort("name").priority(9),
+            Column::fixed("Kind", 17).priority(8),
+            Column::flex("Access", 16).priority(6),
+            Column::fixed("Members", 7).priority(7),
+        ];
+        GroupsTab {
+            groups: Load::NotLoaded,
+            table: Table::new(columns, 1_000).with_noun("groups"),
+            apps: Vec::new(),
+            editor: None,
+            pending_delete: None,
+            known_users: BTreeMap::new(),
+            picker_generation: 0,
+        }
+    }
+
+    /// Answers the table's page requests from the groups held (a few, all loaded at once).
+    fn feed(&mut self, mut out: Vec<PageRequest>) {
+        let Some(groups) = self.groups.loaded() else {
+            return;
+        };
+        let groups = groups.clone();
+        while let Some(req) = out.pop() {
+            let mut items: Vec<Group> = groups
+                .iter()
+                .filter(|g| picker::fuzzy_match(&req.query.q, &g.name))
+                .cloned()
+                .collect();
+            items.sort_by_key(|g| (!g.built_in, g.grants_role.map(std::cmp::Reverse), g.name.to_lowercase()));
+            if req.query.desc {
+                items.reverse();
+            }
+            let page = Page {
+                items,
+                next_cursor: None,
+            };
+            let mut more = Vec::new();
+            self.table.page_arrived(&req, Ok(page), &mut more);
+            out.extend(more);
+        }
+    }
+
+    fn with_table(&mut self, f: impl FnOnce(&mut Table<Group>, &mut Vec<PageRequest>) -> bool) -> bool {
+        let mut out = Vec::new();
+        let r = f(&mut self.table, &mut out);
+        self.feed(out);
+        r
+    }
+
+    fn groups_arrived(&mut self, groups: Vec<Group>) {
+        let at = self.table.cursor();
+        // A reload asked for after a refused save shows the group as it is now (the edits are dropped).
+        if let Some(ed) = self.editor.as_mut()
+            && ed.stale
+            && let Some(now) = ed.original.as_ref().and_then(|o| groups.iter().find(|g| g.id == o.id))
+        {
+            **ed = GroupEditor::new(Some(now));
+        }
+        self.groups = Load::Loaded(groups);
+        self.with_table(|t, out| {
+            t.reload(out);
+            false
+        });
+        self.with_table(|t, out| {
+            t.move_to(at, out);
+            true
+        });
+    }
+
+    pub fn member_label(&self, id: &Uuid) -> Option<&str> {
+        self.known_users.get(id).map(String::as_str)
+    }
+
+    fn open_picker(&mut self, kind: PickerKind, fx: &mut Effects) {
+        let Some(editor) = self.editor.as_mut() else {
+            return;
+        };
+        let picker = match kind {
+            PickerKind::Applications => {
+                let items = self
+                    .apps
+                    .iter()
+                    .map(|a| (a.id, format!("{} ({}, {})", a.name, a.language, a.environment.as_str())))
+                    .collect();
+                let (chosen, all) = editor.row_choice();
+                Picker::new(kind, items, chosen, Some(all))
+            }
+            PickerKind::Members => {
+                let items = self.known_users.iter().map(|(id, e)| (*id, e.clone())).collect();
+                let mut p = Picker::new(kind, items, editor.members.iter().copied().collect(), None);
+                self.picker_generation += 1;
+                p.generation = self.picker_generation;
+                p.loading = true;
+                fx.request(Self::picker_request(p.generation, ""));
+                p
+            }
+        };
+        editor.picker = Some(picker);
+    }
+
+    fn picker_request(generation: u64, q: &str) -> Request {
+        Request::ListUsers {
+            list: UserList::Picker,
+            tag: PageTag { generation, page: 0 },
+            query: UserQuery {
+                q: (!q.is_empty()).then(|| q.to_owned()),
+                limit: Some(USER_PAGE_MAX),
+                ..UserQuery::default()
+            },
+        }
+    }
+
+    fn remember_users(&mut self, page: &Page<orgdeck_shared::users::User>) {
+        for u in &page.items {
+            if self.known_users.len() >= KNOWN_USERS_MAX && !self.known_users.contains_key(&u.id) {
+                break;
+            }
+            self.known_users.insert(u.id, u.email.clone());
+        }
+    }
+
+    fn picker_page(&mut self, tag: &PageTag, page: &Page<orgdeck_shared::users::User>) {
+        let Some(p) = self.editor.as_mut().and_then(|e| e.picker.as_mut()) else {
+            return;
+        };
+        if tag.generation != p.generation {
+            return;
+        }
+        p.loading = false;
+        // The first answer decides: everything fits (filter locally), or search the server as you type.
+        if p.query.value().is_empty() {
+            p.remote = page.next_cursor.is_some();
+        }
+        p.items = page
+            .items
+            .iter()
+            .map(|u| (u.id, format!("{} <{}>", u.full_name(), u.email)))
+            .collect();
+    }
+
+    fn save(&mut self, ctx: &TabCtx, fx: &mut Effects) {
+        let Some(ed) = self.editor.as_mut() else {
+            return;
+        };
+        if ctx.read_only {
+            return;
+        }
+        if ed.name.is_editing() {
+            ed.name.commit_edit();
+        }
+        let input = ed.input();
+        if let Err(errors) = input.validate() {
+            ed.set_server_errors(errors);
+            fx.toast(ToastLevel::Error, "Not saved: fix the marked fields first");
+            return;
+        }
+        ed.saving = true;
+        match &ed.original {
+            None => fx.request(Request::CreateGroup(input)),
+            Some(g) => fx.request(Request::UpdateGroup {
+                id: g.id,
+                version: g.version,
+                input,
+            }),
+        }
+    }
+
+    fn browse_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
+        match action {
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::SortReverse => self.with_table(|t, out| t.handle_action(action, out)),
+            Action::Search => {
+                self.table.start_search();
+                true
+            }
+            Action::Cancel if !self.table.query.q.is_empty() => {
+                self.with_table(|t, out| t.apply_search(String::new(), out))
+            }
+            Action::Reload => {
+                fx.request(Request::ListGroups);
+                fx.request(Request::ListApplications);
+                true
+            }
+            Action::NewItem if !ctx.read_only => {
+                let mut ed = GroupEditor::new(None);
+                ed.name.handle_action(Action::Activate);
+                self.editor = Some(Box::new(ed));
+                true
+            }
+            Action::EditItem | Action::Detail => {
+                let Some(g) = self.table.current().cloned() else {
+                    return true;
+                };
+                if g.built_in {
+                    fx.toast(
+                        ToastLevel::Info,
+                        format!("{} is built-in (locked): its members are the users whose default group it is; change that in Users", g.name),
+                    );
+                } else if !ctx.read_only {
+                    self.editor = Some(Box::new(GroupEditor::new(Some(&g))));
+                }
+                true
+            }
+            Action::DeleteItem if !ctx.read_only => {
+                let Some(g) = self.table.current().cloned() else {
+                    return true;
+                };
+                if g.built_in {
+                    fx.toast(
+                        ToastLevel::Warning,
+                        format!("{} is a built-in group: it cannot be deleted", g.name),
+                    );
+                    return true;
+                }
+                let n = g.members.len();
+                let members = if n == 1 {
+                    "Its 1 member loses".to_owned()
+                } else {
+                    format!("Its {n} members lose")
+                };
+                fx.confirm = Some(Dialog::confirm(
+                    Action::DeleteItem,
+                    format!("Delete group {}?", g.name),
+                    format!("Delete the group “{}”? {members} the access it grants.", g.name),
+                    "delete",
+                    "cancel",
+                ));
+                self.pending_delete = Some(g);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn editor_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
+        let Some(ed) = self.editor.as_mut() else {
+            return false;
+        };
+        match action {
+            Action::Save => self.save(ctx, fx),
+            Action::Cancel if ed.is_dirty() => {
+                fx.confirm = Some(Dialog::confirm(
+                    Action::Cancel,
+                    "Discard your edits?",
+                    "Close the group editor and lose your changes?",
+                    "discard",
+                    "keep editing",
+                ));
+            }
+            Action::Cancel => self.editor = None,
+            Action::Reload if ed.stale => {
+                fx.request(Request::ListGroups);
+            }
+            Action::ToggleSelect | Action::Detail => return false,
+            _ => {
+                let (handled, event) = ed.handle_action(action);
+                if let EditorEvent::Pick(kind) = event {
+                    self.open_picker(kind, fx);
+                }
+                return handled;
+            }
+        }
+        true
+    }
+
+    fn saved(&mut self, request: &Request, result: &Result<Group, orgdeck_shared::ApiError>, fx: &mut Effects) {
+        let Some(ed) = self.editor.as_mut() else {
+            return;
+        };
+        ed.saving = false;
+        match result {
+            Ok(g) => {
+                let verb = if matches!(request, Request::CreateGroup(_)) {
+                    "Created"
+                } else {
+                    "Saved"
+                };
+                fx.toast(ToastLevel::Info, format!("{verb} group {}", g.name));
+                self.editor = None;
+                fx.request(Request::ListGroups);
+            }
+            Err(e) if e.code == ErrorCode::VersionMismatch => {
+                ed.stale = true;
+                fx.toast(
+                    ToastLevel::Warning,
+                    "Not saved: someone else changed this group first. r reloads (drops your edits)",
+                );
+            }
+            Err(e) if e.code == ErrorCode::ValidationFailed => {
+                ed.set_server_errors(e.fields.clone());
+                fx.toast(ToastLevel::Error, format!("Not saved: {}", e.message));
+            }
+            Err(e) => fx.toast(ToastLevel::Error, format!("Not saved: {}", e.message)),
+        }
+    }
+}
+
+impl Tab for GroupsTab {
+    fn title(&self) -> &'static str {
+        "Groups"
+    }
+
+    fn load(&mut self, fx: &mut Effects) {
+        if self.groups.loaded().is_none() {
+            self.groups = Load::Loading;
+        }
+        fx.request(Request::ListGroups);
+        fx.request(Request::ListApplications);
+    }
+
+    fn captures_input(&self) -> bool {
+        self.table.is_searching()
+            || self
+                .editor
+                .as_ref()
+                .is_some_and(|e| e.picker.is_some() || e.name.is_editing())
+    }
+
+    fn handle_key(&mut self, key: &KeyEvent, ctx: &TabCtx, fx: &mut Effects) {
+        if self.table.is_searching() {
+            match self.table.search_key(key) {
+                // The groups are all held: filter as you type, no pause needed.
+                SearchEvent::Changed(token) => {
+                    self.with_table(|t, out| t.search_timer(token, out));
+                }
+                SearchEvent::Done | SearchEvent::Cleared => {
+                    let text = if matches!(key.code, KeyCode::Esc) {
+                        String::new()
+                    } else {
+                        self.table.search_text().to_owned()
+                    };
+                    self.with_table(|t, out| t.apply_search(text, out));
+                }
+                SearchEvent::Ignored => {}
+            }
+            return;
+        }
+        let Some(ed) = self.editor.as_mut() else {
+            return;
+        };
+        if let Some(picker) = ed.picker.as_mut() {
+            match picker.handle_key(key) {
+                PickerEvent::None => {}
+                PickerEvent::Cancel => ed.picker = None,
+                PickerEvent::Done => {
+                    let p = ed.picker.take().expect("picker is open");
+                    ed.picked(p);
+                }
+                PickerEvent::QueryChanged(token) if picker.remote => fx.timer(PICKER_TIMER, DEBOUNCE, token),
+                PickerEvent::QueryChanged(_) => {}
+            }
+            return;
+        }
+        let is_char = matches!(key.code, KeyCode::Char(_)) && !key.modifiers.contains(KeyModifiers::CONTROL);
+        if !is_char && ctx.keymap.is(key, Action::Save) {
+            self.save(ctx, fx);
+            return;
+        }
+        let commit = !is_char && ctx.keymap.is(key, Action::Activate);
+        let cancel = !is_char && ctx.keymap.is(key, Action::Cancel);
+        ed.name_key(key, commit, cancel);
+    }
+
+    fn handle_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
+        if self.editor.is_some() {
+            self.editor_action(action, ctx, fx)
+        } else {
+            self.browse_action(action, ctx, fx)
+        }
+    }
+
+    fn confirmed(&mut self, action: Action, _ctx: &TabCtx, fx: &mut Effects) {
+        if action == Action::Cancel {
+            self.editor = None;
+            return;
+        }
+        if action == Action::DeleteItem
+            && let Some(g) = self.pending_delete.take()
+        {
+            fx.request(Request::DeleteGroup(g.id));
+        }
+    }
+
+    fn timer(&mut self, name: &'static str, token: u64, _ctx: &TabCtx, fx: &mut Effects) {
+        if name != PICKER_TIMER {
+            return;
+        }
+        let next = self.picker_generation + 1;
+        if let Some(p) = self.editor.as_mut().and_then(|e| e.picker.as_mut())
+            && p.token == token
+        {
+            p.generation = next;
+            p.loading = true;
+            self.picker_generation = next;
+            fx.request(Self::picker_request(next, p.query.value()));
+        }
+    }
+
+    fn handle_reply(&mut self, request: &Request, reply: &Reply, _ctx: &TabCtx, fx: &mut Effects) {
+        match (request, reply) {
+            (_, Reply::Groups(Ok(page))) => self.groups_arrived(page.items.clone()),
+            (_, Reply::Groups(Err(e))) if !needs_login(e) && self.groups.loaded().is_none() => {
+                self.groups = Load::Failed(e.clone());
+            }
+            (_, Reply::Applications(Ok(page))) => self.apps = page.items.clone(),
+            (Request::ListUsers { list, tag, .. }, Reply::Users(Ok(page))) => {
+                self.remember_users(page);
+                if *list == UserList::Picker {
+                    self.picker_page(tag, page);
+                }
+            }
+            (_, Reply::GroupSaved(result)) => self.saved(request, result, fx),
+            (Request::DeleteGroup(id), Reply::GroupDeleted(Ok(d))) => {
+                let name = self
+                    .groups
+                    .loaded()
+                    .and_then(|gs| gs.iter().find(|g| g.id == *id))
+                    .map_or("the group".to_owned(), |g| g.name.clone());
+                fx.toast(
+                    ToastLevel::Info,
+                    format!(
+                        "Deleted group {name}: {} member(s) lost the access it granted",
+                        d.members_affected
+                    ),
+                );
+                if let Some(mut gs) = self.groups.loaded().cloned() {
+                    gs.retain(|g| g.id != *id);
+                    self.groups_arrived(gs);
+                }
+            }
+            (Request::DeleteGroup(_), Reply::GroupDeleted(Err(e))) if !needs_login(e) => {
+                fx.toast(ToastLevel::Error, format!("Not deleted: {}", e.message));
+            }
+            _ => {}
+        }
+    }
+
+    fn is_dirty(&self) -> bool {
+        self.editor.as_ref().is_some_and(|e| e.is_dirty())
+    }
+
+    fn hints(&self) -> Vec<(Action, &'static str)> {
+        if self.table.is_searching() {
+            return vec![(Action::Activate, "done"), (Action::Cancel, "clear")];
+        }
+        match &self.editor {
+            Some(e) if e.picker.is_some() => vec![(Action::Activate, "done"), (Action::Cancel, "cancel")],
+            Some(e) if e.name.is_editing() => vec![
+                (Action::Activate, "done"),
+                (Action::Cancel, "cancel"),
+                (Action::Save, "save"),
+            ],
+            Some(e) => {
+                let mut h = vec![
+                    (Action::Activate, "edit/pick"),
+                    (Action::Left, "role"),
+                    (Action::NewItem, "add row"),
+                    (Action::DeleteItem, "remove row"),
+                    (Action::Save, "save"),
+                    (Action::Cancel, "close"),
+                ];
+                if e.stale {
+                    h.insert(0, (Action::Reload, "reload (drops edits)"));
+                }
+                h
+            }
+            None => vec![
+                (Action::Search, "search"),
+                (Action::NewItem, "add"),
+                (Action::EditItem, "edit"),
+                (Action::DeleteItem, "delete"),
+                (Action::Reload, "reload"),
+                (Action::Help, "help"),
+                (Action::Quit, "quit"),
+            ],
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
+        view::render(self, frame, area, ctx);
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}

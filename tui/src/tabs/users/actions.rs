@@ -1,0 +1,345 @@
+//! The Users tab's actions on the cursor row or the selection: confirmations that name who is affected,
+//! single and bulk requests, saving the form, and what their answers change.
+
+use orgdeck_shared::{
+    ErrorCode,
+    users::{BULK_MAX, BulkAction, BulkRequest, UserPatch, UserStatus, row_errors},
+};
+use uuid::Uuid;
+
+use super::{Mode, Pending, UserForm, UsersTab};
+use crate::{
+    api::{Reply, Request, UserAction, needs_login},
+    keymap::Action,
+    tabs::{Effects, TabCtx},
+    widgets::{Dialog, Prompt, Report, ToastLevel},
+};
+
+/// Most users one action may touch with one request each (unlock, resets); bulk routes take more.
+const SINGLE_MAX: usize = 100;
+
+/// `ana@acme.test`, `ana@…, bob@… and cy@…`, `ana@…, bob@…, cy@… and 7 more`.
+pub fn describe(targets: &[(Uuid, String)]) -> String {
+    let names: Vec<&str> = targets.iter().map(|(_, n)| n.as_str()).collect();
+    match names.len() {
+        0 => "nobody".into(),
+        1 => names[0].to_owned(),
+        2 | 3 => format!("{} and {}", names[..names.len() - 1].join(", "), names[names.len() - 1]),
+        n => format!("{} and {} more", names[..3].join(", "), n - 3),
+    }
+}
+
+fn count(n: usize) -> String {
+    if n == 1 { "1 user".into() } else { format!("{n} users") }
+}
+
+impl UsersTab {
+    /// Actions that change users: forms, confirmations, requests.
+    pub(super) fn user_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
+        if ctx.read_only {
+            return false;
+        }
+        match action {
+            Action::NewItem => {
+                let mut form = UserForm::add(&self.groups);
+                form.form.start_edit();
+                self.mode = Mode::Form(Box::new(form));
+                return true;
+            }
+            Action::EditItem => {
+                if let Some(user) = self.table.current() {
+                    self.mode = Mode::Form(Box::new(UserForm::edit(user, &self.groups)));
+                }
+                return true;
+            }
+            Action::Import => {
+                self.mode = Mode::Import(Prompt::new(
+                    "Import users from CSV",
+                    "Path of a CSV file: email,first_name,last_name,group[,api_only]",
+                ));
+                return true;
+            }
+            Action::DeleteItem
+            | Action::Enable
+            | Action::Disable
+            | Action::Unlock
+            | Action::ResetPassword
+            | Action::ResetTwoStep => {}
+            _ => return false,
+        }
+        let targets = self.table.targets();
+        if targets.is_empty() {
+            fx.toast(ToastLevel::Info, "No user here to act on");
+            return true;
+        }
+        let bulk = matches!(action, Action::Enable | Action::Disable | Action::DeleteItem);
+        if targets.len() > SINGLE_MAX && !bulk {
+            fx.toast(
+                ToastLevel::Warning,
+                format!(
+                    "Select at most {SINGLE_MAX} users for this action (selected {})",
+                    targets.len()
+                ),
+            );
+            return true;
+        }
+        if targets.len() > BULK_MAX {
+            fx.toast(ToastLevel::Warning, format!("Select at most {BULK_MAX} users"));
+            return true;
+        }
+        let who = describe(&targets);
+        let n = count(targets.len());
+        let question = match action {
+            Action::DeleteItem => Some((
+                format!("Delete {n}?"),
+                format!("Delete {who}? Their sessions end and this cannot be undone."),
+                "delete",
+            )),
+            Action::Disable => Some((
+                format!("Disable {n}?"),
+                format!("Disable {who}? They are logged out at once and cannot log in until enabled."),
+                "disable",
+            )),
+            Action::ResetPassword => Some((
+                format!("Force a password reset for {n}?"),
+                format!("{who} must set a new password at their next login."),
+                "reset",
+            )),
+            Action::ResetTwoStep => Some((
+                format!("Reset two-step verification for {n}?"),
+                format!("{who} must enrol a new authenticator at their next login."),
+                "reset",
+            )),
+            Action::Enable if targets.len() > 1 => Some((format!("Enable {n}?"), format!("Enable {who}?"), "enable")),
+            _ => None,
+        };
+        let pending = Pending { action, targets };
+        match question {
+            Some((title, message, yes)) => {
+                fx.confirm = Some(Dialog::confirm(action, title, message, yes, "cancel"));
+                self.pending = Some(pending);
+            }
+            None => self.perform(pending, ctx, fx),
+        }
+        true
+    }
+
+    /// Sends what a (confirmed) action asks for.
+    pub(super) fn perform(&mut self, p: Pending, _ctx: &TabCtx, fx: &mut Effects) {
+        let ids: Vec<Uuid> = p.targets.iter().map(|(id, _)| *id).collect();
+        let single = match p.action {
+            Action::Enable => Some(UserAction::Enable),
+            Action::Disable => Some(UserAction::Disable),
+            Action::Unlock => Some(UserAction::Unlock),
+            Action::ResetPassword => Some(UserAction::ResetPassword),
+            Action::ResetTwoStep => Some(UserAction::ResetTwoStep),
+            _ => None,
+        };
+        let bulk = match p.action {
+            Action::Enable => Some(BulkAction::Enable),
+            Action::Disable => Some(BulkAction::Disable),
+            Action::DeleteItem => Some(BulkAction::Delete),
+            _ => None,
+        };
+        match (ids.len(), single, bulk) {
+            (1, _, Some(BulkAction::Delete)) => fx.request(Request::DeleteUser(ids[0])),
+            (1, Some(action), _) => fx.request(Request::UserAction { id: ids[0], action }),
+            (_, _, Some(action)) => fx.request(Request::BulkUsers(BulkRequest { action, ids })),
+            (_, Some(action), _) => {
+                for id in ids {
+                    fx.request(Request::UserAction { id, action });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Saves the form: a new user, or the changed fields of an existing one (with its version).
+    pub(super) fn save(&mut self, ctx: &TabCtx, fx: &mut Effects) {
+        let Mode::Form(f) = &mut self.mode else {
+            return;
+        };
+        if f.form.is_editing() {
+            f.form.commit_edit();
+        }
+        f.revalidate(None, &self.policy, ctx.org_name);
+        if f.saving {
+            fx.toast(ToastLevel::Info, "Already saving…");
+            return;
+        }
+        if f.adding() {
+            // Required fields count now, even untouched.
+            let errors = f.new_user().to_wire().validate().err().unwrap_or_default();
+            f.form.set_errors(errors);
+        }
+        if let Some(field) = f.blocking() {
+            let key = [
+                super::form::EMAIL,
+                super::form::FIRST,
+                super::form::LAST,
+                super::form::PASSWORD,
+            ]
+            .into_iter()
+            .find(|k| field.starts_with(k));
+            if let Some(key) = key {
+                f.form.focus(key);
+            }
+            fx.toast(ToastLevel::Error, "Not saved: fix the marked fields first");
+            return;
+        }
+        match &f.original {
+            None => {
+                f.saving = true;
+                fx.request(Request::CreateUser(f.new_user()));
+            }
+            Some(u) => {
+                let patch = f.patch();
+                if patch == UserPatch::default() {
+                    fx.toast(ToastLevel::Info, "Nothing to save");
+                    return;
+                }
+                f.saving = true;
+                fx.request(Request::UpdateUser {
+                    id: u.id,
+                    version: u.version,
+                    patch,
+                });
+            }
+        }
+    }
+
+    /// Answers to creating, deleting, bulk actions and imports.
+    pub(super) fn action_replied(&mut self, request: &Request, reply: &Reply, ctx: &TabCtx, fx: &mut Effects) {
+        if reply.error().is_some_and(needs_login) {
+            return;
+        }
+        match (request, reply) {
+            (_, Reply::UserCreated(Ok(created))) => {
+                self.mode = Mode::Browse;
+                fx.toast(ToastLevel::Info, format!("Added {}", created.user.email));
+                if let Some(token) = &created.activation_token {
+                    let mut report = Report::new(
+                        format!("Invitation for {}", created.user.email),
+                        vec![
+                            "Hand this one-time activation token to the user; it is shown only now.".into(),
+                            String::new(),
+                            token.expose().to_owned(),
+                        ],
+                    );
+                    report.copy = Some(token.clone());
+                    self.mode = Mode::Report(report);
+                }
+                self.with_table(fx, |t, out| t.reload(out));
+            }
+            (_, Reply::UserCreated(Err(e))) => {
+                if let Mode::Form(f) = &mut self.mode {
+                    f.saving = false;
+                    if e.code == ErrorCode::ValidationFailed || e.code == ErrorCode::Conflict {
+                        f.server_refused(e.fields.clone(), &self.policy, ctx.org_name);
+                    }
+                }
+                fx.toast(ToastLevel::Error, format!("Not added: {}", e.message));
+            }
+            (Request::DeleteUser(id), Reply::UserDeleted(Ok(()))) => {
+                let who = self
+                    .table
+                    .selected()
+                    .get(id)
+                    .cloned()
+                    .or_else(|| self.table.held().find(|u| u.id == *id).map(|u| u.email.clone()));
+                self.table.remove_rows(&[*id]);
+                fx.toast(
+                    ToastLevel::Info,
+                    format!("Deleted {}", who.unwrap_or_else(|| "the user".into())),
+                );
+            }
+            (Request::DeleteUser(_), Reply::UserDeleted(Err(e))) => {
+                fx.toast(ToastLevel::Error, format!("Not deleted: {}", e.message));
+            }
+            (Request::BulkUsers(req), Reply::Bulk(Ok(report))) => {
+                let ok: Vec<Uuid> = report.results.iter().filter(|r| r.ok).map(|r| r.id).collect();
+                match req.action {
+                    BulkAction::Delete => self.table.remove_rows(&ok),
+                    action => {
+                        let changed: Vec<_> = self.table.held().filter(|u| ok.contains(&u.id)).cloned().collect();
+                        for mut u in changed {
+                            u.enabled = action == BulkAction::Enable;
+                            u.status = match (action, u.status) {
+                                (BulkAction::Disable, _) => UserStatus::Disabled,
+                                (_, UserStatus::Disabled) => UserStatus::Active,
+                                (_, s) => s,
+                            };
+                            self.table.update_row(u);
+                        }
+                    }
+                }
+                let verb = match req.action {
+                    BulkAction::Enable => "Enabled",
+                    BulkAction::Disable => "Disabled",
+                    BulkAction::Delete => "Deleted",
+                };
+                if report.failed == 0 {
+                    self.table.clear_selection();
+                    fx.toast(ToastLevel::Info, format!("{verb} {}", count(report.succeeded as usize)));
+                } else {
+                    let why = report
+                        .results
+                        .iter()
+                        .find_map(|r| r.error.as_ref())
+                        .map_or(String::new(), |e| format!(": {}", e.message));
+                    fx.toast(
+                        ToastLevel::Warning,
+                        format!(
+                            "{verb} {}; {} refused{why}",
+                            count(report.succeeded as usize),
+                            report.failed
+                        ),
+                    );
+                }
+            }
+            (Request::BulkUsers(_), Reply::Bulk(Err(e))) => {
+                fx.toast(ToastLevel::Error, format!("Nothing changed: {}", e.message));
+            }
+            (_, Reply::Imported(Ok(created))) => {
+                let mut lines = vec![
+                    format!(
+                        "Imported {} as invitations. Their one-time activation tokens:",
+                        count(created.len())
+                    ),
+                    String::new(),
+                ];
+                let mut csv = String::from("email,activation_token\n");
+                for c in created {
+                    let token = c.activation_token.as_ref().map_or("", |t| t.expose());
+                    lines.push(format!("{}  {token}", c.user.email));
+                    csv.push_str(&format!("{},{token}\n", c.user.email));
+                }
+                let mut report = Report::new("Import done", lines);
+                report.copy = Some(orgdeck_shared::auth::Secret::new(csv));
+                self.mode = Mode::Report(report);
+                self.with_table(fx, |t, out| t.reload(out));
+            }
+            (_, Reply::Imported(Err(e))) => {
+                let rows = row_errors(e);
+                if rows.is_empty() {
+                    fx.toast(ToastLevel::Error, format!("Not imported: {}", e.message));
+                } else {
+                    let mut lines = vec![
+                        format!(
+                            "Nothing was imported: {} problem(s). Fix the file and import it again.",
+                            rows.len()
+                        ),
+                        String::new(),
+                        format!("{:<6} {:<12} {}", "row", "field", "problem"),
+                    ];
+                    lines.extend(
+                        rows.iter()
+                            .map(|r| format!("{:<6} {:<12} {}", r.row, r.field, r.message)),
+                    );
+                    self.mode = Mode::Report(Report::new("Import refused", lines));
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! The add / edit user form: the shared validation inline, and the password policy's unmet rules listed
+//! live while a password is typed (no password: an invitation).
+
+use orgdeck_shared::{
+    FieldError,
+    auth::{OrgRole, Secret},
+    password::{PasswordContext, PasswordPolicy, PasswordProblem},
+    users::{EMAIL_MAX, NewUser, PERSON_NAME_MAX, User, UserPatch},
+};
+use uuid::Uuid;
+
+use crate::{
+    api::NewUserRequest,
+    widgets::{FieldSpec, FieldValue, Form},
+};
+
+pub const EMAIL: &str = "email";
+pub const FIRST: &str = "first_name";
+pub const LAST: &str = "last_name";
+pub const ROLE: &str = "default_group";
+pub const GROUPS: &str = "groups";
+pub const API_ONLY: &str = "api_only";
+pub const PASSWORD: &str = "password";
+
+pub struct UserForm {
+    pub form: Form,
+    /// The user being edited, as read; `None` adds a new one.
+    pub original: Option<User>,
+    /// Custom groups, in the order of the groups field's options.
+    pub group_ids: Vec<Uuid>,
+    /// A save was refused because someone else changed the user first: the edits stay.
+    pub stale: bool,
+    pub saving: bool,
+    /// The password policy's rules the typed password still misses.
+    pub problems: Vec<PasswordProblem>,
+    server_errors: Vec<FieldError>,
+}
+
+fn specs(adding: bool, groups: &[(Uuid, String)]) -> Vec<FieldSpec> {
+    let mut specs = vec![
+        FieldSpec::text(EMAIL, "Email", Some(EMAIL_MAX)),
+        FieldSpec::text(FIRST, "First name", Some(PERSON_NAME_MAX)),
+        FieldSpec::text(LAST, "Last name", Some(PERSON_NAME_MAX)),
+        FieldSpec::choice(
+            ROLE,
+            "Default group",
+            OrgRole::ALL.iter().map(|r| r.label().to_owned()).collect(),
+        ),
+        FieldSpec::multi(GROUPS, "Groups", groups.iter().map(|(_, n)| n.clone()).collect()),
+        FieldSpec::toggle(API_ONLY, "API only"),
+    ];
+    if adding {
+        specs.push(FieldSpec::secret(
+            PASSWORD,
+            "Password",
+            Some(orgdeck_shared::password::PASSWORD_MAX),
+        ));
+    }
+    specs
+}
+
+impl UserForm {
+    pub fn add(groups: &[(Uuid, String)]) -> UserForm {
+        let mut form = Form::new(specs(true, groups));
+        form.set(ROLE, FieldValue::Choice(0));
+        UserForm {
+            form,
+            original: None,
+            group_ids: groups.iter().map(|(id, _)| *id).collect(),
+            stale: false,
+            saving: false,
+            problems: Vec::new(),
+            server_errors: Vec::new(),
+        }
+    }
+
+    pub fn edit(user: &User, groups: &[(Uuid, String)]) -> UserForm {
+        let mut f = UserForm {
+            form: Form::new(specs(false, groups)),
+            original: Some(user.clone()),
+            group_ids: groups.iter().map(|(id, _)| *id).collect(),
+            stale: false,
+            saving: false,
+            problems: Vec::new(),
+            server_errors: Vec::new(),
+        };
+        f.fill(user);
+        f
+    }
+
+    /// Shows `user` as it is now (a reload after a refused save drops the edits).
+    pub fn fill(&mut self, user: &User) {
+        self.form.set(EMAIL, FieldValue::Text(user.email.clone()));
+        self.form.set(FIRST, FieldValue::Text(user.first_name.clone()));
+        self.form.set(LAST, FieldValue::Text(user.last_name.clone()));
+        let role = OrgRole::ALL.iter().position(|r| *r == user.default_group).unwrap_or(0);
+        self.form.set(ROLE, FieldValue::Choice(role));
+        let checked = self.group_ids.iter().map(|g| user.groups.contains(g)).collect();
+        self.form.set(GROUPS, FieldValue::Multi(checked));
+        self.form.set(API_ONLY, FieldValue::Bool(user.api_only));
+        self.original = Some(user.clone());
+        self.stale = false;
+        self.server_errors.clear();
+        self.form.set_errors(Vec::new());
+    }
+
+    /// The custom groups changed (loaded later): keep what was checked, by id.
+    pub fn set_groups(&mut self, groups: &[(Uuid, String)]) {
+        let checked: Vec<Uuid> = self.checked_groups();
+        self.form
+            .set_options(GROUPS, groups.iter().map(|(_, n)| n.clone()).collect());
+        self.group_ids = groups.iter().map(|(id, _)| *id).collect();
+        let values = self.group_ids.iter().map(|g| checked.contains(g)).collect();
+        self.form.set(GROUPS, FieldValue::Multi(values));
+    }
+
+    pub fn adding(&self) -> bool {
+        self.original.is_none()
+    }
+
+    fn checked_groups(&self) -> Vec<Uuid> {
+        self.group_ids
+            .iter()
+            .zip(self.form.multi(GROUPS))
+            .filter(|(_, on)| *on)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    fn role(&self) -> OrgRole {
+        OrgRole::ALL[self.form.choice(ROLE).min(OrgRole::ALL.len() - 1)]
+    }
+
+    pub fn password(&self) -> String {
+        if self.adding() {
+            self.form.text(PASSWORD)
+        } else {
+            String::new()
+        }
+    }
+
+    pub fn new_user(&self) -> NewUserRequest {
+        let password = self.password();
+        NewUserRequest {
+            email: self.form.text(EMAIL).trim().to_owned(),
+            first_name: self.form.text(FIRST).trim().to_owned(),
+            last_name: self.form.text(LAST).trim().to_owned(),
+            default_group: self.role(),
+            groups: self.checked_groups(),
+            api_only: self.form.bool(API_ONLY),
+            password: (!password.is_empty()).then(|| Secret::new(password)),
+        }
+    }
+
+    /// The fields changed from the user as read.
+    pub fn patch(&self) -> UserPatch {
+        let Some(u) = &self.original else {
+            return UserPatch::default();
+        };
+        let n = self.new_user();
+        let mut before = u.groups.clone();
+        before.sort();
+        let mut after = n.groups.clone();
+        after.sort();
+        UserPatch {
+            email: (n.email != u.email).then_some(n.email),
+            first_name: (n.first_name != u.first_name).then_some(n.first_name),
+            last_name: (n.last_name != u.last_name).then_some(n.last_name),
+            default_group: (n.default_group != u.default_group).then_some(n.default_group),
+            groups: (before != after).then_some(n.groups),
+            api_only: (n.api_only != u.api_only).then_some(n.api_only),
+        }
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        if self.adding() {
+            let n = self.new_user();
+            !(n.email.is_empty() && n.first_name.is_empty() && n.last_name.is_empty() && n.password.is_none())
+        } else {
+            self.patch() != UserPatch::default()
+        }
+    }
+
+    /// Field errors from the shared validation (and the server's for fields not edited since), and the
+    /// password rules still unmet.
+    pub fn revalidate(&mut self, changed: Option<&str>, policy: &PasswordPolicy, org_name: &str) {
+        if let Some(field) = changed {
+            self.server_errors.retain(|e| !e.field.starts_with(field));
+        }
+        let mut errors = if self.adding() {
+            let n = self.new_user();
+            let wire: NewUser = n.to_wire();
+            wire.validate().err().unwrap_or_default()
+        } else {
+            self.patch().validate().err().unwrap_or_default()
+        };
+        // Say "is required" only once the user has been there: not on a fresh, empty form.
+        if self.adding() && !self.is_dirty() {
+            errors.clear();
+        }
+        for e in &self.server_errors {
+            if !errors.iter().any(|x| x.field == e.field) {
+                errors.push(e.clone());
+            }
+        }
+        self.form.set_errors(errors);
+        let password = self.password();
+        let email = self.form.text(EMAIL);
+        self.problems = if password.is_empty() {
+            Vec::new()
+        } else {
+            policy.check(
+                &password,
+                PasswordContext {
+                    email: &email,
+                    org_name,
+                },
+            )
+        };
+    }
+
+    pub fn server_refused(&mut self, errors: Vec<FieldError>, policy: &PasswordPolicy, org_name: &str) {
+        self.server_errors = errors;
+        self.revalidate(None, policy, org_name);
+    }
+
+    /// What stops a save: the first invalid field, or a password that misses rules.
+    pub fn blocking(&self) -> Option<String> {
+        if let Some((field, _)) = self.form.errors().iter().next() {
+            return Some(field.clone());
+        }
+        let errors = if self.adding() {
+            self.new_user().to_wire().validate().err()
+        } else {
+            self.patch().validate().err()
+        };
+        if let Some(first) = errors.and_then(|e| e.into_iter().next()) {
+            return Some(first.field);
+        }
+        (!self.problems.is_empty()).then(|| PASSWORD.to_owned())
+    }
+}
