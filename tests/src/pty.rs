@@ -102,16 +102,18 @@ impl PtyApp {
 
     /// Waits until the screen shows `text`; fails with the screen's contents after `timeout`.
     pub fn wait_for(&self, text: &str, timeout: Duration) -> Result<Duration> {
+        self.wait_until(&format!("{text:?} to appear"), timeout, |screen| screen.contains(text))
+    }
+
+    /// Waits until `done` holds for the screen's text; fails with `what` and the screen after `timeout`.
+    pub fn wait_until(&self, what: &str, timeout: Duration, done: impl Fn(&str) -> bool) -> Result<Duration> {
         let start = Instant::now();
         loop {
-            if self.screen().contains(text) {
+            if done(&self.screen()) {
                 return Ok(start.elapsed());
             }
             if start.elapsed() > timeout {
-                bail!(
-                    "{text:?} did not appear within {timeout:?}; the screen shows:\n{}",
-                    self.screen()
-                );
+                bail!("waited {timeout:?} for {what}; the screen shows:\n{}", self.screen());
             }
             thread::sleep(Duration::from_millis(2));
         }

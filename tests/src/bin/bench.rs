@@ -20,10 +20,11 @@ use anyhow::{Context, Result, bail};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::{Request, Response, body::Bytes};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use orgdeck::bench::UsersTableBench;
 use orgdeck_shared::routes;
 use orgdeck_tests::{
     fixture::{ADMIN_EMAIL, ADMIN_PASSWORD, TestServer},
-    pty::{PtyApp, console_binary, cpu_time},
+    pty::{PtyApp, console_binary, cpu_time, peak_rss},
 };
 use tokio::net::{TcpListener, TcpStream};
 
@@ -87,7 +88,9 @@ impl Options {
                 "--seconds" => opts.seconds = args.next().context("--seconds takes a number")?.parse()?,
                 "--strict" => opts.strict = true,
                 "-h" | "--help" => {
-                    println!("bench [--only S1,S2,S5,T1,T4] [--seconds N (load duration, default 3)] [--strict]");
+                    println!(
+                        "bench [--only S1,S2,S5,T1,T2,T3,T4,T5] [--seconds N (load duration, default 3)] [--strict]"
+                    );
                     std::process::exit(0);
                 }
                 other => bail!("unknown argument {other:?} (see --help)"),
@@ -126,6 +129,12 @@ async fn main() -> Result<()> {
     }
     if opts.wants("T1") || opts.wants("T4") {
         report(console_figures(&opts).await?);
+    }
+    if opts.wants("T2") || opts.wants("T3") {
+        report(users_table_figures(&opts));
+    }
+    if opts.wants("T5") {
+        report(vec![t5_console_memory().await?]);
     }
     let short = figures.iter().filter(|f| !f.passes()).count();
     println!(
@@ -387,6 +396,112 @@ async fn console_figures(opts: &Options) -> Result<Vec<Figure>> {
     Ok(figures)
 }
 
+/// T2 (update + draw of one cursor move in a 100,000-row users table) and T3 (bytes written per changed
+/// cell for one move), on the console's own code in this process, with pages served in-process.
+fn users_table_figures(opts: &Options) -> Vec<Figure> {
+    let rows = 100_000;
+    let mut figures = Vec::new();
+    if opts.wants("T2") {
+        let mut bench = UsersTableBench::new(rows);
+        let moves = 5_000;
+        let mut times = Vec::with_capacity(moves);
+        for _ in 0..moves {
+            let start = Instant::now();
+            bench.cursor_down_and_draw();
+            times.push(start.elapsed());
+        }
+        let mean = times.iter().sum::<Duration>() / moves as u32;
+        let p99 = median_at(&mut times, 0.99);
+        let (cursor, held) = bench.position();
+        figures.push(Figure {
+            id: "T2",
+            what: "update + draw of one cursor move, mean (ms)",
+            value: mean.as_secs_f64() * 1000.0,
+            bar: Bar::AtMost(1.0),
+            context: format!(
+                "p99 {p99:.1?} (moves that take a page in), {moves} moves at 120x40 in a {rows}-row table; cursor at {cursor}, {held} rows held"
+            ),
+        });
+    }
+    if opts.wants("T3") {
+        let (w, h) = (80, 24);
+        let mut bench = UsersTableBench::with_bytes(rows, w, h);
+        let (mut bytes, mut cells) = (0, 0);
+        for _ in 0..500 {
+            let cost = bench.cursor_down_and_count();
+            bytes += cost.bytes;
+            cells += cost.cells;
+        }
+        figures.push(Figure {
+            id: "T3",
+            what: "bytes written per changed cell, one cursor move",
+            value: bytes as f64 / cells as f64,
+            bar: Bar::AtMost(2.0),
+            context: format!("{bytes} bytes for {cells} changed cells over 500 moves at {w}x{h}"),
+        });
+    }
+    figures
+}
+
+/// T5: peak RSS of the real console binary after walking a 100,000-user table from the first row to the last.
+async fn t5_console_memory() -> Result<Figure> {
+    let bin = build_console()?;
+    let server = TestServer::start().await?;
+    orgdeck_server::seed_users(
+        server.data_dir.path(),
+        server.org.org_id,
+        100_000,
+        server.clock.as_ref(),
+    )?;
+    let token = server.admin_token().await?;
+    let home = tempfile::tempdir()?;
+    let (config, data) = (home.path().join("config"), home.path().join("data"));
+    let env = [
+        ("XDG_CONFIG_HOME", config.to_str().context("utf-8 path")?),
+        ("XDG_DATA_HOME", data.to_str().context("utf-8 path")?),
+        ("ORGDECK_CREDENTIAL_STORE", "file"),
+        ("ORGDECK_TOKEN", token.as_str()),
+    ];
+    let status = Command::new(&bin)
+        .args([
+            "profile",
+            "add",
+            "bench",
+            "--url",
+            &server.base_url,
+            "--user",
+            ADMIN_EMAIL,
+        ])
+        .envs(env)
+        .stdout(std::process::Stdio::null())
+        .status()?;
+    if !status.success() {
+        bail!("orgdeck profile add failed: {status}");
+    }
+    let mut app = PtyApp::spawn(&bin, &["--profile", "bench"], &env, 80, 24)?;
+    app.wait_for("Created", Duration::from_secs(20))?;
+    app.send(b"2")?; // the Users tab
+    app.wait_for("1/100+", Duration::from_secs(20))?;
+    app.send(b"G")?; // to the last row: the table pages through all of them
+    let walked = app.wait_until(
+        "the cursor on the last of 100,001 users",
+        Duration::from_secs(120),
+        |screen| screen.contains("100001/100001"),
+    )?;
+    let pid = app.pid().context("console pid")?;
+    let peak = peak_rss(pid)?;
+    app.send(b"q")?;
+    let _ = app.wait_exit(Duration::from_secs(5));
+    server.stop().await;
+    Ok(Figure {
+        id: "T5",
+        what: "console peak RSS, 100,000-row users table (MiB)",
+        value: peak as f64 / (1024.0 * 1024.0),
+        bar: Bar::AtMost(40.0),
+        context: format!("the release binary at 80x24 after G walked to the last row in {walked:.1?}"),
+    })
+}
+
 /// Builds the console binary of this build's profile, so the figures are of the current code.
 fn build_console() -> Result<std::path::PathBuf> {
     if std::env::var_os("ORGDECK_BIN").is_none() {
@@ -407,6 +522,12 @@ fn build_console() -> Result<std::path::PathBuf> {
 fn median_f64(samples: &mut [f64]) -> f64 {
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]
+}
+
+fn median_at(samples: &mut [Duration], quantile: f64) -> Duration {
+    samples.sort();
+    let i = ((samples.len() as f64 * quantile).ceil() as usize).clamp(1, samples.len()) - 1;
+    samples[i]
 }
 
 fn median(samples: &mut [Duration]) -> Duration {
