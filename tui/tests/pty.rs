@@ -359,3 +359,67 @@ fn a_person_adds_a_user_finds_them_disables_enables_and_deletes_them() {
     console.type_keys("q");
     assert!(console.wait_exit().success());
 }
+
+const RIGHT: &str = "\x1b[C";
+
+#[test]
+fn a_person_sets_a_stronger_password_preset_and_finds_the_change_in_the_audit_log() {
+    use orgdeck::api::{SecurityArea, SecurityDoc};
+    use orgdeck_shared::password::PasswordStrength;
+
+    let fx = Fixture::new("Pty Security Org");
+    let client = fx.client();
+    let mut console = fx.console();
+
+    // Security opens on the password policy; right cycles the preset: nist → weak → medium → strong.
+    console.type_keys("4");
+    console.wait_for("[Password policy]");
+    for _ in 0..3 {
+        console.press(RIGHT);
+    }
+    console.wait_for("strong: at least 10 characters mixing 3");
+    console.type_keys("s");
+    console.wait_for("Saved password policy");
+    let saved = fx
+        .runtime
+        .block_on(client.security(SecurityArea::PasswordPolicy))
+        .expect("the policy");
+    let SecurityDoc::PasswordPolicy(policy) = saved.value else {
+        panic!("{saved:?}")
+    };
+    assert_eq!(policy.strength, PasswordStrength::Strong);
+
+    // The audit log finds the change by keyword; enter shows the field change.
+    console.type_keys("5");
+    console.wait_for("Audit log");
+    console.type_keys("/password_policy");
+    console.wait_for("Changed password_polic");
+    console.type_keys("\r");
+    console.type_keys("\r");
+    console.wait_for("strength: nist → strong");
+    console.press("\x1b");
+
+    // Export the search as JSON lines; a second export to the same path asks before overwriting.
+    let path = fx.home.path().join("audit.jsonl");
+    let path_text = path.to_str().unwrap().to_owned();
+    console.type_keys("x");
+    console.wait_for("Export the current search");
+    console.type_keys(&path_text);
+    console.type_keys("\r");
+    console.wait_for("Exported 1 row ");
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        written.contains("password_policy") && written.lines().count() == 1,
+        "{written}"
+    );
+    console.type_keys("x");
+    console.wait_for("Export the current search");
+    console.type_keys(&path_text);
+    console.type_keys("\r");
+    console.wait_for("Overwrite?");
+    console.type_keys("y");
+    console.wait_for("Exported 1 row ");
+
+    console.type_keys("q");
+    assert!(console.wait_exit().success());
+}

@@ -237,3 +237,113 @@ fn monochrome_users_table_marks_the_cursor_and_selection_without_color() {
         .expect("a selection marker");
     assert_ne!(selected, row, "space moved the cursor on");
 }
+
+#[test]
+fn security_password_policy_80x24() {
+    assert_snapshot!(screen(&security_app(), 80, 24));
+}
+
+#[test]
+fn security_password_policy_120x40() {
+    assert_snapshot!(screen(&security_app(), 120, 40));
+}
+
+#[test]
+fn security_ip_restrictions_with_a_row_80x24() {
+    let mut app = security_app();
+    send(&mut app, [ch(']'), ch(']'), ch('a')]);
+    type_text(&mut app, "10.0.0.0/8");
+    send(&mut app, [ctrl('s')]);
+    assert_snapshot!(screen(&app, 80, 24));
+}
+
+#[test]
+fn audit_tab_80x24() {
+    let mut app = logged_in();
+    send(&mut app, [ch('5')]);
+    assert_snapshot!(screen(&app, 80, 24));
+}
+
+#[test]
+fn audit_tab_120x40() {
+    let mut app = logged_in();
+    send(&mut app, [ch('5')]);
+    assert_snapshot!(screen(&app, 120, 40));
+}
+
+#[test]
+fn audit_entry_detail_80x24() {
+    use orgdeck::api::{PageTag, Reply, Request};
+    use orgdeck_shared::{
+        Page,
+        audit::{AuditActor, AuditEntry, AuditTarget, FieldChange, REDACTED},
+    };
+    let mut app = logged_in();
+    send(&mut app, [ch('5')]);
+    let entry = AuditEntry {
+        id: uuid::Uuid::nil(),
+        at: "2026-11-28T21:30:00Z".parse().unwrap(),
+        actor: AuditActor {
+            user_id: None,
+            email: "admin@acme.test".into(),
+        },
+        action: "settings.update".into(),
+        target: AuditTarget::new("settings", "password_policy"),
+        ip: Some("192.0.2.10".into()),
+        summary: "Changed password_policy settings: strength, history".into(),
+        changes: vec![
+            FieldChange {
+                field: "strength".into(),
+                old: "nist".into(),
+                new: "strong".into(),
+            },
+            FieldChange {
+                field: "smtp_password".into(),
+                old: REDACTED.into(),
+                new: REDACTED.into(),
+            },
+        ],
+    };
+    let request = Request::SearchAudit {
+        tag: PageTag {
+            generation: app.tab::<orgdeck::tabs::AuditTab>().unwrap().table.generation(),
+            page: 0,
+        },
+        query: Default::default(),
+    };
+    app.update(orgdeck::Msg::Reply {
+        request,
+        reply: Reply::Audit(Ok(Page {
+            items: vec![entry],
+            next_cursor: None,
+        })),
+    });
+    send(&mut app, [key(KeyCode::Enter)]);
+    assert_snapshot!(screen(&app, 80, 24));
+}
+
+#[test]
+fn user_sessions_80x24() {
+    use orgdeck::api::{Reply, Request};
+    use orgdeck_shared::security::ActiveSession;
+    let mut app = users_app(3);
+    send(&mut app, [ch('S')]);
+    let user = users(&app).table.current().unwrap().id;
+    let at: jiff::Timestamp = "2026-11-28T20:00:00Z".parse().unwrap();
+    let sessions = ["192.0.2.10", "2001:db8::7"]
+        .iter()
+        .enumerate()
+        .map(|(i, ip)| ActiveSession {
+            id: format!("s{i}"),
+            created_at: at,
+            last_seen_at: at,
+            expires_at: at,
+            ip: (*ip).into(),
+        })
+        .collect();
+    app.update(orgdeck::Msg::Reply {
+        request: Request::ListSessions(user),
+        reply: Reply::Sessions(Ok(sessions)),
+    });
+    assert_snapshot!(screen(&app, 80, 24));
+}

@@ -448,3 +448,44 @@ fn enter_shows_the_effective_access_the_server_computes_for_the_user() {
     let text = screen(&app, 120, 40);
     assert!(text.contains("payments-api") && text.contains("edit"), "{text}");
 }
+
+#[test]
+fn a_users_sessions_are_listed_and_ending_one_or_all_asks_first() {
+    use orgdeck_shared::security::ActiveSession;
+    let mut app = users_app(3);
+    let cmds = send(&mut app, [ch('S')]);
+    let user = users(&app).table.current().unwrap().id;
+    assert!(requests(&cmds).contains(&Request::ListSessions(user)));
+    let at: jiff::Timestamp = "2026-11-28T20:00:00Z".parse().unwrap();
+    let session = |id: &str, ip: &str| ActiveSession {
+        id: id.into(),
+        created_at: at,
+        last_seen_at: at,
+        expires_at: at,
+        ip: ip.into(),
+    };
+    app.update(reply(
+        Request::ListSessions(user),
+        Reply::Sessions(Ok(vec![session("s1", "192.0.2.10"), session("s2", "198.51.100.7")])),
+    ));
+    assert!(screen(&app, 80, 24).contains("198.51.100.7"));
+    let cmds = send(&mut app, [key(KeyCode::Down), ch('d')]);
+    assert!(
+        requests(&cmds)
+            .iter()
+            .all(|r| !matches!(r, Request::EndSessions { .. })),
+        "asks first"
+    );
+    assert!(screen(&app, 80, 24).contains("End the session?"));
+    let cmds = send(&mut app, [ch('y')]);
+    assert!(requests(&cmds).contains(&Request::EndSessions {
+        user,
+        session: Some("s2".into())
+    }));
+    send(&mut app, [ch('X')]);
+    assert!(screen(&app, 80, 24).contains("End all 2 sessions"));
+    let cmds = send(&mut app, [ch('n')]);
+    assert!(requests(&cmds).is_empty(), "no means nothing");
+    let cmds = send(&mut app, [ch('X'), ch('y')]);
+    assert!(requests(&cmds).contains(&Request::EndSessions { user, session: None }));
+}

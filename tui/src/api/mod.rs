@@ -2,9 +2,12 @@
 //! shared [`ApiError`]: the server's error body, or code `network` when the server could not be reached.
 
 mod request;
+mod security;
 mod users;
 
+pub use orgdeck_shared::audit::AuditExportFormat as ExportFormat;
 pub use request::{Created, NewUserRequest, PageTag, Reply, Request, UserAction, UserList};
+pub use security::{ExportReport, SecurityArea, SecurityDoc, audit_query_string, export_format_of_path};
 pub use users::query_string;
 
 use std::{
@@ -206,6 +209,19 @@ impl ApiClient {
             }
             Request::DeleteGroup(id) => Reply::GroupDeleted(self.delete_group(*id).await),
             Request::ListApplications => Reply::Applications(self.applications().await),
+            Request::GetSecurity(area) => Reply::Security(self.security(*area).await),
+            Request::PutSecurity { version, value } => Reply::SecuritySaved(self.put_security(*version, value).await),
+            Request::SearchAudit { query, .. } => Reply::Audit(self.audit(query).await),
+            Request::ExportAudit {
+                query,
+                format,
+                path,
+                overwrite,
+            } => Reply::Exported(self.export_audit(query, *format, path, *overwrite).await),
+            Request::ListSessions(user) => Reply::Sessions(self.user_sessions(*user).await),
+            Request::EndSessions { user, session } => {
+                Reply::SessionsEnded(self.end_sessions(*user, session.as_deref()).await)
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use orgdeck_shared::{
     ApiError, Page, Versioned,
+    audit::{AuditEntry, AuditQuery},
     auth::{LoginResponse, Me, OrgRole, Secret},
     general::GeneralSettings,
     groups::{Group, GroupDeleted, GroupInput, UserAccess},
@@ -10,6 +11,10 @@ use orgdeck_shared::{
     password::PasswordPolicy,
     users::{BulkReport, BulkRequest, NewUser, User, UserCreated, UserPatch, UserQuery},
 };
+
+use orgdeck_shared::{audit::AuditExportFormat as ExportFormat, security::ActiveSession};
+
+use super::security::{ExportReport, SecurityArea, SecurityDoc};
 use uuid::Uuid;
 
 /// Which list a page of users is for (every tab sees every reply and picks its own).
@@ -158,6 +163,30 @@ pub enum Request {
     },
     DeleteGroup(Uuid),
     ListApplications,
+    GetSecurity(SecurityArea),
+    PutSecurity {
+        version: i64,
+        value: SecurityDoc,
+    },
+    /// One page of an audit search.
+    SearchAudit {
+        tag: PageTag,
+        query: AuditQuery,
+    },
+    /// Streams the search to the file at `path` (in the runner, not in `update`).
+    ExportAudit {
+        query: AuditQuery,
+        format: ExportFormat,
+        path: String,
+        /// Replace an existing file (the user confirmed); otherwise an existing file is an error.
+        overwrite: bool,
+    },
+    ListSessions(Uuid),
+    /// Ends one session of a user, or all of them.
+    EndSessions {
+        user: Uuid,
+        session: Option<String>,
+    },
 }
 
 impl Request {
@@ -189,6 +218,12 @@ impl Request {
             Request::CreateGroup(_) | Request::UpdateGroup { .. } => "saving a group",
             Request::DeleteGroup(_) => "deleting a group",
             Request::ListApplications => "loading applications",
+            Request::GetSecurity(_) => "loading security settings",
+            Request::PutSecurity { .. } => "saving security settings",
+            Request::SearchAudit { .. } => "searching the audit log",
+            Request::ExportAudit { .. } => "exporting the audit log",
+            Request::ListSessions(_) => "loading sessions",
+            Request::EndSessions { .. } => "ending sessions",
         }
     }
 }
@@ -216,6 +251,12 @@ pub enum Reply {
     GroupSaved(Result<Group, ApiError>),
     GroupDeleted(Result<GroupDeleted, ApiError>),
     Applications(Result<Page<Application>, ApiError>),
+    Security(Result<Versioned<SecurityDoc>, ApiError>),
+    SecuritySaved(Result<Versioned<SecurityDoc>, ApiError>),
+    Audit(Result<Page<AuditEntry>, ApiError>),
+    Exported(Result<ExportReport, ApiError>),
+    Sessions(Result<Vec<ActiveSession>, ApiError>),
+    SessionsEnded(Result<(), ApiError>),
 }
 
 impl Reply {
@@ -239,7 +280,13 @@ impl Reply {
             | Reply::Groups(Err(e))
             | Reply::GroupSaved(Err(e))
             | Reply::GroupDeleted(Err(e))
-            | Reply::Applications(Err(e)) => Some(e),
+            | Reply::Applications(Err(e))
+            | Reply::Security(Err(e))
+            | Reply::SecuritySaved(Err(e))
+            | Reply::Audit(Err(e))
+            | Reply::Exported(Err(e))
+            | Reply::Sessions(Err(e))
+            | Reply::SessionsEnded(Err(e)) => Some(e),
             _ => None,
         }
     }

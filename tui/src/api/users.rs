@@ -42,7 +42,7 @@ pub fn query_string(q: &UserQuery) -> String {
 }
 
 /// Percent-encodes everything but the unreserved characters.
-fn encode(s: &str) -> String {
+pub(super) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

@@ -49,6 +49,12 @@ pub enum Action {
     ResetTwoStep,
     Import,
     Copy,
+    PrevSection,
+    NextSection,
+    DateRange,
+    Export,
+    Sessions,
+    EndAllSessions,
 }
 
 /// Where an action applies; the help groups actions by it and the footer shows the current ones.
@@ -66,7 +72,7 @@ impl Scope {
         match self {
             Scope::Global => "Global",
             Scope::Navigate => "Move",
-            Scope::List => "Lists (Users, Groups)",
+            Scope::List => "Lists (Users, Groups, Audit)",
             Scope::Form => "Forms",
             Scope::Dialog => "Dialogs",
         }

@@ -1,11 +1,15 @@
 //! One module per settings area. Adding a tab is one module and one line in [`all`].
 
+pub mod audit;
 mod general;
 pub mod groups;
+pub mod security;
 pub mod users;
 
+pub use audit::AuditTab;
 pub use general::GeneralTab;
 pub use groups::GroupsTab;
+pub use security::SecurityTab;
 pub use users::UsersTab;
 
 use std::time::Duration;
@@ -27,6 +31,8 @@ pub fn all() -> Vec<Box<dyn Tab>> {
         Box::new(GeneralTab::new()),
         Box::new(UsersTab::new()),
         Box::new(GroupsTab::new()),
+        Box::new(SecurityTab::new()),
+        Box::new(AuditTab::new()),
     ]
 }
 

@@ -111,6 +111,10 @@ pub struct Prompt {
     pub label: String,
     pub input: Input,
     pub error: Option<String>,
+    /// What Enter does, for the box's bottom line: "import".
+    pub submit: &'static str,
+    /// What an empty answer is told.
+    pub empty: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +131,14 @@ impl Prompt {
             label: label.into(),
             input: Input::default(),
             error: None,
+            submit: "import",
+            empty: "type a path first",
         }
+    }
+
+    /// Names what Enter does ("export") and what to say to an empty answer.
+    pub fn with_submit(self, submit: &'static str, empty: &'static str) -> Prompt {
+        Prompt { submit, empty, ..self }
     }
 
     pub fn handle_key(&mut self, key: &KeyEvent) -> PromptEvent {
@@ -136,7 +147,7 @@ impl Prompt {
             KeyCode::Enter => {
                 let text = self.input.value().trim().to_owned();
                 if text.is_empty() {
-                    self.error = Some("type a path first".into());
+                    self.error = Some(self.empty.into());
                     PromptEvent::None
                 } else {
                     PromptEvent::Submit(text)
@@ -163,7 +174,10 @@ impl Prompt {
             .borders(Borders::ALL)
             .border_style(theme.border_focus)
             .title(Span::styled(format!(" {} ", self.title), theme.title))
-            .title_bottom(Span::styled(" enter import · esc cancel ", theme.muted));
+            .title_bottom(Span::styled(
+                format!(" enter {} · esc cancel ", self.submit),
+                theme.muted,
+            ));
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
         let room = inner.width.saturating_sub(3) as usize;

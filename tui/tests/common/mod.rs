@@ -165,3 +165,15 @@ pub fn user_pages(cmds: &[Command]) -> Vec<Request> {
         .filter(|r| matches!(r, Request::ListUsers { .. }))
         .collect()
 }
+
+pub fn security(app: &App) -> &orgdeck::tabs::SecurityTab {
+    app.tab::<orgdeck::tabs::SecurityTab>().expect("a Security tab")
+}
+
+/// The logged-in app with the Security tab open (every security document at its defaults, version 1).
+pub fn security_app() -> App {
+    let mut app = logged_in();
+    send(&mut app, [ch('4')]);
+    assert_eq!(app.active_tab().title(), "Security");
+    app
+}

@@ -4,6 +4,7 @@
 
 mod actions;
 pub mod form;
+pub mod sessions;
 mod view;
 
 use std::time::Duration;
@@ -52,6 +53,8 @@ pub enum Mode {
     Form(Box<UserForm>),
     Import(Prompt),
     Report(Report),
+    /// The active sessions of one user.
+    Sessions(sessions::SessionList),
 }
 
 /// An action waiting for the user's yes.
@@ -204,6 +207,11 @@ impl UsersTab {
                 true
             }
             Action::Cancel => self.table.clear_selection(),
+            Action::Sessions => {
+                let Some(u) = self.table.current() else { return false };
+                self.mode = Mode::Sessions(sessions::SessionList::open(u.id, u.email.clone(), fx));
+                true
+            }
             Action::Reload => {
                 if !self.with_table(fx, |t, out| t.retry(out)) {
                     self.with_table(fx, |t, out| t.reload(out));
@@ -325,6 +333,7 @@ impl Tab for UsersTab {
                 Mode::Browse => false,
                 Mode::Form(f) => f.form.is_editing(),
                 Mode::Import(_) | Mode::Report(_) => true,
+                Mode::Sessions(_) => false,
             }
     }
 
@@ -344,7 +353,7 @@ impl Tab for UsersTab {
             return;
         }
         match &mut self.mode {
-            Mode::Browse => {}
+            Mode::Browse | Mode::Sessions(_) => {}
             Mode::Form(f) => {
                 let is_char = matches!(key.code, crossterm::event::KeyCode::Char(_))
                     && !key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL);
@@ -386,10 +395,19 @@ impl Tab for UsersTab {
             Mode::Browse => self.browse_action(action, ctx, fx),
             Mode::Form(_) => self.form_action(action, ctx, fx),
             Mode::Import(_) | Mode::Report(_) => false,
+            Mode::Sessions(_) if action == Action::Cancel => {
+                self.mode = Mode::Browse;
+                true
+            }
+            Mode::Sessions(ref mut list) => list.handle_action(action, ctx, fx),
         }
     }
 
     fn confirmed(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) {
+        if let Mode::Sessions(list) = &mut self.mode {
+            list.confirmed(action, fx);
+            return;
+        }
         if action == Action::Cancel && matches!(self.mode, Mode::Form(_)) {
             self.mode = Mode::Browse;
             return;
@@ -408,6 +426,9 @@ impl Tab for UsersTab {
     }
 
     fn handle_reply(&mut self, request: &Request, reply: &Reply, ctx: &TabCtx, fx: &mut Effects) {
+        if let Mode::Sessions(list) = &mut self.mode {
+            list.handle_reply(request, reply, fx);
+        }
         match (request, reply) {
             (
                 Request::ListUsers {
@@ -426,6 +447,12 @@ impl Tab for UsersTab {
                 self.with_table(fx, |t, out| t.page_arrived_at(tag.generation, tag.page, result, out));
             }
             (_, Reply::PasswordPolicy(Ok(p))) => self.policy = p.clone(),
+            // The Security tab saved or read the policy: live password rules follow it.
+            (_, Reply::Security(Ok(v)) | Reply::SecuritySaved(Ok(v))) => {
+                if let crate::api::SecurityDoc::PasswordPolicy(p) = &v.value {
+                    self.policy = p.clone();
+                }
+            }
             (_, Reply::UserAccess(Ok(a))) => self.access = Some(a.clone()),
             (_, Reply::Groups(Ok(page))) => self.groups_arrived(page),
             (_, Reply::User(Ok(user))) => self.user_replied(request, user, fx),
@@ -464,21 +491,34 @@ impl Tab for UsersTab {
             Mode::Import(_) => vec![(Action::Activate, "import"), (Action::Cancel, "cancel")],
             Mode::Report(r) if r.copy.is_some() => vec![(Action::Copy, "copy"), (Action::Cancel, "close")],
             Mode::Report(_) => vec![(Action::Down, "scroll"), (Action::Cancel, "close")],
-            Mode::Browse => vec![
-                (Action::Search, "search"),
-                (Action::ToggleSelect, "select"),
-                (Action::NewItem, "add"),
-                (Action::EditItem, "edit"),
-                (Action::Enable, "enable"),
-                (Action::Disable, "disable"),
-                (Action::DeleteItem, "delete"),
-                (Action::Detail, "details"),
-                (Action::Filter, "filter"),
-                (Action::SortNext, "sort"),
-                (Action::Import, "import"),
-                (Action::Help, "help"),
-                (Action::Quit, "quit"),
+            Mode::Sessions(_) => vec![
+                (Action::DeleteItem, "end one"),
+                (Action::EndAllSessions, "end all"),
+                (Action::Reload, "reload"),
+                (Action::Cancel, "close"),
             ],
+            Mode::Browse => {
+                let mut hints = vec![(Action::Search, "search")];
+                if self.detail {
+                    // The details pane is open: the user's sessions are one key away.
+                    hints.push((Action::Sessions, "sessions"));
+                }
+                hints.extend([
+                    (Action::ToggleSelect, "select"),
+                    (Action::NewItem, "add"),
+                    (Action::EditItem, "edit"),
+                    (Action::Enable, "enable"),
+                    (Action::Disable, "disable"),
+                    (Action::DeleteItem, "delete"),
+                    (Action::Detail, "details"),
+                    (Action::Filter, "filter"),
+                    (Action::SortNext, "sort"),
+                    (Action::Import, "import"),
+                    (Action::Help, "help"),
+                    (Action::Quit, "quit"),
+                ]);
+                hints
+            }
         }
     }
 

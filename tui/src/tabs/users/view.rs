@@ -47,6 +47,7 @@ pub fn render(tab: &UsersTab, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
         Mode::Form(f) => render_form(tab, f, frame, area, ctx),
         Mode::Import(p) => p.render(frame, area, ctx.theme),
         Mode::Report(r) => r.render(frame, area, ctx.theme),
+        Mode::Sessions(list) => list.render(frame, area, ctx),
     }
 }
 

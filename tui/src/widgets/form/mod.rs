@@ -117,6 +117,8 @@ struct Field {
     value: FieldValue,
     /// The option under the cursor of a multi-choice.
     option: usize,
+    /// Shown (muted) but not editable: a value another field decides.
+    disabled: bool,
 }
 
 /// What a key did to the form, so the owner knows whether to revalidate.
@@ -147,6 +149,7 @@ impl Form {
                 value: spec.empty_value(),
                 spec,
                 option: 0,
+                disabled: false,
             })
             .collect();
         Form {
@@ -164,6 +167,19 @@ impl Form {
         if read_only {
             self.editing = None;
         }
+    }
+
+    /// Disables (or enables) a field: it still shows its value, muted, but keys do not change it.
+    pub fn set_disabled(&mut self, key: &str, disabled: bool) {
+        let i = self.index(key);
+        self.fields[i].disabled = disabled;
+        if disabled && self.focus == i {
+            self.editing = None;
+        }
+    }
+
+    pub fn is_disabled(&self, key: &str) -> bool {
+        self.fields[self.index(key)].disabled
     }
 
     fn index(&self, key: &str) -> usize {
@@ -295,7 +311,9 @@ impl Form {
                 self.focus += 1;
                 FormEvent::Moved
             }
-            Action::Left | Action::Right | Action::Activate if !self.read_only => self.change_focused(action),
+            Action::Left | Action::Right | Action::Activate if !self.read_only && !self.fields[self.focus].disabled => {
+                self.change_focused(action)
+            }
             _ => FormEvent::Ignored,
         }
     }
@@ -453,7 +471,13 @@ impl Form {
             }
             let focused = active && i == self.focus;
             let marker = if focused { "> " } else { "  " };
-            let label_style = if focused { theme.selected } else { theme.label };
+            let label_style = if focused {
+                theme.selected
+            } else if field.disabled {
+                theme.muted
+            } else {
+                theme.label
+            };
             let label = format!("{:<width$}", field.spec.label, width = label_width as usize - 1);
             let mut spans = vec![
                 Span::styled(marker, theme.key),
@@ -474,6 +498,13 @@ impl Form {
                 spans.push(Span::styled(shown, theme.editing));
                 let cursor_x = value_x + (input.visual_cursor().saturating_sub(scroll)) as u16;
                 frame.set_cursor_position(Position::new(cursor_x.min(area.right().saturating_sub(1)), y));
+            } else if field.disabled {
+                let text: String = self
+                    .value_spans(field, false, theme)
+                    .iter()
+                    .map(|s| s.content.as_ref())
+                    .collect();
+                spans.push(Span::styled(text, theme.muted));
             } else {
                 spans.extend(self.value_spans(field, focused, theme));
             }
@@ -543,78 +574,4 @@ impl Form {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crossterm::event::KeyModifiers;
-
-    fn form() -> Form {
-        Form::new(vec![
-            FieldSpec::text("name", "Name", Some(5)),
-            FieldSpec::number("days", "Days", 0, 10),
-            FieldSpec::toggle("on", "On"),
-            FieldSpec::choice("fmt", "Format", vec!["a".into(), "b".into()]),
-            FieldSpec::multi("envs", "Envs", vec!["x".into(), "y".into()]),
-        ])
-    }
-
-    fn key(c: char) -> KeyEvent {
-        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
-    }
-
-    #[test]
-    fn typing_edits_and_cancel_restores() {
-        let mut f = form();
-        f.set("name", FieldValue::Text("ab".into()));
-        assert_eq!(f.handle_action(Action::Activate), FormEvent::EditStarted);
-        assert_eq!(f.handle_edit_key(&key('c'), false, false), FormEvent::Changed("name"));
-        assert_eq!(f.text("name"), "abc", "what is typed counts before commit");
-        f.handle_edit_key(&key('x'), false, true);
-        assert_eq!(f.text("name"), "ab");
-        f.handle_action(Action::Activate);
-        f.handle_edit_key(&key('d'), false, false);
-        f.handle_edit_key(&key('\n'), true, false);
-        assert_eq!(f.text("name"), "abd");
-        assert!(!f.is_editing());
-    }
-
-    #[test]
-    fn numbers_refuse_text_and_out_of_range_values() {
-        let mut f = form();
-        f.focus("days");
-        f.handle_action(Action::Activate);
-        f.handle_edit_key(&KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE), false, false);
-        f.handle_edit_key(&key('4'), false, false);
-        f.handle_edit_key(&key('2'), false, false);
-        assert_eq!(f.commit_edit(), FormEvent::Ignored);
-        assert!(f.error("days").unwrap().contains("0 to 10"));
-        assert!(f.is_editing());
-    }
-
-    #[test]
-    fn toggles_choices_and_multi_choices_change_with_keys() {
-        let mut f = form();
-        f.focus("on");
-        f.handle_action(Action::Activate);
-        assert!(f.bool("on"));
-        f.handle_action(Action::Down);
-        f.handle_action(Action::Left);
-        assert_eq!(f.choice("fmt"), 1);
-        f.handle_action(Action::Down);
-        f.handle_action(Action::Right);
-        f.handle_action(Action::Activate);
-        assert_eq!(f.multi("envs"), vec![false, true]);
-    }
-
-    #[test]
-    fn long_errors_wrap_at_words() {
-        assert_eq!(wrap("unknown time zone here", 10), vec!["unknown", "time zone", "here"]);
-        assert_eq!(wrap("abcdefghijkl", 5), vec!["abcde", "fghij", "kl"]);
-    }
-
-    #[test]
-    fn errors_on_nested_fields_show_under_their_field() {
-        let mut f = form();
-        f.set_errors(vec![FieldError::new("envs[1]", "bad")]);
-        assert_eq!(f.error("envs"), Some("bad"));
-    }
-}
+mod tests;

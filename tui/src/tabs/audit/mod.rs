@@ -1,0 +1,401 @@
+//! The Audit tab: the organization's audit log on the windowed table, newest first, searched by keyword
+//! (`/`) and date range (`D`), an entry's field changes on Enter, and the current search exported to a
+//! file (`x`), streamed by the runner.
+
+mod view;
+
+use crossterm::event::KeyEvent;
+use jiff::{Timestamp, civil::Date};
+use orgdeck_shared::{
+    ErrorCode,
+    audit::{AuditEntry, AuditQuery},
+    format::DateTimeStyle,
+};
+use ratatui::{Frame, layout::Rect};
+
+use super::{Effects, Tab, TabCtx};
+use crate::{
+    api::{PageTag, Reply, Request, export_format_of_path, needs_login},
+    keymap::Action,
+    widgets::{
+        Column, Dialog, PageRequest, Prompt, Report, SearchEvent, Table, TableRow, ToastLevel,
+        overlay::{PromptEvent, ReportEvent},
+    },
+};
+
+const SEARCH_TIMER: &str = "audit_search";
+const SEARCH_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(250);
+
+impl TableRow for AuditEntry {
+    type Id = uuid::Uuid;
+    fn id(&self) -> uuid::Uuid {
+        self.id
+    }
+    fn label(&self) -> String {
+        self.summary.clone()
+    }
+}
+
+pub enum Mode {
+    Browse,
+    Detail(Report),
+    Dates(Prompt),
+    Export(Prompt),
+}
+
+pub struct AuditTab {
+    pub table: Table<AuditEntry>,
+    pub mode: Mode,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    /// The export waiting for an overwrite confirmation.
+    pub pending_export: Option<Request>,
+}
+
+impl Default for AuditTab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// "dd.MM.yyyy or yyyy-MM-dd" (just the ISO pattern when that is the org's).
+fn date_patterns(dates: &DateTimeStyle) -> String {
+    match dates.date {
+        orgdeck_shared::general::DateFormat::Iso => "yyyy-MM-dd".into(),
+        other => format!("{} or yyyy-MM-dd", other.as_str()),
+    }
+}
+
+/// A day typed in the org's date format or ISO (`2026-11-28`).
+pub fn parse_day(text: &str, dates: &DateTimeStyle) -> Result<Date, String> {
+    let text = text.trim();
+    Date::strptime(dates.date.strftime(), text)
+        .or_else(|_| text.parse::<Date>())
+        .map_err(|_| format!("{text:?} is not a date: write {}", date_patterns(dates)))
+}
+
+/// `FROM [TO]` (either may be `-`): from the start of FROM to the end of TO, in the org's zone.
+pub fn parse_range(text: &str, dates: &DateTimeStyle) -> Result<(Option<Timestamp>, Option<Timestamp>), String> {
+    let parts: Vec<&str> = text.split_whitespace().filter(|p| *p != "to" && *p != "..").collect();
+    if parts.len() > 2 {
+        return Err("write one or two dates: FROM [TO]".into());
+    }
+    let start = |d: Date| {
+        d.to_zoned_datetime(dates.tz.clone())
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string())
+    };
+    let from = match parts.first() {
+        None | Some(&"-") => None,
+        Some(p) => Some(start(parse_day(p, dates)?)?),
+    };
+    let to = match parts.get(1) {
+        None | Some(&"-") => None,
+        Some(p) => {
+            let day = parse_day(p, dates)?;
+            Some(start(day.tomorrow().map_err(|e| e.to_string())?)?)
+        }
+    };
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        return Err("the end date is before the start date".into());
+    }
+    Ok((from, to))
+}
+
+impl AuditTab {
+    pub fn new() -> Self {
+        AuditTab {
+            table: Table::new(
+                vec![
+                    Column::fixed("Time", 16),
+                    Column::flex("Actor", 12),
+                    Column::fixed("Action", 18),
+                    Column::flex("Target", 10).priority(2),
+                    Column::fixed("IP", 15).priority(1),
+                    Column::flex("Summary", 20),
+                ],
+                50,
+            )
+            .with_noun("entries"),
+            mode: Mode::Browse,
+            from: None,
+            to: None,
+            pending_export: None,
+        }
+    }
+
+    /// The search as the server takes it (no cursor, no limit).
+    pub fn query(&self) -> AuditQuery {
+        AuditQuery {
+            q: (!self.table.query.q.is_empty()).then(|| self.table.query.q.clone()),
+            from: self.from,
+            to: self.to,
+            cursor: None,
+            limit: None,
+        }
+    }
+
+    fn page_request(&self, p: &PageRequest) -> Request {
+        Request::SearchAudit {
+            tag: PageTag {
+                generation: p.generation,
+                page: p.page,
+            },
+            query: AuditQuery {
+                q: (!p.query.q.is_empty()).then(|| p.query.q.clone()),
+                cursor: p.cursor.clone(),
+                limit: Some(p.limit),
+                ..self.query()
+            },
+        }
+    }
+
+    fn with_table<T>(
+        &mut self,
+        fx: &mut Effects,
+        f: impl FnOnce(&mut Table<AuditEntry>, &mut Vec<PageRequest>) -> T,
+    ) -> T {
+        let mut out = Vec::new();
+        let r = f(&mut self.table, &mut out);
+        for p in &out {
+            fx.request(self.page_request(p));
+        }
+        r
+    }
+
+    fn detail(entry: &AuditEntry, dates: &DateTimeStyle) -> Report {
+        let mut lines = vec![
+            format!("When    {}", dates.datetime(entry.at)),
+            format!("Actor   {}", entry.actor),
+            format!("Action  {}", entry.action),
+            format!("Target  {}", entry.target),
+            format!("IP      {}", entry.ip.as_deref().unwrap_or("-")),
+            format!("Summary {}", entry.summary),
+            String::new(),
+        ];
+        if entry.changes.is_empty() {
+            lines.push("No field changes.".into());
+        } else {
+            lines.push("Changes (old → new)".into());
+            for c in &entry.changes {
+                lines.push(format!("  {}: {} → {}", c.field, show(&c.old), show(&c.new)));
+            }
+        }
+        Report::new("Audit entry", lines)
+    }
+
+    fn export(&mut self, path: String, fx: &mut Effects) {
+        let request = Request::ExportAudit {
+            query: self.query(),
+            format: export_format_of_path(&path),
+            path,
+            overwrite: false,
+        };
+        fx.request(request);
+    }
+}
+
+fn show(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "(none)".into(),
+        other => other.to_string(),
+    }
+}
+
+impl Tab for AuditTab {
+    fn title(&self) -> &'static str {
+        "Audit"
+    }
+
+    fn load(&mut self, fx: &mut Effects) {
+        self.with_table(fx, |t, out| t.reload(out));
+    }
+
+    fn captures_input(&self) -> bool {
+        self.table.is_searching() || !matches!(self.mode, Mode::Browse)
+    }
+
+    fn handle_key(&mut self, key: &KeyEvent, ctx: &TabCtx, fx: &mut Effects) {
+        if self.table.is_searching() {
+            match self.table.search_key(key) {
+                SearchEvent::Changed(token) => fx.timer(SEARCH_TIMER, SEARCH_DEBOUNCE, token),
+                SearchEvent::Done => {
+                    let text = self.table.search_text().to_owned();
+                    self.with_table(fx, |t, out| t.apply_search(text, out));
+                }
+                SearchEvent::Cleared => {
+                    self.with_table(fx, |t, out| t.apply_search(String::new(), out));
+                }
+                SearchEvent::Ignored => {}
+            }
+            return;
+        }
+        match &mut self.mode {
+            Mode::Browse => {}
+            Mode::Detail(report) => {
+                for action in ctx.keymap.actions_for(key) {
+                    match report.handle(action) {
+                        ReportEvent::None => continue,
+                        ReportEvent::Close => self.mode = Mode::Browse,
+                        ReportEvent::Copy(_) => {}
+                    }
+                    break;
+                }
+            }
+            Mode::Dates(prompt) => match prompt.handle_key(key) {
+                PromptEvent::Submit(text) => match parse_range(&text, ctx.dates) {
+                    Ok((from, to)) => {
+                        self.from = from;
+                        self.to = to;
+                        self.mode = Mode::Browse;
+                        self.with_table(fx, |t, out| t.reload(out));
+                    }
+                    Err(e) => prompt.error = Some(e),
+                },
+                PromptEvent::Cancel => self.mode = Mode::Browse,
+                PromptEvent::None => {}
+            },
+            Mode::Export(prompt) => match prompt.handle_key(key) {
+                PromptEvent::Submit(path) => {
+                    self.mode = Mode::Browse;
+                    self.export(path, fx);
+                }
+                PromptEvent::Cancel => self.mode = Mode::Browse,
+                PromptEvent::None => {}
+            },
+        }
+    }
+
+    fn handle_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
+        if !matches!(self.mode, Mode::Browse) {
+            return false;
+        }
+        match action {
+            Action::Search => self.table.start_search(),
+            Action::Detail => {
+                let Some(entry) = self.table.current() else {
+                    return false;
+                };
+                self.mode = Mode::Detail(Self::detail(entry, ctx.dates));
+            }
+            Action::DateRange => {
+                let label = format!("From and to ({}; - for open)", date_patterns(ctx.dates));
+                let prompt =
+                    Prompt::new("Date range", label).with_submit("search", "type a date, or - - for all dates");
+                self.mode = Mode::Dates(prompt);
+            }
+            Action::Export => {
+                self.mode = Mode::Export(
+                    Prompt::new(
+                        "Export the current search",
+                        "File path (.csv, or .jsonl for JSON lines)",
+                    )
+                    .with_submit("export", "type a path first"),
+                );
+            }
+            Action::Reload => self.with_table(fx, |t, out| t.reload(out)),
+            Action::Cancel if !self.table.query.q.is_empty() || self.from.is_some() || self.to.is_some() => {
+                self.from = None;
+                self.to = None;
+                if self.table.query.q.is_empty() {
+                    self.with_table(fx, |t, out| t.reload(out));
+                } else {
+                    self.with_table(fx, |t, out| t.apply_search(String::new(), out));
+                }
+            }
+            _ => return self.with_table(fx, |t, out| t.handle_action(action, out)),
+        }
+        true
+    }
+
+    fn confirmed(&mut self, action: Action, _ctx: &TabCtx, fx: &mut Effects) {
+        if action == Action::Export
+            && let Some(Request::ExportAudit {
+                query, format, path, ..
+            }) = self.pending_export.take()
+        {
+            fx.request(Request::ExportAudit {
+                query,
+                format,
+                path,
+                overwrite: true,
+            });
+        }
+    }
+
+    fn timer(&mut self, name: &'static str, token: u64, _ctx: &TabCtx, fx: &mut Effects) {
+        if name == SEARCH_TIMER {
+            self.with_table(fx, |t, out| t.search_timer(token, out));
+        }
+    }
+
+    fn handle_reply(&mut self, request: &Request, reply: &Reply, _ctx: &TabCtx, fx: &mut Effects) {
+        match (request, reply) {
+            (Request::SearchAudit { tag, .. }, Reply::Audit(result)) => {
+                if let Err(e) = result
+                    && needs_login(e)
+                {
+                    return;
+                }
+                let result = result.clone().map_err(|e| e.message);
+                self.with_table(fx, |t, out| t.page_arrived_at(tag.generation, tag.page, result, out));
+            }
+            (Request::ExportAudit { path, .. }, Reply::Exported(result)) => match result {
+                Ok(r) => fx.toast(
+                    ToastLevel::Info,
+                    format!(
+                        "Exported {} row{} ({} bytes) to {path}",
+                        r.rows,
+                        if r.rows == 1 { "" } else { "s" },
+                        r.bytes
+                    ),
+                ),
+                Err(e) if e.code == ErrorCode::Conflict => {
+                    self.pending_export = Some(request.clone());
+                    fx.confirm = Some(Dialog::confirm(
+                        Action::Export,
+                        "Overwrite?",
+                        format!("{path} already exists. Replace it with this export?"),
+                        "overwrite",
+                        "keep it",
+                    ));
+                }
+                Err(e) if needs_login(e) => {}
+                Err(e) => fx.toast(ToastLevel::Error, format!("Export failed: {}", e.message)),
+            },
+            _ => {}
+        }
+    }
+
+    fn is_dirty(&self) -> bool {
+        false
+    }
+
+    fn hints(&self) -> Vec<(Action, &'static str)> {
+        match self.mode {
+            Mode::Browse if self.table.is_searching() => vec![(Action::Activate, "done"), (Action::Cancel, "clear")],
+            Mode::Browse => vec![
+                (Action::Search, "search"),
+                (Action::DateRange, "dates"),
+                (Action::Detail, "details"),
+                (Action::Export, "export"),
+                (Action::Reload, "reload"),
+                (Action::Help, "help"),
+                (Action::Quit, "quit"),
+            ],
+            Mode::Detail(_) => vec![(Action::Cancel, "close")],
+            Mode::Dates(_) | Mode::Export(_) => vec![(Action::Activate, "ok"), (Action::Cancel, "cancel")],
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
+        view::render(self, frame, area, ctx);
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}

@@ -1,0 +1,327 @@
+//! The Security tab (SETTINGS.md section 4): password policy, sessions, IP restrictions and two-step,
+//! one section at a time (`[` / `]`), each its own versioned document saved with If-Match.
+
+mod doc;
+mod forms;
+mod ip;
+mod view;
+
+pub use forms::{CUSTOM_FIELDS, FormSection, preset_summary, strength_of};
+pub use ip::IpSection;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use orgdeck_shared::{
+    password::PasswordPolicy,
+    security::{SessionSettings, TwoStepSettings},
+};
+use ratatui::{Frame, layout::Rect};
+
+use super::{Effects, Tab, TabCtx};
+use crate::{
+    api::{Reply, Request, SecurityArea, SecurityDoc},
+    keymap::Action,
+    widgets::{Dialog, FormEvent},
+};
+
+pub struct SecurityTab {
+    pub section: SecurityArea,
+    pub policy: FormSection<PasswordPolicy>,
+    pub sessions: FormSection<SessionSettings>,
+    pub ip: IpSection,
+    pub two_step: FormSection<TwoStepSettings>,
+    /// The address the server sees for this console (`GET me`).
+    pub client_ip: Option<String>,
+}
+
+impl Default for SecurityTab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SecurityTab {
+    pub fn new() -> Self {
+        SecurityTab {
+            section: SecurityArea::PasswordPolicy,
+            policy: FormSection::new(),
+            sessions: FormSection::new(),
+            ip: IpSection::new(),
+            two_step: FormSection::new(),
+            client_ip: None,
+        }
+    }
+
+    fn form_section(&mut self) -> Option<&mut dyn FormLike> {
+        match self.section {
+            SecurityArea::PasswordPolicy => Some(&mut self.policy),
+            SecurityArea::Sessions => Some(&mut self.sessions),
+            SecurityArea::TwoStep => Some(&mut self.two_step),
+            SecurityArea::IpRestrictions => None,
+        }
+    }
+
+    fn section_dirty(&self, area: SecurityArea) -> bool {
+        match area {
+            SecurityArea::PasswordPolicy => self.policy.is_dirty(),
+            SecurityArea::Sessions => self.sessions.is_dirty(),
+            SecurityArea::IpRestrictions => self.ip.is_dirty(),
+            SecurityArea::TwoStep => self.two_step.is_dirty(),
+        }
+    }
+
+    fn section_stale(&self, area: SecurityArea) -> bool {
+        match area {
+            SecurityArea::PasswordPolicy => self.policy.state.stale,
+            SecurityArea::Sessions => self.sessions.state.stale,
+            SecurityArea::IpRestrictions => self.ip.state.stale,
+            SecurityArea::TwoStep => self.two_step.state.stale,
+        }
+    }
+
+    fn reload_section(&mut self, fx: &mut Effects) {
+        match self.section {
+            SecurityArea::PasswordPolicy => self.policy.state.reload(fx),
+            SecurityArea::Sessions => self.sessions.state.reload(fx),
+            SecurityArea::IpRestrictions => {
+                self.ip.editor = None;
+                self.ip.state.reload(fx);
+                fx.request(Request::Me);
+            }
+            SecurityArea::TwoStep => self.two_step.state.reload(fx),
+        }
+    }
+
+    fn save(&mut self, ctx: &TabCtx, fx: &mut Effects) {
+        if self.section == SecurityArea::IpRestrictions && self.ip.editor.is_some() {
+            // In the row editor, save puts the row into the list; the list is saved on its own.
+            self.ip.apply_editor(fx);
+        } else if self.section == SecurityArea::IpRestrictions {
+            self.ip.save(self.client_ip.as_deref(), ctx.read_only, fx);
+        } else if let Some(s) = self.form_section() {
+            s.save(ctx.read_only, fx);
+        }
+    }
+
+    fn move_section(&mut self, delta: isize) {
+        if self.editing() {
+            return;
+        }
+        let all = SecurityArea::ALL;
+        let i = all.iter().position(|a| *a == self.section).unwrap_or(0) as isize;
+        let n = all.len() as isize;
+        self.section = all[((i + delta + n) % n) as usize];
+    }
+
+    fn editing(&self) -> bool {
+        match self.section {
+            SecurityArea::PasswordPolicy => self.policy.form.is_editing(),
+            SecurityArea::Sessions => self.sessions.form.is_editing(),
+            SecurityArea::TwoStep => self.two_step.form.is_editing(),
+            SecurityArea::IpRestrictions => self.ip.editor.as_ref().is_some_and(|e| e.form.is_editing()),
+        }
+    }
+
+    fn ip_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
+        let ip = &mut self.ip;
+        if ip.state.base().is_none() {
+            return false;
+        }
+        if let Some(editor) = ip.editor.as_mut() {
+            match action {
+                Action::Cancel => ip.editor = None,
+                Action::Up | Action::Down | Action::Activate => {
+                    editor.form.handle_action(action);
+                }
+                _ => return false,
+            }
+            return true;
+        }
+        let editable = !ctx.read_only;
+        match action {
+            Action::Up => ip.cursor = ip.cursor.saturating_sub(1),
+            Action::Down => ip.cursor = (ip.cursor + 1).min(ip.rules.len().saturating_sub(1)),
+            Action::NewItem if editable => ip.open_editor(None),
+            Action::EditItem | Action::Activate if editable && !ip.rules.is_empty() => ip.open_editor(Some(ip.cursor)),
+            Action::DeleteItem if editable => ip.ask_delete(fx),
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// What the tab needs of a form section, whatever its document.
+trait FormLike {
+    fn form_mut(&mut self) -> &mut crate::widgets::Form;
+    fn on_form_event(&mut self, event: FormEvent);
+    fn save(&mut self, read_only: bool, fx: &mut Effects);
+    fn loaded(&self) -> bool;
+}
+
+impl<D: forms::FormDocument> FormLike for FormSection<D> {
+    fn form_mut(&mut self) -> &mut crate::widgets::Form {
+        &mut self.form
+    }
+    fn on_form_event(&mut self, event: FormEvent) {
+        FormSection::on_form_event(self, event);
+    }
+    fn save(&mut self, read_only: bool, fx: &mut Effects) {
+        FormSection::save(self, read_only, fx);
+    }
+    fn loaded(&self) -> bool {
+        self.state.base().is_some()
+    }
+}
+
+impl Tab for SecurityTab {
+    fn title(&self) -> &'static str {
+        "Security"
+    }
+
+    fn load(&mut self, fx: &mut Effects) {
+        self.policy.state.load(fx);
+        self.sessions.state.load(fx);
+        self.ip.state.load(fx);
+        self.two_step.state.load(fx);
+    }
+
+    fn captures_input(&self) -> bool {
+        self.editing()
+    }
+
+    fn handle_key(&mut self, key: &KeyEvent, ctx: &TabCtx, fx: &mut Effects) {
+        let is_char = matches!(key.code, KeyCode::Char(_)) && !key.modifiers.contains(KeyModifiers::CONTROL);
+        if !is_char && ctx.keymap.is(key, Action::Save) {
+            self.save(ctx, fx);
+            return;
+        }
+        let commit = !is_char && ctx.keymap.is(key, Action::Activate);
+        let cancel = !is_char && ctx.keymap.is(key, Action::Cancel);
+        if self.section == SecurityArea::IpRestrictions {
+            if let Some(editor) = self.ip.editor.as_mut() {
+                editor.form.handle_edit_key(key, commit, cancel);
+                self.ip.check_editor();
+            }
+        } else if let Some(s) = self.form_section() {
+            let event = s.form_mut().handle_edit_key(key, commit, cancel);
+            s.on_form_event(event);
+        }
+    }
+
+    fn handle_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
+        for s in [&mut self.policy.form, &mut self.sessions.form, &mut self.two_step.form] {
+            s.set_read_only(ctx.read_only);
+        }
+        match action {
+            Action::NextSection => self.move_section(1),
+            Action::PrevSection => self.move_section(-1),
+            Action::Save => self.save(ctx, fx),
+            Action::Reload if self.section_dirty(self.section) && !self.section_stale(self.section) => {
+                fx.confirm = Some(Dialog::confirm(
+                    Action::Reload,
+                    "Reload?",
+                    format!(
+                        "Reloading drops your unsaved edits to {}.",
+                        self.section.title().to_lowercase()
+                    ),
+                    "reload",
+                    "keep editing",
+                ));
+            }
+            Action::Reload => self.reload_section(fx),
+            _ if self.section == SecurityArea::IpRestrictions => return self.ip_action(action, ctx, fx),
+            Action::Up | Action::Down | Action::Left | Action::Right | Action::Activate => {
+                let Some(s) = self.form_section() else { return false };
+                if !s.loaded() {
+                    return false;
+                }
+                match s.form_mut().handle_action(action) {
+                    FormEvent::Ignored => return false,
+                    event => s.on_form_event(event),
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn confirmed(&mut self, action: Action, _ctx: &TabCtx, fx: &mut Effects) {
+        match action {
+            Action::Reload => self.reload_section(fx),
+            Action::DeleteItem => self.ip.delete_confirmed(),
+            Action::Save => self.ip.lockout_confirmed(fx),
+            _ => {}
+        }
+    }
+
+    fn handle_reply(&mut self, request: &Request, reply: &Reply, _ctx: &TabCtx, fx: &mut Effects) {
+        match (request, reply) {
+            (_, Reply::Me(Ok(me))) => self.client_ip = Some(me.client_ip.clone()),
+            (Request::GetSecurity(area), Reply::Security(result)) => match area {
+                SecurityArea::PasswordPolicy => self.policy.arrived(result, fx),
+                SecurityArea::Sessions => self.sessions.arrived(result, fx),
+                SecurityArea::IpRestrictions => self.ip.arrived(result, fx),
+                SecurityArea::TwoStep => self.two_step.arrived(result, fx),
+            },
+            (Request::PutSecurity { value, .. }, Reply::SecuritySaved(result)) => match value {
+                SecurityDoc::PasswordPolicy(_) => self.policy.saved(result, fx),
+                SecurityDoc::Sessions(_) => self.sessions.saved(result, fx),
+                SecurityDoc::IpRestrictions(_) => self.ip.saved(value, result, self.client_ip.as_deref(), fx),
+                SecurityDoc::TwoStep(_) => self.two_step.saved(result, fx),
+            },
+            _ => {}
+        }
+    }
+
+    fn is_dirty(&self) -> bool {
+        SecurityArea::ALL.iter().any(|a| self.section_dirty(*a))
+    }
+
+    fn hints(&self) -> Vec<(Action, &'static str)> {
+        if self.editing() {
+            let save = if self.section == SecurityArea::IpRestrictions {
+                "apply row"
+            } else {
+                "save"
+            };
+            return vec![
+                (Action::Activate, "done"),
+                (Action::Cancel, "cancel"),
+                (Action::Save, save),
+            ];
+        }
+        let mut hints = Vec::new();
+        if self.section_stale(self.section) {
+            hints.push((Action::Reload, "reload (drops edits)"));
+        }
+        if self.section == SecurityArea::IpRestrictions {
+            if self.ip.editor.is_some() {
+                return vec![
+                    (Action::Activate, "edit"),
+                    (Action::Save, "apply row"),
+                    (Action::Cancel, "cancel"),
+                ];
+            }
+            hints.extend([
+                (Action::NewItem, "add"),
+                (Action::EditItem, "edit"),
+                (Action::DeleteItem, "delete"),
+            ]);
+        } else {
+            hints.extend([(Action::Activate, "edit/toggle"), (Action::Left, "choose")]);
+        }
+        hints.extend([(Action::Save, "save"), (Action::NextSection, "section")]);
+        if !self.section_stale(self.section) {
+            hints.push((Action::Reload, "reload"));
+        }
+        hints.extend([(Action::Help, "help"), (Action::Quit, "quit")]);
+        hints
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
+        view::render(self, frame, area, ctx);
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}

@@ -1,0 +1,166 @@
+//! The Audit tab driven by messages: search requests, date ranges, detail, export.
+
+mod common;
+
+use common::*;
+use crossterm::event::KeyCode;
+use orgdeck::{
+    Command, Msg,
+    api::{ExportFormat, ExportReport, Reply, Request},
+};
+use orgdeck_shared::{
+    ApiError, ErrorCode, Page,
+    audit::{AuditActor, AuditEntry, AuditTarget, FieldChange},
+};
+
+fn audit_app() -> orgdeck::App {
+    let mut app = logged_in();
+    send(&mut app, [ch('5')]);
+    assert_eq!(app.active_tab().title(), "Audit");
+    app
+}
+
+fn searches(cmds: &[Command]) -> Vec<orgdeck_shared::audit::AuditQuery> {
+    requests(cmds)
+        .into_iter()
+        .filter_map(|r| match r {
+            Request::SearchAudit { query, .. } => Some(query),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Fires the search debounce timers among `cmds`.
+fn fire_timers(app: &mut orgdeck::App, cmds: Vec<Command>) -> Vec<Command> {
+    let mut out = Vec::new();
+    for c in cmds {
+        if let Command::Timer { msg, .. } = c {
+            out.extend(app.update(*msg));
+        }
+    }
+    out
+}
+
+fn entry() -> AuditEntry {
+    AuditEntry {
+        id: uuid::Uuid::now_v7(),
+        at: "2026-11-28T21:30:00Z".parse().unwrap(),
+        actor: AuditActor {
+            user_id: None,
+            email: "admin@acme.test".into(),
+        },
+        action: "settings.update".into(),
+        target: AuditTarget::new("settings", "password_policy"),
+        ip: Some("127.0.0.1".into()),
+        summary: "Password policy changed".into(),
+        changes: vec![FieldChange {
+            field: "strength".into(),
+            old: "nist".into(),
+            new: "strong".into(),
+        }],
+    }
+}
+
+#[test]
+fn typing_a_search_sends_one_debounced_query_with_the_keyword() {
+    let mut app = audit_app();
+    let cmds = send(&mut app, [ch('/')]);
+    let cmds = [cmds, type_text(&mut app, "policy")].concat();
+    assert!(searches(&cmds).is_empty(), "nothing sent per keystroke");
+    let sent = searches(&fire_timers(&mut app, cmds));
+    assert_eq!(sent.len(), 1, "only the last keystroke's timer searches: {sent:?}");
+    assert_eq!(sent[0].q.as_deref(), Some("policy"));
+    assert_eq!(sent[0].cursor, None);
+}
+
+#[test]
+fn a_date_range_in_the_org_format_or_iso_reloads_and_bad_input_is_named() {
+    let mut app = audit_app();
+    send(&mut app, [ch('D')]);
+    type_text(&mut app, "2026-11-01 31/11/2026");
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    assert!(searches(&cmds).is_empty());
+    assert!(screen(&app, 80, 24).contains("\"31/11/2026\" is not a date"));
+    send(&mut app, [ctrl('u')]);
+    type_text(&mut app, "2026-11-01 2026-11-28");
+    let sent = searches(&send(&mut app, [key(KeyCode::Enter)]));
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].from.unwrap().to_string(), "2026-11-01T00:00:00Z");
+    assert_eq!(
+        sent[0].to.unwrap().to_string(),
+        "2026-11-29T00:00:00Z",
+        "the end day is included"
+    );
+}
+
+#[test]
+fn an_end_before_the_start_is_refused() {
+    let mut app = audit_app();
+    send(&mut app, [ch('D')]);
+    type_text(&mut app, "2026-11-28 2026-11-01");
+    send(&mut app, [key(KeyCode::Enter)]);
+    assert!(screen(&app, 80, 24).contains("the end date is before the start date"));
+}
+
+#[test]
+fn enter_shows_the_field_changes_of_an_entry() {
+    let mut app = audit_app();
+    let cmds = send(&mut app, [key(KeyCode::Char('r'))]);
+    let request = requests(&cmds)
+        .into_iter()
+        .find(|r| matches!(r, Request::SearchAudit { .. }))
+        .unwrap();
+    app.update(Msg::Reply {
+        request,
+        reply: Reply::Audit(Ok(Page {
+            items: vec![entry()],
+            next_cursor: None,
+        })),
+    });
+    assert!(screen(&app, 80, 24).contains("Password policy changed"));
+    send(&mut app, [key(KeyCode::Enter)]);
+    assert!(screen(&app, 80, 24).contains("strength: nist → strong"));
+}
+
+#[test]
+fn exporting_over_an_existing_file_asks_first_then_overwrites() {
+    let mut app = audit_app();
+    send(&mut app, [ch('x')]);
+    type_text(&mut app, "/tmp/audit.jsonl");
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let export = requests(&cmds)
+        .into_iter()
+        .find(|r| matches!(r, Request::ExportAudit { .. }))
+        .expect("an export");
+    let Request::ExportAudit { format, overwrite, .. } = &export else {
+        unreachable!()
+    };
+    assert_eq!(*format, ExportFormat::Jsonl);
+    assert!(!overwrite, "never overwrites unasked");
+    let exists = ApiError::new(ErrorCode::Conflict, "/tmp/audit.jsonl already exists");
+    app.update(reply(export.clone(), Reply::Exported(Err(exists))));
+    assert!(screen(&app, 80, 24).contains("Overwrite?"));
+    let cmds = send(&mut app, [ch('y')]);
+    assert!(
+        requests(&cmds)
+            .iter()
+            .any(|r| matches!(r, Request::ExportAudit { overwrite: true, .. }))
+    );
+    let done = app.update(reply(export, Reply::Exported(Ok(ExportReport { bytes: 120, rows: 2 }))));
+    let _ = done;
+    assert!(screen(&app, 80, 24).contains("Exported 2 rows (120 bytes)"));
+}
+
+#[test]
+fn dates_in_the_orgs_own_format_are_understood() {
+    use orgdeck_shared::general::DateFormat;
+    let mut app = audit_app();
+    let mut s = settings();
+    s.value.date_format = DateFormat::Dotted;
+    app.update(reply(Request::GetGeneral, Reply::General(Ok(s))));
+    send(&mut app, [ch('D')]);
+    type_text(&mut app, "02.11.2026 -");
+    let sent = searches(&send(&mut app, [key(KeyCode::Enter)]));
+    assert_eq!(sent[0].from.unwrap().to_string(), "2026-11-02T00:00:00Z");
+    assert_eq!(sent[0].to, None, "- leaves the end open");
+}
