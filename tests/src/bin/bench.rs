@@ -327,31 +327,8 @@ async fn console_figures(opts: &Options) -> Result<Vec<Figure>> {
     let bin = build_console()?;
     let server = TestServer::start().await?;
     let token = server.admin_token().await?;
-    let home = tempfile::tempdir()?;
-    let config = home.path().join("config");
-    let data = home.path().join("data");
-    let env = [
-        ("XDG_CONFIG_HOME", config.to_str().context("utf-8 path")?),
-        ("XDG_DATA_HOME", data.to_str().context("utf-8 path")?),
-        ("ORGDECK_CREDENTIAL_STORE", "file"),
-    ];
-    let status = Command::new(&bin)
-        .args([
-            "profile",
-            "add",
-            "bench",
-            "--url",
-            &server.base_url,
-            "--user",
-            ADMIN_EMAIL,
-        ])
-        .envs(env)
-        .status()?;
-    if !status.success() {
-        bail!("orgdeck profile add failed: {status}");
-    }
-    let mut env_with_token = env.to_vec();
-    env_with_token.push(("ORGDECK_TOKEN", &token));
+    let home = ConsoleHome::new(&bin, &server, &token)?;
+    let env_with_token = home.env();
     let runs = 5;
     let mut starts = Vec::new();
     let mut idle = None;
@@ -454,30 +431,8 @@ async fn t5_console_memory() -> Result<Figure> {
         server.clock.as_ref(),
     )?;
     let token = server.admin_token().await?;
-    let home = tempfile::tempdir()?;
-    let (config, data) = (home.path().join("config"), home.path().join("data"));
-    let env = [
-        ("XDG_CONFIG_HOME", config.to_str().context("utf-8 path")?),
-        ("XDG_DATA_HOME", data.to_str().context("utf-8 path")?),
-        ("ORGDECK_CREDENTIAL_STORE", "file"),
-        ("ORGDECK_TOKEN", token.as_str()),
-    ];
-    let status = Command::new(&bin)
-        .args([
-            "profile",
-            "add",
-            "bench",
-            "--url",
-            &server.base_url,
-            "--user",
-            ADMIN_EMAIL,
-        ])
-        .envs(env)
-        .stdout(std::process::Stdio::null())
-        .status()?;
-    if !status.success() {
-        bail!("orgdeck profile add failed: {status}");
-    }
+    let home = ConsoleHome::new(&bin, &server, &token)?;
+    let env = home.env();
     let mut app = PtyApp::spawn(&bin, &["--profile", "bench"], &env, 80, 24)?;
     app.wait_for("Created", Duration::from_secs(20))?;
     app.send(b"2")?; // the Users tab
@@ -500,6 +455,48 @@ async fn t5_console_memory() -> Result<Figure> {
         bar: Bar::AtMost(40.0),
         context: format!("the release binary at 80x24 after G walked to the last row in {walked:.1?}"),
     })
+}
+
+/// A console's own config and data directories holding the profile `bench` for `server`, and the
+/// environment that points the console at them with `token` as its session.
+struct ConsoleHome {
+    _dir: tempfile::TempDir,
+    env: Vec<(&'static str, String)>,
+}
+
+impl ConsoleHome {
+    fn new(bin: &std::path::Path, server: &TestServer, token: &str) -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let path = |sub: &str| dir.path().join(sub).to_str().map(str::to_owned).context("utf-8 path");
+        let env = vec![
+            ("XDG_CONFIG_HOME", path("config")?),
+            ("XDG_DATA_HOME", path("data")?),
+            ("ORGDECK_CREDENTIAL_STORE", "file".to_owned()),
+        ];
+        let status = Command::new(bin)
+            .args([
+                "profile",
+                "add",
+                "bench",
+                "--url",
+                &server.base_url,
+                "--user",
+                ADMIN_EMAIL,
+            ])
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdout(std::process::Stdio::null())
+            .status()?;
+        if !status.success() {
+            bail!("orgdeck profile add failed: {status}");
+        }
+        let mut env = env;
+        env.push(("ORGDECK_TOKEN", token.to_owned()));
+        Ok(Self { _dir: dir, env })
+    }
+
+    fn env(&self) -> Vec<(&str, &str)> {
+        self.env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    }
 }
 
 /// Builds the console binary of this build's profile, so the figures are of the current code.
