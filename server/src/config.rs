@@ -28,6 +28,9 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     pub body_limit: usize,
     pub clock: Arc<dyn Clock>,
+    /// Login attempts one client address may make per minute (a burst of as many, then one every
+    /// `60 / n` seconds); more answer 429.
+    pub login_attempts_per_minute: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +53,7 @@ impl ServerConfig {
             request_timeout: Duration::from_secs(30),
             body_limit: 1024 * 1024,
             clock: Arc::new(SystemClock),
+            login_attempts_per_minute: crate::auth::rate_limit::DEFAULT_PER_MINUTE,
         }
     }
 }
@@ -75,6 +79,8 @@ pub struct FileConfig {
     pub header_read_timeout_secs: Option<u64>,
     pub request_timeout_secs: Option<u64>,
     pub body_limit_bytes: Option<usize>,
+    /// Login attempts per client address and minute.
+    pub login_attempts_per_minute: Option<u32>,
 }
 
 impl FileConfig {
@@ -123,6 +129,9 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<ServerConfig
     }
     if let Some(s) = file.request_timeout_secs {
         config.request_timeout = Duration::from_secs(s);
+    }
+    if let Some(n) = file.login_attempts_per_minute {
+        config.login_attempts_per_minute = n;
     }
     if let Some(b) = file.body_limit_bytes {
         config.body_limit = b;

@@ -37,6 +37,10 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("{0}")]
     Conflict(String),
+    #[error("your password must be changed before anything else (POST me/password)")]
+    PasswordChangeRequired,
+    #[error("too many login attempts from this address; try again in {retry_after} s")]
+    TooManyRequests { retry_after: u64 },
     #[error("two-step verification is not available yet")]
     MfaUnavailable,
     #[error(transparent)]
@@ -77,6 +81,8 @@ impl AppError {
             AppError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             AppError::Conflict(_) => ErrorCode::Conflict,
             AppError::MfaUnavailable => ErrorCode::BadRequest,
+            AppError::PasswordChangeRequired => ErrorCode::Forbidden,
+            AppError::TooManyRequests { .. } => ErrorCode::TooManyRequests,
             AppError::Internal(_) => return internal_error(),
         };
         ApiError::new(code, self.to_string())
@@ -96,7 +102,13 @@ impl IntoResponse for AppError {
         if let AppError::Internal(e) = &self {
             tracing::error!(error = format!("{e:#}"), "internal error");
         }
-        api_error_response(self.to_api())
+        let mut resp = api_error_response(self.to_api());
+        if let AppError::TooManyRequests { retry_after } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        resp
     }
 }
 

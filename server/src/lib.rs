@@ -23,7 +23,7 @@ use anyhow::Context;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ServerConfig, TlsFiles};
 pub use orgs::{OrgCreated, UserCreated, create_user, disable_user, init_org, password_hash_of};
-pub use seed::{SEED_PASSWORD, seed_users};
+pub use seed::{SEED_PASSWORD, seed_audit, seed_users};
 
 /// Whether `password` matches a stored argon2id PHC string (blocking; the benchmark compares login
 /// latency with one verify).
@@ -89,6 +89,9 @@ pub async fn spawn(config: ServerConfig) -> anyhow::Result<ServerHandle> {
         clock: config.clock.clone(),
         passwords,
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        login_limiter: Arc::new(crate::auth::rate_limit::LoginLimiter::new(
+            config.login_attempts_per_minute,
+        )),
     };
     let app = routes::router(
         state,

@@ -156,7 +156,7 @@ fn insert_user(
             email: email.to_owned(),
             first_name,
             last_name: String::new(),
-            password_hash,
+            password_hash: password_hash.clone(),
             role,
             enabled: true,
             api_only: false,
@@ -166,6 +166,9 @@ fn insert_user(
             created_at: now,
         },
     )?;
+    if let Some(hash) = &password_hash {
+        ops::record_password_change(c, user_id, hash, now)?;
+    }
     ops::append_audit(
         c,
         &AuditRecord::new(

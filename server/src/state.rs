@@ -4,7 +4,11 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 
-use crate::{auth::password::Passwords, clock::Clock, store::Store};
+use crate::{
+    auth::{password::Passwords, rate_limit::LoginLimiter},
+    clock::Clock,
+    store::Store,
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -12,4 +16,6 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub passwords: Arc<Passwords>,
     pub trusted_proxies: Arc<Vec<IpNet>>,
+    /// Login attempts per client address.
+    pub login_limiter: Arc<LoginLimiter>,
 }

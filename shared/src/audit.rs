@@ -158,3 +158,48 @@ mod tests {
         assert!(!serde_json::to_string(&changes).unwrap().contains("s2"));
     }
 }
+
+/// The file formats of `GET audit/export`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditExportFormat {
+    #[default]
+    Csv,
+    Jsonl,
+}
+
+impl AuditExportFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditExportFormat::Csv => "csv",
+            AuditExportFormat::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// `GET audit/export?q=&from=&to=&format=csv|jsonl`: the whole search, streamed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditExportQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Timestamp>,
+    #[serde(default)]
+    pub format: AuditExportFormat,
+}
+
+/// The columns of the CSV export, in order.
+pub const AUDIT_CSV_HEADER: [&str; 10] = [
+    "id",
+    "at",
+    "actor_email",
+    "actor_user_id",
+    "action",
+    "target_kind",
+    "target_id",
+    "ip",
+    "summary",
+    "changes",
+];

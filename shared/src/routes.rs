@@ -36,6 +36,23 @@ pub const GROUPS: &str = "/api/v1/groups";
 /// `GET/PATCH/DELETE groups/{id}`.
 pub const GROUP: &str = "/api/v1/groups/{id}";
 
+/// `GET users/{id}/sessions` (active sessions, admins), `DELETE` ends them all.
+pub const USER_SESSIONS: &str = "/api/v1/users/{id}/sessions";
+/// `DELETE users/{id}/sessions/{session_id}`: end one session.
+pub const USER_SESSION: &str = "/api/v1/users/{id}/sessions/{session_id}";
+
+/// `/api/v1/users/{id}/sessions`.
+pub fn user_sessions(id: impl std::fmt::Display) -> String {
+    USER_SESSIONS.replace("{id}", &id.to_string())
+}
+
+/// `/api/v1/users/{id}/sessions/{session_id}`.
+pub fn user_session(id: impl std::fmt::Display, session_id: &str) -> String {
+    USER_SESSION
+        .replace("{id}", &id.to_string())
+        .replace("{session_id}", session_id)
+}
+
 /// The actions of `POST users/{id}/{action}`.
 pub mod user_action {
     pub const ENABLE: &str = "enable";

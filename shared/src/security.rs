@@ -268,3 +268,14 @@ mod tests {
         assert_eq!(t.validate().unwrap_err()[0].field, "required");
     }
 }
+
+/// One active session of a user, as `GET users/{id}/sessions` lists it: an opaque id (never the token
+/// or its hash), when it started, its last request, when it ends at the latest, and its address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveSession {
+    pub id: String,
+    pub created_at: jiff::Timestamp,
+    pub last_seen_at: jiff::Timestamp,
+    pub expires_at: jiff::Timestamp,
+    pub ip: String,
+}

@@ -1,12 +1,14 @@
 //! Logging in and out. Every outcome is audited; every refusal answers the same `invalid_credentials`.
 
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 use orgdeck_shared::{
     audit::{AuditActor, AuditTarget},
     auth::{LoginRequest, SessionGrant},
+    password::PasswordPolicy,
+    routes::area,
 };
 
-use super::{AuthUser, token};
+use super::{AuthUser, rate_limit::Verdict, token};
 use crate::{
     error::{AppError, AppResult},
     http::client_ip::ClientIp,
@@ -23,6 +25,25 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResult<SessionGrant> {
+    if let Verdict::Limited { retry_after, first } = state.login_limiter.check(ip.0, state.clock.now()) {
+        if first {
+            let mut tx = state.store.begin().await?;
+            tx.append_audit(
+                &AuditRecord::new(
+                    None,
+                    state.clock.now(),
+                    AuditActor::system(),
+                    "auth.rate_limited",
+                    AuditTarget::new("address", ip.to_string()),
+                    format!("Login attempts from {ip} refused for {retry_after} s: too many a minute"),
+                )
+                .ip(ip.to_string()),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        return Err(AppError::TooManyRequests { retry_after });
+    }
     let email = normalize_email(&req.email);
     let user = state.store.user_for_login(&email).await?;
     // Verify even when there is no account (against a dummy hash), so the answer takes as long.
@@ -65,22 +86,35 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
         user.status = UserStatus::Active;
     }
 
-    if !password_ok || !user.may_log_in() {
+    let inactive = is_inactive(&user, &policy, now);
+    if !password_ok || !user.may_log_in() || inactive {
         let reason = if !password_ok {
             "wrong password"
+        } else if inactive {
+            "account inactive"
         } else {
             refusal_reason(&user)
         };
         let mut tx = state.store.begin().await?;
         if lock_over {
-            end_lock(tx.as_mut(), &user).await?;
+            end_lock(tx.as_mut(), &user, now).await?;
         }
-        let mut locked_now = false;
+        let mut lockout = None;
+        if inactive {
+            tx.lock_user(user.id, now).await?;
+            lockout = Some(format!(
+                "User {} locked: no login for more than {} days; all sessions ended",
+                user.email, policy.inactive_lock_days
+            ));
+        }
         if !password_ok && user.password_hash.is_some() {
             let failures = tx.record_failed_login(user.id).await?;
-            if user.status == UserStatus::Active && failures >= policy.lockout_attempts {
+            if lockout.is_none() && user.status == UserStatus::Active && failures >= policy.lockout_attempts {
                 tx.lock_user(user.id, now).await?;
-                locked_now = true;
+                lockout = Some(format!(
+                    "User {} locked after {} failed logins; all sessions ended",
+                    user.email, policy.lockout_attempts
+                ));
             }
         }
         let actor = AuditActor {
@@ -99,7 +133,7 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
             .ip(ip.to_string()),
         )
         .await?;
-        if locked_now {
+        if let Some(summary) = lockout {
             tx.append_audit(
                 &AuditRecord::new(
                     Some(user.org_id),
@@ -107,10 +141,7 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
                     AuditActor::system(),
                     "auth.lockout",
                     AuditTarget::new("user", user.id.to_string()),
-                    format!(
-                        "User {} locked after {} failed logins; all sessions ended",
-                        user.email, policy.lockout_attempts
-                    ),
+                    summary,
                 )
                 .ip(ip.to_string()),
             )
@@ -120,6 +151,30 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
         return Err(AppError::InvalidCredentials);
     }
 
+    // The right password from an address the organization does not allow.
+    let ip_doc = state.store.settings_doc(user.org_id, area::IP_RESTRICTIONS).await?;
+    if let Err(refusal) = super::check_ip(ip_doc.as_ref().map(|(_, d)| d.as_str()), ip) {
+        let mut tx = state.store.begin().await?;
+        tx.append_audit(
+            &AuditRecord::new(
+                Some(user.org_id),
+                now,
+                AuditActor {
+                    user_id: Some(user.id),
+                    email: user.email.clone(),
+                },
+                "auth.login_failed",
+                AuditTarget::new("user", user.id.to_string()),
+                format!("Login failed: address {ip} not allowed by the IP restrictions"),
+            )
+            .ip(ip.to_string()),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(refusal);
+    }
+    let expired = password_expired(&user, &policy, now);
+
     let timeouts = state.store.session_timeouts(user.org_id).await?;
     let expires_at = now
         .checked_add(timeouts.absolute())
@@ -128,7 +183,7 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
     let (token, token_hash) = token::new_session_token();
     let mut tx = state.store.begin().await?;
     if lock_over {
-        end_lock(tx.as_mut(), &user).await?;
+        end_lock(tx.as_mut(), &user, now).await?;
     }
     tx.delete_ended_sessions(user.id, now).await?;
     tx.insert_session(&NewSession {
@@ -142,6 +197,25 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
     })
     .await?;
     tx.record_login(user.id, now, &ip.to_string()).await?;
+    if expired {
+        tx.require_password_change(user.id).await?;
+        tx.append_audit(
+            &AuditRecord::new(
+                Some(user.org_id),
+                now,
+                AuditActor::system(),
+                "auth.password_expired",
+                AuditTarget::new("user", user.id.to_string()),
+                format!(
+                    "Password of {} older than {} days: it must be changed before anything else",
+                    user.email,
+                    policy.normalized().expiration_days
+                ),
+            )
+            .ip(ip.to_string()),
+        )
+        .await?;
+    }
     tx.append_audit(
         &AuditRecord::new(
             Some(user.org_id),
@@ -162,14 +236,47 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
     Ok(SessionGrant { token, expires_at })
 }
 
-/// A lock whose time is over: the account is active again with a fresh failure count.
-async fn end_lock(tx: &mut dyn WriteTx, user: &LoginUser) -> AppResult<()> {
+/// No login (or, never logged in, no account; or an admin's unlock) for longer than `inactive_lock_days`.
+fn is_inactive(user: &LoginUser, policy: &PasswordPolicy, now: Timestamp) -> bool {
+    let days = policy.inactive_lock_days;
+    days > 0
+        && user.status == UserStatus::Active
+        && user
+            .last_login_at
+            .unwrap_or(user.created_at)
+            .max(user.unlocked_at.unwrap_or(user.created_at))
+            .checked_add(SignedDuration::from_hours(24 * i64::from(days)))
+            .is_ok_and(|end| end <= now)
+}
+
+/// The password is older than `expiration_days` (custom policies only; presets never expire).
+fn password_expired(user: &LoginUser, policy: &PasswordPolicy, now: Timestamp) -> bool {
+    let days = policy.normalized().expiration_days;
+    days > 0
+        && user
+            .password_changed_at
+            .unwrap_or(user.created_at)
+            .checked_add(SignedDuration::from_hours(24 * i64::from(days)))
+            .is_ok_and(|end| end <= now)
+}
+
+/// A lock whose time is over: the account is active again with a fresh failure count (audited).
+async fn end_lock(tx: &mut dyn WriteTx, user: &LoginUser, now: Timestamp) -> AppResult<()> {
     if let Some(mut record) = tx.user_record(user.org_id, user.id).await? {
         let version = record.user.version;
         record.user.status = UserStatus::Active;
         record.user.failed_attempts = 0;
         record.locked_at = None;
         tx.save_user(&record, version).await?;
+        tx.append_audit(&AuditRecord::new(
+            Some(user.org_id),
+            now,
+            AuditActor::system(),
+            "auth.unlock",
+            AuditTarget::new("user", user.id.to_string()),
+            format!("Lock of {} ended: its lockout time is over", user.email),
+        ))
+        .await?;
     }
     Ok(())
 }

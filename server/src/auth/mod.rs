@@ -5,16 +5,19 @@
 
 pub mod login;
 pub mod password;
+pub mod rate_limit;
 pub mod token;
 
 use axum::{
     extract::FromRequestParts,
-    http::{header, request::Parts},
+    http::{Method, header, request::Parts},
 };
 use jiff::{SignedDuration, Timestamp};
 use orgdeck_shared::{
     audit::AuditActor,
     auth::{OrgRole, Secret},
+    routes,
+    security::{IpRestrictions, SessionSettings},
 };
 use uuid::Uuid;
 
@@ -68,6 +71,44 @@ fn bearer(parts: &Parts) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// Applies the organization's current session timeouts (read with the session), so a change of
+/// `settings/sessions` governs sessions opened before it from their next request on.
+fn apply_timeouts(view: &mut SessionView) -> Result<(), AppError> {
+    let Some(doc) = view.sessions_doc.as_deref() else {
+        return Ok(());
+    };
+    let settings: SessionSettings =
+        serde_json::from_str(doc).map_err(|e| AppError::Internal(anyhow::anyhow!("stored sessions settings: {e}")))?;
+    view.idle_timeout = SignedDuration::from_mins(i64::from(settings.idle_minutes));
+    if let Ok(end) = view
+        .created_at
+        .checked_add(SignedDuration::from_mins(i64::from(settings.absolute_minutes)))
+    {
+        view.expires_at = end;
+    }
+    Ok(())
+}
+
+/// The organization's IP allow-list (read with the session) refuses `ip`: 403 naming the address.
+pub fn check_ip(ip_doc: Option<&str>, ip: ClientIp) -> Result<(), AppError> {
+    let Some(doc) = ip_doc else { return Ok(()) };
+    let rules: IpRestrictions =
+        serde_json::from_str(doc).map_err(|e| AppError::Internal(anyhow::anyhow!("stored ip restrictions: {e}")))?;
+    if rules.allows(ip.0) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "access from your address {ip} is not allowed by your organization's IP restrictions"
+        )))
+    }
+}
+
+/// While a password change is required (expired, or reset by an admin), only these answer.
+fn allowed_before_password_change(method: &Method, path: &str) -> bool {
+    (method == Method::GET && path == routes::ME)
+        || (method == Method::POST && (path == routes::ME_PASSWORD || path == routes::LOGOUT))
+}
+
 /// Checks a session at `now`: expired, or its user may no longer use it.
 fn check_session(view: &SessionView, now: Timestamp) -> Result<(), AppError> {
     if view.has_ended(now) {
@@ -88,7 +129,12 @@ impl FromRequestParts<AppState> for AuthUser {
         let token_hash = token::hash_token(token);
         let mut view = state.store.session(&token_hash).await?.ok_or(AppError::Unauthorized)?;
         let now = state.clock.now();
+        apply_timeouts(&mut view)?;
         check_session(&view, now)?;
+        check_ip(view.ip_doc.as_deref(), client_ip)?;
+        if view.must_change_password && !allowed_before_password_change(&parts.method, parts.uri.path()) {
+            return Err(AppError::PasswordChangeRequired);
+        }
         if now.duration_since(view.last_seen_at) >= TOUCH_STEP {
             let mut tx = state.store.begin().await?;
             tx.touch_session(&token_hash, now).await?;

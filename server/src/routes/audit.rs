@@ -1,18 +1,20 @@
-//! `GET audit?q=&from=&to=&cursor=&limit=`.
+//! `GET audit?q=&from=&to=&cursor=&limit=`, `GET audit/export?q=&from=&to=&format=csv|jsonl`.
 
 use axum::{
     Json,
     extract::{Query, State, rejection::QueryRejection},
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
 };
 use orgdeck_shared::{
     Page,
-    audit::{AuditEntry, AuditQuery},
+    audit::{AuditEntry, AuditExportFormat, AuditExportQuery, AuditQuery},
 };
 
 use crate::{
     auth::OrgAdmin,
     error::{AppError, AppResult},
-    services::audit as service,
+    services::{audit as service, audit_export},
     state::AppState,
 };
 
@@ -23,4 +25,29 @@ pub async fn search(
 ) -> AppResult<Json<Page<AuditEntry>>> {
     let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     Ok(Json(service::search(&state, &admin, query).await?))
+}
+
+pub async fn export(
+    State(state): State<AppState>,
+    admin: OrgAdmin,
+    query: Result<Query<AuditExportQuery>, QueryRejection>,
+) -> AppResult<Response> {
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let format = query.format;
+    let (content_type, ext) = match format {
+        AuditExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+        AuditExportFormat::Jsonl => ("application/x-ndjson", "jsonl"),
+    };
+    let name = format!(
+        "attachment; filename=\"audit-{}.{ext}\"",
+        state.clock.now().strftime("%Y%m%dT%H%M%SZ")
+    );
+    let body = audit_export::export_body(state.clone(), admin.org_id(), query);
+    let mut resp = body.into_response();
+    let headers = resp.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&name) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
 }

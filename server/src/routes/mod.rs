@@ -5,6 +5,7 @@ mod auth;
 mod etag;
 mod groups;
 mod inventory;
+mod sessions;
 mod settings;
 mod users;
 
@@ -16,7 +17,7 @@ use axum::{
     http::StatusCode,
     middleware,
     response::IntoResponse,
-    routing::{get, post},
+    routing::{delete, get, post},
 };
 use orgdeck_shared::routes;
 use tower_http::{
@@ -54,6 +55,7 @@ fn api() -> Router<AppState> {
         .route(routes::APPLICATIONS, get(inventory::applications))
         .route(routes::SERVERS, get(inventory::servers))
         .route(routes::AUDIT, get(audit::search))
+        .route(routes::AUDIT_EXPORT, get(audit::export))
         .route(routes::ACTIVATE, post(users::activate))
         .route(routes::ME_PASSWORD, post(users::change_password))
         .route(routes::USERS, get(users::list).post(users::create))
@@ -61,6 +63,8 @@ fn api() -> Router<AppState> {
         .route(routes::USERS_BULK, post(users::bulk))
         .route(routes::USER, get(users::get).patch(users::patch).delete(users::delete))
         .route(routes::USER_ACCESS, get(users::access))
+        .route(routes::USER_SESSIONS, get(sessions::list).delete(sessions::end_all))
+        .route(routes::USER_SESSION, delete(sessions::end_one))
         .route(routes::USER_ACTION, post(users::action))
         .route(routes::GROUPS, get(groups::list).post(groups::create))
         .route(
@@ -125,6 +129,9 @@ mod tests {
             clock: Arc::new(SystemClock),
             passwords: Arc::new(Passwords::new().unwrap()),
             trusted_proxies: Arc::new(Vec::new()),
+            login_limiter: Arc::new(crate::auth::rate_limit::LoginLimiter::new(
+                crate::auth::rate_limit::DEFAULT_PER_MINUTE,
+            )),
         }
     }
 

@@ -6,7 +6,14 @@ use axum::{
     http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
 };
-use orgdeck_shared::{Versioned, general::GeneralSettings, parse_etag, routes::area};
+use orgdeck_shared::{
+    Versioned,
+    general::GeneralSettings,
+    parse_etag,
+    password::PasswordPolicy,
+    routes::area,
+    security::{IpRestrictions, SessionSettings, TwoStepSettings},
+};
 use serde::Serialize;
 
 use crate::{
@@ -41,10 +48,34 @@ fn if_match(headers: &HeaderMap) -> AppResult<i64> {
 }
 
 pub async fn get(State(state): State<AppState>, admin: OrgAdmin, Path(name): Path<String>) -> AppResult<Response> {
+    let org = admin.org_id();
     match name.as_str() {
         area::GENERAL => Ok(versioned(service::general(&state, &admin).await?)),
+        area::PASSWORD_POLICY => Ok(versioned(service::security_doc::<PasswordPolicy>(&state, org).await?)),
+        area::SESSIONS => Ok(versioned(service::security_doc::<SessionSettings>(&state, org).await?)),
+        area::IP_RESTRICTIONS => Ok(versioned(service::security_doc::<IpRestrictions>(&state, org).await?)),
+        area::TWO_STEP => Ok(versioned(service::security_doc::<TwoStepSettings>(&state, org).await?)),
         other => Err(unknown_area(other)),
     }
+}
+
+fn no_guard<T>(_: &T) -> AppResult<()> {
+    Ok(())
+}
+
+/// `PUT` of a security area: parse, then the shared versioned update with `guard`.
+async fn put_security<T: service::SecurityDoc>(
+    state: &AppState,
+    admin: &OrgAdmin,
+    headers: &HeaderMap,
+    body: &[u8],
+    guard: impl FnOnce(&T) -> AppResult<()>,
+) -> AppResult<Response> {
+    let expected = if_match(headers)?;
+    let value: T = json::parse_request(headers, body)?;
+    Ok(versioned(
+        service::update_security(state, admin, expected, value, guard).await?,
+    ))
 }
 
 pub async fn put(
@@ -54,8 +85,18 @@ pub async fn put(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    if name != area::GENERAL {
-        return Err(unknown_area(&name));
+    match name.as_str() {
+        area::GENERAL => {}
+        area::PASSWORD_POLICY => {
+            return put_security::<PasswordPolicy>(&state, &admin, &headers, &body, no_guard).await;
+        }
+        area::SESSIONS => return put_security::<SessionSettings>(&state, &admin, &headers, &body, no_guard).await,
+        area::TWO_STEP => return put_security::<TwoStepSettings>(&state, &admin, &headers, &body, no_guard).await,
+        area::IP_RESTRICTIONS => {
+            let guard = service::self_lockout_guard(&admin);
+            return put_security::<IpRestrictions>(&state, &admin, &headers, &body, guard).await;
+        }
+        other => return Err(unknown_area(other)),
     }
     let expected = if_match(&headers)?;
     let value: GeneralSettings = json::parse_request(&headers, &body)?;

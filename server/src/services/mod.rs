@@ -1,9 +1,12 @@
 //! The rules of each area, between the routes (HTTP) and the store (SQL).
 
 pub mod audit;
+pub mod audit_export;
 pub mod groups;
 pub mod import;
 pub mod licensing;
+pub mod passwords;
+pub mod sessions;
 pub mod settings;
 pub mod user_actions;
 pub mod users;

@@ -5,7 +5,6 @@ use jiff::Timestamp;
 use orgdeck_shared::{
     FieldError,
     audit::AuditTarget,
-    password::PasswordContext,
     routes::user_action,
     users::{
         ActivateRequest, BULK_MAX, BulkAction, BulkOutcome, BulkReport, BulkRequest, ChangePasswordRequest, User,
@@ -14,7 +13,10 @@ use orgdeck_shared::{
 };
 use uuid::Uuid;
 
-use super::users::{audit, delete_in, hash_password, keep_an_admin, no_user, resting_status, user_changes};
+use super::{
+    passwords::{PasswordOwner, accept_password, record_password},
+    users::{audit, delete_in, keep_an_admin, no_user, resting_status, user_changes},
+};
 use crate::{
     auth::{AuthUser, OrgAdmin, token},
     error::{AppError, AppResult},
@@ -105,6 +107,9 @@ pub async fn act_in(
     let changes = user_changes(&before, &after);
     if !changes.is_empty() {
         after.user.version = tx.save_user(&after, before.user.version).await?;
+    }
+    if action == UserAction::Unlock {
+        tx.mark_unlocked(id, now).await?;
     }
     if end_sessions {
         let ended = tx.end_user_sessions(id).await?;
@@ -202,23 +207,29 @@ pub async fn activate(state: &AppState, req: ActivateRequest, ip: ClientIp) -> A
         .user_record(activation.org_id, activation.user_id)
         .await?
         .ok_or_else(bad_token)?;
-    let policy = tx.password_policy_tx(activation.org_id).await?;
     let org_name = tx.general_settings(activation.org_id).await?.value.name;
-    let ctx = PasswordContext {
-        email: &before.user.email,
-        org_name: &org_name,
-    };
     // A refused password rolls back: the token stays valid for another try.
-    policy
-        .check_field("password", req.password.expose(), ctx)
-        .map_err(|e| AppError::Validation(vec![e]))?;
+    let hash = accept_password(
+        state,
+        &PasswordOwner {
+            org_id: activation.org_id,
+            user_id: Some(before.user.id),
+            email: &before.user.email,
+            org_name: &org_name,
+            current_hash: before.password_hash.as_deref(),
+        },
+        "password",
+        &req.password,
+    )
+    .await?;
     let mut after = before.clone();
-    after.password_hash = Some(hash_password(&req.password).await?);
+    after.password_hash = Some(hash.clone());
     after.must_change_password = false;
     if after.user.status == UserStatus::Pending {
         after.user.status = UserStatus::Active;
     }
     after.user.version = tx.save_user(&after, before.user.version).await?;
+    record_password(tx.as_mut(), before.user.id, &hash, now).await?;
     let changes = user_changes(&before, &after);
     let actor = orgdeck_shared::audit::AuditActor {
         user_id: Some(before.user.id),
@@ -258,15 +269,19 @@ pub async fn change_password(state: &AppState, user: &AuthUser, req: ChangePassw
             "is not your current password",
         )]));
     }
-    let policy = state.store.password_policy(user.org_id).await?;
-    let ctx = PasswordContext {
-        email: &user.email,
-        org_name: &user.org_name,
-    };
-    policy
-        .check_field("new", req.new.expose(), ctx)
-        .map_err(|e| AppError::Validation(vec![e]))?;
-    let hash = hash_password(&req.new).await?;
+    let hash = accept_password(
+        state,
+        &PasswordOwner {
+            org_id: user.org_id,
+            user_id: Some(user.user_id),
+            email: &user.email,
+            org_name: &user.org_name,
+            current_hash: login.password_hash.as_deref(),
+        },
+        "new",
+        &req.new,
+    )
+    .await?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     let before = tx
@@ -274,9 +289,12 @@ pub async fn change_password(state: &AppState, user: &AuthUser, req: ChangePassw
         .await?
         .ok_or(AppError::Unauthorized)?;
     let mut after = before.clone();
-    after.password_hash = Some(hash);
+    after.password_hash = Some(hash.clone());
     after.must_change_password = false;
     after.user.version = tx.save_user(&after, before.user.version).await?;
+    record_password(tx.as_mut(), user.user_id, &hash, now).await?;
+    // Whoever else holds a session of this account loses it; this one stays.
+    let ended = tx.end_other_sessions(user.user_id, user.token_hash.expose()).await?;
     let changes = user_changes(&before, &after);
     tx.append_audit(
         &audit(
@@ -289,6 +307,16 @@ pub async fn change_password(state: &AppState, user: &AuthUser, req: ChangePassw
         .changes(changes),
     )
     .await?;
+    if ended > 0 {
+        tx.append_audit(&audit(
+            user,
+            now,
+            "session.end",
+            user.user_id,
+            format!("{ended} other session(s) of {} ended by a password change", user.email),
+        ))
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -11,7 +11,6 @@ use orgdeck_shared::{
     audit::{AuditTarget, FieldChange, REDACTED, diff_fields},
     auth::{OrgRole, Secret},
     groups::{AppRoleOf, Group, UserAccess, builtin_group, effective_app_role, user_grants},
-    password::PasswordContext,
     users::{
         NewUser, USER_PAGE_DEFAULT, USER_PAGE_MAX, User, UserCreated, UserPatch, UserQuery, UserSort, UserStatus,
         normalize_email,
@@ -282,15 +281,14 @@ pub async fn create(state: &AppState, admin: &OrgAdmin, new: NewUser) -> AppResu
     new.validate().map_err(AppError::Validation)?;
     let password_hash = match &new.password {
         Some(pw) => {
-            let policy = state.store.password_policy(org_id).await?;
-            let ctx = PasswordContext {
+            let owner = super::passwords::PasswordOwner {
+                org_id,
+                user_id: None,
                 email: &new.email,
                 org_name: &admin.user().org_name,
+                current_hash: None,
             };
-            policy
-                .check_field("password", pw.expose(), ctx)
-                .map_err(|e| AppError::Validation(vec![e]))?;
-            Some(hash_password(pw).await?)
+            Some(super::passwords::accept_password(state, &owner, "password", pw).await?)
         }
         None => None,
     };
@@ -305,7 +303,10 @@ pub async fn create(state: &AppState, admin: &OrgAdmin, new: NewUser) -> AppResu
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let (created, token) = insert_new_user(tx.as_mut(), admin.user(), &new, password_hash, now).await?;
+    let (created, token) = insert_new_user(tx.as_mut(), admin.user(), &new, password_hash.clone(), now).await?;
+    if let Some(hash) = &password_hash {
+        super::passwords::record_password(tx.as_mut(), created.id, hash, now).await?;
+    }
     tx.commit().await?;
     Ok(UserCreated {
         user: created,

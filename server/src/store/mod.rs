@@ -60,6 +60,15 @@ pub trait Store: UserReads + Send + Sync + 'static {
 
     /// Entries of one organization matching `filter`, newest first, at most `filter.limit`.
     async fn audit_search(&self, org_id: Uuid, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+
+    /// A settings area's stored document and version (`None`: never written, its defaults at version 1).
+    async fn settings_doc(&self, org_id: Uuid, area: &str) -> StoreResult<Option<(i64, String)>>;
+
+    /// The user's last `n` password hashes, newest first.
+    async fn password_history(&self, user_id: Uuid, n: u32) -> StoreResult<Vec<String>>;
+
+    /// The user's stored sessions, newest first (alive or not under the current timeouts).
+    async fn user_sessions(&self, org_id: Uuid, user_id: Uuid) -> StoreResult<Vec<SessionInfo>>;
 }
 
 /// One open write transaction. Commit consumes it; dropping it rolls back.
@@ -93,6 +102,34 @@ pub trait WriteTx: UserWrites + Send {
         value: &GeneralSettings,
         at: Timestamp,
     ) -> StoreResult<i64>;
+
+    /// A settings area's document as this transaction sees it.
+    async fn settings_doc_tx(&mut self, org_id: Uuid, area: &str) -> StoreResult<Option<(i64, String)>>;
+
+    /// Writes a settings area's document over version `expected` (1 when never written).
+    async fn update_settings_doc(
+        &mut self,
+        org_id: Uuid,
+        area: &str,
+        expected: i64,
+        doc: &str,
+        at: Timestamp,
+    ) -> StoreResult<i64>;
+
+    /// A password was set: its time and its hash for the reuse check.
+    async fn record_password_change(&mut self, user_id: Uuid, hash: &str, at: Timestamp) -> StoreResult<()>;
+
+    /// An admin unlocked the user at `at` (restarts the inactivity clock).
+    async fn mark_unlocked(&mut self, user_id: Uuid, at: Timestamp) -> StoreResult<()>;
+
+    /// The user must change their password before anything else (an expired password).
+    async fn require_password_change(&mut self, user_id: Uuid) -> StoreResult<()>;
+
+    /// Ends one session of the user by its opaque id; false when there was none.
+    async fn delete_session_by_id(&mut self, org_id: Uuid, user_id: Uuid, id: &str) -> StoreResult<bool>;
+
+    /// Ends the user's sessions except the one with token hash `keep`.
+    async fn end_other_sessions(&mut self, user_id: Uuid, keep: &str) -> StoreResult<u64>;
 
     /// Appends one audit entry. There is no way to change or delete one.
     async fn append_audit(&mut self, entry: &AuditRecord) -> StoreResult<()>;

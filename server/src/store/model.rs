@@ -25,6 +25,12 @@ pub struct LoginUser {
     pub status: UserStatus,
     pub locked_at: Option<Timestamp>,
     pub failed_attempts: u32,
+    pub last_login_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    /// When the password was last set (`None`: never since this was recorded; then `created_at`).
+    pub password_changed_at: Option<Timestamp>,
+    /// When an admin last unlocked the account.
+    pub unlocked_at: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for LoginUser {
@@ -66,6 +72,11 @@ pub struct SessionView {
     /// The absolute end.
     pub expires_at: Timestamp,
     pub idle_timeout: SignedDuration,
+    /// The session's opaque id (not its token hash).
+    pub id: String,
+    /// The organization's `sessions` and `ip_restrictions` documents, read with the session.
+    pub sessions_doc: Option<String>,
+    pub ip_doc: Option<String>,
 }
 
 impl SessionView {
@@ -141,6 +152,17 @@ impl std::fmt::Debug for NewSession {
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
+}
+
+/// An active session as admins see it: no token, no token hash.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub idle_timeout_ms: i64,
+    pub ip: String,
 }
 
 /// One purchased block of licenses.

@@ -36,8 +36,26 @@ impl TestServer {
     }
 
     pub async fn serve(dir: tempfile::TempDir, clock: ManualClock, org: OrgCreated) -> Self {
+        Self::serve_with(dir, clock, org, |_| {}).await
+    }
+
+    /// Like [`TestServer::start`], with a change to the configuration (e.g. trusted proxies).
+    pub async fn start_with(configure: impl FnOnce(&mut ServerConfig)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(start_time());
+        let org = init_org(dir.path(), "Acme", ADMIN_EMAIL, ADMIN_PASSWORD, &clock).unwrap();
+        Self::serve_with(dir, clock, org, configure).await
+    }
+
+    pub async fn serve_with(
+        dir: tempfile::TempDir,
+        clock: ManualClock,
+        org: OrgCreated,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> Self {
         let mut config = ServerConfig::new(dir.path());
         config.listen = "127.0.0.1:0".parse().unwrap();
+        configure(&mut config);
         config.clock = Arc::new(clock.clone());
         let handle = orgdeck_server::spawn(config).await.unwrap();
         Self {

@@ -24,8 +24,8 @@ use tokio::sync::{OwnedMutexGuard, Semaphore};
 use uuid::Uuid;
 
 use super::{
-    AuditFilter, AuditRecord, LicenseFacts, LoginUser, NewSession, SessionTimeouts, SessionView, Store, StoreError,
-    StoreResult, WriteTx,
+    AuditFilter, AuditRecord, LicenseFacts, LoginUser, NewSession, SessionInfo, SessionTimeouts, SessionView, Store,
+    StoreError, StoreResult, WriteTx,
 };
 
 /// The database file's name inside the data directory.
@@ -205,6 +205,18 @@ impl Store for SqliteStore {
         let filter = filter.clone();
         self.read(move |c| ops::audit_search(c, org_id, &filter)).await
     }
+
+    async fn settings_doc(&self, org_id: Uuid, area: &str) -> StoreResult<Option<(i64, String)>> {
+        self.read_point(|c| ops::settings_doc(c, org_id, area))
+    }
+
+    async fn password_history(&self, user_id: Uuid, n: u32) -> StoreResult<Vec<String>> {
+        self.read(move |c| ops::password_history(c, user_id, n)).await
+    }
+
+    async fn user_sessions(&self, org_id: Uuid, user_id: Uuid) -> StoreResult<Vec<SessionInfo>> {
+        self.read(move |c| ops::user_sessions(c, org_id, user_id)).await
+    }
 }
 
 /// The writer connection inside an open transaction; rolls back when dropped before commit.
@@ -294,6 +306,49 @@ impl WriteTx for SqliteTx {
         let value = value.clone();
         self.run(move |c| ops::update_general_settings(c, org_id, expected, &value, at))
             .await
+    }
+
+    async fn settings_doc_tx(&mut self, org_id: Uuid, area: &str) -> StoreResult<Option<(i64, String)>> {
+        let area = area.to_owned();
+        self.run(move |c| ops::settings_doc(c, org_id, &area)).await
+    }
+
+    async fn update_settings_doc(
+        &mut self,
+        org_id: Uuid,
+        area: &str,
+        expected: i64,
+        doc: &str,
+        at: Timestamp,
+    ) -> StoreResult<i64> {
+        let (area, doc) = (area.to_owned(), doc.to_owned());
+        self.run(move |c| ops::update_settings_doc(c, org_id, &area, expected, &doc, at))
+            .await
+    }
+
+    async fn record_password_change(&mut self, user_id: Uuid, hash: &str, at: Timestamp) -> StoreResult<()> {
+        let hash = hash.to_owned();
+        self.run(move |c| ops::record_password_change(c, user_id, &hash, at))
+            .await
+    }
+
+    async fn mark_unlocked(&mut self, user_id: Uuid, at: Timestamp) -> StoreResult<()> {
+        self.run(move |c| ops::mark_unlocked(c, user_id, at)).await
+    }
+
+    async fn require_password_change(&mut self, user_id: Uuid) -> StoreResult<()> {
+        self.run(move |c| ops::require_password_change(c, user_id)).await
+    }
+
+    async fn delete_session_by_id(&mut self, org_id: Uuid, user_id: Uuid, id: &str) -> StoreResult<bool> {
+        let id = id.to_owned();
+        self.run(move |c| ops::delete_session_by_id(c, org_id, user_id, &id))
+            .await
+    }
+
+    async fn end_other_sessions(&mut self, user_id: Uuid, keep: &str) -> StoreResult<u64> {
+        let keep = keep.to_owned();
+        self.run(move |c| ops::end_other_sessions(c, user_id, &keep)).await
     }
 
     async fn append_audit(&mut self, entry: &AuditRecord) -> StoreResult<()> {

@@ -9,7 +9,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 type Fixup = fn(&Connection) -> rusqlite::Result<()>;
 
 /// `(version, SQL, fixup)`; a released migration is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[(1, V1, None), (2, V2, Some(backfill_v2))];
+const MIGRATIONS: &[(i64, &str, Option<Fixup>)] =
+    &[(1, V1, None), (2, V2, Some(backfill_v2)), (3, V3, Some(backfill_v3))];
 
 const V1: &str = r#"
 CREATE TABLE organizations (
@@ -167,6 +168,65 @@ CREATE TABLE activation_tokens (
 CREATE INDEX activation_tokens_by_user ON activation_tokens (user_id);
 "#;
 
+/// Security: when a password was last set and the earlier hashes (history), when an admin last unlocked
+/// the account (an unlock restarts the inactivity clock), an opaque id per session
+/// (the token hash never leaves the server), and the audit log's folded search column, carried by the
+/// time index so a keyword search over a date range reads the index alone.
+const V3: &str = r#"
+ALTER TABLE users ADD COLUMN password_changed_at BIGINT;
+ALTER TABLE users ADD COLUMN unlocked_at BIGINT;
+CREATE TABLE password_history (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    hash TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX password_history_by_user ON password_history (user_id, seq);
+
+ALTER TABLE sessions ADD COLUMN id TEXT;
+UPDATE sessions SET id = lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX sessions_by_id ON sessions (id);
+
+ALTER TABLE audit_log ADD COLUMN search TEXT NOT NULL DEFAULT '';
+DROP INDEX audit_by_org_time;
+CREATE INDEX audit_by_org_time_search ON audit_log (org_id, at DESC, id DESC, search);
+-- Trigram index of the same folded text, for keywords too rare to fill a page in a short walk of the
+-- time index. Contentless: candidates are checked against `audit_log.search`.
+CREATE VIRTUAL TABLE audit_fts USING fts5(search, content = '', tokenize = 'trigram');
+"#;
+
+/// Fills the audit search column of entries written before V3 and gives them time-ordered rowids (their
+/// millisecond times 2^16 plus their rank in it), as new entries get.
+fn backfill_v3(c: &Connection) -> rusqlite::Result<()> {
+    let rows: Vec<(i64, i64, String, String, String, String, String)> = c
+        .prepare(
+            "SELECT rowid, at, summary, actor_email, action, target_kind, target_id FROM audit_log
+             ORDER BY at, id",
+        )?
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut update = c.prepare("UPDATE audit_log SET search = ?2, rowid = ?3 WHERE rowid = ?1")?;
+    let (mut last_ms, mut rank) = (i64::MIN, 0);
+    for (rowid, at, summary, actor, action, kind, id) in rows {
+        rank = if at == last_ms { rank + 1 } else { 0 };
+        last_ms = at;
+        let key = super::ops::audit_search_key(&summary, &actor, &action, &kind, &id);
+        update.execute(params![rowid, key, super::ops::ms_key(at) + rank])?;
+    }
+    c.execute_batch("INSERT INTO audit_fts (rowid, search) SELECT rowid, search FROM audit_log")?;
+    Ok(())
+}
+
 /// Fills the search columns of users created before V2.
 fn backfill_v2(c: &Connection) -> rusqlite::Result<()> {
     let rows: Vec<(i64, String, String)> = c
@@ -259,6 +319,49 @@ mod tests {
                 1
             )
         );
-        assert_eq!(current_version(&conn).unwrap(), 2);
+        assert_eq!(current_version(&conn).unwrap(), latest_version());
+    }
+
+    #[test]
+    fn audit_entries_written_before_v3_become_searchable_in_time_order() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL);
+             INSERT INTO schema_version VALUES (1, 0), (2, 0);",
+        )
+        .unwrap();
+        conn.execute_batch(V1).unwrap();
+        conn.execute_batch(V2).unwrap();
+        // Written out of time order, two in one millisecond.
+        conn.execute_batch(
+            "INSERT INTO organizations VALUES ('o', 'Org', 0);
+             INSERT INTO audit_log (id, org_id, at, actor_email, action, target_kind, target_id, summary, changes)
+             VALUES ('c', 'o', 3000, 'ZOË@x.example', 'auth.login', 'user', 'u1', 'Logged in', '[]'),
+                    ('a', 'o', 1000, 'sys', 'user.create', 'user', 'u1', 'Created ÅSA', '[]'),
+                    ('b', 'o', 1000, 'sys', 'user.update', 'user', 'u1', 'Updated', '[]');",
+        )
+        .unwrap();
+        migrate(&mut conn, Timestamp::UNIX_EPOCH).unwrap();
+        let rows: Vec<(i64, String, String)> = conn
+            .prepare("SELECT rowid, id, search FROM audit_log ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let key = crate::store::sqlite::ops::ms_key;
+        assert_eq!(
+            rows.iter().map(|r| (r.0, r.1.as_str())).collect::<Vec<_>>(),
+            vec![(key(1000), "a"), (key(1000) + 1, "b"), (key(3000), "c")]
+        );
+        assert_eq!(rows[0].2, "created åsa\nsys\nuser.create\nuser:u1");
+        let hit: i64 = conn
+            .query_row(
+                "SELECT rowid FROM audit_fts WHERE audit_fts MATCH '\"zoë@x\"'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(hit, key(3000));
     }
 }

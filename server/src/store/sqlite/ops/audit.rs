@@ -1,7 +1,7 @@
 //! The audit log: append and search, nothing else.
 
 use orgdeck_shared::audit::{AuditActor, AuditEntry, AuditTarget, FieldChange};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::{corrupt, db_err, ms, ts, uuid};
@@ -9,14 +9,26 @@ use crate::store::{AuditFilter, AuditRecord, StoreResult};
 
 // ---- audit ----
 
+/// What a keyword is matched against: summary, actor, action and `kind:id` target, folded to lower case
+/// (Unicode-aware) once when written, so a search compares one column the time index carries.
+pub fn audit_search_key(summary: &str, actor: &str, action: &str, kind: &str, id: &str) -> String {
+    format!("{summary}\n{actor}\n{action}\n{kind}:{id}").to_lowercase()
+}
+
 pub fn append_audit(c: &Connection, rec: &AuditRecord) -> StoreResult<()> {
     let e = &rec.entry;
     let changes = serde_json::to_string(&e.changes).map_err(corrupt)?;
-    c.execute(
-        "INSERT INTO audit_log (id, org_id, at, actor_user_id, actor_email, action, target_kind, target_id, ip,
-                                summary, changes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
+    let search = audit_search_key(&e.summary, &e.actor.email, &e.action, &e.target.kind, &e.target.id);
+    let key = time_key(c, e.at)?;
+    let mut insert = c
+        .prepare_cached(
+        "INSERT INTO audit_log (rowid, id, org_id, at, actor_user_id, actor_email, action, target_kind, target_id, ip,
+                                summary, changes, search)
+         VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )
+    .map_err(db_err)?;
+    let rowid = insert
+        .insert(params![
             e.id.to_string(),
             rec.org_id.map(|o| o.to_string()),
             ms(e.at),
@@ -28,10 +40,39 @@ pub fn append_audit(c: &Connection, rec: &AuditRecord) -> StoreResult<()> {
             e.ip,
             e.summary,
             changes,
-        ],
-    )
-    .map_err(db_err)?;
+            search,
+            key,
+        ])
+        .map_err(db_err)?;
+    c.prepare_cached("INSERT INTO audit_fts (rowid, search) VALUES (?1, ?2)")
+        .map_err(db_err)?
+        .execute(params![rowid, search])
+        .map_err(db_err)?;
     Ok(())
+}
+
+/// Entries of one millisecond a time key has room for.
+const PER_MS: i64 = 1 << 16;
+
+/// The first time key of millisecond `at` (instants before 1970 share key 0's millisecond).
+pub fn ms_key(at_ms: i64) -> i64 {
+    at_ms.max(0) * PER_MS
+}
+
+/// The rowid of a new entry: its millisecond times 2^16 plus its rank in that millisecond, so rowid
+/// order is time order (then write order) and the trigram index, keyed by the same rowid, can walk a
+/// date range newest first and stop at a page.
+fn time_key(c: &Connection, at: jiff::Timestamp) -> StoreResult<i64> {
+    let lo = ms_key(ms(at));
+    let next: i64 = c
+        .prepare_cached("SELECT COALESCE(MAX(rowid) + 1, ?1) FROM audit_log WHERE rowid >= ?1 AND rowid < ?2")
+        .map_err(db_err)?
+        .query_row(params![lo, lo + PER_MS], |r| r.get(0))
+        .map_err(db_err)?;
+    if next >= lo + PER_MS {
+        return Err(corrupt(format!("more than {PER_MS} audit entries in one millisecond")));
+    }
+    Ok(next)
 }
 
 /// Adds a query parameter; returns its 1-based position.
@@ -40,50 +81,140 @@ fn bind(args: &mut Vec<Box<dyn rusqlite::ToSql>>, v: impl rusqlite::ToSql + 'sta
     args.len()
 }
 
-/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
-fn like_pattern(keyword: &str) -> String {
-    let mut p = String::with_capacity(keyword.len() + 2);
-    p.push('%');
-    for ch in keyword.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(ch);
-    }
-    p.push('%');
-    p
+/// Entries scanned newest first (in the time index, which carries the search column) before a keyword
+/// search switches to the trigram index: a frequent keyword fills a page within this window, a rare one
+/// is found through `audit_fts` instead of walking the whole range.
+const SCAN_WINDOW: i64 = 4000;
+
+/// How the rows of one search query are found.
+enum Plan {
+    /// The time index, optionally bounded below by an inclusive `(at, id)` position.
+    Scan { down_to: Option<(i64, String)> },
+    /// The trigram index's candidates (then checked exactly).
+    Trigram,
 }
 
-pub fn audit_search(c: &Connection, org_id: Uuid, f: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
-    let mut sql = String::from(
-        "SELECT id, at, actor_user_id, actor_email, action, target_kind, target_id, ip, summary, changes
-         FROM audit_log WHERE org_id = ?1",
-    );
+/// The conditions every search shares: organization, range and keyset position.
+fn base_conditions(org_id: Uuid, f: &AuditFilter, prefix: &str) -> (String, Vec<Box<dyn rusqlite::ToSql>>) {
+    let mut sql = format!(" WHERE {prefix}org_id = ?1");
     let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(org_id.to_string())];
     if let Some(from) = f.from {
         let n = bind(&mut args, ms(from));
-        sql.push_str(&format!(" AND at >= ?{n}"));
+        sql.push_str(&format!(" AND {prefix}at >= ?{n}"));
     }
     if let Some(to) = f.to {
         let n = bind(&mut args, ms(to));
-        sql.push_str(&format!(" AND at <= ?{n}"));
+        sql.push_str(&format!(" AND {prefix}at <= ?{n}"));
     }
     if let Some((at, id)) = f.before {
         let a = bind(&mut args, ms(at));
         let i = bind(&mut args, id.to_string());
-        sql.push_str(&format!(" AND (at < ?{a} OR (at = ?{a} AND id < ?{i}))"));
-    }
-    if let Some(k) = f.keyword.as_deref().filter(|k| !k.is_empty()) {
-        let n = bind(&mut args, like_pattern(&k.to_lowercase()));
         sql.push_str(&format!(
-            " AND (LOWER(summary) LIKE ?{n} ESCAPE '\\' OR LOWER(actor_email) LIKE ?{n} ESCAPE '\\'
-               OR LOWER(action) LIKE ?{n} ESCAPE '\\'
-               OR LOWER(target_kind || ':' || target_id) LIKE ?{n} ESCAPE '\\')"
+            " AND ({prefix}at < ?{a} OR ({prefix}at = ?{a} AND {prefix}id < ?{i}))"
         ));
     }
+    (sql, args)
+}
+
+/// The position of the `SCAN_WINDOW`-th entry of the search's range, `None` when the range has fewer.
+fn window_end(c: &Connection, org_id: Uuid, f: &AuditFilter) -> StoreResult<Option<(i64, String)>> {
+    let (conditions, mut args) = base_conditions(org_id, f, "");
+    let n = bind(&mut args, SCAN_WINDOW - 1);
+    let sql = format!("SELECT at, id FROM audit_log{conditions} ORDER BY at DESC, id DESC LIMIT 1 OFFSET ?{n}");
+    let params: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
+    c.prepare_cached(&sql)
+        .map_err(db_err)?
+        .query_row(params.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(db_err)
+}
+
+/// The trigram index's query for a keyword: one phrase (substring match).
+fn fts_phrase(keyword: &str) -> String {
+    format!("\"{}\"", keyword.replace('"', "\"\""))
+}
+
+pub fn audit_search(c: &Connection, org_id: Uuid, f: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
+    let keyword = f.keyword.as_deref().filter(|k| !k.is_empty());
+    // The trigram index needs three characters; shorter keywords (and no keyword) scan.
+    if keyword.is_none_or(|k| k.chars().count() < 3) {
+        return search_with(c, org_id, f, Plan::Scan { down_to: None });
+    }
+    let boundary = window_end(c, org_id, f)?;
+    let mut found = search_with(
+        c,
+        org_id,
+        f,
+        Plan::Scan {
+            down_to: boundary.clone(),
+        },
+    )?;
+    let Some((at, id)) = boundary else {
+        return Ok(found);
+    };
+    if found.len() >= f.limit as usize {
+        return Ok(found);
+    }
+    let rest = AuditFilter {
+        before: Some((ts(at)?, uuid(&id)?)),
+        limit: f.limit - found.len() as u32,
+        ..f.clone()
+    };
+    found.extend(search_with(c, org_id, &rest, Plan::Trigram)?);
+    Ok(found)
+}
+
+fn search_with(c: &Connection, org_id: Uuid, f: &AuditFilter, plan: Plan) -> StoreResult<Vec<AuditEntry>> {
+    let columns = "a.id, a.at, a.actor_user_id, a.actor_email, a.action, a.target_kind, a.target_id, a.ip, \
+                   a.summary, a.changes";
+    let (conditions, mut args) = base_conditions(org_id, f, "a.");
+    let plan_is_trigram = matches!(plan, Plan::Trigram);
+    let mut sql = match &plan {
+        Plan::Scan { .. } => format!("SELECT {columns} FROM audit_log a{conditions}"),
+        // The candidates drive the join (CROSS JOIN keeps that order): few rows, then sorted.
+        Plan::Trigram => {
+            let n = bind(&mut args, fts_phrase(f.keyword.as_deref().unwrap_or_default()));
+            let mut sql = format!(
+                "SELECT {columns} FROM audit_fts CROSS JOIN audit_log a ON a.rowid = audit_fts.rowid{conditions} \
+                 AND audit_fts MATCH ?{n}"
+            );
+            // The range as rowid bounds: the trigram index seeks to them.
+            if let Some(from) = f.from {
+                let n = bind(&mut args, ms_key(ms(from)));
+                sql.push_str(&format!(" AND audit_fts.rowid >= ?{n}"));
+            }
+            let upper = [f.to.map(ms), f.before.map(|(at, _)| ms(at))]
+                .into_iter()
+                .flatten()
+                .min();
+            if let Some(to) = upper {
+                let n = bind(&mut args, ms_key(to) + PER_MS - 1);
+                sql.push_str(&format!(" AND audit_fts.rowid <= ?{n}"));
+            }
+            sql
+        }
+    };
+    if let Plan::Scan {
+        down_to: Some((at, id)),
+    } = plan
+    {
+        let a = bind(&mut args, at);
+        let i = bind(&mut args, id);
+        sql.push_str(&format!(" AND (a.at > ?{a} OR (a.at = ?{a} AND a.id >= ?{i}))"));
+    }
+    if let Some(k) = f.keyword.as_deref().filter(|k| !k.is_empty()) {
+        // Both sides are folded already: a plain substring test (no per-character case folding or
+        // wildcard handling, which makes LIKE several times slower).
+        let n = bind(&mut args, k.to_lowercase());
+        sql.push_str(&format!(" AND instr(a.search, ?{n}) > 0"));
+    }
     let n = bind(&mut args, i64::from(f.limit));
-    sql.push_str(&format!(" ORDER BY at DESC, id DESC LIMIT ?{n}"));
-    let mut stmt = c.prepare(&sql).map_err(db_err)?;
+    match plan_is_trigram {
+        // Rowid order is time order: the index walks newest first and stops after a page.
+        true => sql.push_str(&format!(" ORDER BY audit_fts.rowid DESC LIMIT ?{n}")),
+        false => sql.push_str(&format!(" ORDER BY a.at DESC, a.id DESC LIMIT ?{n}")),
+    }
+    let mut stmt = c.prepare_cached(&sql).map_err(db_err)?;
     let params: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
     let rows = stmt
         .query_map(params.as_slice(), |r| {

@@ -4,12 +4,14 @@ mod audit;
 mod groups;
 mod inventory;
 mod org;
+mod security;
 mod users;
 
 pub use audit::*;
 pub use groups::*;
 pub use inventory::*;
 pub use org::*;
+pub use security::*;
 pub use users::*;
 
 use jiff::Timestamp;
@@ -20,6 +22,8 @@ use crate::store::{StoreError, StoreResult, UserStatus};
 
 pub const AREA_GENERAL: &str = "general";
 pub const AREA_SESSIONS: &str = "sessions";
+pub const AREA_IP_RESTRICTIONS: &str = "ip_restrictions";
+pub const AREA_TWO_STEP: &str = "two_step";
 
 /// Maps an engine error: uniqueness violations become conflicts, the rest stays opaque.
 pub fn db_err(e: rusqlite::Error) -> StoreError {

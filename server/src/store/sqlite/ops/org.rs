@@ -5,7 +5,7 @@ use orgdeck_shared::{Versioned, auth::OrgRole, general::GeneralSettings};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
-use super::{AREA_GENERAL, AREA_SESSIONS, corrupt, db_err, ms, role, status, ts, uuid};
+use super::{AREA_GENERAL, AREA_IP_RESTRICTIONS, AREA_SESSIONS, corrupt, db_err, ms, role, status, ts, uuid};
 use crate::store::{
     LoginUser, NameKeys, NewSession, SessionTimeouts, SessionView, StoreError, StoreResult, UserStatus,
 };
@@ -91,15 +91,7 @@ pub fn update_general_settings(
 }
 
 pub fn session_timeouts(c: &Connection, org_id: Uuid) -> StoreResult<SessionTimeouts> {
-    let doc: Option<String> = c
-        .query_row(
-            "SELECT doc FROM settings WHERE org_id = ?1 AND area = ?2",
-            params![org_id.to_string(), AREA_SESSIONS],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(db_err)?;
-    match doc {
+    match super::settings_doc(c, org_id, AREA_SESSIONS)?.map(|(_, d)| d) {
         Some(doc) => serde_json::from_str(&doc).map_err(corrupt),
         None => Ok(SessionTimeouts::default()),
     }
@@ -164,7 +156,8 @@ pub fn insert_user(c: &Connection, u: &NewUser) -> StoreResult<()> {
 pub fn user_for_login(c: &Connection, email: &str) -> StoreResult<Option<LoginUser>> {
     let row = c
         .query_row(
-            "SELECT id, org_id, email, password_hash, enabled, api_only, status, locked_at, failed_attempts
+            "SELECT id, org_id, email, password_hash, enabled, api_only, status, locked_at, failed_attempts,
+                    last_login_at, created_at, password_changed_at, unlocked_at
              FROM users WHERE email = ?1",
             params![email],
             |r| {
@@ -178,12 +171,18 @@ pub fn user_for_login(c: &Connection, email: &str) -> StoreResult<Option<LoginUs
                     r.get::<_, String>(6)?,
                     r.get::<_, Option<i64>>(7)?,
                     r.get::<_, u32>(8)?,
+                    (
+                        r.get::<_, Option<i64>>(9)?,
+                        r.get::<_, i64>(10)?,
+                        r.get::<_, Option<i64>>(11)?,
+                        r.get::<_, Option<i64>>(12)?,
+                    ),
                 ))
             },
         )
         .optional()
         .map_err(db_err)?;
-    let Some((id, org_id, email, password_hash, enabled, api_only, st, locked_at, failed_attempts)) = row else {
+    let Some((id, org_id, email, password_hash, enabled, api_only, st, locked_at, failed_attempts, times)) = row else {
         return Ok(None);
     };
     Ok(Some(LoginUser {
@@ -196,6 +195,10 @@ pub fn user_for_login(c: &Connection, email: &str) -> StoreResult<Option<LoginUs
         status: status(&st)?,
         locked_at: locked_at.map(ts).transpose()?,
         failed_attempts,
+        last_login_at: times.0.map(ts).transpose()?,
+        created_at: ts(times.1)?,
+        password_changed_at: times.2.map(ts).transpose()?,
+        unlocked_at: times.3.map(ts).transpose()?,
     }))
 }
 
@@ -242,8 +245,8 @@ pub fn disable_user(c: &Connection, user_id: Uuid) -> StoreResult<Option<Uuid>> 
 
 pub fn insert_session(c: &Connection, s: &NewSession) -> StoreResult<()> {
     c.execute(
-        "INSERT INTO sessions (token_hash, user_id, org_id, created_at, last_seen_at, expires_at, idle_timeout_ms, ip)
-         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7)",
+        "INSERT INTO sessions (token_hash, user_id, org_id, created_at, last_seen_at, expires_at, idle_timeout_ms, ip, id)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8)",
         params![
             s.token_hash,
             s.user_id.to_string(),
@@ -252,6 +255,7 @@ pub fn insert_session(c: &Connection, s: &NewSession) -> StoreResult<()> {
             ms(s.expires_at),
             s.idle_timeout.as_millis() as i64,
             s.ip,
+            Uuid::new_v4().simple().to_string(),
         ],
     )
     .map_err(db_err)?;
@@ -262,15 +266,18 @@ pub fn session(c: &Connection, token_hash: &str) -> StoreResult<Option<SessionVi
     let mut stmt = c
         .prepare_cached(
             "SELECT s.org_id, o.name, s.user_id, u.email, u.first_name, u.last_name, u.role, u.enabled, u.status,
-                    s.created_at, s.last_seen_at, s.expires_at, s.idle_timeout_ms, u.must_change_password
+                    s.created_at, s.last_seen_at, s.expires_at, s.idle_timeout_ms, u.must_change_password,
+                    s.id, st.doc, ip.doc
              FROM sessions s
              JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id
              JOIN organizations o ON o.id = s.org_id
+             LEFT JOIN settings st ON st.org_id = s.org_id AND st.area = ?2
+             LEFT JOIN settings ip ON ip.org_id = s.org_id AND ip.area = ?3
              WHERE s.token_hash = ?1",
         )
         .map_err(db_err)?;
     let row = stmt
-        .query_row(params![token_hash], session_row)
+        .query_row(params![token_hash, AREA_SESSIONS, AREA_IP_RESTRICTIONS], session_row)
         .optional()
         .map_err(db_err)?;
     row.map(|r| r.into_view()).transpose()
@@ -291,6 +298,9 @@ struct RawSession {
     expires_at: i64,
     idle_timeout_ms: i64,
     must_change_password: bool,
+    id: String,
+    sessions_doc: Option<String>,
+    ip_doc: Option<String>,
 }
 
 fn session_row(r: &Row<'_>) -> rusqlite::Result<RawSession> {
@@ -309,6 +319,9 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<RawSession> {
         expires_at: r.get(11)?,
         idle_timeout_ms: r.get(12)?,
         must_change_password: r.get(13)?,
+        id: r.get(14)?,
+        sessions_doc: r.get(15)?,
+        ip_doc: r.get(16)?,
     })
 }
 
@@ -329,6 +342,9 @@ impl RawSession {
             last_seen_at: ts(self.last_seen_at)?,
             expires_at: ts(self.expires_at)?,
             idle_timeout: SignedDuration::from_millis(self.idle_timeout_ms),
+            id: self.id,
+            sessions_doc: self.sessions_doc,
+            ip_doc: self.ip_doc,
         })
     }
 }

@@ -307,15 +307,7 @@ pub fn emails_in_use(c: &Connection, emails: &[String]) -> StoreResult<Vec<Strin
 }
 
 pub fn password_policy(c: &Connection, org_id: Uuid) -> StoreResult<PasswordPolicy> {
-    let doc: Option<String> = c
-        .query_row(
-            "SELECT doc FROM settings WHERE org_id = ?1 AND area = ?2",
-            params![org_id.to_string(), AREA_PASSWORD_POLICY],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(db_err)?;
-    match doc {
+    match super::settings_doc(c, org_id, AREA_PASSWORD_POLICY)?.map(|(_, d)| d) {
         Some(doc) => serde_json::from_str(&doc).map_err(corrupt),
         None => Ok(PasswordPolicy::default()),
     }

@@ -1,0 +1,42 @@
+//! `users/{id}/sessions`, `users/{id}/sessions/{session_id}`: admins only.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use orgdeck_shared::security::ActiveSession;
+use uuid::Uuid;
+
+use crate::{
+    auth::OrgAdmin,
+    error::AppResult,
+    services::{sessions as service, users::no_user},
+    state::AppState,
+};
+
+fn user_id(text: &str) -> AppResult<Uuid> {
+    Uuid::parse_str(text).map_err(|_| no_user())
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    admin: OrgAdmin,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<ActiveSession>>> {
+    Ok(Json(service::list(&state, &admin, user_id(&id)?).await?))
+}
+
+pub async fn end_all(State(state): State<AppState>, admin: OrgAdmin, Path(id): Path<String>) -> AppResult<StatusCode> {
+    service::end(&state, &admin, user_id(&id)?, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn end_one(
+    State(state): State<AppState>,
+    admin: OrgAdmin,
+    Path((id, session_id)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    service::end(&state, &admin, user_id(&id)?, Some(&session_id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
