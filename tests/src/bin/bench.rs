@@ -89,7 +89,7 @@ impl Options {
                 "--strict" => opts.strict = true,
                 "-h" | "--help" => {
                     println!(
-                        "bench [--only S1,S2,S5,T1,T2,T3,T4,T5] [--seconds N (load duration, default 3)] [--strict]"
+                        "bench [--only S1,S2,S3,S5,T1,T2,T3,T4,T5] [--seconds N (load duration, default 3)] [--strict]"
                     );
                     std::process::exit(0);
                 }
@@ -123,6 +123,9 @@ async fn main() -> Result<()> {
     }
     if opts.wants("S2") {
         report(vec![s2_users_search_latency().await?]);
+    }
+    if opts.wants("S3") {
+        report(s3_audit_search_latency().await?);
     }
     if opts.wants("S5") {
         report(vec![s5_login_latency().await?]);
@@ -289,6 +292,88 @@ async fn s2_users_search_latency() -> Result<Figure> {
             USER_SEARCHES.len()
         ),
     })
+}
+
+/// Audit keywords of the kind people search for: actions, names, ids, and one that matches nothing.
+const AUDIT_SEARCHES: [&str; 7] = [
+    "login",
+    "maria",
+    "session.end",
+    "user-4242",
+    "sven.",
+    "ximena",
+    "nothing-matches-this",
+];
+
+/// S3: p99 latency of an audit search (keyword and a 30-day range, first page) over 1,000,000 entries, over
+/// HTTP and, as the reference, the same searches run directly on the store in the same process. One client.
+async fn s3_audit_search_latency() -> Result<Vec<Figure>> {
+    use orgdeck_server::store::{AuditFilter, Store, sqlite::SqliteStore};
+    let entries = 1_000_000;
+    let server = TestServer::start().await?;
+    let seeding = Instant::now();
+    orgdeck_server::seed_audit(
+        server.data_dir.path(),
+        server.org.org_id,
+        entries,
+        server.clock.as_ref(),
+    )?;
+    let seeded_in = seeding.elapsed();
+    let token = server.admin_token().await?;
+    let store = SqliteStore::open(server.data_dir.path(), server.clock.now()).await?;
+    let now = server.clock.now();
+    let (mut http, mut direct) = (Vec::new(), Vec::new());
+    for round in 0..21i64 {
+        for (i, q) in AUDIT_SEARCHES.iter().enumerate() {
+            let to = now.checked_sub(jiff::SignedDuration::from_hours(24 * (i as i64 * 40 + round)))?;
+            let from = to.checked_sub(jiff::SignedDuration::from_hours(24 * 30))?;
+            let url = format!("{}?q={q}&from={from}&to={to}&limit=50", server.url(routes::AUDIT));
+            let start = Instant::now();
+            let resp = server.http.get(&url).bearer_auth(&token).send().await?;
+            let status = resp.status();
+            resp.bytes().await?;
+            let over_http = start.elapsed();
+            if !status.is_success() {
+                bail!("GET audit?q={q} answered {status}");
+            }
+            let filter = AuditFilter {
+                keyword: Some(q.to_string()),
+                from: Some(from),
+                to: Some(to),
+                before: None,
+                limit: 50,
+            };
+            let start = Instant::now();
+            store.audit_search(server.org.org_id, &filter).await?;
+            let on_store = start.elapsed();
+            if round > 0 {
+                http.push(over_http); // round 0 warms the caches
+                direct.push(on_store);
+            }
+        }
+    }
+    server.stop().await;
+    let n = http.len();
+    let (http_p99, direct_p99) = (median_at(&mut http, 0.99), median_at(&mut direct, 0.99));
+    let context = format!(
+        "over HTTP p99 {http_p99:.1?}, on the store p99 {direct_p99:.1?}; {n} searches by one client; {entries} entries seeded in {seeded_in:.1?}"
+    );
+    Ok(vec![
+        Figure {
+            id: "S3",
+            what: "audit search p99 over HTTP / on the store",
+            value: http_p99.as_secs_f64() / direct_p99.as_secs_f64(),
+            bar: Bar::AtMost(2.0),
+            context: context.clone(),
+        },
+        Figure {
+            id: "S3",
+            what: "audit search p99, keyword + 30 days, 1M entries (ms)",
+            value: http_p99.as_secs_f64() * 1000.0,
+            bar: Bar::AtMost(25.0),
+            context,
+        },
+    ])
 }
 
 /// S5: login latency against one argon2id verify of the same stored hash (same parameters).
