@@ -119,6 +119,27 @@ pub struct MfaRequest {
     pub code: Secret,
 }
 
+/// The answer to `POST me/two_step/totp`: what the authenticator app needs. Shown once, while enrolling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpEnrollment {
+    /// `otpauth://totp/...`, drawn as a QR code.
+    pub otpauth_uri: Secret,
+    /// The base32 secret, for typing in by hand.
+    pub secret: Secret,
+}
+
+/// `POST me/two_step/totp/confirm`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TotpConfirm {
+    pub code: Secret,
+}
+
+/// Ten single-use codes, shown once when enrolment completes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupCodes {
+    pub backup_codes: Vec<Secret>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeUser {
     pub id: Uuid,

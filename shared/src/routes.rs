@@ -5,6 +5,10 @@ pub const API_PREFIX: &str = "/api/v1";
 
 pub const LOGIN: &str = "/api/v1/auth/login";
 pub const MFA: &str = "/api/v1/auth/mfa";
+/// `POST`: start TOTP enrolment for the caller (answers [`crate::auth::TotpEnrollment`]).
+pub const ME_TOTP: &str = "/api/v1/me/two_step/totp";
+/// `POST` [`crate::auth::TotpConfirm`]: finish enrolment with a valid code (answers [`crate::auth::BackupCodes`]).
+pub const ME_TOTP_CONFIRM: &str = "/api/v1/me/two_step/totp/confirm";
 pub const LOGOUT: &str = "/api/v1/auth/logout";
 pub const ME: &str = "/api/v1/me";
 /// `GET/PUT settings/{area}`; see [`settings`].
