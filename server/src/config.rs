@@ -31,6 +31,9 @@ pub struct ServerConfig {
     /// Login attempts one client address may make per minute (a burst of as many, then one every
     /// `60 / n` seconds); more answer 429.
     pub login_attempts_per_minute: u32,
+    /// The 32-byte key that encrypts TOTP secrets at rest (`--secret-key`, `ORGDECK_SECRET_KEY` or
+    /// `secret_key` in the file, base64). `None`: the data directory's `secret.key`, created on first start.
+    pub secret_key: Option<[u8; 32]>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +57,7 @@ impl ServerConfig {
             body_limit: 1024 * 1024,
             clock: Arc::new(SystemClock),
             login_attempts_per_minute: crate::auth::rate_limit::DEFAULT_PER_MINUTE,
+            secret_key: None,
         }
     }
 }
@@ -81,6 +85,8 @@ pub struct FileConfig {
     pub body_limit_bytes: Option<usize>,
     /// Login attempts per client address and minute.
     pub login_attempts_per_minute: Option<u32>,
+    /// Base64 of the 32-byte key that encrypts TOTP secrets at rest.
+    pub secret_key: Option<String>,
 }
 
 impl FileConfig {
@@ -99,6 +105,8 @@ pub struct Overrides {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub trusted_proxies: Vec<IpNet>,
+    /// Base64 of the 32-byte secrets key.
+    pub secret_key: Option<String>,
 }
 
 /// Flags and environment over the file over the defaults.
@@ -136,6 +144,9 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<ServerConfig
     if let Some(b) = file.body_limit_bytes {
         config.body_limit = b;
     }
+    if let Some(key) = over.secret_key.or(file.secret_key) {
+        config.secret_key = Some(crate::secret_box::parse_key(&key)?);
+    }
     Ok(config)
 }
 
@@ -164,6 +175,22 @@ mod tests {
         assert_eq!(c.trusted_proxies.len(), 1);
         assert_eq!(c.request_timeout, Duration::from_secs(5));
         assert_eq!(c.body_limit, 1024 * 1024);
+    }
+
+    #[test]
+    fn the_secret_key_is_base64_of_32_bytes_and_the_flag_wins() {
+        let file: FileConfig = toml::from_str(&format!("secret_key = \"{}\"", "A".repeat(43) + "=")).unwrap();
+        let over = Overrides {
+            data_dir: Some("/tmp/x".into()),
+            ..Default::default()
+        };
+        assert_eq!(resolve(over.clone(), file.clone()).unwrap().secret_key, Some([0; 32]));
+        let flag = Overrides {
+            secret_key: Some("A".repeat(44)),
+            ..over.clone()
+        };
+        assert!(resolve(flag, file).is_err(), "33 bytes refused");
+        assert_eq!(resolve(over, FileConfig::default()).unwrap().secret_key, None);
     }
 
     #[test]

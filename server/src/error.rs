@@ -41,8 +41,6 @@ pub enum AppError {
     PasswordChangeRequired,
     #[error("too many login attempts from this address; try again in {retry_after} s")]
     TooManyRequests { retry_after: u64 },
-    #[error("two-step verification is not available yet")]
-    MfaUnavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -80,7 +78,6 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             AppError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             AppError::Conflict(_) => ErrorCode::Conflict,
-            AppError::MfaUnavailable => ErrorCode::BadRequest,
             AppError::PasswordChangeRequired => ErrorCode::Forbidden,
             AppError::TooManyRequests { .. } => ErrorCode::TooManyRequests,
             AppError::Internal(_) => return internal_error(),

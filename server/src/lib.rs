@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod orgs;
 pub mod routes;
+pub mod secret_box;
 pub mod seed;
 pub mod services;
 pub mod state;
@@ -84,8 +85,10 @@ pub async fn spawn(config: ServerConfig) -> anyhow::Result<ServerHandle> {
             .with_context(|| format!("cannot open the database in {}", config.data_dir.display()))?,
     );
     let passwords = Arc::new(tokio::task::spawn_blocking(Passwords::new).await??);
+    let secret_box = Arc::new(secret_box::SecretBox::load(config.secret_key, &config.data_dir)?);
     let state = AppState {
         store,
+        secret_box,
         clock: config.clock.clone(),
         passwords,
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),

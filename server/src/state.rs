@@ -13,6 +13,8 @@ use crate::{
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// Encrypts TOTP secrets at rest with the server key.
+    pub secret_box: Arc<crate::secret_box::SecretBox>,
     pub clock: Arc<dyn Clock>,
     pub passwords: Arc<Passwords>,
     pub trusted_proxies: Arc<Vec<IpNet>>,

@@ -130,7 +130,7 @@ async fn requests_without_a_valid_token_are_unauthorized() {
 }
 
 #[tokio::test]
-async fn two_step_answers_a_clear_error_until_it_exists() {
+async fn an_unknown_two_step_challenge_is_refused() {
     let s = TestServer::start().await;
     let resp = s
         .request(Method::POST, routes::MFA, None)
@@ -139,8 +139,8 @@ async fn two_step_answers_a_clear_error_until_it_exists() {
         .send()
         .await
         .unwrap();
-    let err = api_error(resp, StatusCode::BAD_REQUEST).await;
-    assert!(err.message.contains("two-step"), "{}", err.message);
+    let err = api_error(resp, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(err.code, ErrorCode::InvalidCredentials);
 }
 
 #[tokio::test]

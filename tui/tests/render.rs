@@ -347,3 +347,44 @@ fn user_sessions_80x24() {
     });
     assert_snapshot!(screen(&app, 80, 24));
 }
+
+/// Security › Two-step, `E` pressed and the server's secret arrived: the QR code beside the key.
+fn totp_enrolment() -> App {
+    use orgdeck::api::{Reply, Request};
+    use orgdeck_shared::auth::{Secret, TotpEnrollment};
+    let mut app = logged_in();
+    send(&mut app, [ch('4'), ch(']'), ch(']'), ch(']'), ch('E')]);
+    let enrollment = TotpEnrollment {
+        otpauth_uri: Secret::new(
+            "otpauth://totp/Acme%20Security:admin%40acme.test?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\
+             &issuer=Acme%20Security",
+        ),
+        secret: Secret::new("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
+    };
+    app.update(reply(Request::EnrolTotp, Reply::TotpEnrollment(Ok(enrollment))));
+    type_text(&mut app, "12");
+    app
+}
+
+#[test]
+fn totp_enrolment_qr_code_80x24() {
+    assert_snapshot!(screen(&totp_enrolment(), 80, 24));
+}
+
+#[test]
+fn the_qr_code_is_dark_on_light_whatever_the_theme() {
+    for theme in [ThemeKind::Color256, ThemeKind::Mono] {
+        let mut app = totp_enrolment();
+        app.theme = orgdeck::theme::Theme::new(theme);
+        let terminal = draw(&app, 80, 24);
+        let buffer = terminal.backend().buffer();
+        // The top-left corner is quiet zone; a cell of the finder pattern is dark.
+        let quiet = &buffer[(0, 0)];
+        assert_eq!((quiet.symbol(), quiet.bg), (" ", Color::White));
+        let finder = &buffer[(2, 1)];
+        assert_eq!(
+            (finder.symbol(), finder.fg, finder.bg),
+            ("█", Color::Black, Color::White)
+        );
+    }
+}

@@ -3,7 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 use orgdeck_shared::{
     audit::{AuditActor, AuditTarget},
-    auth::{LoginRequest, SessionGrant},
+    auth::{LoginRequest, LoginResponse, SessionGrant},
     password::PasswordPolicy,
     routes::area,
 };
@@ -24,7 +24,7 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResult<SessionGrant> {
+pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResult<LoginResponse> {
     if let Verdict::Limited { retry_after, first } = state.login_limiter.check(ip.0, state.clock.now()) {
         if first {
             let mut tx = state.store.begin().await?;
@@ -173,7 +173,45 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
         tx.commit().await?;
         return Err(refusal);
     }
-    let expired = password_expired(&user, &policy, now);
+    let mut tx = state.store.begin().await?;
+    if lock_over {
+        end_lock(tx.as_mut(), &user, now).await?;
+    }
+    if user.two_step_enabled {
+        let answer = super::two_step::challenge(tx.as_mut(), &user, now).await?;
+        tx.append_audit(
+            &AuditRecord::new(
+                Some(user.org_id),
+                now,
+                AuditActor {
+                    user_id: Some(user.id),
+                    email: user.email.clone(),
+                },
+                "auth.mfa_challenge",
+                AuditTarget::new("user", user.id.to_string()),
+                "Password accepted; two-step verification asked",
+            )
+            .ip(ip.to_string()),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(answer);
+    }
+    Ok(LoginResponse::Granted(
+        grant_session(state, tx, &user, &policy, ip, now).await?,
+    ))
+}
+
+/// Opens a session for `user` in `tx` (with its audit entries) and commits.
+pub(crate) async fn grant_session(
+    state: &AppState,
+    mut tx: Box<dyn WriteTx>,
+    user: &LoginUser,
+    policy: &PasswordPolicy,
+    ip: ClientIp,
+    now: Timestamp,
+) -> AppResult<SessionGrant> {
+    let expired = password_expired(user, policy, now);
 
     let timeouts = state.store.session_timeouts(user.org_id).await?;
     let expires_at = now
@@ -181,10 +219,6 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
         .and_then(|t| jiff::Timestamp::from_millisecond(t.as_millisecond()))
         .map_err(|e| AppError::Internal(e.into()))?;
     let (token, token_hash) = token::new_session_token();
-    let mut tx = state.store.begin().await?;
-    if lock_over {
-        end_lock(tx.as_mut(), &user, now).await?;
-    }
     tx.delete_ended_sessions(user.id, now).await?;
     tx.insert_session(&NewSession {
         token_hash,

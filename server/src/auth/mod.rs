@@ -7,6 +7,8 @@ pub mod login;
 pub mod password;
 pub mod rate_limit;
 pub mod token;
+pub mod totp;
+pub mod two_step;
 
 use axum::{
     extract::FromRequestParts,
@@ -49,6 +51,9 @@ pub struct AuthUser {
     pub client_ip: ClientIp,
     /// An admin asked for a new password: the user must change theirs (`POST me/password`).
     pub must_change_password: bool,
+    /// The organization requires two-step verification and the user has not enrolled: only `GET me`,
+    /// the two enrolment routes and logout answer.
+    pub must_enrol_two_step: bool,
     /// The stored hash of the session token (never the token).
     pub(crate) token_hash: Secret,
 }
@@ -109,6 +114,23 @@ fn allowed_before_password_change(method: &Method, path: &str) -> bool {
         || (method == Method::POST && (path == routes::ME_PASSWORD || path == routes::LOGOUT))
 }
 
+/// While two-step enrolment is required, only these answer.
+fn allowed_before_enrolment(method: &Method, path: &str) -> bool {
+    (method == Method::GET && path == routes::ME)
+        || (method == Method::POST
+            && (path == routes::ME_TOTP || path == routes::ME_TOTP_CONFIRM || path == routes::LOGOUT))
+}
+
+/// The organization requires two-step verification (with a method one can enrol here) and the user has
+/// not enrolled.
+fn must_enrol(view: &SessionView) -> Result<bool, AppError> {
+    if view.two_step_enabled {
+        return Ok(false);
+    }
+    let s = two_step::parse_settings(view.two_step_doc.as_deref())?;
+    Ok(s.enabled && s.required && s.methods.contains(&orgdeck_shared::security::TwoStepMethod::Totp))
+}
+
 /// Checks a session at `now`: expired, or its user may no longer use it.
 fn check_session(view: &SessionView, now: Timestamp) -> Result<(), AppError> {
     if view.has_ended(now) {
@@ -135,6 +157,17 @@ impl FromRequestParts<AppState> for AuthUser {
         if view.must_change_password && !allowed_before_password_change(&parts.method, parts.uri.path()) {
             return Err(AppError::PasswordChangeRequired);
         }
+        let must_enrol_two_step = must_enrol(&view)?;
+        if must_enrol_two_step
+            && !view.must_change_password
+            && !allowed_before_enrolment(&parts.method, parts.uri.path())
+        {
+            return Err(AppError::Forbidden(
+                "your organization requires two-step verification: enrol an authenticator app first \
+                 (POST me/two_step/totp, then confirm with a code)"
+                    .into(),
+            ));
+        }
         if now.duration_since(view.last_seen_at) >= TOUCH_STEP {
             let mut tx = state.store.begin().await?;
             tx.touch_session(&token_hash, now).await?;
@@ -153,6 +186,7 @@ impl FromRequestParts<AppState> for AuthUser {
             role: view.role,
             client_ip,
             must_change_password: view.must_change_password,
+            must_enrol_two_step,
             token_hash: Secret::new(token_hash),
         })
     }

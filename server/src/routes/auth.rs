@@ -1,11 +1,13 @@
 //! `auth/login`, `auth/mfa`, `auth/logout`, `me`.
 
 use axum::{Json, extract::State, http::StatusCode};
-use orgdeck_shared::auth::{LoginRequest, LoginResponse, Me, MeOrg, MeSession, MeUser};
+use orgdeck_shared::auth::{
+    BackupCodes, LoginRequest, LoginResponse, Me, MeOrg, MeSession, MeUser, MfaRequest, TotpConfirm, TotpEnrollment,
+};
 
 use crate::{
-    auth::{AuthUser, login as service},
-    error::{AppError, AppResult},
+    auth::{AuthUser, login as service, two_step},
+    error::AppResult,
     http::{client_ip::ClientIp, json::ApiJson},
     state::AppState,
 };
@@ -15,13 +17,30 @@ pub async fn login(
     ip: ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    let grant = service::login(&state, req, ip).await?;
-    Ok(Json(LoginResponse::Granted(grant)))
+    Ok(Json(service::login(&state, req, ip).await?))
 }
 
-/// Two-step verification comes with its settings; until then no login asks for a second step.
-pub async fn mfa() -> AppError {
-    AppError::MfaUnavailable
+/// The second step of a login: a TOTP code or a backup code for the challenge `auth/login` gave.
+pub async fn mfa(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    ApiJson(req): ApiJson<MfaRequest>,
+) -> AppResult<Json<LoginResponse>> {
+    Ok(Json(two_step::verify_mfa(&state, req, ip).await?))
+}
+
+/// `POST me/two_step/totp`: starts enrolling an authenticator app.
+pub async fn totp_start(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<TotpEnrollment>> {
+    Ok(Json(two_step::start_enrolment(&state, &user).await?))
+}
+
+/// `POST me/two_step/totp/confirm`: a valid code completes enrolment; answers the backup codes.
+pub async fn totp_confirm(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<TotpConfirm>,
+) -> AppResult<Json<BackupCodes>> {
+    Ok(Json(two_step::confirm_enrolment(&state, &user, req).await?))
 }
 
 pub async fn logout(State(state): State<AppState>, user: AuthUser) -> AppResult<StatusCode> {

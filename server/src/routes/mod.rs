@@ -50,6 +50,8 @@ fn api() -> Router<AppState> {
         .route(routes::MFA, post(auth::mfa))
         .route(routes::LOGOUT, post(auth::logout))
         .route(routes::ME, get(auth::me))
+        .route(routes::ME_TOTP, post(auth::totp_start))
+        .route(routes::ME_TOTP_CONFIRM, post(auth::totp_confirm))
         .route(routes::SETTINGS, get(settings::get).put(settings::put))
         .route(routes::LICENSES, get(inventory::licenses))
         .route(routes::APPLICATIONS, get(inventory::applications))
@@ -126,6 +128,7 @@ mod tests {
     async fn state(dir: &std::path::Path) -> AppState {
         AppState {
             store: Arc::new(SqliteStore::open(dir, jiff::Timestamp::now()).await.unwrap()),
+            secret_box: Arc::new(crate::secret_box::SecretBox::new(&[0; 32])),
             clock: Arc::new(SystemClock),
             passwords: Arc::new(Passwords::new().unwrap()),
             trusted_proxies: Arc::new(Vec::new()),

@@ -111,6 +111,11 @@ pub async fn act_in(
     if action == UserAction::Unlock {
         tx.mark_unlocked(id, now).await?;
     }
+    if action == UserAction::ResetTwoStep {
+        // The secret, a pending enrolment, the last used step, backup codes and open login challenges.
+        tx.clear_two_step(id).await?;
+        summary.push_str("; TOTP secret and backup codes removed");
+    }
     if end_sessions {
         let ended = tx.end_user_sessions(id).await?;
         summary.push_str(&format!("; {ended} session(s) ended"));

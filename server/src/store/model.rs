@@ -31,6 +31,8 @@ pub struct LoginUser {
     pub password_changed_at: Option<Timestamp>,
     /// When an admin last unlocked the account.
     pub unlocked_at: Option<Timestamp>,
+    /// Logins take a second step (TOTP or a backup code).
+    pub two_step_enabled: bool,
 }
 
 impl std::fmt::Debug for LoginUser {
@@ -77,6 +79,18 @@ pub struct SessionView {
     /// The organization's `sessions` and `ip_restrictions` documents, read with the session.
     pub sessions_doc: Option<String>,
     pub ip_doc: Option<String>,
+    /// The user completed TOTP enrolment.
+    pub two_step_enabled: bool,
+    /// The organization's `two_step` document, read with the session.
+    pub two_step_doc: Option<String>,
+}
+
+/// A user's TOTP state: sealed secrets (see [`crate::secret_box`]) and the last accepted step.
+#[derive(Debug, Clone, Default)]
+pub struct TotpRow {
+    pub secret: Option<Vec<u8>>,
+    pub pending_secret: Option<Vec<u8>>,
+    pub last_step: Option<u64>,
 }
 
 impl SessionView {

@@ -19,7 +19,7 @@ use std::{
 use anyhow::Context;
 use orgdeck_shared::{
     ApiError, ErrorCode, Versioned,
-    auth::{LoginRequest, LoginResponse, Me, MfaRequest, Secret},
+    auth::{BackupCodes, LoginRequest, LoginResponse, Me, MfaRequest, Secret, TotpConfirm, TotpEnrollment},
     general::GeneralSettings,
     licensing::LicenseSummary,
     routes,
@@ -178,6 +178,17 @@ impl ApiClient {
         self.put_settings(routes::area::GENERAL, version, value).await
     }
 
+    /// Starts TOTP enrolment of the logged-in user: the secret and its `otpauth://` URI.
+    pub async fn enrol_totp(&self) -> Result<TotpEnrollment, ApiError> {
+        self.call::<(), _>(Method::POST, routes::ME_TOTP, None).await
+    }
+
+    /// Finishes TOTP enrolment with a current code; answers the ten backup codes.
+    pub async fn confirm_totp(&self, code: &Secret) -> Result<BackupCodes, ApiError> {
+        let body = TotpConfirm { code: code.clone() };
+        self.call(Method::POST, routes::ME_TOTP_CONFIRM, Some(&body)).await
+    }
+
     pub async fn licenses(&self) -> Result<LicenseSummary, ApiError> {
         self.call::<(), _>(Method::GET, routes::LICENSES, None).await
     }
@@ -222,6 +233,8 @@ impl ApiClient {
             Request::EndSessions { user, session } => {
                 Reply::SessionsEnded(self.end_sessions(*user, session.as_deref()).await)
             }
+            Request::EnrolTotp => Reply::TotpEnrollment(self.enrol_totp().await),
+            Request::ConfirmTotp { code } => Reply::TotpConfirmed(self.confirm_totp(code).await),
         }
     }
 }

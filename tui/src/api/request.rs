@@ -3,7 +3,7 @@
 use orgdeck_shared::{
     ApiError, Page, Versioned,
     audit::{AuditEntry, AuditQuery},
-    auth::{LoginResponse, Me, OrgRole, Secret},
+    auth::{BackupCodes, LoginResponse, Me, OrgRole, Secret, TotpEnrollment},
     general::GeneralSettings,
     groups::{Group, GroupDeleted, GroupInput, UserAccess},
     inventory::Application,
@@ -187,12 +187,26 @@ pub enum Request {
         user: Uuid,
         session: Option<String>,
     },
+    /// Starts TOTP enrolment of the logged-in user (`POST me/two_step/totp`).
+    EnrolTotp,
+    /// Finishes TOTP enrolment with a code from the authenticator app.
+    ConfirmTotp {
+        code: Secret,
+    },
 }
 
 impl Request {
     /// Whether a request may be sent again unchanged after the user logs in again.
     pub fn retryable(&self) -> bool {
-        !matches!(self, Request::Login { .. } | Request::Mfa { .. } | Request::Logout)
+        // A new enrolment secret or a code (valid 30 s) is never sent again behind the user's back.
+        !matches!(
+            self,
+            Request::Login { .. }
+                | Request::Mfa { .. }
+                | Request::Logout
+                | Request::EnrolTotp
+                | Request::ConfirmTotp { .. }
+        )
     }
 
     /// What the request does, for the log and the status line.
@@ -224,6 +238,8 @@ impl Request {
             Request::ExportAudit { .. } => "exporting the audit log",
             Request::ListSessions(_) => "loading sessions",
             Request::EndSessions { .. } => "ending sessions",
+            Request::EnrolTotp => "starting two-step enrolment",
+            Request::ConfirmTotp { .. } => "checking the two-step code",
         }
     }
 }
@@ -257,6 +273,9 @@ pub enum Reply {
     Exported(Result<ExportReport, ApiError>),
     Sessions(Result<Vec<ActiveSession>, ApiError>),
     SessionsEnded(Result<(), ApiError>),
+    TotpEnrollment(Result<TotpEnrollment, ApiError>),
+    /// Enrolment is complete: the backup codes, shown once.
+    TotpConfirmed(Result<BackupCodes, ApiError>),
 }
 
 impl Reply {
@@ -286,7 +305,9 @@ impl Reply {
             | Reply::Audit(Err(e))
             | Reply::Exported(Err(e))
             | Reply::Sessions(Err(e))
-            | Reply::SessionsEnded(Err(e)) => Some(e),
+            | Reply::SessionsEnded(Err(e))
+            | Reply::TotpEnrollment(Err(e))
+            | Reply::TotpConfirmed(Err(e)) => Some(e),
             _ => None,
         }
     }

@@ -72,6 +72,16 @@ impl App {
             read_only: self.read_only,
         }
         .render(frame, status, theme);
+        if self.me.is_some() {
+            let ctx = TabCtx {
+                keymap: &self.keymap,
+                theme,
+                dates: &self.dates,
+                read_only: self.read_only,
+                org_name: self.me.as_ref().map(|m| m.org.name.as_str()).unwrap_or(""),
+            };
+            self.active_tab().render_overlay(frame, area, &ctx);
+        }
 
         if let Some(login) = &self.login {
             let over = if login.overlay {

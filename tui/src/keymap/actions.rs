@@ -334,6 +334,14 @@ pub const ACTIONS: &[ActionSpec] = &[
         "reload from the server",
         Some("reload"),
     ),
+    mutating(
+        Action::EnrolTotp,
+        "enrol_totp",
+        Scope::Form,
+        &["E"],
+        "Security › Two-step: enrol this account in two-step (authenticator app)",
+        Some("enrol"),
+    ),
     spec(Action::Yes, "yes", Scope::Dialog, &["y"], "answer yes", None),
     spec(Action::No, "no", Scope::Dialog, &["n"], "answer no", None),
     spec(
@@ -341,7 +349,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         "copy",
         Scope::Dialog,
         &["c"],
-        "copy the shown token to the clipboard (OSC 52)",
+        "copy the shown token, key or codes (OSC 52)",
         Some("copy"),
     ),
 ];

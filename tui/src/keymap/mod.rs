@@ -55,6 +55,7 @@ pub enum Action {
     Export,
     Sessions,
     EndAllSessions,
+    EnrolTotp,
 }
 
 /// Where an action applies; the help groups actions by it and the footer shows the current ones.

@@ -93,6 +93,9 @@ pub trait Tab {
     /// Footer hints for the current mode.
     fn hints(&self) -> Vec<(Action, &'static str)>;
     fn render(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx);
+    /// A screen the tab draws over the whole console (tab bar, footer and status line too), drawn under
+    /// the dialogs, help and toasts.
+    fn render_overlay(&self, _frame: &mut Frame, _area: Rect, _ctx: &TabCtx) {}
     /// The tab as `Any`, so tests and benchmarks can look inside a known tab ([`crate::App::tab`]).
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         None

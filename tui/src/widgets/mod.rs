@@ -4,6 +4,7 @@ pub mod dialog;
 pub mod form;
 pub mod help;
 pub mod overlay;
+pub mod qr;
 pub mod status;
 pub mod table;
 

@@ -9,8 +9,35 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 type Fixup = fn(&Connection) -> rusqlite::Result<()>;
 
 /// `(version, SQL, fixup)`; a released migration is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str, Option<Fixup>)] =
-    &[(1, V1, None), (2, V2, Some(backfill_v2)), (3, V3, Some(backfill_v3))];
+const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[
+    (1, V1, None),
+    (2, V2, Some(backfill_v2)),
+    (3, V3, Some(backfill_v3)),
+    (4, V4, None),
+];
+
+/// Two-step verification: the TOTP secret (encrypted with the server key) and the pending one of an
+/// enrolment in progress, the last accepted step (no replay), hashed backup codes and login challenges.
+const V4: &str = r#"
+CREATE TABLE user_totp (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    secret BLOB,
+    pending_secret BLOB,
+    last_step BIGINT
+);
+CREATE TABLE backup_codes (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    used_at BIGINT,
+    PRIMARY KEY (user_id, code_hash)
+);
+CREATE TABLE mfa_challenges (
+    challenge_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    email TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+"#;
 
 const V1: &str = r#"
 CREATE TABLE organizations (

@@ -4,10 +4,12 @@
 mod doc;
 mod forms;
 mod ip;
+pub mod totp;
 mod view;
 
 pub use forms::{CUSTOM_FIELDS, FormSection, preset_summary, strength_of};
 pub use ip::IpSection;
+pub use totp::{Enrolment, Stage as EnrolmentStage};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use orgdeck_shared::{
@@ -31,6 +33,8 @@ pub struct SecurityTab {
     pub two_step: FormSection<TwoStepSettings>,
     /// The address the server sees for this console (`GET me`).
     pub client_ip: Option<String>,
+    /// Two-step enrolment of the logged-in user, drawn over the whole screen while open.
+    pub enrolment: Option<Enrolment>,
 }
 
 impl Default for SecurityTab {
@@ -48,6 +52,7 @@ impl SecurityTab {
             ip: IpSection::new(),
             two_step: FormSection::new(),
             client_ip: None,
+            enrolment: None,
         }
     }
 
@@ -185,10 +190,16 @@ impl Tab for SecurityTab {
     }
 
     fn captures_input(&self) -> bool {
-        self.editing()
+        self.enrolment.is_some() || self.editing()
     }
 
     fn handle_key(&mut self, key: &KeyEvent, ctx: &TabCtx, fx: &mut Effects) {
+        if let Some(enrolment) = self.enrolment.as_mut() {
+            if enrolment.handle_key(key, ctx, fx) == totp::Outcome::Close {
+                self.enrolment = None;
+            }
+            return;
+        }
         let is_char = matches!(key.code, KeyCode::Char(_)) && !key.modifiers.contains(KeyModifiers::CONTROL);
         if !is_char && ctx.keymap.is(key, Action::Save) {
             self.save(ctx, fx);
@@ -228,6 +239,9 @@ impl Tab for SecurityTab {
                 ));
             }
             Action::Reload => self.reload_section(fx),
+            Action::EnrolTotp if self.section == SecurityArea::TwoStep && !self.editing() => {
+                self.enrolment = Some(Enrolment::start(fx));
+            }
             _ if self.section == SecurityArea::IpRestrictions => return self.ip_action(action, ctx, fx),
             Action::Up | Action::Down | Action::Left | Action::Right | Action::Activate => {
                 let Some(s) = self.form_section() else { return false };
@@ -249,11 +263,17 @@ impl Tab for SecurityTab {
             Action::Reload => self.reload_section(fx),
             Action::DeleteItem => self.ip.delete_confirmed(),
             Action::Save => self.ip.lockout_confirmed(fx),
+            Action::EnrolTotp => self.enrolment = None,
             _ => {}
         }
     }
 
     fn handle_reply(&mut self, request: &Request, reply: &Reply, _ctx: &TabCtx, fx: &mut Effects) {
+        if let Some(enrolment) = self.enrolment.as_mut()
+            && enrolment.handle_reply(request, reply, fx) == totp::Outcome::Close
+        {
+            self.enrolment = None;
+        }
         match (request, reply) {
             (_, Reply::Me(Ok(me))) => self.client_ip = Some(me.client_ip.clone()),
             (Request::GetSecurity(area), Reply::Security(result)) => match area {
@@ -273,10 +293,22 @@ impl Tab for SecurityTab {
     }
 
     fn is_dirty(&self) -> bool {
-        SecurityArea::ALL.iter().any(|a| self.section_dirty(*a))
+        self.enrolment.as_ref().is_some_and(Enrolment::asks_before_closing)
+            || SecurityArea::ALL.iter().any(|a| self.section_dirty(*a))
     }
 
     fn hints(&self) -> Vec<(Action, &'static str)> {
+        if let Some(enrolment) = &self.enrolment {
+            return match enrolment.stage {
+                EnrolmentStage::Requesting => vec![(Action::Cancel, "cancel")],
+                EnrolmentStage::Scan { .. } => vec![
+                    (Action::Copy, "copy key"),
+                    (Action::Activate, "confirm"),
+                    (Action::Cancel, "cancel"),
+                ],
+                EnrolmentStage::Codes(_) => vec![(Action::Copy, "copy codes"), (Action::Cancel, "close")],
+            };
+        }
         if self.editing() {
             let save = if self.section == SecurityArea::IpRestrictions {
                 "apply row"
@@ -309,6 +341,9 @@ impl Tab for SecurityTab {
         } else {
             hints.extend([(Action::Activate, "edit/toggle"), (Action::Left, "choose")]);
         }
+        if self.section == SecurityArea::TwoStep {
+            hints.push((Action::EnrolTotp, "enrol me"));
+        }
         hints.extend([(Action::Save, "save"), (Action::NextSection, "section")]);
         if !self.section_stale(self.section) {
             hints.push((Action::Reload, "reload"));
@@ -319,6 +354,12 @@ impl Tab for SecurityTab {
 
     fn render(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
         view::render(self, frame, area, ctx);
+    }
+
+    fn render_overlay(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
+        if let Some(enrolment) = &self.enrolment {
+            enrolment.render(frame, area, ctx);
+        }
     }
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {

@@ -64,7 +64,14 @@ pub fn render(tab: &SecurityTab, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
         ),
         SecurityArea::TwoStep => render_form(
             &tab.two_step,
-            Some("Enrolment (QR code, backup codes) happens at each user's login.".into()),
+            Some(if ctx.keymap.allows(crate::keymap::Action::EnrolTotp) {
+                format!(
+                    "{} enrols your own account (QR code, backup codes); others enrol at their login.",
+                    ctx.keymap.keys_label(crate::keymap::Action::EnrolTotp)
+                )
+            } else {
+                "Enrolment (QR code, backup codes) happens at each user's login.".into()
+            }),
             frame,
             inner,
             theme,

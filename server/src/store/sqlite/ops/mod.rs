@@ -5,6 +5,7 @@ mod groups;
 mod inventory;
 mod org;
 mod security;
+mod two_step;
 mod users;
 
 pub use audit::*;
@@ -12,6 +13,7 @@ pub use groups::*;
 pub use inventory::*;
 pub use org::*;
 pub use security::*;
+pub use two_step::*;
 pub use users::*;
 
 use jiff::Timestamp;

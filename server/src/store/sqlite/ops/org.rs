@@ -157,7 +157,7 @@ pub fn user_for_login(c: &Connection, email: &str) -> StoreResult<Option<LoginUs
     let row = c
         .query_row(
             "SELECT id, org_id, email, password_hash, enabled, api_only, status, locked_at, failed_attempts,
-                    last_login_at, created_at, password_changed_at, unlocked_at
+                    last_login_at, created_at, password_changed_at, unlocked_at, two_step_enabled
              FROM users WHERE email = ?1",
             params![email],
             |r| {
@@ -176,6 +176,7 @@ pub fn user_for_login(c: &Connection, email: &str) -> StoreResult<Option<LoginUs
                         r.get::<_, i64>(10)?,
                         r.get::<_, Option<i64>>(11)?,
                         r.get::<_, Option<i64>>(12)?,
+                        r.get::<_, bool>(13)?,
                     ),
                 ))
             },
@@ -199,6 +200,7 @@ pub fn user_for_login(c: &Connection, email: &str) -> StoreResult<Option<LoginUs
         created_at: ts(times.1)?,
         password_changed_at: times.2.map(ts).transpose()?,
         unlocked_at: times.3.map(ts).transpose()?,
+        two_step_enabled: times.4,
     }))
 }
 
@@ -267,17 +269,21 @@ pub fn session(c: &Connection, token_hash: &str) -> StoreResult<Option<SessionVi
         .prepare_cached(
             "SELECT s.org_id, o.name, s.user_id, u.email, u.first_name, u.last_name, u.role, u.enabled, u.status,
                     s.created_at, s.last_seen_at, s.expires_at, s.idle_timeout_ms, u.must_change_password,
-                    s.id, st.doc, ip.doc
+                    s.id, st.doc, ip.doc, u.two_step_enabled, ts.doc
              FROM sessions s
              JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id
              JOIN organizations o ON o.id = s.org_id
              LEFT JOIN settings st ON st.org_id = s.org_id AND st.area = ?2
              LEFT JOIN settings ip ON ip.org_id = s.org_id AND ip.area = ?3
+             LEFT JOIN settings ts ON ts.org_id = s.org_id AND ts.area = ?4
              WHERE s.token_hash = ?1",
         )
         .map_err(db_err)?;
     let row = stmt
-        .query_row(params![token_hash, AREA_SESSIONS, AREA_IP_RESTRICTIONS], session_row)
+        .query_row(
+            params![token_hash, AREA_SESSIONS, AREA_IP_RESTRICTIONS, super::AREA_TWO_STEP],
+            session_row,
+        )
         .optional()
         .map_err(db_err)?;
     row.map(|r| r.into_view()).transpose()
@@ -301,6 +307,8 @@ struct RawSession {
     id: String,
     sessions_doc: Option<String>,
     ip_doc: Option<String>,
+    two_step_enabled: bool,
+    two_step_doc: Option<String>,
 }
 
 fn session_row(r: &Row<'_>) -> rusqlite::Result<RawSession> {
@@ -322,6 +330,8 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<RawSession> {
         id: r.get(14)?,
         sessions_doc: r.get(15)?,
         ip_doc: r.get(16)?,
+        two_step_enabled: r.get(17)?,
+        two_step_doc: r.get(18)?,
     })
 }
 
@@ -345,6 +355,8 @@ impl RawSession {
             id: self.id,
             sessions_doc: self.sessions_doc,
             ip_doc: self.ip_doc,
+            two_step_enabled: self.two_step_enabled,
+            two_step_doc: self.two_step_doc,
         })
     }
 }

@@ -1,0 +1,295 @@
+//! Two-step verification with TOTP: enrolment (`me/two_step/totp`, `.../confirm`) and the second step
+//! of a login (`auth/mfa`). Secrets are sealed with the server key; backup codes and challenges are
+//! stored as SHA-256 hashes only.
+
+use jiff::{SignedDuration, Timestamp};
+use orgdeck_shared::{
+    audit::{AuditActor, AuditTarget},
+    auth::{BackupCodes, LoginResponse, MfaMethod, MfaRequest, Secret, TotpConfirm, TotpEnrollment},
+    security::{TwoStepMethod, TwoStepSettings},
+};
+use uuid::Uuid;
+
+use super::{AuthUser, login, rate_limit::Verdict, token, totp};
+use crate::{
+    error::{AppError, AppResult},
+    http::client_ip::ClientIp,
+    state::AppState,
+    store::{AuditRecord, LoginUser, UserStatus, WriteTx, sqlite::ops::AREA_TWO_STEP},
+};
+
+/// How long a login challenge stays valid.
+pub const CHALLENGE_TTL: SignedDuration = SignedDuration::from_mins(5);
+/// Backup codes issued at enrolment.
+pub const BACKUP_CODES: usize = 10;
+/// Characters of a backup code (Crockford-like base32 without look-alikes: 5 bits each, 50 bits a code).
+const BACKUP_ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
+const BACKUP_LEN: usize = 10;
+
+/// The organization's two-step settings (defaults when never written).
+pub fn parse_settings(doc: Option<&str>) -> AppResult<TwoStepSettings> {
+    match doc {
+        None => Ok(TwoStepSettings::default()),
+        Some(d) => {
+            serde_json::from_str(d).map_err(|e| AppError::Internal(anyhow::anyhow!("stored two_step settings: {e}")))
+        }
+    }
+}
+
+async fn settings(state: &AppState, org_id: Uuid) -> AppResult<TwoStepSettings> {
+    let doc = state.store.settings_doc(org_id, AREA_TWO_STEP).await?;
+    parse_settings(doc.as_ref().map(|(_, d)| d.as_str()))
+}
+
+fn totp_allowed(s: &TwoStepSettings) -> bool {
+    s.enabled && s.methods.contains(&TwoStepMethod::Totp)
+}
+
+fn unix_secs(t: Timestamp) -> u64 {
+    u64::try_from(t.as_second()).unwrap_or(0)
+}
+
+fn context(user_id: Uuid) -> Vec<u8> {
+    format!("orgdeck totp {user_id}").into_bytes()
+}
+
+/// The stored form of a backup code: spaces, dashes and case do not matter.
+fn backup_hash(code: &str) -> String {
+    let norm: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    token::hash_token(&format!("backup:{norm}"))
+}
+
+fn new_backup_code() -> String {
+    let mut bytes = [0u8; BACKUP_LEN];
+    rand::fill(&mut bytes[..]);
+    let chars: String = bytes
+        .iter()
+        .map(|b| char::from(BACKUP_ALPHABET[usize::from(b & 31)]))
+        .collect();
+    format!("{}-{}", &chars[..5], &chars[5..])
+}
+
+fn audit(user: &AuthUser, now: Timestamp, action: &str, summary: String) -> AuditRecord {
+    AuditRecord::new(
+        Some(user.org_id),
+        now,
+        user.actor(),
+        action,
+        AuditTarget::new("user", user.user_id.to_string()),
+        summary,
+    )
+    .ip(user.client_ip.to_string())
+}
+
+/// `POST me/two_step/totp`: a new pending secret (replacing an unfinished enrolment).
+pub async fn start_enrolment(state: &AppState, user: &AuthUser) -> AppResult<TotpEnrollment> {
+    if !totp_allowed(&settings(state, user.org_id).await?) {
+        return Err(AppError::Forbidden(
+            "two-step verification with an authenticator app is not enabled for your organization".into(),
+        ));
+    }
+    let secret = totp::new_secret();
+    let uri = totp::otpauth_uri(&secret, &user.email)?;
+    let sealed = state.secret_box.seal(&context(user.user_id), &secret)?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    tx.set_pending_totp(user.user_id, &sealed).await?;
+    tx.append_audit(&audit(
+        user,
+        now,
+        "two_step.enrol_start",
+        format!("{} started enrolling an authenticator app", user.email),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(TotpEnrollment {
+        otpauth_uri: Secret::new(uri),
+        secret: Secret::new(totp::secret_base32(&secret)),
+    })
+}
+
+/// `POST me/two_step/totp/confirm`: a valid code of the pending secret completes enrolment.
+pub async fn confirm_enrolment(state: &AppState, user: &AuthUser, req: TotpConfirm) -> AppResult<BackupCodes> {
+    if !totp_allowed(&settings(state, user.org_id).await?) {
+        return Err(AppError::Forbidden(
+            "two-step verification with an authenticator app is not enabled for your organization".into(),
+        ));
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let row = tx.totp_row(user.user_id).await?.unwrap_or_default();
+    let Some(sealed) = row.pending_secret else {
+        return Err(AppError::BadRequest(
+            "no enrolment in progress: start one with POST me/two_step/totp".into(),
+        ));
+    };
+    let secret = state.secret_box.open(&context(user.user_id), &sealed)?;
+    let Some(step) = totp::verify(&secret, req.code.expose(), unix_secs(now), None) else {
+        return Err(AppError::BadRequest(
+            "the code is not valid: enter the current code from your authenticator app".into(),
+        ));
+    };
+    let codes: Vec<String> = (0..BACKUP_CODES).map(|_| new_backup_code()).collect();
+    let hashes: Vec<String> = codes.iter().map(|c| backup_hash(c)).collect();
+    tx.activate_totp(user.user_id, step, &hashes).await?;
+    tx.append_audit(&audit(
+        user,
+        now,
+        "two_step.enrol",
+        format!(
+            "{} enrolled an authenticator app; {BACKUP_CODES} backup codes issued",
+            user.email
+        ),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(BackupCodes {
+        backup_codes: codes.into_iter().map(Secret::new).collect(),
+    })
+}
+
+/// After a right password for an enrolled user: a single-use challenge for `auth/mfa`.
+pub async fn challenge(tx: &mut dyn WriteTx, user: &LoginUser, now: Timestamp) -> AppResult<LoginResponse> {
+    let (challenge, hash) = token::new_session_token();
+    let expires_at = now
+        .checked_add(CHALLENGE_TTL)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    tx.insert_mfa_challenge(&hash, user.id, &user.email, expires_at).await?;
+    Ok(LoginResponse::MfaRequired {
+        mfa_required: true,
+        challenge,
+        methods: vec![MfaMethod::Totp, MfaMethod::BackupCode],
+    })
+}
+
+/// `POST auth/mfa`: a TOTP code or an unused backup code answers the challenge with a session. Wrong
+/// codes count toward the lockout like wrong passwords; every refusal answers `invalid_credentials`.
+pub async fn verify_mfa(state: &AppState, req: MfaRequest, ip: ClientIp) -> AppResult<LoginResponse> {
+    let now = state.clock.now();
+    if let Verdict::Limited { retry_after, .. } = state.login_limiter.check(ip.0, now) {
+        return Err(AppError::TooManyRequests { retry_after });
+    }
+    let hash = token::hash_token(req.challenge.expose());
+    let mut tx = state.store.begin().await?;
+    let Some((user_id, email, expires_at)) = tx.mfa_challenge(&hash).await? else {
+        return Err(AppError::InvalidCredentials);
+    };
+    if expires_at <= now {
+        tx.delete_mfa_challenge(&hash).await?;
+        tx.commit().await?;
+        return Err(AppError::InvalidCredentials);
+    }
+    drop(tx);
+    let user = match state.store.user_for_login(&email).await? {
+        Some(u) if u.id == user_id => u,
+        _ => return Err(AppError::InvalidCredentials),
+    };
+    let actor = AuditActor {
+        user_id: Some(user.id),
+        email: user.email.clone(),
+    };
+    let record = |action: &str, summary: String| {
+        AuditRecord::new(
+            Some(user.org_id),
+            now,
+            actor.clone(),
+            action,
+            AuditTarget::new("user", user.id.to_string()),
+            summary,
+        )
+        .ip(ip.to_string())
+    };
+    let mut tx = state.store.begin().await?;
+    if !user.may_log_in() || user.status != UserStatus::Active || !user.two_step_enabled {
+        tx.append_audit(&record(
+            "auth.mfa_failed",
+            "Two-step verification refused: the account may not log in".into(),
+        ))
+        .await?;
+        tx.commit().await?;
+        return Err(AppError::InvalidCredentials);
+    }
+    let code = req.code.expose().trim();
+    let is_totp = code.len() == usize::from(totp::DIGITS) && code.bytes().all(|b| b.is_ascii_digit());
+    let accepted = if is_totp {
+        let row = tx.totp_row(user.id).await?.unwrap_or_default();
+        match row.secret {
+            Some(sealed) => {
+                let secret = state.secret_box.open(&context(user.id), &sealed)?;
+                match totp::verify(&secret, code, unix_secs(now), row.last_step) {
+                    Some(step) => tx.advance_totp_step(user.id, step).await?,
+                    None => false,
+                }
+            }
+            None => false,
+        }
+    } else {
+        tx.use_backup_code(user.id, &backup_hash(code), now).await?
+    };
+    if !accepted {
+        let policy = state.store.password_policy(user.org_id).await?;
+        let failures = tx.record_failed_login(user.id).await?;
+        tx.append_audit(&record(
+            "auth.mfa_failed",
+            format!(
+                "Two-step verification failed: wrong {}",
+                if is_totp { "code" } else { "backup code" }
+            ),
+        ))
+        .await?;
+        if failures >= policy.lockout_attempts {
+            tx.lock_user(user.id, now).await?;
+            tx.delete_mfa_challenge(&hash).await?;
+            tx.append_audit(
+                &AuditRecord::new(
+                    Some(user.org_id),
+                    now,
+                    AuditActor::system(),
+                    "auth.lockout",
+                    AuditTarget::new("user", user.id.to_string()),
+                    format!(
+                        "User {} locked after {} failed logins; all sessions ended",
+                        user.email, policy.lockout_attempts
+                    ),
+                )
+                .ip(ip.to_string()),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        return Err(AppError::InvalidCredentials);
+    }
+    tx.delete_mfa_challenge(&hash).await?;
+    tx.append_audit(&record(
+        "auth.mfa",
+        format!(
+            "Two-step verification passed with {}",
+            if is_totp {
+                "an authenticator code"
+            } else {
+                "a backup code"
+            }
+        ),
+    ))
+    .await?;
+    let policy = state.store.password_policy(user.org_id).await?;
+    let grant = login::grant_session(state, tx, &user, &policy, ip, now).await?;
+    Ok(LoginResponse::Granted(grant))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backup_codes_are_distinct_and_normalized() {
+        let a = new_backup_code();
+        assert_eq!(a.len(), 11);
+        assert_ne!(a, new_backup_code());
+        assert_eq!(backup_hash(&a), backup_hash(&a.to_uppercase().replace('-', " ")));
+    }
+}

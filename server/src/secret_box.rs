@@ -1,0 +1,153 @@
+//! Secrets at rest (TOTP secrets): XChaCha20-Poly1305 under a 32-byte server key, so a copy of the
+//! database alone does not reveal them.
+//!
+//! The key comes from, in order: `--secret-key` / `ORGDECK_SECRET_KEY` (base64), `secret_key` in the
+//! configuration file (base64), else the file `secret.key` in the data directory, created with mode 0600
+//! (32 random bytes, base64) on first start. Losing the key makes every TOTP enrolment unusable (admins
+//! can reset them).
+
+use std::path::Path;
+
+use anyhow::Context;
+use base64::{Engine, engine::general_purpose::STANDARD};
+use chacha20poly1305::{
+    XChaCha20Poly1305, XNonce,
+    aead::{Aead, KeyInit, Payload},
+};
+
+/// The key file's name in the data directory.
+pub const KEY_FILE: &str = "secret.key";
+const NONCE_LEN: usize = 24;
+
+/// Encrypts and decrypts small secrets with the server key.
+pub struct SecretBox {
+    cipher: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for SecretBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretBox(..)")
+    }
+}
+
+/// A base64 key of exactly 32 bytes.
+pub fn parse_key(b64: &str) -> anyhow::Result<[u8; 32]> {
+    let bytes = STANDARD
+        .decode(b64.trim())
+        .context("the secret key is not valid base64")?;
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("the secret key must be 32 bytes (44 base64 characters)"))
+}
+
+impl SecretBox {
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self {
+            cipher: XChaCha20Poly1305::new(key.into()),
+        }
+    }
+
+    /// The configured key, else the data directory's key file (created, 0600, when missing).
+    pub fn load(configured: Option<[u8; 32]>, data_dir: &Path) -> anyhow::Result<Self> {
+        if let Some(key) = configured {
+            return Ok(Self::new(&key));
+        }
+        let path = data_dir.join(KEY_FILE);
+        if path.exists() {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            return Ok(Self::new(
+                &parse_key(&text).with_context(|| path.display().to_string())?,
+            ));
+        }
+        std::fs::create_dir_all(data_dir)?;
+        let mut key = [0u8; 32];
+        rand::fill(&mut key[..]);
+        write_private(&path, STANDARD.encode(key).as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        tracing::info!(path = %path.display(), "generated the server secret key");
+        Ok(Self::new(&key))
+    }
+
+    /// `nonce || ciphertext`, bound to `context` (e.g. the user id) so a value cannot be moved.
+    pub fn seal(&self, context: &[u8], plain: &[u8]) -> anyhow::Result<Vec<u8>> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::fill(&mut nonce[..]);
+        let sealed = self
+            .cipher
+            .encrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: plain,
+                    aad: context,
+                },
+            )
+            .map_err(|_| anyhow::anyhow!("encryption failed"))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    pub fn open(&self, context: &[u8], sealed: &[u8]) -> anyhow::Result<Vec<u8>> {
+        anyhow::ensure!(sealed.len() > NONCE_LEN, "sealed value too short");
+        let (nonce, body) = sealed.split_at(NONCE_LEN);
+        self.cipher
+            .decrypt(
+                &XNonce::try_from(nonce).map_err(|_| anyhow::anyhow!("bad nonce"))?,
+                Payload {
+                    msg: body,
+                    aad: context,
+                },
+            )
+            .map_err(|_| anyhow::anyhow!("a stored secret does not decrypt with the server key"))
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_bound_to_context() {
+        let b = SecretBox::new(&[7; 32]);
+        let sealed = b.seal(b"user-1", b"secret").unwrap();
+        assert_eq!(b.open(b"user-1", &sealed).unwrap(), b"secret");
+        assert!(b.open(b"user-2", &sealed).is_err());
+        assert!(SecretBox::new(&[8; 32]).open(b"user-1", &sealed).is_err());
+    }
+
+    #[test]
+    fn key_file_created_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = SecretBox::load(None, dir.path()).unwrap();
+        let sealed = a.seal(b"x", b"y").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let b = SecretBox::load(None, dir.path()).unwrap();
+        assert_eq!(b.open(b"x", &sealed).unwrap(), b"y");
+        assert!(parse_key("c2hvcnQ=").is_err());
+    }
+}

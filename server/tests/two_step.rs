@@ -1,0 +1,282 @@
+//! Two-step verification over HTTP with a manual clock: enrolment, the second login step, replay and
+//! skew refusals, backup codes, lockout, required enrolment and the admin reset.
+
+mod common;
+
+use common::*;
+use orgdeck_server::clock::Clock;
+use orgdeck_shared::{
+    ErrorCode,
+    auth::{BackupCodes, OrgRole, TotpEnrollment},
+    routes,
+};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn set_two_step(s: &TestServer, admin: &str, body: Value) {
+    let current: Value = s.get(&routes::settings("two_step"), admin).await.json().await.unwrap();
+    let version = current["version"].as_i64().unwrap();
+    let resp = s
+        .send(
+            Method::PUT,
+            &routes::settings("two_step"),
+            admin,
+            Some(&body),
+            Some(version),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+}
+
+async fn enable(s: &TestServer, admin: &str, required: bool) {
+    set_two_step(
+        s,
+        admin,
+        json!({ "enabled": true, "required": required, "methods": ["totp"] }),
+    )
+    .await;
+}
+
+/// The code of a base32 secret at the server's current (manual) time plus `offset_steps` steps.
+fn code(s: &TestServer, secret: &str, offset_steps: i64) -> String {
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap();
+    let now = s.clock.now().as_second() + offset_steps * 30;
+    totp.generate(now as u64).to_string()
+}
+
+/// Enrols the token's user: returns the base32 secret and the backup codes.
+async fn enrol(s: &TestServer, token: &str) -> (String, Vec<String>) {
+    let resp = s.post(routes::ME_TOTP, token, &json!({})).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+    let e: TotpEnrollment = resp.json().await.unwrap();
+    let secret = e.secret.expose().to_owned();
+    assert!(
+        e.otpauth_uri.expose().starts_with("otpauth://totp/orgdeck:"),
+        "{}",
+        e.otpauth_uri.expose()
+    );
+    assert!(e.otpauth_uri.expose().contains("issuer=orgdeck"));
+    assert!(e.otpauth_uri.expose().contains(&format!("secret={secret}")));
+    let resp = s
+        .post(routes::ME_TOTP_CONFIRM, token, &json!({ "code": code(s, &secret, 0) }))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+    let codes: BackupCodes = resp.json().await.unwrap();
+    assert_eq!(codes.backup_codes.len(), 10);
+    let codes = codes.backup_codes.iter().map(|c| c.expose().to_owned()).collect();
+    (secret, codes)
+}
+
+/// Logs in with a password and expects a challenge.
+async fn challenge(s: &TestServer, email: &str, password: &str) -> String {
+    let resp = s.login_raw(email, password).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["mfa_required"], true, "{body}");
+    assert_eq!(body["methods"], json!(["totp", "backup_code"]));
+    assert!(body.get("token").is_none());
+    body["challenge"].as_str().unwrap().to_owned()
+}
+
+async fn mfa(s: &TestServer, challenge: &str, code: &str) -> reqwest::Response {
+    s.request(Method::POST, routes::MFA, None)
+        .await
+        .json(&json!({ "challenge": challenge, "code": code }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn mfa_token(s: &TestServer, challenge: &str, code: &str) -> String {
+    let resp = mfa(s, challenge, code).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+    let body: Value = resp.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+async fn refused(resp: reqwest::Response) {
+    assert_eq!(
+        api_error(resp, StatusCode::UNAUTHORIZED).await.code,
+        ErrorCode::InvalidCredentials
+    );
+}
+
+async fn logout(s: &TestServer, token: &str) {
+    let resp = s.post(routes::LOGOUT, token, &json!({})).await;
+    assert!(resp.status().is_success());
+}
+
+#[tokio::test]
+async fn enrol_then_log_in_in_two_steps_and_codes_do_not_replay() {
+    let s = TestServer::start().await;
+    let admin = s.admin_token().await;
+    enable(&s, &admin, false).await;
+    let (secret, _) = enrol(&s, &admin).await;
+    logout(&s, &admin).await;
+
+    s.advance_minutes(1);
+    let c = challenge(&s, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let used = code(&s, &secret, 0);
+    let token = mfa_token(&s, &c, &used).await;
+    assert_eq!(s.get(routes::ME, &token).await.status(), StatusCode::OK);
+
+    // The challenge is single-use; the same code under a new challenge is a replay.
+    refused(mfa(&s, &c, &code(&s, &secret, 1)).await).await;
+    let c = challenge(&s, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    refused(mfa(&s, &c, &used).await).await;
+    // Two steps away is refused; one step ahead is accepted.
+    refused(mfa(&s, &c, &code(&s, &secret, 2)).await).await;
+    mfa_token(&s, &c, &code(&s, &secret, 1)).await;
+
+    let actions: Vec<String> = s.audit(&token).await.into_iter().map(|e| e.action).collect();
+    for a in ["two_step.enrol", "auth.mfa", "auth.mfa_failed", "auth.mfa_challenge"] {
+        assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_backup_code_works_once() {
+    let s = TestServer::start().await;
+    let admin = s.admin_token().await;
+    enable(&s, &admin, false).await;
+    let (_, backup) = enrol(&s, &admin).await;
+    let c = challenge(&s, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    mfa_token(&s, &c, &backup[0].to_uppercase()).await;
+    let c = challenge(&s, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    refused(mfa(&s, &c, &backup[0]).await).await;
+    mfa_token(&s, &c, &backup[1]).await;
+}
+
+#[tokio::test]
+async fn a_challenge_expires_after_five_minutes() {
+    let s = TestServer::start().await;
+    let admin = s.admin_token().await;
+    enable(&s, &admin, false).await;
+    let (secret, _) = enrol(&s, &admin).await;
+    let c = challenge(&s, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    s.advance_minutes(6);
+    refused(mfa(&s, &c, &code(&s, &secret, 0)).await).await;
+}
+
+#[tokio::test]
+async fn wrong_codes_lock_the_account_like_wrong_passwords() {
+    let s = TestServer::start_with(|c| c.login_attempts_per_minute = 1000).await;
+    let admin = s.admin_token().await;
+    enable(&s, &admin, false).await;
+    s.add_user("bob@acme.example", OrgRole::Edit);
+    let bob = s.login("bob@acme.example", USER_PASSWORD).await;
+    let (secret, backup) = enrol(&s, &bob).await;
+    s.advance_minutes(1);
+    let c = challenge(&s, "bob@acme.example", USER_PASSWORD).await;
+    let right = code(&s, &secret, 0);
+    let wrong = format!("{:06}", (right.parse::<u32>().unwrap() + 1) % 1_000_000);
+    for _ in 0..10 {
+        refused(mfa(&s, &c, &wrong).await).await;
+    }
+    // Locked: neither the right code, a backup code, nor the password lets bob in.
+    refused(mfa(&s, &c, &right).await).await;
+    refused(mfa(&s, &c, &backup[0]).await).await;
+    refused(s.login_raw("bob@acme.example", USER_PASSWORD).await).await;
+    let actions: Vec<String> = s.audit(&admin).await.into_iter().map(|e| e.action).collect();
+    assert!(actions.iter().any(|a| a == "auth.lockout"), "{actions:?}");
+}
+
+#[tokio::test]
+async fn required_enrolment_blocks_everything_else_until_done() {
+    let s = TestServer::start().await;
+    let admin = s.admin_token().await;
+    enable(&s, &admin, true).await;
+    s.add_user("carol@acme.example", OrgRole::Admin);
+    let carol = s.login("carol@acme.example", USER_PASSWORD).await;
+    assert_eq!(s.get(routes::ME, &carol).await.status(), StatusCode::OK);
+    let err = api_error(s.get(&routes::settings("general"), &carol).await, StatusCode::FORBIDDEN).await;
+    assert!(err.message.contains("two-step"), "{}", err.message);
+    enrol(&s, &carol).await;
+    assert_eq!(
+        s.get(&routes::settings("general"), &carol).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn admin_reset_lets_the_user_in_with_the_password_only() {
+    let s = TestServer::start().await;
+    let admin = s.admin_token().await;
+    enable(&s, &admin, false).await;
+    let id = s.add_user("dave@acme.example", OrgRole::Edit);
+    let dave = s.login("dave@acme.example", USER_PASSWORD).await;
+    enrol(&s, &dave).await;
+    challenge(&s, "dave@acme.example", USER_PASSWORD).await;
+    let resp = s.user_action(&admin, id, "reset_two_step").await;
+    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    s.login("dave@acme.example", USER_PASSWORD).await;
+    let conn = rusqlite::Connection::open(s.dir.path().join("orgdeck.db")).unwrap();
+    let n: i64 = conn
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM user_totp WHERE user_id = ?1) + (SELECT COUNT(*) FROM backup_codes WHERE user_id = ?1)",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn enrolment_is_refused_when_the_organization_has_not_enabled_it() {
+    let s = TestServer::start().await;
+    let admin = s.admin_token().await;
+    let err = api_error(s.post(routes::ME_TOTP, &admin, &json!({})).await, StatusCode::FORBIDDEN).await;
+    assert!(err.message.contains("not enabled"), "{}", err.message);
+    set_two_step(
+        &s,
+        &admin,
+        json!({ "enabled": true, "required": false, "methods": ["email"] }),
+    )
+    .await;
+    api_error(s.post(routes::ME_TOTP, &admin, &json!({})).await, StatusCode::FORBIDDEN).await;
+    // A wrong code does not complete enrolment.
+    enable(&s, &admin, false).await;
+    assert_eq!(
+        s.post(routes::ME_TOTP, &admin, &json!({})).await.status(),
+        StatusCode::OK
+    );
+    let err = api_error(
+        s.post(routes::ME_TOTP_CONFIRM, &admin, &json!({ "code": "000000x" }))
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(err.message.contains("code"), "{}", err.message);
+    s.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+}
+
+#[tokio::test]
+async fn the_database_file_alone_does_not_reveal_the_secret() {
+    let s = TestServer::start_with(|c| c.secret_key = Some([9; 32])).await;
+    let admin = s.admin_token().await;
+    enable(&s, &admin, false).await;
+    let (secret, backup) = enrol(&s, &admin).await;
+    let raw = totp_rs::Secret::try_from_base32(&secret).unwrap().as_ref().to_vec();
+    let mut bytes = Vec::new();
+    for name in ["orgdeck.db", "orgdeck.db-wal"] {
+        if let Ok(b) = std::fs::read(s.dir.path().join(name)) {
+            bytes.extend(b);
+        }
+    }
+    assert!(!bytes.is_empty());
+    assert!(
+        !bytes.windows(raw.len()).any(|w| w == raw.as_slice()),
+        "raw secret in the database"
+    );
+    for needle in [secret.as_bytes(), backup[0].as_bytes()] {
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "secret text in the database"
+        );
+    }
+    // A configured key means no key file is written next to the database.
+    assert!(!s.dir.path().join("secret.key").exists());
+}
