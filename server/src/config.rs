@@ -31,7 +31,7 @@ pub struct ServerConfig {
     /// Login attempts one client address may make per minute (a burst of as many, then one every
     /// `60 / n` seconds); more answer 429.
     pub login_attempts_per_minute: u32,
-    /// The 32-byte key that encrypts TOTP secrets at rest (`--secret-key`, `ORGDECK_SECRET_KEY` or
+    /// The 32-byte key that encrypts TOTP secrets at rest (`ORGDECK_SECRET_KEY` or
     /// `secret_key` in the file, base64). `None`: the data directory's `secret.key`, created on first start.
     pub secret_key: Option<[u8; 32]>,
 }

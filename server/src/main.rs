@@ -91,10 +91,6 @@ struct Serve {
     /// A proxy (address or CIDR) whose X-Forwarded-For is believed; repeat for several.
     #[arg(long = "trusted-proxy", env = "ORGDECK_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
     trusted_proxies: Vec<IpNet>,
-    /// Base64 of the 32-byte key that encrypts TOTP secrets at rest (default: `secret.key` in the data
-    /// directory, created on first start).
-    #[arg(long, env = "ORGDECK_SECRET_KEY", hide_env_values = true)]
-    secret_key: Option<String>,
 }
 
 /// A CIDR, or a single address as its /32 or /128.
@@ -228,7 +224,9 @@ fn serve(args: Serve) -> anyhow::Result<()> {
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
         trusted_proxies: args.trusted_proxies,
-        secret_key: args.secret_key,
+        // A secret never comes from the command line (argv is visible to every user): only from the
+        // environment, the config file, or the data directory's `secret.key`.
+        secret_key: std::env::var("ORGDECK_SECRET_KEY").ok(),
     };
     let mut config = config::resolve(overrides, file)?;
     config.clock = Arc::new(SystemClock);
