@@ -6,6 +6,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::security::TwoStepMethod;
+
 /// Organization roles, least to most privileged. Only `admin` may read or change settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -108,7 +110,13 @@ pub enum LoginResponse {
     MfaRequired {
         mfa_required: bool,
         challenge: Secret,
+        /// What the user can answer with: the methods they enrolled in that the organization allows,
+        /// and `backup_code`.
         methods: Vec<MfaMethod>,
+        /// When the user's only method is email, the code was sent with this answer: the address it
+        /// went to, masked (`a•••@example.com`). Otherwise `POST auth/mfa/email` sends one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email_sent_to: Option<String>,
     },
 }
 
@@ -126,6 +134,29 @@ pub struct TotpEnrollment {
     pub otpauth_uri: Secret,
     /// The base32 secret, for typing in by hand.
     pub secret: Secret,
+}
+
+/// `POST auth/mfa/email`: send (again) an email code for a login challenge. Answers [`EmailCodeSent`];
+/// 429 when asked again too soon (one code a minute, five a challenge).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MfaEmailRequest {
+    pub challenge: Secret,
+}
+
+/// A 6-digit code is on its way by email (login challenge or enrolment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailCodeSent {
+    /// The address it went to, masked: `a•••@example.com`.
+    pub sent_to: String,
+    /// The code stops working then (10 minutes after sending).
+    pub expires_at: Timestamp,
+}
+
+/// `POST me/two_step/email/confirm`: the code that `POST me/two_step/email` sent to the caller's own
+/// address; answers [`BackupCodes`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmailCodeConfirm {
+    pub code: Secret,
 }
 
 /// `POST me/two_step/totp/confirm`.
@@ -162,6 +193,19 @@ pub struct MeSession {
     pub idle_expires_at: Timestamp,
 }
 
+/// The caller's two-step verification, as `GET me` tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MeTwoStep {
+    /// The methods the organization lets users enrol in (empty while two-step is off).
+    pub available: Vec<TwoStepMethod>,
+    /// The methods this user has enrolled in.
+    pub enrolled: Vec<TwoStepMethod>,
+    /// The organization requires two-step and the user has not enrolled: only `GET me`, the enrolment
+    /// routes and logout answer until they do.
+    pub must_enrol: bool,
+}
+
 /// `GET me`: who the caller is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
@@ -174,6 +218,8 @@ pub struct Me {
     /// An admin forced a password reset: the user should change it (`POST me/password`) before anything else.
     #[serde(default)]
     pub must_change_password: bool,
+    #[serde(default)]
+    pub two_step: MeTwoStep,
 }
 
 #[cfg(test)]
@@ -197,7 +243,24 @@ mod tests {
         assert!(matches!(granted, LoginResponse::Granted(_)));
         let mfa: LoginResponse =
             serde_json::from_str(r#"{"mfa_required":true,"challenge":"c","methods":["totp"]}"#).unwrap();
-        assert!(matches!(mfa, LoginResponse::MfaRequired { .. }));
+        assert!(matches!(
+            mfa,
+            LoginResponse::MfaRequired {
+                email_sent_to: None,
+                ..
+            }
+        ));
+        let email: LoginResponse = serde_json::from_str(
+            r#"{"mfa_required":true,"challenge":"c","methods":["email","backup_code"],"email_sent_to":"a•••@b.c"}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            email,
+            LoginResponse::MfaRequired {
+                email_sent_to: Some(_),
+                ..
+            }
+        ));
     }
 
     #[test]

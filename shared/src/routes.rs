@@ -9,6 +9,12 @@ pub const MFA: &str = "/api/v1/auth/mfa";
 pub const ME_TOTP: &str = "/api/v1/me/two_step/totp";
 /// `POST` [`crate::auth::TotpConfirm`]: finish enrolment with a valid code (answers [`crate::auth::BackupCodes`]).
 pub const ME_TOTP_CONFIRM: &str = "/api/v1/me/two_step/totp/confirm";
+/// `POST` [`crate::auth::MfaEmailRequest`]: email a code for a login challenge (answers [`crate::auth::EmailCodeSent`]).
+pub const MFA_EMAIL: &str = "/api/v1/auth/mfa/email";
+/// `POST`: email a code to the caller's own address to enrol in email codes (answers [`crate::auth::EmailCodeSent`]).
+pub const ME_EMAIL_CODE: &str = "/api/v1/me/two_step/email";
+/// `POST` [`crate::auth::EmailCodeConfirm`]: finish email enrolment with that code (answers [`crate::auth::BackupCodes`]).
+pub const ME_EMAIL_CONFIRM: &str = "/api/v1/me/two_step/email/confirm";
 pub const LOGOUT: &str = "/api/v1/auth/logout";
 pub const ME: &str = "/api/v1/me";
 /// `GET/PUT settings/{area}`; see [`settings`].

@@ -159,6 +159,7 @@ fn me() -> Me {
         },
         client_ip: "127.0.0.1".into(),
         must_change_password: false,
+        two_step: Default::default(),
     }
 }
 

@@ -335,6 +335,7 @@ fn a_second_factor_is_asked_for_when_the_server_wants_one() {
         mfa_required: true,
         challenge: Secret::new("ch-1"),
         methods: vec![orgdeck_shared::auth::MfaMethod::Totp],
+        email_sent_to: None,
     };
     send(&mut app, [reply(login_request, Reply::Login(Ok(challenge)))]);
     assert!(screen(&app, 80, 24).contains("6-digit code"));

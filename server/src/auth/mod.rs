@@ -17,9 +17,9 @@ use axum::{
 use jiff::{SignedDuration, Timestamp};
 use orgdeck_shared::{
     audit::AuditActor,
-    auth::{OrgRole, Secret},
+    auth::{MeTwoStep, OrgRole, Secret},
     routes,
-    security::{IpRestrictions, SessionSettings},
+    security::{IpRestrictions, SessionSettings, TwoStepMethod},
 };
 use uuid::Uuid;
 
@@ -51,9 +51,9 @@ pub struct AuthUser {
     pub client_ip: ClientIp,
     /// An admin asked for a new password: the user must change theirs (`POST me/password`).
     pub must_change_password: bool,
-    /// The organization requires two-step verification and the user has not enrolled: only `GET me`,
-    /// the two enrolment routes and logout answer.
-    pub must_enrol_two_step: bool,
+    /// Two-step methods offered and enrolled; while `must_enrol`, only `GET me`, the enrolment routes and
+    /// logout answer.
+    pub two_step: MeTwoStep,
     /// The stored hash of the session token (never the token).
     pub(crate) token_hash: Secret,
 }
@@ -121,14 +121,22 @@ fn allowed_before_enrolment(method: &Method, path: &str) -> bool {
             && (path == routes::ME_TOTP || path == routes::ME_TOTP_CONFIRM || path == routes::LOGOUT))
 }
 
-/// The organization requires two-step verification (with a method one can enrol here) and the user has
-/// not enrolled.
-fn must_enrol(view: &SessionView) -> Result<bool, AppError> {
-    if view.two_step_enabled {
-        return Ok(false);
-    }
+/// The caller's two-step state: what the organization offers, what the user enrolled in, and whether
+/// they must enrol (required, and none of their methods is one the organization allows).
+fn two_step_state(view: &SessionView) -> Result<MeTwoStep, AppError> {
     let s = two_step::parse_settings(view.two_step_doc.as_deref())?;
-    Ok(s.enabled && s.required && s.methods.contains(&orgdeck_shared::security::TwoStepMethod::Totp))
+    let available = if s.enabled { s.methods.clone() } else { Vec::new() };
+    let enrolled = if view.two_step_enabled {
+        vec![TwoStepMethod::Totp]
+    } else {
+        Vec::new()
+    };
+    let must_enrol = s.required && !available.is_empty() && !enrolled.iter().any(|m| available.contains(m));
+    Ok(MeTwoStep {
+        available,
+        enrolled,
+        must_enrol,
+    })
 }
 
 /// Checks a session at `now`: expired, or its user may no longer use it.
@@ -157,8 +165,8 @@ impl FromRequestParts<AppState> for AuthUser {
         if view.must_change_password && !allowed_before_password_change(&parts.method, parts.uri.path()) {
             return Err(AppError::PasswordChangeRequired);
         }
-        let must_enrol_two_step = must_enrol(&view)?;
-        if must_enrol_two_step
+        let two_step = two_step_state(&view)?;
+        if two_step.must_enrol
             && !view.must_change_password
             && !allowed_before_enrolment(&parts.method, parts.uri.path())
         {
@@ -186,7 +194,7 @@ impl FromRequestParts<AppState> for AuthUser {
             role: view.role,
             client_ip,
             must_change_password: view.must_change_password,
-            must_enrol_two_step,
+            two_step,
             token_hash: Secret::new(token_hash),
         })
     }

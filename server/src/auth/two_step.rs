@@ -163,6 +163,7 @@ pub async fn challenge(tx: &mut dyn WriteTx, user: &LoginUser, now: Timestamp) -
         mfa_required: true,
         challenge,
         methods: vec![MfaMethod::Totp, MfaMethod::BackupCode],
+        email_sent_to: None,
     })
 }
 

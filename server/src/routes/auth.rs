@@ -67,5 +67,6 @@ pub async fn me(user: AuthUser) -> Json<Me> {
         },
         client_ip: user.client_ip.to_string(),
         must_change_password: user.must_change_password,
+        two_step: user.two_step.clone(),
     })
 }

@@ -57,6 +57,7 @@ pub fn me() -> Me {
         },
         client_ip: "127.0.0.1".into(),
         must_change_password: false,
+        two_step: Default::default(),
     }
 }
 
