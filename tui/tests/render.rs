@@ -348,17 +348,26 @@ fn user_sessions_80x24() {
     assert_snapshot!(screen(&app, 80, 24));
 }
 
+const ENROL_URI: &str = "otpauth://totp/Acme%20Security:admin%40acme.test?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\
+                         &issuer=Acme%20Security";
+
 /// Security › Two-step, `E` pressed and the server's secret arrived: the QR code beside the key.
 fn totp_enrolment() -> App {
+    totp_enrolment_of(ENROL_URI)
+}
+
+/// A longer URI (the demo organization's name, a longer address): a bigger code, which fits 80x24
+/// only with a narrower quiet zone.
+const LONG_ENROL_URI: &str = "otpauth://totp/Northwind%20Security:admin%40northwind.example\
+                              ?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Northwind%20Security";
+
+fn totp_enrolment_of(uri: &str) -> App {
     use orgdeck::api::{Reply, Request};
     use orgdeck_shared::auth::{Secret, TotpEnrollment};
     let mut app = logged_in();
     send(&mut app, [ch('4'), ch(']'), ch(']'), ch(']'), ch('E')]);
     let enrollment = TotpEnrollment {
-        otpauth_uri: Secret::new(
-            "otpauth://totp/Acme%20Security:admin%40acme.test?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\
-             &issuer=Acme%20Security",
-        ),
+        otpauth_uri: Secret::new(uri),
         secret: Secret::new("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
     };
     app.update(reply(Request::EnrolTotp, Reply::TotpEnrollment(Ok(enrollment))));
@@ -381,10 +390,70 @@ fn the_qr_code_is_dark_on_light_whatever_the_theme() {
         // The top-left corner is quiet zone; a cell of the finder pattern is dark.
         let quiet = &buffer[(0, 0)];
         assert_eq!((quiet.symbol(), quiet.bg), (" ", Color::White));
-        let finder = &buffer[(2, 1)];
+        let q = orgdeck::widgets::qr::QUIET as u16;
+        let finder = &buffer[(q, q / 2)];
         assert_eq!(
             (finder.symbol(), finder.fg, finder.bg),
             ("█", Color::Black, Color::White)
         );
     }
+}
+
+/// What a phone's camera sees of the drawn screen, read by a QR decoder: each cell two pixels high
+/// (upper and lower half), black and white as drawn, and everything else (text, borders, the
+/// terminal's own background) dark, the hardest case for finding the code's edge.
+fn scan(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    const SCALE: usize = 4;
+    let buffer = terminal.backend().buffer();
+    let (w, h) = (buffer.area.width as usize, buffer.area.height as usize * 2);
+    let light = |c: Color| c == Color::White;
+    let mut pixels = vec![false; w * h];
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            let cell = &buffer[(x, y)];
+            let (upper, lower) = match cell.symbol() {
+                "█" => (cell.fg, cell.fg),
+                "▀" => (cell.fg, cell.bg),
+                "▄" => (cell.bg, cell.fg),
+                " " => (cell.bg, cell.bg),
+                _ => (Color::Reset, Color::Reset),
+            };
+            pixels[2 * y as usize * w + x as usize] = light(upper);
+            pixels[(2 * y as usize + 1) * w + x as usize] = light(lower);
+        }
+    }
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w * SCALE, h * SCALE, |x, y| {
+        if pixels[(y / SCALE) * w + x / SCALE] { 255 } else { 0 }
+    });
+    image
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, text)| text))
+        .collect()
+}
+
+#[test]
+fn a_qr_decoder_reads_the_enrolment_uri_off_the_screen_at_80x24_and_120x40() {
+    for uri in [ENROL_URI, LONG_ENROL_URI] {
+        let app = totp_enrolment_of(uri);
+        for (w, h) in [(80, 24), (120, 40)] {
+            assert_eq!(scan(&draw(&app, w, h)), vec![uri.to_owned()], "at {w}x{h}");
+        }
+    }
+}
+
+#[test]
+fn the_standard_quiet_zone_is_drawn_when_the_terminal_has_room_and_a_narrower_one_otherwise() {
+    let white_columns = |terminal: &Terminal<TestBackend>| {
+        let buffer = terminal.backend().buffer();
+        (0..buffer.area.width)
+            .take_while(|x| (0..10).all(|y| buffer[(*x, y)].symbol() == " " && buffer[(*x, y)].bg == Color::White))
+            .count()
+    };
+    use orgdeck::widgets::qr::{MIN_QUIET, QUIET};
+    assert_eq!(white_columns(&draw(&totp_enrolment(), 80, 24)), QUIET);
+    let long = totp_enrolment_of(LONG_ENROL_URI);
+    assert_eq!(white_columns(&draw(&long, 120, 40)), QUIET);
+    let narrow = white_columns(&draw(&long, 80, 24));
+    assert!((MIN_QUIET..QUIET).contains(&narrow), "{narrow}");
 }

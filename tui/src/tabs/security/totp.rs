@@ -218,22 +218,23 @@ impl Enrolment {
                 error,
                 checking,
             } => {
-                let drawn = qr.as_ref().is_some_and(|qr| qr.render(frame, area));
-                let (text_area, too_small) = match qr {
-                    Some(qr) if drawn => {
-                        let x = area.x + qr.width() + 1;
+                let drawn = qr.as_ref().and_then(|qr| qr.render(frame, area));
+                let (text_area, too_small) = match (qr, drawn) {
+                    (Some(_), Some(code)) => {
+                        let x = code.right() + 1;
                         (Rect::new(x, area.y, area.right().saturating_sub(x), area.height), None)
                     }
-                    Some(qr) => (
-                        area,
-                        Some(format!(
-                            "The terminal is too small for the QR code (it needs {}x{}): enlarge the window, \
-                             or type the key below into your app.",
-                            qr.width(),
-                            qr.height()
-                        )),
-                    ),
-                    None => (
+                    (Some(qr), None) => {
+                        let (w, h) = qr.min_size();
+                        (
+                            area,
+                            Some(format!(
+                                "The terminal is too small for the QR code (it needs {w}x{h}): enlarge the \
+                                 window, or type the key below into your app."
+                            )),
+                        )
+                    }
+                    (None, _) => (
                         area,
                         Some("This key is too long for a QR code: type it into your app.".to_owned()),
                     ),
@@ -245,7 +246,7 @@ impl Enrolment {
                     Some(why) => why,
                     None => "Scan the QR code with your authenticator app, or type in the key.".to_owned(),
                 };
-                let intro_style = if drawn { theme.base } else { theme.warning };
+                let intro_style = if drawn.is_some() { theme.base } else { theme.warning };
                 lines.extend(wrap(&intro, width).into_iter().map(|l| Line::styled(l, intro_style)));
                 lines.push(Line::from(""));
                 lines.push(Line::from(Span::styled("Key", theme.label)));
