@@ -25,9 +25,11 @@ async fn an_admin_logs_in_and_sees_who_they_are() {
     assert_eq!(me.org.name, "Acme");
     assert_eq!(me.org.id, s.org.org_id);
     assert_eq!(me.role, OrgRole::Admin);
-    assert_eq!(me.session.expires_at, grant.expires_at);
+    let session = me.session.expect("a session caller");
+    assert_eq!(session.expires_at, grant.expires_at);
+    assert_eq!(me.api_key, None);
     assert_eq!(
-        me.session.idle_expires_at,
+        session.idle_expires_at,
         start_time() + jiff::SignedDuration::from_mins(30)
     );
     assert_eq!(me.client_ip, "127.0.0.1");

@@ -212,7 +212,12 @@ pub struct Me {
     pub user: MeUser,
     pub org: MeOrg,
     pub role: OrgRole,
-    pub session: MeSession,
+    /// The session's timeouts; absent when the caller used an API key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<MeSession>,
+    /// The display prefix of the API key the caller used (`od_AbC123`), if one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
     /// The client address as the server sees it (after trusted-proxy handling).
     pub client_ip: String,
     /// An admin forced a password reset: the user should change it (`POST me/password`) before anything else.

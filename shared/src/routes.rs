@@ -46,6 +46,23 @@ pub const GROUPS: &str = "/api/v1/groups";
 /// `GET/PATCH/DELETE groups/{id}`.
 pub const GROUP: &str = "/api/v1/groups/{id}";
 
+/// `GET api_keys` (the caller's key; admins: every key of the organization), `POST` [`crate::api_keys::CreateApiKey`].
+pub const API_KEYS: &str = "/api/v1/api_keys";
+/// `DELETE api_keys/{id}`: revoke a key (its holder, or an admin).
+pub const API_KEY: &str = "/api/v1/api_keys/{id}";
+/// `POST api_keys/{id}/rotate` [`crate::api_keys::RotateApiKey`]: a new key, shown once.
+pub const API_KEY_ROTATE: &str = "/api/v1/api_keys/{id}/rotate";
+
+/// `/api/v1/api_keys/{id}`.
+pub fn api_key(id: impl std::fmt::Display) -> String {
+    API_KEY.replace("{id}", &id.to_string())
+}
+
+/// `/api/v1/api_keys/{id}/rotate`.
+pub fn api_key_rotate(id: impl std::fmt::Display) -> String {
+    API_KEY_ROTATE.replace("{id}", &id.to_string())
+}
+
 /// `GET users/{id}/sessions` (active sessions, admins), `DELETE` ends them all.
 pub const USER_SESSIONS: &str = "/api/v1/users/{id}/sessions";
 /// `DELETE users/{id}/sessions/{session_id}`: end one session.

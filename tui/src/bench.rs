@@ -153,10 +153,11 @@ fn me() -> Me {
             name: "Bench Org".into(),
         },
         role: OrgRole::Admin,
-        session: MeSession {
+        session: Some(MeSession {
             expires_at: at,
             idle_expires_at: at,
-        },
+        }),
+        api_key: None,
         client_ip: "127.0.0.1".into(),
         must_change_password: false,
         two_step: Default::default(),

@@ -8,7 +8,7 @@ use orgdeck_shared::{
     routes::area,
 };
 
-use super::{AuthUser, rate_limit::Verdict, token};
+use super::{SessionUser, rate_limit::Verdict, token};
 use crate::{
     error::{AppError, AppResult},
     http::client_ip::ClientIp,
@@ -333,10 +333,10 @@ fn refusal_reason(user: &LoginUser) -> &'static str {
 }
 
 /// Ends the caller's session.
-pub async fn logout(state: &AppState, user: &AuthUser) -> AppResult<()> {
+pub async fn logout(state: &AppState, user: &SessionUser) -> AppResult<()> {
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    tx.delete_session(user.token_hash.expose()).await?;
+    tx.delete_session(user.token_hash().expose()).await?;
     tx.append_audit(
         &AuditRecord::new(
             Some(user.org_id),

@@ -16,6 +16,7 @@ use axum::{
 };
 use jiff::{SignedDuration, Timestamp};
 use orgdeck_shared::{
+    api_keys,
     audit::AuditActor,
     auth::{MeTwoStep, OrgRole, Secret},
     routes,
@@ -34,7 +35,7 @@ use crate::{
 /// Idle expiry is therefore exact to within this step.
 const TOUCH_STEP: SignedDuration = SignedDuration::from_secs(60);
 
-/// A caller with a live session.
+/// A caller with a live session or a valid API key.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub user_id: Uuid,
@@ -44,18 +45,30 @@ pub struct AuthUser {
     pub first_name: String,
     pub last_name: String,
     pub role: OrgRole,
-    /// The absolute end of the session.
-    pub expires_at: Timestamp,
-    /// When the session ends without further requests.
-    pub idle_expires_at: Timestamp,
     pub client_ip: ClientIp,
     /// An admin asked for a new password: the user must change theirs (`POST me/password`).
     pub must_change_password: bool,
     /// Two-step methods offered and enrolled; while `must_enrol`, only `GET me`, the enrolment routes and
     /// logout answer.
     pub two_step: MeTwoStep,
-    /// The stored hash of the session token (never the token).
-    pub(crate) token_hash: Secret,
+    /// How the caller proved who they are.
+    pub credential: Credential,
+}
+
+/// The credential of a request.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A logged-in session.
+    Session {
+        /// The stored hash of the session token (never the token).
+        token_hash: Secret,
+        /// The absolute end of the session.
+        expires_at: Timestamp,
+        /// When the session ends without further requests.
+        idle_expires_at: Timestamp,
+    },
+    /// An API key (`od_...`): acts as its holder, without a session.
+    ApiKey { key_id: Uuid, prefix: String },
 }
 
 impl AuthUser {
@@ -156,6 +169,10 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let client_ip = ClientIp::from_request_parts(parts, state).await?;
         let token = bearer(parts).ok_or(AppError::Unauthorized)?;
+        // Session tokens are 43 characters, keys 41 with a checksum: the two never meet.
+        if api_keys::well_formed(token) {
+            return from_api_key(state, token, client_ip).await;
+        }
         let token_hash = token::hash_token(token);
         let mut view = state.store.session(&token_hash).await?.ok_or(AppError::Unauthorized)?;
         let now = state.clock.now();
@@ -182,11 +199,14 @@ impl FromRequestParts<AppState> for AuthUser {
             tx.commit().await?;
             view.last_seen_at = now;
         }
+        let credential = Credential::Session {
+            idle_expires_at: view.idle_expires_at(),
+            expires_at: view.expires_at,
+            token_hash: Secret::new(token_hash),
+        };
         Ok(AuthUser {
             user_id: view.user_id,
             org_id: view.org_id,
-            idle_expires_at: view.idle_expires_at(),
-            expires_at: view.expires_at,
             org_name: view.org_name,
             email: view.email,
             first_name: view.first_name,
@@ -195,8 +215,95 @@ impl FromRequestParts<AppState> for AuthUser {
             client_ip,
             must_change_password: view.must_change_password,
             two_step,
-            token_hash: Secret::new(token_hash),
+            credential,
         })
+    }
+}
+
+/// A request with an API key: the holder must still be allowed in, from an address the organization
+/// allows, and a replaced key only until its grace period ends.
+async fn from_api_key(state: &AppState, key: &str, client_ip: ClientIp) -> Result<AuthUser, AppError> {
+    let key_hash = token::hash_token(key);
+    let caller = state
+        .store
+        .api_key_caller(&key_hash)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let now = state.clock.now();
+    if caller.replaced_until.is_some_and(|end| end <= now)
+        || !caller.user_enabled
+        || caller.user_status != UserStatus::Active
+    {
+        return Err(AppError::Unauthorized);
+    }
+    check_ip(caller.ip_doc.as_deref(), client_ip)?;
+    if caller
+        .last_used_at
+        .is_none_or(|at| now.duration_since(at) >= TOUCH_STEP)
+    {
+        let mut tx = state.store.begin().await?;
+        tx.touch_api_key(caller.key_id, now).await?;
+        tx.commit().await?;
+    }
+    Ok(AuthUser {
+        user_id: caller.user_id,
+        org_id: caller.org_id,
+        org_name: caller.org_name,
+        email: caller.email,
+        first_name: caller.first_name,
+        last_name: caller.last_name,
+        role: caller.role,
+        client_ip,
+        must_change_password: false,
+        two_step: MeTwoStep::default(),
+        credential: Credential::ApiKey {
+            key_id: caller.key_id,
+            prefix: caller.prefix,
+        },
+    })
+}
+
+/// A caller with a logged-in session, not an API key: for what only a person at a console may do
+/// (log out, change the password, enrol in two-step), so a leaked key cannot take over the account.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    user: AuthUser,
+    token_hash: Secret,
+}
+
+impl SessionUser {
+    pub fn user(&self) -> &AuthUser {
+        &self.user
+    }
+
+    /// The stored hash of the session token.
+    pub fn token_hash(&self) -> &Secret {
+        &self.token_hash
+    }
+}
+
+impl std::ops::Deref for SessionUser {
+    type Target = AuthUser;
+
+    fn deref(&self) -> &AuthUser {
+        &self.user
+    }
+}
+
+impl FromRequestParts<AppState> for SessionUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        match &user.credential {
+            Credential::Session { token_hash, .. } => Ok(SessionUser {
+                token_hash: token_hash.clone(),
+                user,
+            }),
+            Credential::ApiKey { .. } => Err(AppError::Forbidden(
+                "an API key cannot do this: it needs a logged-in session".into(),
+            )),
+        }
     }
 }
 

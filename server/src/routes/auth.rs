@@ -6,7 +6,7 @@ use orgdeck_shared::auth::{
 };
 
 use crate::{
-    auth::{AuthUser, login as service, two_step},
+    auth::{AuthUser, Credential, SessionUser, login as service, two_step},
     error::AppResult,
     http::{client_ip::ClientIp, json::ApiJson},
     state::AppState,
@@ -30,20 +30,20 @@ pub async fn mfa(
 }
 
 /// `POST me/two_step/totp`: starts enrolling an authenticator app.
-pub async fn totp_start(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<TotpEnrollment>> {
+pub async fn totp_start(State(state): State<AppState>, user: SessionUser) -> AppResult<Json<TotpEnrollment>> {
     Ok(Json(two_step::start_enrolment(&state, &user).await?))
 }
 
 /// `POST me/two_step/totp/confirm`: a valid code completes enrolment; answers the backup codes.
 pub async fn totp_confirm(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: SessionUser,
     ApiJson(req): ApiJson<TotpConfirm>,
 ) -> AppResult<Json<BackupCodes>> {
     Ok(Json(two_step::confirm_enrolment(&state, &user, req).await?))
 }
 
-pub async fn logout(State(state): State<AppState>, user: AuthUser) -> AppResult<StatusCode> {
+pub async fn logout(State(state): State<AppState>, user: SessionUser) -> AppResult<StatusCode> {
     service::logout(&state, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -61,9 +61,20 @@ pub async fn me(user: AuthUser) -> Json<Me> {
             name: user.org_name.clone(),
         },
         role: user.role,
-        session: MeSession {
-            expires_at: user.expires_at,
-            idle_expires_at: user.idle_expires_at,
+        session: match &user.credential {
+            Credential::Session {
+                expires_at,
+                idle_expires_at,
+                ..
+            } => Some(MeSession {
+                expires_at: *expires_at,
+                idle_expires_at: *idle_expires_at,
+            }),
+            Credential::ApiKey { .. } => None,
+        },
+        api_key: match &user.credential {
+            Credential::ApiKey { prefix, .. } => Some(prefix.clone()),
+            Credential::Session { .. } => None,
         },
         client_ip: user.client_ip.to_string(),
         must_change_password: user.must_change_password,

@@ -1,5 +1,6 @@
 //! The HTTP API: one module per area; each handler authorizes, validates, calls a service, answers.
 
+mod api_keys;
 mod audit;
 mod auth;
 mod etag;
@@ -69,6 +70,9 @@ fn api() -> Router<AppState> {
         .route(routes::USER_SESSION, delete(sessions::end_one))
         .route(routes::USER_ACTION, post(users::action))
         .route(routes::GROUPS, get(groups::list).post(groups::create))
+        .route(routes::API_KEYS, get(api_keys::list).post(api_keys::create))
+        .route(routes::API_KEY, delete(api_keys::revoke))
+        .route(routes::API_KEY_ROTATE, post(api_keys::rotate))
         .route(
             routes::GROUP,
             get(groups::get).patch(groups::patch).delete(groups::delete),

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::etag::{if_match, optional_if_match, tagged};
 use crate::{
-    auth::{AuthUser, OrgAdmin},
+    auth::{OrgAdmin, SessionUser},
     error::{AppError, AppResult},
     http::{client_ip::ClientIp, json, json::ApiJson},
     services::{
@@ -149,7 +149,7 @@ pub async fn activate(
 
 pub async fn change_password(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: SessionUser,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> AppResult<impl IntoResponse> {
     user_actions::change_password(&state, &user, req).await?;

@@ -18,7 +18,7 @@ use super::{
     users::{audit, delete_in, keep_an_admin, no_user, resting_status, user_changes},
 };
 use crate::{
-    auth::{AuthUser, OrgAdmin, token},
+    auth::{AuthUser, OrgAdmin, SessionUser, token},
     error::{AppError, AppResult},
     http::client_ip::ClientIp,
     state::AppState,
@@ -258,7 +258,7 @@ pub async fn activate(state: &AppState, req: ActivateRequest, ip: ClientIp) -> A
 }
 
 /// Changes the caller's own password (clears a forced reset).
-pub async fn change_password(state: &AppState, user: &AuthUser, req: ChangePasswordRequest) -> AppResult<()> {
+pub async fn change_password(state: &AppState, user: &SessionUser, req: ChangePasswordRequest) -> AppResult<()> {
     let login = state
         .store
         .user_for_login(&user.email)
@@ -299,7 +299,7 @@ pub async fn change_password(state: &AppState, user: &AuthUser, req: ChangePassw
     after.user.version = tx.save_user(&after, before.user.version).await?;
     record_password(tx.as_mut(), user.user_id, &hash, now).await?;
     // Whoever else holds a session of this account loses it; this one stays.
-    let ended = tx.end_other_sessions(user.user_id, user.token_hash.expose()).await?;
+    let ended = tx.end_other_sessions(user.user_id, user.token_hash().expose()).await?;
     let changes = user_changes(&before, &after);
     tx.append_audit(
         &audit(

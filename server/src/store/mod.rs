@@ -5,6 +5,7 @@
 //! change and its audit entry are written through the same `WriteTx`, so neither exists without the other.
 //! Every query that touches organization data takes the organization id.
 
+pub mod api_keys;
 pub mod model;
 pub mod sqlite;
 pub mod users;
@@ -14,6 +15,7 @@ use jiff::Timestamp;
 use orgdeck_shared::{Versioned, audit::AuditEntry, general::GeneralSettings};
 use uuid::Uuid;
 
+pub use api_keys::*;
 pub use model::*;
 pub use users::*;
 
@@ -37,7 +39,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: UserReads + Send + Sync + 'static {
+pub trait Store: UserReads + ApiKeyReads + Send + Sync + 'static {
     /// Starts a write transaction. Only one is open at a time; others wait.
     async fn begin(&self) -> StoreResult<Box<dyn WriteTx>>;
 
@@ -73,7 +75,7 @@ pub trait Store: UserReads + Send + Sync + 'static {
 
 /// One open write transaction. Commit consumes it; dropping it rolls back.
 #[async_trait]
-pub trait WriteTx: UserWrites + Send {
+pub trait WriteTx: UserWrites + ApiKeyWrites + Send {
     async fn insert_session(&mut self, session: &NewSession) -> StoreResult<()>;
 
     /// Moves the session's `last_seen_at` forward.

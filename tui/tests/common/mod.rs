@@ -51,10 +51,11 @@ pub fn me() -> Me {
             name: "Acme Security".into(),
         },
         role: OrgRole::Admin,
-        session: MeSession {
+        session: Some(MeSession {
             expires_at: at,
             idle_expires_at: at,
-        },
+        }),
+        api_key: None,
         client_ip: "127.0.0.1".into(),
         must_change_password: false,
         two_step: Default::default(),

@@ -1,6 +1,7 @@
 //! The embedded store: one SQLite file in the data directory, WAL, one writer (`BEGIN IMMEDIATE`) and a
 //! few readers, all run off the async threads.
 
+mod api_keys;
 pub mod ops;
 pub mod schema;
 mod users;

@@ -14,7 +14,26 @@ const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[
     (2, V2, Some(backfill_v2)),
     (3, V3, Some(backfill_v3)),
     (4, V4, None),
+    (6, V6, None),
 ];
+
+/// API keys: one a user, stored as the SHA-256 of the key with a display prefix; a rotation keeps the
+/// replaced hash until its grace period ends. (Version 5 belongs to two-step by email.)
+const V6: &str = r#"
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organizations(id),
+    user_id TEXT NOT NULL UNIQUE REFERENCES users(id) ON DELETE CASCADE,
+    key_hash TEXT NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    rotated_at BIGINT NOT NULL,
+    last_used_at BIGINT,
+    previous_hash TEXT UNIQUE,
+    previous_valid_until BIGINT
+);
+CREATE INDEX api_keys_by_org ON api_keys (org_id, id);
+"#;
 
 /// Two-step verification: the TOTP secret (encrypted with the server key) and the pending one of an
 /// enrolment in progress, the last accepted step (no replay), hashed backup codes and login challenges.

@@ -1,5 +1,6 @@
 //! The SQL, as plain functions over a connection: used by the async store and by the operator commands.
 
+mod api_keys;
 mod audit;
 mod groups;
 mod inventory;
@@ -8,6 +9,7 @@ mod security;
 mod two_step;
 mod users;
 
+pub use api_keys::*;
 pub use audit::*;
 pub use groups::*;
 pub use inventory::*;

@@ -1,0 +1,56 @@
+//! `api_keys`, `api_keys/{id}`, `api_keys/{id}/rotate`: any user for their own key, admins for all.
+
+use axum::{
+    Json,
+    extract::{Path, Query, State, rejection::QueryRejection},
+    http::StatusCode,
+};
+use orgdeck_shared::{
+    Page,
+    api_keys::{ApiKeyInfo, CreateApiKey, NewApiKey, RotateApiKey},
+};
+use uuid::Uuid;
+
+use crate::{
+    auth::AuthUser,
+    error::{AppError, AppResult},
+    http::json::ApiJson,
+    services::api_keys::{self as service, ApiKeyQuery},
+    state::AppState,
+};
+
+/// A path id that is not a UUID names no key (404, like an unknown id).
+fn key_id(text: &str) -> AppResult<Uuid> {
+    Uuid::parse_str(text).map_err(|_| AppError::NotFound("API key not found".into()))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    query: Result<Query<ApiKeyQuery>, QueryRejection>,
+) -> AppResult<Json<Page<ApiKeyInfo>>> {
+    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    Ok(Json(service::list(&state, &user, query).await?))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<CreateApiKey>,
+) -> AppResult<(StatusCode, Json<NewApiKey>)> {
+    Ok((StatusCode::CREATED, Json(service::create(&state, &user, req).await?)))
+}
+
+pub async fn rotate(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RotateApiKey>,
+) -> AppResult<Json<NewApiKey>> {
+    Ok(Json(service::rotate(&state, &user, key_id(&id)?, req).await?))
+}
+
+pub async fn revoke(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> AppResult<StatusCode> {
+    service::revoke(&state, &user, key_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

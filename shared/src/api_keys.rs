@@ -1,0 +1,181 @@
+//! API keys: long-lived credentials for scripts and API-only users, sent like a session token
+//! (`Authorization: Bearer od_...`). A key is `od_` + 32 random base62 characters + a 6-character
+//! checksum, so a typo or a truncated paste is caught before any request, and secret scanners can tell
+//! a real key from noise. The server keeps only a hash and the short prefix shown in lists.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{FieldError, auth::Secret};
+
+/// Every key starts with this.
+pub const KEY_PREFIX: &str = "od_";
+/// Random base62 characters after the prefix (about 190 bits).
+pub const RANDOM_LEN: usize = 32;
+/// Base62 characters of the checksum at the end.
+pub const CHECKSUM_LEN: usize = 6;
+/// The whole key's length.
+pub const KEY_LEN: usize = KEY_PREFIX.len() + RANDOM_LEN + CHECKSUM_LEN;
+/// Characters of a key shown in lists (the prefix and the first random characters).
+pub const DISPLAY_LEN: usize = KEY_PREFIX.len() + 6;
+/// The longest grace period a rotation may give the old key: one week.
+pub const MAX_GRACE_MINUTES: u32 = 7 * 24 * 60;
+
+pub const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// CRC-32 (IEEE), bit by bit: keys are short and checked once a request.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// The checksum of a key's prefix and random part: its CRC-32 in six base62 digits.
+pub fn checksum(body: &str) -> String {
+    let mut n = u64::from(crc32(body.as_bytes()));
+    let mut out = [b'0'; CHECKSUM_LEN];
+    for slot in out.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    out.iter().map(|b| char::from(*b)).collect()
+}
+
+/// The key made of `random` (RANDOM_LEN base62 characters): prefix, random part, checksum.
+pub fn assemble(random: &str) -> String {
+    let body = format!("{KEY_PREFIX}{random}");
+    let sum = checksum(&body);
+    body + &sum
+}
+
+/// Whether `key` has the shape of a key and its checksum matches (says nothing of whether it exists).
+pub fn well_formed(key: &str) -> bool {
+    key.len() == KEY_LEN
+        && key.starts_with(KEY_PREFIX)
+        && key[KEY_PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric())
+        && checksum(&key[..KEY_LEN - CHECKSUM_LEN]) == key[KEY_LEN - CHECKSUM_LEN..]
+}
+
+/// What a list shows of a key: `od_AbC123`.
+pub fn display_prefix(key: &str) -> String {
+    key.chars().take(DISPLAY_LEN).collect()
+}
+
+/// Whose key it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyHolder {
+    pub id: Uuid,
+    pub email: String,
+}
+
+/// A key as lists show it: never the key itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyInfo {
+    pub id: Uuid,
+    pub holder: ApiKeyHolder,
+    /// The first characters of the current key (`od_AbC123`), to tell keys apart.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    /// When the current key was made (creation or the last rotation).
+    pub rotated_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    /// A rotation's grace period: the key it replaced keeps working until then.
+    pub previous_valid_until: Option<Timestamp>,
+}
+
+/// A key just made: the only time the server shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewApiKey {
+    pub info: ApiKeyInfo,
+    pub key: Secret,
+}
+
+/// `POST api_keys`: a personal key for the caller, or (admins only) for a user of the organization, such
+/// as an API-only user who cannot log in to make their own. One key a user: a second answers 409.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateApiKey {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Uuid>,
+}
+
+/// `POST api_keys/{id}/rotate`: a new key at once; the old one keeps working `grace_minutes` more
+/// (0, the default: it stops now).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotateApiKey {
+    #[serde(default)]
+    pub grace_minutes: u32,
+}
+
+impl RotateApiKey {
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        if self.grace_minutes > MAX_GRACE_MINUTES {
+            Err(vec![FieldError::new(
+                "grace_minutes",
+                format!("at most {MAX_GRACE_MINUTES} minutes (one week)"),
+            )])
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RANDOM: &str = "AbCdEfGhIjKlMnOpQrStUvWxYz012345";
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn an_assembled_key_has_the_documented_shape_and_checks() {
+        let key = assemble(RANDOM);
+        assert_eq!(key.len(), KEY_LEN);
+        assert!(key.starts_with("od_AbCdEf"));
+        assert!(well_formed(&key));
+        assert_eq!(display_prefix(&key), "od_AbCdEf");
+    }
+
+    #[test]
+    fn a_typo_a_truncation_or_a_foreign_token_is_not_well_formed() {
+        let key = assemble(RANDOM);
+        let mut typo = key.clone().into_bytes();
+        typo[10] = if typo[10] == b'x' { b'y' } else { b'x' };
+        assert!(!well_formed(std::str::from_utf8(&typo).unwrap()));
+        assert!(!well_formed(&key[..KEY_LEN - 1]));
+        assert!(!well_formed(&key.replacen("od_", "xx_", 1)));
+        assert!(!well_formed("q2FrZS1zZXNzaW9uLXRva2VuLW9mLTQzLWNoYXJzLWxvbmc"));
+        assert!(!well_formed(&format!("od_{}{}", "é".repeat(16), checksum("od_"))));
+    }
+
+    #[test]
+    fn a_rotation_grace_period_is_at_most_a_week() {
+        assert!(RotateApiKey { grace_minutes: 0 }.validate().is_ok());
+        assert!(
+            RotateApiKey {
+                grace_minutes: MAX_GRACE_MINUTES
+            }
+            .validate()
+            .is_ok()
+        );
+        let e = RotateApiKey {
+            grace_minutes: MAX_GRACE_MINUTES + 1,
+        }
+        .validate()
+        .unwrap_err();
+        assert_eq!(e[0].field, "grace_minutes");
+    }
+}
