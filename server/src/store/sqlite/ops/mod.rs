@@ -3,6 +3,7 @@
 mod audit;
 mod groups;
 mod inventory;
+mod mail;
 mod org;
 mod security;
 mod two_step;
@@ -11,6 +12,7 @@ mod users;
 pub use audit::*;
 pub use groups::*;
 pub use inventory::*;
+pub use mail::*;
 pub use org::*;
 pub use security::*;
 pub use two_step::*;
