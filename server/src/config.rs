@@ -11,7 +11,11 @@ use anyhow::Context;
 use ipnet::IpNet;
 use serde::Deserialize;
 
-use crate::clock::{Clock, SystemClock};
+use crate::{
+    clock::{Clock, SystemClock},
+    mail::{MailConfig, MailTransport, SmtpConfig, SmtpSecurity, TransportKind},
+};
+use orgdeck_shared::auth::Secret;
 
 /// Where the server listens when nothing says otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -34,6 +38,8 @@ pub struct ServerConfig {
     /// The 32-byte key that encrypts TOTP secrets at rest (`ORGDECK_SECRET_KEY` or
     /// `secret_key` in the file, base64). `None`: the data directory's `secret.key`, created on first start.
     pub secret_key: Option<[u8; 32]>,
+    /// Outgoing mail (email codes): the file outbox in the data directory unless SMTP is configured.
+    pub mail: MailConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +64,7 @@ impl ServerConfig {
             clock: Arc::new(SystemClock),
             login_attempts_per_minute: crate::auth::rate_limit::DEFAULT_PER_MINUTE,
             secret_key: None,
+            mail: MailConfig::default(),
         }
     }
 }
@@ -87,6 +94,27 @@ pub struct FileConfig {
     pub login_attempts_per_minute: Option<u32>,
     /// Base64 of the 32-byte key that encrypts TOTP secrets at rest.
     pub secret_key: Option<String>,
+    /// The `[mail]` table.
+    pub mail: Option<FileMail>,
+}
+
+/// The `[mail]` table of the configuration file.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileMail {
+    /// `outbox` or `smtp` (default: `smtp` when `smtp_host` is set, else `outbox`).
+    pub transport: Option<String>,
+    pub from: Option<String>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    /// `starttls` (default), `tls` or `none`.
+    pub smtp_security: Option<String>,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    pub timeout_secs: Option<u64>,
+    pub max_attempts: Option<u32>,
+    pub retry_initial_secs: Option<u64>,
+    pub retry_max_secs: Option<u64>,
 }
 
 impl FileConfig {
@@ -107,6 +135,78 @@ pub struct Overrides {
     pub trusted_proxies: Vec<IpNet>,
     /// Base64 of the 32-byte secrets key.
     pub secret_key: Option<String>,
+    pub mail: MailOverrides,
+}
+
+/// Mail settings from flags or the environment (the password only from `ORGDECK_SMTP_PASSWORD`).
+#[derive(Debug, Default, Clone)]
+pub struct MailOverrides {
+    pub transport: Option<TransportKind>,
+    pub from: Option<String>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    pub smtp_security: Option<SmtpSecurity>,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<Secret>,
+}
+
+/// The mail settings: flags and environment over the `[mail]` table over the defaults.
+pub fn resolve_mail(over: MailOverrides, file: FileMail) -> anyhow::Result<MailConfig> {
+    let mut mail = MailConfig::default();
+    if let Some(from) = over.from.or(file.from) {
+        from.parse::<lettre::message::Mailbox>()
+            .map_err(|e| anyhow::anyhow!("mail sender {from:?} is not an address: {e}"))?;
+        mail.from = from;
+    }
+    if let Some(s) = file.timeout_secs {
+        mail.timeout = Duration::from_secs(s.max(1));
+    }
+    if let Some(n) = file.max_attempts {
+        mail.retry.max_attempts = n.max(1);
+    }
+    if let Some(s) = file.retry_initial_secs {
+        mail.retry.initial = Duration::from_secs(s.max(1));
+    }
+    if let Some(s) = file.retry_max_secs {
+        mail.retry.max = Duration::from_secs(s.max(1));
+    }
+    let host = over.smtp_host.or(file.smtp_host);
+    let file_kind = file
+        .transport
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let kind = over.transport.or(file_kind).unwrap_or(if host.is_some() {
+        TransportKind::Smtp
+    } else {
+        TransportKind::Outbox
+    });
+    if kind == TransportKind::Smtp {
+        let host =
+            host.context("the smtp mail transport needs a host (smtp_host, ORGDECK_SMTP_HOST or --smtp-host)")?;
+        let file_security = file
+            .smtp_security
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
+        let security = over.smtp_security.or(file_security).unwrap_or(SmtpSecurity::Starttls);
+        let password = over.smtp_password.or(file.smtp_password.map(Secret::new));
+        let username = over.smtp_username.or(file.smtp_username);
+        anyhow::ensure!(
+            password.is_none() || username.is_some(),
+            "an SMTP password without a username (smtp_username)"
+        );
+        mail.transport = MailTransport::Smtp(SmtpConfig {
+            host,
+            port: over.smtp_port.or(file.smtp_port).unwrap_or(security.default_port()),
+            security,
+            username,
+            password,
+        });
+    }
+    Ok(mail)
 }
 
 /// Flags and environment over the file over the defaults.
@@ -147,6 +247,7 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<ServerConfig
     if let Some(key) = over.secret_key.or(file.secret_key) {
         config.secret_key = Some(crate::secret_box::parse_key(&key)?);
     }
+    config.mail = resolve_mail(over.mail, file.mail.unwrap_or_default())?;
     Ok(config)
 }
 
@@ -191,6 +292,57 @@ mod tests {
         };
         assert!(resolve(flag, file).is_err(), "33 bytes refused");
         assert_eq!(resolve(over, FileConfig::default()).unwrap().secret_key, None);
+    }
+
+    #[test]
+    fn mail_goes_to_the_outbox_unless_an_smtp_host_is_configured() {
+        let over = Overrides {
+            data_dir: Some("/tmp/x".into()),
+            ..Default::default()
+        };
+        let c = resolve(over.clone(), FileConfig::default()).unwrap();
+        assert_eq!(c.mail.transport, MailTransport::Outbox);
+        let file: FileConfig = toml::from_str(
+            r#"
+            [mail]
+            from = "Acme <it@acme.example>"
+            smtp_host = "smtp.acme.example"
+            smtp_username = "orgdeck"
+            smtp_password = "from the file"
+            max_attempts = 3
+            "#,
+        )
+        .unwrap();
+        let c = resolve(over.clone(), file.clone()).unwrap();
+        assert_eq!(c.mail.from, "Acme <it@acme.example>");
+        assert_eq!(c.mail.retry.max_attempts, 3);
+        let MailTransport::Smtp(smtp) = &c.mail.transport else {
+            panic!("smtp expected")
+        };
+        assert_eq!(
+            (smtp.host.as_str(), smtp.port, smtp.security),
+            ("smtp.acme.example", 587, SmtpSecurity::Starttls)
+        );
+        assert_eq!(smtp.password.as_ref().map(|p| p.expose()), Some("from the file"));
+        // The environment's password and the flags win.
+        let env = Overrides {
+            mail: MailOverrides {
+                smtp_security: Some(SmtpSecurity::Tls),
+                smtp_password: Some(Secret::new("from the environment")),
+                ..Default::default()
+            },
+            ..over.clone()
+        };
+        let c = resolve(env, file).unwrap();
+        let MailTransport::Smtp(smtp) = &c.mail.transport else {
+            panic!("smtp expected")
+        };
+        assert_eq!((smtp.port, smtp.security), (465, SmtpSecurity::Tls));
+        assert_eq!(smtp.password.as_ref().map(|p| p.expose()), Some("from the environment"));
+        let no_host: FileConfig = toml::from_str("[mail]\ntransport = \"smtp\"").unwrap();
+        assert!(resolve(over.clone(), no_host).is_err());
+        let bad_from: FileConfig = toml::from_str("[mail]\nfrom = \"not an address\"").unwrap();
+        assert!(resolve(over, bad_from).is_err());
     }
 
     #[test]

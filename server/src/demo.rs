@@ -1,4 +1,5 @@
-//! The demo organization from `assets/demo.json`, loaded into a fresh data directory.
+//! The demo organization from `assets/demo.json`, loaded into a fresh data directory, and the
+//! configuration the demo is served with (mail into the demo directory's file outbox).
 
 use std::{collections::HashMap, path::Path};
 
@@ -135,6 +136,15 @@ struct DemoAudit {
 
 fn days_ago(now: Timestamp, days: i64) -> anyhow::Result<Timestamp> {
     Ok(now.checked_sub(SignedDuration::from_hours(24 * days))?)
+}
+
+/// How `orgdeck --demo` serves the demo: on loopback at any free port, with mail (two-step codes) written
+/// to the file outbox of the demo's data directory, so nothing leaves the machine.
+pub fn server_config(data_dir: &Path) -> crate::ServerConfig {
+    let mut config = crate::ServerConfig::new(data_dir);
+    config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    config.mail.transport = crate::mail::MailTransport::Outbox;
+    config
 }
 
 /// Creates the database in `data_dir` (which must hold none yet) with the demo organization.

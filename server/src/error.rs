@@ -41,6 +41,9 @@ pub enum AppError {
     PasswordChangeRequired,
     #[error("too many login attempts from this address; try again in {retry_after} s")]
     TooManyRequests { retry_after: u64 },
+    /// Another limit than the login one (e.g. one email code a minute); the message says which.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -79,7 +82,7 @@ impl AppError {
             AppError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             AppError::Conflict(_) => ErrorCode::Conflict,
             AppError::PasswordChangeRequired => ErrorCode::Forbidden,
-            AppError::TooManyRequests { .. } => ErrorCode::TooManyRequests,
+            AppError::TooManyRequests { .. } | AppError::RateLimited { .. } => ErrorCode::TooManyRequests,
             AppError::Internal(_) => return internal_error(),
         };
         ApiError::new(code, self.to_string())
@@ -100,7 +103,7 @@ impl IntoResponse for AppError {
             tracing::error!(error = format!("{e:#}"), "internal error");
         }
         let mut resp = api_error_response(self.to_api());
-        if let AppError::TooManyRequests { retry_after } = self
+        if let AppError::TooManyRequests { retry_after } | AppError::RateLimited { retry_after, .. } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);

@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod mail;
 pub mod orgs;
 pub mod routes;
 pub mod secret_box;
@@ -46,6 +47,7 @@ pub struct ServerHandle {
     tls: bool,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    mail: Option<mail::worker::WorkerHandle>,
 }
 
 impl ServerHandle {
@@ -55,13 +57,17 @@ impl ServerHandle {
         format!("{scheme}://{}", self.addr)
     }
 
-    /// Stops accepting connections, lets requests in flight finish, and waits for the server to stop.
+    /// Stops accepting connections, lets requests in flight finish, stops the mail worker (mail not
+    /// yet delivered stays queued for the next start), and waits for the server to stop.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
+        }
+        if let Some(mail) = self.mail.take() {
+            mail.stop().await;
         }
     }
 
@@ -86,9 +92,28 @@ pub async fn spawn(config: ServerConfig) -> anyhow::Result<ServerHandle> {
     );
     let passwords = Arc::new(tokio::task::spawn_blocking(Passwords::new).await??);
     let secret_box = Arc::new(secret_box::SecretBox::load(config.secret_key, &config.data_dir)?);
+    let mail_queue = Arc::new(mail::MailQueue::default());
+    let transport = mail::transport::Transport::new(&config.mail, &config.data_dir)?;
+    let from: lettre::message::Mailbox = config
+        .mail
+        .from
+        .parse()
+        .with_context(|| format!("mail sender {:?} is not an address", config.mail.from))?;
+    tracing::info!(%from, "mail goes to {}", transport.describe());
+    let mail_worker = mail::worker::Worker {
+        store: store.clone(),
+        secret_box: secret_box.clone(),
+        clock: config.clock.clone(),
+        queue: mail_queue.clone(),
+        transport,
+        from,
+        timeout: config.mail.timeout,
+        retry: config.mail.retry,
+    };
     let state = AppState {
         store,
         secret_box,
+        mail: mail_queue,
         clock: config.clock.clone(),
         passwords,
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
@@ -123,5 +148,6 @@ pub async fn spawn(config: ServerConfig) -> anyhow::Result<ServerHandle> {
         tls: is_tls,
         shutdown: Some(tx),
         task: Some(task),
+        mail: Some(mail_worker.start()),
     })
 }

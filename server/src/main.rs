@@ -12,9 +12,12 @@ use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 use orgdeck_server::{
     SystemClock,
-    config::{self, FileConfig, Overrides},
-    init_org, orgs,
+    config::{self, FileConfig, MailOverrides, Overrides},
+    init_org,
+    mail::{SmtpSecurity, TransportKind},
+    orgs,
 };
+use orgdeck_shared::auth::Secret;
 use rand::RngExt;
 
 #[derive(Parser)]
@@ -91,6 +94,25 @@ struct Serve {
     /// A proxy (address or CIDR) whose X-Forwarded-For is believed; repeat for several.
     #[arg(long = "trusted-proxy", env = "ORGDECK_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
     trusted_proxies: Vec<IpNet>,
+    /// Where mail goes: outbox (one .eml file per message under <data-dir>/outbox; the default unless
+    /// an SMTP host is set) or smtp.
+    #[arg(long, env = "ORGDECK_MAIL_TRANSPORT")]
+    mail_transport: Option<TransportKind>,
+    /// The sender of mail: an address, or "Name <address>".
+    #[arg(long, env = "ORGDECK_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// The SMTP relay's host name.
+    #[arg(long, env = "ORGDECK_SMTP_HOST")]
+    smtp_host: Option<String>,
+    /// The SMTP relay's port (default: 587 with starttls, 465 with tls, 25 with none).
+    #[arg(long, env = "ORGDECK_SMTP_PORT")]
+    smtp_port: Option<u16>,
+    /// starttls (default), tls or none.
+    #[arg(long, env = "ORGDECK_SMTP_SECURITY")]
+    smtp_security: Option<SmtpSecurity>,
+    /// The SMTP login name; its password comes only from ORGDECK_SMTP_PASSWORD or the config file.
+    #[arg(long, env = "ORGDECK_SMTP_USERNAME")]
+    smtp_username: Option<String>,
 }
 
 /// A CIDR, or a single address as its /32 or /128.
@@ -227,6 +249,16 @@ fn serve(args: Serve) -> anyhow::Result<()> {
         // A secret never comes from the command line (argv is visible to every user): only from the
         // environment, the config file, or the data directory's `secret.key`.
         secret_key: std::env::var("ORGDECK_SECRET_KEY").ok(),
+        mail: MailOverrides {
+            transport: args.mail_transport,
+            from: args.mail_from,
+            smtp_host: args.smtp_host,
+            smtp_port: args.smtp_port,
+            smtp_security: args.smtp_security,
+            smtp_username: args.smtp_username,
+            // Like the secret key: never a flag.
+            smtp_password: std::env::var("ORGDECK_SMTP_PASSWORD").ok().map(Secret::new),
+        },
     };
     let mut config = config::resolve(overrides, file)?;
     config.clock = Arc::new(SystemClock);

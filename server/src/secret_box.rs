@@ -1,5 +1,7 @@
-//! Secrets at rest (TOTP secrets): XChaCha20-Poly1305 under a 32-byte server key, so a copy of the
-//! database alone does not reveal them.
+//! Secrets at rest (TOTP secrets, queued mail bodies): XChaCha20-Poly1305 under a 32-byte server key,
+//! so a copy of the database alone does not reveal them; and keyed hashes (HMAC-SHA-256 under a key
+//! derived from the same key) of short codes, which a plain hash would not protect (a 6-digit code
+//! has only a million values).
 //!
 //! The key comes from, in order: `--secret-key` / `ORGDECK_SECRET_KEY` (base64), `secret_key` in the
 //! configuration file (base64), else the file `secret.key` in the data directory, created with mode 0600
@@ -14,6 +16,8 @@ use chacha20poly1305::{
     XChaCha20Poly1305, XNonce,
     aead::{Aead, KeyInit, Payload},
 };
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
 
 /// The key file's name in the data directory.
 pub const KEY_FILE: &str = "secret.key";
@@ -22,6 +26,8 @@ const NONCE_LEN: usize = 24;
 /// Encrypts and decrypts small secrets with the server key.
 pub struct SecretBox {
     cipher: XChaCha20Poly1305,
+    /// Derived from the server key, so the cipher key is never used for anything else.
+    hash_key: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -42,9 +48,23 @@ pub fn parse_key(b64: &str) -> anyhow::Result<[u8; 32]> {
 
 impl SecretBox {
     pub fn new(key: &[u8; 32]) -> Self {
+        let mut derive = Sha256::new();
+        derive.update(b"orgdeck code hash key\0");
+        derive.update(key);
         Self {
             cipher: XChaCha20Poly1305::new(key.into()),
+            hash_key: derive.finalize().into(),
         }
+    }
+
+    /// The keyed hash (hex HMAC-SHA-256) of a short code, bound to `context` (who it is for, what it
+    /// answers), so a code is only ever compared with its own kind.
+    pub fn code_hash(&self, context: &str, code: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.hash_key).expect("HMAC takes any key length");
+        mac.update(context.as_bytes());
+        mac.update(b"\0");
+        mac.update(code.as_bytes());
+        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The configured key, else the data directory's key file (created, 0600, when missing).
@@ -130,6 +150,17 @@ mod tests {
         assert_eq!(b.open(b"user-1", &sealed).unwrap(), b"secret");
         assert!(b.open(b"user-2", &sealed).is_err());
         assert!(SecretBox::new(&[8; 32]).open(b"user-1", &sealed).is_err());
+    }
+
+    #[test]
+    fn code_hashes_depend_on_the_key_and_the_context() {
+        let b = SecretBox::new(&[7; 32]);
+        let h = b.code_hash("user-1 enrol", "123456");
+        assert_eq!(h.len(), 64);
+        assert!(!h.contains("123456"));
+        assert_eq!(h, b.code_hash("user-1 enrol", "123456"));
+        assert_ne!(h, b.code_hash("user-2 enrol", "123456"));
+        assert_ne!(h, SecretBox::new(&[8; 32]).code_hash("user-1 enrol", "123456"));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! What every handler can reach: the store, the clock and the password verifier.
+//! What every handler can reach: the store, the clock, the password verifier and the mail queue.
 
 use std::sync::Arc;
 
@@ -18,6 +18,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub passwords: Arc<Passwords>,
     pub trusted_proxies: Arc<Vec<IpNet>>,
+    /// Wakes the mail worker after a commit that queued mail.
+    pub mail: Arc<crate::mail::MailQueue>,
     /// Login attempts per client address.
     pub login_limiter: Arc<LoginLimiter>,
 }

@@ -214,6 +214,7 @@ async fn a_key_cannot_log_out_change_the_password_or_enrol_two_step() {
             json!({ "current": ADMIN_PASSWORD, "new": "a brand new password for acme 2027" }),
         ),
         (routes::ME_TOTP, json!({})),
+        (routes::ME_EMAIL_CODE, json!({})),
     ] {
         let err = api_error(s.post(path, &key, &body).await, StatusCode::FORBIDDEN).await;
         assert!(err.message.contains("API key"), "{path}: {}", err.message);

@@ -14,6 +14,10 @@ use orgdeck_shared::{
 use reqwest::StatusCode;
 
 async fn demo_server() -> (TestServer, demo::DemoLogin) {
+    demo_server_with(|_| {}).await
+}
+
+async fn demo_server_with(configure: impl FnOnce(&mut orgdeck_server::ServerConfig)) -> (TestServer, demo::DemoLogin) {
     let dir = tempfile::tempdir().unwrap();
     let clock = orgdeck_server::ManualClock::new(start_time());
     let login = demo::seed(dir.path(), &clock).unwrap();
@@ -21,7 +25,7 @@ async fn demo_server() -> (TestServer, demo::DemoLogin) {
         org_id: uuid::Uuid::nil(),
         admin_id: uuid::Uuid::nil(),
     };
-    (TestServer::serve(dir, clock, org).await, login)
+    (TestServer::serve_with(dir, clock, org, configure).await, login)
 }
 
 #[tokio::test]
@@ -117,4 +121,21 @@ fn the_demo_needs_a_fresh_data_directory() {
     let clock = orgdeck_server::ManualClock::new(start_time());
     demo::seed(dir.path(), &clock).unwrap();
     assert!(demo::seed(dir.path(), &clock).is_err());
+}
+
+#[tokio::test]
+async fn the_demo_mails_codes_into_its_own_outbox() {
+    let (s, login) = demo_server_with(|c| *c = demo::server_config(&c.data_dir.clone())).await;
+    assert!(s.handle.addr.ip().is_loopback());
+    let token = s.login(&login.email, &login.password).await;
+    set_two_step(
+        &s,
+        &token,
+        serde_json::json!({ "enabled": true, "required": false, "methods": ["email"] }),
+    )
+    .await;
+    let resp = s.post(routes::ME_EMAIL_CODE, &token, &serde_json::json!({})).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mails = common::mail::wait_for_outbox(s.dir.path(), 1).await;
+    assert_eq!(common::mail::header(&mails[0], "To"), Some(login.email.as_str()));
 }

@@ -6,27 +6,11 @@ mod common;
 use common::*;
 use orgdeck_server::clock::Clock;
 use orgdeck_shared::{
-    ErrorCode,
     auth::{BackupCodes, OrgRole, TotpEnrollment},
     routes,
 };
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-async fn set_two_step(s: &TestServer, admin: &str, body: Value) {
-    let current: Value = s.get(&routes::settings("two_step"), admin).await.json().await.unwrap();
-    let version = current["version"].as_i64().unwrap();
-    let resp = s
-        .send(
-            Method::PUT,
-            &routes::settings("two_step"),
-            admin,
-            Some(&body),
-            Some(version),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
-}
 
 async fn enable(s: &TestServer, admin: &str, required: bool) {
     set_two_step(
@@ -79,34 +63,6 @@ async fn challenge(s: &TestServer, email: &str, password: &str) -> String {
     assert_eq!(body["methods"], json!(["totp", "backup_code"]));
     assert!(body.get("token").is_none());
     body["challenge"].as_str().unwrap().to_owned()
-}
-
-async fn mfa(s: &TestServer, challenge: &str, code: &str) -> reqwest::Response {
-    s.request(Method::POST, routes::MFA, None)
-        .await
-        .json(&json!({ "challenge": challenge, "code": code }))
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn mfa_token(s: &TestServer, challenge: &str, code: &str) -> String {
-    let resp = mfa(s, challenge, code).await;
-    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
-    let body: Value = resp.json().await.unwrap();
-    body["token"].as_str().unwrap().to_owned()
-}
-
-async fn refused(resp: reqwest::Response) {
-    assert_eq!(
-        api_error(resp, StatusCode::UNAUTHORIZED).await.code,
-        ErrorCode::InvalidCredentials
-    );
-}
-
-async fn logout(s: &TestServer, token: &str) {
-    let resp = s.post(routes::LOGOUT, token, &json!({})).await;
-    assert!(resp.status().is_success());
 }
 
 #[tokio::test]

@@ -178,7 +178,7 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
         end_lock(tx.as_mut(), &user, now).await?;
     }
     if user.two_step_enabled {
-        let answer = super::two_step::challenge(tx.as_mut(), &user, now).await?;
+        let answer = super::two_step::challenge(state, tx.as_mut(), &user, ip, now).await?;
         tx.append_audit(
             &AuditRecord::new(
                 Some(user.org_id),
@@ -195,6 +195,8 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
         )
         .await?;
         tx.commit().await?;
+        // The challenge may have queued an emailed code.
+        state.mail.wake();
         return Ok(answer);
     }
     Ok(LoginResponse::Granted(

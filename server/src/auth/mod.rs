@@ -3,6 +3,7 @@
 //! Authorization is a type. A handler that takes [`OrgAdmin`] runs only for a live session of an admin of
 //! the session's organization; every settings route takes it. [`AuthUser`] is any live session.
 
+pub mod email_code;
 pub mod login;
 pub mod password;
 pub mod rate_limit;
@@ -131,7 +132,14 @@ fn allowed_before_password_change(method: &Method, path: &str) -> bool {
 fn allowed_before_enrolment(method: &Method, path: &str) -> bool {
     (method == Method::GET && path == routes::ME)
         || (method == Method::POST
-            && (path == routes::ME_TOTP || path == routes::ME_TOTP_CONFIRM || path == routes::LOGOUT))
+            && [
+                routes::ME_TOTP,
+                routes::ME_TOTP_CONFIRM,
+                routes::ME_EMAIL_CODE,
+                routes::ME_EMAIL_CONFIRM,
+                routes::LOGOUT,
+            ]
+            .contains(&path))
 }
 
 /// The caller's two-step state: what the organization offers, what the user enrolled in, and whether
@@ -139,17 +147,28 @@ fn allowed_before_enrolment(method: &Method, path: &str) -> bool {
 fn two_step_state(view: &SessionView) -> Result<MeTwoStep, AppError> {
     let s = two_step::parse_settings(view.two_step_doc.as_deref())?;
     let available = if s.enabled { s.methods.clone() } else { Vec::new() };
-    let enrolled = if view.two_step_enabled {
-        vec![TwoStepMethod::Totp]
-    } else {
-        Vec::new()
-    };
+    let enrolled = view.two_step_methods.clone();
     let must_enrol = s.required && !available.is_empty() && !enrolled.iter().any(|m| available.contains(m));
     Ok(MeTwoStep {
         available,
         enrolled,
         must_enrol,
     })
+}
+
+/// What a user who must enrol is told: the ways the organization offers.
+fn enrol_first(available: &[TwoStepMethod]) -> String {
+    let ways: Vec<&str> = available
+        .iter()
+        .map(|m| match m {
+            TwoStepMethod::Totp => "an authenticator app (POST me/two_step/totp, then confirm with a code)",
+            TwoStepMethod::Email => "email codes (POST me/two_step/email, then confirm with the emailed code)",
+        })
+        .collect();
+    format!(
+        "your organization requires two-step verification: enrol first with {}",
+        ways.join(" or ")
+    )
 }
 
 /// Checks a session at `now`: expired, or its user may no longer use it.
@@ -187,11 +206,7 @@ impl FromRequestParts<AppState> for AuthUser {
             && !view.must_change_password
             && !allowed_before_enrolment(&parts.method, parts.uri.path())
         {
-            return Err(AppError::Forbidden(
-                "your organization requires two-step verification: enrol an authenticator app first \
-                 (POST me/two_step/totp, then confirm with a code)"
-                    .into(),
-            ));
+            return Err(AppError::Forbidden(enrol_first(&two_step.available)));
         }
         if now.duration_since(view.last_seen_at) >= TOUCH_STEP {
             let mut tx = state.store.begin().await?;

@@ -1,6 +1,7 @@
-//! Two-step verification with TOTP: enrolment (`me/two_step/totp`, `.../confirm`) and the second step
-//! of a login (`auth/mfa`). Secrets are sealed with the server key; backup codes and challenges are
-//! stored as SHA-256 hashes only.
+//! Two-step verification: TOTP enrolment (`me/two_step/totp`, `.../confirm`), the login challenge and
+//! its second step (`auth/mfa`: a TOTP code, an emailed code (see [`super::email_code`]) or a backup
+//! code). Secrets are sealed with the server key; backup codes and challenges are stored as SHA-256
+//! hashes only.
 
 use jiff::{SignedDuration, Timestamp};
 use orgdeck_shared::{
@@ -10,15 +11,15 @@ use orgdeck_shared::{
 };
 use uuid::Uuid;
 
-use super::{AuthUser, login, rate_limit::Verdict, token, totp};
+use super::{AuthUser, email_code, login, rate_limit::Verdict, token, totp};
 use crate::{
     error::{AppError, AppResult},
     http::client_ip::ClientIp,
     state::AppState,
-    store::{AuditRecord, LoginUser, UserStatus, WriteTx, sqlite::ops::AREA_TWO_STEP},
+    store::{AuditRecord, LoginUser, MfaChallenge, UserStatus, WriteTx, sqlite::ops::AREA_TWO_STEP},
 };
 
-/// How long a login challenge stays valid.
+/// How long a login challenge stays valid (longer once a code is emailed for it: as long as the code).
 pub const CHALLENGE_TTL: SignedDuration = SignedDuration::from_mins(5);
 /// Backup codes issued at enrolment.
 pub const BACKUP_CODES: usize = 10;
@@ -36,7 +37,7 @@ pub fn parse_settings(doc: Option<&str>) -> AppResult<TwoStepSettings> {
     }
 }
 
-async fn settings(state: &AppState, org_id: Uuid) -> AppResult<TwoStepSettings> {
+pub(super) async fn settings(state: &AppState, org_id: Uuid) -> AppResult<TwoStepSettings> {
     let doc = state.store.settings_doc(org_id, AREA_TWO_STEP).await?;
     parse_settings(doc.as_ref().map(|(_, d)| d.as_str()))
 }
@@ -63,6 +64,13 @@ fn backup_hash(code: &str) -> String {
     token::hash_token(&format!("backup:{norm}"))
 }
 
+/// A fresh set of backup codes and their hashes (what the store keeps).
+pub(super) fn new_backup_codes() -> (Vec<String>, Vec<String>) {
+    let codes: Vec<String> = (0..BACKUP_CODES).map(|_| new_backup_code()).collect();
+    let hashes = codes.iter().map(|c| backup_hash(c)).collect();
+    (codes, hashes)
+}
+
 fn new_backup_code() -> String {
     let mut bytes = [0u8; BACKUP_LEN];
     rand::fill(&mut bytes[..]);
@@ -73,7 +81,7 @@ fn new_backup_code() -> String {
     format!("{}-{}", &chars[..5], &chars[5..])
 }
 
-fn audit(user: &AuthUser, now: Timestamp, action: &str, summary: String) -> AuditRecord {
+pub(super) fn audit(user: &AuthUser, now: Timestamp, action: &str, summary: String) -> AuditRecord {
     AuditRecord::new(
         Some(user.org_id),
         now,
@@ -133,9 +141,8 @@ pub async fn confirm_enrolment(state: &AppState, user: &AuthUser, req: TotpConfi
             "the code is not valid: enter the current code from your authenticator app".into(),
         ));
     };
-    let codes: Vec<String> = (0..BACKUP_CODES).map(|_| new_backup_code()).collect();
-    let hashes: Vec<String> = codes.iter().map(|c| backup_hash(c)).collect();
-    tx.activate_totp(user.user_id, step, &hashes).await?;
+    let (codes, hashes) = new_backup_codes();
+    tx.activate_totp(user.user_id, step, &hashes, now).await?;
     tx.append_audit(&audit(
         user,
         now,
@@ -152,41 +159,74 @@ pub async fn confirm_enrolment(state: &AppState, user: &AuthUser, req: TotpConfi
     })
 }
 
-/// After a right password for an enrolled user: a single-use challenge for `auth/mfa`.
-pub async fn challenge(tx: &mut dyn WriteTx, user: &LoginUser, now: Timestamp) -> AppResult<LoginResponse> {
+/// What a challenge of a user enrolled in `enrolled` offers: the methods the organization allows, and
+/// backup codes. When the organization allows none of them any more, their own methods still answer,
+/// so narrowing the settings never leaves anyone with backup codes alone.
+fn challenge_methods(enrolled: &[TwoStepMethod], settings: &TwoStepSettings) -> Vec<MfaMethod> {
+    let allowed: Vec<TwoStepMethod> = enrolled
+        .iter()
+        .copied()
+        .filter(|m| settings.enabled && settings.methods.contains(m))
+        .collect();
+    let usable = if allowed.is_empty() { enrolled.to_vec() } else { allowed };
+    let mut methods: Vec<MfaMethod> = [TwoStepMethod::Totp, TwoStepMethod::Email]
+        .into_iter()
+        .filter(|m| usable.contains(m))
+        .map(|m| match m {
+            TwoStepMethod::Totp => MfaMethod::Totp,
+            TwoStepMethod::Email => MfaMethod::Email,
+        })
+        .collect();
+    methods.push(MfaMethod::BackupCode);
+    methods
+}
+
+/// After a right password for an enrolled user: a single-use challenge for `auth/mfa`. When email is
+/// the user's only code method, the code is emailed right away (queued in `tx`).
+pub async fn challenge(
+    state: &AppState,
+    tx: &mut dyn WriteTx,
+    user: &LoginUser,
+    ip: ClientIp,
+    now: Timestamp,
+) -> AppResult<LoginResponse> {
+    let settings = settings(state, user.org_id).await?;
+    let methods = challenge_methods(&tx.two_step_methods(user.id).await?, &settings);
     let (challenge, hash) = token::new_session_token();
     let expires_at = now
         .checked_add(CHALLENGE_TTL)
         .map_err(|e| AppError::Internal(e.into()))?;
-    tx.insert_mfa_challenge(&hash, user.id, &user.email, expires_at).await?;
+    tx.insert_mfa_challenge(&hash, user.id, &user.email, expires_at, &methods)
+        .await?;
+    let email_sent_to = if methods.contains(&MfaMethod::Email) && !methods.contains(&MfaMethod::Totp) {
+        let sent =
+            email_code::send_for_challenge(state, tx, &hash, expires_at, user.org_id, user.id, &user.email, ip, now)
+                .await?;
+        Some(sent.sent_to)
+    } else {
+        None
+    };
     Ok(LoginResponse::MfaRequired {
         mfa_required: true,
         challenge,
-        methods: vec![MfaMethod::Totp, MfaMethod::BackupCode],
-        email_sent_to: None,
+        methods,
+        email_sent_to,
     })
 }
 
-/// `POST auth/mfa`: a TOTP code or an unused backup code answers the challenge with a session. Wrong
-/// codes count toward the lockout like wrong passwords; every refusal answers `invalid_credentials`.
+/// `POST auth/mfa`: a TOTP code, the challenge's emailed code or an unused backup code answers the
+/// challenge with a session (only by the methods the challenge offers). Wrong codes count toward the
+/// lockout like wrong passwords; every refusal answers `invalid_credentials`.
 pub async fn verify_mfa(state: &AppState, req: MfaRequest, ip: ClientIp) -> AppResult<LoginResponse> {
     let now = state.clock.now();
     if let Verdict::Limited { retry_after, .. } = state.login_limiter.check(ip.0, now) {
         return Err(AppError::TooManyRequests { retry_after });
     }
     let hash = token::hash_token(req.challenge.expose());
-    let mut tx = state.store.begin().await?;
-    let Some((user_id, email, expires_at)) = tx.mfa_challenge(&hash).await? else {
-        return Err(AppError::InvalidCredentials);
-    };
-    if expires_at <= now {
-        tx.delete_mfa_challenge(&hash).await?;
-        tx.commit().await?;
-        return Err(AppError::InvalidCredentials);
-    }
+    let (tx, ch) = live_challenge(state, &hash, now).await?;
     drop(tx);
-    let user = match state.store.user_for_login(&email).await? {
-        Some(u) if u.id == user_id => u,
+    let user = match state.store.user_for_login(&ch.email).await? {
+        Some(u) if u.id == ch.user_id => u,
         _ => return Err(AppError::InvalidCredentials),
     };
     let actor = AuditActor {
@@ -215,30 +255,26 @@ pub async fn verify_mfa(state: &AppState, req: MfaRequest, ip: ClientIp) -> AppR
         return Err(AppError::InvalidCredentials);
     }
     let code = req.code.expose().trim();
-    let is_totp = code.len() == usize::from(totp::DIGITS) && code.bytes().all(|b| b.is_ascii_digit());
-    let accepted = if is_totp {
-        let row = tx.totp_row(user.id).await?.unwrap_or_default();
-        match row.secret {
-            Some(sealed) => {
-                let secret = state.secret_box.open(&context(user.id), &sealed)?;
-                match totp::verify(&secret, code, unix_secs(now), row.last_step) {
-                    Some(step) => tx.advance_totp_step(user.id, step).await?,
-                    None => false,
-                }
-            }
-            None => false,
-        }
+    let is_code = email_code::looks_like_code(code);
+    let passed_with = if !is_code {
+        tx.use_backup_code(user.id, &backup_hash(code), now)
+            .await?
+            .then_some("a backup code")
+    } else if email_code::matches_challenge(state, &ch, &hash, code, now) {
+        Some("an emailed code")
+    } else if ch.methods.contains(&MfaMethod::Totp) && totp_accepts(state, tx.as_mut(), user.id, code, now).await? {
+        Some("an authenticator code")
     } else {
-        tx.use_backup_code(user.id, &backup_hash(code), now).await?
+        None
     };
-    if !accepted {
+    let Some(passed_with) = passed_with else {
         let policy = state.store.password_policy(user.org_id).await?;
         let failures = tx.record_failed_login(user.id).await?;
         tx.append_audit(&record(
             "auth.mfa_failed",
             format!(
                 "Two-step verification failed: wrong {}",
-                if is_totp { "code" } else { "backup code" }
+                if is_code { "code" } else { "backup code" }
             ),
         ))
         .await?;
@@ -263,23 +299,54 @@ pub async fn verify_mfa(state: &AppState, req: MfaRequest, ip: ClientIp) -> AppR
         }
         tx.commit().await?;
         return Err(AppError::InvalidCredentials);
-    }
+    };
     tx.delete_mfa_challenge(&hash).await?;
     tx.append_audit(&record(
         "auth.mfa",
-        format!(
-            "Two-step verification passed with {}",
-            if is_totp {
-                "an authenticator code"
-            } else {
-                "a backup code"
-            }
-        ),
+        format!("Two-step verification passed with {passed_with}"),
     ))
     .await?;
     let policy = state.store.password_policy(user.org_id).await?;
     let grant = login::grant_session(state, tx, &user, &policy, ip, now).await?;
     Ok(LoginResponse::Granted(grant))
+}
+
+/// The unexpired challenge with this hash, in a new write transaction; an unknown one answers
+/// `invalid_credentials`, and so does an expired one (which is deleted).
+pub(super) async fn live_challenge(
+    state: &AppState,
+    hash: &str,
+    now: Timestamp,
+) -> AppResult<(Box<dyn WriteTx>, MfaChallenge)> {
+    let mut tx = state.store.begin().await?;
+    let Some(ch) = tx.mfa_challenge(hash).await? else {
+        return Err(AppError::InvalidCredentials);
+    };
+    if ch.expires_at <= now {
+        tx.delete_mfa_challenge(hash).await?;
+        tx.commit().await?;
+        return Err(AppError::InvalidCredentials);
+    }
+    Ok((tx, ch))
+}
+
+/// A valid TOTP code of the user's secret at a step not used before (the step is then used).
+async fn totp_accepts(
+    state: &AppState,
+    tx: &mut dyn WriteTx,
+    user_id: Uuid,
+    code: &str,
+    now: Timestamp,
+) -> AppResult<bool> {
+    let row = tx.totp_row(user_id).await?.unwrap_or_default();
+    let Some(sealed) = row.secret else {
+        return Ok(false);
+    };
+    let secret = state.secret_box.open(&context(user_id), &sealed)?;
+    match totp::verify(&secret, code, unix_secs(now), row.last_step) {
+        Some(step) => Ok(tx.advance_totp_step(user_id, step).await?),
+        None => Ok(false),
+    }
 }
 
 #[cfg(test)]
@@ -292,5 +359,29 @@ mod tests {
         assert_eq!(a.len(), 11);
         assert_ne!(a, new_backup_code());
         assert_eq!(backup_hash(&a), backup_hash(&a.to_uppercase().replace('-', " ")));
+    }
+
+    #[test]
+    fn a_challenge_offers_the_allowed_enrolled_methods_and_backup_codes() {
+        use MfaMethod::{BackupCode, Email, Totp};
+        let both = [TwoStepMethod::Totp, TwoStepMethod::Email];
+        let only = |methods: Vec<TwoStepMethod>| TwoStepSettings {
+            enabled: true,
+            required: false,
+            methods,
+        };
+        assert_eq!(
+            challenge_methods(&both, &only(both.to_vec())),
+            vec![Totp, Email, BackupCode]
+        );
+        assert_eq!(
+            challenge_methods(&both, &only(vec![TwoStepMethod::Email])),
+            vec![Email, BackupCode]
+        );
+        // Nothing the user has is allowed any more: their own methods still answer.
+        assert_eq!(
+            challenge_methods(&[TwoStepMethod::Totp], &only(vec![TwoStepMethod::Email])),
+            vec![Totp, BackupCode]
+        );
     }
 }

@@ -1,12 +1,13 @@
-//! `auth/login`, `auth/mfa`, `auth/logout`, `me`.
+//! `auth/login`, `auth/mfa`, `auth/mfa/email`, `auth/logout`, `me`, two-step enrolment.
 
 use axum::{Json, extract::State, http::StatusCode};
 use orgdeck_shared::auth::{
-    BackupCodes, LoginRequest, LoginResponse, Me, MeOrg, MeSession, MeUser, MfaRequest, TotpConfirm, TotpEnrollment,
+    BackupCodes, EmailCodeConfirm, EmailCodeSent, LoginRequest, LoginResponse, Me, MeOrg, MeSession, MeUser,
+    MfaEmailRequest, MfaRequest, TotpConfirm, TotpEnrollment,
 };
 
 use crate::{
-    auth::{AuthUser, Credential, SessionUser, login as service, two_step},
+    auth::{AuthUser, Credential, SessionUser, email_code, login as service, two_step},
     error::AppResult,
     http::{client_ip::ClientIp, json::ApiJson},
     state::AppState,
@@ -27,6 +28,29 @@ pub async fn mfa(
     ApiJson(req): ApiJson<MfaRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     Ok(Json(two_step::verify_mfa(&state, req, ip).await?))
+}
+
+/// `POST auth/mfa/email`: emails a (new) code for a login challenge that offers email.
+pub async fn mfa_email(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    ApiJson(req): ApiJson<MfaEmailRequest>,
+) -> AppResult<Json<EmailCodeSent>> {
+    Ok(Json(email_code::resend_for_challenge(&state, req, ip).await?))
+}
+
+/// `POST me/two_step/email`: emails an enrolment code to the caller's own address.
+pub async fn email_start(State(state): State<AppState>, user: SessionUser) -> AppResult<Json<EmailCodeSent>> {
+    Ok(Json(email_code::start_enrolment(&state, &user).await?))
+}
+
+/// `POST me/two_step/email/confirm`: the emailed code completes enrolment; answers the backup codes.
+pub async fn email_confirm(
+    State(state): State<AppState>,
+    user: SessionUser,
+    ApiJson(req): ApiJson<EmailCodeConfirm>,
+) -> AppResult<Json<BackupCodes>> {
+    Ok(Json(email_code::confirm_enrolment(&state, &user, req).await?))
 }
 
 /// `POST me/two_step/totp`: starts enrolling an authenticator app.

@@ -49,10 +49,13 @@ fn api() -> Router<AppState> {
         .route(routes::HEALTH, get(health))
         .route(routes::LOGIN, post(auth::login))
         .route(routes::MFA, post(auth::mfa))
+        .route(routes::MFA_EMAIL, post(auth::mfa_email))
         .route(routes::LOGOUT, post(auth::logout))
         .route(routes::ME, get(auth::me))
         .route(routes::ME_TOTP, post(auth::totp_start))
         .route(routes::ME_TOTP_CONFIRM, post(auth::totp_confirm))
+        .route(routes::ME_EMAIL_CODE, post(auth::email_start))
+        .route(routes::ME_EMAIL_CONFIRM, post(auth::email_confirm))
         .route(routes::SETTINGS, get(settings::get).put(settings::put))
         .route(routes::LICENSES, get(inventory::licenses))
         .route(routes::APPLICATIONS, get(inventory::applications))
@@ -133,6 +136,7 @@ mod tests {
         AppState {
             store: Arc::new(SqliteStore::open(dir, jiff::Timestamp::now()).await.unwrap()),
             secret_box: Arc::new(crate::secret_box::SecretBox::new(&[0; 32])),
+            mail: Arc::new(crate::mail::MailQueue::default()),
             clock: Arc::new(SystemClock),
             passwords: Arc::new(Passwords::new().unwrap()),
             trusted_proxies: Arc::new(Vec::new()),

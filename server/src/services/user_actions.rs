@@ -112,9 +112,10 @@ pub async fn act_in(
         tx.mark_unlocked(id, now).await?;
     }
     if action == UserAction::ResetTwoStep {
-        // The secret, a pending enrolment, the last used step, backup codes and open login challenges.
+        // The secret, enrolled methods, pending enrolments and emailed codes, the last used step, backup
+        // codes and open login challenges.
         tx.clear_two_step(id).await?;
-        summary.push_str("; TOTP secret and backup codes removed");
+        summary.push_str("; TOTP secret, email enrolment, pending codes and backup codes removed");
     }
     if end_sessions {
         let ended = tx.end_user_sessions(id).await?;

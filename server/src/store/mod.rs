@@ -6,8 +6,10 @@
 //! Every query that touches organization data takes the organization id.
 
 pub mod api_keys;
+pub mod mail;
 pub mod model;
 pub mod sqlite;
+pub mod two_step;
 pub mod users;
 
 use async_trait::async_trait;
@@ -16,7 +18,9 @@ use orgdeck_shared::{Versioned, audit::AuditEntry, general::GeneralSettings};
 use uuid::Uuid;
 
 pub use api_keys::*;
+pub use mail::*;
 pub use model::*;
+pub use two_step::*;
 pub use users::*;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +43,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: UserReads + ApiKeyReads + Send + Sync + 'static {
+pub trait Store: UserReads + ApiKeyReads + MailReads + Send + Sync + 'static {
     /// Starts a write transaction. Only one is open at a time; others wait.
     async fn begin(&self) -> StoreResult<Box<dyn WriteTx>>;
 
@@ -75,7 +79,7 @@ pub trait Store: UserReads + ApiKeyReads + Send + Sync + 'static {
 
 /// One open write transaction. Commit consumes it; dropping it rolls back.
 #[async_trait]
-pub trait WriteTx: UserWrites + ApiKeyWrites + Send {
+pub trait WriteTx: UserWrites + ApiKeyWrites + TwoStepWrites + MailWrites + Send {
     async fn insert_session(&mut self, session: &NewSession) -> StoreResult<()>;
 
     /// Moves the session's `last_seen_at` forward.
@@ -132,37 +136,6 @@ pub trait WriteTx: UserWrites + ApiKeyWrites + Send {
 
     /// Ends the user's sessions except the one with token hash `keep`.
     async fn end_other_sessions(&mut self, user_id: Uuid, keep: &str) -> StoreResult<u64>;
-
-    /// The user's TOTP row (sealed secrets and last step).
-    async fn totp_row(&mut self, user_id: Uuid) -> StoreResult<Option<TotpRow>>;
-
-    /// Stores a sealed secret of an enrolment in progress (replacing an earlier pending one).
-    async fn set_pending_totp(&mut self, user_id: Uuid, sealed: &[u8]) -> StoreResult<()>;
-
-    /// Completes enrolment: pending secret active, `step` used, backup code hashes replaced, flag set.
-    async fn activate_totp(&mut self, user_id: Uuid, step: u64, backup_hashes: &[String]) -> StoreResult<()>;
-
-    /// Records an accepted TOTP step; false when it is not later than the last one (a replay).
-    async fn advance_totp_step(&mut self, user_id: Uuid, step: u64) -> StoreResult<bool>;
-
-    /// Consumes an unused backup code by its hash; false when there is none.
-    async fn use_backup_code(&mut self, user_id: Uuid, hash: &str, at: Timestamp) -> StoreResult<bool>;
-
-    /// Forgets the user's TOTP secrets, last step, backup codes and login challenges.
-    async fn clear_two_step(&mut self, user_id: Uuid) -> StoreResult<()>;
-
-    async fn insert_mfa_challenge(
-        &mut self,
-        hash: &str,
-        user_id: Uuid,
-        email: &str,
-        expires_at: Timestamp,
-    ) -> StoreResult<()>;
-
-    /// A login challenge's user, email and end.
-    async fn mfa_challenge(&mut self, hash: &str) -> StoreResult<Option<(Uuid, String, Timestamp)>>;
-
-    async fn delete_mfa_challenge(&mut self, hash: &str) -> StoreResult<()>;
 
     /// Appends one audit entry. There is no way to change or delete one.
     async fn append_audit(&mut self, entry: &AuditRecord) -> StoreResult<()>;

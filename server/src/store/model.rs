@@ -31,7 +31,7 @@ pub struct LoginUser {
     pub password_changed_at: Option<Timestamp>,
     /// When an admin last unlocked the account.
     pub unlocked_at: Option<Timestamp>,
-    /// Logins take a second step (TOTP or a backup code).
+    /// Enrolled in at least one two-step method: logins take a second step.
     pub two_step_enabled: bool,
 }
 
@@ -79,18 +79,10 @@ pub struct SessionView {
     /// The organization's `sessions` and `ip_restrictions` documents, read with the session.
     pub sessions_doc: Option<String>,
     pub ip_doc: Option<String>,
-    /// The user completed TOTP enrolment.
-    pub two_step_enabled: bool,
+    /// The two-step methods the user enrolled in.
+    pub two_step_methods: Vec<orgdeck_shared::security::TwoStepMethod>,
     /// The organization's `two_step` document, read with the session.
     pub two_step_doc: Option<String>,
-}
-
-/// A user's TOTP state: sealed secrets (see [`crate::secret_box`]) and the last accepted step.
-#[derive(Debug, Clone, Default)]
-pub struct TotpRow {
-    pub secret: Option<Vec<u8>>,
-    pub pending_secret: Option<Vec<u8>>,
-    pub last_step: Option<u64>,
 }
 
 impl SessionView {

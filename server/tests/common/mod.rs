@@ -1,6 +1,8 @@
 //! A real server on 127.0.0.1:0 over a temporary data directory, with a clock the test moves.
 #![allow(dead_code)]
 
+pub mod mail;
+
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
@@ -65,6 +67,19 @@ impl TestServer {
             org,
             http: reqwest::Client::new(),
         }
+    }
+
+    /// Stops the server and starts it again on the same data directory and clock.
+    pub async fn restart(self, configure: impl FnOnce(&mut ServerConfig)) -> Self {
+        let TestServer {
+            handle,
+            clock,
+            dir,
+            org,
+            ..
+        } = self;
+        handle.shutdown().await;
+        Self::serve_with(dir, clock, org, configure).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -212,4 +227,51 @@ pub fn new_user(email: &str, first: &str, last: &str, group: &str) -> Value {
         "email": email, "first_name": first, "last_name": last, "default_group": group,
         "password": USER_PASSWORD,
     })
+}
+
+/// Writes `settings/two_step` (over its current version).
+pub async fn set_two_step(s: &TestServer, admin: &str, body: Value) {
+    let current: Value = s.get(&routes::settings("two_step"), admin).await.json().await.unwrap();
+    let version = current["version"].as_i64().unwrap();
+    let resp = s
+        .send(
+            Method::PUT,
+            &routes::settings("two_step"),
+            admin,
+            Some(&body),
+            Some(version),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+}
+
+/// `POST auth/mfa`: the second step of a login.
+pub async fn mfa(s: &TestServer, challenge: &str, code: &str) -> reqwest::Response {
+    s.request(Method::POST, routes::MFA, None)
+        .await
+        .json(&json!({ "challenge": challenge, "code": code }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `POST auth/mfa`, expecting a session; returns its token.
+pub async fn mfa_token(s: &TestServer, challenge: &str, code: &str) -> String {
+    let resp = mfa(s, challenge, code).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+    let body: Value = resp.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+/// The answer is 401 `invalid_credentials`.
+pub async fn refused(resp: reqwest::Response) {
+    assert_eq!(
+        api_error(resp, StatusCode::UNAUTHORIZED).await.code,
+        orgdeck_shared::ErrorCode::InvalidCredentials
+    );
+}
+
+pub async fn logout(s: &TestServer, token: &str) {
+    let resp = s.post(routes::LOGOUT, token, &json!({})).await;
+    assert!(resp.status().is_success());
 }

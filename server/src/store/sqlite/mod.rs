@@ -2,8 +2,10 @@
 //! few readers, all run off the async threads.
 
 mod api_keys;
+mod mail;
 pub mod ops;
 pub mod schema;
+mod two_step;
 mod users;
 
 use std::{
@@ -265,55 +267,6 @@ impl SqliteTx {
 
 #[async_trait]
 impl WriteTx for SqliteTx {
-    async fn totp_row(&mut self, user_id: Uuid) -> StoreResult<Option<crate::store::TotpRow>> {
-        self.run(move |c| ops::totp_row(c, user_id)).await
-    }
-
-    async fn set_pending_totp(&mut self, user_id: Uuid, sealed: &[u8]) -> StoreResult<()> {
-        let sealed = sealed.to_vec();
-        self.run(move |c| ops::set_pending_totp(c, user_id, &sealed)).await
-    }
-
-    async fn activate_totp(&mut self, user_id: Uuid, step: u64, backup_hashes: &[String]) -> StoreResult<()> {
-        let hashes = backup_hashes.to_vec();
-        self.run(move |c| ops::activate_totp(c, user_id, step, &hashes)).await
-    }
-
-    async fn advance_totp_step(&mut self, user_id: Uuid, step: u64) -> StoreResult<bool> {
-        self.run(move |c| ops::advance_totp_step(c, user_id, step)).await
-    }
-
-    async fn use_backup_code(&mut self, user_id: Uuid, hash: &str, at: Timestamp) -> StoreResult<bool> {
-        let hash = hash.to_owned();
-        self.run(move |c| ops::use_backup_code(c, user_id, &hash, at)).await
-    }
-
-    async fn clear_two_step(&mut self, user_id: Uuid) -> StoreResult<()> {
-        self.run(move |c| ops::clear_two_step(c, user_id)).await
-    }
-
-    async fn insert_mfa_challenge(
-        &mut self,
-        hash: &str,
-        user_id: Uuid,
-        email: &str,
-        expires_at: Timestamp,
-    ) -> StoreResult<()> {
-        let (hash, email) = (hash.to_owned(), email.to_owned());
-        self.run(move |c| ops::insert_mfa_challenge(c, &hash, user_id, &email, expires_at))
-            .await
-    }
-
-    async fn mfa_challenge(&mut self, hash: &str) -> StoreResult<Option<(Uuid, String, Timestamp)>> {
-        let hash = hash.to_owned();
-        self.run(move |c| ops::mfa_challenge(c, &hash)).await
-    }
-
-    async fn delete_mfa_challenge(&mut self, hash: &str) -> StoreResult<()> {
-        let hash = hash.to_owned();
-        self.run(move |c| ops::delete_mfa_challenge(c, &hash)).await
-    }
-
     async fn insert_session(&mut self, session: &NewSession) -> StoreResult<()> {
         let s = session.clone();
         self.run(move |c| ops::insert_session(c, &s)).await

@@ -14,11 +14,56 @@ const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[
     (2, V2, Some(backfill_v2)),
     (3, V3, Some(backfill_v3)),
     (4, V4, None),
+    (5, V5, None),
     (6, V6, None),
 ];
 
+/// Two-step verification by email, and the mail queue: the methods each user enrolled in (TOTP users
+/// enrolled before V5 are carried over), the keyed hash of an enrolment code, the methods a login
+/// challenge offers and the keyed hash of its emailed code, and mail waiting for delivery (its body
+/// sealed with the server key, cleared once delivered or given up).
+const V5: &str = r#"
+CREATE TABLE user_two_step_methods (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    method TEXT NOT NULL,
+    enrolled_at BIGINT,
+    PRIMARY KEY (user_id, method)
+);
+INSERT INTO user_two_step_methods (user_id, method)
+    SELECT t.user_id, 'totp' FROM user_totp t JOIN users u ON u.id = t.user_id
+    WHERE t.secret IS NOT NULL AND u.two_step_enabled;
+
+CREATE TABLE email_enrolments (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    sent_at BIGINT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0
+);
+
+ALTER TABLE mfa_challenges ADD COLUMN methods TEXT NOT NULL DEFAULT 'totp,backup_code';
+ALTER TABLE mfa_challenges ADD COLUMN email_code_hash TEXT;
+ALTER TABLE mfa_challenges ADD COLUMN email_code_expires_at BIGINT;
+ALTER TABLE mfa_challenges ADD COLUMN email_sent_at BIGINT;
+ALTER TABLE mfa_challenges ADD COLUMN email_sends INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE mail_outbox (
+    id TEXT PRIMARY KEY,
+    org_id TEXT REFERENCES organizations(id),
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body BLOB,
+    created_at BIGINT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    done_at BIGINT
+);
+CREATE INDEX mail_outbox_queued ON mail_outbox (status, id);
+"#;
+
 /// API keys: one a user, stored as the SHA-256 of the key with a display prefix; a rotation keeps the
-/// replaced hash until its grace period ends. (Version 5 belongs to two-step by email.)
+/// replaced hash until its grace period ends.
 const V6: &str = r#"
 CREATE TABLE api_keys (
     id TEXT PRIMARY KEY,
@@ -409,5 +454,37 @@ mod tests {
             )
             .unwrap();
         assert_eq!(hit, key(3000));
+    }
+
+    #[test]
+    fn users_enrolled_in_totp_before_v5_keep_it_as_their_method() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL);
+             INSERT INTO schema_version VALUES (1, 0), (2, 0), (3, 0), (4, 0);",
+        )
+        .unwrap();
+        for sql in [V1, V2, V3, V4] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO organizations VALUES ('o', 'Org', 0);
+             INSERT INTO users (id, org_id, email, first_name, last_name, role, enabled, api_only, status, created_at,
+                                two_step_enabled)
+             VALUES ('u1', 'o', 'a@x.example', 'A', 'A', 'view', 1, 0, 'active', 0, 1),
+                    ('u2', 'o', 'b@x.example', 'B', 'B', 'view', 1, 0, 'active', 0, 0);
+             INSERT INTO user_totp (user_id, secret) VALUES ('u1', x'01');
+             INSERT INTO user_totp (user_id, pending_secret) VALUES ('u2', x'02');",
+        )
+        .unwrap();
+        migrate(&mut conn, Timestamp::UNIX_EPOCH).unwrap();
+        let methods: Vec<(String, String)> = conn
+            .prepare("SELECT user_id, method FROM user_two_step_methods")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(methods, vec![("u1".to_owned(), "totp".to_owned())]);
     }
 }

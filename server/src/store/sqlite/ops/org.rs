@@ -269,7 +269,9 @@ pub fn session(c: &Connection, token_hash: &str) -> StoreResult<Option<SessionVi
         .prepare_cached(
             "SELECT s.org_id, o.name, s.user_id, u.email, u.first_name, u.last_name, u.role, u.enabled, u.status,
                     s.created_at, s.last_seen_at, s.expires_at, s.idle_timeout_ms, u.must_change_password,
-                    s.id, st.doc, ip.doc, u.two_step_enabled, ts.doc
+                    s.id, st.doc, ip.doc,
+                    (SELECT group_concat(m.method) FROM user_two_step_methods m WHERE m.user_id = s.user_id),
+                    ts.doc
              FROM sessions s
              JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id
              JOIN organizations o ON o.id = s.org_id
@@ -307,7 +309,7 @@ struct RawSession {
     id: String,
     sessions_doc: Option<String>,
     ip_doc: Option<String>,
-    two_step_enabled: bool,
+    two_step_methods: Option<String>,
     two_step_doc: Option<String>,
 }
 
@@ -330,7 +332,7 @@ fn session_row(r: &Row<'_>) -> rusqlite::Result<RawSession> {
         id: r.get(14)?,
         sessions_doc: r.get(15)?,
         ip_doc: r.get(16)?,
-        two_step_enabled: r.get(17)?,
+        two_step_methods: r.get(17)?,
         two_step_doc: r.get(18)?,
     })
 }
@@ -355,7 +357,7 @@ impl RawSession {
             id: self.id,
             sessions_doc: self.sessions_doc,
             ip_doc: self.ip_doc,
-            two_step_enabled: self.two_step_enabled,
+            two_step_methods: super::parse_methods(self.two_step_methods.as_deref())?,
             two_step_doc: self.two_step_doc,
         })
     }

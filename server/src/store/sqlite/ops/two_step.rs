@@ -1,11 +1,15 @@
-//! Two-step verification rows: TOTP secrets (sealed), backup code hashes, login challenges.
+//! Two-step verification rows: TOTP secrets (sealed), enrolled methods, backup code hashes, login
+//! challenges, and emailed codes (keyed hashes only).
 
 use jiff::Timestamp;
+use orgdeck_shared::{auth::MfaMethod, security::TwoStepMethod};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use super::db_err;
-use crate::store::{StoreResult, TotpRow};
+use super::{corrupt, db_err, ms, ts};
+use crate::store::{
+    MfaChallenge, PendingCode, StoreResult, TotpRow, method_name, mfa_method_name, parse_method, parse_mfa_method,
+};
 
 pub fn totp_row(c: &Connection, user_id: Uuid) -> StoreResult<Option<TotpRow>> {
     c.query_row(
@@ -33,12 +37,19 @@ pub fn set_pending_totp(c: &Connection, user_id: Uuid, sealed: &[u8]) -> StoreRe
     Ok(())
 }
 
-/// The pending secret becomes the secret; the backup codes are replaced; the user is enrolled.
-pub fn activate_totp(c: &Connection, user_id: Uuid, step: u64, backup_hashes: &[String]) -> StoreResult<()> {
+/// The user is enrolled in `method` (and so in two-step) with these backup codes.
+fn enrol(
+    c: &Connection,
+    user_id: Uuid,
+    method: TwoStepMethod,
+    backup_hashes: &[String],
+    at: Timestamp,
+) -> StoreResult<()> {
     let id = user_id.to_string();
     c.execute(
-        "UPDATE user_totp SET secret = pending_secret, pending_secret = NULL, last_step = ?2 WHERE user_id = ?1",
-        params![id, step as i64],
+        "INSERT INTO user_two_step_methods (user_id, method, enrolled_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (user_id, method) DO UPDATE SET enrolled_at = excluded.enrolled_at",
+        params![id, method_name(method), ms(at)],
     )
     .map_err(db_err)?;
     c.execute("DELETE FROM backup_codes WHERE user_id = ?1", params![id])
@@ -56,6 +67,28 @@ pub fn activate_totp(c: &Connection, user_id: Uuid, step: u64, backup_hashes: &[
     )
     .map_err(db_err)?;
     Ok(())
+}
+
+/// The pending secret becomes the secret; the backup codes are replaced; the user is enrolled.
+pub fn activate_totp(
+    c: &Connection,
+    user_id: Uuid,
+    step: u64,
+    backup_hashes: &[String],
+    at: Timestamp,
+) -> StoreResult<()> {
+    c.execute(
+        "UPDATE user_totp SET secret = pending_secret, pending_secret = NULL, last_step = ?2 WHERE user_id = ?1",
+        params![user_id.to_string(), step as i64],
+    )
+    .map_err(db_err)?;
+    enrol(c, user_id, TwoStepMethod::Totp, backup_hashes, at)
+}
+
+/// Enrolled in email codes; the backup codes are replaced; the pending code is gone.
+pub fn activate_email(c: &Connection, user_id: Uuid, backup_hashes: &[String], at: Timestamp) -> StoreResult<()> {
+    clear_email_enrolment(c, user_id)?;
+    enrol(c, user_id, TwoStepMethod::Email, backup_hashes, at)
 }
 
 /// Records an accepted step; false when it is not later than the last one (a replay).
@@ -80,11 +113,95 @@ pub fn use_backup_code(c: &Connection, user_id: Uuid, hash: &str, at: Timestamp)
     Ok(n > 0)
 }
 
-/// Forgets the user's secrets, last step, backup codes and challenges (the flag is the caller's).
+/// A user's enrolled methods, as stored (comma-separated by [`two_step_methods`] and the session query).
+pub fn parse_methods(list: Option<&str>) -> StoreResult<Vec<TwoStepMethod>> {
+    let mut methods: Vec<TwoStepMethod> = list
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| parse_method(s).ok_or_else(|| corrupt(format!("two-step method {s:?}"))))
+        .collect::<StoreResult<_>>()?;
+    methods.sort_by_key(|m| method_name(*m));
+    Ok(methods)
+}
+
+pub fn two_step_methods(c: &Connection, user_id: Uuid) -> StoreResult<Vec<TwoStepMethod>> {
+    let list: Option<String> = c
+        .query_row(
+            "SELECT group_concat(method) FROM user_two_step_methods WHERE user_id = ?1",
+            params![user_id.to_string()],
+            |r| r.get(0),
+        )
+        .map_err(db_err)?;
+    parse_methods(list.as_deref())
+}
+
+pub fn email_enrolment(c: &Connection, user_id: Uuid) -> StoreResult<Option<(PendingCode, u32)>> {
+    let row: Option<(String, i64, i64, u32)> = c
+        .query_row(
+            "SELECT code_hash, expires_at, sent_at, failures FROM email_enrolments WHERE user_id = ?1",
+            params![user_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()
+        .map_err(db_err)?;
+    row.map(|(code_hash, e, s, f)| {
+        Ok((
+            PendingCode {
+                code_hash,
+                expires_at: ts(e)?,
+                sent_at: ts(s)?,
+            },
+            f,
+        ))
+    })
+    .transpose()
+}
+
+pub fn set_email_enrolment(c: &Connection, user_id: Uuid, code: &PendingCode) -> StoreResult<()> {
+    c.execute(
+        "INSERT INTO email_enrolments (user_id, code_hash, expires_at, sent_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at,
+             sent_at = excluded.sent_at, failures = 0",
+        params![
+            user_id.to_string(),
+            code.code_hash,
+            ms(code.expires_at),
+            ms(code.sent_at)
+        ],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub fn email_enrolment_failed(c: &Connection, user_id: Uuid) -> StoreResult<u32> {
+    c.query_row(
+        "UPDATE email_enrolments SET failures = failures + 1 WHERE user_id = ?1 RETURNING failures",
+        params![user_id.to_string()],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(db_err)
+    .map(Option::unwrap_or_default)
+}
+
+pub fn clear_email_enrolment(c: &Connection, user_id: Uuid) -> StoreResult<()> {
+    c.execute(
+        "DELETE FROM email_enrolments WHERE user_id = ?1",
+        params![user_id.to_string()],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Forgets the user's secrets, methods, last step, backup codes, pending codes and challenges (the
+/// flag is the caller's).
 pub fn clear_two_step(c: &Connection, user_id: Uuid) -> StoreResult<()> {
     let id = user_id.to_string();
     for sql in [
         "DELETE FROM user_totp WHERE user_id = ?1",
+        "DELETE FROM user_two_step_methods WHERE user_id = ?1",
+        "DELETE FROM email_enrolments WHERE user_id = ?1",
         "DELETE FROM backup_codes WHERE user_id = ?1",
         "DELETE FROM mfa_challenges WHERE user_id = ?1",
     ] {
@@ -99,33 +216,101 @@ pub fn insert_mfa_challenge(
     user_id: Uuid,
     email: &str,
     expires_at: Timestamp,
+    methods: &[MfaMethod],
 ) -> StoreResult<()> {
-    // A newer challenge supersedes (and cleans up) the user's older ones.
+    // A newer challenge cleans up the user's expired ones.
     c.execute(
         "DELETE FROM mfa_challenges WHERE user_id = ?1 AND expires_at <= ?2",
-        params![user_id.to_string(), expires_at.as_millisecond()],
+        params![user_id.to_string(), ms(expires_at)],
     )
     .map_err(db_err)?;
+    let methods: Vec<&str> = methods.iter().map(|m| mfa_method_name(*m)).collect();
     c.execute(
-        "INSERT INTO mfa_challenges (challenge_hash, user_id, email, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        params![hash, user_id.to_string(), email, expires_at.as_millisecond()],
+        "INSERT INTO mfa_challenges (challenge_hash, user_id, email, expires_at, methods) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![hash, user_id.to_string(), email, ms(expires_at), methods.join(",")],
     )
     .map_err(db_err)?;
     Ok(())
 }
 
-/// The challenge's user, email and end, if it exists (it stays until taken or superseded).
-pub fn mfa_challenge(c: &Connection, hash: &str) -> StoreResult<Option<(Uuid, String, Timestamp)>> {
-    let row: Option<(String, String, i64)> = c
+type RawChallenge = (
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    u32,
+);
+
+/// The challenge, if it exists (it stays until taken or cleaned up).
+pub fn mfa_challenge(c: &Connection, hash: &str) -> StoreResult<Option<MfaChallenge>> {
+    let row: Option<RawChallenge> = c
         .query_row(
-            "SELECT user_id, email, expires_at FROM mfa_challenges WHERE challenge_hash = ?1",
+            "SELECT user_id, email, expires_at, methods, email_code_hash, email_code_expires_at, email_sent_at,
+                    email_sends
+             FROM mfa_challenges WHERE challenge_hash = ?1",
             params![hash],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
+            },
         )
         .optional()
         .map_err(db_err)?;
-    row.map(|(u, m, e)| Ok((super::uuid(&u)?, m, super::ts(e)?)))
-        .transpose()
+    let Some((user_id, email, expires_at, methods, code_hash, code_expires, sent_at, sends)) = row else {
+        return Ok(None);
+    };
+    let email_code = match (code_hash, code_expires, sent_at) {
+        (Some(code_hash), Some(e), Some(s)) => Some(PendingCode {
+            code_hash,
+            expires_at: ts(e)?,
+            sent_at: ts(s)?,
+        }),
+        _ => None,
+    };
+    Ok(Some(MfaChallenge {
+        user_id: super::uuid(&user_id)?,
+        email,
+        expires_at: ts(expires_at)?,
+        methods: methods
+            .split(',')
+            .map(|m| parse_mfa_method(m).ok_or_else(|| corrupt(format!("challenge method {m:?}"))))
+            .collect::<StoreResult<_>>()?,
+        email_code,
+        email_sends: sends,
+    }))
+}
+
+pub fn set_challenge_code(
+    c: &Connection,
+    hash: &str,
+    code: &PendingCode,
+    challenge_expires_at: Timestamp,
+) -> StoreResult<()> {
+    c.execute(
+        "UPDATE mfa_challenges SET email_code_hash = ?2, email_code_expires_at = ?3, email_sent_at = ?4,
+             email_sends = email_sends + 1, expires_at = ?5
+         WHERE challenge_hash = ?1",
+        params![
+            hash,
+            code.code_hash,
+            ms(code.expires_at),
+            ms(code.sent_at),
+            ms(challenge_expires_at)
+        ],
+    )
+    .map_err(db_err)?;
+    Ok(())
 }
 
 pub fn delete_mfa_challenge(c: &Connection, hash: &str) -> StoreResult<()> {

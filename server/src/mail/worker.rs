@@ -1,0 +1,183 @@
+//! The delivery worker: one task per server, started by [`crate::spawn`] and stopped on shutdown. It
+//! delivers queued mail oldest first, each attempt bounded by the timeout; a failure is retried with
+//! backoff (timers in memory: after a restart everything queued is due at once) until the attempts run
+//! out, which is logged and audited. A delivered or abandoned message loses its body.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use lettre::{Message, message::Mailbox, message::header::ContentType};
+use orgdeck_shared::audit::{AuditActor, AuditTarget};
+use tokio::{sync::oneshot, time::Instant};
+use uuid::Uuid;
+
+use super::{MailError, MailQueue, RetryPolicy, mask_email, seal_context, transport::Transport};
+use crate::{
+    clock::Clock,
+    secret_box::SecretBox,
+    store::{AuditRecord, OutboxMail, Store},
+};
+
+/// Messages read from the queue at a time.
+const BATCH: u32 = 200;
+
+pub struct Worker {
+    pub store: Arc<dyn Store>,
+    pub secret_box: Arc<SecretBox>,
+    pub clock: Arc<dyn Clock>,
+    pub queue: Arc<MailQueue>,
+    pub transport: Transport,
+    pub from: Mailbox,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+/// The running worker; [`WorkerHandle::stop`] ends it (an attempt in flight is dropped and the message
+/// stays queued for the next start).
+pub struct WorkerHandle {
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl WorkerHandle {
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Worker {
+    pub fn start(self) -> WorkerHandle {
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(self.run(rx));
+        WorkerHandle {
+            stop: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    async fn run(self, mut stop: oneshot::Receiver<()>) {
+        // When each message that failed may be tried again.
+        let mut not_before: HashMap<Uuid, Instant> = HashMap::new();
+        loop {
+            let mut next: Option<Instant> = None;
+            match self.store.queued_mail(BATCH).await {
+                Ok(batch) => {
+                    not_before.retain(|id, _| batch.iter().any(|m| m.id == *id));
+                    for mail in batch {
+                        if let Some(at) = not_before.get(&mail.id)
+                            && *at > Instant::now()
+                        {
+                            next = Some(next.map_or(*at, |n| n.min(*at)));
+                            continue;
+                        }
+                        let outcome = tokio::select! {
+                            outcome = self.attempt(&mail) => outcome,
+                            _ = &mut stop => return,
+                        };
+                        if let Some(delay) = outcome {
+                            let at = Instant::now() + delay;
+                            not_before.insert(mail.id, at);
+                            next = Some(next.map_or(at, |n| n.min(at)));
+                        } else {
+                            not_before.remove(&mail.id);
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the mail queue");
+                    next = Some(Instant::now() + self.retry.initial);
+                }
+            }
+            let retry_timer = async {
+                match next {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = self.queue.woken() => {}
+                _ = retry_timer => {}
+                _ = &mut stop => return,
+            }
+        }
+    }
+
+    /// One delivery attempt and its bookkeeping; `Some(delay)` when it is to be tried again.
+    async fn attempt(&self, mail: &OutboxMail) -> Option<Duration> {
+        let to = mask_email(&mail.recipient);
+        let result = match tokio::time::timeout(self.timeout, self.deliver(mail)).await {
+            Ok(r) => r,
+            Err(_) => Err(MailError::Timeout(self.timeout.as_secs())),
+        };
+        let now = self.clock.now();
+        let recorded = async {
+            let mut tx = self.store.begin().await?;
+            let retry = match &result {
+                Ok(()) => {
+                    tx.mail_delivered(mail.id, now).await?;
+                    tracing::info!(mail = %mail.id, %to, "mail delivered");
+                    None
+                }
+                Err(e) => {
+                    let error = e.to_string();
+                    let attempts = tx.mail_attempt_failed(mail.id, &error).await?;
+                    if attempts >= self.retry.max_attempts {
+                        tx.mail_given_up(mail.id, &error, now).await?;
+                        tx.append_audit(&AuditRecord::new(
+                            mail.org_id,
+                            now,
+                            AuditActor::system(),
+                            "mail.failed",
+                            AuditTarget::new("mail", mail.id.to_string()),
+                            format!(
+                                "Mail \"{}\" to {to} not delivered after {attempts} attempts: {error}",
+                                mail.subject
+                            ),
+                        ))
+                        .await?;
+                        tracing::warn!(mail = %mail.id, %to, attempts, error, "mail given up");
+                        None
+                    } else {
+                        let delay = self.retry.delay(attempts);
+                        tracing::warn!(mail = %mail.id, %to, attempts, error, retry_in_ms = delay.as_millis() as u64, "mail delivery failed; will retry");
+                        Some(delay)
+                    }
+                }
+            };
+            tx.commit().await?;
+            Ok::<_, MailError>(retry)
+        };
+        match recorded.await {
+            Ok(retry) => retry,
+            Err(e) => {
+                tracing::error!(mail = %mail.id, error = %e, "cannot record a mail delivery");
+                Some(self.retry.initial)
+            }
+        }
+    }
+
+    async fn deliver(&self, mail: &OutboxMail) -> Result<(), MailError> {
+        let body = self
+            .secret_box
+            .open(&seal_context(mail.id), &mail.sealed_body)
+            .map_err(|_| MailError::Sealed)?;
+        let body = String::from_utf8(body).map_err(|_| MailError::Sealed)?;
+        let to: Mailbox = mail
+            .recipient
+            .parse()
+            .map_err(|_| MailError::Address(mail.recipient.clone()))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            // The same id on every attempt: a recipient can tell a retried delivery from a new message.
+            .message_id(Some(format!("<{}@{}>", mail.id, self.from.email.domain())))
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)?;
+        self.transport.send(message, mail.id).await
+    }
+}

@@ -1,0 +1,140 @@
+//! What the store keeps for two-step verification, and its storage trait (split from [`super::WriteTx`]
+//! to keep each file small): TOTP secrets (sealed, see [`crate::secret_box`]), the methods a user
+//! enrolled in, backup code hashes, login challenges, and emailed codes as keyed hashes only.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use orgdeck_shared::{auth::MfaMethod, security::TwoStepMethod};
+use uuid::Uuid;
+
+use super::StoreResult;
+
+/// A user's TOTP state: sealed secrets and the last accepted step.
+#[derive(Debug, Clone, Default)]
+pub struct TotpRow {
+    pub secret: Option<Vec<u8>>,
+    pub pending_secret: Option<Vec<u8>>,
+    pub last_step: Option<u64>,
+}
+
+/// An emailed code waiting to be entered: only its keyed hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCode {
+    pub code_hash: String,
+    pub expires_at: Timestamp,
+    pub sent_at: Timestamp,
+}
+
+/// A login challenge: whose, until when, what it may be answered with, and its emailed code.
+#[derive(Debug, Clone)]
+pub struct MfaChallenge {
+    pub user_id: Uuid,
+    pub email: String,
+    pub expires_at: Timestamp,
+    pub methods: Vec<MfaMethod>,
+    /// The current emailed code (a new one replaces it).
+    pub email_code: Option<PendingCode>,
+    /// Codes emailed for this challenge so far.
+    pub email_sends: u32,
+}
+
+/// The stored name of a two-step method.
+pub fn method_name(m: TwoStepMethod) -> &'static str {
+    match m {
+        TwoStepMethod::Totp => "totp",
+        TwoStepMethod::Email => "email",
+    }
+}
+
+pub fn parse_method(s: &str) -> Option<TwoStepMethod> {
+    match s {
+        "totp" => Some(TwoStepMethod::Totp),
+        "email" => Some(TwoStepMethod::Email),
+        _ => None,
+    }
+}
+
+pub fn mfa_method_name(m: MfaMethod) -> &'static str {
+    match m {
+        MfaMethod::Totp => "totp",
+        MfaMethod::Email => "email",
+        MfaMethod::BackupCode => "backup_code",
+    }
+}
+
+pub fn parse_mfa_method(s: &str) -> Option<MfaMethod> {
+    match s {
+        "totp" => Some(MfaMethod::Totp),
+        "email" => Some(MfaMethod::Email),
+        "backup_code" => Some(MfaMethod::BackupCode),
+        _ => None,
+    }
+}
+
+/// Two-step changes, inside a write transaction.
+#[async_trait]
+pub trait TwoStepWrites {
+    /// The user's TOTP row (sealed secrets and last step).
+    async fn totp_row(&mut self, user_id: Uuid) -> StoreResult<Option<TotpRow>>;
+
+    /// Stores a sealed secret of an enrolment in progress (replacing an earlier pending one).
+    async fn set_pending_totp(&mut self, user_id: Uuid, sealed: &[u8]) -> StoreResult<()>;
+
+    /// Completes enrolment: pending secret active, `step` used, backup code hashes replaced, enrolled.
+    async fn activate_totp(
+        &mut self,
+        user_id: Uuid,
+        step: u64,
+        backup_hashes: &[String],
+        at: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// Records an accepted TOTP step; false when it is not later than the last one (a replay).
+    async fn advance_totp_step(&mut self, user_id: Uuid, step: u64) -> StoreResult<bool>;
+
+    /// Consumes an unused backup code by its hash; false when there is none.
+    async fn use_backup_code(&mut self, user_id: Uuid, hash: &str, at: Timestamp) -> StoreResult<bool>;
+
+    /// The methods the user enrolled in.
+    async fn two_step_methods(&mut self, user_id: Uuid) -> StoreResult<Vec<TwoStepMethod>>;
+
+    /// The user's pending email enrolment code and its wrong tries.
+    async fn email_enrolment(&mut self, user_id: Uuid) -> StoreResult<Option<(PendingCode, u32)>>;
+
+    /// A new email enrolment code, replacing the pending one.
+    async fn set_email_enrolment(&mut self, user_id: Uuid, code: &PendingCode) -> StoreResult<()>;
+
+    /// A wrong enrolment code: counts it and returns the wrong tries so far.
+    async fn email_enrolment_failed(&mut self, user_id: Uuid) -> StoreResult<u32>;
+
+    /// Forgets the pending email enrolment code.
+    async fn clear_email_enrolment(&mut self, user_id: Uuid) -> StoreResult<()>;
+
+    /// Completes email enrolment: enrolled in `email`, backup code hashes replaced, pending code gone.
+    async fn activate_email(&mut self, user_id: Uuid, backup_hashes: &[String], at: Timestamp) -> StoreResult<()>;
+
+    /// Forgets the user's TOTP secrets, enrolled methods, backup codes, pending codes and login challenges.
+    async fn clear_two_step(&mut self, user_id: Uuid) -> StoreResult<()>;
+
+    async fn insert_mfa_challenge(
+        &mut self,
+        hash: &str,
+        user_id: Uuid,
+        email: &str,
+        expires_at: Timestamp,
+        methods: &[MfaMethod],
+    ) -> StoreResult<()>;
+
+    async fn mfa_challenge(&mut self, hash: &str) -> StoreResult<Option<MfaChallenge>>;
+
+    /// A new emailed code for the challenge (replacing the last one); the challenge lives until
+    /// `challenge_expires_at`.
+    async fn set_challenge_code(
+        &mut self,
+        hash: &str,
+        code: &PendingCode,
+        challenge_expires_at: Timestamp,
+    ) -> StoreResult<()>;
+
+    async fn delete_mfa_challenge(&mut self, hash: &str) -> StoreResult<()>;
+}
