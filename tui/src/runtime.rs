@@ -5,6 +5,7 @@
 use std::{
     collections::HashMap,
     io,
+    sync::atomic::{AtomicU64, Ordering},
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -18,7 +19,7 @@ use tokio::{
 };
 
 use crate::{
-    api::ApiClient,
+    api::{ApiClient, Reply, Request},
     app::{App, Command, Msg},
     credentials::Credentials,
 };
@@ -33,6 +34,8 @@ pub struct Runner {
     tx: UnboundedSender<Msg>,
     /// Pending keyed timers: a new one with the same key aborts the old.
     timers: Arc<Mutex<HashMap<(usize, &'static str), tokio::task::AbortHandle>>>,
+    /// Counts logouts: a reply is delivered only if no logout came since its request was sent.
+    session: Arc<AtomicU64>,
 }
 
 impl Runner {
@@ -42,6 +45,7 @@ impl Runner {
             credentials,
             tx,
             timers: Arc::default(),
+            session: Arc::default(),
         }
     }
 
@@ -51,9 +55,34 @@ impl Runner {
             Command::Api(request) => {
                 tracing::debug!(request = request.label(), "request");
                 let client = self.client.clone();
+                let session = self.session.clone();
+                let sent_in = session.load(Ordering::SeqCst);
                 tokio::spawn(async move {
                     let reply = client.execute(&request).await;
-                    let _ = tx.send(Msg::Reply { request, reply });
+                    if session.load(Ordering::SeqCst) == sent_in {
+                        let _ = tx.send(Msg::Reply { request, reply });
+                    } else {
+                        tracing::debug!(request = request.label(), "dropped: the session ended");
+                    }
+                });
+            }
+            Command::Logout => {
+                self.session.fetch_add(1, Ordering::SeqCst);
+                // Taken now, so no later request carries it; the logout itself still does.
+                let token = self.client.take_token();
+                let credentials = self.credentials.clone();
+                tokio::task::spawn_blocking(move || credentials.clear());
+                let client = self.client.clone();
+                tokio::spawn(async move {
+                    let result = match token {
+                        Some(token) => client.logout_session(&token).await,
+                        None => Ok(()),
+                    };
+                    let reply = Reply::LoggedOut(result);
+                    let _ = tx.send(Msg::Reply {
+                        request: Request::Logout,
+                        reply,
+                    });
                 });
             }
             Command::UseToken(token) => {

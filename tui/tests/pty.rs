@@ -423,3 +423,150 @@ fn a_person_sets_a_stronger_password_preset_and_finds_the_change_in_the_audit_lo
     console.type_keys("q");
     assert!(console.wait_exit().success());
 }
+
+/// Two-step on for the fixture's organization (authenticator apps), and `required` if asked.
+fn turn_on_two_step(fx: &Fixture, client: &ApiClient, required: bool) {
+    use orgdeck::api::{SecurityArea, SecurityDoc};
+    use orgdeck_shared::security::{TwoStepMethod, TwoStepSettings};
+    fx.runtime.block_on(async {
+        let current = client.security(SecurityArea::TwoStep).await.expect("two-step settings");
+        let on = SecurityDoc::TwoStep(TwoStepSettings {
+            enabled: true,
+            required,
+            methods: vec![TwoStepMethod::Totp],
+        });
+        client.put_security(current.version, &on).await.expect("two-step on");
+    });
+}
+
+/// The code of the base32 `key` at `steps_ahead` 30-second steps from now.
+fn totp_code(key: &str, steps_ahead: u64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(key).expect("a base32 key");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let at = now + steps_ahead * orgdeck_server::auth::totp::STEP_SECS;
+    orgdeck_server::auth::totp::code_at(secret.as_bytes(), orgdeck_server::auth::totp::DIGITS, at).expect("a code")
+}
+
+impl Console {
+    /// The rows of the screen, as many characters as columns (the QR code's blocks are one column each).
+    fn rows(&self) -> Vec<String> {
+        self.screen.lock().unwrap().screen().rows(0, 80).collect()
+    }
+
+    /// The manual key of the enrolment screen: the groups under the "Key" label, beside the QR code.
+    fn enrolment_key(&self) -> String {
+        let rows = self.rows();
+        let (label_row, col) = rows
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| {
+                let col = r.find("Key")?;
+                r[col + 3..].trim().is_empty().then(|| (i, r[..col].chars().count()))
+            })
+            .unwrap_or_else(|| panic!("no Key label on screen:\n{}", self.contents()));
+        let base32 = |c: char| c.is_ascii_uppercase() || ('2'..='7').contains(&c);
+        let key: String = rows[label_row + 1..]
+            .iter()
+            .map(|r| r.chars().skip(col).collect::<String>().trim().to_owned())
+            .take_while(|t| !t.is_empty() && t.chars().all(|c| c == ' ' || base32(c)))
+            .flat_map(|t| t.chars().filter(|c| *c != ' ').collect::<Vec<_>>())
+            .collect();
+        assert!(key.len() >= 16, "a key of {} characters: {key:?}", key.len());
+        key
+    }
+
+    /// The backup codes on screen (`xxxxx-xxxxx`).
+    fn backup_codes(&self) -> Vec<String> {
+        self.contents()
+            .split_whitespace()
+            .filter(|w| {
+                w.len() == 11 && w.as_bytes()[5] == b'-' && w.chars().all(|c| c == '-' || c.is_ascii_alphanumeric())
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+#[test]
+fn a_person_enrols_an_authenticator_app_logs_out_and_logs_in_again_with_a_code() {
+    let fx = Fixture::new("Pty Two-step Org");
+    let client = fx.client();
+    turn_on_two_step(&fx, &client, false);
+    let mut console = fx.console();
+
+    // Security › Two-step, E: the QR code and the key to type in by hand.
+    console.type_keys("4");
+    console.wait_for("[Password policy]");
+    console.type_keys("]]]");
+    console.wait_for("[Two-step]");
+    console.wait_for("E enrols you with an authenticator app");
+    console.type_keys("E");
+    console.wait_for("Scan the QR code");
+    let key = console.enrolment_key();
+    console.type_keys(&totp_code(&key, 0));
+    console.type_keys("\r");
+    console.wait_for("Store these backup codes now");
+    assert_eq!(console.backup_codes().len(), 10, "{}", console.contents());
+    console.press("\x1b");
+    console.wait_for("The backup codes will not be shown again.");
+    console.type_keys("y");
+    console.wait_for("Your account: two-step by authenticator app.");
+
+    // Log out: the login comes back full screen and the stored token is gone.
+    console.type_keys("L");
+    console.wait_for("You are logged out.");
+    assert!(
+        !console.contents().contains("Pty Two-step Org"),
+        "{}",
+        console.contents()
+    );
+    let token_file = fx.home.path().join("data/orgdeck/credentials/pty.token");
+    let start = Instant::now();
+    while token_file.exists() && start.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!token_file.exists(), "the stored token is forgotten");
+
+    // The password, then the code of the next step (this one was used to enrol; ±1 step is accepted).
+    console.type_keys(PASSWORD);
+    console.type_keys("\r");
+    console.wait_for("Enter the 6-digit code from your authenticator app.");
+    console.wait_for("A backup code works too.");
+    console.type_keys(&totp_code(&key, 1));
+    console.type_keys("\r");
+    console.wait_for("Pty Two-step Org");
+    console.wait_for("Created");
+
+    console.type_keys("q");
+    assert!(console.wait_exit().success());
+}
+
+#[test]
+fn when_the_organization_requires_two_step_the_console_enrols_before_it_opens() {
+    let fx = Fixture::new("Pty Required Org");
+    let client = fx.client();
+    turn_on_two_step(&fx, &client, true);
+
+    let mut console = Console::start(fx.home.path(), &[]);
+    console.wait_for("Log in to orgdeck");
+    console.type_keys(PASSWORD);
+    console.type_keys("\r");
+    // Only one method is offered: its enrolment opens by itself, and no tab has loaded.
+    console.wait_for("Scan the QR code");
+    assert!(!console.contents().contains("Created"));
+    let key = console.enrolment_key();
+    console.type_keys(&totp_code(&key, 0));
+    console.type_keys("\r");
+    console.wait_for("Store these backup codes now");
+    console.press("\x1b");
+    console.wait_for("The backup codes will not be shown again.");
+    console.type_keys("y");
+    console.wait_for("Pty Required Org");
+    console.wait_for("Created");
+
+    console.type_keys("q");
+    assert!(console.wait_exit().success());
+}

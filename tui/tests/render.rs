@@ -18,6 +18,21 @@ fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
     terminal
 }
 
+/// NO_COLOR: every cell in the terminal's own colors.
+fn assert_no_color(buffer: &ratatui::buffer::Buffer) {
+    for cell in buffer.content() {
+        assert!(
+            cell.fg == Color::Reset && cell.bg == Color::Reset,
+            "NO_COLOR draws no color: {cell:?}"
+        );
+    }
+}
+
+/// The first row whose cell in column `x` shows `symbol` (a focus, cursor or selection marker).
+fn row_marked(buffer: &ratatui::buffer::Buffer, x: u16, symbol: &str) -> Option<u16> {
+    (0..buffer.area.height).find(|y| buffer.cell((x, *y)).unwrap().symbol() == symbol)
+}
+
 fn login_screen() -> App {
     let mut app = App::new(init(ThemeKind::Color256, false, false));
     app.start();
@@ -97,16 +112,9 @@ fn monochrome_general_tab_80x24() {
     let terminal = draw(&app, 80, 24);
     assert_snapshot!(terminal.backend().to_string());
     let buffer = terminal.backend().buffer();
-    for cell in buffer.content() {
-        assert!(
-            cell.fg == Color::Reset && cell.bg == Color::Reset,
-            "NO_COLOR draws no color: {cell:?}"
-        );
-    }
+    assert_no_color(buffer);
     // The focused field is shown by a marker and reverse video, not by color.
-    let row = (0..24)
-        .find(|y| buffer.cell((2, *y)).unwrap().symbol() == ">")
-        .expect("a focus marker");
+    let row = row_marked(buffer, 2, ">").expect("a focus marker");
     assert!(buffer.cell((4, row)).unwrap().modifier.contains(Modifier::REVERSED));
 }
 
@@ -222,19 +230,10 @@ fn monochrome_users_table_marks_the_cursor_and_selection_without_color() {
     send(&mut app, [ch(' ')]);
     let terminal = draw(&app, 80, 24);
     let buffer = terminal.backend().buffer();
-    for cell in buffer.content() {
-        assert!(
-            cell.fg == Color::Reset && cell.bg == Color::Reset,
-            "NO_COLOR draws no color: {cell:?}"
-        );
-    }
-    let row = (0..24)
-        .find(|y| buffer.cell((1, *y)).unwrap().symbol() == ">")
-        .expect("a cursor marker");
+    assert_no_color(buffer);
+    let row = row_marked(buffer, 1, ">").expect("a cursor marker");
     assert!(buffer.cell((10, row)).unwrap().modifier.contains(Modifier::REVERSED));
-    let selected = (0..24)
-        .find(|y| buffer.cell((2, *y)).unwrap().symbol() == "✓")
-        .expect("a selection marker");
+    let selected = row_marked(buffer, 2, "✓").expect("a selection marker");
     assert_ne!(selected, row, "space moved the cursor on");
 }
 
@@ -456,4 +455,74 @@ fn the_standard_quiet_zone_is_drawn_when_the_terminal_has_room_and_a_narrower_on
     assert_eq!(white_columns(&draw(&long, 120, 40)), QUIET);
     let narrow = white_columns(&draw(&long, 80, 24));
     assert!((MIN_QUIET..QUIET).contains(&narrow), "{narrow}");
+}
+
+/// The login's second step when the user has an authenticator app and email, and a code was emailed.
+#[test]
+fn login_second_step_80x24() {
+    use orgdeck_shared::auth::MfaMethod;
+    let mut app = second_step(
+        vec![MfaMethod::Totp, MfaMethod::Email, MfaMethod::BackupCode],
+        Some("a•••@acme.test"),
+    );
+    type_text(&mut app, "12");
+    assert_snapshot!(screen(&app, 80, 24));
+}
+
+#[test]
+fn logged_out_80x24() {
+    let mut app = logged_in();
+    send(&mut app, [ch('L')]);
+    assert_snapshot!(screen(&app, 80, 24));
+}
+
+/// `GET me` said the organization requires two-step and offers both methods.
+fn required_enrolment(theme: ThemeKind) -> App {
+    use orgdeck::api::{Reply, Request};
+    use orgdeck_shared::security::TwoStepMethod;
+    let mut app = App::new(init(theme, false, true));
+    app.start();
+    let mut me = me();
+    me.two_step.available = vec![TwoStepMethod::Totp, TwoStepMethod::Email];
+    me.two_step.must_enrol = true;
+    app.update(reply(Request::Me, Reply::Me(Ok(me))));
+    app
+}
+
+#[test]
+fn required_enrolment_choice_80x24() {
+    assert_snapshot!(screen(&required_enrolment(ThemeKind::Color256), 80, 24));
+}
+
+#[test]
+fn monochrome_required_enrolment_marks_the_choice_without_color() {
+    let mut app = required_enrolment(ThemeKind::Mono);
+    send(&mut app, [key(KeyCode::Down)]);
+    let terminal = draw(&app, 80, 24);
+    let buffer = terminal.backend().buffer();
+    assert_no_color(buffer);
+    let row = row_marked(buffer, 1, ">").expect("a choice marker");
+    assert!(
+        screen(&app, 80, 24)
+            .lines()
+            .nth(row as usize)
+            .unwrap()
+            .contains("Email")
+    );
+    assert!(buffer.cell((4, row)).unwrap().modifier.contains(Modifier::REVERSED));
+}
+
+#[test]
+fn email_enrolment_80x24() {
+    use orgdeck::api::{Reply, Request};
+    use orgdeck_shared::auth::EmailCodeSent;
+    let mut app = logged_in();
+    send(&mut app, [ch('4'), ch(']'), ch(']'), ch(']'), ch('M')]);
+    let sent = EmailCodeSent {
+        sent_to: "a•••@acme.test".into(),
+        expires_at: "2026-11-28T21:10:00Z".parse().unwrap(),
+    };
+    app.update(reply(Request::EnrolEmail, Reply::EmailCodeSent(Ok(sent))));
+    type_text(&mut app, "12");
+    assert_snapshot!(screen(&app, 80, 24));
 }

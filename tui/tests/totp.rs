@@ -13,6 +13,7 @@ use orgdeck::{
 use orgdeck_shared::{
     ApiError, ErrorCode,
     auth::{BackupCodes, Secret, TotpEnrollment},
+    security::TwoStepMethod,
 };
 
 pub const KEY: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
@@ -44,7 +45,7 @@ fn enrolling() -> App {
     send(&mut app, [ch(']'), ch(']'), ch(']')]);
     let cmds = send(&mut app, [ch('E')]);
     assert_eq!(requests(&cmds), vec![Request::EnrolTotp]);
-    assert_eq!(stage(&app), Some(EnrolmentStage::Requesting));
+    assert_eq!(stage(&app), Some(EnrolmentStage::Requesting(TwoStepMethod::Totp)));
     app
 }
 
@@ -57,7 +58,7 @@ fn scanning() -> App {
 
 fn code_error(app: &App) -> Option<String> {
     match stage(app) {
-        Some(EnrolmentStage::Scan { error, .. }) => error,
+        Some(EnrolmentStage::Scan { entry, .. }) => entry.error,
         other => panic!("not scanning: {other:?}"),
     }
 }
@@ -72,7 +73,7 @@ fn the_key_is_offered_in_the_two_step_section_and_listed_in_the_help() {
     send(&mut app, [ch(']'), ch(']'), ch(']')]);
     let screen = screen(&app, 120, 40);
     assert!(screen.contains("enrol me"), "{screen}");
-    assert!(screen.contains("E enrols your own account"), "{screen}");
+    assert!(screen.contains("E enrols you with an authenticator app"), "{screen}");
     send(&mut app, [ch('?')]);
     assert!(common::screen(&app, 120, 60).contains("enrol this account in two-step"));
 }
@@ -113,10 +114,10 @@ fn a_code_that_is_not_six_digits_is_refused_inline_and_nothing_is_sent() {
     assert!(screen(&app, 80, 24).contains("6-digit"));
     // A seventh digit does not go in.
     type_text(&mut app, "34567");
-    let Some(EnrolmentStage::Scan { code, .. }) = stage(&app) else {
+    let Some(EnrolmentStage::Scan { entry, .. }) = stage(&app) else {
         panic!()
     };
-    assert_eq!(code, "123456");
+    assert_eq!(entry.code, "123456");
     assert!(code_error(&app).unwrap().contains("6 digits"));
 }
 
@@ -142,7 +143,7 @@ fn a_wrong_code_is_an_inline_error_and_the_screen_stays() {
         code: Secret::new("000000"),
     };
     let e = ApiError::new(ErrorCode::ValidationFailed, "invalid code");
-    app.update(reply(request, Reply::TotpConfirmed(Err(e))));
+    app.update(reply(request, Reply::Enrolled(Err(e))));
     assert!(code_error(&app).unwrap().contains("not valid"));
     assert!(screen(&app, 80, 24).contains("That code is not valid"));
     // Another try goes out.
@@ -159,7 +160,7 @@ fn success_shows_the_ten_backup_codes_once_with_copy() {
     let request = Request::ConfirmTotp {
         code: Secret::new("123456"),
     };
-    app.update(reply(request, Reply::TotpConfirmed(Ok(backup_codes()))));
+    app.update(reply(request, Reply::Enrolled(Ok(backup_codes()))));
     let Some(EnrolmentStage::Codes(codes)) = stage(&app) else {
         panic!("{:?}", stage(&app))
     };

@@ -19,7 +19,10 @@ use std::{
 use anyhow::Context;
 use orgdeck_shared::{
     ApiError, ErrorCode, Versioned,
-    auth::{BackupCodes, LoginRequest, LoginResponse, Me, MfaRequest, Secret, TotpConfirm, TotpEnrollment},
+    auth::{
+        BackupCodes, EmailCodeConfirm, EmailCodeSent, LoginRequest, LoginResponse, Me, MfaEmailRequest, MfaRequest,
+        Secret, TotpConfirm, TotpEnrollment,
+    },
     general::GeneralSettings,
     licensing::LicenseSummary,
     routes,
@@ -78,11 +81,17 @@ impl ApiClient {
     }
 
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let mut rb = self.http.request(method, format!("{}{}", self.base, path));
-        if let Some(token) = self.token.read().expect("token lock").as_ref() {
-            rb = rb.bearer_auth(token.expose());
+        let token = self.token.read().expect("token lock").clone();
+        self.request_as(method, path, token.as_ref())
+    }
+
+    /// A request carrying `token`, whatever token the client holds now.
+    fn request_as(&self, method: Method, path: &str, token: Option<&Secret>) -> RequestBuilder {
+        let rb = self.http.request(method, format!("{}{}", self.base, path));
+        match token {
+            Some(token) => rb.bearer_auth(token.expose()),
+            None => rb,
         }
-        rb
     }
 
     async fn send<T: DeserializeOwned>(&self, rb: RequestBuilder) -> Result<(T, Option<String>), ApiError> {
@@ -137,8 +146,28 @@ impl ApiClient {
         self.call(Method::POST, routes::MFA, Some(&body)).await
     }
 
+    /// Emails (again) a code for a login challenge; 429 when asked again too soon.
+    pub async fn mfa_email(&self, challenge: &Secret) -> Result<EmailCodeSent, ApiError> {
+        let body = MfaEmailRequest {
+            challenge: challenge.clone(),
+        };
+        self.call(Method::POST, routes::MFA_EMAIL, Some(&body)).await
+    }
+
     pub async fn logout(&self) -> Result<(), ApiError> {
         let _: serde_json::Value = self.call::<(), _>(Method::POST, routes::LOGOUT, None).await?;
+        Ok(())
+    }
+
+    /// Forgets the session token and returns it (logging out ends the session with it).
+    pub fn take_token(&self) -> Option<Secret> {
+        self.token.write().expect("token lock").take()
+    }
+
+    /// `POST auth/logout` for the session `token`, whatever token the client holds now.
+    pub async fn logout_session(&self, token: &Secret) -> Result<(), ApiError> {
+        let rb = self.request_as(Method::POST, routes::LOGOUT, Some(token));
+        let _: (serde_json::Value, _) = self.send(rb).await?;
         Ok(())
     }
 
@@ -189,6 +218,17 @@ impl ApiClient {
         self.call(Method::POST, routes::ME_TOTP_CONFIRM, Some(&body)).await
     }
 
+    /// Starts email enrolment of the logged-in user: a code goes to their own address.
+    pub async fn enrol_email(&self) -> Result<EmailCodeSent, ApiError> {
+        self.call::<(), _>(Method::POST, routes::ME_EMAIL_CODE, None).await
+    }
+
+    /// Finishes email enrolment with the emailed code; answers the ten backup codes.
+    pub async fn confirm_email(&self, code: &Secret) -> Result<BackupCodes, ApiError> {
+        let body = EmailCodeConfirm { code: code.clone() };
+        self.call(Method::POST, routes::ME_EMAIL_CONFIRM, Some(&body)).await
+    }
+
     pub async fn licenses(&self) -> Result<LicenseSummary, ApiError> {
         self.call::<(), _>(Method::GET, routes::LICENSES, None).await
     }
@@ -199,6 +239,7 @@ impl ApiClient {
             Request::Me => Reply::Me(self.me().await),
             Request::Login { email, password } => Reply::Login(self.login(email, password).await),
             Request::Mfa { challenge, code } => Reply::Login(self.mfa(challenge, code).await),
+            Request::MfaEmail { challenge } => Reply::EmailCodeSent(self.mfa_email(challenge).await),
             Request::Logout => Reply::LoggedOut(self.logout().await),
             Request::GetGeneral => Reply::General(self.general().await),
             Request::PutGeneral { version, value } => Reply::GeneralSaved(self.put_general(*version, value).await),
@@ -234,7 +275,9 @@ impl ApiClient {
                 Reply::SessionsEnded(self.end_sessions(*user, session.as_deref()).await)
             }
             Request::EnrolTotp => Reply::TotpEnrollment(self.enrol_totp().await),
-            Request::ConfirmTotp { code } => Reply::TotpConfirmed(self.confirm_totp(code).await),
+            Request::ConfirmTotp { code } => Reply::Enrolled(self.confirm_totp(code).await),
+            Request::EnrolEmail => Reply::EmailCodeSent(self.enrol_email().await),
+            Request::ConfirmEmail { code } => Reply::Enrolled(self.confirm_email(code).await),
         }
     }
 }

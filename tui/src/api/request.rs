@@ -3,7 +3,7 @@
 use orgdeck_shared::{
     ApiError, Page, Versioned,
     audit::{AuditEntry, AuditQuery},
-    auth::{BackupCodes, LoginResponse, Me, OrgRole, Secret, TotpEnrollment},
+    auth::{BackupCodes, EmailCodeSent, LoginResponse, Me, OrgRole, Secret, TotpEnrollment},
     general::GeneralSettings,
     groups::{Group, GroupDeleted, GroupInput, UserAccess},
     inventory::Application,
@@ -122,6 +122,10 @@ pub enum Request {
         challenge: Secret,
         code: Secret,
     },
+    /// Emails (again) a code for a login challenge (`POST auth/mfa/email`).
+    MfaEmail {
+        challenge: Secret,
+    },
     Logout,
     GetGeneral,
     PutGeneral {
@@ -193,6 +197,12 @@ pub enum Request {
     ConfirmTotp {
         code: Secret,
     },
+    /// Emails the logged-in user a code to enrol with (`POST me/two_step/email`); also to send it again.
+    EnrolEmail,
+    /// Finishes email enrolment with the code that came by email.
+    ConfirmEmail {
+        code: Secret,
+    },
 }
 
 impl Request {
@@ -203,9 +213,12 @@ impl Request {
             self,
             Request::Login { .. }
                 | Request::Mfa { .. }
+                | Request::MfaEmail { .. }
                 | Request::Logout
                 | Request::EnrolTotp
                 | Request::ConfirmTotp { .. }
+                | Request::EnrolEmail
+                | Request::ConfirmEmail { .. }
         )
     }
 
@@ -214,6 +227,7 @@ impl Request {
         match self {
             Request::Me => "checking the session",
             Request::Login { .. } | Request::Mfa { .. } => "logging in",
+            Request::MfaEmail { .. } | Request::EnrolEmail => "emailing a code",
             Request::Logout => "logging out",
             Request::GetGeneral => "loading general settings",
             Request::PutGeneral { .. } => "saving general settings",
@@ -239,7 +253,7 @@ impl Request {
             Request::ListSessions(_) => "loading sessions",
             Request::EndSessions { .. } => "ending sessions",
             Request::EnrolTotp => "starting two-step enrolment",
-            Request::ConfirmTotp { .. } => "checking the two-step code",
+            Request::ConfirmTotp { .. } | Request::ConfirmEmail { .. } => "checking the two-step code",
         }
     }
 }
@@ -274,8 +288,10 @@ pub enum Reply {
     Sessions(Result<Vec<ActiveSession>, ApiError>),
     SessionsEnded(Result<(), ApiError>),
     TotpEnrollment(Result<TotpEnrollment, ApiError>),
-    /// Enrolment is complete: the backup codes, shown once.
-    TotpConfirmed(Result<BackupCodes, ApiError>),
+    /// A code is on its way by email (login challenge or enrolment).
+    EmailCodeSent(Result<EmailCodeSent, ApiError>),
+    /// Enrolment (authenticator app or email) is complete: the backup codes, shown once.
+    Enrolled(Result<BackupCodes, ApiError>),
 }
 
 impl Reply {
@@ -307,7 +323,8 @@ impl Reply {
             | Reply::Sessions(Err(e))
             | Reply::SessionsEnded(Err(e))
             | Reply::TotpEnrollment(Err(e))
-            | Reply::TotpConfirmed(Err(e)) => Some(e),
+            | Reply::EmailCodeSent(Err(e))
+            | Reply::Enrolled(Err(e)) => Some(e),
             _ => None,
         }
     }

@@ -1,5 +1,6 @@
-//! Where a key goes: the dialog, the help, the `:` prompt, the login dialog, a field being edited, or
-//! (through the keymap's semantic actions) the console and then the active tab.
+//! Where a key goes: the dialog, the help, the `:` prompt, the login dialog, the required two-step
+//! enrolment, a field being edited, or (through the keymap's semantic actions) the console and then the
+//! active tab.
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::{Input, backend::crossterm::to_input_request};
@@ -50,11 +51,11 @@ impl App {
             return;
         }
         if self.jump.is_some() {
-            self.jump_key(&key);
+            self.jump_key(&key, cmds);
             return;
         }
         if let Some(login) = self.login.as_mut() {
-            match login.handle_key(&key) {
+            match login.handle_key(&key, &self.keymap) {
                 LoginEvent::None => {}
                 LoginEvent::Dismiss => {
                     self.login = None;
@@ -73,6 +74,18 @@ impl App {
             }
             return;
         }
+        if self.enrolment.is_some() {
+            // Quitting, logging out and help stay possible; a digit is always part of a code.
+            let digit = matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit());
+            let global = [Action::Quit, Action::Logout, Action::Help];
+            match self.keymap.action_among(&key, &global).filter(|_| !digit) {
+                Some(action) => {
+                    self.global_action(action, &key, cmds);
+                }
+                None => self.with_enrolment(cmds, |e, ctx, fx| e.handle_key(&key, ctx, fx)),
+            }
+            return;
+        }
         if self.me.is_none() {
             // Connecting: only quitting and help make sense.
             if self.keymap.is(&key, Action::Quit) {
@@ -88,7 +101,7 @@ impl App {
             return;
         }
         for action in self.keymap.actions_for(&key) {
-            if self.global_action(action, &key) {
+            if self.global_action(action, &key, cmds) {
                 return;
             }
             let mut handled = false;
@@ -100,10 +113,11 @@ impl App {
     }
 
     /// The console's own actions; false for those the tab handles.
-    fn global_action(&mut self, action: Action, key: &KeyEvent) -> bool {
+    fn global_action(&mut self, action: Action, key: &KeyEvent, cmds: &mut Vec<Command>) -> bool {
         let n = self.tabs.len();
         match action {
             Action::Quit => self.request_quit(),
+            Action::Logout => self.request_logout(cmds),
             Action::Help => self.help = Some(Help::default()),
             Action::NextTab => self.active = (self.active + 1) % n,
             Action::PrevTab => self.active = (self.active + n - 1) % n,
@@ -147,15 +161,30 @@ impl App {
         (0..titles.len()).filter(|i| titles[*i].contains(&typed)).collect()
     }
 
-    fn jump_key(&mut self, key: &KeyEvent) {
+    /// A command typed at the `:` prompt instead of a tab's name: `quit`, `logout`.
+    pub fn jump_command(typed: &str) -> Option<(Action, &'static str)> {
+        match typed.trim().to_lowercase().as_str() {
+            "quit" | "q" => Some((Action::Quit, "quit")),
+            "logout" | "log out" => Some((Action::Logout, "log out")),
+            _ => None,
+        }
+    }
+
+    fn jump_key(&mut self, key: &KeyEvent, cmds: &mut Vec<Command>) {
         let typed = self.jump.as_ref().map(|i| i.value().to_owned()).unwrap_or_default();
         match key.code {
             KeyCode::Esc => self.jump = None,
             KeyCode::Enter => {
-                if let Some(i) = self.jump_matches(&typed).first() {
-                    self.active = *i;
-                }
                 self.jump = None;
+                match App::jump_command(&typed) {
+                    Some((Action::Quit, _)) => self.request_quit(),
+                    Some((Action::Logout, _)) => self.request_logout(cmds),
+                    _ => {
+                        if let Some(i) = self.jump_matches(&typed).first() {
+                            self.active = *i;
+                        }
+                    }
+                }
             }
             KeyCode::Tab => {
                 if let Some(i) = self.jump_matches(&typed).first() {

@@ -20,7 +20,10 @@ pub use login::LoginDialog;
 use crate::{
     api::{Reply, Request, needs_login},
     keymap::{Action, Keymap},
-    tabs::{self, Effects, Tab, TabCtx},
+    tabs::{
+        self, Effects, Tab, TabCtx,
+        security::{Enrolment, enrolment::Outcome},
+    },
     theme::Theme,
     widgets::{Connection, Dialog, Help, Toast, ToastLevel},
 };
@@ -63,6 +66,10 @@ pub enum Command {
     UseToken(Secret),
     /// The session is gone: forget the stored token.
     ForgetToken,
+    /// Log out: `POST auth/logout` with the current token, which the client and the store then forget.
+    /// The answer comes back as the reply to [`Request::Logout`]; replies to requests sent before it
+    /// are dropped, so nothing of the session that ended reaches the console.
+    Logout,
     /// Send `msg` back after `delay` (toast expiry: a timer exists only while a toast is shown).
     After {
         delay: Duration,
@@ -104,6 +111,9 @@ pub struct App {
     pub tabs: Vec<Box<dyn Tab>>,
     pub active: usize,
     pub login: Option<LoginDialog>,
+    /// The two-step enrolment the organization requires (`GET me` said `must_enrol`): it comes before
+    /// the tabs, which load once it is done.
+    pub enrolment: Option<Enrolment>,
     pub dialog: Option<Dialog>,
     pub help: Option<Help>,
     /// The `:` prompt.
@@ -141,6 +151,7 @@ impl App {
             tabs: tabs::all(),
             active: 0,
             login: None,
+            enrolment: None,
             dialog: None,
             help: None,
             jump: None,
@@ -207,7 +218,18 @@ impl App {
     }
 
     pub fn is_dirty(&self) -> bool {
-        self.tabs.iter().any(|t| t.is_dirty())
+        self.tabs.iter().any(|t| t.is_dirty()) || self.enrolment.as_ref().is_some_and(Enrolment::asks_before_closing)
+    }
+
+    /// What the tabs need to know of the console.
+    pub fn tab_ctx(&self) -> TabCtx<'_> {
+        TabCtx {
+            keymap: &self.keymap,
+            theme: &self.theme,
+            dates: &self.dates,
+            read_only: self.read_only,
+            org_name: self.me.as_ref().map(|m| m.org.name.as_str()).unwrap_or(""),
+        }
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
@@ -271,14 +293,39 @@ impl App {
         self.apply(index, fx, cmds);
     }
 
-    fn apply(&mut self, tab: usize, fx: Effects, cmds: &mut Vec<Command>) {
-        for (name, delay, token) in fx.timers {
+    fn apply(&mut self, tab: usize, mut fx: Effects, cmds: &mut Vec<Command>) {
+        for (name, delay, token) in fx.timers.drain(..) {
             cmds.push(Command::Timer {
                 key: (tab, name),
                 delay,
                 msg: Box::new(Msg::Timer { tab, name, token }),
             });
         }
+        self.apply_effects(fx, cmds);
+    }
+
+    /// Runs `f` on the required enrolment; once it closes (the backup codes were dismissed), `GET me`
+    /// again, whose answer loads the tabs.
+    fn with_enrolment(
+        &mut self,
+        cmds: &mut Vec<Command>,
+        f: impl FnOnce(&mut Enrolment, &TabCtx, &mut Effects) -> Outcome,
+    ) {
+        let Some(mut enrolment) = self.enrolment.take() else {
+            return;
+        };
+        let mut fx = Effects::default();
+        if f(&mut enrolment, &self.tab_ctx(), &mut fx) == Outcome::Stay {
+            self.enrolment = Some(enrolment);
+        } else {
+            let me = self.request(Request::Me);
+            cmds.push(me);
+        }
+        self.apply_effects(fx, cmds);
+    }
+
+    /// A component's effects, but its timers (only tabs have those).
+    fn apply_effects(&mut self, fx: Effects, cmds: &mut Vec<Command>) {
         if let Some(text) = fx.copy {
             cmds.push(Command::Copy(text));
         }
@@ -298,19 +345,45 @@ impl App {
         if let Some(i) = self.running.iter().position(|l| *l == request.label()) {
             self.running.remove(i);
         }
+        // Logging in (and out) says nothing of a session yet.
+        let outside_session = matches!(
+            request,
+            Request::Login { .. } | Request::Mfa { .. } | Request::MfaEmail { .. } | Request::Logout
+        );
         match reply.error() {
             Some(e) if e.code == ErrorCode::Network => self.connection = Connection::Offline,
             Some(e) if needs_login(e) => {}
-            _ if !matches!(reply, Reply::Login(_)) => self.connection = Connection::Online,
+            _ if !outside_session => self.connection = Connection::Online,
             _ => {}
         }
         match &reply {
             Reply::Login(result) => return self.on_login(result.clone(), cmds),
+            Reply::EmailCodeSent(result) if matches!(request, Request::MfaEmail { .. }) => {
+                if let Some(d) = self.login.as_mut() {
+                    d.email_sent(result);
+                }
+                return;
+            }
+            Reply::LoggedOut(Err(e)) if !needs_login(e) => {
+                let text = format!(
+                    "The server did not end the session ({}); its token is forgotten here",
+                    e.message
+                );
+                self.toast(ToastLevel::Warning, text, false, cmds);
+            }
             Reply::Me(Ok(me)) => {
                 self.me = Some(me.clone());
                 self.user = me.user.email.clone();
-                if !self.loaded {
+                if !self.loaded && me.two_step.must_enrol {
+                    // The server refuses everything else until then: the tabs wait.
+                    if self.enrolment.is_none() {
+                        let mut fx = Effects::default();
+                        self.enrolment = Some(Enrolment::required(&me.two_step.available, &mut fx));
+                        self.apply_effects(fx, cmds);
+                    }
+                } else if !self.loaded {
                     self.loaded = true;
+                    self.enrolment = None;
                     for i in 0..self.tabs.len() {
                         self.with_tab(i, cmds, |t, _, fx| t.load(fx));
                     }
@@ -343,6 +416,7 @@ impl App {
         for i in 0..self.tabs.len() {
             self.with_tab(i, cmds, |t, ctx, fx| t.handle_reply(&request, &reply, ctx, fx));
         }
+        self.with_enrolment(cmds, |e, _, fx| e.handle_reply(&request, &reply, fx));
     }
 
     /// A request was refused for an expired session: ask to log in again over the current screen,
@@ -380,9 +454,14 @@ impl App {
                     cmds.push(c);
                 }
             }
-            Ok(LoginResponse::MfaRequired { challenge, .. }) => {
+            Ok(LoginResponse::MfaRequired {
+                challenge,
+                methods,
+                email_sent_to,
+                ..
+            }) => {
                 if let Some(d) = self.login.as_mut() {
-                    d.ask_code(challenge);
+                    d.ask_code(challenge, methods, email_sent_to);
                 }
             }
             Err(e) => {
@@ -396,23 +475,71 @@ impl App {
         }
     }
 
+    /// What leaving now would lose, as the question to ask ("Quit and lose them?"), or `None`.
+    fn leaving_loses(&self, verb: &str) -> Option<String> {
+        let dirty: Vec<&str> = self.tabs.iter().filter(|t| t.is_dirty()).map(|t| t.title()).collect();
+        if !dirty.is_empty() {
+            return Some(format!(
+                "You have unsaved edits in {}. {verb} and lose them?",
+                dirty.join(", ")
+            ));
+        }
+        let unfinished = self.enrolment.as_ref().and_then(Enrolment::unfinished)?;
+        Some(format!("{unfinished} {verb} anyway?"))
+    }
+
     /// `q` or ctrl-c: leave, asking first when edits would be lost.
     fn request_quit(&mut self) {
-        let dirty: Vec<&str> = self.tabs.iter().filter(|t| t.is_dirty()).map(|t| t.title()).collect();
-        if dirty.is_empty() {
-            self.quit = true;
-        } else {
-            let message = format!("You have unsaved edits in {}. Quit and lose them?", dirty.join(", "));
-            self.dialog = Some(Dialog::confirm(Action::Quit, "Quit?", message, "quit", "stay"));
+        match self.leaving_loses("Quit") {
+            None => self.quit = true,
+            Some(message) => {
+                self.dialog = Some(Dialog::confirm(Action::Quit, "Quit?", message, "quit", "stay"));
+            }
         }
     }
 
+    /// `L`: log out, asking first when edits would be lost.
+    fn request_logout(&mut self, cmds: &mut Vec<Command>) {
+        match self.leaving_loses("Log out") {
+            None => self.logout(cmds),
+            Some(message) => {
+                self.dialog = Some(Dialog::confirm(Action::Logout, "Log out?", message, "log out", "stay"));
+            }
+        }
+    }
+
+    /// Ends the session and forgets everything of it: the token, who the user was, every tab (rebuilt
+    /// empty), what waits to be sent again; then the full-screen login. Logging in again loads afresh.
+    fn logout(&mut self, cmds: &mut Vec<Command>) {
+        cmds.push(Command::Logout);
+        // Replies to what is running now are dropped: their spinner stops here.
+        self.running = vec![Request::Logout.label()];
+        self.me = None;
+        self.tabs = tabs::all();
+        self.active = 0;
+        self.loaded = false;
+        self.retry.clear();
+        self.enrolment = None;
+        self.dialog = None;
+        self.help = None;
+        self.jump = None;
+        self.toasts.clear();
+        self.dates = DateTimeStyle::default();
+        self.connection = Connection::LoggedOut;
+        let mut login = LoginDialog::new(&self.user, false);
+        login.notice = Some("You are logged out.".into());
+        self.login = Some(login);
+    }
+
     fn confirmed(&mut self, action: Action, cmds: &mut Vec<Command>) {
-        if action == Action::Quit {
-            self.quit = true;
-        } else {
-            let active = self.active;
-            self.with_tab(active, cmds, |t, ctx, fx| t.confirmed(action, ctx, fx));
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Logout => self.logout(cmds),
+            Action::EnrolTotp if self.enrolment.is_some() => self.with_enrolment(cmds, |e, _, _| e.confirmed()),
+            _ => {
+                let active = self.active;
+                self.with_tab(active, cmds, |t, ctx, fx| t.confirmed(action, ctx, fx));
+            }
         }
     }
 
@@ -429,10 +556,17 @@ impl App {
             vec![(Action::Cancel, "close"), (Action::Down, "scroll")]
         } else if self.jump.is_some() {
             vec![(Action::Activate, "go"), (Action::Cancel, "cancel")]
+        } else if let Some(enrolment) = &self.enrolment {
+            enrolment.hints()
         } else if self.me.is_none() {
             vec![(Action::Help, "help"), (Action::Quit, "quit")]
         } else {
-            self.active_tab().hints()
+            let mut hints = self.active_tab().hints();
+            // Where quitting is offered, so is logging out.
+            if hints.iter().any(|(a, _)| *a == Action::Quit) {
+                hints.push((Action::Logout, "log out"));
+            }
+            hints
         };
         self.keymap.hints_labeled(&items)
     }

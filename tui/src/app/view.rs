@@ -9,13 +9,10 @@ use ratatui::{
 };
 
 use super::App;
-use crate::{
-    tabs::TabCtx,
-    widgets::{
-        StatusLine,
-        dialog::centered,
-        status::{SPINNER, render_hints, render_toasts},
-    },
+use crate::widgets::{
+    StatusLine,
+    dialog::centered,
+    status::{SPINNER, render_hints, render_toasts},
 };
 
 impl App {
@@ -32,14 +29,7 @@ impl App {
 
         if self.me.is_some() {
             self.render_tab_bar(frame, top);
-            let ctx = TabCtx {
-                keymap: &self.keymap,
-                theme,
-                dates: &self.dates,
-                read_only: self.read_only,
-                org_name: self.me.as_ref().map(|m| m.org.name.as_str()).unwrap_or(""),
-            };
-            self.active_tab().render(frame, body, &ctx);
+            self.active_tab().render(frame, body, &self.tab_ctx());
         } else {
             let title = Line::from(vec![
                 Span::styled(" orgdeck ", theme.tab_active),
@@ -73,14 +63,10 @@ impl App {
         }
         .render(frame, status, theme);
         if self.me.is_some() {
-            let ctx = TabCtx {
-                keymap: &self.keymap,
-                theme,
-                dates: &self.dates,
-                read_only: self.read_only,
-                org_name: self.me.as_ref().map(|m| m.org.name.as_str()).unwrap_or(""),
-            };
-            self.active_tab().render_overlay(frame, area, &ctx);
+            self.active_tab().render_overlay(frame, area, &self.tab_ctx());
+        }
+        if let Some(enrolment) = &self.enrolment {
+            enrolment.render(frame, area, &self.tab_ctx());
         }
 
         if let Some(login) = &self.login {
@@ -89,7 +75,7 @@ impl App {
             } else {
                 Rect::new(area.x, top.bottom(), area.width, body.height)
             };
-            login.render(frame, over, theme, &self.server, self.spinner());
+            login.render(frame, over, theme, &self.keymap, &self.server, self.spinner());
         }
         if let Some(help) = &self.help {
             help.render(frame, area, &self.keymap, self.log_path.as_deref(), theme);
@@ -129,7 +115,9 @@ impl App {
             .iter()
             .map(|i| self.tabs[*i].title())
             .collect();
-        let hint = if matches.is_empty() {
+        let hint = if let Some((_, what)) = App::jump_command(input.value()) {
+            format!("→ {what}")
+        } else if matches.is_empty() {
             "no such tab".to_owned()
         } else {
             format!("→ {}", matches.join(" · "))

@@ -55,6 +55,14 @@ pub const ACTIONS: &[ActionSpec] = &[
         Some("quit"),
     ),
     spec(
+        Action::Logout,
+        "logout",
+        Scope::Global,
+        &["L"],
+        "log out (asks first when edits are unsaved)",
+        Some("log out"),
+    ),
+    spec(
         Action::ForceQuit,
         "force_quit",
         Scope::Global,
@@ -342,6 +350,14 @@ pub const ACTIONS: &[ActionSpec] = &[
         "Security › Two-step: enrol this account in two-step (authenticator app)",
         Some("enrol"),
     ),
+    mutating(
+        Action::EnrolEmail,
+        "enrol_email",
+        Scope::Form,
+        &["M"],
+        "Security › Two-step: enrol this account in two-step (codes by email)",
+        Some("enrol by email"),
+    ),
     spec(Action::Yes, "yes", Scope::Dialog, &["y"], "answer yes", None),
     spec(Action::No, "no", Scope::Dialog, &["n"], "answer no", None),
     spec(
@@ -351,5 +367,13 @@ pub const ACTIONS: &[ActionSpec] = &[
         &["c"],
         "copy the shown token, key or codes (OSC 52)",
         Some("copy"),
+    ),
+    spec(
+        Action::SendCode,
+        "send_code",
+        Scope::Dialog,
+        &["ctrl-r"],
+        "email a (new) code: login's second step, email enrolment",
+        Some("email a code"),
     ),
 ];

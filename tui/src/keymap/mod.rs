@@ -56,6 +56,9 @@ pub enum Action {
     Sessions,
     EndAllSessions,
     EnrolTotp,
+    EnrolEmail,
+    SendCode,
+    Logout,
 }
 
 /// Where an action applies; the help groups actions by it and the footer shows the current ones.

@@ -11,9 +11,10 @@ use orgdeck::{
 };
 use orgdeck_shared::{
     Versioned,
-    auth::{Me, MeOrg, MeSession, MeUser, OrgRole},
+    auth::{Me, MeOrg, MeSession, MeTwoStep, MeUser, OrgRole},
     general::{Environment, GeneralSettings},
     licensing::{LicenseExpiration, LicensePool, LicenseSummary},
+    security::TwoStepMethod,
 };
 use uuid::Uuid;
 
@@ -58,7 +59,11 @@ pub fn me() -> Me {
         api_key: None,
         client_ip: "127.0.0.1".into(),
         must_change_password: false,
-        two_step: Default::default(),
+        two_step: MeTwoStep {
+            available: vec![TwoStepMethod::Totp, TwoStepMethod::Email],
+            enrolled: Vec::new(),
+            must_enrol: false,
+        },
     }
 }
 
@@ -177,5 +182,22 @@ pub fn security_app() -> App {
     let mut app = logged_in();
     send(&mut app, [ch('4')]);
     assert_eq!(app.active_tab().title(), "Security");
+    app
+}
+
+/// The login screen after the right password, with the server's challenge for `methods`.
+pub fn second_step(methods: Vec<orgdeck_shared::auth::MfaMethod>, email_sent_to: Option<&str>) -> App {
+    let mut app = App::new(init(ThemeKind::Color256, false, false));
+    app.start();
+    type_text(&mut app, "pw");
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let login = requests(&cmds).into_iter().next().unwrap();
+    let challenge = orgdeck_shared::auth::LoginResponse::MfaRequired {
+        mfa_required: true,
+        challenge: orgdeck_shared::auth::Secret::new("ch-1"),
+        methods,
+        email_sent_to: email_sent_to.map(str::to_owned),
+    };
+    send(&mut app, [reply(login, Reply::Login(Ok(challenge)))]);
     app
 }

@@ -407,4 +407,8 @@ impl Tab for GeneralTab {
     fn render(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
         view::render(self, frame, area, ctx);
     }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }

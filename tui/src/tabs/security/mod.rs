@@ -2,19 +2,20 @@
 //! one section at a time (`[` / `]`), each its own versioned document saved with If-Match.
 
 mod doc;
+pub mod enrolment;
 mod forms;
 mod ip;
-pub mod totp;
 mod view;
 
+pub use enrolment::{CodeEntry, Enrolment, Stage as EnrolmentStage};
 pub use forms::{CUSTOM_FIELDS, FormSection, preset_summary, strength_of};
 pub use ip::IpSection;
-pub use totp::{Enrolment, Stage as EnrolmentStage};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use orgdeck_shared::{
+    auth::MeTwoStep,
     password::PasswordPolicy,
-    security::{SessionSettings, TwoStepSettings},
+    security::{SessionSettings, TwoStepMethod, TwoStepSettings},
 };
 use ratatui::{Frame, layout::Rect};
 
@@ -22,7 +23,7 @@ use super::{Effects, Tab, TabCtx};
 use crate::{
     api::{Reply, Request, SecurityArea, SecurityDoc},
     keymap::Action,
-    widgets::{Dialog, FormEvent},
+    widgets::{Dialog, FormEvent, ToastLevel},
 };
 
 pub struct SecurityTab {
@@ -35,6 +36,8 @@ pub struct SecurityTab {
     pub client_ip: Option<String>,
     /// Two-step enrolment of the logged-in user, drawn over the whole screen while open.
     pub enrolment: Option<Enrolment>,
+    /// The logged-in user's two-step methods: those offered and those enrolled (`GET me`).
+    pub me_two_step: MeTwoStep,
 }
 
 impl Default for SecurityTab {
@@ -53,6 +56,7 @@ impl SecurityTab {
             two_step: FormSection::new(),
             client_ip: None,
             enrolment: None,
+            me_two_step: MeTwoStep::default(),
         }
     }
 
@@ -126,6 +130,27 @@ impl SecurityTab {
         }
     }
 
+    /// Enrols the logged-in user in `method`, when the organization offers it.
+    fn enrol(&mut self, method: TwoStepMethod, fx: &mut Effects) {
+        let offered = &self.me_two_step.available;
+        if offered.contains(&method) {
+            self.enrolment = Some(Enrolment::start(method, fx));
+        } else if offered.is_empty() {
+            fx.toast(
+                ToastLevel::Warning,
+                "Two-step verification is off for this organization: turn it on here and save first",
+            );
+        } else {
+            fx.toast(
+                ToastLevel::Warning,
+                format!(
+                    "Your organization offers two-step by {} only",
+                    enrolment::methods_text(offered)
+                ),
+            );
+        }
+    }
+
     fn ip_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
         let ip = &mut self.ip;
         if ip.state.base().is_none() {
@@ -195,7 +220,7 @@ impl Tab for SecurityTab {
 
     fn handle_key(&mut self, key: &KeyEvent, ctx: &TabCtx, fx: &mut Effects) {
         if let Some(enrolment) = self.enrolment.as_mut() {
-            if enrolment.handle_key(key, ctx, fx) == totp::Outcome::Close {
+            if enrolment.handle_key(key, ctx, fx) == enrolment::Outcome::Close {
                 self.enrolment = None;
             }
             return;
@@ -240,7 +265,10 @@ impl Tab for SecurityTab {
             }
             Action::Reload => self.reload_section(fx),
             Action::EnrolTotp if self.section == SecurityArea::TwoStep && !self.editing() => {
-                self.enrolment = Some(Enrolment::start(fx));
+                self.enrol(TwoStepMethod::Totp, fx);
+            }
+            Action::EnrolEmail if self.section == SecurityArea::TwoStep && !self.editing() => {
+                self.enrol(TwoStepMethod::Email, fx);
             }
             _ if self.section == SecurityArea::IpRestrictions => return self.ip_action(action, ctx, fx),
             Action::Up | Action::Down | Action::Left | Action::Right | Action::Activate => {
@@ -263,19 +291,32 @@ impl Tab for SecurityTab {
             Action::Reload => self.reload_section(fx),
             Action::DeleteItem => self.ip.delete_confirmed(),
             Action::Save => self.ip.lockout_confirmed(fx),
-            Action::EnrolTotp => self.enrolment = None,
+            Action::EnrolTotp => {
+                if let Some(e) = self.enrolment.as_mut()
+                    && e.confirmed() == enrolment::Outcome::Close
+                {
+                    // Enrolled: `GET me` tells the methods the account has now.
+                    if e.done() {
+                        fx.request(Request::Me);
+                    }
+                    self.enrolment = None;
+                }
+            }
             _ => {}
         }
     }
 
     fn handle_reply(&mut self, request: &Request, reply: &Reply, _ctx: &TabCtx, fx: &mut Effects) {
         if let Some(enrolment) = self.enrolment.as_mut()
-            && enrolment.handle_reply(request, reply, fx) == totp::Outcome::Close
+            && enrolment.handle_reply(request, reply, fx) == enrolment::Outcome::Close
         {
             self.enrolment = None;
         }
         match (request, reply) {
-            (_, Reply::Me(Ok(me))) => self.client_ip = Some(me.client_ip.clone()),
+            (_, Reply::Me(Ok(me))) => {
+                self.client_ip = Some(me.client_ip.clone());
+                self.me_two_step = me.two_step.clone();
+            }
             (Request::GetSecurity(area), Reply::Security(result)) => match area {
                 SecurityArea::PasswordPolicy => self.policy.arrived(result, fx),
                 SecurityArea::Sessions => self.sessions.arrived(result, fx),
@@ -299,15 +340,7 @@ impl Tab for SecurityTab {
 
     fn hints(&self) -> Vec<(Action, &'static str)> {
         if let Some(enrolment) = &self.enrolment {
-            return match enrolment.stage {
-                EnrolmentStage::Requesting => vec![(Action::Cancel, "cancel")],
-                EnrolmentStage::Scan { .. } => vec![
-                    (Action::Copy, "copy key"),
-                    (Action::Activate, "confirm"),
-                    (Action::Cancel, "cancel"),
-                ],
-                EnrolmentStage::Codes(_) => vec![(Action::Copy, "copy codes"), (Action::Cancel, "close")],
-            };
+            return enrolment.hints();
         }
         if self.editing() {
             let save = if self.section == SecurityArea::IpRestrictions {
@@ -342,7 +375,13 @@ impl Tab for SecurityTab {
             hints.extend([(Action::Activate, "edit/toggle"), (Action::Left, "choose")]);
         }
         if self.section == SecurityArea::TwoStep {
-            hints.push((Action::EnrolTotp, "enrol me"));
+            let offered = &self.me_two_step.available;
+            if offered.contains(&TwoStepMethod::Totp) {
+                hints.push((Action::EnrolTotp, "enrol me (app)"));
+            }
+            if offered.contains(&TwoStepMethod::Email) {
+                hints.push((Action::EnrolEmail, "enrol me (email)"));
+            }
         }
         hints.extend([(Action::Save, "save"), (Action::NextSection, "section")]);
         if !self.section_stale(self.section) {

@@ -1,6 +1,9 @@
 //! Drawing the Security tab: a line of sections, then the current one in a box.
 
-use orgdeck_shared::{ErrorCode, security::IpRestrictions};
+use orgdeck_shared::{
+    ErrorCode,
+    security::{IpRestrictions, TwoStepMethod},
+};
 use ratatui::{
     Frame,
     layout::Rect,
@@ -8,9 +11,10 @@ use ratatui::{
     widgets::{Block, Borders, Paragraph, Wrap},
 };
 
-use super::{FormSection, SecurityTab, forms::FormDocument};
+use super::{FormSection, SecurityTab, enrolment::methods_text, forms::FormDocument};
 use crate::{
     api::SecurityArea,
+    keymap::Action,
     tabs::{TabCtx, general::Load},
     theme::Theme,
     widgets::{Form, table::fit},
@@ -53,29 +57,16 @@ pub fn render(tab: &SecurityTab, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
     match tab.section {
         SecurityArea::PasswordPolicy => {
             let note = super::preset_summary(super::strength_of(&tab.policy.form));
-            render_form(&tab.policy, Some(note), frame, inner, theme);
+            render_form(&tab.policy, &[note], frame, inner, theme);
         }
         SecurityArea::Sessions => render_form(
             &tab.sessions,
-            Some("An expired session must log in again; minutes.".into()),
+            &["An expired session must log in again; minutes.".into()],
             frame,
             inner,
             theme,
         ),
-        SecurityArea::TwoStep => render_form(
-            &tab.two_step,
-            Some(if ctx.keymap.allows(crate::keymap::Action::EnrolTotp) {
-                format!(
-                    "{} enrols your own account (QR code, backup codes); others enrol at their login.",
-                    ctx.keymap.keys_label(crate::keymap::Action::EnrolTotp)
-                )
-            } else {
-                "Enrolment (QR code, backup codes) happens at each user's login.".into()
-            }),
-            frame,
-            inner,
-            theme,
-        ),
+        SecurityArea::TwoStep => render_form(&tab.two_step, &two_step_notes(tab, ctx), frame, inner, theme),
         SecurityArea::IpRestrictions => render_ip(tab, frame, inner, theme),
     }
 }
@@ -106,9 +97,33 @@ fn banner(stale: bool, saving: bool) -> Option<&'static str> {
     }
 }
 
+/// Above the Two-step form: the user's own methods, and the keys that enrol them in those offered.
+fn two_step_notes(tab: &SecurityTab, ctx: &TabCtx) -> Vec<String> {
+    let me = &tab.me_two_step;
+    let mine = if me.enrolled.is_empty() {
+        "Your account: not enrolled in two-step.".to_owned()
+    } else {
+        format!("Your account: two-step by {}.", methods_text(&me.enrolled))
+    };
+    let keys: Vec<String> = [
+        (Action::EnrolTotp, TwoStepMethod::Totp, "an authenticator app"),
+        (Action::EnrolEmail, TwoStepMethod::Email, "email"),
+    ]
+    .into_iter()
+    .filter(|(a, m, _)| ctx.keymap.allows(*a) && me.available.contains(m))
+    .map(|(a, _, how)| format!("{} enrols you with {how}", ctx.keymap.keys_label(a)))
+    .collect();
+    let enrol = if keys.is_empty() {
+        "Enrolment (QR code or email, backup codes) happens at each user's login.".to_owned()
+    } else {
+        format!("{}; others enrol at their login.", keys.join(", "))
+    };
+    vec![mine, enrol]
+}
+
 fn render_form<D: FormDocument>(
     section: &FormSection<D>,
-    note: Option<String>,
+    notes: &[String],
     frame: &mut Frame,
     area: Rect,
     theme: &Theme,
@@ -118,9 +133,9 @@ fn render_form<D: FormDocument>(
         return;
     }
     let mut y = area.y;
-    if let Some(note) = note {
+    for note in notes.iter().take(area.height.saturating_sub(1) as usize) {
         frame.render_widget(
-            Paragraph::new(Span::styled(fit(&note, area.width), theme.muted)),
+            Paragraph::new(Span::styled(fit(note, area.width), theme.muted)),
             Rect::new(area.x, y, area.width, 1),
         );
         y += 1;

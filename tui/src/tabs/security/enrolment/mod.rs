@@ -1,0 +1,418 @@
+//! Enrolling the logged-in user in two-step verification. With an authenticator app: ask the server for a
+//! secret, show it as a QR code and as a key to type, confirm with a current code. By email: ask the
+//! server to mail a code to the user's own address, confirm with it (or ask for another). Either way the
+//! ten backup codes are shown once at the end. Drawn over the whole screen, so the QR code has room in an
+//! 80x24 terminal.
+//!
+//! The same screen serves Security › Two-step (`E`, `M`) and the enrolment an organization requires
+//! before anything else (`required`: it opens by itself, offers the methods to choose from, and leaving
+//! a method goes back to that choice instead of closing).
+
+mod view;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use orgdeck_shared::{
+    ApiError, ErrorCode,
+    auth::{BackupCodes, Secret, TotpEnrollment},
+    security::TwoStepMethod,
+};
+
+pub use view::key_lines;
+
+use crate::{
+    api::{Reply, Request},
+    keymap::Action,
+    tabs::{Effects, TabCtx},
+    widgets::{Dialog, ToastLevel, qr::QrArt},
+};
+
+/// Digits in a code.
+pub const CODE_LEN: usize = 6;
+
+/// A 6-digit code being typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CodeEntry {
+    pub code: String,
+    pub error: Option<String>,
+    /// The code was sent; waiting for the answer.
+    pub checking: bool,
+}
+
+impl CodeEntry {
+    /// Takes a key: digits go in, backspace takes one out, anything else is refused inline. Enter with a
+    /// whole code answers it (and marks it checking); `missing` is what Enter says to a partial one.
+    fn type_key(&mut self, key: &KeyEvent, missing: &str) -> Option<Secret> {
+        if self.checking {
+            // One code at a time.
+            return None;
+        }
+        let plain = !key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char(c) if c.is_ascii_digit() && plain => {
+                if self.code.len() < CODE_LEN {
+                    self.code.push(c);
+                    self.error = None;
+                } else {
+                    self.error = Some(format!("The code has {CODE_LEN} digits"));
+                }
+            }
+            KeyCode::Backspace => {
+                self.code.pop();
+                self.error = None;
+            }
+            KeyCode::Enter if self.code.len() == CODE_LEN => {
+                self.checking = true;
+                self.error = None;
+                return Some(Secret::new(self.code.clone()));
+            }
+            KeyCode::Enter => self.error = Some(missing.to_owned()),
+            KeyCode::Char(c) if plain && c != ' ' => {
+                self.error = Some(format!("Digits only: “{c}” is not part of a code"));
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// The server answered the code: refused, so it is typed again.
+    fn refused(&mut self, why: String) {
+        self.checking = false;
+        self.code.clear();
+        self.error = Some(why);
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stage {
+    /// Which method to enrol in (enrolment is required and the user has not picked one yet).
+    Choose { cursor: usize },
+    /// Waiting for the server: a secret (authenticator app), or word that the code was emailed.
+    Requesting(TwoStepMethod),
+    /// The QR code and key are shown; the user types a code.
+    Scan {
+        enrollment: TotpEnrollment,
+        /// `None` when the URI cannot be drawn as a QR code (too long).
+        qr: Option<QrArt>,
+        entry: CodeEntry,
+    },
+    /// A code was emailed to `sent_to` (masked); the user types it.
+    Email {
+        sent_to: String,
+        entry: CodeEntry,
+        /// Another code was asked for; waiting for the answer.
+        resending: bool,
+    },
+    /// Done: the backup codes, shown this once.
+    Codes(Vec<Secret>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    pub stage: Stage,
+    /// The methods the organization offers (the choice, when required).
+    pub methods: Vec<TwoStepMethod>,
+    /// The organization requires it before anything else: leaving a method goes back to the choice.
+    pub required: bool,
+}
+
+/// What a key or a reply did to the enrolment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Stay,
+    Close,
+}
+
+/// How a method reads in a sentence: "authenticator app".
+pub fn method_label(method: TwoStepMethod) -> &'static str {
+    match method {
+        TwoStepMethod::Totp => "authenticator app",
+        TwoStepMethod::Email => "email",
+    }
+}
+
+/// How methods read in a list: "authenticator app, email".
+pub fn methods_text(methods: &[TwoStepMethod]) -> String {
+    methods.iter().map(|m| method_label(*m)).collect::<Vec<_>>().join(", ")
+}
+
+impl Enrolment {
+    /// Starts enrolling in `method` (Security › Two-step): asks the server for what it needs.
+    pub fn start(method: TwoStepMethod, fx: &mut Effects) -> Enrolment {
+        Enrolment {
+            stage: Enrolment::request(method, fx),
+            methods: vec![method],
+            required: false,
+        }
+    }
+
+    /// The enrolment an organization requires: the choice of `methods`, or the only one started.
+    pub fn required(methods: &[TwoStepMethod], fx: &mut Effects) -> Enrolment {
+        let stage = match methods {
+            [only] => Enrolment::request(*only, fx),
+            _ => Stage::Choose { cursor: 0 },
+        };
+        Enrolment {
+            stage,
+            methods: methods.to_vec(),
+            required: true,
+        }
+    }
+
+    fn request(method: TwoStepMethod, fx: &mut Effects) -> Stage {
+        fx.request(match method {
+            TwoStepMethod::Totp => Request::EnrolTotp,
+            TwoStepMethod::Email => Request::EnrolEmail,
+        });
+        Stage::Requesting(method)
+    }
+
+    /// Leaves the current method: back to the choice when enrolment is required, else closed.
+    fn leave(&mut self) -> Outcome {
+        if self.required {
+            self.stage = Stage::Choose { cursor: 0 };
+            Outcome::Stay
+        } else {
+            Outcome::Close
+        }
+    }
+
+    /// Whether the backup codes are on screen (the enrolment itself is complete).
+    pub fn done(&self) -> bool {
+        matches!(self.stage, Stage::Codes(_))
+    }
+
+    /// A key while the enrolment is open (it takes every key).
+    pub fn handle_key(&mut self, key: &KeyEvent, ctx: &TabCtx, fx: &mut Effects) -> Outcome {
+        let is_digit = matches!(key.code, KeyCode::Char(c) if c.is_ascii_digit());
+        let cancel = ctx.keymap.is(key, Action::Cancel);
+        let copy = !is_digit && ctx.keymap.is(key, Action::Copy);
+        match &mut self.stage {
+            Stage::Choose { cursor } => {
+                let candidates = [
+                    Action::Up,
+                    Action::Down,
+                    Action::Activate,
+                    Action::EnrolTotp,
+                    Action::EnrolEmail,
+                ];
+                let picked = match ctx.keymap.action_among(key, &candidates) {
+                    Some(Action::Up) => {
+                        *cursor = cursor.saturating_sub(1);
+                        None
+                    }
+                    Some(Action::Down) => {
+                        *cursor = (*cursor + 1).min(self.methods.len().saturating_sub(1));
+                        None
+                    }
+                    Some(Action::Activate) => self.methods.get(*cursor).copied(),
+                    Some(Action::EnrolTotp) => Some(TwoStepMethod::Totp),
+                    Some(Action::EnrolEmail) => Some(TwoStepMethod::Email),
+                    _ => None,
+                };
+                if let Some(method) = picked.filter(|m| self.methods.contains(m)) {
+                    self.stage = Enrolment::request(method, fx);
+                } else if cancel && !self.required {
+                    return Outcome::Close;
+                }
+            }
+            Stage::Requesting(_) => {
+                if cancel {
+                    return self.leave();
+                }
+            }
+            Stage::Scan { enrollment, entry, .. } => {
+                if cancel {
+                    fx.confirm = Some(Dialog::confirm(
+                        Action::EnrolTotp,
+                        "Cancel enrolment?",
+                        "Two-step stays off for your account. An authenticator entry you already added will \
+                         not work: enrolling again shows a new key.",
+                        "cancel enrolment",
+                        "keep enrolling",
+                    ));
+                } else if copy {
+                    fx.copy = Some(enrollment.secret.clone());
+                    fx.toast(ToastLevel::Info, "Key copied to the clipboard");
+                } else if let Some(code) = entry.type_key(key, "Enter the 6-digit code your authenticator app shows") {
+                    fx.request(Request::ConfirmTotp { code });
+                }
+            }
+            Stage::Email { entry, resending, .. } => {
+                if cancel {
+                    // Nothing secret is on screen: a later enrolment mails a new code.
+                    return self.leave();
+                } else if ctx.keymap.is(key, Action::SendCode) {
+                    if !*resending {
+                        *resending = true;
+                        fx.request(Request::EnrolEmail);
+                    }
+                } else if let Some(code) = entry.type_key(key, "Enter the 6-digit code from the email") {
+                    fx.request(Request::ConfirmEmail { code });
+                }
+            }
+            Stage::Codes(codes) => {
+                if copy {
+                    let all: Vec<&str> = codes.iter().map(Secret::expose).collect();
+                    fx.copy = Some(Secret::new(all.join("\n")));
+                    fx.toast(ToastLevel::Info, "Backup codes copied to the clipboard");
+                } else if cancel || key.code == KeyCode::Enter {
+                    fx.confirm = Some(Dialog::confirm(
+                        Action::EnrolTotp,
+                        "Close?",
+                        "The backup codes will not be shown again. Have you stored them?",
+                        "close",
+                        "keep showing",
+                    ));
+                }
+            }
+        }
+        Outcome::Stay
+    }
+
+    /// The user said yes to the enrolment's question (cancel it, or close the backup codes).
+    pub fn confirmed(&mut self) -> Outcome {
+        if self.done() { Outcome::Close } else { self.leave() }
+    }
+
+    /// The answer to one of the enrolment's requests; `Close` when the enrolment cannot go on.
+    pub fn handle_reply(&mut self, request: &Request, reply: &Reply, fx: &mut Effects) -> Outcome {
+        match (request, reply, &mut self.stage) {
+            (Request::EnrolTotp, Reply::TotpEnrollment(result), Stage::Requesting(TwoStepMethod::Totp)) => match result
+            {
+                Ok(enrollment) => {
+                    let qr = QrArt::new(enrollment.otpauth_uri.expose().as_bytes()).ok();
+                    self.stage = Stage::Scan {
+                        enrollment: enrollment.clone(),
+                        qr,
+                        entry: CodeEntry::default(),
+                    };
+                }
+                Err(e) => {
+                    fx.toast(ToastLevel::Error, enrol_error(e));
+                    return self.leave();
+                }
+            },
+            (Request::EnrolEmail, Reply::EmailCodeSent(result), Stage::Requesting(TwoStepMethod::Email)) => {
+                match result {
+                    Ok(sent) => {
+                        self.stage = Stage::Email {
+                            sent_to: sent.sent_to.clone(),
+                            entry: CodeEntry::default(),
+                            resending: false,
+                        };
+                    }
+                    Err(e) => {
+                        fx.toast(ToastLevel::Error, enrol_error(e));
+                        return self.leave();
+                    }
+                }
+            }
+            (
+                Request::EnrolEmail,
+                Reply::EmailCodeSent(result),
+                Stage::Email {
+                    sent_to,
+                    entry,
+                    resending,
+                },
+            ) => {
+                *resending = false;
+                match result {
+                    Ok(sent) => {
+                        *sent_to = sent.sent_to.clone();
+                        entry.error = None;
+                        fx.toast(ToastLevel::Info, format!("Sent a new code to {}", sent.sent_to));
+                    }
+                    Err(e) => entry.error = Some(send_error(e)),
+                }
+            }
+            (Request::ConfirmTotp { .. }, Reply::Enrolled(result), Stage::Scan { entry, .. })
+            | (Request::ConfirmEmail { .. }, Reply::Enrolled(result), Stage::Email { entry, .. }) => match result {
+                Ok(BackupCodes { backup_codes }) => {
+                    self.stage = Stage::Codes(backup_codes.clone());
+                    fx.toast(ToastLevel::Info, "Two-step verification is on for your account");
+                }
+                Err(e) => {
+                    let by_email = matches!(request, Request::ConfirmEmail { .. });
+                    entry.refused(confirm_error(e, by_email));
+                }
+            },
+            _ => {}
+        }
+        Outcome::Stay
+    }
+
+    /// Whether closing now loses something (a shown secret or the backup codes): ask first.
+    pub fn asks_before_closing(&self) -> bool {
+        matches!(self.stage, Stage::Scan { .. } | Stage::Codes(_))
+    }
+
+    /// What quitting or logging out now would lose, when it loses something.
+    pub fn unfinished(&self) -> Option<&'static str> {
+        match self.stage {
+            Stage::Scan { .. } => Some("Your two-step enrolment is not finished."),
+            Stage::Codes(_) => Some("Your backup codes will not be shown again."),
+            _ => None,
+        }
+    }
+
+    /// The keys of the current stage, for the footer and the screen itself.
+    pub fn hints(&self) -> Vec<(Action, &'static str)> {
+        let mut hints = match &self.stage {
+            Stage::Choose { .. } => vec![(Action::Activate, "choose"), (Action::Down, "move")],
+            Stage::Requesting(_) => vec![(Action::Cancel, "cancel")],
+            Stage::Scan { .. } => vec![
+                (Action::Copy, "copy the key"),
+                (Action::Activate, "confirm"),
+                (Action::Cancel, "cancel"),
+            ],
+            Stage::Email { .. } => vec![
+                (Action::Activate, "confirm"),
+                (Action::SendCode, "email another code"),
+                (Action::Cancel, "cancel"),
+            ],
+            Stage::Codes(_) => vec![(Action::Copy, "copy codes"), (Action::Cancel, "close")],
+        };
+        if self.required && !self.done() {
+            hints.extend([(Action::Logout, "log out"), (Action::Quit, "quit")]);
+        }
+        hints
+    }
+}
+
+fn enrol_error(e: &ApiError) -> String {
+    match e.code {
+        ErrorCode::Forbidden => format!(
+            "Two-step verification is not enabled for this organization: an admin turns it on in \
+             Security › Two-step ({})",
+            e.message
+        ),
+        _ => format!("Cannot start two-step enrolment: {}", e.message),
+    }
+}
+
+/// Another code was asked for and refused: 429 says when to ask again, in its own words.
+fn send_error(e: &ApiError) -> String {
+    match e.code {
+        ErrorCode::TooManyRequests => e.message.clone(),
+        _ => format!("Could not send another code: {}", e.message),
+    }
+}
+
+fn confirm_error(e: &ApiError, by_email: bool) -> String {
+    match e.code {
+        ErrorCode::ValidationFailed | ErrorCode::BadRequest | ErrorCode::InvalidCredentials if by_email => {
+            "That code is not valid. Enter the code from the latest email (it works for 10 minutes).".to_owned()
+        }
+        ErrorCode::ValidationFailed | ErrorCode::BadRequest | ErrorCode::InvalidCredentials => {
+            "That code is not valid. Check the phone's clock and enter the code the app shows now.".to_owned()
+        }
+        ErrorCode::Forbidden => {
+            format!(
+                "Two-step verification is not enabled for this organization ({})",
+                e.message
+            )
+        }
+        _ => format!("Cannot confirm: {}", e.message),
+    }
+}
