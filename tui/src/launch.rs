@@ -115,7 +115,7 @@ pub async fn open(app: App, client: ApiClient, credentials: Credentials) -> anyh
 /// console logged in as its admin. The token stays in memory; the server stops when the console does.
 #[cfg(feature = "demo")]
 pub async fn demo(dirs: &Dirs) -> anyhow::Result<ExitCode> {
-    use orgdeck_server::{ServerConfig, SystemClock};
+    use orgdeck_server::SystemClock;
     use orgdeck_shared::auth::{LoginResponse, Secret};
 
     let (log_path, _log_guard) = init_logging(dirs);
@@ -129,8 +129,9 @@ pub async fn demo(dirs: &Dirs) -> anyhow::Result<ExitCode> {
     let login = tokio::task::spawn_blocking(move || orgdeck_server::demo::seed(&seed_dir, &SystemClock))
         .await
         .context("seeding the demo data")??;
-    let mut server_config = ServerConfig::new(data.path());
-    server_config.listen = "127.0.0.1:0".parse().expect("static address");
+    // Mail (two-step codes) goes to the demo's own outbox folder, whatever the environment says.
+    let server_config = orgdeck_server::demo::server_config(data.path());
+    let outbox = server_config.data_dir.join(orgdeck_server::mail::transport::OUTBOX_DIR);
     let server = orgdeck_server::spawn(server_config)
         .await
         .context("starting the demo server")?;
@@ -147,7 +148,11 @@ pub async fn demo(dirs: &Dirs) -> anyhow::Result<ExitCode> {
     };
     let has_token = grant.is_some();
     client.set_token(grant.map(|g| g.token));
-    let (keymap, notices) = Keymap::new(&config.key_overrides(), false);
+    let (keymap, mut notices) = Keymap::new(&config.key_overrides(), false);
+    notices.push(format!(
+        "Demo: mail (two-step codes) is written to {} instead of being sent",
+        outbox.display()
+    ));
     let init = AppInit {
         profile: "demo".into(),
         server: url,

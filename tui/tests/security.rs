@@ -262,3 +262,26 @@ fn two_step_required_without_enabled_is_refused_inline() {
     send(&mut app, [key(KeyCode::Down), key(KeyCode::Enter)]);
     assert!(security(&app).two_step.form.error("required").is_some());
 }
+
+#[test]
+fn saving_the_two_step_settings_asks_who_i_am_again_so_the_offered_methods_follow() {
+    use orgdeck_shared::security::{TwoStepMethod, TwoStepSettings};
+    let mut app = security_app();
+    send(&mut app, [ch('[')]);
+    let value = TwoStepSettings {
+        enabled: true,
+        required: false,
+        methods: vec![TwoStepMethod::Totp, TwoStepMethod::Email],
+    };
+    let cmds = app.update(reply(
+        Request::PutSecurity {
+            version: 1,
+            value: SecurityDoc::TwoStep(value.clone()),
+        },
+        Reply::SecuritySaved(Ok(Versioned {
+            version: 2,
+            value: SecurityDoc::TwoStep(value),
+        })),
+    ));
+    assert!(requests(&cmds).contains(&Request::Me), "{cmds:?}");
+}

@@ -77,12 +77,17 @@ impl Transport {
 }
 
 /// Writes `<dir>/<id>.eml` atomically: a temporary file, flushed to disk, then renamed (a reader never
-/// sees half a message), and the folder synced so the rename survives a crash.
+/// sees half a message), and the folder synced so the rename survives a crash. Messages hold codes: the
+/// folder is 0700 and each file 0600, whatever the umask.
 pub fn write_eml(dir: &Path, id: uuid::Uuid, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
+    create_private_dir(dir)?;
     let path = dir.join(format!("{id}.eml"));
     let tmp = dir.join(format!(".{id}.eml.tmp"));
-    let mut f = std::fs::File::create(&tmp)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     drop(f);
@@ -92,9 +97,29 @@ pub fn write_eml(dir: &Path, id: uuid::Uuid, bytes: &[u8]) -> std::io::Result<Pa
     Ok(path)
 }
 
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn outbox_messages_are_readable_only_by_the_server_user() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = dir.path().join("outbox");
+        let path = write_eml(&outbox, uuid::Uuid::new_v4(), b"Subject: code\r\n\r\n123456\r\n").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&outbox), 0o700);
+    }
 
     #[test]
     fn outbox_files_appear_whole_and_leave_no_temporary_file() {

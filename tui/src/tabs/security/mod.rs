@@ -327,7 +327,13 @@ impl Tab for SecurityTab {
                 SecurityDoc::PasswordPolicy(_) => self.policy.saved(result, fx),
                 SecurityDoc::Sessions(_) => self.sessions.saved(result, fx),
                 SecurityDoc::IpRestrictions(_) => self.ip.saved(value, result, self.client_ip.as_deref(), fx),
-                SecurityDoc::TwoStep(_) => self.two_step.saved(result, fx),
+                SecurityDoc::TwoStep(_) => {
+                    // The methods on offer changed: `GET me` tells which the account may enrol in now.
+                    if result.is_ok() {
+                        fx.request(Request::Me);
+                    }
+                    self.two_step.saved(result, fx)
+                }
             },
             _ => {}
         }

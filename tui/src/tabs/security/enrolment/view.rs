@@ -204,7 +204,7 @@ fn codes_lines(codes: &[Secret], width: usize, ctx: &TabCtx) -> Vec<Line<'static
         Line::from(""),
     ];
     let warn = "Store these backup codes now, somewhere safe: they are shown only this once. \
-                Each one logs you in once if you lose your phone.";
+                Each one logs you in once when you cannot get a code (a lost phone, no mail).";
     lines.extend(
         wrap(warn, width)
             .into_iter()
