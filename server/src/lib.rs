@@ -110,7 +110,7 @@ pub async fn spawn(config: ServerConfig) -> anyhow::Result<ServerHandle> {
         timeout: config.mail.timeout,
         retry: config.mail.retry,
     };
-    let state = AppState {
+    let state = AppState::new(crate::state::Services {
         store,
         secret_box,
         mail: mail_queue,
@@ -120,7 +120,7 @@ pub async fn spawn(config: ServerConfig) -> anyhow::Result<ServerHandle> {
         login_limiter: Arc::new(crate::auth::rate_limit::LoginLimiter::new(
             config.login_attempts_per_minute,
         )),
-    };
+    });
     let app = routes::router(
         state,
         routes::Limits {

@@ -10,8 +10,25 @@ use crate::{
     store::Store,
 };
 
+/// What every handler can reach, shared: one reference count to move per request, not one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        AppState(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+pub struct Services {
     pub store: Arc<dyn Store>,
     /// Encrypts TOTP secrets at rest with the server key.
     pub secret_box: Arc<crate::secret_box::SecretBox>,

@@ -133,7 +133,7 @@ mod tests {
     use crate::{auth::password::Passwords, clock::SystemClock, store::sqlite::SqliteStore};
 
     async fn state(dir: &std::path::Path) -> AppState {
-        AppState {
+        AppState::new(crate::state::Services {
             store: Arc::new(SqliteStore::open(dir, jiff::Timestamp::now()).await.unwrap()),
             secret_box: Arc::new(crate::secret_box::SecretBox::new(&[0; 32])),
             mail: Arc::new(crate::mail::MailQueue::default()),
@@ -143,7 +143,7 @@ mod tests {
             login_limiter: Arc::new(crate::auth::rate_limit::LoginLimiter::new(
                 crate::auth::rate_limit::DEFAULT_PER_MINUTE,
             )),
-        }
+        })
     }
 
     async fn call(app: Router, path: &str) -> (StatusCode, axum::http::HeaderMap, ApiError) {
