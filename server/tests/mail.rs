@@ -4,40 +4,14 @@
 
 mod common;
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
 
 use common::{mail::*, *};
-use orgdeck_server::{
-    ServerConfig,
-    mail::{MailTransport, SmtpConfig, SmtpSecurity},
-};
-use orgdeck_shared::auth::{OrgRole, Secret};
+use orgdeck_shared::auth::OrgRole;
 use reqwest::StatusCode;
 use serde_json::json;
 
 const BOB: &str = "bob@acme.example";
-
-/// SMTP without TLS to `addr`, quick retries.
-fn smtp_to(addr: SocketAddr, credentials: Option<(&str, &str)>) -> impl FnOnce(&mut ServerConfig) {
-    let (username, password) = match credentials {
-        Some((u, p)) => (Some(u.to_owned()), Some(Secret::new(p))),
-        None => (None, None),
-    };
-    move |c: &mut ServerConfig| {
-        c.mail.transport = MailTransport::Smtp(SmtpConfig {
-            host: addr.ip().to_string(),
-            port: addr.port(),
-            security: SmtpSecurity::None,
-            username,
-            password,
-        });
-        c.mail.from = "Acme IT <it@acme.example>".into();
-        c.mail.timeout = Duration::from_secs(5);
-        c.mail.retry.initial = Duration::from_millis(100);
-        c.mail.retry.max = Duration::from_millis(200);
-        c.mail.retry.max_attempts = 100;
-    }
-}
 
 /// Turns on email codes and has bob ask for an enrolment code; returns bob's token.
 async fn bob_asks_for_a_code(s: &TestServer) -> String {

@@ -8,6 +8,11 @@ use std::{
 };
 
 use base64::Engine;
+use orgdeck_server::{
+    ServerConfig,
+    mail::{MailTransport, SmtpConfig, SmtpSecurity},
+};
+use orgdeck_shared::auth::Secret;
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     net::{TcpListener, TcpStream},
@@ -80,6 +85,28 @@ pub struct SmtpReceiver {
 impl Drop for SmtpReceiver {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// SMTP without TLS to `addr`, quick retries.
+pub fn smtp_to(addr: SocketAddr, credentials: Option<(&str, &str)>) -> impl FnOnce(&mut ServerConfig) {
+    let (username, password) = match credentials {
+        Some((u, p)) => (Some(u.to_owned()), Some(Secret::new(p))),
+        None => (None, None),
+    };
+    move |c: &mut ServerConfig| {
+        c.mail.transport = MailTransport::Smtp(SmtpConfig {
+            host: addr.ip().to_string(),
+            port: addr.port(),
+            security: SmtpSecurity::None,
+            username,
+            password,
+        });
+        c.mail.from = "Acme IT <it@acme.example>".into();
+        c.mail.timeout = Duration::from_secs(5);
+        c.mail.retry.initial = Duration::from_millis(100);
+        c.mail.retry.max = Duration::from_millis(200);
+        c.mail.retry.max_attempts = 100;
     }
 }
 
