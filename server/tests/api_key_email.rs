@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::{path::Path, time::Duration};
+use std::path::Path;
 
 use common::{mail::*, *};
 use orgdeck_shared::{
@@ -58,18 +58,6 @@ fn database_bytes(dir: &Path) -> Vec<u8> {
 
 fn holds(haystack: &[u8], needle: &str) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
-/// `(status, sealed body)` of every queued or sent mail.
-fn mail_rows(s: &TestServer) -> Vec<(String, Option<Vec<u8>>, i64)> {
-    let conn = rusqlite::Connection::open(s.dir.path().join("orgdeck.db")).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT status, body, attempts FROM mail_outbox ORDER BY id")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
 }
 
 async fn put_api_key_settings(s: &TestServer, admin: &str, version: i64, email_keys: bool) -> reqwest::Response {
@@ -127,7 +115,11 @@ async fn a_grace_period_keeps_the_old_key_working_when_asked_for() {
     let s = TestServer::start().await;
     let (dana, old) = dana_with_a_key(&s).await;
     let resp = s
-        .post(&routes::api_key_email(old.info.id), &dana, &json!({ "grace_minutes": 10 }))
+        .post(
+            &routes::api_key_email(old.info.id),
+            &dana,
+            &json!({ "grace_minutes": 10 }),
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let emailed: ApiKeyEmailed = resp.json().await.unwrap();
@@ -159,14 +151,11 @@ async fn an_admin_cannot_have_another_users_key_emailed_anywhere() {
     assert!(err.message.contains(DANA), "{}", err.message);
     // Nothing changed and nothing was queued.
     assert_eq!(me_status(&s, key.key.expose()).await, StatusCode::OK);
-    assert!(mail_rows(&s).is_empty());
+    assert!(outbox_rows(&s).is_empty());
     // Another organization's key is not even found.
     s.add_org("Beta", "admin@beta.example");
     let beta = s.login("admin@beta.example", ADMIN_PASSWORD).await;
-    assert_eq!(
-        email_key(&s, &beta, key.info.id).await.status(),
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(email_key(&s, &beta, key.info.id).await.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -194,9 +183,12 @@ async fn with_email_keys_off_emailing_a_key_is_refused_naming_the_setting() {
     let err = api_error(email_key(&s, &dana, key.info.id).await, StatusCode::FORBIDDEN).await;
     assert!(err.message.contains("email_keys"), "{}", err.message);
     assert_eq!(me_status(&s, key.key.expose()).await, StatusCode::OK, "not rotated");
-    assert!(mail_rows(&s).is_empty());
+    assert!(outbox_rows(&s).is_empty());
     let audit: Value = serde_json::to_value(s.audit(&admin).await).unwrap();
-    assert!(audit.to_string().contains("Changed api_keys settings: email_keys"), "{audit}");
+    assert!(
+        audit.to_string().contains("Changed api_keys settings: email_keys"),
+        "{audit}"
+    );
 
     // Back on, it works again.
     assert_eq!(put_api_key_settings(&s, &admin, 2, true).await.status(), StatusCode::OK);
@@ -210,20 +202,17 @@ async fn the_database_holds_a_queued_key_mail_only_sealed() {
     let (dana, old) = dana_with_a_key(&s).await;
     let emailed: ApiKeyEmailed = email_key(&s, &dana, old.info.id).await.json().await.unwrap();
     // Nothing listens yet: the mail waits in the queue, its body sealed.
-    let mut rows = mail_rows(&s);
-    for _ in 0..500 {
-        if rows.first().is_some_and(|r| r.2 >= 1) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        rows = mail_rows(&s);
-    }
+    wait_for_attempts(&s, 1).await;
+    let rows = outbox_rows(&s);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].0, "queued");
     let sealed = rows[0].1.clone().expect("a queued body");
     assert!(!holds(&sealed, &emailed.info.prefix) && !holds(&sealed, "API key is"));
     let bytes = database_bytes(s.dir.path());
-    assert!(!holds(&bytes, "Your new orgdeck API key is"), "a mail body in the database");
+    assert!(
+        !holds(&bytes, "Your new orgdeck API key is"),
+        "a mail body in the database"
+    );
 
     let receiver = SmtpReceiver::start_on(addr).await;
     let got = receiver.wait_for(1).await;

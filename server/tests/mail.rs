@@ -29,28 +29,6 @@ async fn bob_asks_for_a_code(s: &TestServer) -> String {
     bob
 }
 
-fn outbox_rows(s: &TestServer) -> Vec<(String, Option<Vec<u8>>, i64)> {
-    let conn = rusqlite::Connection::open(s.dir.path().join("orgdeck.db")).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT status, body, attempts FROM mail_outbox ORDER BY id")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
-/// Waits until the first message has failed `n` delivery attempts.
-async fn wait_for_attempts(s: &TestServer, n: i64) {
-    for _ in 0..500 {
-        if outbox_rows(s).first().is_some_and(|r| r.2 >= n) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("fewer than {n} attempts: {:?}", outbox_rows(s).first().map(|r| r.2));
-}
-
 /// Waits until no message is queued any more.
 async fn wait_until_settled(s: &TestServer) {
     for _ in 0..500 {

@@ -110,6 +110,29 @@ pub fn smtp_to(addr: SocketAddr, credentials: Option<(&str, &str)>) -> impl FnOn
     }
 }
 
+/// `(status, sealed body, failed attempts)` of every queued, sent or given-up mail, oldest first.
+pub fn outbox_rows(s: &super::TestServer) -> Vec<(String, Option<Vec<u8>>, i64)> {
+    let conn = rusqlite::Connection::open(s.dir.path().join("orgdeck.db")).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT status, body, attempts FROM mail_outbox ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Waits until the first message has failed `n` delivery attempts.
+pub async fn wait_for_attempts(s: &super::TestServer, n: i64) {
+    for _ in 0..500 {
+        if outbox_rows(s).first().is_some_and(|r| r.2 >= n) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("fewer than {n} attempts: {:?}", outbox_rows(s).first().map(|r| r.2));
+}
+
 /// A port nothing listens on (bound once, then released).
 pub async fn free_port() -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
