@@ -4,40 +4,14 @@
 
 mod common;
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
 
 use common::{mail::*, *};
-use orgdeck_server::{
-    ServerConfig,
-    mail::{MailTransport, SmtpConfig, SmtpSecurity},
-};
-use orgdeck_shared::auth::{OrgRole, Secret};
+use orgdeck_shared::auth::OrgRole;
 use reqwest::StatusCode;
 use serde_json::json;
 
 const BOB: &str = "bob@acme.example";
-
-/// SMTP without TLS to `addr`, quick retries.
-fn smtp_to(addr: SocketAddr, credentials: Option<(&str, &str)>) -> impl FnOnce(&mut ServerConfig) {
-    let (username, password) = match credentials {
-        Some((u, p)) => (Some(u.to_owned()), Some(Secret::new(p))),
-        None => (None, None),
-    };
-    move |c: &mut ServerConfig| {
-        c.mail.transport = MailTransport::Smtp(SmtpConfig {
-            host: addr.ip().to_string(),
-            port: addr.port(),
-            security: SmtpSecurity::None,
-            username,
-            password,
-        });
-        c.mail.from = "Acme IT <it@acme.example>".into();
-        c.mail.timeout = Duration::from_secs(5);
-        c.mail.retry.initial = Duration::from_millis(100);
-        c.mail.retry.max = Duration::from_millis(200);
-        c.mail.retry.max_attempts = 100;
-    }
-}
 
 /// Turns on email codes and has bob ask for an enrolment code; returns bob's token.
 async fn bob_asks_for_a_code(s: &TestServer) -> String {
@@ -53,28 +27,6 @@ async fn bob_asks_for_a_code(s: &TestServer) -> String {
     let resp = s.post(orgdeck_shared::routes::ME_EMAIL_CODE, &bob, &json!({})).await;
     assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
     bob
-}
-
-fn outbox_rows(s: &TestServer) -> Vec<(String, Option<Vec<u8>>, i64)> {
-    let conn = rusqlite::Connection::open(s.dir.path().join("orgdeck.db")).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT status, body, attempts FROM mail_outbox ORDER BY id")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
-/// Waits until the first message has failed `n` delivery attempts.
-async fn wait_for_attempts(s: &TestServer, n: i64) {
-    for _ in 0..500 {
-        if outbox_rows(s).first().is_some_and(|r| r.2 >= n) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("fewer than {n} attempts: {:?}", outbox_rows(s).first().map(|r| r.2));
 }
 
 /// Waits until no message is queued any more.

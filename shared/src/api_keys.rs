@@ -129,6 +129,36 @@ impl RotateApiKey {
     }
 }
 
+/// `POST api_keys/{id}/email` answers this: the key was rotated and the new one mailed to the holder's
+/// own address (`sent_to`, masked); the key itself is never in an answer that can be sent elsewhere.
+/// The request body is optional: [`RotateApiKey`], for a grace period of the replaced key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyEmailed {
+    pub sent_to: String,
+    pub info: ApiKeyInfo,
+}
+
+/// `settings/api_keys`: the organization's rules for API keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApiKeySettings {
+    /// Holders may have their key emailed to them ("email me my key"); off for organizations that
+    /// forbid secrets in mail.
+    pub email_keys: bool,
+}
+
+impl Default for ApiKeySettings {
+    fn default() -> Self {
+        Self { email_keys: true }
+    }
+}
+
+impl ApiKeySettings {
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +189,15 @@ mod tests {
         assert!(!well_formed(&key.replacen("od_", "xx_", 1)));
         assert!(!well_formed("q2FrZS1zZXNzaW9uLXRva2VuLW9mLTQzLWNoYXJzLWxvbmc"));
         assert!(!well_formed(&format!("od_{}{}", "é".repeat(16), checksum("od_"))));
+    }
+
+    #[test]
+    fn emailing_keys_is_allowed_unless_an_organization_turns_it_off() {
+        assert!(ApiKeySettings::default().email_keys);
+        let off: ApiKeySettings = serde_json::from_str(r#"{"email_keys": false}"#).unwrap();
+        assert!(!off.email_keys);
+        let empty: ApiKeySettings = serde_json::from_str("{}").unwrap();
+        assert!(empty.email_keys, "a document without the field keeps the default");
     }
 
     #[test]

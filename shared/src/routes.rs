@@ -53,6 +53,11 @@ pub const API_KEY: &str = "/api/v1/api_keys/{id}";
 /// `POST api_keys/{id}/rotate` [`crate::api_keys::RotateApiKey`]: a new key, shown once.
 pub const API_KEY_ROTATE: &str = "/api/v1/api_keys/{id}/rotate";
 
+/// `POST api_keys/{id}/email` (body optional: [`crate::api_keys::RotateApiKey`]): the holder only; rotates
+/// the key and mails the new one to the holder's own address (answers [`crate::api_keys::ApiKeyEmailed`]).
+/// Refused (403) when the organization's `api_keys` setting `email_keys` is off.
+pub const API_KEY_EMAIL: &str = "/api/v1/api_keys/{id}/email";
+
 /// `/api/v1/api_keys/{id}`.
 pub fn api_key(id: impl std::fmt::Display) -> String {
     API_KEY.replace("{id}", &id.to_string())
@@ -61,6 +66,11 @@ pub fn api_key(id: impl std::fmt::Display) -> String {
 /// `/api/v1/api_keys/{id}/rotate`.
 pub fn api_key_rotate(id: impl std::fmt::Display) -> String {
     API_KEY_ROTATE.replace("{id}", &id.to_string())
+}
+
+/// `/api/v1/api_keys/{id}/email`.
+pub fn api_key_email(id: impl std::fmt::Display) -> String {
+    API_KEY_EMAIL.replace("{id}", &id.to_string())
 }
 
 /// `GET users/{id}/sessions` (active sessions, admins), `DELETE` ends them all.
@@ -120,6 +130,8 @@ pub mod area {
     pub const NOTIFICATIONS: &str = "notifications";
     pub const REPORTS: &str = "reports";
     pub const SCORES: &str = "scores";
+    /// [`crate::api_keys::ApiKeySettings`].
+    pub const API_KEYS: &str = "api_keys";
 }
 
 /// The path of one settings area: `settings("general")` is `/api/v1/settings/general`.

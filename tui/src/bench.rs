@@ -197,6 +197,14 @@ pub fn serve(app: &mut App, cmds: Vec<Command>, total: usize) {
                 items: Vec::new(),
                 next_cursor: None,
             })),
+            Request::ListApiKeys { .. } => Reply::ApiKeys(Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            })),
+            Request::GetApiKeySettings => Reply::ApiKeySettings(Ok(Versioned {
+                version: 1,
+                value: Default::default(),
+            })),
             _ => continue,
         };
         queue.extend(app.update(Msg::Reply { request, reply }));

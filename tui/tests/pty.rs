@@ -570,3 +570,74 @@ fn when_the_organization_requires_two_step_the_console_enrols_before_it_opens() 
     console.type_keys("q");
     assert!(console.wait_exit().success());
 }
+
+impl Console {
+    /// The whole API key on screen (shown once, in the new key's box): `od_` and 41 more characters.
+    fn api_key(&self) -> String {
+        let screen = self.contents();
+        screen
+            .match_indices("od_")
+            .map(|(at, _)| {
+                screen[at..]
+                    .chars()
+                    .take(orgdeck_shared::api_keys::KEY_LEN)
+                    .collect::<String>()
+            })
+            .find(|k| orgdeck_shared::api_keys::well_formed(k))
+            .unwrap_or_else(|| panic!("no API key on screen:\n{screen}"))
+    }
+}
+
+/// `GET me` with `key`, as a script would send it: the status, and whose key it is.
+fn me_with_key(fx: &Fixture, key: &str) -> (reqwest::StatusCode, Option<String>) {
+    fx.runtime.block_on(async {
+        let resp = reqwest::Client::new()
+            .get(format!("{}{}", fx.url, orgdeck_shared::routes::ME))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let me: Option<orgdeck_shared::auth::Me> = resp.json().await.ok();
+        (status, me.map(|m| m.user.email))
+    })
+}
+
+#[test]
+fn a_person_makes_an_api_key_uses_it_rotates_it_and_the_old_key_stops() {
+    let fx = Fixture::new("Pty Keys Org");
+    let mut console = fx.console();
+    console.type_keys("6");
+    console.wait_for("Every personal key of the organization");
+    console.type_keys("a");
+    console.wait_for("It will not be shown again.");
+    let first = console.api_key();
+    assert!(console.contents().contains(&format!("{}/api/v1/me", fx.url)));
+    assert_eq!(
+        me_with_key(&fx, &first),
+        (reqwest::StatusCode::OK, Some(EMAIL.to_owned()))
+    );
+    console.press("\x1b");
+    console.wait_for("Close the new key?");
+    console.type_keys("y");
+    console.wait_for(&format!("{} (you)", EMAIL));
+
+    // Rotate with no grace period: the confirmation says the old key stops now.
+    console.type_keys("R");
+    console.wait_for("Minutes the old key keeps working");
+    console.type_keys("\r");
+    console.wait_for("The old key stops working now.");
+    console.type_keys("y");
+    console.wait_for("Rotated: the new API key of");
+    let second = console.api_key();
+    assert_ne!(first, second);
+    assert_eq!(me_with_key(&fx, &first).0, reqwest::StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        me_with_key(&fx, &second),
+        (reqwest::StatusCode::OK, Some(EMAIL.to_owned()))
+    );
+    console.press("\x1b");
+    console.type_keys("y");
+    console.type_keys("q");
+    assert!(console.wait_exit().success());
+}

@@ -526,3 +526,52 @@ fn email_enrolment_80x24() {
     type_text(&mut app, "12");
     assert_snapshot!(screen(&app, 80, 24));
 }
+
+/// The API keys tab of an admin: their own key, Dana's rotated one in its grace period, a CI bot's.
+fn api_keys_list(theme: ThemeKind) -> App {
+    let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+    let own = api_key_info(1, "admin@acme.test", uuid::Uuid::nil());
+    let mut dana = api_key_info(2, "dana@acme.test", uuid::Uuid::from_u128(0xda));
+    dana.rotated_at = at("2026-11-28T20:30:00Z");
+    dana.previous_valid_until = Some(at("2026-11-28T21:30:00Z"));
+    dana.last_used_at = Some(at("2026-11-28T20:45:00Z"));
+    let mut bot = api_key_info(3, "ci-bot@acme.test", uuid::Uuid::from_u128(0xb0));
+    bot.last_used_at = Some(at("2026-11-28T06:00:00Z"));
+    api_keys_app_with(logged_in_with(theme, false), &[own, dana, bot])
+}
+
+/// The same tab right after the admin made a key for the CI bot.
+fn new_api_key_shown(theme: ThemeKind) -> App {
+    let mut app = api_keys_list(theme);
+    let made = orgdeck_shared::api_keys::NewApiKey {
+        info: api_key_info(3, "ci-bot@acme.test", uuid::Uuid::from_u128(0xb0)),
+        key: orgdeck_shared::auth::Secret::new("od_AbCdEfGhIjKlMnOpQrStUvWxYz0123457Xq2Lm"),
+    };
+    let request = orgdeck::api::Request::CreateApiKey {
+        user: Some(uuid::Uuid::from_u128(0xb0)),
+    };
+    app.update(reply(request, orgdeck::api::Reply::NewApiKey(Ok(made))));
+    app
+}
+
+#[test]
+fn api_keys_tab_80x24() {
+    let app = api_keys_list(ThemeKind::Color256);
+    assert_snapshot!(screen(&app, 80, 24));
+}
+
+#[test]
+fn new_api_key_dialog_80x24() {
+    assert_snapshot!(screen(&new_api_key_shown(ThemeKind::Color256), 80, 24));
+}
+
+#[test]
+fn the_api_keys_tab_and_a_new_key_need_no_color() {
+    for app in [api_keys_list(ThemeKind::Mono), new_api_key_shown(ThemeKind::Mono)] {
+        let terminal = draw(&app, 80, 24);
+        assert_no_color(terminal.backend().buffer());
+    }
+    // The cursor row is marked by a character, not by color alone.
+    let terminal = draw(&api_keys_list(ThemeKind::Mono), 80, 24);
+    assert!(row_marked(terminal.backend().buffer(), 1, ">").is_some());
+}

@@ -75,7 +75,7 @@ fn the_key_is_offered_in_the_two_step_section_and_listed_in_the_help() {
     assert!(screen.contains("enrol me"), "{screen}");
     assert!(screen.contains("E enrols you with an authenticator app"), "{screen}");
     send(&mut app, [ch('?')]);
-    assert!(common::screen(&app, 120, 60).contains("enrol this account in two-step"));
+    assert!(common::screen(&app, 120, 72).contains("enrol this account in two-step"));
 }
 
 #[test]

@@ -1,20 +1,22 @@
-//! `api_keys`, `api_keys/{id}`, `api_keys/{id}/rotate`: any user for their own key, admins for all.
+//! `api_keys`, `api_keys/{id}`, `api_keys/{id}/rotate`: any user for their own key, admins for all;
+//! `api_keys/{id}/email`: the holder only.
 
 use axum::{
     Json,
+    body::Bytes,
     extract::{Path, Query, State, rejection::QueryRejection},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
 };
 use orgdeck_shared::{
     Page,
-    api_keys::{ApiKeyInfo, CreateApiKey, NewApiKey, RotateApiKey},
+    api_keys::{ApiKeyEmailed, ApiKeyInfo, CreateApiKey, NewApiKey, RotateApiKey},
 };
 use uuid::Uuid;
 
 use crate::{
     auth::AuthUser,
     error::{AppError, AppResult},
-    http::json::ApiJson,
+    http::json::{ApiJson, parse_request},
     services::api_keys::{self as service, ApiKeyQuery},
     state::AppState,
 };
@@ -48,6 +50,22 @@ pub async fn rotate(
     ApiJson(req): ApiJson<RotateApiKey>,
 ) -> AppResult<Json<NewApiKey>> {
     Ok(Json(service::rotate(&state, &user, key_id(&id)?, req).await?))
+}
+
+/// The body is optional (`curl -X POST` with none is the plain "email me my key").
+pub async fn email(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Json<ApiKeyEmailed>> {
+    let req = if body.is_empty() {
+        RotateApiKey::default()
+    } else {
+        parse_request(&headers, &body)?
+    };
+    Ok(Json(service::email(&state, &user, key_id(&id)?, req).await?))
 }
 
 pub async fn revoke(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> AppResult<StatusCode> {

@@ -76,6 +76,7 @@ fn api() -> Router<AppState> {
         .route(routes::API_KEYS, get(api_keys::list).post(api_keys::create))
         .route(routes::API_KEY, delete(api_keys::revoke))
         .route(routes::API_KEY_ROTATE, post(api_keys::rotate))
+        .route(routes::API_KEY_EMAIL, post(api_keys::email))
         .route(
             routes::GROUP,
             get(groups::get).patch(groups::patch).delete(groups::delete),

@@ -8,6 +8,7 @@ use axum::{
 };
 use orgdeck_shared::{
     Versioned,
+    api_keys::ApiKeySettings,
     general::GeneralSettings,
     parse_etag,
     password::PasswordPolicy,
@@ -55,6 +56,7 @@ pub async fn get(State(state): State<AppState>, admin: OrgAdmin, Path(name): Pat
         area::SESSIONS => Ok(versioned(service::security_doc::<SessionSettings>(&state, org).await?)),
         area::IP_RESTRICTIONS => Ok(versioned(service::security_doc::<IpRestrictions>(&state, org).await?)),
         area::TWO_STEP => Ok(versioned(service::security_doc::<TwoStepSettings>(&state, org).await?)),
+        area::API_KEYS => Ok(versioned(service::security_doc::<ApiKeySettings>(&state, org).await?)),
         other => Err(unknown_area(other)),
     }
 }
@@ -92,6 +94,7 @@ pub async fn put(
         }
         area::SESSIONS => return put_security::<SessionSettings>(&state, &admin, &headers, &body, no_guard).await,
         area::TWO_STEP => return put_security::<TwoStepSettings>(&state, &admin, &headers, &body, no_guard).await,
+        area::API_KEYS => return put_security::<ApiKeySettings>(&state, &admin, &headers, &body, no_guard).await,
         area::IP_RESTRICTIONS => {
             let guard = service::self_lockout_guard(&admin);
             return put_security::<IpRestrictions>(&state, &admin, &headers, &body, guard).await;

@@ -5,7 +5,9 @@
 use jiff::{SignedDuration, Timestamp};
 use orgdeck_shared::{
     Page,
-    api_keys::{self, ApiKeyInfo, BASE62, CreateApiKey, NewApiKey, RANDOM_LEN, RotateApiKey},
+    api_keys::{
+        self, ApiKeyEmailed, ApiKeyInfo, ApiKeySettings, BASE62, CreateApiKey, NewApiKey, RANDOM_LEN, RotateApiKey,
+    },
     audit::AuditTarget,
     auth::{OrgRole, Secret},
 };
@@ -15,9 +17,10 @@ use uuid::Uuid;
 use crate::{
     auth::{AuthUser, token},
     error::{AppError, AppResult},
-    services::users::no_user,
+    mail::{self, NewMail, mask_email},
+    services::{settings::security_doc_tx, users::no_user},
     state::AppState,
-    store::{AuditRecord, NewApiKeyRow, StoreError},
+    store::{AuditRecord, NewApiKeyRow, StoreError, WriteTx},
 };
 
 /// Keys a page lists unless asked otherwise, and at most.
@@ -153,6 +156,38 @@ pub async fn create(state: &AppState, caller: &AuthUser, req: CreateApiKey) -> A
     Ok(NewApiKey { info, key })
 }
 
+/// A key that replaced another: the new key, its prefix, and until when the replaced one works.
+struct Replaced {
+    key: Secret,
+    prefix: String,
+    replaced_until: Option<Timestamp>,
+}
+
+impl Replaced {
+    /// What became of the replaced key, for the audit log and the mail.
+    fn grace(&self) -> String {
+        match self.replaced_until {
+            Some(end) => format!("the old key works until {}", end.strftime("%Y-%m-%d %H:%M UTC")),
+            None => "the old key stopped working".to_owned(),
+        }
+    }
+}
+
+/// Gives the key `id` a new value inside `tx`; the replaced one works `grace_minutes` more.
+async fn replace(tx: &mut dyn WriteTx, id: Uuid, grace_minutes: u32, now: Timestamp) -> AppResult<Replaced> {
+    let replaced_until = (grace_minutes > 0)
+        .then(|| now.checked_add(SignedDuration::from_mins(i64::from(grace_minutes))))
+        .transpose()
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let (key, key_hash, prefix) = new_key();
+    tx.rotate_api_key(id, &key_hash, &prefix, now, replaced_until).await?;
+    Ok(Replaced {
+        key,
+        prefix,
+        replaced_until,
+    })
+}
+
 /// `POST api_keys/{id}/rotate`: a new key at once; the replaced one works `grace_minutes` more.
 pub async fn rotate(state: &AppState, caller: &AuthUser, id: Uuid, req: RotateApiKey) -> AppResult<NewApiKey> {
     req.validate().map_err(AppError::Validation)?;
@@ -160,33 +195,98 @@ pub async fn rotate(state: &AppState, caller: &AuthUser, id: Uuid, req: RotateAp
     let mut tx = state.store.begin().await?;
     let old = tx.api_key(caller.org_id, id).await?.ok_or_else(no_key)?;
     may_manage(caller, old.holder.id)?;
-    let replaced_until = (req.grace_minutes > 0)
-        .then(|| now.checked_add(SignedDuration::from_mins(i64::from(req.grace_minutes))))
-        .transpose()
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let (key, key_hash, prefix) = new_key();
-    tx.rotate_api_key(id, &key_hash, &prefix, now, replaced_until).await?;
-    let grace = match replaced_until {
-        Some(end) => format!("the old key works until {end}"),
-        None => "the old key stopped working".to_owned(),
-    };
+    let new = replace(tx.as_mut(), id, req.grace_minutes, now).await?;
     tx.append_audit(&audit(
         caller,
         now,
         "api_key.rotate",
         old.holder.id,
         format!(
-            "API key {}… of {} replaced by {prefix}…; {grace}",
-            old.prefix, old.holder.email
+            "API key {}… of {} replaced by {}…; {}",
+            old.prefix,
+            old.holder.email,
+            new.prefix,
+            new.grace()
         ),
     ))
     .await?;
     let info = tx.api_key(caller.org_id, id).await?.ok_or_else(no_key)?;
     tx.commit().await?;
-    tracing::info!(holder = %old.holder.id, key = %prefix, "api key rotated");
+    tracing::info!(holder = %old.holder.id, key = %new.prefix, "api key rotated");
     Ok(NewApiKey {
         info: current(info, now),
-        key,
+        key: new.key,
+    })
+}
+
+/// The mail that carries a new key to its holder (plain ASCII, so no transfer encoding splits the key).
+fn key_mail(key: &Secret, old_prefix: &str, new: &Replaced) -> String {
+    format!(
+        "Your new orgdeck API key is:\r\n\r\n{}\r\n\r\n\
+         It replaces the key {old_prefix}...: {}.\r\n\
+         Send it as the header \"Authorization: Bearer <key>\". Keep it secret: store it, then delete this mail.\r\n\
+         If you did not ask for it, revoke the key in orgdeck and tell your administrator.\r\n",
+        key.expose(),
+        new.grace()
+    )
+}
+
+/// `POST api_keys/{id}/email`: "email me my key". Only the holder, and only to their own address (an
+/// admin cannot mail someone else's key anywhere); the key is rotated, since the server never keeps the
+/// current one, and the new key goes through the mail queue with its body sealed. The organization's
+/// `api_keys` setting `email_keys` may forbid it.
+pub async fn email(state: &AppState, caller: &AuthUser, id: Uuid, req: RotateApiKey) -> AppResult<ApiKeyEmailed> {
+    req.validate().map_err(AppError::Validation)?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let old = tx.api_key(caller.org_id, id).await?.ok_or_else(no_key)?;
+    if old.holder.id != caller.user_id {
+        return Err(AppError::Forbidden(format!(
+            "a key is emailed only to its holder's own address: {} must ask for it (an admin may rotate it)",
+            old.holder.email
+        )));
+    }
+    let settings = security_doc_tx::<ApiKeySettings>(tx.as_mut(), caller.org_id).await?;
+    if !settings.value.email_keys {
+        return Err(AppError::Forbidden(
+            "your organization does not allow emailing API keys (settings api_keys: email_keys is off)".into(),
+        ));
+    }
+    let new = replace(tx.as_mut(), id, req.grace_minutes, now).await?;
+    let body = key_mail(&new.key, &old.prefix, &new);
+    mail::enqueue(
+        tx.as_mut(),
+        &state.secret_box,
+        now,
+        NewMail {
+            org_id: Some(caller.org_id),
+            to: &old.holder.email,
+            subject: "Your new orgdeck API key",
+            body: &body,
+        },
+    )
+    .await?;
+    let sent_to = mask_email(&old.holder.email);
+    tx.append_audit(&audit(
+        caller,
+        now,
+        "api_key.email",
+        old.holder.id,
+        format!(
+            "API key {}… replaced by {}… and emailed to {sent_to}; {}",
+            old.prefix,
+            new.prefix,
+            new.grace()
+        ),
+    ))
+    .await?;
+    let info = tx.api_key(caller.org_id, id).await?.ok_or_else(no_key)?;
+    tx.commit().await?;
+    state.mail.wake();
+    tracing::info!(holder = %old.holder.id, key = %new.prefix, "api key rotated and emailed");
+    Ok(ApiKeyEmailed {
+        sent_to,
+        info: current(info, now),
     })
 }
 

@@ -2,6 +2,7 @@
 
 use orgdeck_shared::{
     FieldError, Versioned,
+    api_keys::ApiKeySettings,
     audit::{AuditTarget, diff_fields},
     general::GeneralSettings,
     password::PasswordPolicy,
@@ -15,7 +16,7 @@ use crate::{
     auth::OrgAdmin,
     error::{AppError, AppResult},
     state::AppState,
-    store::AuditRecord,
+    store::{AuditRecord, WriteTx},
 };
 
 pub async fn general(state: &AppState, admin: &OrgAdmin) -> AppResult<Versioned<GeneralSettings>> {
@@ -113,6 +114,13 @@ impl SecurityDoc for TwoStepSettings {
     }
 }
 
+impl SecurityDoc for ApiKeySettings {
+    const AREA: &'static str = area::API_KEYS;
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        self.validate()
+    }
+}
+
 fn parse_doc<T: SecurityDoc>(found: Option<(i64, String)>) -> AppResult<Versioned<T>> {
     match found {
         Some((version, doc)) => {
@@ -130,6 +138,11 @@ fn parse_doc<T: SecurityDoc>(found: Option<(i64, String)>) -> AppResult<Versione
 /// A security document of the caller's organization (its defaults at version 1 when never written).
 pub async fn security_doc<T: SecurityDoc>(state: &AppState, org_id: Uuid) -> AppResult<Versioned<T>> {
     parse_doc(state.store.settings_doc(org_id, T::AREA).await?)
+}
+
+/// A settings document as the write transaction `tx` sees it (for a change the document governs).
+pub async fn security_doc_tx<T: SecurityDoc>(tx: &mut dyn WriteTx, org_id: Uuid) -> AppResult<Versioned<T>> {
+    parse_doc(tx.settings_doc_tx(org_id, T::AREA).await?)
 }
 
 /// Replaces a security document if still at `expected`; audits the changed fields (secrets redacted).

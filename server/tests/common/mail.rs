@@ -8,6 +8,11 @@ use std::{
 };
 
 use base64::Engine;
+use orgdeck_server::{
+    ServerConfig,
+    mail::{MailTransport, SmtpConfig, SmtpSecurity},
+};
+use orgdeck_shared::auth::Secret;
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     net::{TcpListener, TcpStream},
@@ -81,6 +86,51 @@ impl Drop for SmtpReceiver {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// SMTP without TLS to `addr`, quick retries.
+pub fn smtp_to(addr: SocketAddr, credentials: Option<(&str, &str)>) -> impl FnOnce(&mut ServerConfig) {
+    let (username, password) = match credentials {
+        Some((u, p)) => (Some(u.to_owned()), Some(Secret::new(p))),
+        None => (None, None),
+    };
+    move |c: &mut ServerConfig| {
+        c.mail.transport = MailTransport::Smtp(SmtpConfig {
+            host: addr.ip().to_string(),
+            port: addr.port(),
+            security: SmtpSecurity::None,
+            username,
+            password,
+        });
+        c.mail.from = "Acme IT <it@acme.example>".into();
+        c.mail.timeout = Duration::from_secs(5);
+        c.mail.retry.initial = Duration::from_millis(100);
+        c.mail.retry.max = Duration::from_millis(200);
+        c.mail.retry.max_attempts = 100;
+    }
+}
+
+/// `(status, sealed body, failed attempts)` of every queued, sent or given-up mail, oldest first.
+pub fn outbox_rows(s: &super::TestServer) -> Vec<(String, Option<Vec<u8>>, i64)> {
+    let conn = rusqlite::Connection::open(s.dir.path().join("orgdeck.db")).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT status, body, attempts FROM mail_outbox ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Waits until the first message has failed `n` delivery attempts.
+pub async fn wait_for_attempts(s: &super::TestServer, n: i64) {
+    for _ in 0..500 {
+        if outbox_rows(s).first().is_some_and(|r| r.2 >= n) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("fewer than {n} attempts: {:?}", outbox_rows(s).first().map(|r| r.2));
 }
 
 /// A port nothing listens on (bound once, then released).

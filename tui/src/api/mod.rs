@@ -1,6 +1,7 @@
 //! The typed HTTP client of the orgdeck API, on the shared wire types. Every failure becomes the
 //! shared [`ApiError`]: the server's error body, or code `network` when the server could not be reached.
 
+mod api_keys;
 mod request;
 mod security;
 mod users;
@@ -278,6 +279,19 @@ impl ApiClient {
             Request::ConfirmTotp { code } => Reply::Enrolled(self.confirm_totp(code).await),
             Request::EnrolEmail => Reply::EmailCodeSent(self.enrol_email().await),
             Request::ConfirmEmail { code } => Reply::Enrolled(self.confirm_email(code).await),
+            Request::ListApiKeys { cursor, limit, .. } => {
+                Reply::ApiKeys(self.api_keys(cursor.as_deref(), *limit).await)
+            }
+            Request::CreateApiKey { user } => Reply::NewApiKey(self.create_api_key(*user).await),
+            Request::RotateApiKey { id, grace_minutes } => {
+                Reply::NewApiKey(self.rotate_api_key(*id, *grace_minutes).await)
+            }
+            Request::EmailApiKey(id) => Reply::ApiKeyEmailed(self.email_api_key(*id).await),
+            Request::RevokeApiKey(id) => Reply::ApiKeyRevoked(self.revoke_api_key(*id).await),
+            Request::GetApiKeySettings => Reply::ApiKeySettings(self.api_key_settings().await),
+            Request::PutApiKeySettings { version, value } => {
+                Reply::ApiKeySettings(self.put_api_key_settings(*version, value).await)
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use orgdeck_shared::{
     ApiError, Page, Versioned,
+    api_keys::{ApiKeyEmailed, ApiKeyInfo, ApiKeySettings, NewApiKey},
     audit::{AuditEntry, AuditQuery},
     auth::{BackupCodes, EmailCodeSent, LoginResponse, Me, OrgRole, Secret, TotpEnrollment},
     general::GeneralSettings,
@@ -24,6 +25,8 @@ pub enum UserList {
     Table,
     /// The member picker of the group editor.
     Picker,
+    /// Finding the user an admin makes an API key for, by email.
+    KeyHolder,
 }
 
 /// One page of a list: which generation of the list's query asked, and which page of it.
@@ -197,6 +200,28 @@ pub enum Request {
     ConfirmTotp {
         code: Secret,
     },
+    /// One page of the API keys table (the caller's key; admins: every key of the organization).
+    ListApiKeys {
+        tag: PageTag,
+        cursor: Option<String>,
+        limit: u32,
+    },
+    /// A key for the caller, or (admins) for the user `user`.
+    CreateApiKey {
+        user: Option<Uuid>,
+    },
+    RotateApiKey {
+        id: Uuid,
+        grace_minutes: u32,
+    },
+    /// "Email me my key": rotates the caller's own key and mails the new one to them.
+    EmailApiKey(Uuid),
+    RevokeApiKey(Uuid),
+    GetApiKeySettings,
+    PutApiKeySettings {
+        version: i64,
+        value: ApiKeySettings,
+    },
     /// Emails the logged-in user a code to enrol with (`POST me/two_step/email`); also to send it again.
     EnrolEmail,
     /// Finishes email enrolment with the code that came by email.
@@ -219,6 +244,10 @@ impl Request {
                 | Request::ConfirmTotp { .. }
                 | Request::EnrolEmail
                 | Request::ConfirmEmail { .. }
+                // A new key is made (and an old one stopped) only when the user asks, in front of them.
+                | Request::CreateApiKey { .. }
+                | Request::RotateApiKey { .. }
+                | Request::EmailApiKey(_)
         )
     }
 
@@ -254,6 +283,13 @@ impl Request {
             Request::EndSessions { .. } => "ending sessions",
             Request::EnrolTotp => "starting two-step enrolment",
             Request::ConfirmTotp { .. } | Request::ConfirmEmail { .. } => "checking the two-step code",
+            Request::ListApiKeys { .. } => "loading API keys",
+            Request::CreateApiKey { .. } => "making an API key",
+            Request::RotateApiKey { .. } => "rotating an API key",
+            Request::EmailApiKey(_) => "emailing an API key",
+            Request::RevokeApiKey(_) => "revoking an API key",
+            Request::GetApiKeySettings => "loading API key settings",
+            Request::PutApiKeySettings { .. } => "saving API key settings",
         }
     }
 }
@@ -292,6 +328,13 @@ pub enum Reply {
     EmailCodeSent(Result<EmailCodeSent, ApiError>),
     /// Enrolment (authenticator app or email) is complete: the backup codes, shown once.
     Enrolled(Result<BackupCodes, ApiError>),
+    ApiKeys(Result<Page<ApiKeyInfo>, ApiError>),
+    /// A key made or rotated: the only time it is shown.
+    NewApiKey(Result<NewApiKey, ApiError>),
+    ApiKeyEmailed(Result<ApiKeyEmailed, ApiError>),
+    ApiKeyRevoked(Result<(), ApiError>),
+    /// The `api_keys` settings as read or saved.
+    ApiKeySettings(Result<Versioned<ApiKeySettings>, ApiError>),
 }
 
 impl Reply {
@@ -324,7 +367,12 @@ impl Reply {
             | Reply::SessionsEnded(Err(e))
             | Reply::TotpEnrollment(Err(e))
             | Reply::EmailCodeSent(Err(e))
-            | Reply::Enrolled(Err(e)) => Some(e),
+            | Reply::Enrolled(Err(e))
+            | Reply::ApiKeys(Err(e))
+            | Reply::NewApiKey(Err(e))
+            | Reply::ApiKeyEmailed(Err(e))
+            | Reply::ApiKeyRevoked(Err(e))
+            | Reply::ApiKeySettings(Err(e)) => Some(e),
             _ => None,
         }
     }

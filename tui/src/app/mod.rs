@@ -229,6 +229,7 @@ impl App {
             dates: &self.dates,
             read_only: self.read_only,
             org_name: self.me.as_ref().map(|m| m.org.name.as_str()).unwrap_or(""),
+            server: &self.server,
         }
     }
 
@@ -287,6 +288,7 @@ impl App {
                 dates: &self.dates,
                 read_only: self.read_only,
                 org_name: self.me.as_ref().map(|m| m.org.name.as_str()).unwrap_or(""),
+                server: &self.server,
             };
             f(self.tabs[index].as_mut(), &ctx, &mut fx);
         }

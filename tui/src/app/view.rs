@@ -88,20 +88,32 @@ impl App {
 
     fn render_tab_bar(&self, frame: &mut Frame, area: Rect) {
         let theme = &self.theme;
+        let labels: Vec<String> = self
+            .tabs
+            .iter()
+            .enumerate()
+            .map(|(i, tab)| format!(" {} {}{} ", i + 1, tab.title(), if tab.is_dirty() { "*" } else { "" }))
+            .collect();
+        let org = self.me.as_ref().map(|me| format!("{} ", me.org.name));
+        let org_width = org.as_ref().map_or(0, |o| o.chars().count());
+        let labels_width: usize = labels.iter().map(|l| l.chars().count()).sum();
+        // Tabs are spaced apart when there is room for that and the organization's name; else they touch.
+        let gap = if labels_width + labels.len() + org_width < area.width as usize {
+            " "
+        } else {
+            ""
+        };
         let mut spans = Vec::new();
-        for (i, tab) in self.tabs.iter().enumerate() {
-            let active = i == self.active;
-            let dirty = if tab.is_dirty() { "*" } else { "" };
-            let text = format!(" {} {}{} ", i + 1, tab.title(), dirty);
-            spans.push(Span::styled(text, if active { theme.tab_active } else { theme.tab }));
-            spans.push(Span::raw(" "));
+        for (i, text) in labels.into_iter().enumerate() {
+            let style = if i == self.active { theme.tab_active } else { theme.tab };
+            spans.push(Span::styled(text, style));
+            spans.push(Span::raw(gap));
         }
         let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-        if let Some(me) = &self.me {
-            let org = format!("{} ", me.org.name);
+        if let Some(org) = org {
             let room = (area.width as usize).saturating_sub(used);
-            if org.chars().count() < room {
-                spans.push(Span::raw(" ".repeat(room - org.chars().count())));
+            if org_width < room {
+                spans.push(Span::raw(" ".repeat(room - org_width)));
                 spans.push(Span::styled(org, theme.title));
             }
         }

@@ -59,6 +59,10 @@ pub enum Action {
     EnrolEmail,
     SendCode,
     Logout,
+    CreateKeyFor,
+    RotateKey,
+    EmailKey,
+    EmailKeysSwitch,
 }
 
 /// Where an action applies; the help groups actions by it and the footer shows the current ones.
@@ -76,7 +80,7 @@ impl Scope {
         match self {
             Scope::Global => "Global",
             Scope::Navigate => "Move",
-            Scope::List => "Lists (Users, Groups, Audit)",
+            Scope::List => "Lists (Users, Groups, Audit, API keys)",
             Scope::Form => "Forms",
             Scope::Dialog => "Dialogs",
         }

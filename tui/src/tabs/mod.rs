@@ -1,11 +1,13 @@
 //! One module per settings area. Adding a tab is one module and one line in [`all`].
 
+pub mod api_keys;
 pub mod audit;
 mod general;
 pub mod groups;
 pub mod security;
 pub mod users;
 
+pub use api_keys::ApiKeysTab;
 pub use audit::AuditTab;
 pub use general::GeneralTab;
 pub use groups::GroupsTab;
@@ -33,6 +35,7 @@ pub fn all() -> Vec<Box<dyn Tab>> {
         Box::new(GroupsTab::new()),
         Box::new(SecurityTab::new()),
         Box::new(AuditTab::new()),
+        Box::new(ApiKeysTab::new()),
     ]
 }
 
@@ -45,6 +48,8 @@ pub struct TabCtx<'a> {
     pub read_only: bool,
     /// The organization's name (passwords must not contain it).
     pub org_name: &'a str,
+    /// The server's URL, as the profile names it (for examples the user can paste).
+    pub server: &'a str,
 }
 
 /// What a tab asks the app to do: requests to send, toasts to show, a confirmation to ask.

@@ -201,3 +201,57 @@ pub fn second_step(methods: Vec<orgdeck_shared::auth::MfaMethod>, email_sent_to:
     send(&mut app, [reply(login, Reply::Login(Ok(challenge)))]);
     app
 }
+
+/// Key `n` of `email` (holder `holder`): `od_Key00n`, made 2026-11-20.
+pub fn api_key_info(n: u8, email: &str, holder: Uuid) -> orgdeck_shared::api_keys::ApiKeyInfo {
+    let at: Timestamp = "2026-11-20T10:00:00Z".parse().unwrap();
+    orgdeck_shared::api_keys::ApiKeyInfo {
+        id: Uuid::from_u128(0x1000 + u128::from(n)),
+        holder: orgdeck_shared::api_keys::ApiKeyHolder {
+            id: holder,
+            email: email.into(),
+        },
+        prefix: format!("od_Key{n:03}"),
+        created_at: at,
+        rotated_at: at,
+        last_used_at: None,
+        previous_valid_until: None,
+    }
+}
+
+/// Answers the API keys tab's requests among `cmds`: its table's page with `keys`, the settings at
+/// version 1 with `email_keys` on.
+pub fn serve_api_keys(app: &mut App, cmds: &[Command], keys: &[orgdeck_shared::api_keys::ApiKeyInfo]) {
+    for r in requests(cmds) {
+        let answer = match &r {
+            Request::ListApiKeys { .. } => Reply::ApiKeys(Ok(orgdeck_shared::Page {
+                items: keys.to_vec(),
+                next_cursor: None,
+            })),
+            Request::GetApiKeySettings => Reply::ApiKeySettings(Ok(Versioned {
+                version: 1,
+                value: Default::default(),
+            })),
+            _ => continue,
+        };
+        app.update(reply(r, answer));
+    }
+}
+
+/// The logged-in app (an admin, `me()`) on the API keys tab, showing `keys`.
+pub fn api_keys_app_with(app: App, keys: &[orgdeck_shared::api_keys::ApiKeyInfo]) -> App {
+    let mut app = app;
+    send(&mut app, [ch('6')]);
+    assert_eq!(app.active_tab().title(), "API keys");
+    let cmds = send(&mut app, [ch('r')]);
+    serve_api_keys(&mut app, &cmds, keys);
+    app
+}
+
+pub fn api_keys_app(keys: &[orgdeck_shared::api_keys::ApiKeyInfo]) -> App {
+    api_keys_app_with(logged_in(), keys)
+}
+
+pub fn api_keys_tab(app: &App) -> &orgdeck::tabs::ApiKeysTab {
+    app.tab::<orgdeck::tabs::ApiKeysTab>().expect("an API keys tab")
+}

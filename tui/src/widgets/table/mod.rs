@@ -127,6 +127,8 @@ pub struct Table<R: TableRow> {
     pub filters: Vec<&'static str>,
     /// "users": how the position and empty state talk about rows.
     pub noun: &'static str,
+    /// The server can search this list (`/`); the bar offers it only then.
+    pub searchable: bool,
     pub query: TableQuery,
     slots: Vec<Slot<R>>,
     /// `starts[i]` is the index of the first row of slot `i`; the last entry is the rows known.
@@ -157,6 +159,7 @@ impl<R: TableRow> Table<R> {
             columns,
             filters: Vec::new(),
             noun: "rows",
+            searchable: true,
             query: TableQuery {
                 sort,
                 ..TableQuery::default()
@@ -185,6 +188,14 @@ impl<R: TableRow> Table<R> {
 
     pub fn with_noun(self, noun: &'static str) -> Self {
         Table { noun, ..self }
+    }
+
+    /// A list the server cannot search: the bar shows no `/ search`.
+    pub fn without_search(self) -> Self {
+        Table {
+            searchable: false,
+            ..self
+        }
     }
 
     pub fn generation(&self) -> u64 {

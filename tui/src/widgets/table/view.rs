@@ -178,16 +178,19 @@ impl<R: TableRow> Table<R> {
             ));
         }
         let right = right.join(" · ");
-        let mut spans = vec![Span::styled("/ ", theme.key)];
+        let mut spans = Vec::new();
         let editing = self.search.is_some();
         let text = self.search_text();
-        if text.is_empty() && !editing {
-            spans.push(Span::styled("search", theme.muted));
-        } else {
-            spans.push(Span::styled(
-                text.to_owned(),
-                if editing { theme.editing } else { theme.value },
-            ));
+        if self.searchable {
+            spans.push(Span::styled("/ ", theme.key));
+            if text.is_empty() && !editing {
+                spans.push(Span::styled("search", theme.muted));
+            } else {
+                spans.push(Span::styled(
+                    text.to_owned(),
+                    if editing { theme.editing } else { theme.value },
+                ));
+            }
         }
         let left_len: usize = spans.iter().map(|s| s.content.chars().count()).sum();
         let pad = (area.width as usize).saturating_sub(left_len + right.chars().count());

@@ -1,0 +1,371 @@
+//! The API keys tab (SETTINGS.md section 5): every user sees their own personal key, admins every key of
+//! the organization (a windowed table paged by the server). Make my key (admins: a key for a chosen user,
+//! such as an API-only one), rotate it with a grace period for the old key, "email me my key" (which
+//! rotates), revoke; a new key is shown once with a copy action and a ready `curl` example. Admins also
+//! switch the organization's `email_keys` setting. Every change is confirmed first, naming the key.
+
+mod actions;
+mod reveal;
+mod view;
+
+use crossterm::event::KeyEvent;
+use orgdeck_shared::{
+    ErrorCode, Versioned,
+    api_keys::{ApiKeyInfo, ApiKeySettings},
+    auth::{Me, OrgRole},
+};
+use ratatui::{Frame, layout::Rect};
+use uuid::Uuid;
+
+pub use reveal::KeyReveal;
+
+use super::{Effects, Tab, TabCtx};
+use crate::{
+    api::{PageTag, Reply, Request, UserList, needs_login},
+    keymap::Action,
+    widgets::{PageRequest, Prompt, Table, TableRow, ToastLevel, overlay::PromptEvent},
+};
+
+/// Keys asked for per page.
+pub const PAGE_SIZE: u32 = 100;
+
+impl TableRow for ApiKeyInfo {
+    type Id = Uuid;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn label(&self) -> String {
+        format!("{} of {}", self.prefix, self.holder.email)
+    }
+}
+
+/// A key as confirmations name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRef {
+    pub id: Uuid,
+    pub prefix: String,
+    pub holder: String,
+}
+
+impl KeyRef {
+    fn of(info: &ApiKeyInfo) -> KeyRef {
+        KeyRef {
+            id: info.id,
+            prefix: info.prefix.clone(),
+            holder: info.holder.email.clone(),
+        }
+    }
+}
+
+/// What the tab shows over its table.
+pub enum Mode {
+    Browse,
+    /// How long the key being rotated keeps working once replaced.
+    Grace {
+        key: KeyRef,
+        prompt: Prompt,
+    },
+    /// Whom an admin makes a key for; `looking_up` while the server is asked for that email.
+    Holder {
+        prompt: Prompt,
+        looking_up: Option<String>,
+    },
+    /// A new key, shown once.
+    NewKey(Box<KeyReveal>),
+}
+
+/// A change waiting for the user's yes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pending {
+    Rotate {
+        key: KeyRef,
+        grace_minutes: u32,
+    },
+    Email(KeyRef),
+    Revoke(KeyRef),
+    /// Allow (true) or forbid emailing keys in the organization.
+    EmailKeys(bool),
+    /// Close the new key's box (the key is gone then).
+    CloseReveal,
+}
+
+impl Pending {
+    /// The action the confirmation answers.
+    pub fn action(&self) -> Action {
+        match self {
+            Pending::Rotate { .. } => Action::RotateKey,
+            Pending::Email(_) => Action::EmailKey,
+            Pending::Revoke(_) => Action::DeleteItem,
+            Pending::EmailKeys(_) => Action::EmailKeysSwitch,
+            Pending::CloseReveal => Action::Cancel,
+        }
+    }
+}
+
+/// Who is logged in, from `GET me`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewer {
+    pub user_id: Uuid,
+    pub admin: bool,
+}
+
+pub struct ApiKeysTab {
+    pub table: Table<ApiKeyInfo>,
+    pub mode: Mode,
+    pub viewer: Option<Viewer>,
+    /// The organization's `api_keys` settings (read by admins only).
+    pub settings: Option<Versioned<ApiKeySettings>>,
+    pub pending: Option<Pending>,
+    /// The last refusal (a 403, a 409), shown above the table until the next action.
+    pub notice: Option<String>,
+}
+
+impl Default for ApiKeysTab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ApiKeysTab {
+    pub fn new() -> ApiKeysTab {
+        ApiKeysTab {
+            table: Table::new(view::columns(), PAGE_SIZE)
+                .with_noun("keys")
+                .without_search(),
+            mode: Mode::Browse,
+            viewer: None,
+            settings: None,
+            pending: None,
+            notice: None,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.viewer.is_some_and(|v| v.admin)
+    }
+
+    /// Whether `key` is the logged-in user's own.
+    pub fn is_mine(&self, key: &ApiKeyInfo) -> bool {
+        self.viewer.is_some_and(|v| v.user_id == key.holder.id)
+    }
+
+    /// The logged-in user's key, when a page holding it is loaded.
+    pub fn my_key(&self) -> Option<&ApiKeyInfo> {
+        self.table.held().find(|k| self.is_mine(k))
+    }
+
+    /// The request for a page the table wants.
+    pub fn list_request(p: &PageRequest) -> Request {
+        Request::ListApiKeys {
+            tag: PageTag {
+                generation: p.generation,
+                page: p.page,
+            },
+            cursor: p.cursor.clone(),
+            limit: p.limit,
+        }
+    }
+
+    /// Runs `f` on the table and sends the pages it asks for.
+    fn with_table<T>(
+        &mut self,
+        fx: &mut Effects,
+        f: impl FnOnce(&mut Table<ApiKeyInfo>, &mut Vec<PageRequest>) -> T,
+    ) -> T {
+        let mut out = Vec::new();
+        let r = f(&mut self.table, &mut out);
+        for p in &out {
+            fx.request(Self::list_request(p));
+        }
+        r
+    }
+
+    fn viewer_arrived(&mut self, me: &Me, fx: &mut Effects) {
+        let viewer = Viewer {
+            user_id: me.user.id,
+            admin: me.role == OrgRole::Admin,
+        };
+        let first = self.viewer.is_none();
+        self.viewer = Some(viewer);
+        // Only admins may read the settings; the server refuses everything until required enrolment.
+        if first && viewer.admin && !me.two_step.must_enrol {
+            fx.request(Request::GetApiKeySettings);
+        }
+    }
+
+    fn key_typed_in_prompt(&mut self, key: &KeyEvent, fx: &mut Effects) {
+        match &mut self.mode {
+            Mode::Grace { key: target, prompt } => match prompt.handle_key(key) {
+                PromptEvent::Submit(text) => match actions::grace_minutes(&text) {
+                    Ok(grace_minutes) => {
+                        let key = target.clone();
+                        self.mode = Mode::Browse;
+                        self.ask(Pending::Rotate { key, grace_minutes }, fx);
+                    }
+                    Err(e) => prompt.error = Some(e),
+                },
+                PromptEvent::Cancel => self.mode = Mode::Browse,
+                PromptEvent::None => {}
+            },
+            Mode::Holder { prompt, looking_up } => match prompt.handle_key(key) {
+                PromptEvent::Submit(email) => {
+                    fx.request(actions::find_holder(&email));
+                    *looking_up = Some(email);
+                }
+                PromptEvent::Cancel => self.mode = Mode::Browse,
+                PromptEvent::None => {}
+            },
+            Mode::Browse | Mode::NewKey(_) => {}
+        }
+    }
+
+    fn pages_arrived(
+        &mut self,
+        tag: &PageTag,
+        result: &Result<orgdeck_shared::Page<ApiKeyInfo>, orgdeck_shared::ApiError>,
+        fx: &mut Effects,
+    ) {
+        if let Err(e) = result
+            && needs_login(e)
+        {
+            return;
+        }
+        let result = result.clone().map_err(|e| e.message);
+        self.with_table(fx, |t, out| t.page_arrived_at(tag.generation, tag.page, result, out));
+    }
+
+    fn settings_replied(
+        &mut self,
+        request: &Request,
+        result: &Result<Versioned<ApiKeySettings>, orgdeck_shared::ApiError>,
+        fx: &mut Effects,
+    ) {
+        match (request, result) {
+            (Request::PutApiKeySettings { .. }, Ok(v)) => {
+                let text = if v.value.email_keys {
+                    "Holders may now have their key emailed to them"
+                } else {
+                    "Emailing API keys is now forbidden in the organization"
+                };
+                fx.toast(ToastLevel::Info, text);
+                self.settings = Some(v.clone());
+            }
+            (_, Ok(v)) => self.settings = Some(v.clone()),
+            (_, Err(e)) if needs_login(e) => {}
+            (Request::PutApiKeySettings { .. }, Err(e)) if e.code == ErrorCode::VersionMismatch => {
+                self.notice =
+                    Some("Not saved: another admin changed the API key settings first; reloaded, try again".into());
+                fx.request(Request::GetApiKeySettings);
+            }
+            (Request::PutApiKeySettings { .. }, Err(e)) => self.notice = Some(format!("Not saved: {}", e.message)),
+            (_, Err(e)) => self.notice = Some(format!("API key settings: {}", e.message)),
+        }
+    }
+}
+
+impl Tab for ApiKeysTab {
+    fn title(&self) -> &'static str {
+        "API keys"
+    }
+
+    fn load(&mut self, fx: &mut Effects) {
+        self.with_table(fx, |t, out| t.reload(out));
+    }
+
+    fn captures_input(&self) -> bool {
+        !matches!(self.mode, Mode::Browse)
+    }
+
+    fn handle_key(&mut self, key: &KeyEvent, ctx: &TabCtx, fx: &mut Effects) {
+        if let Mode::NewKey(reveal) = &mut self.mode {
+            for action in ctx.keymap.actions_for(key) {
+                match action {
+                    Action::Copy => {
+                        reveal.copied = true;
+                        fx.copy = Some(reveal.key.clone());
+                        fx.toast(ToastLevel::Info, "Copied the key to the clipboard (OSC 52)");
+                    }
+                    Action::Cancel | Action::Activate | Action::Quit => {
+                        let copied = reveal.copied;
+                        self.ask_to_close(copied, fx);
+                    }
+                    _ => continue,
+                }
+                break;
+            }
+            return;
+        }
+        self.key_typed_in_prompt(key, fx);
+    }
+
+    fn handle_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
+        if !matches!(self.mode, Mode::Browse) {
+            return false;
+        }
+        self.browse_action(action, ctx, fx)
+    }
+
+    fn confirmed(&mut self, action: Action, _ctx: &TabCtx, fx: &mut Effects) {
+        if let Some(p) = self.pending.take()
+            && p.action() == action
+        {
+            self.perform(p, fx);
+        }
+    }
+
+    fn handle_reply(&mut self, request: &Request, reply: &Reply, ctx: &TabCtx, fx: &mut Effects) {
+        match (request, reply) {
+            (Request::ListApiKeys { tag, .. }, Reply::ApiKeys(result)) => self.pages_arrived(tag, result, fx),
+            (_, Reply::Me(Ok(me))) => self.viewer_arrived(me, fx),
+            (_, Reply::ApiKeySettings(result)) => self.settings_replied(request, result, fx),
+            (
+                Request::ListUsers {
+                    list: UserList::KeyHolder,
+                    ..
+                },
+                Reply::Users(result),
+            ) => self.holder_found(result, fx),
+            _ => self.change_replied(request, reply, ctx, fx),
+        }
+    }
+
+    fn is_dirty(&self) -> bool {
+        false
+    }
+
+    fn hints(&self) -> Vec<(Action, &'static str)> {
+        match &self.mode {
+            Mode::Grace { .. } => vec![(Action::Activate, "next"), (Action::Cancel, "cancel")],
+            Mode::Holder { .. } => vec![(Action::Activate, "look up"), (Action::Cancel, "cancel")],
+            Mode::NewKey(_) => vec![(Action::Copy, "copy the key"), (Action::Cancel, "close")],
+            Mode::Browse => {
+                let mut hints = vec![(Action::NewItem, "create my key")];
+                if self.is_admin() {
+                    hints.push((Action::CreateKeyFor, "key for a user"));
+                }
+                hints.extend([
+                    (Action::RotateKey, "rotate"),
+                    (Action::EmailKey, "email me my key"),
+                    (Action::DeleteItem, "revoke"),
+                ]);
+                if self.is_admin() {
+                    hints.push((Action::EmailKeysSwitch, "email keys on/off"));
+                }
+                hints.extend([
+                    (Action::Reload, "reload"),
+                    (Action::Help, "help"),
+                    (Action::Quit, "quit"),
+                ]);
+                hints
+            }
+        }
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
+        view::render(self, frame, area, ctx);
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}
