@@ -78,6 +78,8 @@ pub(crate) fn write<T>(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let out = f(&tx)?;
     tx.commit()?;
+    // A server running on this data directory drops what it cached.
+    sqlite::cache::mark_external_write(data_dir)?;
     Ok(out)
 }
 

@@ -62,6 +62,21 @@ async fn a_disabled_user_cannot_log_in_and_loses_their_sessions() {
     assert_eq!(err.code, ErrorCode::Unauthorized);
 }
 
+/// The server keeps what every request reads between writes; a write by another process (the operator's
+/// command line) must still count from the very next request.
+#[tokio::test]
+async fn a_user_disabled_from_the_command_line_is_refused_on_the_next_request() {
+    let s = TestServer::start().await;
+    let user = s.add_user("dana@acme.example", OrgRole::Edit);
+    let token = s.login("dana@acme.example", USER_PASSWORD).await;
+    for _ in 0..3 {
+        assert_eq!(s.get(routes::ME, &token).await.status(), StatusCode::OK);
+    }
+    orgdeck_server::orgs::disable_user(s.dir.path(), user, &s.clock).unwrap();
+    let err = api_error(s.get(routes::ME, &token).await, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(err.code, ErrorCode::Unauthorized);
+}
+
 #[tokio::test]
 async fn a_session_idle_for_30_minutes_expires() {
     let s = TestServer::start().await;

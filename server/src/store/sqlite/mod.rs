@@ -2,6 +2,7 @@
 //! few readers, all run off the async threads.
 
 mod api_keys;
+pub mod cache;
 mod mail;
 pub mod ops;
 pub mod schema;
@@ -84,7 +85,15 @@ pub struct SqliteStore {
     writer: Arc<tokio::sync::Mutex<Connection>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     reader_permits: Arc<Semaphore>,
+    /// Moves with every commit; caches of what every request reads are good only while it stands still.
+    generation: Arc<cache::Generation>,
+    sessions: cache::ReadCache<String, SessionView>,
+    general: cache::ReadCache<Uuid, Versioned<GeneralSettings>>,
 }
+
+/// Sessions and organizations whose per-request reads are kept between writes.
+const CACHED_SESSIONS: usize = 1024;
+const CACHED_ORGS: usize = 256;
 
 impl SqliteStore {
     /// Opens (creating and migrating as needed) the database in `data_dir`.
@@ -100,6 +109,9 @@ impl SqliteStore {
                 writer: Arc::new(tokio::sync::Mutex::new(writer)),
                 readers: Arc::new(Mutex::new(readers)),
                 reader_permits: Arc::new(Semaphore::new(READERS)),
+                generation: Arc::new(cache::Generation::open(&dir)),
+                sessions: cache::ReadCache::new(CACHED_SESSIONS),
+                general: cache::ReadCache::new(CACHED_ORGS),
             })
         })
         .await?
@@ -172,7 +184,10 @@ impl Store for SqliteStore {
         })
         .await
         .map_err(backend)??;
-        Ok(Box::new(SqliteTx { conn: Some(tx) }))
+        Ok(Box::new(SqliteTx {
+            conn: Some(tx),
+            generation: self.generation.clone(),
+        }))
     }
 
     async fn user_for_login(&self, email: &str) -> StoreResult<Option<LoginUser>> {
@@ -181,7 +196,15 @@ impl Store for SqliteStore {
     }
 
     async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionView>> {
-        self.read_point(|c| ops::session(c, token_hash))
+        let at = self.generation.stamp();
+        if let Some(view) = at.and_then(|at| self.sessions.get(token_hash, at)) {
+            return Ok(Some(view));
+        }
+        let view = self.read_point(|c| ops::session(c, token_hash))?;
+        if let (Some(at), Some(v)) = (at, &view) {
+            self.sessions.put(token_hash.to_owned(), at, v.clone());
+        }
+        Ok(view)
     }
 
     async fn session_timeouts(&self, org_id: Uuid) -> StoreResult<SessionTimeouts> {
@@ -189,7 +212,15 @@ impl Store for SqliteStore {
     }
 
     async fn general_settings(&self, org_id: Uuid) -> StoreResult<Versioned<GeneralSettings>> {
-        self.read_point(|c| ops::general_settings(c, org_id))
+        let at = self.generation.stamp();
+        if let Some(v) = at.and_then(|at| self.general.get(&org_id, at)) {
+            return Ok(v);
+        }
+        let v = self.read_point(|c| ops::general_settings(c, org_id))?;
+        if let Some(at) = at {
+            self.general.put(org_id, at, v.clone());
+        }
+        Ok(v)
     }
 
     async fn licenses(&self, org_id: Uuid) -> StoreResult<LicenseFacts> {
@@ -241,6 +272,7 @@ impl Drop for TxConn {
 struct SqliteTx {
     /// `None` only while an operation runs on the blocking pool (or after it was cancelled there).
     conn: Option<TxConn>,
+    generation: Arc<cache::Generation>,
 }
 
 impl SqliteTx {
@@ -364,10 +396,13 @@ impl WriteTx for SqliteTx {
             .conn
             .take()
             .ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
+        let generation = self.generation.clone();
         tokio::task::spawn_blocking(move || {
             tx.conn.execute_batch("COMMIT").map_err(ops::db_err)?;
             tx.open = false;
             drop(tx);
+            // After the commit, never before: a read that sees the new count also sees the change.
+            generation.committed();
             Ok(())
         })
         .await

@@ -1,0 +1,175 @@
+//! Exact read caches for the lookups every request makes (its session, the general settings). An entry
+//! serves only while no write has committed since it was read: not in this process (a counter that every
+//! commit moves) and not in another (the `write.gen` file that every out-of-process write through
+//! [`crate::orgs`] rewrites after its commit). Any commit empties every cache at once, so there is nothing
+//! to keep in step per table; what a cache saves is the read traffic between writes.
+
+use std::{
+    collections::HashMap,
+    fs::File,
+    hash::Hash,
+    io,
+    path::Path,
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+/// The file out-of-process writers rewrite, in the data directory.
+pub const GENERATION_FILE: &str = "write.gen";
+
+/// What the database looked like when a value was read: this process's commit count and the
+/// out-of-process writers' last mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    commits: u64,
+    external: u64,
+}
+
+pub struct Generation {
+    commits: AtomicU64,
+    /// `None`: the mark file could not be opened, and nothing is cached.
+    external: Option<File>,
+}
+
+impl Generation {
+    pub fn open(data_dir: &Path) -> Self {
+        let path = data_dir.join(GENERATION_FILE);
+        let external = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .and_then(|f| {
+                if f.metadata()?.len() < 8 {
+                    write_mark(&f, 0)?;
+                }
+                Ok(f)
+            })
+            .inspect_err(|e| tracing::warn!(error = %e, "no read cache: cannot open {}", path.display()))
+            .ok();
+        Generation {
+            commits: AtomicU64::new(0),
+            external,
+        }
+    }
+
+    /// Now, to be taken before the read whose result is cached; `None` when it cannot be told.
+    pub fn stamp(&self) -> Option<Stamp> {
+        let file = self.external.as_ref()?;
+        let commits = self.commits.load(Ordering::Acquire);
+        let mut buf = [0u8; 8];
+        read_mark(file, &mut buf).ok()?;
+        Some(Stamp {
+            commits,
+            external: u64::from_le_bytes(buf),
+        })
+    }
+
+    /// A write transaction of this process committed.
+    pub fn committed(&self) {
+        self.commits.fetch_add(1, Ordering::Release);
+    }
+}
+
+#[cfg(unix)]
+fn read_mark(file: &File, buf: &mut [u8; 8]) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, 0)
+}
+
+#[cfg(unix)]
+fn write_mark(file: &File, value: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, &value.to_le_bytes(), 0)
+}
+
+#[cfg(not(unix))]
+fn read_mark(_: &File, _: &mut [u8; 8]) -> io::Result<()> {
+    Err(io::Error::other("no positioned reads here: no read cache"))
+}
+
+#[cfg(not(unix))]
+fn write_mark(_: &File, _: u64) -> io::Result<()> {
+    Err(io::Error::other("no positioned writes here"))
+}
+
+/// Tells a running server that this process committed a write (call it after the commit). A fresh
+/// random mark, not a count, so two writers at once cannot leave it unchanged.
+pub fn mark_external_write(data_dir: &Path) -> io::Result<()> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(data_dir.join(GENERATION_FILE))?;
+    write_mark(&file, rand::random::<u64>())
+}
+
+/// A bounded map of values with the stamp they were read at.
+pub struct ReadCache<K, V> {
+    entries: Mutex<HashMap<K, (Stamp, V)>>,
+    capacity: usize,
+}
+
+impl<K: Eq + Hash, V: Clone> ReadCache<K, V> {
+    pub fn new(capacity: usize) -> Self {
+        ReadCache {
+            entries: Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    /// The value read at `now`'s stamp, if nothing committed since.
+    pub fn get<Q>(&self, key: &Q, now: Stamp) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        let entries = self.entries.lock().ok()?;
+        entries.get(key).filter(|(at, _)| *at == now).map(|(_, v)| v.clone())
+    }
+
+    /// Keeps `value`, read after `at` was taken. A full cache starts over.
+    pub fn put(&self, key: K, at: Stamp, value: V) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+            entries.insert(key, (at, value));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_commit_here_or_a_write_elsewhere_ends_every_cached_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let generation = Generation::open(dir.path());
+        let cache: ReadCache<String, u32> = ReadCache::new(8);
+        let at = generation.stamp().unwrap();
+        cache.put("a".into(), at, 1);
+        assert_eq!(cache.get("a", generation.stamp().unwrap()), Some(1));
+        generation.committed();
+        assert_eq!(cache.get("a", generation.stamp().unwrap()), None);
+
+        let at = generation.stamp().unwrap();
+        cache.put("a".into(), at, 2);
+        mark_external_write(dir.path()).unwrap();
+        assert_eq!(cache.get("a", generation.stamp().unwrap()), None);
+    }
+
+    #[test]
+    fn a_full_cache_starts_over_instead_of_growing() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = Generation::open(dir.path()).stamp().unwrap();
+        let cache: ReadCache<u32, u32> = ReadCache::new(2);
+        for k in 0..5 {
+            cache.put(k, at, k);
+        }
+        assert_eq!(cache.entries.lock().unwrap().len(), 1);
+        assert_eq!(cache.get(&4, at), Some(4));
+    }
+}
