@@ -32,8 +32,8 @@ use super::{Bar, CONCURRENCY, Figure, Options, load, median_f64};
 
 const IDLE: usize = 1_000;
 /// The server's connection cap for this figure. The default (1,024) is below 1,000 held plus the 64 of the
-/// load: 40 of the load's connections would wait in the listen queue until a held one timed out, and the
-/// figure would measure the cap instead of the cost of holding 1,000 connections.
+/// load: with it, about 40 of the load's connections wait in the listener's accept queue during the rounds
+/// with the held ones, and the figure would measure the cap instead of the cost of holding 1,000.
 const MAX_CONNECTIONS: usize = 2_048;
 const DRIBBLE_EVERY: Duration = Duration::from_secs(1);
 
