@@ -32,11 +32,17 @@ impl TestServer {
     }
 
     pub async fn start_with(clock: Arc<dyn Clock>) -> Result<Self> {
+        Self::start_configured(clock, |_| {}).await
+    }
+
+    /// A fresh server whose configuration `configure` adjusts (a connection cap, a login rate) before it starts.
+    pub async fn start_configured(clock: Arc<dyn Clock>, configure: impl FnOnce(&mut ServerConfig)) -> Result<Self> {
         let data_dir = tempfile::tempdir().context("temp data dir")?;
         let org = orgdeck_server::init_org(data_dir.path(), ORG_NAME, ADMIN_EMAIL, ADMIN_PASSWORD, clock.as_ref())?;
         let mut config = ServerConfig::new(data_dir.path());
         config.listen = "127.0.0.1:0".parse()?;
         config.clock = clock.clone();
+        configure(&mut config);
         let handle = orgdeck_server::spawn(config).await?;
         let base_url = handle.base_url();
         Ok(Self {
@@ -55,26 +61,7 @@ impl TestServer {
 
     /// Logs in and returns the session token.
     pub async fn login(&self, email: &str, password: &str) -> Result<String> {
-        let resp = self
-            .http
-            .post(self.url(routes::LOGIN))
-            .json(&LoginRequest {
-                email: email.into(),
-                password: Secret::new(password),
-            })
-            .send()
-            .await?;
-        if !resp.status().is_success() {
-            bail!(
-                "login failed: {} {}",
-                resp.status(),
-                resp.text().await.unwrap_or_default()
-            );
-        }
-        match resp.json::<LoginResponse>().await? {
-            LoginResponse::Granted(grant) => Ok(grant.token.expose().to_owned()),
-            LoginResponse::MfaRequired { .. } => bail!("login asked for a second factor"),
-        }
+        login(&self.http, &self.base_url, email, password).await
     }
 
     /// Adds a user with `role` to the organization and returns their session token.
@@ -96,5 +83,28 @@ impl TestServer {
 
     pub async fn stop(self) {
         self.handle.shutdown().await;
+    }
+}
+
+/// Logs in to the server at `base_url` and returns the session token.
+pub async fn login(http: &reqwest::Client, base_url: &str, email: &str, password: &str) -> Result<String> {
+    let resp = http
+        .post(format!("{base_url}{}", routes::LOGIN))
+        .json(&LoginRequest {
+            email: email.into(),
+            password: Secret::new(password),
+        })
+        .send()
+        .await?;
+    if !resp.status().is_success() {
+        bail!(
+            "login failed: {} {}",
+            resp.status(),
+            resp.text().await.unwrap_or_default()
+        );
+    }
+    match resp.json::<LoginResponse>().await? {
+        LoginResponse::Granted(grant) => Ok(grant.token.expose().to_owned()),
+        LoginResponse::MfaRequired { .. } => bail!("login asked for a second factor"),
     }
 }

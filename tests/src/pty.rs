@@ -174,18 +174,30 @@ pub fn peak_rss(pid: u32) -> Result<u64> {
 /// The freshly built `orgdeck` binary of this profile: beside the running executable's directory.
 /// `ORGDECK_BIN` overrides it.
 pub fn console_binary() -> Result<PathBuf> {
-    if let Ok(path) = std::env::var("ORGDECK_BIN") {
-        return std::fs::canonicalize(&path).with_context(|| format!("ORGDECK_BIN={path}"));
+    built_binary("orgdeck", "ORGDECK_BIN")
+}
+
+/// The freshly built `orgdeck-server` binary of this profile, found like the console's.
+/// `ORGDECK_SERVER_BIN` overrides it.
+pub fn server_binary() -> Result<PathBuf> {
+    built_binary("orgdeck-server", "ORGDECK_SERVER_BIN")
+}
+
+/// The binary `name` in the directory of the running executable (the target's profile directory, also
+/// when run from `deps/`), or the path in `env_override` when that is set.
+fn built_binary(name: &str, env_override: &str) -> Result<PathBuf> {
+    if let Ok(path) = std::env::var(env_override) {
+        return std::fs::canonicalize(&path).with_context(|| format!("{env_override}={path}"));
     }
     let exe = std::env::current_exe()?;
     let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
     if dir.ends_with("deps") {
         dir.pop();
     }
-    let bin = dir.join("orgdeck");
+    let bin = dir.join(name);
     if bin.exists() {
         Ok(bin)
     } else {
-        bail!("{} not found: build it with cargo build -p orgdeck", bin.display())
+        bail!("{} not found: build it with cargo build --bin {name}", bin.display())
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! `cargo run --release -p orgdeck-tests --bin bench [-- --only S1,T1] [--seconds N] [--strict]`
 //!
-//! Every figure is a ratio against a reference measured in the same run, or a count; absolute
-//! times are printed beside them for context only.
+//! Every figure is a ratio against a reference measured in the same run, or a count (bytes, rows); absolute
+//! times are printed beside them for context only. S4, whose bar is a rate, is the exception: it prints the
+//! disk's fsync rate of the same run beside it.
 
 use std::{
     convert::Infallible,
@@ -27,6 +28,14 @@ use orgdeck_tests::{
     pty::{PtyApp, console_binary, cpu_time, peak_rss},
 };
 use tokio::net::{TcpListener, TcpStream};
+
+mod idle;
+mod memory;
+mod writes;
+
+use idle::s7_idle_connections;
+use memory::s6_server_memory;
+use writes::s4_settings_writes;
 
 const CONCURRENCY: usize = 64;
 
@@ -89,7 +98,7 @@ impl Options {
                 "--strict" => opts.strict = true,
                 "-h" | "--help" => {
                     println!(
-                        "bench [--only S1,S2,S3,S5,T1,T2,T3,T4,T5] [--seconds N (load duration, default 3)] [--strict]"
+                        "bench [--only S1,S2,S3,S4,S5,S6,S7,T1,T2,T3,T4,T5] [--seconds N (load duration, default 3)] [--strict]"
                     );
                     std::process::exit(0);
                 }
@@ -127,8 +136,17 @@ async fn main() -> Result<()> {
     if opts.wants("S3") {
         report(s3_audit_search_latency().await?);
     }
+    if opts.wants("S4") {
+        report(vec![s4_settings_writes(&opts).await?]);
+    }
     if opts.wants("S5") {
         report(vec![s5_login_latency().await?]);
+    }
+    if opts.wants("S6") {
+        report(vec![s6_server_memory(&opts).await?]);
+    }
+    if opts.wants("S7") {
+        report(vec![s7_idle_connections(&opts).await?]);
     }
     if opts.wants("T1") || opts.wants("T4") {
         report(console_figures(&opts).await?);
@@ -202,20 +220,15 @@ async fn spawn_hello_server() -> Result<SocketAddr> {
 
 /// Requests per second that `CONCURRENCY` keep-alive connections achieve over `duration` (after a warm-up).
 async fn load(addr: SocketAddr, path: &str, token: Option<&str>, duration: Duration) -> Result<f64> {
-    let done = Arc::new(AtomicU64::new(0));
-    let counting = Arc::new(AtomicBool::new(false));
-    let stop = Arc::new(AtomicBool::new(false));
+    let meter = Meter::default();
     let mut workers = Vec::new();
     for _ in 0..CONCURRENCY {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-        tokio::spawn(conn);
-        let (done, counting, stop) = (done.clone(), counting.clone(), stop.clone());
+        let mut sender = http1_connection(addr).await?;
+        let meter = meter.clone();
         let path = path.to_owned();
         let auth = token.map(|t| format!("Bearer {t}"));
         workers.push(tokio::spawn(async move {
-            while !stop.load(Ordering::Relaxed) {
+            while meter.running() {
                 let mut req = Request::get(&path).header("host", addr.to_string());
                 if let Some(auth) = &auth {
                     req = req.header("authorization", auth);
@@ -226,24 +239,65 @@ async fn load(addr: SocketAddr, path: &str, token: Option<&str>, duration: Durat
                 if !status.is_success() {
                     bail!("GET {path} answered {status}");
                 }
-                if counting.load(Ordering::Relaxed) {
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
+                meter.record();
             }
             Ok(())
         }));
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    counting.store(true, Ordering::Relaxed);
-    let start = Instant::now();
-    tokio::time::sleep(duration).await;
-    let n = done.load(Ordering::Relaxed);
-    let elapsed = start.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.await??;
+    meter.rate(duration, workers).await
+}
+
+/// A keep-alive HTTP/1.1 client connection to `addr`, its connection task running.
+async fn http1_connection<B>(addr: SocketAddr) -> Result<hyper::client::conn::http1::SendRequest<B>>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+/// What the workers of a load share: whether to go on, and the count of what they did in the window.
+#[derive(Clone, Default)]
+struct Meter(Arc<MeterState>);
+
+#[derive(Default)]
+struct MeterState {
+    done: AtomicU64,
+    counting: AtomicBool,
+    stop: AtomicBool,
+}
+
+impl Meter {
+    fn running(&self) -> bool {
+        !self.0.stop.load(Ordering::Relaxed)
     }
-    Ok(n as f64 / elapsed.as_secs_f64())
+
+    /// One request done; it counts only inside the measured window.
+    fn record(&self) {
+        if self.0.counting.load(Ordering::Relaxed) {
+            self.0.done.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Lets `workers` warm up for 500 ms, counts over `duration`, stops them and returns records per second.
+    async fn rate(self, duration: Duration, workers: Vec<tokio::task::JoinHandle<Result<()>>>) -> Result<f64> {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        self.0.counting.store(true, Ordering::Relaxed);
+        let start = Instant::now();
+        tokio::time::sleep(duration).await;
+        let n = self.0.done.load(Ordering::Relaxed);
+        let elapsed = start.elapsed();
+        self.0.stop.store(true, Ordering::Relaxed);
+        for w in workers {
+            w.await??;
+        }
+        Ok(n as f64 / elapsed.as_secs_f64())
+    }
 }
 
 /// Name searches of the kind people type: prefixes of first names, last names, "first last", emails.
@@ -586,19 +640,26 @@ impl ConsoleHome {
 
 /// Builds the console binary of this build's profile, so the figures are of the current code.
 fn build_console() -> Result<std::path::PathBuf> {
-    if std::env::var_os("ORGDECK_BIN").is_none() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", "orgdeck", "--bin", "orgdeck"]);
-        if !cfg!(debug_assertions) {
-            cmd.arg("--release");
-        }
-        let status = cmd.status().context("run cargo build for the console")?;
-        if !status.success() {
-            bail!("building the console failed");
-        }
-    }
+    build_binary("orgdeck", "orgdeck", "ORGDECK_BIN")?;
     console_binary()
+}
+
+/// Builds `bin` of `package` in this build's profile, unless `env_override` names a binary to use instead.
+fn build_binary(package: &str, bin: &str, env_override: &str) -> Result<()> {
+    if std::env::var_os(env_override).is_some() {
+        return Ok(());
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "-p", package, "--bin", bin]);
+    if !cfg!(debug_assertions) {
+        cmd.arg("--release");
+    }
+    let status = cmd.status().with_context(|| format!("run cargo build for {bin}"))?;
+    if !status.success() {
+        bail!("building {bin} failed");
+    }
+    Ok(())
 }
 
 fn median_f64(samples: &mut [f64]) -> f64 {
