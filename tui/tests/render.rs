@@ -575,3 +575,16 @@ fn the_api_keys_tab_and_a_new_key_need_no_color() {
     let terminal = draw(&api_keys_list(ThemeKind::Mono), 80, 24);
     assert!(row_marked(terminal.backend().buffer(), 1, ">").is_some());
 }
+
+#[test]
+fn a_long_organization_name_is_cut_in_the_tab_bar_rather_than_dropped() {
+    let mut app = logged_in();
+    app.me.as_mut().unwrap().org.name = "Northwind Security Operations".into();
+    let bar = screen(&app, 80, 24).lines().next().unwrap().to_owned();
+    assert!(bar.contains("6 API keys"), "{bar}");
+    assert!(bar.contains("Northwind") && bar.contains('…'), "{bar}");
+    assert_eq!(bar.trim_matches('"').chars().count(), 80, "{bar}");
+    // With room, the whole name.
+    let wide = screen(&app, 120, 40).lines().next().unwrap().to_owned();
+    assert!(wide.contains("Northwind Security Operations"), "{wide}");
+}

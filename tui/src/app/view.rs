@@ -112,8 +112,18 @@ impl App {
         let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
         if let Some(org) = org {
             let room = (area.width as usize).saturating_sub(used);
-            if org_width < room {
-                spans.push(Span::raw(" ".repeat(room - org_width)));
+            // A name too long for what is left is cut with an ellipsis, if enough of it stays to read.
+            let org = if org_width < room {
+                Some(org)
+            } else if room > 8 {
+                let kept: String = org.trim_end().chars().take(room - 3).collect();
+                Some(format!("{}… ", kept.trim_end()))
+            } else {
+                None
+            };
+            if let Some(org) = org {
+                let width = org.chars().count();
+                spans.push(Span::raw(" ".repeat(room.saturating_sub(width))));
                 spans.push(Span::styled(org, theme.title));
             }
         }
