@@ -26,54 +26,77 @@ pub fn api_key_caller(c: &Connection, key_hash: &str) -> StoreResult<Option<ApiK
         .map_err(db_err)?;
     let raw = stmt
         .query_row(params![key_hash, AREA_IP_RESTRICTIONS], |r| {
-            Ok((
-                [r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?],
-                [r.get::<_, String>(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
-                r.get::<_, bool>(9)?,
-                r.get::<_, String>(10)?,
-                r.get::<_, Option<i64>>(11)?,
-                r.get::<_, Option<String>>(12)?,
-                r.get::<_, bool>(13)?,
-                r.get::<_, Option<i64>>(14)?,
-            ))
+            Ok(RawCaller {
+                id: r.get(0)?,
+                prefix: r.get(1)?,
+                org_id: r.get(2)?,
+                org_name: r.get(3)?,
+                user_id: r.get(4)?,
+                email: r.get(5)?,
+                first_name: r.get(6)?,
+                last_name: r.get(7)?,
+                role: r.get(8)?,
+                enabled: r.get(9)?,
+                status: r.get(10)?,
+                last_used_at: r.get(11)?,
+                ip_doc: r.get(12)?,
+                current: r.get(13)?,
+                previous_valid_until: r.get(14)?,
+            })
         })
         .optional()
         .map_err(db_err)?;
-    let Some((
-        [id, prefix, org_id, org_name, user_id],
-        [email, first, last, role_text],
-        enabled,
-        st,
-        used,
-        ip,
-        current,
-        until,
-    )) = raw
-    else {
-        return Ok(None);
-    };
-    let replaced_until = if current {
-        None
-    } else {
-        // A replaced hash is kept only with the end of its grace period.
-        Some(opt_ts(until)?.ok_or_else(|| StoreError::Corrupt("replaced api key without an end".into()))?)
-    };
-    Ok(Some(ApiKeyCaller {
-        key_id: uuid(&id)?,
-        prefix,
-        org_id: uuid(&org_id)?,
-        org_name,
-        user_id: uuid(&user_id)?,
-        email,
-        first_name: first,
-        last_name: last,
-        role: role(&role_text)?,
-        user_enabled: enabled,
-        user_status: status(&st)?,
-        last_used_at: opt_ts(used)?,
-        ip_doc: ip,
-        replaced_until,
-    }))
+    raw.map(RawCaller::into_caller).transpose()
+}
+
+/// A row of [`api_key_caller`]'s query as stored.
+struct RawCaller {
+    id: String,
+    prefix: String,
+    org_id: String,
+    org_name: String,
+    user_id: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    role: String,
+    enabled: bool,
+    status: String,
+    last_used_at: Option<i64>,
+    ip_doc: Option<String>,
+    /// The presented hash is the current key's (else the replaced one's).
+    current: bool,
+    previous_valid_until: Option<i64>,
+}
+
+impl RawCaller {
+    fn into_caller(self) -> StoreResult<ApiKeyCaller> {
+        let replaced_until = if self.current {
+            None
+        } else {
+            // A replaced hash is kept only with the end of its grace period.
+            Some(
+                opt_ts(self.previous_valid_until)?
+                    .ok_or_else(|| StoreError::Corrupt("replaced api key without an end".into()))?,
+            )
+        };
+        Ok(ApiKeyCaller {
+            key_id: uuid(&self.id)?,
+            prefix: self.prefix,
+            org_id: uuid(&self.org_id)?,
+            org_name: self.org_name,
+            user_id: uuid(&self.user_id)?,
+            email: self.email,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            role: role(&self.role)?,
+            user_enabled: self.enabled,
+            user_status: status(&self.status)?,
+            last_used_at: opt_ts(self.last_used_at)?,
+            ip_doc: self.ip_doc,
+            replaced_until,
+        })
+    }
 }
 
 const INFO_COLUMNS: &str = "k.id, k.user_id, u.email, k.prefix, k.created_at, k.rotated_at, k.last_used_at,
