@@ -17,7 +17,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("no valid credential was sent")]
     Unauthorized,
-    #[error("wrong email or password")]
+    /// Every refusal of a login step, whatever its reason (which only the audit log records), so that no
+    /// answer tells a right password from a wrong one.
+    #[error("wrong email or password, or the account may not log in now (locked, disabled, or not from this address)")]
     InvalidCredentials,
     #[error("the session has expired; log in again")]
     SessionExpired,
@@ -39,6 +41,10 @@ pub enum AppError {
     Conflict(String),
     #[error("your password must be changed before anything else (POST me/password)")]
     PasswordChangeRequired,
+    /// Changing the second factor needs fresh proof: the password and a code at `me/two_step/reauth`, or
+    /// a login within the last few minutes.
+    #[error("confirm it is you first: POST me/two_step/reauth with your password and a current code")]
+    ReauthRequired,
     #[error("too many login attempts from this address; try again in {retry_after} s")]
     TooManyRequests { retry_after: u64 },
     /// Another limit than the login one (e.g. one email code a minute); the message says which.
@@ -82,6 +88,7 @@ impl AppError {
             AppError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             AppError::Conflict(_) => ErrorCode::Conflict,
             AppError::PasswordChangeRequired => ErrorCode::Forbidden,
+            AppError::ReauthRequired => ErrorCode::ReauthRequired,
             AppError::TooManyRequests { .. } | AppError::RateLimited { .. } => ErrorCode::TooManyRequests,
             AppError::Internal(_) => return internal_error(),
         };

@@ -165,6 +165,28 @@ pub struct TotpConfirm {
     pub code: Secret,
 }
 
+/// `POST me/two_step/reauth`: the password, and a current code (authenticator or backup code) when the
+/// account has two-step verification.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReauthRequest {
+    pub password: Secret,
+    #[serde(default)]
+    pub code: Option<Secret>,
+}
+
+/// Until when this session may change its second factor without proving itself again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReauthGranted {
+    pub fresh_until: jiff::Timestamp,
+}
+
+/// `GET me/two_step/backup_codes`: unused backup codes left (the codes themselves are kept only as
+/// hashes, so they can be shown once, when made).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupCodesLeft {
+    pub remaining: u32,
+}
+
 /// Ten single-use codes, shown once when enrolment completes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupCodes {

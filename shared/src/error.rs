@@ -16,6 +16,8 @@ pub enum ErrorCode {
     SessionExpired,
     /// Authenticated, but the role does not allow this.
     Forbidden,
+    /// Changing one's second factor needs fresh proof (`me/two_step/reauth`: password and a code).
+    ReauthRequired,
     NotFound,
     MethodNotAllowed,
     /// The resource changed since it was read (stale `If-Match`).
@@ -44,7 +46,7 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest => 400,
             ErrorCode::Unauthorized | ErrorCode::InvalidCredentials | ErrorCode::SessionExpired => 401,
-            ErrorCode::Forbidden => 403,
+            ErrorCode::Forbidden | ErrorCode::ReauthRequired => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,

@@ -15,6 +15,10 @@ pub const MFA_EMAIL: &str = "/api/v1/auth/mfa/email";
 pub const ME_EMAIL_CODE: &str = "/api/v1/me/two_step/email";
 /// `POST` [`crate::auth::EmailCodeConfirm`]: finish email enrolment with that code (answers [`crate::auth::BackupCodes`]).
 pub const ME_EMAIL_CONFIRM: &str = "/api/v1/me/two_step/email/confirm";
+/// `POST`: fresh proof of who one is (password and a current code) before changing one's second factor.
+pub const ME_REAUTH: &str = "/api/v1/me/two_step/reauth";
+/// `GET`: how many unused backup codes one has; `POST`: a new set (needs fresh proof).
+pub const ME_BACKUP_CODES: &str = "/api/v1/me/two_step/backup_codes";
 pub const LOGOUT: &str = "/api/v1/auth/logout";
 pub const ME: &str = "/api/v1/me";
 /// `GET/PUT settings/{area}`; see [`settings`].

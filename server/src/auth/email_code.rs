@@ -12,7 +12,7 @@ use orgdeck_shared::{
 use rand::RngExt;
 use uuid::Uuid;
 
-use super::{AuthUser, token, two_step};
+use super::{AuthUser, SessionUser, token, two_step};
 use crate::{
     error::{AppError, AppResult},
     http::client_ip::ClientIp,
@@ -153,12 +153,13 @@ async fn send(
 }
 
 /// `POST me/two_step/email`: emails an enrolment code to the caller's own address.
-pub async fn start_enrolment(state: &AppState, user: &AuthUser) -> AppResult<EmailCodeSent> {
+pub async fn start_enrolment(state: &AppState, user: &SessionUser) -> AppResult<EmailCodeSent> {
     if !email_allowed(&two_step::settings(state, user.org_id).await?) {
         return Err(not_enabled());
     }
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
+    super::reauth::require_fresh(tx.as_mut(), user, now).await?;
     let pending = tx.email_enrolment(user.user_id).await?;
     check_resend(pending.as_ref().map(|(p, _)| p), now)?;
     let code = new_code();

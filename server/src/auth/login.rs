@@ -87,14 +87,22 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
     }
 
     let inactive = is_inactive(&user, &policy, now);
-    if !password_ok || !user.may_log_in() || inactive {
-        let reason = if !password_ok {
-            "wrong password"
+    // The address is judged before anything is said, and refused with the same answer as a wrong
+    // password: the allow-list must not tell the people it keeps out which passwords are right.
+    let ip_doc = state.store.settings_doc(user.org_id, area::IP_RESTRICTIONS).await?;
+    let ip_refused = super::check_ip(ip_doc.as_ref().map(|(_, d)| d.as_str()), ip).is_err();
+    if !password_ok || !user.may_log_in() || inactive || ip_refused {
+        let mut reasons = Vec::new();
+        if ip_refused {
+            reasons.push(format!("address {ip} not allowed by the IP restrictions"));
+        }
+        if !password_ok {
+            reasons.push("wrong password".to_owned());
         } else if inactive {
-            "account inactive"
-        } else {
-            refusal_reason(&user)
-        };
+            reasons.push("account inactive".to_owned());
+        } else if !user.may_log_in() {
+            reasons.push(refusal_reason(&user).to_owned());
+        }
         let mut tx = state.store.begin().await?;
         if lock_over {
             end_lock(tx.as_mut(), &user, now).await?;
@@ -107,72 +115,28 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
                 user.email, policy.inactive_lock_days
             ));
         }
-        if !password_ok && user.password_hash.is_some() {
-            let failures = tx.record_failed_login(user.id).await?;
-            if lockout.is_none() && user.status == UserStatus::Active && failures >= policy.lockout_attempts {
-                tx.lock_user(user.id, now).await?;
-                lockout = Some(format!(
-                    "User {} locked after {} failed logins; all sessions ended",
-                    user.email, policy.lockout_attempts
-                ));
-            }
-        }
-        let actor = AuditActor {
-            user_id: Some(user.id),
-            email: user.email.clone(),
-        };
         tx.append_audit(
             &AuditRecord::new(
                 Some(user.org_id),
                 now,
-                actor.clone(),
+                user.actor(),
                 "auth.login_failed",
                 AuditTarget::new("user", user.id.to_string()),
-                format!("Login failed: {reason}"),
+                format!("Login failed: {}", reasons.join("; ")),
             )
             .ip(ip.to_string()),
         )
         .await?;
+        if !password_ok && user.password_hash.is_some() && lockout.is_none() {
+            count_failure(tx.as_mut(), &user, &policy, ip, now).await?;
+        }
         if let Some(summary) = lockout {
-            tx.append_audit(
-                &AuditRecord::new(
-                    Some(user.org_id),
-                    now,
-                    AuditActor::system(),
-                    "auth.lockout",
-                    AuditTarget::new("user", user.id.to_string()),
-                    summary,
-                )
-                .ip(ip.to_string()),
-            )
-            .await?;
+            tx.append_audit(&lockout_record(&user, ip, now, summary)).await?;
         }
         tx.commit().await?;
         return Err(AppError::InvalidCredentials);
     }
 
-    // The right password from an address the organization does not allow.
-    let ip_doc = state.store.settings_doc(user.org_id, area::IP_RESTRICTIONS).await?;
-    if let Err(refusal) = super::check_ip(ip_doc.as_ref().map(|(_, d)| d.as_str()), ip) {
-        let mut tx = state.store.begin().await?;
-        tx.append_audit(
-            &AuditRecord::new(
-                Some(user.org_id),
-                now,
-                AuditActor {
-                    user_id: Some(user.id),
-                    email: user.email.clone(),
-                },
-                "auth.login_failed",
-                AuditTarget::new("user", user.id.to_string()),
-                format!("Login failed: address {ip} not allowed by the IP restrictions"),
-            )
-            .ip(ip.to_string()),
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(refusal);
-    }
     let mut tx = state.store.begin().await?;
     if lock_over {
         end_lock(tx.as_mut(), &user, now).await?;
@@ -202,6 +166,46 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
     Ok(LoginResponse::Granted(
         grant_session(state, tx, &user, &policy, ip, now).await?,
     ))
+}
+
+/// The audit entry of an account locked by the system.
+fn lockout_record(user: &LoginUser, ip: ClientIp, now: Timestamp, summary: String) -> AuditRecord {
+    AuditRecord::new(
+        Some(user.org_id),
+        now,
+        AuditActor::system(),
+        "auth.lockout",
+        AuditTarget::new("user", user.id.to_string()),
+        summary,
+    )
+    .ip(ip.to_string())
+}
+
+/// A wrong password or code of a known, active user, counted in `tx` toward the policy's lockout:
+/// at the limit the account is locked (its sessions ended) and the lock audited. True when it locked.
+pub(crate) async fn count_failure(
+    tx: &mut dyn WriteTx,
+    user: &LoginUser,
+    policy: &PasswordPolicy,
+    ip: ClientIp,
+    now: Timestamp,
+) -> AppResult<bool> {
+    let failures = tx.record_failed_login(user.id).await?;
+    if user.status != UserStatus::Active || failures < policy.lockout_attempts {
+        return Ok(false);
+    }
+    tx.lock_user(user.id, now).await?;
+    tx.append_audit(&lockout_record(
+        user,
+        ip,
+        now,
+        format!(
+            "User {} locked after {} failed attempts; all sessions ended",
+            user.email, policy.lockout_attempts
+        ),
+    ))
+    .await?;
+    Ok(true)
 }
 
 /// Opens a session for `user` in `tx` (with its audit entries) and commits.

@@ -7,6 +7,7 @@ pub mod email_code;
 pub mod login;
 pub mod password;
 pub mod rate_limit;
+pub mod reauth;
 pub mod token;
 pub mod totp;
 pub mod two_step;
@@ -336,15 +337,23 @@ impl OrgAdmin {
     }
 }
 
+impl OrgAdmin {
+    /// The one place a caller becomes an admin: for routes open to everyone where admins do more (their
+    /// own key for anyone, any key for an admin), the admin part takes this type.
+    pub fn of(user: &AuthUser) -> Result<OrgAdmin, AppError> {
+        if user.role == OrgRole::Admin {
+            Ok(OrgAdmin(user.clone()))
+        } else {
+            Err(AppError::Forbidden("only organization admins may do this".into()))
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for OrgAdmin {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let user = AuthUser::from_request_parts(parts, state).await?;
-        if user.role == OrgRole::Admin {
-            Ok(OrgAdmin(user))
-        } else {
-            Err(AppError::Forbidden("only organization admins may do this".into()))
-        }
+        OrgAdmin::of(&user)
     }
 }

@@ -5,13 +5,14 @@
 
 use jiff::{SignedDuration, Timestamp};
 use orgdeck_shared::{
-    audit::{AuditActor, AuditTarget},
+    audit::AuditTarget,
     auth::{BackupCodes, LoginResponse, MfaMethod, MfaRequest, Secret, TotpConfirm, TotpEnrollment},
+    routes::area,
     security::{TwoStepMethod, TwoStepSettings},
 };
 use uuid::Uuid;
 
-use super::{AuthUser, email_code, login, rate_limit::Verdict, token, totp};
+use super::{AuthUser, SessionUser, email_code, login, rate_limit::Verdict, token, totp};
 use crate::{
     error::{AppError, AppResult},
     http::client_ip::ClientIp,
@@ -21,6 +22,8 @@ use crate::{
 
 /// How long a login challenge stays valid (longer once a code is emailed for it: as long as the code).
 pub const CHALLENGE_TTL: SignedDuration = SignedDuration::from_mins(5);
+/// Wrong codes after which a login challenge is dropped (the login starts again with the password).
+pub const CHALLENGE_TRIES: u32 = 5;
 /// Backup codes issued at enrolment.
 pub const BACKUP_CODES: usize = 10;
 /// Characters of a backup code (Crockford-like base32 without look-alikes: 5 bits each, 50 bits a code).
@@ -94,7 +97,7 @@ pub(super) fn audit(user: &AuthUser, now: Timestamp, action: &str, summary: Stri
 }
 
 /// `POST me/two_step/totp`: a new pending secret (replacing an unfinished enrolment).
-pub async fn start_enrolment(state: &AppState, user: &AuthUser) -> AppResult<TotpEnrollment> {
+pub async fn start_enrolment(state: &AppState, user: &SessionUser) -> AppResult<TotpEnrollment> {
     if !totp_allowed(&settings(state, user.org_id).await?) {
         return Err(AppError::Forbidden(
             "two-step verification with an authenticator app is not enabled for your organization".into(),
@@ -105,6 +108,7 @@ pub async fn start_enrolment(state: &AppState, user: &AuthUser) -> AppResult<Tot
     let sealed = state.secret_box.seal(&context(user.user_id), &secret)?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
+    super::reauth::require_fresh(tx.as_mut(), user, now).await?;
     tx.set_pending_totp(user.user_id, &sealed).await?;
     tx.append_audit(&audit(
         user,
@@ -223,32 +227,37 @@ pub async fn verify_mfa(state: &AppState, req: MfaRequest, ip: ClientIp) -> AppR
         return Err(AppError::TooManyRequests { retry_after });
     }
     let hash = token::hash_token(req.challenge.expose());
-    let (tx, ch) = live_challenge(state, &hash, now).await?;
-    drop(tx);
+    // One write transaction from reading the challenge to granting the session: two requests with the
+    // same challenge are serialized, and only the one that deletes it goes on.
+    let (mut tx, ch) = live_challenge(state, &hash, now).await?;
     let user = match state.store.user_for_login(&ch.email).await? {
         Some(u) if u.id == ch.user_id => u,
         _ => return Err(AppError::InvalidCredentials),
-    };
-    let actor = AuditActor {
-        user_id: Some(user.id),
-        email: user.email.clone(),
     };
     let record = |action: &str, summary: String| {
         AuditRecord::new(
             Some(user.org_id),
             now,
-            actor.clone(),
+            user.actor(),
             action,
             AuditTarget::new("user", user.id.to_string()),
             summary,
         )
         .ip(ip.to_string())
     };
-    let mut tx = state.store.begin().await?;
-    if !user.may_log_in() || user.status != UserStatus::Active || !user.two_step_enabled {
+    // Refusals that do not depend on the code are judged before it is looked at.
+    let ip_doc = state.store.settings_doc(user.org_id, area::IP_RESTRICTIONS).await?;
+    let refusal = if !user.may_log_in() || user.status != UserStatus::Active || !user.two_step_enabled {
+        Some("the account may not log in".to_owned())
+    } else if super::check_ip(ip_doc.as_ref().map(|(_, d)| d.as_str()), ip).is_err() {
+        Some(format!("address {ip} not allowed by the IP restrictions"))
+    } else {
+        None
+    };
+    if let Some(why) = refusal {
         tx.append_audit(&record(
             "auth.mfa_failed",
-            "Two-step verification refused: the account may not log in".into(),
+            format!("Two-step verification refused: {why}"),
         ))
         .await?;
         tx.commit().await?;
@@ -256,51 +265,33 @@ pub async fn verify_mfa(state: &AppState, req: MfaRequest, ip: ClientIp) -> AppR
     }
     let code = req.code.expose().trim();
     let is_code = email_code::looks_like_code(code);
-    let passed_with = if !is_code {
-        tx.use_backup_code(user.id, &backup_hash(code), now)
-            .await?
-            .then_some("a backup code")
-    } else if email_code::matches_challenge(state, &ch, &hash, code, now) {
+    let passed_with = if is_code && email_code::matches_challenge(state, &ch, &hash, code, now) {
         Some("an emailed code")
-    } else if ch.methods.contains(&MfaMethod::Totp) && totp_accepts(state, tx.as_mut(), user.id, code, now).await? {
-        Some("an authenticator code")
     } else {
-        None
+        let totp = ch.methods.contains(&MfaMethod::Totp);
+        second_factor(state, tx.as_mut(), user.id, totp, code, now).await?
     };
     let Some(passed_with) = passed_with else {
         let policy = state.store.password_policy(user.org_id).await?;
-        let failures = tx.record_failed_login(user.id).await?;
-        tx.append_audit(&record(
-            "auth.mfa_failed",
-            format!(
-                "Two-step verification failed: wrong {}",
-                if is_code { "code" } else { "backup code" }
-            ),
-        ))
-        .await?;
-        if failures >= policy.lockout_attempts {
-            tx.lock_user(user.id, now).await?;
+        let tries = tx.mfa_challenge_failed(&hash).await?;
+        let mut summary = format!(
+            "Two-step verification failed: wrong {}",
+            if is_code { "code" } else { "backup code" }
+        );
+        let locked = login::count_failure(tx.as_mut(), &user, &policy, ip, now).await?;
+        if locked || tries >= CHALLENGE_TRIES {
             tx.delete_mfa_challenge(&hash).await?;
-            tx.append_audit(
-                &AuditRecord::new(
-                    Some(user.org_id),
-                    now,
-                    AuditActor::system(),
-                    "auth.lockout",
-                    AuditTarget::new("user", user.id.to_string()),
-                    format!(
-                        "User {} locked after {} failed logins; all sessions ended",
-                        user.email, policy.lockout_attempts
-                    ),
-                )
-                .ip(ip.to_string()),
-            )
-            .await?;
+            if !locked {
+                summary.push_str(&format!("; {tries} wrong codes: the login must start again"));
+            }
         }
+        tx.append_audit(&record("auth.mfa_failed", summary)).await?;
         tx.commit().await?;
         return Err(AppError::InvalidCredentials);
     };
-    tx.delete_mfa_challenge(&hash).await?;
+    if !tx.delete_mfa_challenge(&hash).await? {
+        return Err(AppError::InvalidCredentials);
+    }
     tx.append_audit(&record(
         "auth.mfa",
         format!("Two-step verification passed with {passed_with}"),
@@ -328,6 +319,28 @@ pub(super) async fn live_challenge(
         return Err(AppError::InvalidCredentials);
     }
     Ok((tx, ch))
+}
+
+/// An unused backup code, or (when `totp`) a valid authenticator code at a step not used before;
+/// either is then used up. Answers what it was, for the audit log.
+pub(super) async fn second_factor(
+    state: &AppState,
+    tx: &mut dyn WriteTx,
+    user_id: Uuid,
+    totp: bool,
+    code: &str,
+    now: Timestamp,
+) -> AppResult<Option<&'static str>> {
+    if !email_code::looks_like_code(code) {
+        Ok(tx
+            .use_backup_code(user_id, &backup_hash(code), now)
+            .await?
+            .then_some("a backup code"))
+    } else if totp && totp_accepts(state, tx, user_id, code, now).await? {
+        Ok(Some("an authenticator code"))
+    } else {
+        Ok(None)
+    }
 }
 
 /// A valid TOTP code of the user's secret at a step not used before (the step is then used).

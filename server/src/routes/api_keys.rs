@@ -14,7 +14,7 @@ use orgdeck_shared::{
 use uuid::Uuid;
 
 use crate::{
-    auth::AuthUser,
+    auth::{AuthUser, SessionUser},
     error::{AppError, AppResult},
     http::json::{ApiJson, parse_request},
     services::api_keys::{self as service, ApiKeyQuery},
@@ -35,9 +35,10 @@ pub async fn list(
     Ok(Json(service::list(&state, &user, query).await?))
 }
 
+/// Making, rotating, emailing and revoking keys need a logged-in session: a key never manages keys.
 pub async fn create(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: SessionUser,
     ApiJson(req): ApiJson<CreateApiKey>,
 ) -> AppResult<(StatusCode, Json<NewApiKey>)> {
     Ok((StatusCode::CREATED, Json(service::create(&state, &user, req).await?)))
@@ -45,7 +46,7 @@ pub async fn create(
 
 pub async fn rotate(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: SessionUser,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RotateApiKey>,
 ) -> AppResult<Json<NewApiKey>> {
@@ -55,7 +56,7 @@ pub async fn rotate(
 /// The body is optional (`curl -X POST` with none is the plain "email me my key").
 pub async fn email(
     State(state): State<AppState>,
-    user: AuthUser,
+    user: SessionUser,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -68,7 +69,7 @@ pub async fn email(
     Ok(Json(service::email(&state, &user, key_id(&id)?, req).await?))
 }
 
-pub async fn revoke(State(state): State<AppState>, user: AuthUser, Path(id): Path<String>) -> AppResult<StatusCode> {
+pub async fn revoke(State(state): State<AppState>, user: SessionUser, Path(id): Path<String>) -> AppResult<StatusCode> {
     service::revoke(&state, &user, key_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

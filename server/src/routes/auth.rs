@@ -2,12 +2,12 @@
 
 use axum::{Json, extract::State, http::StatusCode};
 use orgdeck_shared::auth::{
-    BackupCodes, EmailCodeConfirm, EmailCodeSent, LoginRequest, LoginResponse, Me, MeOrg, MeSession, MeUser,
-    MfaEmailRequest, MfaRequest, TotpConfirm, TotpEnrollment,
+    BackupCodes, BackupCodesLeft, EmailCodeConfirm, EmailCodeSent, LoginRequest, LoginResponse, Me, MeOrg, MeSession,
+    MeUser, MfaEmailRequest, MfaRequest, ReauthGranted, ReauthRequest, TotpConfirm, TotpEnrollment,
 };
 
 use crate::{
-    auth::{AuthUser, Credential, SessionUser, email_code, login as service, two_step},
+    auth::{AuthUser, Credential, SessionUser, email_code, login as service, reauth, two_step},
     error::AppResult,
     http::{client_ip::ClientIp, json::ApiJson},
     state::AppState,
@@ -65,6 +65,26 @@ pub async fn totp_confirm(
     ApiJson(req): ApiJson<TotpConfirm>,
 ) -> AppResult<Json<BackupCodes>> {
     Ok(Json(two_step::confirm_enrolment(&state, &user, req).await?))
+}
+
+/// `POST me/two_step/reauth`: password and a current code; the session may then change its second
+/// factor for a few minutes.
+pub async fn reauth(
+    State(state): State<AppState>,
+    user: SessionUser,
+    ApiJson(req): ApiJson<ReauthRequest>,
+) -> AppResult<Json<ReauthGranted>> {
+    Ok(Json(reauth::reauth(&state, &user, req).await?))
+}
+
+/// `GET me/two_step/backup_codes`: how many are left.
+pub async fn backup_codes_left(State(state): State<AppState>, user: SessionUser) -> AppResult<Json<BackupCodesLeft>> {
+    Ok(Json(reauth::backup_codes_left(&state, &user).await?))
+}
+
+/// `POST me/two_step/backup_codes`: a new set, shown once (fresh proof needed).
+pub async fn backup_codes_new(State(state): State<AppState>, user: SessionUser) -> AppResult<Json<BackupCodes>> {
+    Ok(Json(reauth::regenerate_backup_codes(&state, &user).await?))
 }
 
 pub async fn logout(State(state): State<AppState>, user: SessionUser) -> AppResult<StatusCode> {

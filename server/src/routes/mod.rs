@@ -56,6 +56,11 @@ fn api() -> Router<AppState> {
         .route(routes::ME_TOTP_CONFIRM, post(auth::totp_confirm))
         .route(routes::ME_EMAIL_CODE, post(auth::email_start))
         .route(routes::ME_EMAIL_CONFIRM, post(auth::email_confirm))
+        .route(routes::ME_REAUTH, post(auth::reauth))
+        .route(
+            routes::ME_BACKUP_CODES,
+            get(auth::backup_codes_left).post(auth::backup_codes_new),
+        )
         .route(routes::SETTINGS, get(settings::get).put(settings::put))
         .route(routes::LICENSES, get(inventory::licenses))
         .route(routes::APPLICATIONS, get(inventory::applications))

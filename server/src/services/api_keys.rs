@@ -9,18 +9,18 @@ use orgdeck_shared::{
         self, ApiKeyEmailed, ApiKeyInfo, ApiKeySettings, BASE62, CreateApiKey, NewApiKey, RANDOM_LEN, RotateApiKey,
     },
     audit::AuditTarget,
-    auth::{OrgRole, Secret},
+    auth::Secret,
 };
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    auth::{AuthUser, token},
+    auth::{AuthUser, OrgAdmin, token},
     error::{AppError, AppResult},
     mail::{self, NewMail, mask_email},
     services::{settings::security_doc_tx, users::no_user},
     state::AppState,
-    store::{AuditRecord, NewApiKeyRow, StoreError, WriteTx},
+    store::{AuditRecord, NewApiKeyRow, StoreError, UserRecord, UserStatus, WriteTx},
 };
 
 /// Keys a page lists unless asked otherwise, and at most.
@@ -54,6 +54,10 @@ fn new_key() -> (Secret, String, String) {
     (Secret::new(key), hash, prefix)
 }
 
+fn others_keys() -> AppError {
+    AppError::Forbidden("only organization admins manage other users' API keys".into())
+}
+
 fn no_key() -> AppError {
     AppError::NotFound("API key not found".into())
 }
@@ -64,15 +68,30 @@ fn current(mut info: ApiKeyInfo, now: Timestamp) -> ApiKeyInfo {
     info
 }
 
-/// The holder manages their own key; an admin any key of the organization.
-fn may_manage(caller: &AuthUser, holder: Uuid) -> AppResult<()> {
-    if caller.user_id == holder || caller.role == OrgRole::Admin {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(
-            "only organization admins manage other users' API keys".into(),
-        ))
+/// Who may make or replace the key of `holder` (a new key is shown to whoever makes it): its holder, or
+/// an admin when the holder is an API-only user. Never an admin for another person's login account,
+/// which would let one admin act as another.
+fn may_issue(caller: &AuthUser, holder: &UserRecord) -> AppResult<()> {
+    if caller.user_id == holder.user.id {
+        return Ok(());
     }
+    OrgAdmin::of(caller).map_err(|_| others_keys())?;
+    if !holder.user.api_only {
+        return Err(AppError::Forbidden(format!(
+            "{} logs in themselves: only they can make or rotate their key (admins do it for API-only users)",
+            holder.user.email
+        )));
+    }
+    Ok(())
+}
+
+/// Who may revoke the key of `holder`: its holder, or any admin of the organization (revoking hands no
+/// one a credential, and stops a leaked key).
+fn may_revoke(caller: &AuthUser, holder: Uuid) -> AppResult<()> {
+    if caller.user_id != holder {
+        OrgAdmin::of(caller).map_err(|_| others_keys())?;
+    }
+    Ok(())
 }
 
 fn audit(caller: &AuthUser, now: Timestamp, action: &str, holder: Uuid, summary: String) -> AuditRecord {
@@ -89,7 +108,7 @@ fn audit(caller: &AuthUser, now: Timestamp, action: &str, holder: Uuid, summary:
 
 /// `GET api_keys`: the caller's key; an admin sees every key of the organization (or one user's).
 pub async fn list(state: &AppState, caller: &AuthUser, q: ApiKeyQuery) -> AppResult<Page<ApiKeyInfo>> {
-    let user = if caller.role == OrgRole::Admin {
+    let user = if OrgAdmin::of(caller).is_ok() {
         q.user
     } else {
         if q.user.is_some_and(|u| u != caller.user_id) {
@@ -117,10 +136,19 @@ pub async fn list(state: &AppState, caller: &AuthUser, q: ApiKeyQuery) -> AppRes
 /// `POST api_keys`: a key for the caller or (admins) for a user of the organization.
 pub async fn create(state: &AppState, caller: &AuthUser, req: CreateApiKey) -> AppResult<NewApiKey> {
     let holder = req.user_id.unwrap_or(caller.user_id);
-    may_manage(caller, holder)?;
+    if holder != caller.user_id {
+        OrgAdmin::of(caller).map_err(|_| others_keys())?;
+    }
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     let user = tx.user_record(caller.org_id, holder).await?.ok_or_else(no_user)?;
+    may_issue(caller, &user)?;
+    if user.user.status == UserStatus::Pending {
+        return Err(AppError::Conflict(format!(
+            "{} has not activated their account yet: a key is made once it is active",
+            user.user.email
+        )));
+    }
     let (key, key_hash, prefix) = new_key();
     let id = Uuid::now_v7();
     match tx
@@ -194,7 +222,11 @@ pub async fn rotate(state: &AppState, caller: &AuthUser, id: Uuid, req: RotateAp
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     let old = tx.api_key(caller.org_id, id).await?.ok_or_else(no_key)?;
-    may_manage(caller, old.holder.id)?;
+    let holder = tx
+        .user_record(caller.org_id, old.holder.id)
+        .await?
+        .ok_or_else(no_user)?;
+    may_issue(caller, &holder)?;
     let new = replace(tx.as_mut(), id, req.grace_minutes, now).await?;
     tx.append_audit(&audit(
         caller,
@@ -295,7 +327,7 @@ pub async fn revoke(state: &AppState, caller: &AuthUser, id: Uuid) -> AppResult<
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     let key = tx.api_key(caller.org_id, id).await?.ok_or_else(no_key)?;
-    may_manage(caller, key.holder.id)?;
+    may_revoke(caller, key.holder.id)?;
     tx.delete_api_key(caller.org_id, id).await?;
     tx.append_audit(&audit(
         caller,

@@ -18,7 +18,7 @@ use super::{
     users::{audit, delete_in, keep_an_admin, no_user, resting_status, user_changes},
 };
 use crate::{
-    auth::{AuthUser, OrgAdmin, SessionUser, token},
+    auth::{AuthUser, OrgAdmin, SessionUser, reauth, token},
     error::{AppError, AppResult},
     http::client_ip::ClientIp,
     state::AppState,
@@ -260,6 +260,9 @@ pub async fn activate(state: &AppState, req: ActivateRequest, ip: ClientIp) -> A
 
 /// Changes the caller's own password (clears a forced reset).
 pub async fn change_password(state: &AppState, user: &SessionUser, req: ChangePasswordRequest) -> AppResult<()> {
+    // A password check like a login's: rate limited per address, a wrong one audited and counted
+    // toward the lockout, so a stolen session cannot guess the password at leisure.
+    reauth::check_rate(state, user)?;
     let login = state
         .store
         .user_for_login(&user.email)
@@ -270,10 +273,15 @@ pub async fn change_password(state: &AppState, user: &SessionUser, req: ChangePa
         .verify(&req.current, login.password_hash.as_deref())
         .await?
     {
-        return Err(AppError::Validation(vec![FieldError::new(
-            "current",
-            "is not your current password",
-        )]));
+        return Err(reauth::wrong_secret(
+            state,
+            user,
+            &login,
+            "user.change_password_failed",
+            "Password change refused: wrong current password",
+            FieldError::new("current", "is not your current password"),
+        )
+        .await?);
     }
     let hash = accept_password(
         state,

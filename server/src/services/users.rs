@@ -195,7 +195,11 @@ pub fn user_changes(before: &UserRecord, after: &UserRecord) -> Vec<FieldChange>
 
 /// Whether this user is an admin who can log in (what an organization must keep at least one of).
 fn is_login_admin(r: &UserRecord) -> bool {
-    r.user.default_group == OrgRole::Admin && r.user.enabled && r.user.status == UserStatus::Active
+    r.user.default_group == OrgRole::Admin
+        && r.user.enabled
+        && !r.user.api_only
+        && r.user.status == UserStatus::Active
+        && r.password_hash.is_some()
 }
 
 /// Refuses a change that would take away the organization's last admin who can log in. `after` is `None`
@@ -208,6 +212,8 @@ pub async fn keep_an_admin(tx: &mut dyn WriteTx, before: &UserRecord, after: Opt
         let what = match after {
             None => "deleted",
             Some(a) if a.user.default_group != OrgRole::Admin => "moved out of the Admin group",
+            Some(a) if a.user.api_only => "made API-only (it could no longer log in)",
+            Some(a) if a.user.status == UserStatus::Locked => "locked",
             Some(_) => "disabled",
         };
         return Err(AppError::Conflict(format!(

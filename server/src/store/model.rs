@@ -54,6 +54,14 @@ impl LoginUser {
     pub fn may_log_in(&self) -> bool {
         self.enabled && !self.api_only && self.status == UserStatus::Active && self.password_hash.is_some()
     }
+
+    /// This user as the actor of an audit entry.
+    pub fn actor(&self) -> orgdeck_shared::audit::AuditActor {
+        orgdeck_shared::audit::AuditActor {
+            user_id: Some(self.id),
+            email: self.email.clone(),
+        }
+    }
 }
 
 /// A stored session joined with its user and organization.

@@ -136,5 +136,22 @@ pub trait TwoStepWrites {
         challenge_expires_at: Timestamp,
     ) -> StoreResult<()>;
 
-    async fn delete_mfa_challenge(&mut self, hash: &str) -> StoreResult<()>;
+    /// Takes the challenge away; true only for the call that removed it (so of two requests racing with
+    /// the same challenge, one at most goes on to a session).
+    async fn delete_mfa_challenge(&mut self, hash: &str) -> StoreResult<bool>;
+
+    /// A wrong code against the challenge: counts it and returns the wrong codes so far.
+    async fn mfa_challenge_failed(&mut self, hash: &str) -> StoreResult<u32>;
+
+    /// Replaces the user's backup codes (unused and used) with these hashes.
+    async fn replace_backup_codes(&mut self, user_id: Uuid, backup_hashes: &[String]) -> StoreResult<()>;
+
+    /// Unused backup codes the user has left.
+    async fn backup_codes_left(&mut self, user_id: Uuid) -> StoreResult<u32>;
+
+    /// When the session last proved its user afresh: its login, or a later `me/two_step/reauth`.
+    async fn session_proved_at(&mut self, token_hash: &str) -> StoreResult<Option<Timestamp>>;
+
+    /// The session proved its user again (password and code) at `at`.
+    async fn set_session_reauth(&mut self, token_hash: &str, at: Timestamp) -> StoreResult<()>;
 }

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[
     (4, V4, None),
     (5, V5, None),
     (6, V6, None),
+    (7, V7, None),
 ];
 
 /// Two-step verification by email, and the mail queue: the methods each user enrolled in (TOTP users
@@ -60,6 +61,13 @@ CREATE TABLE mail_outbox (
     done_at BIGINT
 );
 CREATE INDEX mail_outbox_queued ON mail_outbox (status, id);
+"#;
+
+/// Hardening: wrong codes tried against a login challenge (it is dropped after a few), and when a
+/// session last gave fresh proof of its user (password and code) before changing the second factor.
+const V7: &str = r#"
+ALTER TABLE mfa_challenges ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN reauth_at BIGINT;
 "#;
 
 /// API keys: one a user, stored as the SHA-256 of the key with a display prefix; a rotation keeps the

@@ -99,8 +99,32 @@ impl TwoStepWrites for SqliteTx {
             .await
     }
 
-    async fn delete_mfa_challenge(&mut self, hash: &str) -> StoreResult<()> {
+    async fn delete_mfa_challenge(&mut self, hash: &str) -> StoreResult<bool> {
         let hash = hash.to_owned();
         self.run(move |c| ops::delete_mfa_challenge(c, &hash)).await
+    }
+
+    async fn mfa_challenge_failed(&mut self, hash: &str) -> StoreResult<u32> {
+        let hash = hash.to_owned();
+        self.run(move |c| ops::mfa_challenge_failed(c, &hash)).await
+    }
+
+    async fn replace_backup_codes(&mut self, user_id: Uuid, backup_hashes: &[String]) -> StoreResult<()> {
+        let hashes = backup_hashes.to_vec();
+        self.run(move |c| ops::replace_backup_codes(c, user_id, &hashes)).await
+    }
+
+    async fn backup_codes_left(&mut self, user_id: Uuid) -> StoreResult<u32> {
+        self.run(move |c| ops::backup_codes_left(c, user_id)).await
+    }
+
+    async fn session_proved_at(&mut self, token_hash: &str) -> StoreResult<Option<Timestamp>> {
+        let hash = token_hash.to_owned();
+        self.run(move |c| ops::session_proved_at(c, &hash)).await
+    }
+
+    async fn set_session_reauth(&mut self, token_hash: &str, at: Timestamp) -> StoreResult<()> {
+        let hash = token_hash.to_owned();
+        self.run(move |c| ops::set_session_reauth(c, &hash, at)).await
     }
 }

@@ -52,15 +52,7 @@ fn enrol(
         params![id, method_name(method), ms(at)],
     )
     .map_err(db_err)?;
-    c.execute("DELETE FROM backup_codes WHERE user_id = ?1", params![id])
-        .map_err(db_err)?;
-    for h in backup_hashes {
-        c.execute(
-            "INSERT INTO backup_codes (user_id, code_hash) VALUES (?1, ?2)",
-            params![id, h],
-        )
-        .map_err(db_err)?;
-    }
+    replace_backup_codes(c, user_id, backup_hashes)?;
     c.execute(
         "UPDATE users SET two_step_enabled = 1, version = version + 1 WHERE id = ?1",
         params![id],
@@ -313,8 +305,64 @@ pub fn set_challenge_code(
     Ok(())
 }
 
-pub fn delete_mfa_challenge(c: &Connection, hash: &str) -> StoreResult<()> {
-    c.execute("DELETE FROM mfa_challenges WHERE challenge_hash = ?1", params![hash])
+pub fn delete_mfa_challenge(c: &Connection, hash: &str) -> StoreResult<bool> {
+    let n = c
+        .execute("DELETE FROM mfa_challenges WHERE challenge_hash = ?1", params![hash])
         .map_err(db_err)?;
+    Ok(n > 0)
+}
+
+pub fn mfa_challenge_failed(c: &Connection, hash: &str) -> StoreResult<u32> {
+    c.query_row(
+        "UPDATE mfa_challenges SET failures = failures + 1 WHERE challenge_hash = ?1 RETURNING failures",
+        params![hash],
+        |r| r.get(0),
+    )
+    .optional()
+    .map(Option::unwrap_or_default)
+    .map_err(db_err)
+}
+
+pub fn replace_backup_codes(c: &Connection, user_id: Uuid, backup_hashes: &[String]) -> StoreResult<()> {
+    let id = user_id.to_string();
+    c.execute("DELETE FROM backup_codes WHERE user_id = ?1", params![id])
+        .map_err(db_err)?;
+    for h in backup_hashes {
+        c.execute(
+            "INSERT INTO backup_codes (user_id, code_hash) VALUES (?1, ?2)",
+            params![id, h],
+        )
+        .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+pub fn backup_codes_left(c: &Connection, user_id: Uuid) -> StoreResult<u32> {
+    c.query_row(
+        "SELECT COUNT(*) FROM backup_codes WHERE user_id = ?1 AND used_at IS NULL",
+        params![user_id.to_string()],
+        |r| r.get(0),
+    )
+    .map_err(db_err)
+}
+
+pub fn session_proved_at(c: &Connection, token_hash: &str) -> StoreResult<Option<Timestamp>> {
+    let at: Option<i64> = c
+        .query_row(
+            "SELECT MAX(created_at, COALESCE(reauth_at, 0)) FROM sessions WHERE token_hash = ?1",
+            params![token_hash],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db_err)?;
+    at.map(ts).transpose()
+}
+
+pub fn set_session_reauth(c: &Connection, token_hash: &str, at: Timestamp) -> StoreResult<()> {
+    c.execute(
+        "UPDATE sessions SET reauth_at = ?2 WHERE token_hash = ?1",
+        params![token_hash, ms(at)],
+    )
+    .map_err(db_err)?;
     Ok(())
 }

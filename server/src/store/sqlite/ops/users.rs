@@ -281,7 +281,9 @@ pub fn end_user_sessions(c: &Connection, user_id: Uuid) -> StoreResult<u64> {
 pub fn login_admin_count(c: &Connection, org_id: Uuid) -> StoreResult<u64> {
     let n: i64 = c
         .query_row(
-            "SELECT COUNT(*) FROM users WHERE org_id = ?1 AND role = ?2 AND enabled AND status = ?3",
+            "SELECT COUNT(*) FROM users
+             WHERE org_id = ?1 AND role = ?2 AND enabled AND NOT api_only AND status = ?3
+               AND password_hash IS NOT NULL",
             params![org_id.to_string(), OrgRole::Admin.as_str(), UserStatus::Active.as_str()],
             |r| r.get(0),
         )
