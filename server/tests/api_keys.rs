@@ -224,7 +224,7 @@ async fn a_key_cannot_log_out_change_the_password_or_enrol_two_step() {
 }
 
 #[tokio::test]
-async fn users_manage_their_own_key_and_admins_every_key_of_their_organization() {
+async fn users_manage_their_own_key_and_admins_see_and_revoke_every_key_of_their_organization() {
     let s = TestServer::start().await;
     let admin = s.admin_token().await;
     let dana_id = s.add_user(DANA, OrgRole::View);
@@ -257,8 +257,15 @@ async fn users_manage_their_own_key_and_admins_every_key_of_their_organization()
     let own: Page<ApiKeyInfo> = list(&s, &erin, "").await.json().await.unwrap();
     assert!(own.items.is_empty());
 
-    // An admin makes a key for Erin, lists all keys (paged), and revokes Dana's.
-    let erin_key = new_key(&s, &admin, json!({ "user_id": erin_id })).await;
+    // An admin may not make a key for Erin, who logs in herself (it would let the admin act as her);
+    // Erin makes her own. The admin lists all keys (paged), and revokes Dana's.
+    let err = api_error(
+        create_key(&s, &admin, json!({ "user_id": erin_id })).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert!(err.message.contains(ERIN), "{}", err.message);
+    let erin_key = new_key(&s, &erin, json!({})).await;
     assert_eq!(erin_key.info.holder.id, erin_id);
     let first: Page<ApiKeyInfo> = list(&s, &admin, "?limit=1").await.json().await.unwrap();
     assert_eq!(first.items.len(), 1);

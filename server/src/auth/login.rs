@@ -200,7 +200,7 @@ pub(crate) async fn count_failure(
         ip,
         now,
         format!(
-            "User {} locked after {} failed attempts; all sessions ended",
+            "User {} locked after {} failed logins; all sessions ended",
             user.email, policy.lockout_attempts
         ),
     ))
