@@ -4,11 +4,7 @@
 mod common;
 
 use common::*;
-use orgdeck_server::clock::Clock;
-use orgdeck_shared::{
-    auth::{BackupCodes, OrgRole, TotpEnrollment},
-    routes,
-};
+use orgdeck_shared::{auth::OrgRole, routes};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -21,37 +17,12 @@ async fn enable(s: &TestServer, admin: &str, required: bool) {
     .await;
 }
 
-/// The code of a base32 secret at the server's current (manual) time plus `offset_steps` steps.
 fn code(s: &TestServer, secret: &str, offset_steps: i64) -> String {
-    let totp = totp_rs::Builder::new()
-        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
-        .build()
-        .unwrap();
-    let now = s.clock.now().as_second() + offset_steps * 30;
-    totp.generate(now as u64).to_string()
+    totp_code(s, secret, offset_steps)
 }
 
-/// Enrols the token's user: returns the base32 secret and the backup codes.
 async fn enrol(s: &TestServer, token: &str) -> (String, Vec<String>) {
-    let resp = s.post(routes::ME_TOTP, token, &json!({})).await;
-    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
-    let e: TotpEnrollment = resp.json().await.unwrap();
-    let secret = e.secret.expose().to_owned();
-    assert!(
-        e.otpauth_uri.expose().starts_with("otpauth://totp/orgdeck:"),
-        "{}",
-        e.otpauth_uri.expose()
-    );
-    assert!(e.otpauth_uri.expose().contains("issuer=orgdeck"));
-    assert!(e.otpauth_uri.expose().contains(&format!("secret={secret}")));
-    let resp = s
-        .post(routes::ME_TOTP_CONFIRM, token, &json!({ "code": code(s, &secret, 0) }))
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
-    let codes: BackupCodes = resp.json().await.unwrap();
-    assert_eq!(codes.backup_codes.len(), 10);
-    let codes = codes.backup_codes.iter().map(|c| c.expose().to_owned()).collect();
-    (secret, codes)
+    enrol_totp(s, token).await
 }
 
 /// Logs in with a password and expects a challenge.

@@ -6,8 +6,12 @@ pub mod mail;
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
-use orgdeck_server::{ManualClock, OrgCreated, ServerConfig, ServerHandle, create_user, init_org};
-use orgdeck_shared::{ApiError, auth::OrgRole, routes};
+use orgdeck_server::{Clock, ManualClock, OrgCreated, ServerConfig, ServerHandle, create_user, init_org};
+use orgdeck_shared::{
+    ApiError,
+    auth::{BackupCodes, OrgRole, TotpEnrollment},
+    routes,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -243,6 +247,43 @@ pub async fn set_two_step(s: &TestServer, admin: &str, body: Value) {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+}
+
+/// The code of a base32 secret at the server's current (manual) time plus `offset_steps` steps.
+pub fn totp_code(s: &TestServer, secret: &str, offset_steps: i64) -> String {
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap();
+    let now = s.clock.now().as_second() + offset_steps * 30;
+    totp.generate(now as u64).to_string()
+}
+
+/// Enrols the token's user: returns the base32 secret and the backup codes.
+pub async fn enrol_totp(s: &TestServer, token: &str) -> (String, Vec<String>) {
+    let resp = s.post(routes::ME_TOTP, token, &json!({})).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+    let e: TotpEnrollment = resp.json().await.unwrap();
+    let secret = e.secret.expose().to_owned();
+    assert!(
+        e.otpauth_uri.expose().starts_with("otpauth://totp/orgdeck:"),
+        "{}",
+        e.otpauth_uri.expose()
+    );
+    assert!(e.otpauth_uri.expose().contains("issuer=orgdeck"));
+    assert!(e.otpauth_uri.expose().contains(&format!("secret={secret}")));
+    let resp = s
+        .post(
+            routes::ME_TOTP_CONFIRM,
+            token,
+            &json!({ "code": totp_code(s, &secret, 0) }),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+    let codes: BackupCodes = resp.json().await.unwrap();
+    assert_eq!(codes.backup_codes.len(), 10);
+    let codes = codes.backup_codes.iter().map(|c| c.expose().to_owned()).collect();
+    (secret, codes)
 }
 
 /// `POST auth/mfa`: the second step of a login.
