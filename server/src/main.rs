@@ -42,6 +42,33 @@ enum Command {
     },
     /// Serve the API.
     Serve(Serve),
+    /// Recovery of an organization's administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Make EMAIL an admin who can log in, for an organization left with none (a new user, or an
+    /// existing one of that organization unlocked and enabled with a new password). Audited as `system`.
+    Create(CreateAdmin),
+}
+
+#[derive(Args)]
+struct CreateAdmin {
+    #[command(flatten)]
+    common: Common,
+    /// The organization's name.
+    #[arg(long)]
+    org: String,
+    /// The admin's email (the login name).
+    #[arg(long)]
+    email: String,
+    /// Generate the password and print it once, instead of reading it.
+    #[arg(long)]
+    generate_password: bool,
 }
 
 #[derive(Subcommand)]
@@ -140,7 +167,49 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             command: OrgCommand::Create(args),
         } => create_org(args, false),
         Command::Serve(args) => serve(args),
+        Command::Admin {
+            command: AdminCommand::Create(args),
+        } => create_admin(args),
     }
+}
+
+/// The data directory of an operator command, with its logging set up (quiet unless asked).
+fn operator_data_dir(common: Common) -> anyhow::Result<PathBuf> {
+    let file = load_file(&common)?;
+    init_logging(
+        common
+            .log_level
+            .as_deref()
+            .or(file.log_level.as_deref())
+            .or(Some("warn")),
+    )?;
+    match common.data_dir.or(file.data_dir) {
+        Some(d) => Ok(d),
+        None => config::default_data_dir(),
+    }
+}
+
+fn create_admin(args: CreateAdmin) -> anyhow::Result<()> {
+    let data_dir = operator_data_dir(args.common)?;
+    let password = if args.generate_password {
+        generate_password()
+    } else {
+        read_password()?
+    };
+    let done = orgs::recover_admin(&data_dir, &args.org, &args.email, &password, &SystemClock)?;
+    let email = args.email.trim().to_lowercase();
+    if done.existing {
+        println!(
+            "{email} of {:?} is an admin again, active, with the new password",
+            args.org
+        );
+    } else {
+        println!("Created admin {email} in {:?}", args.org);
+    }
+    if args.generate_password {
+        println!("Password (shown only now): {password}");
+    }
+    Ok(())
 }
 
 fn load_file(common: &Common) -> anyhow::Result<FileConfig> {
@@ -162,18 +231,7 @@ fn init_logging(level: Option<&str>) -> anyhow::Result<()> {
 }
 
 fn create_org(args: CreateOrg, first: bool) -> anyhow::Result<()> {
-    let file = load_file(&args.common)?;
-    init_logging(
-        args.common
-            .log_level
-            .as_deref()
-            .or(file.log_level.as_deref())
-            .or(Some("warn")),
-    )?;
-    let data_dir = match args.common.data_dir.or(file.data_dir) {
-        Some(d) => d,
-        None => config::default_data_dir()?,
-    };
+    let data_dir = operator_data_dir(args.common)?;
     let existing = orgs::organization_count(&data_dir)?;
     if first && existing > 0 {
         anyhow::bail!(

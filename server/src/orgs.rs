@@ -11,7 +11,7 @@ use orgdeck_shared::{
     auth::OrgRole,
     general::{GeneralSettings, validate_name},
 };
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
 use crate::{
@@ -223,5 +223,100 @@ pub fn disable_user(data_dir: &Path, user_id: Uuid, clock: &dyn Clock) -> anyhow
             ),
         )?;
         Ok(())
+    })
+}
+
+/// What `orgdeck-server admin create` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdminRecovered {
+    pub user_id: Uuid,
+    /// An existing user of the organization was made an admin again (else a new user was created).
+    pub existing: bool,
+}
+
+/// Recovery for an organization left with no admin who can log in: makes `email` an active admin with
+/// `password` (a new user, or an existing one of that organization, whose lock, disabling, API-only
+/// flag and sessions are cleared). Refused while the organization still has an admin who can log in, so
+/// it cannot be used to slip in around them. Audited as done by `system`.
+pub fn recover_admin(
+    data_dir: &Path,
+    org_name: &str,
+    email: &str,
+    password: &str,
+    clock: &dyn Clock,
+) -> anyhow::Result<AdminRecovered> {
+    let email = check_email(email)?;
+    password::check_new(password).map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(
+        sqlite::db_path(data_dir).exists(),
+        "{} holds no database: nothing to recover",
+        data_dir.display()
+    );
+    let hash = password::hash(password)?;
+    let now = clock.now();
+    write(data_dir, now, |c| {
+        let org_name = org_name.trim();
+        let org_id: Option<String> = c
+            .query_row(
+                "SELECT id FROM organizations WHERE name = ?1 COLLATE NOCASE",
+                [org_name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let org_id: Uuid = org_id
+            .with_context(|| format!("no organization named {org_name:?} in {}", data_dir.display()))?
+            .parse()?;
+        let admins = ops::login_admin_count(c, org_id)?;
+        anyhow::ensure!(
+            admins == 0,
+            "{org_name} still has {admins} admin(s) who can log in: they can make another admin; \
+             recovery is for an organization with none"
+        );
+        let found: Option<(String, String)> = c
+            .query_row("SELECT id, org_id FROM users WHERE email = ?1", [&email], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let (user_id, existing) = match found {
+            Some((_, other)) if other != org_id.to_string() => {
+                anyhow::bail!("{email} belongs to another organization")
+            }
+            Some((id, _)) => {
+                c.execute(
+                    "UPDATE users SET role = ?2, enabled = 1, api_only = 0, status = ?3, failed_attempts = 0,
+                         locked_at = NULL, password_hash = ?4, must_change_password = 0, version = version + 1
+                     WHERE id = ?1",
+                    rusqlite::params![id, OrgRole::Admin.as_str(), UserStatus::Active.as_str(), hash],
+                )?;
+                c.execute("DELETE FROM sessions WHERE user_id = ?1", [&id])?;
+                let id: Uuid = id.parse()?;
+                ops::record_password_change(c, id, &hash, now)?;
+                (id, true)
+            }
+            None => {
+                let id = Uuid::new_v4();
+                insert_user(c, org_id, id, &email, Some(hash.clone()), OrgRole::Admin, now)?;
+                (id, false)
+            }
+        };
+        ops::append_audit(
+            c,
+            &AuditRecord::new(
+                Some(org_id),
+                now,
+                AuditActor::system(),
+                "user.recover_admin",
+                AuditTarget::new("user", user_id.to_string()),
+                format!(
+                    "{email} {} by the server's operator: the organization had no admin who could log in",
+                    if existing {
+                        "made an active admin with a new password"
+                    } else {
+                        "created as an admin"
+                    }
+                ),
+            ),
+        )?;
+        Ok(AdminRecovered { user_id, existing })
     })
 }
