@@ -382,6 +382,9 @@ impl Enrolment {
 
 fn enrol_error(e: &ApiError) -> String {
     match e.code {
+        ErrorCode::ReauthRequired => "Changing your second factor needs fresh proof that it is you: log out (L) \
+             and log in again with your password and a code, then enrol within five minutes."
+            .to_owned(),
         ErrorCode::Forbidden => format!(
             "Two-step verification is not enabled for this organization: an admin turns it on in \
              Security › Two-step ({})",
