@@ -448,3 +448,57 @@ async fn two_admins_demoting_each_other_at_once_leave_one() {
         assert!(left >= 1, "round {round}: no admin left");
     }
 }
+
+/// Sets fields of the password policy (a custom one).
+async fn set_policy(s: &TestServer, admin: &str, fields: Value) {
+    let path = routes::settings("password_policy");
+    let doc: Value = s.get(&path, admin).await.json().await.unwrap();
+    let mut policy = doc["value"].clone();
+    for (k, v) in fields.as_object().unwrap() {
+        policy[k] = v.clone();
+    }
+    let resp = s
+        .send(Method::PUT, &path, admin, Some(&policy), doc["version"].as_i64())
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn guesses_never_lock_the_last_admin_out_for_good() {
+    let s = TestServer::start_with(|c| c.login_attempts_per_minute = 1000).await;
+    let admin = s.admin_token().await;
+    s.add_user(BOB, OrgRole::View);
+    // Locks last until an admin unlocks.
+    set_policy(&s, &admin, json!({ "lockout_minutes": 0 })).await;
+    for email in [ADMIN_EMAIL, BOB] {
+        for _ in 0..10 {
+            refused(s.login_raw(email, "guess guess guess guess").await).await;
+        }
+    }
+    s.advance_minutes(59);
+    refused(s.login_raw(ADMIN_EMAIL, ADMIN_PASSWORD).await).await;
+    // The only admin's lock ends after an hour; Bob's waits for an admin.
+    s.advance_minutes(2);
+    let admin = s.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    refused(s.login_raw(BOB, USER_PASSWORD).await).await;
+    let audit = s.audit(&admin).await;
+    assert!(
+        audit.iter().any(|e| e.action == "auth.unlock"),
+        "the end of the lock is audited"
+    );
+}
+
+#[tokio::test]
+async fn inactivity_does_not_lock_the_last_admin() {
+    let s = TestServer::start_with(|c| c.login_attempts_per_minute = 1000).await;
+    let admin = s.admin_token().await;
+    s.add_user(BOB, OrgRole::View);
+    s.add_user(CAROL, OrgRole::Admin);
+    set_policy(&s, &admin, json!({ "inactive_lock_days": 30 })).await;
+    s.advance_minutes(31 * 24 * 60);
+    // Two admins: an inactive one is locked like anyone.
+    refused(s.login_raw(CAROL, USER_PASSWORD).await).await;
+    refused(s.login_raw(BOB, USER_PASSWORD).await).await;
+    // Now the first admin is the last one who can log in: not locked for inactivity.
+    s.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+}

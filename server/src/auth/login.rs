@@ -3,7 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 use orgdeck_shared::{
     audit::{AuditActor, AuditTarget},
-    auth::{LoginRequest, LoginResponse, SessionGrant},
+    auth::{LoginRequest, LoginResponse, OrgRole, SessionGrant},
     password::PasswordPolicy,
     routes::area,
 };
@@ -73,12 +73,17 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
         return Err(AppError::InvalidCredentials);
     };
 
-    // A lock with a duration ends by itself (`lockout_minutes` 0: only an admin unlocks).
+    // A lock with a duration ends by itself (`lockout_minutes` 0: only an admin unlocks, except for the
+    // organization's last admin, whose lock always ends: guesses never leave it without an admin).
     let policy = state.store.password_policy(user.org_id).await?;
+    let lock_minutes = match policy.lockout_minutes {
+        0 if user.status == UserStatus::Locked && login_admins(state, &user).await? == 0 => LAST_ADMIN_LOCK_MINUTES,
+        minutes => minutes,
+    };
     let lock_over = user.status == UserStatus::Locked
-        && policy.lockout_minutes > 0
+        && lock_minutes > 0
         && user.locked_at.is_some_and(|at| {
-            at.checked_add(SignedDuration::from_mins(i64::from(policy.lockout_minutes)))
+            at.checked_add(SignedDuration::from_mins(i64::from(lock_minutes)))
                 .is_ok_and(|end| end <= now)
         });
     let mut user = user;
@@ -86,7 +91,8 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
         user.status = UserStatus::Active;
     }
 
-    let inactive = is_inactive(&user, &policy, now);
+    // Inactivity locks anyone but the last admin who can log in (who would lock the organization out).
+    let inactive = is_inactive(&user, &policy, now) && login_admins(state, &user).await? != 1;
     // The address is judged before anything is said, and refused with the same answer as a wrong
     // password: the allow-list must not tell the people it keeps out which passwords are right.
     let ip_doc = state.store.settings_doc(user.org_id, area::IP_RESTRICTIONS).await?;
@@ -166,6 +172,22 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
     Ok(LoginResponse::Granted(
         grant_session(state, tx, &user, &policy, ip, now).await?,
     ))
+}
+
+/// How long a lock of an organization's last admin lasts when the policy's locks last until an admin
+/// unlocks (there is no other admin to do it).
+pub const LAST_ADMIN_LOCK_MINUTES: u32 = 60;
+
+/// How many admins of the user's organization can log in now, when the user is an admin (else none
+/// are counted: the answer matters only for admins).
+async fn login_admins(state: &AppState, user: &LoginUser) -> AppResult<u64> {
+    if user.role != OrgRole::Admin {
+        return Ok(u64::MAX);
+    }
+    let mut tx = state.store.begin().await?;
+    let n = tx.login_admin_count(user.org_id).await?;
+    drop(tx);
+    Ok(n)
 }
 
 /// The audit entry of an account locked by the system.

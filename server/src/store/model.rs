@@ -33,6 +33,7 @@ pub struct LoginUser {
     pub unlocked_at: Option<Timestamp>,
     /// Enrolled in at least one two-step method: logins take a second step.
     pub two_step_enabled: bool,
+    pub role: orgdeck_shared::auth::OrgRole,
 }
 
 impl std::fmt::Debug for LoginUser {

@@ -157,7 +157,7 @@ pub fn user_for_login(c: &Connection, email: &str) -> StoreResult<Option<LoginUs
     let row = c
         .query_row(
             "SELECT id, org_id, email, password_hash, enabled, api_only, status, locked_at, failed_attempts,
-                    last_login_at, created_at, password_changed_at, unlocked_at, two_step_enabled
+                    last_login_at, created_at, password_changed_at, unlocked_at, two_step_enabled, role
              FROM users WHERE email = ?1",
             params![email],
             |r| {
@@ -177,6 +177,7 @@ pub fn user_for_login(c: &Connection, email: &str) -> StoreResult<Option<LoginUs
                         r.get::<_, Option<i64>>(11)?,
                         r.get::<_, Option<i64>>(12)?,
                         r.get::<_, bool>(13)?,
+                        r.get::<_, String>(14)?,
                     ),
                 ))
             },
@@ -201,6 +202,7 @@ pub fn user_for_login(c: &Connection, email: &str) -> StoreResult<Option<LoginUs
         password_changed_at: times.2.map(ts).transpose()?,
         unlocked_at: times.3.map(ts).transpose()?,
         two_step_enabled: times.4,
+        role: role(&times.5)?,
     }))
 }
 
