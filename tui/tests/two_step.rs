@@ -309,3 +309,54 @@ fn security_app_on_two_step() -> App {
     send(&mut app, [ch(']'), ch(']'), ch(']')]);
     app
 }
+
+#[test]
+fn enrolling_another_method_asks_for_fresh_proof_first_then_goes_on() {
+    let mut app = security_app();
+    send(&mut app, [ch(']'), ch(']'), ch(']')]);
+    send(&mut app, [ch('M')]);
+    let refusal = ApiError::new(ErrorCode::ReauthRequired, "confirm it is you first");
+    app.update(reply(Request::EnrolEmail, Reply::EmailCodeSent(Err(refusal))));
+    assert!(matches!(security_stage(&app), Some(EnrolmentStage::Reauth { .. })));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Before adding email codes, confirm it"), "{text}");
+    assert!(text.contains("Password"), "{text}");
+    // Enter on an empty password says so; nothing is sent.
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    assert!(requests(&cmds).is_empty());
+    assert!(screen(&app, 80, 24).contains("Enter your password"));
+    type_text(&mut app, "secret words here");
+    let text = screen(&app, 80, 24);
+    assert!(!text.contains("secret words here"), "the password is masked: {text}");
+    send(&mut app, [key(KeyCode::Enter)]);
+    type_text(&mut app, "123456");
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let proof = Request::Reauth {
+        password: Secret::new("secret words here"),
+        code: Some(Secret::new("123456")),
+    };
+    assert_eq!(requests(&cmds), vec![proof.clone()]);
+    // A wrong code: the code is asked again, the password kept.
+    let mut wrong = ApiError::new(ErrorCode::ValidationFailed, "invalid fields");
+    wrong.fields = vec![orgdeck_shared::FieldError::new(
+        "code",
+        "is not a current code of yours",
+    )];
+    app.update(reply(proof.clone(), Reply::Reauthed(Err(wrong))));
+    assert!(screen(&app, 80, 24).contains("is not a current code of yours"));
+    type_text(&mut app, "654321");
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let proof = Request::Reauth {
+        password: Secret::new("secret words here"),
+        code: Some(Secret::new("654321")),
+    };
+    assert_eq!(requests(&cmds), vec![proof.clone()]);
+    // Accepted: the enrolment starts again, by email.
+    let granted = orgdeck_shared::auth::ReauthGranted {
+        fresh_until: "2026-11-28T21:10:00Z".parse().unwrap(),
+    };
+    let cmds = send(&mut app, [reply(proof, Reply::Reauthed(Ok(granted)))]);
+    assert_eq!(requests(&cmds), vec![Request::EnrolEmail]);
+    app.update(reply(Request::EnrolEmail, Reply::EmailCodeSent(Ok(sent()))));
+    assert!(matches!(security_stage(&app), Some(EnrolmentStage::Email { .. })));
+}

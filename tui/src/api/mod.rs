@@ -22,7 +22,7 @@ use orgdeck_shared::{
     ApiError, ErrorCode, Versioned,
     auth::{
         BackupCodes, EmailCodeConfirm, EmailCodeSent, LoginRequest, LoginResponse, Me, MfaEmailRequest, MfaRequest,
-        Secret, TotpConfirm, TotpEnrollment,
+        ReauthGranted, ReauthRequest, Secret, TotpConfirm, TotpEnrollment,
     },
     general::GeneralSettings,
     licensing::LicenseSummary,
@@ -230,6 +230,15 @@ impl ApiClient {
         self.call(Method::POST, routes::ME_EMAIL_CONFIRM, Some(&body)).await
     }
 
+    /// `POST me/two_step/reauth`: fresh proof before changing the second factor.
+    pub async fn reauth(&self, password: &Secret, code: Option<&Secret>) -> Result<ReauthGranted, ApiError> {
+        let body = ReauthRequest {
+            password: password.clone(),
+            code: code.cloned(),
+        };
+        self.call(Method::POST, routes::ME_REAUTH, Some(&body)).await
+    }
+
     pub async fn licenses(&self) -> Result<LicenseSummary, ApiError> {
         self.call::<(), _>(Method::GET, routes::LICENSES, None).await
     }
@@ -279,6 +288,7 @@ impl ApiClient {
             Request::ConfirmTotp { code } => Reply::Enrolled(self.confirm_totp(code).await),
             Request::EnrolEmail => Reply::EmailCodeSent(self.enrol_email().await),
             Request::ConfirmEmail { code } => Reply::Enrolled(self.confirm_email(code).await),
+            Request::Reauth { password, code } => Reply::Reauthed(self.reauth(password, code.as_ref()).await),
             Request::ListApiKeys { cursor, limit, .. } => {
                 Reply::ApiKeys(self.api_keys(cursor.as_deref(), *limit).await)
             }

@@ -4,7 +4,7 @@ use orgdeck_shared::{
     ApiError, Page, Versioned,
     api_keys::{ApiKeyEmailed, ApiKeyInfo, ApiKeySettings, NewApiKey},
     audit::{AuditEntry, AuditQuery},
-    auth::{BackupCodes, EmailCodeSent, LoginResponse, Me, OrgRole, Secret, TotpEnrollment},
+    auth::{BackupCodes, EmailCodeSent, LoginResponse, Me, OrgRole, ReauthGranted, Secret, TotpEnrollment},
     general::GeneralSettings,
     groups::{Group, GroupDeleted, GroupInput, UserAccess},
     inventory::Application,
@@ -228,6 +228,11 @@ pub enum Request {
     ConfirmEmail {
         code: Secret,
     },
+    /// Fresh proof before the second factor changes (`POST me/two_step/reauth`).
+    Reauth {
+        password: Secret,
+        code: Option<Secret>,
+    },
 }
 
 impl Request {
@@ -244,6 +249,7 @@ impl Request {
                 | Request::ConfirmTotp { .. }
                 | Request::EnrolEmail
                 | Request::ConfirmEmail { .. }
+                | Request::Reauth { .. }
                 // A new key is made (and an old one stopped) only when the user asks, in front of them.
                 | Request::CreateApiKey { .. }
                 | Request::RotateApiKey { .. }
@@ -282,6 +288,7 @@ impl Request {
             Request::ListSessions(_) => "loading sessions",
             Request::EndSessions { .. } => "ending sessions",
             Request::EnrolTotp => "starting two-step enrolment",
+            Request::Reauth { .. } => "confirming it is you",
             Request::ConfirmTotp { .. } | Request::ConfirmEmail { .. } => "checking the two-step code",
             Request::ListApiKeys { .. } => "loading API keys",
             Request::CreateApiKey { .. } => "making an API key",
@@ -328,6 +335,7 @@ pub enum Reply {
     EmailCodeSent(Result<EmailCodeSent, ApiError>),
     /// Enrolment (authenticator app or email) is complete: the backup codes, shown once.
     Enrolled(Result<BackupCodes, ApiError>),
+    Reauthed(Result<ReauthGranted, ApiError>),
     ApiKeys(Result<Page<ApiKeyInfo>, ApiError>),
     /// A key made or rotated: the only time it is shown.
     NewApiKey(Result<NewApiKey, ApiError>),
@@ -368,6 +376,7 @@ impl Reply {
             | Reply::TotpEnrollment(Err(e))
             | Reply::EmailCodeSent(Err(e))
             | Reply::Enrolled(Err(e))
+            | Reply::Reauthed(Err(e))
             | Reply::ApiKeys(Err(e))
             | Reply::NewApiKey(Err(e))
             | Reply::ApiKeyEmailed(Err(e))

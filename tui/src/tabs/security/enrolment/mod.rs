@@ -102,8 +102,91 @@ pub enum Stage {
         /// Another code was asked for; waiting for the answer.
         resending: bool,
     },
+    /// The server asks for fresh proof before the second factor changes (the user already has one):
+    /// the password and a current code, then `method`'s enrolment starts.
+    Reauth { method: TwoStepMethod, proof: ProofEntry },
     /// Done: the backup codes, shown this once.
     Codes(Vec<Secret>),
+}
+
+/// The password (masked) and a code (authenticator or backup code) typed as fresh proof.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProofEntry {
+    pub password: String,
+    pub code: String,
+    /// Typing goes to the code, else to the password.
+    pub on_code: bool,
+    pub error: Option<String>,
+    /// Sent; waiting for the answer.
+    pub checking: bool,
+}
+
+/// The longest backup code typed by hand with its dash, with room for spaces.
+const PROOF_CODE_MAX: usize = 16;
+
+impl ProofEntry {
+    /// Takes a key; answers the proof to send when Enter completes it.
+    fn type_key(&mut self, key: &KeyEvent) -> Option<(Secret, Option<Secret>)> {
+        if self.checking {
+            return None;
+        }
+        let plain = !key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => self.on_code = !self.on_code,
+            KeyCode::Backspace => {
+                if self.on_code {
+                    self.code.pop();
+                } else {
+                    self.password.pop();
+                }
+            }
+            KeyCode::Enter if !self.on_code && self.password.is_empty() => {
+                self.error = Some("Enter your password".into());
+            }
+            KeyCode::Enter if !self.on_code => self.on_code = true,
+            KeyCode::Enter if self.password.is_empty() => {
+                self.on_code = false;
+                self.error = Some("Enter your password".into());
+            }
+            KeyCode::Enter => {
+                self.checking = true;
+                self.error = None;
+                let code = self.code.trim();
+                let code = (!code.is_empty()).then(|| Secret::new(code.to_owned()));
+                return Some((Secret::new(self.password.clone()), code));
+            }
+            KeyCode::Char(c) if plain && self.on_code => {
+                if self.code.chars().count() < PROOF_CODE_MAX {
+                    self.code.push(c);
+                }
+            }
+            KeyCode::Char(c) if plain => self.password.push(c),
+            _ => {}
+        }
+        None
+    }
+
+    /// The server refused the proof: the field it names is emptied and focused, with its reason.
+    fn refused(&mut self, e: &ApiError) {
+        self.checking = false;
+        let field = e.fields.first();
+        match field.map(|f| f.field.as_str()) {
+            Some("password") => {
+                self.password.clear();
+                self.on_code = false;
+                self.error = Some("That is not your password.".into());
+            }
+            Some("code") => {
+                self.code.clear();
+                self.on_code = true;
+                self.error = Some(format!(
+                    "Code: {}",
+                    field.map(|f| f.message.as_str()).unwrap_or("not valid")
+                ));
+            }
+            _ => self.error = Some(e.message.clone()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,6 +333,15 @@ impl Enrolment {
                     fx.request(Request::ConfirmEmail { code });
                 }
             }
+            Stage::Reauth { proof, .. } => {
+                if cancel {
+                    // Nothing secret stays on screen: what was typed goes with the stage.
+                    return self.leave();
+                }
+                if let Some((password, code)) = proof.type_key(key) {
+                    fx.request(Request::Reauth { password, code });
+                }
+            }
             Stage::Codes(codes) => {
                 if copy {
                     let all: Vec<&str> = codes.iter().map(Secret::expose).collect();
@@ -277,6 +369,22 @@ impl Enrolment {
     /// The answer to one of the enrolment's requests; `Close` when the enrolment cannot go on.
     pub fn handle_reply(&mut self, request: &Request, reply: &Reply, fx: &mut Effects) -> Outcome {
         match (request, reply, &mut self.stage) {
+            (Request::EnrolTotp, Reply::TotpEnrollment(Err(e)), Stage::Requesting(method))
+            | (Request::EnrolEmail, Reply::EmailCodeSent(Err(e)), Stage::Requesting(method))
+                if e.code == ErrorCode::ReauthRequired =>
+            {
+                self.stage = Stage::Reauth {
+                    method: *method,
+                    proof: ProofEntry::default(),
+                };
+            }
+            (Request::Reauth { .. }, Reply::Reauthed(result), Stage::Reauth { method, proof }) => match result {
+                Ok(_) => {
+                    let method = *method;
+                    self.stage = Enrolment::request(method, fx);
+                }
+                Err(e) => proof.refused(e),
+            },
             (Request::EnrolTotp, Reply::TotpEnrollment(result), Stage::Requesting(TwoStepMethod::Totp)) => match result
             {
                 Ok(enrollment) => {
@@ -371,6 +479,7 @@ impl Enrolment {
                 (Action::SendCode, "email another code"),
                 (Action::Cancel, "cancel"),
             ],
+            Stage::Reauth { .. } => vec![(Action::Activate, "next / confirm"), (Action::Cancel, "cancel")],
             Stage::Codes(_) => vec![(Action::Copy, "copy codes"), (Action::Cancel, "close")],
         };
         if self.required && !self.done() {
@@ -382,9 +491,9 @@ impl Enrolment {
 
 fn enrol_error(e: &ApiError) -> String {
     match e.code {
-        ErrorCode::ReauthRequired => "Changing your second factor needs fresh proof that it is you: log out (L) \
-             and log in again with your password and a code, then enrol within five minutes."
-            .to_owned(),
+        ErrorCode::ReauthRequired => {
+            "Changing your second factor needs fresh proof that it is you: your password and a current code.".to_owned()
+        }
         ErrorCode::Forbidden => format!(
             "Two-step verification is not enabled for this organization: an admin turns it on in \
              Security › Two-step ({})",

@@ -116,6 +116,43 @@ impl Enrolment {
                 lines.extend(keys(" "));
                 frame.render_widget(Paragraph::new(lines), area);
             }
+            Stage::Reauth { method, proof } => {
+                let mut lines = vec![title, Line::from("")];
+                lines.extend(paragraph(
+                    &format!(
+                        "You already have two-step verification. Before adding {}, confirm it is you: your \
+                         password, and a code from your authenticator app or one of your backup codes.",
+                        match method {
+                            TwoStepMethod::Totp => "an authenticator app",
+                            TwoStepMethod::Email => "email codes",
+                        }
+                    ),
+                    theme.base,
+                ));
+                lines.push(Line::from(""));
+                let field = |label: &str, value: String, focused: bool| {
+                    Line::from(vec![
+                        Span::styled(if focused { " > " } else { "   " }, theme.key),
+                        Span::styled(format!("{label:<10}"), theme.label),
+                        Span::styled(value, if focused { theme.selected } else { theme.value }),
+                    ])
+                };
+                lines.push(field(
+                    "Password",
+                    "•".repeat(proof.password.chars().count()),
+                    !proof.on_code,
+                ));
+                lines.push(field("Code", proof.code.clone(), proof.on_code));
+                if proof.checking {
+                    lines.push(Line::from(Span::styled(" Checking…", theme.muted)));
+                }
+                if let Some(e) = &proof.error {
+                    lines.extend(paragraph(e, theme.error));
+                }
+                lines.push(Line::from(""));
+                lines.extend(keys(" "));
+                frame.render_widget(Paragraph::new(lines), area);
+            }
             Stage::Codes(codes) => {
                 let lines = codes_lines(codes, width, ctx);
                 frame.render_widget(Paragraph::new(lines), area);
