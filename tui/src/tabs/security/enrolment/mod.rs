@@ -155,11 +155,10 @@ impl ProofEntry {
                 let code = (!code.is_empty()).then(|| Secret::new(code.to_owned()));
                 return Some((Secret::new(self.password.clone()), code));
             }
-            KeyCode::Char(c) if plain && self.on_code => {
-                if self.code.chars().count() < PROOF_CODE_MAX {
-                    self.code.push(c);
-                }
+            KeyCode::Char(c) if plain && self.on_code && self.code.chars().count() < PROOF_CODE_MAX => {
+                self.code.push(c);
             }
+            KeyCode::Char(_) if self.on_code => {}
             KeyCode::Char(c) if plain => self.password.push(c),
             _ => {}
         }
