@@ -8,7 +8,7 @@ use std::{
 };
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use ipnet::IpNet;
 use orgdeck_server::{
     SystemClock,
@@ -42,6 +42,10 @@ enum Command {
     },
     /// Serve the API.
     Serve(Serve),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) to standard output.
+    Man,
     /// Recovery of an organization's administration.
     Admin {
         #[command(subcommand)]
@@ -170,6 +174,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::Create(args),
         } => create_admin(args),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "orgdeck-server", &mut std::io::stdout().lock());
+            Ok(())
+        }
+        Command::Man => Ok(clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout().lock())?),
     }
 }
 

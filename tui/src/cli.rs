@@ -3,7 +3,7 @@
 use std::{io::Write, path::PathBuf, process::ExitCode};
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::{
     config::{Config, Dirs, Profile, normalize_url, validate_profile_name},
@@ -34,6 +34,23 @@ pub enum Commands {
         #[command(subcommand)]
         action: ProfileCommand,
     },
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) to standard output.
+    Man,
+}
+
+/// Writes the completion script of `cmd` for `shell`, or its man page, to `out`.
+pub fn write_docs(cmd: clap::Command, shell: Option<clap_complete::Shell>, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut cmd = cmd;
+    match shell {
+        Some(shell) => {
+            let name = cmd.get_name().to_owned();
+            clap_complete::generate(shell, &mut cmd, name, out);
+        }
+        None => clap_mangen::Man::new(cmd).render(out)?,
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +107,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let dirs = Dirs::platform()?;
     match cli.command {
         Some(Commands::Profile { action }) => profile_command(&dirs, action).map(|()| ExitCode::SUCCESS),
+        Some(Commands::Completions { shell }) => {
+            write_docs(Cli::command(), Some(shell), &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Commands::Man) => {
+            write_docs(Cli::command(), None, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
         None if cli.demo => launch::demo(&dirs).await,
         None => launch::profile(&dirs, cli.profile.as_deref()).await,
     }
@@ -206,5 +231,25 @@ mod tests {
             })
         ));
         assert!(Cli::try_parse_from(["orgdeck", "--demo", "--profile", "x"]).is_err());
+    }
+
+    #[test]
+    fn completions_and_the_man_page_name_every_subcommand() {
+        let mut bash = Vec::new();
+        write_docs(Cli::command(), Some(clap_complete::Shell::Bash), &mut bash).unwrap();
+        let bash = String::from_utf8(bash).unwrap();
+        assert!(bash.contains("complete -F") && bash.contains("profile") && bash.contains("--demo"));
+        let mut man = Vec::new();
+        write_docs(Cli::command(), None, &mut man).unwrap();
+        let man = String::from_utf8(man).unwrap();
+        assert!(man.starts_with(".ie") || man.contains(".TH orgdeck"), "{man}");
+        assert!(man.contains("profile") && man.contains("completions"));
+        let cli = Cli::try_parse_from(["orgdeck", "completions", "zsh"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Commands::Completions {
+                shell: clap_complete::Shell::Zsh
+            })
+        ));
     }
 }
