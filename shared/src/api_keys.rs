@@ -24,20 +24,9 @@ pub const MAX_GRACE_MINUTES: u32 = 7 * 24 * 60;
 
 pub const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// CRC-32 (IEEE), bit by bit: keys are short and checked once a request.
+/// CRC-32 (IEEE) of `data`.
 fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
+    crc32fast::hash(data)
 }
 
 /// The checksum of a key's prefix and random part: its CRC-32 in six base62 digits.
