@@ -20,6 +20,11 @@ use orgdeck_shared::auth::Secret;
 /// Where the server listens when nothing says otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
+/// The default connection cap: 1,000 idle connections (held by clients that went quiet, or by an attacker)
+/// plus a busy load of 64 keep-alive clients fit with room to spare, and it stays under the common hard
+/// limit of 4,096 open files. Beyond it the idlest connection is closed, so the cap never locks clients out.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 2_048;
+
 #[derive(Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
@@ -27,8 +32,15 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// Connections open at once; a new one beyond it closes the connection idle the longest.
     pub max_connections: usize,
+    /// From accept to the first request head (TLS handshake and HTTP/2 preface included); on HTTP/1 also
+    /// from an answer to the next request head, so it is HTTP/1's keep-alive idle time too.
     pub header_read_timeout: Duration,
+    /// A connection with no request in flight (HTTP/2: no open stream) is closed after this long.
+    pub idle_timeout: Duration,
+    /// HTTP/2 pings a client silent this long and closes the connection when the answer takes as long again.
+    pub keepalive_interval: Duration,
     pub request_timeout: Duration,
     pub body_limit: usize,
     pub clock: Arc<dyn Clock>,
@@ -49,16 +61,18 @@ pub struct TlsFiles {
 }
 
 impl ServerConfig {
-    /// Defaults for a data directory: plain HTTP on 127.0.0.1:8080, 1024 connections, 10 s to send the
-    /// request headers, 30 s per request, 1 MiB bodies, the system clock.
+    /// Defaults for a data directory: plain HTTP on 127.0.0.1:8080, 2,048 connections, 10 s to send the
+    /// request headers, 60 s idle, HTTP/2 pings after 20 s, 30 s per request, 1 MiB bodies, the system clock.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             listen: DEFAULT_LISTEN.parse().expect("static address"),
             data_dir: data_dir.into(),
             tls: None,
             trusted_proxies: Vec::new(),
-            max_connections: 1024,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            keepalive_interval: Duration::from_secs(20),
             request_timeout: Duration::from_secs(30),
             body_limit: 1024 * 1024,
             clock: Arc::new(SystemClock),
@@ -88,6 +102,9 @@ pub struct FileConfig {
     pub log_level: Option<String>,
     pub max_connections: Option<usize>,
     pub header_read_timeout_secs: Option<u64>,
+    pub idle_timeout_secs: Option<u64>,
+    /// HTTP/2 keep-alive ping interval (and the time an answer may take).
+    pub keepalive_interval_secs: Option<u64>,
     pub request_timeout_secs: Option<u64>,
     pub body_limit_bytes: Option<usize>,
     /// Login attempts per client address and minute.
@@ -230,10 +247,17 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<ServerConfig
         over.trusted_proxies
     };
     if let Some(n) = file.max_connections {
+        anyhow::ensure!(n >= 1, "max_connections must be at least 1");
         config.max_connections = n;
     }
     if let Some(s) = file.header_read_timeout_secs {
-        config.header_read_timeout = Duration::from_secs(s);
+        config.header_read_timeout = whole_seconds("header_read_timeout_secs", s)?;
+    }
+    if let Some(s) = file.idle_timeout_secs {
+        config.idle_timeout = whole_seconds("idle_timeout_secs", s)?;
+    }
+    if let Some(s) = file.keepalive_interval_secs {
+        config.keepalive_interval = whole_seconds("keepalive_interval_secs", s)?;
     }
     if let Some(s) = file.request_timeout_secs {
         config.request_timeout = Duration::from_secs(s);
@@ -249,6 +273,12 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<ServerConfig
     }
     config.mail = resolve_mail(over.mail, file.mail.unwrap_or_default())?;
     Ok(config)
+}
+
+/// A timeout of `secs` seconds from the file's `key`; zero would close every connection at once.
+fn whole_seconds(key: &str, secs: u64) -> anyhow::Result<Duration> {
+    anyhow::ensure!(secs >= 1, "{key} must be at least 1 (seconds)");
+    Ok(Duration::from_secs(secs))
 }
 
 #[cfg(test)]
@@ -343,6 +373,36 @@ mod tests {
         assert!(resolve(over.clone(), no_host).is_err());
         let bad_from: FileConfig = toml::from_str("[mail]\nfrom = \"not an address\"").unwrap();
         assert!(resolve(over, bad_from).is_err());
+    }
+
+    #[test]
+    fn connection_settings_come_from_the_file_and_zero_is_refused_by_name() {
+        let over = Overrides {
+            data_dir: Some("/tmp/x".into()),
+            ..Default::default()
+        };
+        let c = resolve(over.clone(), FileConfig::default()).unwrap();
+        assert_eq!(c.max_connections, DEFAULT_MAX_CONNECTIONS);
+        assert_eq!(c.idle_timeout, Duration::from_secs(60));
+        let file: FileConfig = toml::from_str(
+            "max_connections = 64\nheader_read_timeout_secs = 5\nidle_timeout_secs = 30\nkeepalive_interval_secs = 7",
+        )
+        .unwrap();
+        let c = resolve(over.clone(), file).unwrap();
+        assert_eq!(c.max_connections, 64);
+        assert_eq!(c.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(c.idle_timeout, Duration::from_secs(30));
+        assert_eq!(c.keepalive_interval, Duration::from_secs(7));
+        for key in [
+            "max_connections",
+            "header_read_timeout_secs",
+            "idle_timeout_secs",
+            "keepalive_interval_secs",
+        ] {
+            let file: FileConfig = toml::from_str(&format!("{key} = 0")).unwrap();
+            let err = resolve(over.clone(), file).err().expect("zero is refused").to_string();
+            assert!(err.contains(key), "{err:?} names {key}");
+        }
     }
 
     #[test]

@@ -137,6 +137,8 @@ pub async fn spawn(config: ServerConfig) -> anyhow::Result<ServerHandle> {
     let opts = ServeOptions {
         max_connections: config.max_connections,
         header_read_timeout: config.header_read_timeout,
+        idle_timeout: config.idle_timeout,
+        keepalive_interval: config.keepalive_interval,
         tls,
         drain_timeout: config.request_timeout + Duration::from_secs(1),
     };

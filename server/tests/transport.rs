@@ -1,11 +1,11 @@
-//! The transport: TLS, the header-read timeout and the connection cap.
+//! The transport: TLS and the header-read timeout (`connections.rs` has the deadlines from accept, the idle
+//! timeouts and the connection cap).
 
 mod common;
 
 use std::{
     io::{Read, Write},
     net::TcpStream,
-    process::Command,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -19,51 +19,6 @@ fn config(dir: &std::path::Path) -> ServerConfig {
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.clock = Arc::new(orgdeck_server::ManualClock::new(start_time()));
     config
-}
-
-/// A test CA (`ca.pem`) and a certificate for 127.0.0.1 it signed (`cert.pem`, `key.pem`), by openssl.
-fn make_certificates(dir: &std::path::Path) -> bool {
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "1",
-    ];
-    let run = |args: &[&str]| {
-        Command::new("openssl")
-            .current_dir(dir)
-            .args(args)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    run(&[
-        &["req", "-x509"][..],
-        &ec,
-        &["-subj", "/CN=orgdeck test CA", "-keyout", "ca.key", "-out", "ca.pem"],
-    ]
-    .concat())
-        && run(&[
-            &["req", "-x509", "-CA", "ca.pem", "-CAkey", "ca.key"][..],
-            &ec,
-            &[
-                "-subj",
-                "/CN=localhost",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1,DNS:localhost",
-            ],
-            &[
-                "-addext",
-                "basicConstraints=critical,CA:FALSE",
-                "-keyout",
-                "key.pem",
-                "-out",
-                "cert.pem",
-            ],
-        ]
-        .concat())
 }
 
 #[tokio::test]
@@ -120,27 +75,5 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
     .await
     .unwrap();
     assert!(closed_after < Duration::from_secs(5), "closed after {closed_after:?}");
-    handle.shutdown().await;
-}
-
-#[tokio::test]
-async fn connections_beyond_the_cap_wait_for_a_free_slot() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = config(dir.path());
-    config.max_connections = 1;
-    let handle = orgdeck_server::spawn(config).await.unwrap();
-    let url = format!("{}{}", handle.base_url(), routes::HEALTH);
-    let hog = TcpStream::connect(handle.addr).unwrap();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_millis(700))
-        .build()
-        .unwrap();
-    assert!(client.get(&url).send().await.is_err(), "the only slot is taken");
-    drop(hog);
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
     handle.shutdown().await;
 }

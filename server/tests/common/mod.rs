@@ -225,6 +225,51 @@ impl TestServer {
     }
 }
 
+/// A test CA (`ca.pem`) and a certificate for 127.0.0.1 it signed (`cert.pem`, `key.pem`), by openssl.
+pub fn make_certificates(dir: &std::path::Path) -> bool {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+    ];
+    let run = |args: &[&str]| {
+        std::process::Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    run(&[
+        &["req", "-x509"][..],
+        &ec,
+        &["-subj", "/CN=orgdeck test CA", "-keyout", "ca.key", "-out", "ca.pem"],
+    ]
+    .concat())
+        && run(&[
+            &["req", "-x509", "-CA", "ca.pem", "-CAkey", "ca.key"][..],
+            &ec,
+            &[
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            ],
+            &[
+                "-addext",
+                "basicConstraints=critical,CA:FALSE",
+                "-keyout",
+                "key.pem",
+                "-out",
+                "cert.pem",
+            ],
+        ]
+        .concat())
+}
+
 /// A `POST users` body with a password that meets the default policy.
 pub fn new_user(email: &str, first: &str, last: &str, group: &str) -> Value {
     json!({
