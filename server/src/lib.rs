@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod data_dir;
 pub mod demo;
 pub mod error;
 pub mod http;
@@ -48,6 +49,9 @@ pub struct ServerHandle {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     mail: Option<mail::worker::WorkerHandle>,
+    /// The data directory's lock, shared with the serving task: released once both are done (after
+    /// [`ServerHandle::shutdown`], or never while a dropped handle's server still runs).
+    _lock: Arc<data_dir::ServeLock>,
 }
 
 impl ServerHandle {
@@ -79,8 +83,11 @@ impl ServerHandle {
     }
 }
 
-/// Opens (and migrates) the store in `config.data_dir`, binds `config.listen` and serves in the background.
+/// Locks `config.data_dir` for this server (refused while another serves it), opens (and migrates) the
+/// store in it, binds `config.listen` and serves in the background.
 pub async fn spawn(config: ServerConfig) -> anyhow::Result<ServerHandle> {
+    data_dir::prepare(&config.data_dir)?;
+    let lock = Arc::new(data_dir::ServeLock::acquire(&config.data_dir)?);
     let tls = match &config.tls {
         Some(files) => Some(http::tls::acceptor(&files.cert, &files.key)?),
         None => None,
@@ -143,7 +150,11 @@ pub async fn spawn(config: ServerConfig) -> anyhow::Result<ServerHandle> {
         drain_timeout: config.request_timeout + Duration::from_secs(1),
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let task = tokio::spawn(serve(listener, app, opts, rx));
+    let task_lock = lock.clone();
+    let task = tokio::spawn(async move {
+        serve(listener, app, opts, rx).await;
+        drop(task_lock);
+    });
     tracing::info!(%addr, tls = is_tls, "orgdeck server listening");
     Ok(ServerHandle {
         addr,
@@ -151,5 +162,6 @@ pub async fn spawn(config: ServerConfig) -> anyhow::Result<ServerHandle> {
         shutdown: Some(tx),
         task: Some(task),
         mail: Some(mail_worker.start()),
+        _lock: lock,
     })
 }

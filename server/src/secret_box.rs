@@ -67,19 +67,21 @@ impl SecretBox {
         mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// The configured key, else the data directory's key file (created, 0600, when missing).
+    /// The configured key, else the data directory's key file (created 0600 when missing; made 0600 when
+/// found looser).
     pub fn load(configured: Option<[u8; 32]>, data_dir: &Path) -> anyhow::Result<Self> {
         if let Some(key) = configured {
             return Ok(Self::new(&key));
         }
         let path = data_dir.join(KEY_FILE);
         if path.exists() {
+            crate::data_dir::restrict_file(&path).with_context(|| format!("cannot make {} private", path.display()))?;
             let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
             return Ok(Self::new(
                 &parse_key(&text).with_context(|| path.display().to_string())?,
             ));
         }
-        std::fs::create_dir_all(data_dir)?;
+        crate::data_dir::create_private_dir(data_dir)?;
         let mut key = [0u8; 32];
         rand::fill(&mut key[..]);
         write_private(&path, STANDARD.encode(key).as_bytes())

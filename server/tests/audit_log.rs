@@ -164,7 +164,8 @@ async fn export_streams_the_whole_search_as_csv_and_jsonl() {
     assert_eq!(lines, all);
 
     let resp = s.get(&format!("{}?format=xml", routes::AUDIT_EXPORT), &token).await;
-    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let err = api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(err.field("format").is_some(), "{err:?}");
 }
 
 #[tokio::test]

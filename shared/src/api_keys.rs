@@ -21,6 +21,8 @@ pub const KEY_LEN: usize = KEY_PREFIX.len() + RANDOM_LEN + CHECKSUM_LEN;
 pub const DISPLAY_LEN: usize = KEY_PREFIX.len() + 6;
 /// The longest grace period a rotation may give the old key: one week.
 pub const MAX_GRACE_MINUTES: u32 = 7 * 24 * 60;
+/// The largest page of `GET api_keys?limit=`.
+pub const API_KEY_PAGE_MAX: u32 = 500;
 
 pub const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 

@@ -98,6 +98,13 @@ pub struct AuditQuery {
 pub const AUDIT_PAGE_DEFAULT: u32 = 50;
 pub const AUDIT_PAGE_MAX: u32 = 500;
 
+impl AuditQuery {
+    /// `limit` is 1 to [`AUDIT_PAGE_MAX`] when given.
+    pub fn validate(&self) -> Result<(), Vec<crate::FieldError>> {
+        crate::validate::check_page_limit(self.limit, AUDIT_PAGE_MAX).map_err(|e| vec![e])
+    }
+}
+
 /// The field changes between two versions of a document, top-level fields in order, with the fields
 /// named in `secret_fields` redacted on both sides.
 pub fn diff_fields<T: Serialize>(old: &T, new: &T, secret_fields: &[&str]) -> Vec<FieldChange> {

@@ -6,7 +6,10 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::FieldError;
+use crate::{
+    FieldError,
+    validate::{has_duplicates, validate_display_name},
+};
 
 /// Longest organization name, in characters.
 pub const NAME_MAX: usize = 100;
@@ -182,7 +185,7 @@ impl GeneralSettings {
             errors.push(e);
         }
         let envs = &self.auto_license_environments;
-        if envs.iter().enumerate().any(|(i, e)| envs[..i].contains(e)) {
+        if has_duplicates(envs) {
             errors.push(FieldError::new(
                 "auto_license_environments",
                 "lists an environment twice",
@@ -197,19 +200,11 @@ impl GeneralSettings {
     }
 }
 
-/// The organization name: 1 to 100 characters, not blank, no control characters.
+/// The organization name: the shared display-name rule ([`validate_display_name`]), at most 100
+/// characters, and (it is stored as sent) no leading or trailing spaces.
 pub fn validate_name(name: &str) -> Result<(), FieldError> {
-    let chars = name.chars().count();
-    if name.trim().is_empty() {
-        Err(FieldError::new("name", "is required"))
-    } else if chars > NAME_MAX {
-        Err(FieldError::new(
-            "name",
-            format!("must be at most {NAME_MAX} characters (has {chars})"),
-        ))
-    } else if name.chars().any(char::is_control) {
-        Err(FieldError::new("name", "must not contain control characters"))
-    } else if name.trim() != name {
+    validate_display_name("name", name, NAME_MAX)?;
+    if name.trim() != name {
         Err(FieldError::new("name", "must not start or end with spaces"))
     } else {
         Ok(())

@@ -5,10 +5,20 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
-use crate::{FieldError, auth::OrgRole};
+use crate::{
+    FieldError,
+    auth::OrgRole,
+    validate::{check_list_len, has_duplicates, validate_display_name},
+};
 
 /// Longest group name, in characters.
 pub const GROUP_NAME_MAX: usize = 100;
+/// Most access rows of one group (a row per role is the usual; a few more name applications).
+pub const GROUP_ACCESS_ROWS_MAX: usize = 100;
+/// Most applications one access row names.
+pub const ROW_APPLICATIONS_MAX: usize = 1_000;
+/// Most members of one custom group (the size of a bulk action or a CSV import).
+pub const GROUP_MEMBERS_MAX: usize = 10_000;
 
 /// A role on one application, least to most privileged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -167,31 +177,29 @@ pub struct GroupInput {
 impl GroupInput {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
-        let chars = self.name.chars().count();
-        if self.name.trim().is_empty() {
-            errors.push(FieldError::new("name", "is required"));
-        } else if chars > GROUP_NAME_MAX {
-            errors.push(FieldError::new(
-                "name",
-                format!("must be at most {GROUP_NAME_MAX} characters (has {chars})"),
-            ));
+        if let Err(e) = validate_display_name("name", &self.name, GROUP_NAME_MAX) {
+            errors.push(e);
         } else if ["view", "edit", "rules admin", "admin"].contains(&self.name.trim().to_lowercase().as_str()) {
             errors.push(FieldError::new("name", "is the name of a built-in group"));
         }
-        for (i, row) in self.app_access.iter().enumerate() {
-            if matches!(&row.applications, AppSelection::Only(ids) if ids.is_empty()) {
-                errors.push(FieldError::new(
-                    format!("app_access[{i}].applications"),
-                    "choose at least one application",
-                ));
+        if let Err(e) = check_list_len("app_access", &self.app_access, GROUP_ACCESS_ROWS_MAX) {
+            errors.push(e);
+        } else {
+            for (i, row) in self.app_access.iter().enumerate() {
+                let field = || format!("app_access[{i}].applications");
+                let AppSelection::Only(ids) = &row.applications else {
+                    continue;
+                };
+                if ids.is_empty() {
+                    errors.push(FieldError::new(field(), "choose at least one application"));
+                } else if let Err(e) = check_list_len(&field(), ids, ROW_APPLICATIONS_MAX) {
+                    errors.push(e);
+                }
             }
         }
-        if self
-            .members
-            .iter()
-            .enumerate()
-            .any(|(i, m)| self.members[..i].contains(m))
-        {
+        if let Err(e) = check_list_len("members", &self.members, GROUP_MEMBERS_MAX) {
+            errors.push(e);
+        } else if has_duplicates(&self.members) {
             errors.push(FieldError::new("members", "lists a user twice"));
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }

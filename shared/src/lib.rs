@@ -18,6 +18,7 @@ pub mod password;
 pub mod routes;
 pub mod security;
 pub mod users;
+pub mod validate;
 
 pub use error::{ApiError, ErrorCode, FieldError};
 

@@ -221,12 +221,15 @@ impl PasswordPolicy {
         if self.strength == PasswordStrength::Custom && self.expiration_days != 0 {
             range("expiration_days", self.expiration_days, 30, 365);
         }
-        let classes = self.min_upper + self.min_lower + self.min_digits + self.min_symbols;
-        if self.strength == PasswordStrength::Custom && classes > self.min_length && errors.is_empty() {
-            errors.push(FieldError::new(
-                "min_length",
-                format!("must be at least the {classes} characters the class minimums add up to"),
-            ));
+        if self.strength == PasswordStrength::Custom && errors.is_empty() {
+            // Each minimum is at most 10 here, so the sum cannot overflow.
+            let classes = self.min_upper + self.min_lower + self.min_digits + self.min_symbols;
+            if classes > self.min_length {
+                errors.push(FieldError::new(
+                    "min_length",
+                    format!("must be at least the {classes} characters the class minimums add up to"),
+                ));
+            }
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }

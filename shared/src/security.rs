@@ -5,7 +5,10 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::FieldError;
+use crate::{
+    FieldError,
+    validate::{check_characters, check_list_len, has_duplicates},
+};
 
 /// `settings/sessions`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,9 +61,11 @@ impl Cidr {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let addr: IpAddr = addr
-            .parse()
-            .map_err(|_| format!("{s:?} is not an IPv4 or IPv6 address"))?;
+        let addr: IpAddr = addr.parse().map_err(|_| {
+            // Echo what was sent, but not a whole oversized body.
+            let shown: String = s.chars().take(50).collect();
+            format!("{shown:?} is not an IPv4 or IPv6 address")
+        })?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => max,
@@ -109,6 +114,11 @@ pub struct IpRule {
     pub label: String,
 }
 
+/// Most rules of the IP allow-list (every request is checked against each).
+pub const IP_RULES_MAX: usize = 500;
+/// Longest label of an IP rule, in characters.
+pub const IP_LABEL_MAX: usize = 100;
+
 /// `settings/ip_restrictions`. An empty list means no restriction.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -121,16 +131,20 @@ pub struct IpRestrictions {
 
 impl IpRestrictions {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        check_list_len("rules", &self.rules, IP_RULES_MAX).map_err(|e| vec![e])?;
         let mut errors = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {
             if let Err(e) = Cidr::parse(&rule.cidr) {
                 errors.push(FieldError::new(format!("rules[{i}].cidr"), e));
             }
-            if rule.label.chars().count() > 100 {
+            let label = format!("rules[{i}].label");
+            if rule.label.chars().count() > IP_LABEL_MAX {
                 errors.push(FieldError::new(
-                    format!("rules[{i}].label"),
-                    "must be at most 100 characters",
+                    label,
+                    format!("must be at most {IP_LABEL_MAX} characters"),
                 ));
+            } else if let Err(e) = check_characters(&label, &rule.label) {
+                errors.push(e);
             }
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
@@ -186,12 +200,7 @@ impl TwoStepSettings {
                 "two-step verification must be enabled to be required",
             ));
         }
-        if self
-            .methods
-            .iter()
-            .enumerate()
-            .any(|(i, m)| self.methods[..i].contains(m))
-        {
+        if has_duplicates(&self.methods) {
             errors.push(FieldError::new("methods", "lists a method twice"));
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }

@@ -6,7 +6,11 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{FieldError, auth::OrgRole, auth::Secret};
+use crate::{
+    FieldError,
+    auth::{OrgRole, Secret},
+    validate::{check_list_len, check_page_limit, has_duplicates, is_forbidden_char, validate_display_name},
+};
 
 /// Longest first or last name, in characters.
 pub const PERSON_NAME_MAX: usize = 100;
@@ -15,6 +19,8 @@ pub const EMAIL_MAX: usize = 254;
 /// Default and largest page sizes of user lists.
 pub const USER_PAGE_DEFAULT: u32 = 50;
 pub const USER_PAGE_MAX: u32 = 500;
+/// Most custom groups one user belongs to.
+pub const USER_GROUPS_MAX: usize = 1_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -105,14 +111,7 @@ impl NewUser {
         errors.extend(validate_email(&self.email).err());
         errors.extend(validate_person_name("first_name", &self.first_name).err());
         errors.extend(validate_person_name("last_name", &self.last_name).err());
-        if self
-            .groups
-            .iter()
-            .enumerate()
-            .any(|(i, g)| self.groups[..i].contains(g))
-        {
-            errors.push(FieldError::new("groups", "lists a group twice"));
-        }
+        errors.extend(validate_user_groups(&self.groups).err());
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 }
@@ -154,6 +153,9 @@ impl UserPatch {
         }
         if let Some(name) = &self.last_name {
             errors.extend(validate_person_name("last_name", name).err());
+        }
+        if let Some(groups) = &self.groups {
+            errors.extend(validate_user_groups(groups).err());
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
@@ -212,8 +214,17 @@ pub struct RowError {
     pub message: String,
 }
 
-/// A plausible email address: one `@`, a local part, a dotted domain, no spaces, at most 254 characters.
-/// (Whether it exists is for the mail server to say.)
+/// A user's custom groups: each at most once, at most [`USER_GROUPS_MAX`].
+fn validate_user_groups(groups: &[Uuid]) -> Result<(), FieldError> {
+    check_list_len("groups", groups, USER_GROUPS_MAX)?;
+    if has_duplicates(groups) {
+        return Err(FieldError::new("groups", "lists a group twice"));
+    }
+    Ok(())
+}
+
+/// A plausible email address: one `@`, a local part, a dotted domain, no spaces, no control or
+/// text-direction characters, at most 254 characters. (Whether it exists is for the mail server to say.)
 pub fn validate_email(email: &str) -> Result<(), FieldError> {
     let err = |m: &str| Err(FieldError::new("email", m));
     if email.is_empty() {
@@ -222,8 +233,11 @@ pub fn validate_email(email: &str) -> Result<(), FieldError> {
     if email.chars().count() > EMAIL_MAX {
         return err("must be at most 254 characters");
     }
-    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if email.chars().any(char::is_whitespace) {
         return err("must not contain spaces");
+    }
+    if email.chars().any(is_forbidden_char) {
+        return err("must not contain control or text-direction characters");
     }
     let Some((local, domain)) = email.rsplit_once('@') else {
         return err("must look like name@example.com");
@@ -237,20 +251,9 @@ pub fn validate_email(email: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// A first or last name: 1 to 100 characters, no control characters.
+/// A first or last name: the shared display-name rule ([`validate_display_name`]), at most 100 characters.
 pub fn validate_person_name(field: &str, name: &str) -> Result<(), FieldError> {
-    if name.trim().is_empty() {
-        Err(FieldError::new(field, "is required"))
-    } else if name.chars().count() > PERSON_NAME_MAX {
-        Err(FieldError::new(
-            field,
-            format!("must be at most {PERSON_NAME_MAX} characters"),
-        ))
-    } else if name.chars().any(char::is_control) {
-        Err(FieldError::new(field, "must not contain control characters"))
-    } else {
-        Ok(())
-    }
+    validate_display_name(field, name, PERSON_NAME_MAX)
 }
 
 /// Emails compare case-insensitively: the stored and looked-up form.
@@ -278,6 +281,13 @@ pub struct UserQuery {
     pub limit: Option<u32>,
 }
 
+impl UserQuery {
+    /// `limit` is 1 to [`USER_PAGE_MAX`] when given.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        check_page_limit(self.limit, USER_PAGE_MAX).map_err(|e| vec![e])
+    }
+}
+
 /// `POST auth/activate` (no session): redeems an invitation's one-time token and sets the password.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActivateRequest {
@@ -302,6 +312,16 @@ pub struct BulkRequest {
 
 /// Most ids in one bulk request.
 pub const BULK_MAX: usize = 10_000;
+
+impl BulkRequest {
+    /// At least one id, at most [`BULK_MAX`].
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        if self.ids.is_empty() {
+            return Err(vec![FieldError::new("ids", "choose at least one user")]);
+        }
+        check_list_len("ids", &self.ids, BULK_MAX).map_err(|e| vec![e])
+    }
+}
 
 /// The outcome for one id of a bulk request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

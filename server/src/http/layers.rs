@@ -1,13 +1,26 @@
-//! Response rules that hold for every route: the one error body, and the security headers.
+//! Rules that hold for every route: what a request's log lines say, the one error body, and the security
+//! headers.
 
 use axum::{
     body::Body,
+    extract::{MatchedPath, Request},
     http::{HeaderValue, header},
     response::Response,
 };
 use orgdeck_shared::ApiError;
 
 use crate::error::code_for_status;
+
+/// The span every log line of a request carries: the method and the route's path (`/api/v1/users/{id}`, or
+/// the path itself when no route matched). Never the query string (search terms, emails), ids in the path,
+/// headers or the body.
+pub fn request_span(req: &Request) -> tracing::Span {
+    let route = match req.extensions().get::<MatchedPath>() {
+        Some(matched) => matched.as_str(),
+        None => req.uri().path(),
+    };
+    tracing::info_span!("request", method = %req.method(), route)
+}
 
 /// Gives every failure without a JSON body (router 404/405, body limit, timeout, panic) the `ApiError`
 /// body of its status.

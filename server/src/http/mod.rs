@@ -4,5 +4,6 @@
 pub mod client_ip;
 pub mod json;
 pub mod layers;
+pub mod query;
 pub mod serve;
 pub mod tls;

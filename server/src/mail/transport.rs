@@ -80,7 +80,7 @@ impl Transport {
 /// sees half a message), and the folder synced so the rename survives a crash. Messages hold codes: the
 /// folder is 0700 and each file 0600, whatever the umask.
 pub fn write_eml(dir: &Path, id: uuid::Uuid, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    create_private_dir(dir)?;
+    crate::data_dir::create_private_dir(dir)?;
     let path = dir.join(format!("{id}.eml"));
     let tmp = dir.join(format!(".{id}.eml.tmp"));
     let mut options = std::fs::OpenOptions::new();
@@ -95,14 +95,6 @@ pub fn write_eml(dir: &Path, id: uuid::Uuid, bytes: &[u8]) -> std::io::Result<Pa
     #[cfg(unix)]
     std::fs::File::open(dir)?.sync_all()?;
     Ok(path)
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }
 
 #[cfg(test)]

@@ -4,19 +4,23 @@
 use axum::{
     Json,
     body::Bytes,
-    extract::{Path, Query, State, rejection::QueryRejection},
+    extract::{Path, State},
     http::{HeaderMap, StatusCode},
 };
 use orgdeck_shared::{
     Page,
-    api_keys::{ApiKeyEmailed, ApiKeyInfo, CreateApiKey, NewApiKey, RotateApiKey},
+    api_keys::{API_KEY_PAGE_MAX, ApiKeyEmailed, ApiKeyInfo, CreateApiKey, NewApiKey, RotateApiKey},
+    validate::check_page_limit,
 };
 use uuid::Uuid;
 
 use crate::{
     auth::{AuthUser, SessionUser},
     error::{AppError, AppResult},
-    http::json::{ApiJson, parse_request},
+    http::{
+        json::{ApiJson, parse_request},
+        query::ApiQuery,
+    },
     services::api_keys::{self as service, ApiKeyQuery},
     state::AppState,
 };
@@ -29,9 +33,9 @@ fn key_id(text: &str) -> AppResult<Uuid> {
 pub async fn list(
     State(state): State<AppState>,
     user: AuthUser,
-    query: Result<Query<ApiKeyQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ApiKeyQuery>,
 ) -> AppResult<Json<Page<ApiKeyInfo>>> {
-    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    check_page_limit(query.limit, API_KEY_PAGE_MAX).map_err(|e| AppError::Validation(vec![e]))?;
     Ok(Json(service::list(&state, &user, query).await?))
 }
 

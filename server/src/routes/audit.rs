@@ -2,7 +2,7 @@
 
 use axum::{
     Json,
-    extract::{Query, State, rejection::QueryRejection},
+    extract::State,
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
@@ -14,6 +14,7 @@ use orgdeck_shared::{
 use crate::{
     auth::OrgAdmin,
     error::{AppError, AppResult},
+    http::query::ApiQuery,
     services::{audit as service, audit_export},
     state::AppState,
 };
@@ -21,18 +22,17 @@ use crate::{
 pub async fn search(
     State(state): State<AppState>,
     admin: OrgAdmin,
-    query: Result<Query<AuditQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> AppResult<Json<Page<AuditEntry>>> {
-    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    query.validate().map_err(AppError::Validation)?;
     Ok(Json(service::search(&state, &admin, query).await?))
 }
 
 pub async fn export(
     State(state): State<AppState>,
     admin: OrgAdmin,
-    query: Result<Query<AuditExportQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<AuditExportQuery>,
 ) -> AppResult<Response> {
-    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
     let format = query.format;
     let (content_type, ext) = match format {
         AuditExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),

@@ -103,7 +103,7 @@ fn with_layers(routes: Router<AppState>, state: AppState, limits: Limits) -> Rou
             limits.request_timeout,
         ))
         .layer(CatchPanicLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(layers::request_span))
         .layer(middleware::map_response(layers::error_bodies))
         .layer(middleware::map_response(
             move |mut resp: axum::response::Response| async move {

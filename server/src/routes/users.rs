@@ -3,7 +3,7 @@
 
 use axum::{
     Json,
-    extract::{Path, Query, State, rejection::QueryRejection},
+    extract::{Path, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -21,7 +21,7 @@ use super::etag::{if_match, optional_if_match, tagged};
 use crate::{
     auth::{OrgAdmin, SessionUser},
     error::{AppError, AppResult},
-    http::{client_ip::ClientIp, json, json::ApiJson},
+    http::{client_ip::ClientIp, json, json::ApiJson, query::ApiQuery},
     services::{
         import,
         user_actions::{self, UserAction},
@@ -38,9 +38,9 @@ fn user_id(text: &str) -> AppResult<Uuid> {
 pub async fn list(
     State(state): State<AppState>,
     admin: OrgAdmin,
-    query: Result<Query<UserQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<UserQuery>,
 ) -> AppResult<Json<Page<User>>> {
-    let Query(query) = query.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    query.validate().map_err(AppError::Validation)?;
     Ok(Json(service::list(&state, &admin, query).await?))
 }
 
@@ -112,6 +112,7 @@ pub async fn bulk(
     admin: OrgAdmin,
     ApiJson(req): ApiJson<BulkRequest>,
 ) -> AppResult<Json<BulkReport>> {
+    req.validate().map_err(AppError::Validation)?;
     Ok(Json(user_actions::bulk(&state, &admin, req).await?))
 }
 

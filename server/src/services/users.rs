@@ -101,16 +101,22 @@ fn group_filter(text: &str) -> AppResult<GroupFilter> {
     }
     Uuid::parse_str(text.trim())
         .map(GroupFilter::Custom)
-        .map_err(|_| AppError::BadRequest(format!("group {text:?} is neither a built-in group nor a group id")))
+        .map_err(|_| {
+            AppError::Validation(vec![FieldError::new(
+                "group",
+                format!("{text:?} is neither a built-in group nor a group id"),
+            )])
+        })
 }
 
 pub async fn list(state: &AppState, admin: &OrgAdmin, query: UserQuery) -> AppResult<Page<User>> {
     let limit = query.limit.unwrap_or(USER_PAGE_DEFAULT).clamp(1, USER_PAGE_MAX);
     let (sort, desc) = match query.sort.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => UserSort::parse(s).ok_or_else(|| {
-            AppError::BadRequest(format!(
-                "sort {s:?} is not one of name, email, status, last_login (with - first for descending)"
-            ))
+            AppError::Validation(vec![FieldError::new(
+                "sort",
+                format!("{s:?} is not one of name, email, status, last_login (with - first for descending)"),
+            )])
         })?,
         None => (UserSort::Name, false),
     };

@@ -36,11 +36,8 @@ pub struct Generation {
 impl Generation {
     pub fn open(data_dir: &Path) -> Self {
         let path = data_dir.join(GENERATION_FILE);
-        let external = std::fs::OpenOptions::new()
+        let external = mark_options()
             .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
             .open(&path)
             .and_then(|f| {
                 if f.metadata()?.len() < 8 {
@@ -94,14 +91,19 @@ fn write_mark(_: &File, _: u64) -> io::Result<()> {
     Err(io::Error::other("no positioned writes here"))
 }
 
+/// Opens the mark file for writing, creating it private (0600) like every file of the data directory.
+fn mark_options() -> std::fs::OpenOptions {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
 /// Tells a running server that this process committed a write (call it after the commit). A fresh
 /// random mark, not a count, so two writers at once cannot leave it unchanged.
 pub fn mark_external_write(data_dir: &Path) -> io::Result<()> {
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(data_dir.join(GENERATION_FILE))?;
+    let file = mark_options().open(data_dir.join(GENERATION_FILE))?;
     write_mark(&file, rand::random::<u64>())
 }
 

@@ -15,6 +15,7 @@ use std::{
     time::Duration,
 };
 
+use anyhow::Context;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use orgdeck_shared::{
@@ -67,12 +68,31 @@ pub fn open_connection(path: &Path, read_only: bool) -> rusqlite::Result<Connect
     Ok(conn)
 }
 
-/// Creates the data directory and database if needed and applies pending migrations; returns the writer.
+/// The database's own files: the database, its write-ahead log and its shared-memory index.
+fn db_files(data_dir: &Path) -> [PathBuf; 3] {
+    let db = db_path(data_dir);
+    let with = |suffix: &str| {
+        let mut name = db.clone().into_os_string();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    [with("-wal"), with("-shm"), db]
+}
+
+/// Creates the data directory (0700) and database if needed and applies pending migrations; returns the
+/// writer. The database is created 0600 before SQLite opens it (SQLite gives the `-wal` and `-shm` files
+/// the database's mode), and files left looser by an older version are tightened to 0600.
 pub fn open_and_migrate(data_dir: &Path, now: Timestamp) -> anyhow::Result<Connection> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", data_dir.display()))?;
-    let mut conn = open_connection(&db_path(data_dir), false)?;
+    crate::data_dir::prepare(data_dir)?;
+    let db = db_path(data_dir);
+    crate::data_dir::create_private_file(&db).with_context(|| format!("cannot create {}", db.display()))?;
+    crate::data_dir::restrict_file(&db).with_context(|| format!("cannot make {} private", db.display()))?;
+    let mut conn = open_connection(&db, false)?;
     schema::migrate(&mut conn, now)?;
+    for file in db_files(data_dir) {
+        crate::data_dir::restrict_file(&file)
+            .with_context(|| format!("cannot make {} private", file.display()))?;
+    }
     Ok(conn)
 }
 
