@@ -243,16 +243,7 @@ pub enum Cause {
 pub struct Frame {
     pub cause: Cause,
     pub time: Duration,
-    /// The part of `time` this thread was on a CPU (Linux; `None` where it cannot be read): the rest is
-    /// time other processes had the CPU.
-    pub on_cpu: Option<Duration>,
     pub cost: FrameCost,
-}
-
-/// Time this thread has run on a CPU so far (`/proc/thread-self/schedstat`, nanoseconds).
-fn thread_on_cpu() -> Option<Duration> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    Some(Duration::from_nanos(text.split_whitespace().next()?.parse().ok()?))
 }
 
 /// A writer that keeps only the count of bytes written to it (shared with whoever holds a clone).
@@ -341,7 +332,6 @@ impl UsersTableBench {
     /// `update` with `msg` and one frame drawn as the loop draws it; its page requests wait for
     /// [`UsersTableBench::settle`].
     fn frame(&mut self, cause: Cause, msg: Msg) -> Frame {
-        let cpu_before = thread_on_cpu();
         let start = Instant::now();
         let cmds = self.app.update(msg);
         self.waiting.extend(cmds.into_iter().filter_map(|c| match c {
@@ -356,9 +346,6 @@ impl UsersTableBench {
         )
         .expect("drawing into memory does not fail");
         let time = start.elapsed();
-        let on_cpu = thread_on_cpu()
-            .zip(cpu_before)
-            .map(|(after, before)| after.saturating_sub(before));
         let buffer = drawn.buffer.clone();
         let changed = self.last.diff(&buffer);
         let cost = FrameCost {
@@ -367,12 +354,7 @@ impl UsersTableBench {
             cell_bytes: changed.iter().map(|(_, _, cell)| cell.symbol().len()).sum(),
         };
         self.last = buffer;
-        Frame {
-            cause,
-            time,
-            on_cpu,
-            cost,
-        }
+        Frame { cause, time, cost }
     }
 
     /// One key pressed: its frame.
@@ -463,4 +445,52 @@ pub fn cursor_moves(rows: usize, width: u16, height: u16, moves: usize) -> Vec<F
         bench.press_and_settle(KeyCode::Char('j'), &mut frames);
     }
     frames
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tabs::users::PAGE_SIZE;
+
+    #[test]
+    fn a_frame_that_changes_nothing_still_counts_the_synchronized_output_markers() {
+        let mut bench = UsersTableBench::new(1_000, 80, 24);
+        bench.settle(&mut Vec::new());
+        let frame = bench.press(KeyCode::F(12)); // bound to nothing
+        let markers = b"\x1b[?2026h\x1b[?2026l".len();
+        // What every frame ends with: the cursor hidden, colours and attributes reset.
+        let every_frame = b"\x1b[?25l\x1b[39m\x1b[49m\x1b[59m\x1b[0m".len();
+        assert_eq!(frame.cost.cells, 0);
+        assert_eq!(frame.cost.bytes, markers + every_frame);
+    }
+
+    #[test]
+    fn moves_across_the_table_walk_it_to_the_last_row_with_its_page_arrivals() {
+        let rows = 3_000;
+        let frames = moves_across_the_table(rows, 80, 24).unwrap();
+        let count = |cause: Cause| frames.iter().filter(|f| f.cause == cause).count();
+        // Fewer than 20 rows a PageDown at 80x24, and every page of the users tab arriving on the way.
+        assert!(
+            count(Cause::Key(KeyCode::PageDown)) >= rows / 20,
+            "{}",
+            count(Cause::Key(KeyCode::PageDown))
+        );
+        assert!(
+            count(Cause::PageArrival) >= rows / PAGE_SIZE as usize,
+            "{}",
+            count(Cause::PageArrival)
+        );
+        assert_eq!(count(Cause::Key(KeyCode::Char('G'))), 2);
+        assert_eq!(count(Cause::Key(KeyCode::Char('g'))), 1);
+    }
+
+    #[test]
+    fn changed_cells_are_counted_in_bytes_of_their_text() {
+        let frames = cursor_moves(1_000, 80, 24, 20);
+        let cells: usize = frames.iter().map(|f| f.cost.cells).sum();
+        let cell_bytes: usize = frames.iter().map(|f| f.cost.cell_bytes).sum();
+        assert!(cells > 0);
+        // The cursor's `>` and reverse video move over ASCII rows: at least one byte a cell.
+        assert!(cell_bytes >= cells);
+    }
 }

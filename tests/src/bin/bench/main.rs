@@ -571,12 +571,6 @@ fn users_table_figures(opts: &Options) -> Result<Vec<Figure>> {
         let mut keys = of(&|c| matches!(c, Cause::Key(_)));
         let mut arrivals = of(&|c| *c == Cause::PageArrival);
         let count = |code| frames.iter().filter(|f| f.cause == Cause::Key(code)).count();
-        let mut on_cpu: Vec<Duration> = frames.iter().filter_map(|f| f.on_cpu).collect();
-        let on_cpu = if on_cpu.is_empty() {
-            "unknown".to_owned()
-        } else {
-            format!("{:.2?}", median_at(&mut on_cpu, 0.99))
-        };
         let p99 = median_at(&mut all, 0.99);
         figures.push(Figure {
             id: "T2",
@@ -586,8 +580,8 @@ fn users_table_figures(opts: &Options) -> Result<Vec<Figure>> {
             context: format!(
                 "{} frames at {w}x{h} in a {rows}-row table: {} PageDown (top to last row), g, G, and G on a fresh \
                  table, with {} page arrivals; p50 {:.2?}; p99 of key frames {:.2?}, of page arrivals {:.2?}; slowest \
-                 {:.2?}; p99 of the time on a CPU {on_cpu} (the rest is other processes running); drawn as the console \
-                 draws (its backend, synchronized output) into memory",
+                 {:.2?} (wall clock: time other processes take the CPU counts too); drawn as the console draws (its \
+                 backend, synchronized output) into memory",
                 all.len(),
                 count(KeyCode::PageDown),
                 arrivals.len(),

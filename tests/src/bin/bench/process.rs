@@ -84,22 +84,22 @@ impl Drop for ServerProcess {
 pub fn process_cpu(pid: u32) -> Result<Duration> {
     let path = format!("/proc/{pid}/stat");
     let stat = std::fs::read_to_string(&path).with_context(|| format!("read {path}"))?;
-    // The command name (field 2) is in parentheses and may hold spaces: fields are counted after it.
-    let rest = stat
-        .rfind(')')
-        .map(|i| &stat[i + 1..])
-        .with_context(|| format!("{path} has no command name"))?;
+    let ticks = cpu_ticks(&stat).with_context(|| format!("{path}: {stat:?}"))?;
+    Ok(Duration::from_secs_f64(ticks as f64 / clock_tick()? as f64))
+}
+
+/// `utime + stime` of a `/proc/PID/stat` line, in clock ticks.
+fn cpu_ticks(stat: &str) -> Result<u64> {
+    // The command name (field 2) is in parentheses and may hold spaces and parentheses: fields are
+    // counted after its last `)`.
+    let rest = stat.rfind(')').map(|i| &stat[i + 1..]).context("no command name")?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // After the name: state is field 3, utime field 14, stime field 15.
     let field = |n: usize, name: &str| -> Result<u64> {
-        let text = fields
-            .get(n - 3)
-            .with_context(|| format!("{path} has no {name} (field {n})"))?;
-        text.parse()
-            .with_context(|| format!("{path}: {name} {text:?} is not a number"))
+        let text = fields.get(n - 3).with_context(|| format!("no {name} (field {n})"))?;
+        text.parse().with_context(|| format!("{name} {text:?} is not a number"))
     };
-    let ticks = field(14, "utime")? + field(15, "stime")?;
-    Ok(Duration::from_secs_f64(ticks as f64 / clock_tick()? as f64))
+    Ok(field(14, "utime")? + field(15, "stime")?)
 }
 
 /// The unit of the CPU times read, for a figure's context.
@@ -118,4 +118,49 @@ fn clock_tick() -> Result<u64> {
         bail!("sysconf(_SC_CLK_TCK) failed: {}", std::io::Error::last_os_error());
     }
     Ok(hz as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_ticks_are_counted_after_a_command_name_with_spaces_and_parentheses() {
+        let stat = "4242 (tokio (rt) worker) S 1 4242 4242 0 -1 4194560 500 0 0 0 37 5 0 0 20 0 11 0 100 0 0";
+        assert_eq!(cpu_ticks(stat).unwrap(), 42);
+    }
+
+    #[test]
+    fn a_stat_line_cut_short_is_an_error_naming_the_field() {
+        let err = cpu_ticks("4242 (orgdeck) S 1 4242 4242 0 -1 4194560 500 0 0 0 37").unwrap_err();
+        assert!(format!("{err:#}").contains("stime"), "{err:#}");
+    }
+
+    #[test]
+    fn a_process_that_is_gone_is_an_error_not_a_panic() {
+        // Above the kernel's pid_max (at most 2^22): never a live process.
+        let err = process_cpu(u32::MAX).unwrap_err();
+        assert!(
+            format!("{err:#}").contains(&format!("/proc/{}/stat", u32::MAX)),
+            "{err:#}"
+        );
+    }
+
+    #[test]
+    fn this_process_cpu_time_grows_while_it_works() {
+        let me = std::process::id();
+        let before = process_cpu(me).unwrap();
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        // Works until the reading moves (a clock tick or two of CPU), for at most 10 s.
+        while process_cpu(me).unwrap() == before && start.elapsed() < Duration::from_secs(10) {
+            for _ in 0..100_000 {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+            }
+        }
+        assert!(
+            process_cpu(me).unwrap() > before,
+            "no CPU time counted after 10 s of work"
+        );
+    }
 }
