@@ -136,6 +136,19 @@ pub mod area {
     pub const SCORES: &str = "scores";
     /// [`crate::api_keys::ApiKeySettings`].
     pub const API_KEYS: &str = "api_keys";
+
+    /// Every area above; the server answers 404 for those it holds no document for yet.
+    pub const ALL: [&str; 9] = [
+        GENERAL,
+        PASSWORD_POLICY,
+        IP_RESTRICTIONS,
+        TWO_STEP,
+        SESSIONS,
+        NOTIFICATIONS,
+        REPORTS,
+        SCORES,
+        API_KEYS,
+    ];
 }
 
 /// The path of one settings area: `settings("general")` is `/api/v1/settings/general`.

@@ -185,7 +185,7 @@ pub fn server_binary() -> Result<PathBuf> {
 
 /// The binary `name` in the directory of the running executable (the target's profile directory, also
 /// when run from `deps/`), or the path in `env_override` when that is set.
-fn built_binary(name: &str, env_override: &str) -> Result<PathBuf> {
+pub fn built_binary(name: &str, env_override: &str) -> Result<PathBuf> {
     if let Ok(path) = std::env::var(env_override) {
         return std::fs::canonicalize(&path).with_context(|| format!("{env_override}={path}"));
     }

@@ -2,25 +2,34 @@
 //! with the Users tab open on a table of any number of users, served in-process by a fake page source
 //! that makes rows from their index (so the source itself holds nothing).
 //!
+//! Frames are drawn as the console's loop draws them ([`draw_frame`] with the shipped options, through the
+//! console's own backend) into a writer that counts bytes, and page requests are answered one by one,
+//! each answer its own frame, as they arrive from a server.
+//!
 //! ```no_run
-//! use orgdeck::bench::UsersTableBench;
-//! // T2: time one call (update + the page requests it makes answered in-process + draw), 120x40.
-//! let mut bench = UsersTableBench::new(100_000);
-//! bench.cursor_down_and_draw();
-//! let (cursor, rows_held) = bench.position();
-//! // T3: the same move on the console's real backend writing escape sequences into memory.
-//! let mut bytes = UsersTableBench::with_bytes(100_000, 80, 24);
-//! let cost = bytes.cursor_down_and_count();
-//! let ratio = cost.bytes as f64 / cost.cells as f64;
+//! use orgdeck::bench::{cursor_moves, moves_across_the_table};
+//! // T2: update + draw of every frame of moves across a 100,000-row table at 120x40.
+//! let frames = moves_across_the_table(100_000, 120, 40).unwrap();
+//! let slowest = frames.iter().map(|f| f.time).max();
+//! // T3: bytes written per byte of changed cells, over 500 presses of `j` at 80x24.
+//! let frames = cursor_moves(100_000, 80, 24, 500);
+//! let bytes: usize = frames.iter().map(|f| f.cost.bytes).sum();
+//! let cell_bytes: usize = frames.iter().map(|f| f.cost.cell_bytes).sum();
 //! ```
 //!
-//! `cargo run --release -p orgdeck --example users_table_figures` prints all three figures.
+//! `cargo run --release -p orgdeck --example users_table_figures` prints both.
 
 use std::{
+    collections::VecDeque,
     io::Write,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
 };
 
+use anyhow::{Result, bail, ensure};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
 use orgdeck_shared::{
@@ -30,12 +39,7 @@ use orgdeck_shared::{
     licensing::{LicensePool, LicenseSummary},
     users::{User, UserQuery, UserStatus},
 };
-use ratatui::{
-    Terminal, TerminalOptions, Viewport,
-    backend::{Backend, CrosstermBackend, TestBackend},
-    buffer::Buffer,
-    layout::Rect,
-};
+use ratatui::{Terminal, TerminalOptions, Viewport, backend::CrosstermBackend, buffer::Buffer, layout::Rect};
 use uuid::Uuid;
 
 use crate::{
@@ -43,6 +47,7 @@ use crate::{
     api::{Reply, Request},
     backend::GapFill,
     keymap::Keymap,
+    runtime::{RunOptions, draw_frame},
     tabs::UsersTab,
     theme::{Theme, ThemeKind},
 };
@@ -170,61 +175,91 @@ pub fn serve(app: &mut App, cmds: Vec<Command>, total: usize) {
     let mut queue = cmds;
     while let Some(c) = queue.pop() {
         let Command::Api(request) = c else { continue };
-        let reply = match &request {
-            Request::ListUsers { query, .. } => Reply::Users(Ok(fake_page(query, total))),
-            Request::GetGeneral => {
-                let s = GeneralSettings::new(Uuid::nil(), "Bench Org", Timestamp::UNIX_EPOCH);
-                Reply::General(Ok(Versioned { version: 1, value: s }))
-            }
-            Request::GetLicenses => Reply::Licenses(Ok(LicenseSummary {
-                assess: LicensePool::new(10, 1, Vec::new()),
-                protect: LicensePool::new(10, 1, Vec::new()),
-            })),
-            Request::ListGroups => Reply::Groups(Ok(Page {
-                items: Vec::new(),
-                next_cursor: None,
-            })),
-            Request::ListApplications => Reply::Applications(Ok(Page {
-                items: Vec::new(),
-                next_cursor: None,
-            })),
-            Request::GetPasswordPolicy => Reply::PasswordPolicy(Ok(Default::default())),
-            Request::GetSecurity(area) => Reply::Security(Ok(Versioned {
-                version: 1,
-                value: crate::api::SecurityDoc::default_of(*area),
-            })),
-            Request::SearchAudit { .. } => Reply::Audit(Ok(Page {
-                items: Vec::new(),
-                next_cursor: None,
-            })),
-            Request::ListApiKeys { .. } => Reply::ApiKeys(Ok(Page {
-                items: Vec::new(),
-                next_cursor: None,
-            })),
-            Request::GetApiKeySettings => Reply::ApiKeySettings(Ok(Versioned {
-                version: 1,
-                value: Default::default(),
-            })),
-            _ => continue,
+        let Some(reply) = answer(&request, total) else {
+            continue;
         };
         queue.extend(app.update(Msg::Reply { request, reply }));
     }
 }
 
-/// What one cursor move cost on the terminal: bytes written, and cells that changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MoveCost {
-    pub bytes: usize,
-    pub cells: usize,
+/// What the fake organization of `total` users answers to `request`; `None` for requests it ignores.
+pub fn answer(request: &Request, total: usize) -> Option<Reply> {
+    fn empty<T>() -> Page<T> {
+        Page {
+            items: Vec::new(),
+            next_cursor: None,
+        }
+    }
+    Some(match request {
+        Request::ListUsers { query, .. } => Reply::Users(Ok(fake_page(query, total))),
+        Request::GetGeneral => {
+            let s = GeneralSettings::new(Uuid::nil(), "Bench Org", Timestamp::UNIX_EPOCH);
+            Reply::General(Ok(Versioned { version: 1, value: s }))
+        }
+        Request::GetLicenses => Reply::Licenses(Ok(LicenseSummary {
+            assess: LicensePool::new(10, 1, Vec::new()),
+            protect: LicensePool::new(10, 1, Vec::new()),
+        })),
+        Request::ListGroups => Reply::Groups(Ok(empty())),
+        Request::ListApplications => Reply::Applications(Ok(empty())),
+        Request::GetPasswordPolicy => Reply::PasswordPolicy(Ok(Default::default())),
+        Request::GetSecurity(area) => Reply::Security(Ok(Versioned {
+            version: 1,
+            value: crate::api::SecurityDoc::default_of(*area),
+        })),
+        Request::SearchAudit { .. } => Reply::Audit(Ok(empty())),
+        Request::ListApiKeys { .. } => Reply::ApiKeys(Ok(empty())),
+        Request::GetApiKeySettings => Reply::ApiKeySettings(Ok(Versioned {
+            version: 1,
+            value: Default::default(),
+        })),
+        _ => return None,
+    })
 }
 
-/// A writer that keeps what was written to it (shared with whoever holds a clone).
-#[derive(Default, Clone)]
-pub struct Sink(pub Arc<Mutex<Vec<u8>>>);
+/// What one frame cost on the terminal: every byte written for it (the synchronized-output markers
+/// included), and the cells ratatui found changed since the frame before, with the bytes of their text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FrameCost {
+    pub bytes: usize,
+    pub cells: usize,
+    pub cell_bytes: usize,
+}
 
-impl Write for Sink {
+/// What led to a frame (the loop draws after each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    Resize,
+    Key(KeyCode),
+    /// A page of users arrived.
+    PageArrival,
+    /// Another answer arrived.
+    Reply,
+}
+
+/// One frame: its cause, the time of `update` + draw (the answer it delivers is built before the clock
+/// starts: that is the server's and the network's work), and its cost on the terminal.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    pub cause: Cause,
+    pub time: Duration,
+    pub cost: FrameCost,
+}
+
+/// A writer that keeps only the count of bytes written to it (shared with whoever holds a clone).
+#[derive(Default, Clone)]
+pub struct ByteCount(Arc<AtomicUsize>);
+
+impl ByteCount {
+    /// The bytes written since the last call.
+    pub fn take(&self) -> usize {
+        self.0.swap(0, Ordering::Relaxed)
+    }
+}
+
+impl Write for ByteCount {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("sink lock").extend_from_slice(buf);
+        self.0.fetch_add(buf.len(), Ordering::Relaxed);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -232,12 +267,20 @@ impl Write for Sink {
     }
 }
 
-/// The console logged in to a fake organization of `rows` users, with the Users tab open.
-pub struct UsersTableBench<B: Backend = TestBackend> {
-    pub app: App,
-    pub terminal: Terminal<B>,
+type CountingTerminal = Terminal<GapFill<CrosstermBackend<ByteCount>>>;
+
+/// The console logged in to a fake organization of `rows` users with the Users tab open, drawing through
+/// its own backend (crossterm's escape sequences through [`GapFill`]) and the loop's own
+/// [`draw_frame`] with the shipped options, into a writer that counts the bytes. Page requests wait in a
+/// queue until [`UsersTableBench::settle`] answers them, each answer its own frame, as the loop draws.
+pub struct UsersTableBench {
+    app: App,
+    terminal: CountingTerminal,
+    written: ByteCount,
     rows: usize,
+    /// The last frame drawn, to tell which cells the next one changes.
     last: Buffer,
+    waiting: VecDeque<Request>,
 }
 
 fn logged_in_app(rows: usize) -> App {
@@ -264,86 +307,86 @@ fn logged_in_app(rows: usize) -> App {
     app
 }
 
-impl UsersTableBench<TestBackend> {
-    /// At 120x40 on ratatui's `TestBackend` (T2).
-    pub fn new(rows: usize) -> Self {
-        Self::with_backend(rows, TestBackend::new(120, 40), 120, 40)
-    }
-}
-
-impl UsersTableBench<GapFill<CrosstermBackend<Sink>>> {
-    /// On the console's real backend (crossterm's escape sequences through [`GapFill`]) writing into
-    /// memory, to count bytes (T3).
-    pub fn with_bytes(rows: usize, width: u16, height: u16) -> BytesBench {
-        let sink = Sink::default();
-        let bench = Self::with_backend(rows, GapFill::new(CrosstermBackend::new(sink.clone())), width, height);
-        BytesBench { bench, written: sink.0 }
-    }
-}
-
-/// [`UsersTableBench`] on a terminal that counts the bytes it writes.
-pub struct BytesBench {
-    pub bench: UsersTableBench<GapFill<CrosstermBackend<Sink>>>,
-    written: Arc<Mutex<Vec<u8>>>,
-}
-
-impl BytesBench {
-    /// One cursor move and draw; what it wrote and how many cells changed.
-    pub fn cursor_down_and_count(&mut self) -> MoveCost {
-        let before = self.bench.last.clone();
-        self.written.lock().expect("sink lock").clear();
-        self.bench.step();
-        self.bench.draw();
-        let cells = before.diff(&self.bench.last).len();
-        let bytes = self.written.lock().expect("sink lock").len();
-        MoveCost { bytes, cells }
-    }
-
-    /// What the last move wrote to the terminal.
-    pub fn last_bytes(&self) -> Vec<u8> {
-        self.written.lock().expect("sink lock").clone()
-    }
-}
-
-impl<B: Backend> UsersTableBench<B> {
-    fn with_backend(rows: usize, backend: B, width: u16, height: u16) -> Self {
+impl UsersTableBench {
+    /// A `width` x `height` terminal on the first row of a table of `rows` users, its first frame drawn.
+    pub fn new(rows: usize, width: u16, height: u16) -> Self {
         let area = Rect::new(0, 0, width, height);
         let options = TerminalOptions {
             viewport: Viewport::Fixed(area),
         };
+        let written = ByteCount::default();
+        let backend = GapFill::new(CrosstermBackend::new(written.clone()));
         let terminal = Terminal::with_options(backend, options).unwrap_or_else(|_| panic!("a terminal"));
         let mut bench = UsersTableBench {
             app: logged_in_app(rows),
             terminal,
+            written,
             rows,
             last: Buffer::empty(area),
+            waiting: VecDeque::new(),
         };
-        bench.app.update(Msg::Resize(width, height));
-        bench.draw();
+        bench.frame(Cause::Resize, Msg::Resize(width, height));
         bench
     }
 
-    fn step(&mut self) {
-        let cmds = self
-            .app
-            .update(Msg::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)));
-        if !cmds.is_empty() {
-            serve(&mut self.app, cmds, self.rows);
+    /// `update` with `msg` and one frame drawn as the loop draws it; its page requests wait for
+    /// [`UsersTableBench::settle`].
+    fn frame(&mut self, cause: Cause, msg: Msg) -> Frame {
+        let start = Instant::now();
+        let cmds = self.app.update(msg);
+        self.waiting.extend(cmds.into_iter().filter_map(|c| match c {
+            Command::Api(request) => Some(request),
+            _ => None,
+        }));
+        let drawn = draw_frame(
+            &mut self.terminal,
+            &self.app,
+            RunOptions::SHIPPED,
+            &mut self.written.clone(),
+        )
+        .expect("drawing into memory does not fail");
+        let time = start.elapsed();
+        let buffer = drawn.buffer.clone();
+        let changed = self.last.diff(&buffer);
+        let cost = FrameCost {
+            bytes: self.written.take(),
+            cells: changed.len(),
+            cell_bytes: changed.iter().map(|(_, _, cell)| cell.symbol().len()).sum(),
+        };
+        self.last = buffer;
+        Frame { cause, time, cost }
+    }
+
+    /// One key pressed: its frame.
+    pub fn press(&mut self, code: KeyCode) -> Frame {
+        let modifiers = if matches!(code, KeyCode::Char(c) if c.is_ascii_uppercase()) {
+            KeyModifiers::SHIFT
+        } else {
+            KeyModifiers::NONE
+        };
+        self.frame(Cause::Key(code), Msg::Key(KeyEvent::new(code, modifiers)))
+    }
+
+    /// Answers the waiting requests in the order they were made (and what the answers ask next), each
+    /// answer its own frame, pushed to `frames`, until nothing waits.
+    pub fn settle(&mut self, frames: &mut Vec<Frame>) {
+        while let Some(request) = self.waiting.pop_front() {
+            let Some(reply) = answer(&request, self.rows) else {
+                continue;
+            };
+            let cause = match request {
+                Request::ListUsers { .. } => Cause::PageArrival,
+                _ => Cause::Reply,
+            };
+            frames.push(self.frame(cause, Msg::Reply { request, reply }));
         }
     }
 
-    fn draw(&mut self) {
-        let app = &self.app;
-        if let Ok(frame) = self.terminal.draw(|f| app.view(f)) {
-            self.last = frame.buffer.clone();
-        }
-    }
-
-    /// One `j`: `update`, the page requests it makes answered in-process, and one draw.
-    pub fn cursor_down_and_draw(&mut self) {
-        self.step();
-        let app = &self.app;
-        let _ = self.terminal.draw(|f| app.view(f));
+    /// One key and the frames of the pages it asks for, pushed to `frames`.
+    pub fn press_and_settle(&mut self, code: KeyCode, frames: &mut Vec<Frame>) {
+        let frame = self.press(code);
+        frames.push(frame);
+        self.settle(frames);
     }
 
     /// The row under the cursor, and the rows the table holds now.
@@ -352,16 +395,102 @@ impl<B: Backend> UsersTableBench<B> {
         (users.table.cursor(), users.table.held_rows())
     }
 
-    /// Asks the table to go to the last row (loading every page on the way, as `G` does).
-    pub fn go_to_end(&mut self) {
-        let cmds = self
-            .app
-            .update(Msg::Key(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT)));
-        serve(&mut self.app, cmds, self.rows);
-        self.draw();
+    /// The cursor is on the last row of the whole list.
+    pub fn on_last_row(&self) -> bool {
+        let users = self.app.tab::<UsersTab>().expect("the Users tab");
+        users.table.at_end() && users.table.cursor() + 1 == users.table.known_rows()
     }
 
     pub fn rows(&self) -> usize {
         self.rows
+    }
+}
+
+/// The frames of moves that cross the whole table of `rows` users at `width` x `height` (T2): on a fresh
+/// table, `PageDown` until the cursor is on the last row, then `g` back to the first and `G` to the last
+/// (pages forgotten on the way are asked for again); then, on another fresh table, `G` from the first row,
+/// which follows the pages as they arrive until the end. Page arrivals are frames of their own.
+pub fn moves_across_the_table(rows: usize, width: u16, height: u16) -> Result<Vec<Frame>> {
+    let mut frames = Vec::new();
+    let mut walked = UsersTableBench::new(rows, width, height);
+    walked.settle(&mut Vec::new()); // the first page of a fresh table is T1's business, not a move's
+    while !walked.on_last_row() {
+        let (before, _) = walked.position();
+        walked.press_and_settle(KeyCode::PageDown, &mut frames);
+        if walked.position().0 <= before {
+            bail!("PageDown on row {before} of {rows} did not move the cursor");
+        }
+    }
+    walked.press_and_settle(KeyCode::Char('g'), &mut frames);
+    ensure!(walked.position().0 == 0, "g did not go to the first row");
+    walked.press_and_settle(KeyCode::Char('G'), &mut frames);
+    ensure!(walked.on_last_row(), "G on a walked table did not land on the last row");
+    let mut fresh = UsersTableBench::new(rows, width, height);
+    fresh.settle(&mut Vec::new());
+    fresh.press_and_settle(KeyCode::Char('G'), &mut frames);
+    ensure!(
+        fresh.on_last_row(),
+        "G on a fresh table did not follow the pages to the last row"
+    );
+    Ok(frames)
+}
+
+/// The frames of `moves` presses of `j` from the first row of a fresh table of `rows` users at
+/// `width` x `height` (T3), page arrivals included.
+pub fn cursor_moves(rows: usize, width: u16, height: u16, moves: usize) -> Vec<Frame> {
+    let mut frames = Vec::new();
+    let mut bench = UsersTableBench::new(rows, width, height);
+    bench.settle(&mut Vec::new());
+    for _ in 0..moves {
+        bench.press_and_settle(KeyCode::Char('j'), &mut frames);
+    }
+    frames
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tabs::users::PAGE_SIZE;
+
+    #[test]
+    fn a_frame_that_changes_nothing_still_counts_the_synchronized_output_markers() {
+        let mut bench = UsersTableBench::new(1_000, 80, 24);
+        bench.settle(&mut Vec::new());
+        let frame = bench.press(KeyCode::F(12)); // bound to nothing
+        let markers = b"\x1b[?2026h\x1b[?2026l".len();
+        // What every frame ends with: the cursor hidden, colours and attributes reset.
+        let every_frame = b"\x1b[?25l\x1b[39m\x1b[49m\x1b[59m\x1b[0m".len();
+        assert_eq!(frame.cost.cells, 0);
+        assert_eq!(frame.cost.bytes, markers + every_frame);
+    }
+
+    #[test]
+    fn moves_across_the_table_walk_it_to_the_last_row_with_its_page_arrivals() {
+        let rows = 3_000;
+        let frames = moves_across_the_table(rows, 80, 24).unwrap();
+        let count = |cause: Cause| frames.iter().filter(|f| f.cause == cause).count();
+        // Fewer than 20 rows a PageDown at 80x24, and every page of the users tab arriving on the way.
+        assert!(
+            count(Cause::Key(KeyCode::PageDown)) >= rows / 20,
+            "{}",
+            count(Cause::Key(KeyCode::PageDown))
+        );
+        assert!(
+            count(Cause::PageArrival) >= rows / PAGE_SIZE as usize,
+            "{}",
+            count(Cause::PageArrival)
+        );
+        assert_eq!(count(Cause::Key(KeyCode::Char('G'))), 2);
+        assert_eq!(count(Cause::Key(KeyCode::Char('g'))), 1);
+    }
+
+    #[test]
+    fn changed_cells_are_counted_in_bytes_of_their_text() {
+        let frames = cursor_moves(1_000, 80, 24, 20);
+        let cells: usize = frames.iter().map(|f| f.cost.cells).sum();
+        let cell_bytes: usize = frames.iter().map(|f| f.cost.cell_bytes).sum();
+        assert!(cells > 0);
+        // The cursor's `>` and reverse video move over ASCII rows: at least one byte a cell.
+        assert!(cell_bytes >= cells);
     }
 }

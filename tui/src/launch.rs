@@ -92,9 +92,7 @@ pub async fn profile(dirs: &Dirs, name: Option<&str>) -> anyhow::Result<ExitCode
 /// Runs the console in the terminal until the user quits; the terminal is restored on every path.
 pub async fn open(app: App, client: ApiClient, credentials: Credentials) -> anyhow::Result<()> {
     let mut guard = TerminalGuard::enter().context("setting up the terminal")?;
-    let options = RunOptions {
-        synchronized_output: true,
-    };
+    let options = RunOptions::SHIPPED;
     let result = runtime::run(
         &mut guard.terminal,
         app,

@@ -12,7 +12,7 @@ use std::{
 
 use crossterm::event::{Event, KeyEventKind};
 use futures_util::{Stream, StreamExt};
-use ratatui::{Terminal, backend::Backend};
+use ratatui::{CompletedFrame, Terminal, backend::Backend};
 use tokio::{
     sync::mpsc::{UnboundedSender, unbounded_channel},
     time::Instant,
@@ -137,6 +137,13 @@ pub struct RunOptions {
     pub synchronized_output: bool,
 }
 
+impl RunOptions {
+    /// What the binary runs with (the default leaves the markers out, for tests on other backends).
+    pub const SHIPPED: RunOptions = RunOptions {
+        synchronized_output: true,
+    };
+}
+
 /// Runs the console until the user quits. `events` is crossterm's `EventStream` in the binary; tests
 /// may pass any stream of events.
 pub async fn run<B, S>(
@@ -240,14 +247,31 @@ where
     B: Backend,
     B::Error: Send + Sync + 'static,
 {
-    if options.synchronized_output {
-        crossterm::execute!(io::stdout(), crossterm::terminal::BeginSynchronizedUpdate)?;
-    }
-    terminal.draw(|frame| app.view(frame))?;
-    if options.synchronized_output {
-        crossterm::execute!(io::stdout(), crossterm::terminal::EndSynchronizedUpdate)?;
-    }
+    draw_frame(terminal, app, options, &mut io::stdout())?;
     Ok(())
+}
+
+/// One frame as the loop draws it: `app`'s view through `terminal`, between synchronized-output markers
+/// written to `markers` (the terminal's own output in the binary; the benchmark counts them there).
+pub fn draw_frame<'t, B, W>(
+    terminal: &'t mut Terminal<B>,
+    app: &App,
+    options: RunOptions,
+    markers: &mut W,
+) -> anyhow::Result<CompletedFrame<'t>>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    W: io::Write,
+{
+    if options.synchronized_output {
+        crossterm::execute!(markers, crossterm::terminal::BeginSynchronizedUpdate)?;
+    }
+    let frame = terminal.draw(|frame| app.view(frame))?;
+    if options.synchronized_output {
+        crossterm::execute!(markers, crossterm::terminal::EndSynchronizedUpdate)?;
+    }
+    Ok(frame)
 }
 
 /// SIGTERM and SIGHUP end the loop normally, so the terminal is restored.

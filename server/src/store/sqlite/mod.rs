@@ -62,7 +62,9 @@ pub fn open_connection(path: &Path, read_only: bool) -> rusqlite::Result<Connect
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     if !read_only {
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // FULL: every commit syncs the WAL before it returns, so an answered write survives a power loss,
+        // not only a crash of the process (NORMAL syncs only at checkpoints and can lose the last commits).
+        conn.pragma_update(None, "synchronous", "FULL")?;
     }
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)

@@ -2,10 +2,6 @@
 //! and the S3 audit entries, under the S1 load with the S2 and S3 searches running beside it.
 
 use std::{
-    io::{BufRead, BufReader},
-    net::SocketAddr,
-    path::Path,
-    process::{Child, Command, Stdio},
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -21,7 +17,10 @@ use orgdeck_tests::{
     pty::{peak_rss, server_binary},
 };
 
-use super::{AUDIT_SEARCHES, Bar, CONCURRENCY, Figure, Options, USER_SEARCHES, build_binary, load};
+use super::{
+    AUDIT_SEARCHES, Bar, CONCURRENCY, Figure, Options, USER_SEARCHES, build_binary, load_round_robin,
+    process::ServerProcess, server_cpu::request_mix,
+};
 
 const USERS: usize = 100_000;
 const AUDIT_ENTRIES: usize = 1_000_000;
@@ -36,7 +35,7 @@ pub async fn s6_server_memory(opts: &Options) -> Result<Figure> {
     orgdeck_server::seed_users(data_dir.path(), org.org_id, USERS, &clock)?;
     orgdeck_server::seed_audit(data_dir.path(), org.org_id, AUDIT_ENTRIES, &clock)?;
     let seeded_in = seeding.elapsed();
-    let server = ServerProcess::start(&bin, data_dir.path())?;
+    let server = ServerProcess::orgdeck(&bin, data_dir.path(), &data_dir.path().join("server.log"))?;
     let base = format!("http://{}", server.addr);
     let http = reqwest::Client::new();
     let token = login(&http, &base, ADMIN_EMAIL, ADMIN_PASSWORD).await?;
@@ -51,16 +50,14 @@ pub async fn s6_server_memory(opts: &Options) -> Result<Figure> {
         searches.clone(),
     ));
     let duration = Duration::from_secs_f64(opts.seconds);
-    let rps = load(
-        server.addr,
-        &routes::settings(routes::area::GENERAL),
-        Some(&token),
-        duration,
-    )
+    let load = async {
+        let (paths, _) = request_mix(&http, &base, &token).await?;
+        load_round_robin(server.addr, &paths, Some(&token), duration, None).await
+    }
     .await;
     stop.store(true, Ordering::Relaxed);
     let searched = searcher.await?;
-    let (rps, ()) = (rps?, searched?);
+    let (rps, ()) = (load?.rate(), searched?);
     let peak = peak_rss(server.pid())?;
     let now = current_rss(server.pid())?;
     drop(server);
@@ -72,7 +69,7 @@ pub async fn s6_server_memory(opts: &Options) -> Result<Figure> {
         bar: Bar::AtMost(80.0),
         context: format!(
             "VmHWM of orgdeck-server serve (own process); {:.1} MiB resident at the end; {USERS} users and {AUDIT_ENTRIES} audit \
-             entries seeded in {seeded_in:.1?}; S1 load {rps:.0} req/s over {CONCURRENCY} connections for {duration:.1?} \
+             entries seeded in {seeded_in:.1?}; the S1 load (me and every settings area) {rps:.0} req/s over {CONCURRENCY} connections for {duration:.1?} \
              with {} user and audit searches beside it",
             mib(now),
             searches.load(Ordering::Relaxed)
@@ -121,60 +118,4 @@ fn current_rss(pid: u32) -> Result<u64> {
         .and_then(|v| v.split_whitespace().next())
         .context("no VmRSS")?;
     Ok(kib.parse::<u64>()? * 1024)
-}
-
-/// `orgdeck-server serve` on 127.0.0.1 with a port of its choosing; killed when dropped.
-struct ServerProcess {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl ServerProcess {
-    fn start(bin: &Path, data_dir: &Path) -> Result<Self> {
-        let mut child = Command::new(bin)
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["--listen", "127.0.0.1:0", "--log-level", "error"])
-            .env_remove("ORGDECK_CONFIG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .with_context(|| format!("start {}", bin.display()))?;
-        let stdout = child.stdout.take().context("server stdout")?;
-        // The server prints "orgdeck server listening on http://ADDR" once it accepts connections.
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Some(url) = line.split("listening on ").nth(1) {
-                    let _ = tx.send(url.trim().to_owned());
-                }
-            }
-        });
-        let mut server = Self {
-            child,
-            addr: "127.0.0.1:0".parse()?,
-        };
-        let url = rx
-            .recv_timeout(Duration::from_secs(60))
-            .context("the server did not say where it listens within 60 s")?;
-        server.addr = url
-            .strip_prefix("http://")
-            .and_then(|a| a.parse().ok())
-            .with_context(|| format!("cannot read an address in {url:?}"))?;
-        Ok(server)
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
