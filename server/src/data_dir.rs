@@ -6,11 +6,7 @@
 //! what they set it up for (a backup group). The server's own files that are looser (an `orgdeck.db` from
 //! before this rule, at 0644) are tightened to 0600.
 
-use std::{
-    fs::File,
-    io,
-    path::Path,
-};
+use std::{fs::File, io, path::Path};
 
 use anyhow::Context;
 
@@ -104,9 +100,7 @@ impl ServeLock {
                  servers over PostgreSQL",
                 dir.display()
             ),
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(e).with_context(|| format!("cannot lock {}", path.display()))
-            }
+            Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
         }
     }
 }

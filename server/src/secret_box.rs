@@ -68,7 +68,7 @@ impl SecretBox {
     }
 
     /// The configured key, else the data directory's key file (created 0600 when missing; made 0600 when
-/// found looser).
+    /// found looser).
     pub fn load(configured: Option<[u8; 32]>, data_dir: &Path) -> anyhow::Result<Self> {
         if let Some(key) = configured {
             return Ok(Self::new(&key));

@@ -168,7 +168,10 @@ async fn an_idle_http1_keep_alive_connection_is_closed_after_the_header_read_tim
     let s = server(|c| c.header_read_timeout = Duration::from_secs(1)).await;
     let mut kept_alive = TcpStream::connect(s.handle.addr).await.unwrap();
     let head = get_health(&mut kept_alive, "the first request").await;
-    assert!(!head.contains("connection: close"), "the connection is kept alive: {head}");
+    assert!(
+        !head.contains("connection: close"),
+        "the connection is kept alive: {head}"
+    );
     assert_closed_by_server(&mut kept_alive, "an idle keep-alive connection").await;
 }
 
@@ -247,6 +250,9 @@ async fn at_the_cap_a_new_client_is_answered_and_a_request_in_flight_is_never_sh
     busy.write_all(b"{}").await.unwrap();
     let head = read_answer(&mut busy, "the request in flight").await;
     assert!(head.starts_with("http/1.1 422"), "{head}");
-    assert!(!head.contains("connection: close"), "the busy connection was told to close: {head}");
+    assert!(
+        !head.contains("connection: close"),
+        "the busy connection was told to close: {head}"
+    );
     get_health(&mut busy, "the next request on the busy connection").await;
 }

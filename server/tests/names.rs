@@ -22,7 +22,13 @@ const HOSTILE: [(&str, &str); 8] = [
     ("DEL", "Ops\u{7f}Team"),
 ];
 
-const ORDINARY: [&str; 5] = ["Équipe Sécurité", "José Núñez", "安全チーム", "Ops 🚀 Crew", "Ünïcödé-Grüppe"];
+const ORDINARY: [&str; 5] = [
+    "Équipe Sécurité",
+    "José Núñez",
+    "安全チーム",
+    "Ops 🚀 Crew",
+    "Ünïcödé-Grüppe",
+];
 
 /// The answer is a 422 naming `field`.
 async fn refused_naming(resp: reqwest::Response, field: &str, what: &str) {
@@ -48,12 +54,25 @@ async fn group_names_refuse_control_and_direction_characters() {
 
     for name in ORDINARY {
         let resp = s
-            .post(routes::GROUPS, &token, &json!({ "name": name, "app_access": [], "members": [] }))
+            .post(
+                routes::GROUPS,
+                &token,
+                &json!({ "name": name, "app_access": [], "members": [] }),
+            )
             .await;
-        assert_eq!(resp.status(), StatusCode::CREATED, "{name}: {}", resp.text().await.unwrap());
+        assert_eq!(
+            resp.status(),
+            StatusCode::CREATED,
+            "{name}: {}",
+            resp.text().await.unwrap()
+        );
     }
     let created: Group = s
-        .post(routes::GROUPS, &token, &json!({ "name": "Renamed", "app_access": [], "members": [] }))
+        .post(
+            routes::GROUPS,
+            &token,
+            &json!({ "name": "Renamed", "app_access": [], "members": [] }),
+        )
         .await
         .json()
         .await
@@ -61,7 +80,13 @@ async fn group_names_refuse_control_and_direction_characters() {
     for (what, name) in HOSTILE {
         let body = json!({ "name": name, "app_access": [], "members": [] });
         let resp = s
-            .send(Method::PATCH, &routes::group(created.id), &token, Some(&body), Some(created.version))
+            .send(
+                Method::PATCH,
+                &routes::group(created.id),
+                &token,
+                Some(&body),
+                Some(created.version),
+            )
             .await;
         refused_naming(resp, "name", what).await;
     }
@@ -159,7 +184,10 @@ async fn the_organization_name_and_ip_rule_labels_follow_the_rule() {
     assert_eq!(s.general(&token).await, general, "nothing changed");
     let mut value = general["value"].clone();
     value["name"] = json!("Société Générale 株式会社 🚀");
-    assert_eq!(s.put_general(&token, Some(version), &value).await.status(), StatusCode::OK);
+    assert_eq!(
+        s.put_general(&token, Some(version), &value).await.status(),
+        StatusCode::OK
+    );
 
     let path = routes::settings("ip_restrictions");
     let current: Value = s.get(&path, &token).await.json().await.unwrap();

@@ -215,7 +215,11 @@ async fn the_list_filters_by_status_and_group() {
     assert_eq!(ids(page(&s, &token, "group=admin").await), [s.org.admin_id]);
     assert_eq!(ids(page(&s, &token, &format!("group={}", team.id)).await), [ed.user.id]);
     assert_eq!(ids(page(&s, &token, "group=edit&status=active").await), [ed.user.id]);
-    for (query, field) in [("status=sleeping", "status"), ("sort=age", "sort"), ("group=nobody", "group")] {
+    for (query, field) in [
+        ("status=sleeping", "status"),
+        ("sort=age", "sort"),
+        ("group=nobody", "group"),
+    ] {
         let resp = s.get(&format!("{}?{query}", routes::USERS), &token).await;
         let err = api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert!(err.field(field).is_some(), "{query}: {err:?}");

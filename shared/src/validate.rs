@@ -122,7 +122,12 @@ mod tests {
     fn a_name_is_measured_after_trimming() {
         assert_eq!(validate_display_name("n", "   ", 5).unwrap_err().message, "is required");
         assert!(validate_display_name("n", "  abcde  ", 5).is_ok());
-        assert!(validate_display_name("n", "abcdef", 5).unwrap_err().message.contains("has 6"));
+        assert!(
+            validate_display_name("n", "abcdef", 5)
+                .unwrap_err()
+                .message
+                .contains("has 6")
+        );
         assert!(validate_display_name("n", "ééééé", 5).is_ok(), "characters, not bytes");
     }
 
@@ -130,7 +135,10 @@ mod tests {
     fn lists_have_a_size_and_page_limits_a_range() {
         assert!(check_list_len("rows", &[1, 2, 3], 3).is_ok());
         let e = check_list_len("rows", &[1, 2, 3, 4], 3).unwrap_err();
-        assert_eq!((e.field.as_str(), e.message.as_str()), ("rows", "at most 3 entries (has 4)"));
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("rows", "at most 3 entries (has 4)")
+        );
         assert!(has_duplicates(&[1, 2, 1]) && !has_duplicates(&[1, 2, 3]));
         assert!(check_page_limit(None, 500).is_ok() && check_page_limit(Some(500), 500).is_ok());
         assert_eq!(check_page_limit(Some(0), 500).unwrap_err().field, "limit");

@@ -143,7 +143,10 @@ async fn serve_connection(
         let answer = app.clone().oneshot(req);
         async move {
             let resp = answer.await?;
-            Ok::<_, Infallible>(resp.map(|body| TrackedBody { body, _in_flight: in_flight }))
+            Ok::<_, Infallible>(resp.map(|body| TrackedBody {
+                body,
+                _in_flight: in_flight,
+            }))
         }
     });
     let state = &conn.state;
@@ -165,7 +168,15 @@ async fn serve_connection(
                 Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
             }
         }
-        None => supervise(builder.serve_connection(TokioIo::new(stream), service), state, timeouts, peer).await,
+        None => {
+            supervise(
+                builder.serve_connection(TokioIo::new(stream), service),
+                state,
+                timeouts,
+                peer,
+            )
+            .await
+        }
     }
 }
 
@@ -361,7 +372,10 @@ impl Registry {
             return false;
         };
         drop(open);
-        tracing::debug!(connection = shed.id, "connection cap reached: closing the connection idle the longest");
+        tracing::debug!(
+            connection = shed.id,
+            "connection cap reached: closing the connection idle the longest"
+        );
         shed.close.notify_one();
         true
     }
@@ -430,7 +444,10 @@ fn connection_cap(wanted: usize) -> usize {
             Err(e) => tracing::warn!(error = %e, "cannot raise the open file limit"),
         }
     }
-    let fits = usize::try_from(soft).unwrap_or(usize::MAX).saturating_sub(FD_RESERVE).max(1);
+    let fits = usize::try_from(soft)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(FD_RESERVE)
+        .max(1);
     if fits < wanted {
         tracing::warn!(
             max_connections = wanted,

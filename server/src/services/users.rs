@@ -99,14 +99,12 @@ fn group_filter(text: &str) -> AppResult<GroupFilter> {
     if let Some(role) = builtin_group(text) {
         return Ok(GroupFilter::Role(role));
     }
-    Uuid::parse_str(text.trim())
-        .map(GroupFilter::Custom)
-        .map_err(|_| {
-            AppError::Validation(vec![FieldError::new(
-                "group",
-                format!("{text:?} is neither a built-in group nor a group id"),
-            )])
-        })
+    Uuid::parse_str(text.trim()).map(GroupFilter::Custom).map_err(|_| {
+        AppError::Validation(vec![FieldError::new(
+            "group",
+            format!("{text:?} is neither a built-in group nor a group id"),
+        )])
+    })
 }
 
 pub async fn list(state: &AppState, admin: &OrgAdmin, query: UserQuery) -> AppResult<Page<User>> {

@@ -92,8 +92,7 @@ pub fn open_and_migrate(data_dir: &Path, now: Timestamp) -> anyhow::Result<Conne
     let mut conn = open_connection(&db, false)?;
     schema::migrate(&mut conn, now)?;
     for file in db_files(data_dir) {
-        crate::data_dir::restrict_file(&file)
-            .with_context(|| format!("cannot make {} private", file.display()))?;
+        crate::data_dir::restrict_file(&file).with_context(|| format!("cannot make {} private", file.display()))?;
     }
     Ok(conn)
 }
