@@ -43,7 +43,7 @@ async fn login_user(state: &AppState, user: &SessionUser) -> AppResult<LoginUser
 
 /// A wrong password or code of the caller at `action`: audited and counted toward the lockout (which
 /// ends this session too); answers the field error to show.
-pub async fn wrong_secret(
+async fn wrong_secret(
     state: &AppState,
     user: &SessionUser,
     login: &LoginUser,
@@ -66,32 +66,44 @@ pub async fn wrong_secret(
 }
 
 /// The login limiter guards every place a password is checked.
-pub fn check_rate(state: &AppState, user: &SessionUser) -> AppResult<()> {
+fn check_rate(state: &AppState, user: &SessionUser) -> AppResult<()> {
     match state.login_limiter.check(user.client_ip.0, state.clock.now()) {
         Verdict::Limited { retry_after, .. } => Err(AppError::TooManyRequests { retry_after }),
         Verdict::Allowed => Ok(()),
     }
 }
 
-/// `POST me/two_step/reauth`.
-pub async fn reauth(state: &AppState, user: &SessionUser, req: ReauthRequest) -> AppResult<ReauthGranted> {
+/// The caller's password checked like a login's: rate limited per address, a wrong one audited as
+/// `action` with `summary` and counted toward the lockout, answered as `field`'s error. Answers the
+/// caller's login record when it is right.
+pub async fn check_password(
+    state: &AppState,
+    user: &SessionUser,
+    password: &Secret,
+    action: &str,
+    summary: &str,
+    field: FieldError,
+) -> AppResult<LoginUser> {
     check_rate(state, user)?;
     let login = login_user(state, user).await?;
-    if !state
-        .passwords
-        .verify(&req.password, login.password_hash.as_deref())
-        .await?
-    {
-        return Err(wrong_secret(
-            state,
-            user,
-            &login,
-            "auth.reauth_failed",
-            "Fresh proof refused: wrong password",
-            FieldError::new("password", "is not your password"),
-        )
-        .await?);
+    if state.passwords.verify(password, login.password_hash.as_deref()).await? {
+        Ok(login)
+    } else {
+        Err(wrong_secret(state, user, &login, action, summary, field).await?)
     }
+}
+
+/// `POST me/two_step/reauth`.
+pub async fn reauth(state: &AppState, user: &SessionUser, req: ReauthRequest) -> AppResult<ReauthGranted> {
+    let login = check_password(
+        state,
+        user,
+        &req.password,
+        "auth.reauth_failed",
+        "Fresh proof refused: wrong password",
+        FieldError::new("password", "is not your password"),
+    )
+    .await?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     let proved_with = if user.two_step.enrolled.is_empty() {

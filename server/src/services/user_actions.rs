@@ -262,27 +262,15 @@ pub async fn activate(state: &AppState, req: ActivateRequest, ip: ClientIp) -> A
 pub async fn change_password(state: &AppState, user: &SessionUser, req: ChangePasswordRequest) -> AppResult<()> {
     // A password check like a login's: rate limited per address, a wrong one audited and counted
     // toward the lockout, so a stolen session cannot guess the password at leisure.
-    reauth::check_rate(state, user)?;
-    let login = state
-        .store
-        .user_for_login(&user.email)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    if !state
-        .passwords
-        .verify(&req.current, login.password_hash.as_deref())
-        .await?
-    {
-        return Err(reauth::wrong_secret(
-            state,
-            user,
-            &login,
-            "user.change_password_failed",
-            "Password change refused: wrong current password",
-            FieldError::new("current", "is not your current password"),
-        )
-        .await?);
-    }
+    let login = reauth::check_password(
+        state,
+        user,
+        &req.current,
+        "user.change_password_failed",
+        "Password change refused: wrong current password",
+        FieldError::new("current", "is not your current password"),
+    )
+    .await?;
     let hash = accept_password(
         state,
         &PasswordOwner {
