@@ -154,6 +154,11 @@ fn parse_net(s: &str) -> Result<IpNet, String> {
         .map_err(|_| format!("{s:?} is not an address or CIDR"))
 }
 
+/// A request allocates and frees dozens of small buffers (headers, JSON, the span); glibc's malloc spent
+/// an eighth of the server's CPU time on them under load (perf, S1 round-robin), mimalloc far less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     match run(Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,

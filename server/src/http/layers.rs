@@ -19,7 +19,7 @@ pub fn request_span(req: &Request) -> tracing::Span {
         Some(matched) => matched.as_str(),
         None => req.uri().path(),
     };
-    tracing::info_span!("request", method = %req.method(), route)
+    tracing::info_span!("request", method = req.method().as_str(), route)
 }
 
 /// Gives every failure without a JSON body (router 404/405, body limit, timeout, panic) the `ApiError`

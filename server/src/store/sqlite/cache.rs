@@ -1,7 +1,7 @@
-//! Exact read caches for the lookups every request makes (its session, the general settings). An entry
-//! serves only while no write has committed since it was read: not in this process (a counter that every
-//! commit moves) and not in another (the `write.gen` file that every out-of-process write through
-//! [`crate::orgs`] rewrites after its commit). Any commit empties every cache at once, so there is nothing
+//! Exact read caches for the lookups every request makes (its session, the general settings, the settings
+//! documents its checks and its answer read). An entry serves only while no write has committed since it
+//! was read: not in this process (a counter that every commit moves) and not in another (the `write.gen`
+//! file that every out-of-process write through [`crate::orgs`] rewrites after its commit). Any commit empties every cache at once, so there is nothing
 //! to keep in step per table; what a cache saves is the read traffic between writes.
 
 use std::{
@@ -30,7 +30,7 @@ pub struct Stamp {
 pub struct Generation {
     commits: AtomicU64,
     /// `None`: the mark file could not be opened, and nothing is cached.
-    external: Option<File>,
+    external: Option<Mark>,
 }
 
 impl Generation {
@@ -43,7 +43,7 @@ impl Generation {
                 if f.metadata()?.len() < 8 {
                     write_mark(&f, 0)?;
                 }
-                Ok(f)
+                Mark::map(f)
             })
             .inspect_err(|e| tracing::warn!(error = %e, "no read cache: cannot open {}", path.display()))
             .ok();
@@ -55,14 +55,18 @@ impl Generation {
 
     /// Now, to be taken before the read whose result is cached; `None` when it cannot be told.
     pub fn stamp(&self) -> Option<Stamp> {
-        let file = self.external.as_ref()?;
+        let mark = self.external.as_ref()?;
         let commits = self.commits.load(Ordering::Acquire);
-        let mut buf = [0u8; 8];
-        read_mark(file, &mut buf).ok()?;
         Some(Stamp {
             commits,
-            external: u64::from_le_bytes(buf),
+            external: mark.read()?,
         })
+    }
+
+    /// How many write transactions of this process committed.
+    #[cfg(test)]
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
     }
 
     /// A write transaction of this process committed.
@@ -71,19 +75,54 @@ impl Generation {
     }
 }
 
-#[cfg(unix)]
-fn read_mark(file: &File, buf: &mut [u8; 8]) -> io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(file, buf, 0)
+/// The mark file, read on every request: through a shared mapping of its first page where there is one
+/// (a load, no system call; the kernel keeps it the same page as the writers' `pwrite`), else with a
+/// positioned read.
+struct Mark {
+    #[cfg(unix)]
+    map: memmap2::MmapRaw,
+    #[cfg(not(unix))]
+    file: File,
 }
 
-#[cfg(unix)]
-fn write_mark(file: &File, value: u64) -> io::Result<()> {
-    std::os::unix::fs::FileExt::write_all_at(file, &value.to_le_bytes(), 0)
+impl Mark {
+    #[cfg(unix)]
+    fn map(file: File) -> io::Result<Self> {
+        let map = memmap2::MmapOptions::new().len(8).map_raw_read_only(&file)?;
+        Ok(Mark { map })
+    }
+
+    #[cfg(not(unix))]
+    fn map(file: File) -> io::Result<Self> {
+        Ok(Mark { file })
+    }
+
+    #[cfg(unix)]
+    fn read(&self) -> Option<u64> {
+        let ptr = self.map.as_ptr().cast::<AtomicU64>();
+        // SAFETY: the mapping is 8 bytes long, starts at a page boundary (so is aligned for a u64) and
+        // lives as long as `self`. Other processes write it with `pwrite` of all 8 bytes; an atomic load
+        // reads the 8 bytes as one, and a torn value would only differ from the cached stamp (no cache hit).
+        let value = unsafe { (*ptr).load(Ordering::Acquire) };
+        Some(u64::from_le(value))
+    }
+
+    #[cfg(not(unix))]
+    fn read(&self) -> Option<u64> {
+        let mut buf = [0u8; 8];
+        read_mark(&self.file, &mut buf).ok()?;
+        Some(u64::from_le_bytes(buf))
+    }
 }
 
 #[cfg(not(unix))]
 fn read_mark(_: &File, _: &mut [u8; 8]) -> io::Result<()> {
     Err(io::Error::other("no positioned reads here: no read cache"))
+}
+
+#[cfg(unix)]
+fn write_mark(file: &File, value: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, &value.to_le_bytes(), 0)
 }
 
 #[cfg(not(unix))]

@@ -1,5 +1,12 @@
 //! The embedded store: one SQLite file in the data directory, WAL, one writer (`BEGIN IMMEDIATE`) and a
 //! few readers, all run off the async threads.
+//!
+//! Writes are committed in groups. Each logical transaction ([`SqliteTx`]) is a savepoint inside the
+//! writer's SQLite transaction. When it commits while others wait for the writer, its savepoint is
+//! released into the open transaction and it waits; the committer task, queued behind those waiting,
+//! commits them all with one sync of the log and then answers each. So one `fdatasync` makes many writes
+//! durable, and still no write is answered before it is on disk. Without others waiting, a transaction
+//! commits at once by itself.
 
 mod api_keys;
 pub mod cache;
@@ -11,7 +18,10 @@ mod users;
 
 use std::{
     path::{Path, PathBuf},
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex, Weak,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
@@ -25,7 +35,7 @@ use orgdeck_shared::{
     inventory::{Application, Server},
 };
 use rusqlite::{Connection, OpenFlags};
-use tokio::sync::{OwnedMutexGuard, Semaphore};
+use tokio::sync::{OwnedMutexGuard, Semaphore, mpsc, watch};
 use uuid::Uuid;
 
 use super::{
@@ -101,20 +111,123 @@ fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Backend(Box::new(e))
 }
 
+/// The writer connection, and the logical transactions released into its open SQLite transaction and
+/// not yet committed.
+///
+/// Invariant, whenever the lock is free: the SQLite transaction is open exactly when `batch` is `Some`.
+struct Writer {
+    conn: Connection,
+    batch: Option<Batch>,
+}
+
+/// Logical transactions waiting for one commit, and how they hear its outcome.
+struct Batch {
+    members: usize,
+    done: watch::Sender<Option<Result<(), String>>>,
+}
+
+/// A batch is committed at once when it reaches this many transactions, waiters or not.
+const MAX_BATCH: usize = 256;
+
+impl Writer {
+    /// Ends the batch (if any) with `outcome`, telling every member.
+    fn finish_batch(&mut self, outcome: Result<(), String>) {
+        if let Some(batch) = self.batch.take() {
+            batch.done.send_replace(Some(outcome));
+        }
+    }
+
+    /// Commits the open SQLite transaction and every transaction released into it.
+    fn commit_batch(&mut self, generation: &cache::Generation) -> StoreResult<()> {
+        match self.conn.execute_batch("COMMIT") {
+            Ok(()) => {
+                // After the commit, never before: a read that sees the new count also sees the change.
+                generation.committed();
+                self.finish_batch(Ok(()));
+                Ok(())
+            }
+            Err(e) => {
+                self.abandon(&format!("commit failed: {e}"));
+                Err(ops::db_err(e))
+            }
+        }
+    }
+
+    /// Rolls back whatever the SQLite transaction holds; the batch's members are told `why`.
+    fn abandon(&mut self, why: &str) {
+        if !self.conn.is_autocommit()
+            && let Err(e) = self.conn.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(error = %e, "rollback failed");
+        }
+        self.finish_batch(Err(why.to_owned()));
+    }
+
+    /// After a failed statement: SQLite may have rolled back the whole transaction (a full disk, an I/O
+    /// error), taking the batch with it.
+    fn check_transaction(&mut self) {
+        if self.conn.is_autocommit() {
+            self.abandon("the transaction was rolled back by the database");
+        }
+    }
+}
+
+/// The writer's lock, and how many are waiting for it (a transaction that commits while some wait
+/// leaves the commit to the group).
+struct WriterLock {
+    lock: Arc<tokio::sync::Mutex<Writer>>,
+    waiting: AtomicUsize,
+    /// Wakes the committer; a full channel already holds a wake.
+    wake: mpsc::Sender<()>,
+}
+
+impl WriterLock {
+    async fn lock(&self) -> OwnedMutexGuard<Writer> {
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        let guard = self.lock.clone().lock_owned().await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        guard
+    }
+}
+
+/// Commits what transactions released while others waited: queued behind those waiting when woken, it gets
+/// the lock after them, so their transactions join the same commit.
+async fn committer(
+    writer: Weak<tokio::sync::Mutex<Writer>>,
+    mut wake: mpsc::Receiver<()>,
+    generation: Arc<cache::Generation>,
+) {
+    while wake.recv().await.is_some() {
+        let Some(writer) = writer.upgrade() else { break };
+        let mut guard = writer.lock_owned().await;
+        if guard.batch.is_none() {
+            continue;
+        }
+        let generation = generation.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || guard.commit_batch(&generation)).await {
+            tracing::error!(error = %e, "the group commit did not finish");
+        }
+    }
+}
+
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Arc<tokio::sync::Mutex<Connection>>,
+    writer: Arc<WriterLock>,
     readers: Arc<Mutex<Vec<Connection>>>,
     reader_permits: Arc<Semaphore>,
     /// Moves with every commit; caches of what every request reads are good only while it stands still.
     generation: Arc<cache::Generation>,
     sessions: cache::ReadCache<String, SessionView>,
     general: cache::ReadCache<Uuid, Versioned<GeneralSettings>>,
+    /// Settings documents as stored (version and JSON), by organization and area.
+    docs: cache::ReadCache<(Uuid, String), Option<(i64, String)>>,
 }
 
 /// Sessions and organizations whose per-request reads are kept between writes.
 const CACHED_SESSIONS: usize = 1024;
 const CACHED_ORGS: usize = 256;
+/// Settings documents kept between writes: every area of as many organizations.
+const CACHED_DOCS: usize = 4096;
 
 impl SqliteStore {
     /// Opens (creating and migrating as needed) the database in `data_dir`.
@@ -125,14 +238,26 @@ impl SqliteStore {
             let readers = (0..READERS)
                 .map(|_| open_connection(&db_path(&dir), true))
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            let generation = Arc::new(cache::Generation::open(&dir));
+            let lock = Arc::new(tokio::sync::Mutex::new(Writer {
+                conn: writer,
+                batch: None,
+            }));
+            let (wake, woken) = mpsc::channel(1);
+            tokio::spawn(committer(Arc::downgrade(&lock), woken, generation.clone()));
             Ok(Self {
                 path: db_path(&dir),
-                writer: Arc::new(tokio::sync::Mutex::new(writer)),
+                writer: Arc::new(WriterLock {
+                    lock,
+                    waiting: AtomicUsize::new(0),
+                    wake,
+                }),
                 readers: Arc::new(Mutex::new(readers)),
                 reader_permits: Arc::new(Semaphore::new(READERS)),
-                generation: Arc::new(cache::Generation::open(&dir)),
+                generation,
                 sessions: cache::ReadCache::new(CACHED_SESSIONS),
                 general: cache::ReadCache::new(CACHED_ORGS),
+                docs: cache::ReadCache::new(CACHED_DOCS),
             })
         })
         .await?
@@ -191,23 +316,37 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn begin(&self) -> StoreResult<Box<dyn WriteTx>> {
-        let guard = self.writer.clone().lock_owned().await;
-        let tx = tokio::task::spawn_blocking(move || -> StoreResult<TxConn> {
-            if !guard.is_autocommit() {
-                // A transaction left open by a cancelled request: it never committed, so end it.
-                guard.execute_batch("ROLLBACK").map_err(ops::db_err)?;
-            }
-            guard.execute_batch("BEGIN IMMEDIATE").map_err(ops::db_err)?;
-            Ok(TxConn {
-                conn: guard,
-                open: true,
+        let mut guard = self.writer.lock().await;
+        if guard.batch.is_some() {
+            guard.check_transaction();
+        }
+        let tx = if guard.batch.is_some() {
+            // Joins the open transaction: a savepoint takes microseconds, no disk.
+            guard.conn.execute_batch("SAVEPOINT tx").map_err(|e| {
+                guard.check_transaction();
+                ops::db_err(e)
+            })?;
+            TxConn { guard, open: true }
+        } else {
+            tokio::task::spawn_blocking(move || -> StoreResult<TxConn> {
+                if !guard.conn.is_autocommit() {
+                    // A transaction left open by a cancelled request: it never committed, so end it.
+                    guard.conn.execute_batch("ROLLBACK").map_err(ops::db_err)?;
+                }
+                // Waits (up to the busy timeout) for a write of another process to end.
+                guard.conn.execute_batch("BEGIN IMMEDIATE; SAVEPOINT tx").map_err(|e| {
+                    guard.abandon("begin failed");
+                    ops::db_err(e)
+                })?;
+                Ok(TxConn { guard, open: true })
             })
-        })
-        .await
-        .map_err(backend)??;
+            .await
+            .map_err(backend)??
+        };
         Ok(Box::new(SqliteTx {
             conn: Some(tx),
             generation: self.generation.clone(),
+            writer: self.writer.clone(),
         }))
     }
 
@@ -262,7 +401,16 @@ impl Store for SqliteStore {
     }
 
     async fn settings_doc(&self, org_id: Uuid, area: &str) -> StoreResult<Option<(i64, String)>> {
-        self.read_point(|c| ops::settings_doc(c, org_id, area))
+        let at = self.generation.stamp();
+        let key = (org_id, area.to_owned());
+        if let Some(doc) = at.and_then(|at| self.docs.get(&key, at)) {
+            return Ok(doc);
+        }
+        let doc = self.read_point(|c| ops::settings_doc(c, org_id, area))?;
+        if let Some(at) = at {
+            self.docs.put(key, at, doc.clone());
+        }
+        Ok(doc)
     }
 
     async fn password_history(&self, user_id: Uuid, n: u32) -> StoreResult<Vec<String>> {
@@ -274,18 +422,24 @@ impl Store for SqliteStore {
     }
 }
 
-/// The writer connection inside an open transaction; rolls back when dropped before commit.
+/// The writer inside a logical transaction (the savepoint `tx`); rolls it back when dropped before commit.
 struct TxConn {
-    conn: OwnedMutexGuard<Connection>,
+    guard: OwnedMutexGuard<Writer>,
     open: bool,
 }
 
 impl Drop for TxConn {
     fn drop(&mut self) {
-        if self.open
-            && let Err(e) = self.conn.execute_batch("ROLLBACK")
-        {
-            tracing::warn!(error = %e, "rollback failed");
+        if !self.open {
+            return;
+        }
+        let writer = &mut *self.guard;
+        if let Err(e) = writer.conn.execute_batch("ROLLBACK TO tx; RELEASE tx") {
+            tracing::warn!(error = %e, "rollback to savepoint failed");
+            writer.abandon("a transaction of the group could not be rolled back alone");
+        } else if writer.batch.is_none() {
+            // Nothing released into it: end the SQLite transaction too (the invariant of `Writer`).
+            writer.abandon("rolled back");
         }
     }
 }
@@ -294,6 +448,7 @@ struct SqliteTx {
     /// `None` only while an operation runs on the blocking pool (or after it was cancelled there).
     conn: Option<TxConn>,
     generation: Arc<cache::Generation>,
+    writer: Arc<WriterLock>,
 }
 
 impl SqliteTx {
@@ -308,7 +463,11 @@ impl SqliteTx {
             .take()
             .ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
         let (tx, result) = tokio::task::spawn_blocking(move || {
-            let result = f(&tx.conn);
+            let mut tx = tx;
+            let result = f(&tx.guard.conn);
+            if result.is_err() {
+                tx.guard.check_transaction();
+            }
             (tx, result)
         })
         .await
@@ -417,17 +576,37 @@ impl WriteTx for SqliteTx {
             .conn
             .take()
             .ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
-        let generation = self.generation.clone();
-        tokio::task::spawn_blocking(move || {
-            tx.conn.execute_batch("COMMIT").map_err(ops::db_err)?;
-            tx.open = false;
-            drop(tx);
-            // After the commit, never before: a read that sees the new count also sees the change.
-            generation.committed();
-            Ok(())
-        })
-        .await
-        .map_err(backend)?
+        if let Err(e) = tx.guard.conn.execute_batch("RELEASE tx") {
+            tx.guard.check_transaction();
+            return Err(ops::db_err(e));
+        }
+        tx.open = false;
+        let batch = tx.guard.batch.get_or_insert_with(|| Batch {
+            members: 0,
+            done: watch::Sender::new(None),
+        });
+        batch.members += 1;
+        let mut done = batch.done.subscribe();
+        if self.writer.waiting.load(Ordering::Acquire) == 0 || batch.members >= MAX_BATCH {
+            // Nobody to share the commit with (or enough to share it): commit now, this one and any
+            // released before it.
+            let generation = self.generation.clone();
+            return tokio::task::spawn_blocking(move || tx.guard.commit_batch(&generation))
+                .await
+                .map_err(backend)?;
+        }
+        // Others wait for the writer: leave the commit to the group and wait for its outcome.
+        drop(tx);
+        let _ = self.writer.wake.try_send(());
+        let outcome = match done.wait_for(Option::is_some).await {
+            Ok(outcome) => outcome.clone(),
+            Err(_) => None,
+        };
+        match outcome {
+            Some(Ok(())) => Ok(()),
+            Some(Err(why)) => Err(StoreError::Backend(why.into())),
+            None => Err(StoreError::Backend("the store closed before the commit".into())),
+        }
     }
 }
 
@@ -451,6 +630,92 @@ mod tests {
     fn count(dir: &Path) -> i64 {
         let c = open_connection(&db_path(dir), true).unwrap();
         c.query_row("SELECT COUNT(*) FROM audit_log", [], |r| r.get(0)).unwrap()
+    }
+
+    /// Entries with this summary that another connection sees: committed ones only.
+    fn committed_entries(dir: &Path, summary: &str) -> i64 {
+        let c = open_connection(&db_path(dir), true).unwrap();
+        c.query_row("SELECT COUNT(*) FROM audit_log WHERE summary = ?1", [summary], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_transactions_share_commits_and_each_is_answered_only_once_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path(), Timestamp::now()).await.unwrap());
+        let writers = 64;
+        let tasks: Vec<_> = (0..writers)
+            .map(|i| {
+                let (store, dir) = (store.clone(), dir.path().to_owned());
+                tokio::spawn(async move {
+                    let mut tx = store.begin().await.unwrap();
+                    tx.append_audit(&entry(&format!("w{i}"))).await.unwrap();
+                    tx.commit().await.unwrap();
+                    // Answered: so committed, visible to every other connection.
+                    assert_eq!(
+                        committed_entries(&dir, &format!("w{i}")),
+                        1,
+                        "w{i} answered before its commit"
+                    );
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(count(dir.path()), writers);
+        let commits = store.generation.commits();
+        assert!(
+            commits < writers as u64,
+            "{writers} concurrent transactions took {commits} commits: none was shared"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_transaction_rolled_back_in_a_group_leaves_the_others_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path(), Timestamp::now()).await.unwrap());
+        let mut a = store.begin().await.unwrap();
+        a.append_audit(&entry("a")).await.unwrap();
+        // B waits for the writer, so A's commit is left to the group.
+        let (b_began, b_may_go) = (
+            Arc::new(tokio::sync::Notify::new()),
+            Arc::new(tokio::sync::Notify::new()),
+        );
+        let b = tokio::spawn({
+            let (store, began, may_go) = (store.clone(), b_began.clone(), b_may_go.clone());
+            async move {
+                let mut b = store.begin().await.unwrap();
+                b.append_audit(&entry("b")).await.unwrap();
+                began.notify_one();
+                may_go.notified().await;
+                drop(b); // rolled back, as a failed or cancelled request's is
+            }
+        });
+        while store.writer.waiting.load(Ordering::Acquire) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let a_commit = tokio::spawn(a.commit());
+        b_began.notified().await;
+        assert_eq!(
+            committed_entries(dir.path(), "a"),
+            0,
+            "A is released, not committed, while B holds the writer"
+        );
+        assert!(!a_commit.is_finished(), "A is not answered before its commit");
+        b_may_go.notify_one();
+        b.await.unwrap();
+        a_commit.await.unwrap().unwrap();
+        assert_eq!(committed_entries(dir.path(), "a"), 1);
+        assert_eq!(committed_entries(dir.path(), "b"), 0);
+
+        // The writer is usable again, alone.
+        let mut c = store.begin().await.unwrap();
+        c.append_audit(&entry("c")).await.unwrap();
+        c.commit().await.unwrap();
+        assert_eq!(count(dir.path()), 2);
     }
 
     #[tokio::test]
