@@ -264,6 +264,143 @@ async fn a_stolen_session_cannot_change_the_second_factor_without_fresh_proof() 
 }
 
 #[tokio::test]
+async fn an_email_only_user_gives_fresh_proof_with_an_emailed_code_used_once() {
+    let (s, _admin, challenge, code) = bob_email_challenge().await;
+    let bob = mfa_token(&s, &challenge, &code).await;
+    s.advance_minutes(6);
+    let err = api_error(
+        s.post(routes::ME_BACKUP_CODES, &bob, &json!({})).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(err.code, ErrorCode::ReauthRequired);
+    // Without a code asked for, a six-digit guess is refused like any wrong code.
+    let resp = s
+        .post(
+            routes::ME_REAUTH,
+            &bob,
+            &json!({ "password": USER_PASSWORD, "code": "123456" }),
+        )
+        .await;
+    assert_eq!(
+        api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
+        "code"
+    );
+    assert_eq!(
+        s.post(routes::ME_REAUTH_EMAIL, &bob, &json!({})).await.status(),
+        StatusCode::OK
+    );
+    let mails = wait_for_outbox(s.dir.path(), 3).await;
+    let emailed = code_in(&mails[2]);
+    // A second code within the minute is refused; the first stays the one.
+    assert_eq!(
+        s.post(routes::ME_REAUTH_EMAIL, &bob, &json!({})).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // The code alone is not enough: the password must be right too.
+    let resp = s
+        .post(
+            routes::ME_REAUTH,
+            &bob,
+            &json!({ "password": "not it at all", "code": emailed }),
+        )
+        .await;
+    assert_eq!(
+        api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
+        "password"
+    );
+    let resp = s
+        .post(
+            routes::ME_REAUTH,
+            &bob,
+            &json!({ "password": USER_PASSWORD, "code": emailed }),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        s.post(routes::ME_BACKUP_CODES, &bob, &json!({})).await.status(),
+        StatusCode::OK
+    );
+    // Used once: the same code again is refused.
+    s.advance_minutes(6);
+    let resp = s
+        .post(
+            routes::ME_REAUTH,
+            &bob,
+            &json!({ "password": USER_PASSWORD, "code": emailed }),
+        )
+        .await;
+    assert_eq!(
+        api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
+        "code"
+    );
+
+    // A code for another session (another login of Bob's) does not prove this one.
+    let other_login = s.login_raw(BOB, USER_PASSWORD).await.json::<Value>().await.unwrap();
+    let other_challenge = other_login["challenge"].as_str().unwrap().to_owned();
+    let other_code = code_in(&wait_for_outbox(s.dir.path(), 4).await[3]);
+    let other = mfa_token(&s, &other_challenge, &other_code).await;
+    s.advance_minutes(2);
+    assert_eq!(
+        s.post(routes::ME_REAUTH_EMAIL, &other, &json!({})).await.status(),
+        StatusCode::OK
+    );
+    let for_other = code_in(&wait_for_outbox(s.dir.path(), 5).await[4]);
+    let resp = s
+        .post(
+            routes::ME_REAUTH,
+            &bob,
+            &json!({ "password": USER_PASSWORD, "code": for_other }),
+        )
+        .await;
+    assert_eq!(
+        api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
+        "code"
+    );
+
+    // Five wrong codes end the emailed code: the right one no longer works.
+    assert_eq!(
+        s.post(routes::ME_REAUTH_EMAIL, &bob, &json!({})).await.status(),
+        StatusCode::OK
+    );
+    let right = code_in(&wait_for_outbox(s.dir.path(), 6).await[5]);
+    for _ in 0..5 {
+        let wrong = if right == "000000" { "111111" } else { "000000" };
+        let resp = s
+            .post(
+                routes::ME_REAUTH,
+                &bob,
+                &json!({ "password": USER_PASSWORD, "code": wrong }),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let resp = s
+        .post(
+            routes::ME_REAUTH,
+            &bob,
+            &json!({ "password": USER_PASSWORD, "code": right }),
+        )
+        .await;
+    assert_eq!(
+        api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
+        "code"
+    );
+}
+
+#[tokio::test]
+async fn a_user_without_email_codes_cannot_ask_for_an_emailed_reauth_code() {
+    let s = TestServer::start_with(|c| c.login_attempts_per_minute = 1000).await;
+    let (bob, _, _) = bob_with_totp(&s).await;
+    let resp = s.post(routes::ME_REAUTH_EMAIL, &bob, &json!({})).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        outbox_rows(&s).is_empty(),
+        "no mail for a user who does not verify by email"
+    );
+}
+
+#[tokio::test]
 async fn wrong_current_passwords_at_me_password_count_toward_lockout_and_are_audited() {
     let s = TestServer::start_with(|c| c.login_attempts_per_minute = 1000).await;
     let admin = s.admin_token().await;

@@ -17,6 +17,8 @@ pub const ME_EMAIL_CODE: &str = "/api/v1/me/two_step/email";
 pub const ME_EMAIL_CONFIRM: &str = "/api/v1/me/two_step/email/confirm";
 /// `POST`: fresh proof of who one is (password and a current code) before changing one's second factor.
 pub const ME_REAUTH: &str = "/api/v1/me/two_step/reauth";
+/// `POST`: emails a code for `ME_REAUTH` to one's address (for users who verify by email).
+pub const ME_REAUTH_EMAIL: &str = "/api/v1/me/two_step/reauth/email";
 /// `GET`: how many unused backup codes one has; `POST`: a new set (needs fresh proof).
 pub const ME_BACKUP_CODES: &str = "/api/v1/me/two_step/backup_codes";
 pub const LOGOUT: &str = "/api/v1/auth/logout";

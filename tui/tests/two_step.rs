@@ -360,3 +360,60 @@ fn enrolling_another_method_asks_for_fresh_proof_first_then_goes_on() {
     app.update(reply(Request::EnrolEmail, Reply::EmailCodeSent(Ok(sent()))));
     assert!(matches!(security_stage(&app), Some(EnrolmentStage::Email { .. })));
 }
+
+/// Security › Two-step for a user who verifies by email and adds an authenticator app: the server asks
+/// for fresh proof.
+fn reauth_for(enrolled: Vec<TwoStepMethod>) -> App {
+    let mut app = security_app();
+    let mut user = me();
+    user.two_step.available = vec![TwoStepMethod::Totp, TwoStepMethod::Email];
+    user.two_step.enrolled = enrolled;
+    app.update(reply(Request::Me, Reply::Me(Ok(user))));
+    send(&mut app, [ch(']'), ch(']'), ch(']')]);
+    let cmds = send(&mut app, [ch('E')]);
+    assert_eq!(requests(&cmds), vec![Request::EnrolTotp]);
+    let refusal = ApiError::new(ErrorCode::ReauthRequired, "confirm it is you first");
+    app.update(reply(Request::EnrolTotp, Reply::TotpEnrollment(Err(refusal))));
+    assert!(matches!(security_stage(&app), Some(EnrolmentStage::Reauth { .. })));
+    app
+}
+
+#[test]
+fn an_email_user_gives_fresh_proof_with_an_emailed_code() {
+    let mut app = reauth_for(vec![TwoStepMethod::Email]);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("a code we email you"), "{text}");
+    assert!(text.contains("email me a code"), "the footer offers it: {text}");
+    type_text(&mut app, "my password");
+    let cmds = send(&mut app, [ctrl('r')]);
+    assert_eq!(requests(&cmds), vec![Request::ReauthEmail]);
+    assert!(screen(&app, 80, 24).contains("Emailing a code"));
+    let cmds = send(&mut app, [ctrl('r')]);
+    assert!(requests(&cmds).is_empty(), "one request at a time");
+    app.update(reply(Request::ReauthEmail, Reply::EmailCodeSent(Err(too_soon()))));
+    assert!(screen(&app, 80, 24).contains("ask again in 42"));
+    send(&mut app, [ctrl('r')]);
+    app.update(reply(Request::ReauthEmail, Reply::EmailCodeSent(Ok(sent()))));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains(&format!("A code was emailed to {SENT_TO}")), "{text}");
+    // The password was typed: the code is next, and both go together.
+    type_text(&mut app, "123456");
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    assert_eq!(
+        requests(&cmds),
+        vec![Request::Reauth {
+            password: Secret::new("my password"),
+            code: Some(Secret::new("123456")),
+        }]
+    );
+}
+
+#[test]
+fn an_authenticator_user_is_not_offered_an_emailed_code() {
+    let mut app = reauth_for(vec![TwoStepMethod::Totp]);
+    let text = screen(&app, 80, 24);
+    assert!(!text.contains("email me a code"), "{text}");
+    assert!(text.contains("a code from your authenticator app or"), "{text}");
+    let cmds = send(&mut app, [ctrl('r')]);
+    assert!(requests(&cmds).is_empty());
+}

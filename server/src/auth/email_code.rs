@@ -1,6 +1,7 @@
 //! Two-step verification by email: a 6-digit code (CSPRNG), valid 10 minutes, mailed to the user's own
 //! address through the mail queue. It serves enrolment (`me/two_step/email`, `.../confirm`) and the
-//! second step of a login (`auth/mfa/email` sends one for a challenge; `auth/mfa` takes it). Codes are
+//! second step of a login (`auth/mfa/email` sends one for a challenge; `auth/mfa` takes it), and fresh
+//! proof before changing one's second factor (`me/two_step/reauth/email`, then `me/two_step/reauth`). Codes are
 //! stored only as keyed hashes bound to their user and purpose; the queued mail body is sealed.
 
 use jiff::{SignedDuration, Timestamp};
@@ -57,6 +58,10 @@ fn challenge_context(user_id: Uuid, challenge_hash: &str) -> String {
     format!("orgdeck email login {user_id} {challenge_hash}")
 }
 
+fn reauth_context(user_id: Uuid, token_hash: &str) -> String {
+    format!("orgdeck email reauth {user_id} {token_hash}")
+}
+
 fn whole_seconds(d: SignedDuration) -> u64 {
     u64::try_from(d.as_millis().max(0)).unwrap_or(0).div_ceil(1000).max(1)
 }
@@ -105,6 +110,7 @@ impl Recipient<'_> {
 enum Purpose {
     Enrol,
     Login,
+    Reauth,
 }
 
 /// Queues the mail with `code` in `tx`, with its audit entry; answers what the client is told.
@@ -128,6 +134,11 @@ async fn send(
             "Enter it in orgdeck to finish logging in. If you are not logging in, someone knows your \
              password: change it and tell your administrator.",
         ),
+        Purpose::Reauth => (
+            "Your orgdeck code to confirm it is you",
+            "Enter it in orgdeck with your password to change your two-step verification. If you did not \
+             ask for it, someone is using your session: log out everywhere and change your password.",
+        ),
     };
     let body = format!("Your orgdeck verification code is: {code}\r\n\r\nIt works once, until {until}.\r\n{why}\r\n");
     mail::enqueue(
@@ -146,6 +157,7 @@ async fn send(
     let what = match purpose {
         Purpose::Enrol => "Enrolment code",
         Purpose::Login => "Login code",
+        Purpose::Reauth => "Fresh-proof code",
     };
     tx.append_audit(&to.audit(now, "two_step.email_code_sent", format!("{what} emailed to {sent_to}")))
         .await?;
@@ -182,6 +194,75 @@ pub async fn start_enrolment(state: &AppState, user: &SessionUser) -> AppResult<
     tx.commit().await?;
     state.mail.wake();
     Ok(sent)
+}
+
+/// `POST me/two_step/reauth/email`: emails a code that, with the password, gives fresh proof (for users
+/// who verify by email and have no authenticator). One code a session at a time, a minute apart.
+pub async fn send_for_reauth(state: &AppState, user: &SessionUser) -> AppResult<EmailCodeSent> {
+    if !user.two_step.enrolled.contains(&TwoStepMethod::Email) {
+        return Err(AppError::BadRequest(
+            "you do not verify by email: give fresh proof with a code from your authenticator app or a backup code"
+                .into(),
+        ));
+    }
+    let now = state.clock.now();
+    let token_hash = user.token_hash().expose();
+    let mut tx = state.store.begin().await?;
+    let pending = tx.reauth_code(token_hash).await?;
+    check_resend(pending.as_ref().map(|(p, _)| p), now)?;
+    let code = new_code();
+    let to = Recipient {
+        org_id: user.org_id,
+        user_id: user.user_id,
+        email: &user.email,
+        ip: user.client_ip,
+    };
+    let sent = send(state, tx.as_mut(), &to, &code, Purpose::Reauth, now).await?;
+    tx.set_reauth_code(
+        token_hash,
+        &PendingCode {
+            code_hash: state
+                .secret_box
+                .code_hash(&reauth_context(user.user_id, token_hash), &code),
+            expires_at: sent.expires_at,
+            sent_at: now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    state.mail.wake();
+    Ok(sent)
+}
+
+/// Whether `code` is the session's emailed fresh-proof code, unexpired; a right code is used up, a wrong
+/// one counted (the code is dropped after a few). `None`: no code is pending for the session.
+pub async fn accept_reauth_code(
+    state: &AppState,
+    tx: &mut dyn WriteTx,
+    user: &SessionUser,
+    code: &str,
+    now: Timestamp,
+) -> AppResult<Option<bool>> {
+    let token_hash = user.token_hash().expose();
+    let Some((pending, _)) = tx.reauth_code(token_hash).await? else {
+        return Ok(None);
+    };
+    if pending.expires_at <= now {
+        tx.clear_reauth_code(token_hash).await?;
+        return Ok(None);
+    }
+    if state
+        .secret_box
+        .code_hash(&reauth_context(user.user_id, token_hash), code)
+        == pending.code_hash
+    {
+        tx.clear_reauth_code(token_hash).await?;
+        return Ok(Some(true));
+    }
+    if tx.reauth_code_failed(token_hash).await? >= ENROL_TRIES {
+        tx.clear_reauth_code(token_hash).await?;
+    }
+    Ok(Some(false))
 }
 
 /// `POST me/two_step/email/confirm`: the emailed code completes enrolment; answers new backup codes.

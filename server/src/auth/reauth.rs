@@ -1,7 +1,7 @@
 //! Fresh proof before the second factor changes. A stolen session token must not be enough to enrol a
 //! new authenticator or email address, or to make new backup codes: those need a login within the last
-//! [`FRESH_FOR`], or `POST me/two_step/reauth` with the password and a current code (authenticator or
-//! backup code) within it. Wrong passwords and codes here count toward the lockout like a login's.
+//! [`FRESH_FOR`], or `POST me/two_step/reauth` with the password and a current code (authenticator,
+//! emailed by `me/two_step/reauth/email`, or a backup code) within it. Wrong passwords and codes here count toward the lockout like a login's.
 
 use jiff::{SignedDuration, Timestamp};
 use orgdeck_shared::{
@@ -10,7 +10,7 @@ use orgdeck_shared::{
     security::TwoStepMethod,
 };
 
-use super::{SessionUser, login, rate_limit::Verdict, two_step};
+use super::{SessionUser, email_code, login, rate_limit::Verdict, two_step};
 use crate::{
     error::{AppError, AppResult},
     state::AppState,
@@ -117,10 +117,21 @@ pub async fn reauth(state: &AppState, user: &SessionUser, req: ReauthRequest) ->
             )]));
         }
         let totp = user.two_step.enrolled.contains(&TwoStepMethod::Totp);
-        match two_step::second_factor(state, tx.as_mut(), user.user_id, totp, code, now).await? {
+        let emailed = if user.two_step.enrolled.contains(&TwoStepMethod::Email) && email_code::looks_like_code(code) {
+            email_code::accept_reauth_code(state, tx.as_mut(), user, code, now).await? == Some(true)
+        } else {
+            false
+        };
+        let proved = if emailed {
+            Some("an emailed code")
+        } else {
+            two_step::second_factor(state, tx.as_mut(), user.user_id, totp, code, now).await?
+        };
+        match proved {
             Some(with) => with,
             None => {
-                drop(tx);
+                // Keeps the count of wrong tries against an emailed code.
+                tx.commit().await?;
                 return Err(wrong_secret(
                     state,
                     user,
@@ -150,6 +161,8 @@ pub async fn reauth(state: &AppState, user: &SessionUser, req: ReauthRequest) ->
 fn code_wanted(enrolled: &[TwoStepMethod]) -> &'static str {
     if enrolled.contains(&TwoStepMethod::Totp) {
         "enter the current code from your authenticator app, or a backup code"
+    } else if enrolled.contains(&TwoStepMethod::Email) {
+        "enter the code emailed to you (ask for one first), or a backup code"
     } else {
         "enter one of your backup codes (or log in again: a login counts for five minutes)"
     }

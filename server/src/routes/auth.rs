@@ -77,6 +77,11 @@ pub async fn reauth(
     Ok(Json(reauth::reauth(&state, &user, req).await?))
 }
 
+/// `POST me/two_step/reauth/email`: emails a fresh-proof code to the caller.
+pub async fn reauth_email(State(state): State<AppState>, user: SessionUser) -> AppResult<Json<EmailCodeSent>> {
+    Ok(Json(email_code::send_for_reauth(&state, &user).await?))
+}
+
 /// `GET me/two_step/backup_codes`: how many are left.
 pub async fn backup_codes_left(State(state): State<AppState>, user: SessionUser) -> AppResult<Json<BackupCodesLeft>> {
     Ok(Json(reauth::backup_codes_left(&state, &user).await?))

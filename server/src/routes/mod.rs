@@ -57,6 +57,7 @@ fn api() -> Router<AppState> {
         .route(routes::ME_EMAIL_CODE, post(auth::email_start))
         .route(routes::ME_EMAIL_CONFIRM, post(auth::email_confirm))
         .route(routes::ME_REAUTH, post(auth::reauth))
+        .route(routes::ME_REAUTH_EMAIL, post(auth::reauth_email))
         .route(
             routes::ME_BACKUP_CODES,
             get(auth::backup_codes_left).post(auth::backup_codes_new),

@@ -154,4 +154,16 @@ pub trait TwoStepWrites {
 
     /// The session proved its user again (password and code) at `at`.
     async fn set_session_reauth(&mut self, token_hash: &str, at: Timestamp) -> StoreResult<()>;
+
+    /// The code emailed to the session's user for fresh proof, and the wrong codes tried against it.
+    async fn reauth_code(&mut self, token_hash: &str) -> StoreResult<Option<(PendingCode, u32)>>;
+
+    /// A new emailed fresh-proof code for the session, replacing its last one.
+    async fn set_reauth_code(&mut self, token_hash: &str, code: &PendingCode) -> StoreResult<()>;
+
+    /// A wrong fresh-proof code: counts it and returns the wrong tries so far.
+    async fn reauth_code_failed(&mut self, token_hash: &str) -> StoreResult<u32>;
+
+    /// Forgets the session's emailed fresh-proof code (used, expired or tried too often).
+    async fn clear_reauth_code(&mut self, token_hash: &str) -> StoreResult<()>;
 }

@@ -239,6 +239,11 @@ impl ApiClient {
         self.call(Method::POST, routes::ME_REAUTH, Some(&body)).await
     }
 
+    /// `POST me/two_step/reauth/email`: a code for fresh proof, to one's own address.
+    pub async fn reauth_email(&self) -> Result<EmailCodeSent, ApiError> {
+        self.call::<(), _>(Method::POST, routes::ME_REAUTH_EMAIL, None).await
+    }
+
     pub async fn licenses(&self) -> Result<LicenseSummary, ApiError> {
         self.call::<(), _>(Method::GET, routes::LICENSES, None).await
     }
@@ -287,6 +292,7 @@ impl ApiClient {
             Request::EnrolTotp => Reply::TotpEnrollment(self.enrol_totp().await),
             Request::ConfirmTotp { code } => Reply::Enrolled(self.confirm_totp(code).await),
             Request::EnrolEmail => Reply::EmailCodeSent(self.enrol_email().await),
+            Request::ReauthEmail => Reply::EmailCodeSent(self.reauth_email().await),
             Request::ConfirmEmail { code } => Reply::Enrolled(self.confirm_email(code).await),
             Request::Reauth { password, code } => Reply::Reauthed(self.reauth(password, code.as_ref()).await),
             Request::ListApiKeys { cursor, limit, .. } => {

@@ -228,6 +228,8 @@ pub enum Request {
     ConfirmEmail {
         code: Secret,
     },
+    /// Emails a code for fresh proof (`POST me/two_step/reauth/email`).
+    ReauthEmail,
     /// Fresh proof before the second factor changes (`POST me/two_step/reauth`).
     Reauth {
         password: Secret,
@@ -250,6 +252,7 @@ impl Request {
                 | Request::EnrolEmail
                 | Request::ConfirmEmail { .. }
                 | Request::Reauth { .. }
+                | Request::ReauthEmail
                 // A new key is made (and an old one stopped) only when the user asks, in front of them.
                 | Request::CreateApiKey { .. }
                 | Request::RotateApiKey { .. }
@@ -262,7 +265,7 @@ impl Request {
         match self {
             Request::Me => "checking the session",
             Request::Login { .. } | Request::Mfa { .. } => "logging in",
-            Request::MfaEmail { .. } | Request::EnrolEmail => "emailing a code",
+            Request::MfaEmail { .. } | Request::EnrolEmail | Request::ReauthEmail => "emailing a code",
             Request::Logout => "logging out",
             Request::GetGeneral => "loading general settings",
             Request::PutGeneral { .. } => "saving general settings",

@@ -380,7 +380,11 @@ impl App {
                     // The server refuses everything else until then: the tabs wait.
                     if self.enrolment.is_none() {
                         let mut fx = Effects::default();
-                        self.enrolment = Some(Enrolment::required(&me.two_step.available, &mut fx));
+                        self.enrolment = Some(Enrolment::required(
+                            &me.two_step.available,
+                            &me.two_step.enrolled,
+                            &mut fx,
+                        ));
                         self.apply_effects(fx, cmds);
                     }
                 } else if !self.loaded {

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[
     (5, V5, None),
     (6, V6, None),
     (7, V7, None),
+    (8, V8, None),
 ];
 
 /// Two-step verification by email, and the mail queue: the methods each user enrolled in (TOTP users
@@ -68,6 +69,15 @@ CREATE INDEX mail_outbox_queued ON mail_outbox (status, id);
 const V7: &str = r#"
 ALTER TABLE mfa_challenges ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN reauth_at BIGINT;
+"#;
+
+/// Fresh proof by email: the keyed hash of a code emailed to a session's user for `me/two_step/reauth`,
+/// when it was sent and until when it works, and the wrong codes tried against it.
+const V8: &str = r#"
+ALTER TABLE sessions ADD COLUMN reauth_code_hash TEXT;
+ALTER TABLE sessions ADD COLUMN reauth_code_expires_at BIGINT;
+ALTER TABLE sessions ADD COLUMN reauth_code_sent_at BIGINT;
+ALTER TABLE sessions ADD COLUMN reauth_code_failures INTEGER NOT NULL DEFAULT 0;
 "#;
 
 /// API keys: one a user, stored as the SHA-256 of the key with a display prefix; a rotation keeps the

@@ -127,4 +127,24 @@ impl TwoStepWrites for SqliteTx {
         let hash = token_hash.to_owned();
         self.run(move |c| ops::set_session_reauth(c, &hash, at)).await
     }
+
+    async fn reauth_code(&mut self, token_hash: &str) -> StoreResult<Option<(PendingCode, u32)>> {
+        let hash = token_hash.to_owned();
+        self.run(move |c| ops::reauth_code(c, &hash)).await
+    }
+
+    async fn set_reauth_code(&mut self, token_hash: &str, code: &PendingCode) -> StoreResult<()> {
+        let (hash, code) = (token_hash.to_owned(), code.clone());
+        self.run(move |c| ops::set_reauth_code(c, &hash, &code)).await
+    }
+
+    async fn reauth_code_failed(&mut self, token_hash: &str) -> StoreResult<u32> {
+        let hash = token_hash.to_owned();
+        self.run(move |c| ops::reauth_code_failed(c, &hash)).await
+    }
+
+    async fn clear_reauth_code(&mut self, token_hash: &str) -> StoreResult<()> {
+        let hash = token_hash.to_owned();
+        self.run(move |c| ops::clear_reauth_code(c, &hash)).await
+    }
 }

@@ -134,7 +134,7 @@ impl SecurityTab {
     fn enrol(&mut self, method: TwoStepMethod, fx: &mut Effects) {
         let offered = &self.me_two_step.available;
         if offered.contains(&method) {
-            self.enrolment = Some(Enrolment::start(method, fx));
+            self.enrolment = Some(Enrolment::start(method, &self.me_two_step.enrolled, fx));
         } else if offered.is_empty() {
             fx.toast(
                 ToastLevel::Warning,

@@ -366,3 +366,60 @@ pub fn set_session_reauth(c: &Connection, token_hash: &str, at: Timestamp) -> St
     .map_err(db_err)?;
     Ok(())
 }
+
+pub fn reauth_code(c: &Connection, token_hash: &str) -> StoreResult<Option<(PendingCode, u32)>> {
+    let row: Option<(Option<String>, Option<i64>, Option<i64>, u32)> = c
+        .query_row(
+            "SELECT reauth_code_hash, reauth_code_expires_at, reauth_code_sent_at, reauth_code_failures
+             FROM sessions WHERE token_hash = ?1",
+            params![token_hash],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()
+        .map_err(db_err)?;
+    match row {
+        Some((Some(code_hash), Some(e), Some(s), failures)) => Ok(Some((
+            PendingCode {
+                code_hash,
+                expires_at: ts(e)?,
+                sent_at: ts(s)?,
+            },
+            failures,
+        ))),
+        _ => Ok(None),
+    }
+}
+
+pub fn set_reauth_code(c: &Connection, token_hash: &str, code: &PendingCode) -> StoreResult<()> {
+    c.execute(
+        "UPDATE sessions SET reauth_code_hash = ?2, reauth_code_expires_at = ?3, reauth_code_sent_at = ?4,
+             reauth_code_failures = 0
+         WHERE token_hash = ?1",
+        params![token_hash, code.code_hash, ms(code.expires_at), ms(code.sent_at)],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub fn reauth_code_failed(c: &Connection, token_hash: &str) -> StoreResult<u32> {
+    c.query_row(
+        "UPDATE sessions SET reauth_code_failures = reauth_code_failures + 1 WHERE token_hash = ?1
+         RETURNING reauth_code_failures",
+        params![token_hash],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(db_err)
+    .map(Option::unwrap_or_default)
+}
+
+pub fn clear_reauth_code(c: &Connection, token_hash: &str) -> StoreResult<()> {
+    c.execute(
+        "UPDATE sessions SET reauth_code_hash = NULL, reauth_code_expires_at = NULL, reauth_code_sent_at = NULL,
+             reauth_code_failures = 0
+         WHERE token_hash = ?1",
+        params![token_hash],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}

@@ -119,6 +119,10 @@ pub struct ProofEntry {
     pub error: Option<String>,
     /// Sent; waiting for the answer.
     pub checking: bool,
+    /// A code was asked for by email; waiting for the answer.
+    pub emailing: bool,
+    /// Where the last emailed code went (masked).
+    pub emailed_to: Option<String>,
 }
 
 /// The longest backup code typed by hand with its dash, with room for spaces.
@@ -195,6 +199,8 @@ pub struct Enrolment {
     pub methods: Vec<TwoStepMethod>,
     /// The organization requires it before anything else: leaving a method goes back to the choice.
     pub required: bool,
+    /// The methods the user already has (fresh proof can then be an emailed code when email is one).
+    pub enrolled: Vec<TwoStepMethod>,
 }
 
 /// What a key or a reply did to the enrolment.
@@ -219,16 +225,17 @@ pub fn methods_text(methods: &[TwoStepMethod]) -> String {
 
 impl Enrolment {
     /// Starts enrolling in `method` (Security › Two-step): asks the server for what it needs.
-    pub fn start(method: TwoStepMethod, fx: &mut Effects) -> Enrolment {
+    pub fn start(method: TwoStepMethod, enrolled: &[TwoStepMethod], fx: &mut Effects) -> Enrolment {
         Enrolment {
             stage: Enrolment::request(method, fx),
             methods: vec![method],
             required: false,
+            enrolled: enrolled.to_vec(),
         }
     }
 
     /// The enrolment an organization requires: the choice of `methods`, or the only one started.
-    pub fn required(methods: &[TwoStepMethod], fx: &mut Effects) -> Enrolment {
+    pub fn required(methods: &[TwoStepMethod], enrolled: &[TwoStepMethod], fx: &mut Effects) -> Enrolment {
         let stage = match methods {
             [only] => Enrolment::request(*only, fx),
             _ => Stage::Choose { cursor: 0 },
@@ -237,6 +244,7 @@ impl Enrolment {
             stage,
             methods: methods.to_vec(),
             required: true,
+            enrolled: enrolled.to_vec(),
         }
     }
 
@@ -337,7 +345,13 @@ impl Enrolment {
                     // Nothing secret stays on screen: what was typed goes with the stage.
                     return self.leave();
                 }
-                if let Some((password, code)) = proof.type_key(key) {
+                if ctx.keymap.is(key, Action::SendCode) {
+                    if self.enrolled.contains(&TwoStepMethod::Email) && !proof.emailing && !proof.checking {
+                        proof.emailing = true;
+                        proof.error = None;
+                        fx.request(Request::ReauthEmail);
+                    }
+                } else if let Some((password, code)) = proof.type_key(key) {
                     fx.request(Request::Reauth { password, code });
                 }
             }
@@ -376,6 +390,16 @@ impl Enrolment {
                     method: *method,
                     proof: ProofEntry::default(),
                 };
+            }
+            (Request::ReauthEmail, Reply::EmailCodeSent(result), Stage::Reauth { proof, .. }) => {
+                proof.emailing = false;
+                match result {
+                    Ok(sent) => {
+                        proof.emailed_to = Some(sent.sent_to.clone());
+                        proof.on_code = !proof.password.is_empty();
+                    }
+                    Err(e) => proof.error = Some(e.message.clone()),
+                }
             }
             (Request::Reauth { .. }, Reply::Reauthed(result), Stage::Reauth { method, proof }) => match result {
                 Ok(_) => {
@@ -476,6 +500,11 @@ impl Enrolment {
             Stage::Email { .. } => vec![
                 (Action::Activate, "confirm"),
                 (Action::SendCode, "email another code"),
+                (Action::Cancel, "cancel"),
+            ],
+            Stage::Reauth { .. } if self.enrolled.contains(&TwoStepMethod::Email) => vec![
+                (Action::Activate, "next / confirm"),
+                (Action::SendCode, "email me a code"),
                 (Action::Cancel, "cancel"),
             ],
             Stage::Reauth { .. } => vec![(Action::Activate, "next / confirm"), (Action::Cancel, "cancel")],

@@ -118,10 +118,16 @@ impl Enrolment {
             }
             Stage::Reauth { method, proof } => {
                 let mut lines = vec![title, Line::from("")];
+                let by_email = self.enrolled.contains(&TwoStepMethod::Email);
+                let code_from = match (self.enrolled.contains(&TwoStepMethod::Totp), by_email) {
+                    (true, true) => "a code from your authenticator app or by email, or one of your backup codes",
+                    (false, true) => "a code we email you, or one of your backup codes",
+                    _ => "a code from your authenticator app or one of your backup codes",
+                };
                 lines.extend(paragraph(
                     &format!(
                         "You already have two-step verification. Before adding {}, confirm it is you: your \
-                         password, and a code from your authenticator app or one of your backup codes.",
+                         password, and {code_from}.",
                         match method {
                             TwoStepMethod::Totp => "an authenticator app",
                             TwoStepMethod::Email => "email codes",
@@ -145,6 +151,13 @@ impl Enrolment {
                 lines.push(field("Code", proof.code.clone(), proof.on_code));
                 if proof.checking {
                     lines.push(Line::from(Span::styled(" Checking…", theme.muted)));
+                } else if proof.emailing {
+                    lines.push(Line::from(Span::styled(" Emailing a code…", theme.muted)));
+                } else if let Some(to) = &proof.emailed_to {
+                    lines.extend(paragraph(
+                        &format!("A code was emailed to {to}: it works once, for 10 minutes."),
+                        theme.muted,
+                    ));
                 }
                 if let Some(e) = &proof.error {
                     lines.extend(paragraph(e, theme.error));
