@@ -209,13 +209,9 @@ async fn an_http2_client_that_stops_answering_pings_is_disconnected_with_a_reque
     assert_closed_by_server(&mut stream, "an HTTP/2 connection whose pings go unanswered").await;
 }
 
-#[tokio::test]
-async fn at_the_cap_a_new_client_is_answered_and_a_request_in_flight_is_never_shed() {
-    const CAP: usize = 8;
-    let s = server(|c| c.max_connections = CAP).await;
-    let addr = s.handle.addr;
-    // The oldest connection has a request in flight: a login whose body is still coming. The server's
-    // "100 Continue" says the request has reached the application.
+/// A connection with a request in flight: a login whose two-byte body (`{}`) is still to come. The server's
+/// "100 Continue" says the request has reached the application.
+async fn request_in_flight(addr: std::net::SocketAddr) -> TcpStream {
     let mut busy = TcpStream::connect(addr).await.unwrap();
     let login = format!(
         "POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\
@@ -229,6 +225,24 @@ async fn at_the_cap_a_new_client_is_answered_and_a_request_in_flight_is_never_sh
         .expect("100 Continue")
         .unwrap();
     assert_eq!(&continue_line, b"HTTP/1.1 100 Continue\r\n\r\n");
+    busy
+}
+
+/// Sends the rest of [`request_in_flight`]'s login and returns the head of its answer (422: no email).
+async fn finish_request(busy: &mut TcpStream) -> String {
+    busy.write_all(b"{}").await.unwrap();
+    let head = read_answer(busy, "the request in flight").await;
+    assert!(head.starts_with("http/1.1 422"), "{head}");
+    head
+}
+
+#[tokio::test]
+async fn at_the_cap_a_new_client_is_answered_and_a_request_in_flight_is_never_shed() {
+    const CAP: usize = 8;
+    let s = server(|c| c.max_connections = CAP).await;
+    let addr = s.handle.addr;
+    // The oldest connection has a request in flight.
+    let mut busy = request_in_flight(addr).await;
     // The other slots: silent connections.
     let mut silent = Vec::new();
     for _ in 1..CAP {
@@ -247,12 +261,33 @@ async fn at_the_cap_a_new_client_is_answered_and_a_request_in_flight_is_never_sh
     }
     assert_closed_by_server(&mut clients[0], "the first new client, idle the longest").await;
     // The request in flight is answered, on a connection still kept alive for the next one.
-    busy.write_all(b"{}").await.unwrap();
-    let head = read_answer(&mut busy, "the request in flight").await;
-    assert!(head.starts_with("http/1.1 422"), "{head}");
+    let head = finish_request(&mut busy).await;
     assert!(
         !head.contains("connection: close"),
         "the busy connection was told to close: {head}"
     );
     get_health(&mut busy, "the next request on the busy connection").await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_connections_at_once_and_lets_a_request_in_flight_finish() {
+    let s = server(|_| {}).await;
+    let addr = s.handle.addr;
+    let mut busy = request_in_flight(addr).await;
+    let mut kept_alive = TcpStream::connect(addr).await.unwrap();
+    get_health(&mut kept_alive, "a request before the shutdown").await;
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    let shutdown = tokio::spawn(s.handle.shutdown());
+    assert_closed_by_server(&mut kept_alive, "an idle keep-alive connection at shutdown").await;
+    assert_closed_by_server(&mut silent, "a silent connection at shutdown").await;
+    assert!(!shutdown.is_finished(), "shutdown waits for the request in flight");
+    let head = finish_request(&mut busy).await;
+    assert!(
+        head.contains("connection: close"),
+        "the last answer says goodbye: {head}"
+    );
+    timeout(CLOSED_WITHIN, shutdown)
+        .await
+        .expect("shutdown ends once the request is answered")
+        .unwrap();
 }
