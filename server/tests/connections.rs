@@ -291,3 +291,33 @@ async fn shutdown_closes_idle_connections_at_once_and_lets_a_request_in_flight_f
         .expect("shutdown ends once the request is answered")
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_burst_of_connects_waits_in_the_listen_backlog_instead_of_being_dropped() {
+    // More than the 128 of `TcpListener::bind`, fewer than the kernel's cap on any backlog.
+    const BURST: usize = 300;
+    let somaxconn: usize = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(usize::MAX);
+    if somaxconn <= BURST {
+        eprintln!("skipped: net.core.somaxconn is {somaxconn}, which caps every backlog below {BURST}");
+        return;
+    }
+    // The cap is 1 and its one connection has a request in flight, so the accept loop takes nothing: every
+    // connect of the burst waits in the backlog, as when a burst outruns the accept loop.
+    let s = server(|c| c.max_connections = 1).await;
+    let addr = s.handle.addr;
+    let mut busy = request_in_flight(addr).await;
+    // A SYN the kernel drops (backlog full) is sent again only after 1 s.
+    let connects = (0..BURST).map(|_| TcpStream::connect(addr));
+    let burst = timeout(Duration::from_millis(900), futures_util::future::join_all(connects))
+        .await
+        .expect("every connect of the burst completes without a SYN retransmit");
+    let mut burst: Vec<TcpStream> = burst.into_iter().map(Result::unwrap).collect();
+    // Once the request in flight is answered, the accept loop takes the burst in turn (each new connection
+    // sheds the one before, idle), and the last to connect is answered.
+    finish_request(&mut busy).await;
+    let mut last = burst.pop().unwrap();
+    get_health(&mut last, "the last connection of the burst").await;
+}
