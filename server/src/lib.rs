@@ -36,7 +36,7 @@ pub fn verify_password(phc: &str, password: &str) -> bool {
 
 use crate::{
     auth::password::Passwords,
-    http::serve::{ServeOptions, serve},
+    http::serve::{ServeOptions, listen, serve},
     state::AppState,
     store::{Store, sqlite::SqliteStore},
 };
@@ -136,9 +136,7 @@ pub async fn spawn(config: ServerConfig) -> anyhow::Result<ServerHandle> {
             tls: tls.is_some(),
         },
     );
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let listener = listen(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let is_tls = tls.is_some();
     let opts = ServeOptions {

@@ -209,13 +209,9 @@ async fn an_http2_client_that_stops_answering_pings_is_disconnected_with_a_reque
     assert_closed_by_server(&mut stream, "an HTTP/2 connection whose pings go unanswered").await;
 }
 
-#[tokio::test]
-async fn at_the_cap_a_new_client_is_answered_and_a_request_in_flight_is_never_shed() {
-    const CAP: usize = 8;
-    let s = server(|c| c.max_connections = CAP).await;
-    let addr = s.handle.addr;
-    // The oldest connection has a request in flight: a login whose body is still coming. The server's
-    // "100 Continue" says the request has reached the application.
+/// A connection with a request in flight: a login whose two-byte body (`{}`) is still to come. The server's
+/// "100 Continue" says the request has reached the application.
+async fn request_in_flight(addr: std::net::SocketAddr) -> TcpStream {
     let mut busy = TcpStream::connect(addr).await.unwrap();
     let login = format!(
         "POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\
@@ -229,6 +225,24 @@ async fn at_the_cap_a_new_client_is_answered_and_a_request_in_flight_is_never_sh
         .expect("100 Continue")
         .unwrap();
     assert_eq!(&continue_line, b"HTTP/1.1 100 Continue\r\n\r\n");
+    busy
+}
+
+/// Sends the rest of [`request_in_flight`]'s login and returns the head of its answer (422: no email).
+async fn finish_request(busy: &mut TcpStream) -> String {
+    busy.write_all(b"{}").await.unwrap();
+    let head = read_answer(busy, "the request in flight").await;
+    assert!(head.starts_with("http/1.1 422"), "{head}");
+    head
+}
+
+#[tokio::test]
+async fn at_the_cap_a_new_client_is_answered_and_a_request_in_flight_is_never_shed() {
+    const CAP: usize = 8;
+    let s = server(|c| c.max_connections = CAP).await;
+    let addr = s.handle.addr;
+    // The oldest connection has a request in flight.
+    let mut busy = request_in_flight(addr).await;
     // The other slots: silent connections.
     let mut silent = Vec::new();
     for _ in 1..CAP {
@@ -247,12 +261,63 @@ async fn at_the_cap_a_new_client_is_answered_and_a_request_in_flight_is_never_sh
     }
     assert_closed_by_server(&mut clients[0], "the first new client, idle the longest").await;
     // The request in flight is answered, on a connection still kept alive for the next one.
-    busy.write_all(b"{}").await.unwrap();
-    let head = read_answer(&mut busy, "the request in flight").await;
-    assert!(head.starts_with("http/1.1 422"), "{head}");
+    let head = finish_request(&mut busy).await;
     assert!(
         !head.contains("connection: close"),
         "the busy connection was told to close: {head}"
     );
     get_health(&mut busy, "the next request on the busy connection").await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_connections_at_once_and_lets_a_request_in_flight_finish() {
+    let s = server(|_| {}).await;
+    let addr = s.handle.addr;
+    let mut busy = request_in_flight(addr).await;
+    let mut kept_alive = TcpStream::connect(addr).await.unwrap();
+    get_health(&mut kept_alive, "a request before the shutdown").await;
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    let shutdown = tokio::spawn(s.handle.shutdown());
+    assert_closed_by_server(&mut kept_alive, "an idle keep-alive connection at shutdown").await;
+    assert_closed_by_server(&mut silent, "a silent connection at shutdown").await;
+    assert!(!shutdown.is_finished(), "shutdown waits for the request in flight");
+    let head = finish_request(&mut busy).await;
+    assert!(
+        head.contains("connection: close"),
+        "the last answer says goodbye: {head}"
+    );
+    timeout(CLOSED_WITHIN, shutdown)
+        .await
+        .expect("shutdown ends once the request is answered")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_burst_of_connects_waits_in_the_listen_backlog_instead_of_being_dropped() {
+    // More than the 128 of `TcpListener::bind`, fewer than the kernel's cap on any backlog.
+    const BURST: usize = 300;
+    let somaxconn: usize = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(usize::MAX);
+    if somaxconn <= BURST {
+        eprintln!("skipped: net.core.somaxconn is {somaxconn}, which caps every backlog below {BURST}");
+        return;
+    }
+    // The cap is 1 and its one connection has a request in flight, so the accept loop takes nothing: every
+    // connect of the burst waits in the backlog, as when a burst outruns the accept loop.
+    let s = server(|c| c.max_connections = 1).await;
+    let addr = s.handle.addr;
+    let mut busy = request_in_flight(addr).await;
+    // A SYN the kernel drops (backlog full) is sent again only after 1 s.
+    let connects = (0..BURST).map(|_| TcpStream::connect(addr));
+    let burst = timeout(Duration::from_millis(900), futures_util::future::join_all(connects))
+        .await
+        .expect("every connect of the burst completes without a SYN retransmit");
+    let mut burst: Vec<TcpStream> = burst.into_iter().map(Result::unwrap).collect();
+    // Once the request in flight is answered, the accept loop takes the burst in turn (each new connection
+    // sheds the one before, idle), and the last to connect is answered.
+    finish_request(&mut busy).await;
+    let mut last = burst.pop().unwrap();
+    get_health(&mut last, "the last connection of the burst").await;
 }

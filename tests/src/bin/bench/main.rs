@@ -169,7 +169,7 @@ async fn main() -> Result<()> {
         report(vec![s6_server_memory(&opts).await?]);
     }
     if opts.wants("S7") {
-        report(vec![s7_idle_connections(&opts).await?]);
+        report(s7_idle_connections(&opts).await?);
     }
     if opts.wants("T1") || opts.wants("T4") {
         report(console_figures(&opts).await?);
@@ -193,12 +193,6 @@ async fn main() -> Result<()> {
         std::process::exit(1);
     }
     Ok(())
-}
-
-/// Requests per second that `CONCURRENCY` keep-alive connections achieve over `duration` (after a warm-up).
-async fn load(addr: SocketAddr, path: &str, token: Option<&str>, duration: Duration) -> Result<f64> {
-    let window = load_round_robin(addr, &[path.to_owned()], token, duration, None).await?;
-    Ok(window.rate())
 }
 
 /// `CONCURRENCY` keep-alive connections, each sending GETs of `paths` in turn (each connection starting at

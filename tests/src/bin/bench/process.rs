@@ -102,6 +102,53 @@ fn cpu_ticks(stat: &str) -> Result<u64> {
     Ok(field(14, "utime")? + field(15, "stime")?)
 }
 
+/// Raises this process's soft limit of open files (`RLIMIT_NOFILE`) to `needed` when it is lower, as far
+/// as the hard limit allows; fails when the hard limit is lower. Returns the soft limit now in force.
+/// Processes started afterwards inherit it.
+pub fn raise_open_file_limit(needed: u64) -> Result<u64> {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct it is given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        bail!("getrlimit(RLIMIT_NOFILE): {}", std::io::Error::last_os_error());
+    }
+    if limit.rlim_cur >= needed {
+        return Ok(limit.rlim_cur);
+    }
+    if limit.rlim_max < needed {
+        bail!(
+            "{needed} open files needed, and the hard limit is {} (raise it, e.g. ulimit -Hn)",
+            limit.rlim_max
+        );
+    }
+    limit.rlim_cur = needed;
+    // SAFETY: setrlimit only reads the struct it is given.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
+        bail!(
+            "setrlimit(RLIMIT_NOFILE, {needed}): {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    Ok(needed)
+}
+
+/// The soft limit of open files of the process `pid`, from `/proc/PID/limits`.
+pub fn open_file_limit(pid: u32) -> Result<String> {
+    let path = format!("/proc/{pid}/limits");
+    let limits = std::fs::read_to_string(&path).with_context(|| format!("read {path}"))?;
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .with_context(|| format!("no \"Max open files\" in {path}"))?;
+    let soft = line["Max open files".len()..]
+        .split_whitespace()
+        .next()
+        .with_context(|| format!("{path}: {line:?}"))?;
+    Ok(soft.to_owned())
+}
+
 /// The unit of the CPU times read, for a figure's context.
 pub fn cpu_unit() -> String {
     match clock_tick() {
