@@ -368,26 +368,26 @@ pub fn set_session_reauth(c: &Connection, token_hash: &str, at: Timestamp) -> St
 }
 
 pub fn reauth_code(c: &Connection, token_hash: &str) -> StoreResult<Option<(PendingCode, u32)>> {
-    let row: Option<(Option<String>, Option<i64>, Option<i64>, u32)> = c
+    let row: Option<(String, i64, i64, u32)> = c
         .query_row(
             "SELECT reauth_code_hash, reauth_code_expires_at, reauth_code_sent_at, reauth_code_failures
-             FROM sessions WHERE token_hash = ?1",
+             FROM sessions WHERE token_hash = ?1 AND reauth_code_hash IS NOT NULL",
             params![token_hash],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()
         .map_err(db_err)?;
-    match row {
-        Some((Some(code_hash), Some(e), Some(s), failures)) => Ok(Some((
+    row.map(|(code_hash, e, s, failures)| {
+        Ok((
             PendingCode {
                 code_hash,
                 expires_at: ts(e)?,
                 sent_at: ts(s)?,
             },
             failures,
-        ))),
-        _ => Ok(None),
-    }
+        ))
+    })
+    .transpose()
 }
 
 pub fn set_reauth_code(c: &Connection, token_hash: &str, code: &PendingCode) -> StoreResult<()> {
