@@ -17,6 +17,7 @@ pub mod licensing;
 pub mod password;
 pub mod routes;
 pub mod security;
+pub mod settings;
 pub mod users;
 pub mod validate;
 

@@ -46,6 +46,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
 
 fn api() -> Router<AppState> {
     Router::new()
+        .merge(settings::routes())
         .route(routes::HEALTH, get(health))
         .route(routes::LOGIN, post(auth::login))
         .route(routes::MFA, post(auth::mfa))
@@ -62,7 +63,6 @@ fn api() -> Router<AppState> {
             routes::ME_BACKUP_CODES,
             get(auth::backup_codes_left).post(auth::backup_codes_new),
         )
-        .route(routes::SETTINGS, get(settings::get).put(settings::put))
         .route(routes::LICENSES, get(inventory::licenses))
         .route(routes::APPLICATIONS, get(inventory::applications))
         .route(routes::SERVERS, get(inventory::servers))

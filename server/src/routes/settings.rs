@@ -1,10 +1,12 @@
-//! `GET/PUT settings/{area}`: versioned documents, admins only.
+//! `GET/PUT settings/{area}`: versioned documents, admins only. Each area is one line of
+//! [`routes`]: its document type (a [`SettingsArea`]) and the check the server adds before a write.
 
 use axum::{
-    Json,
+    Json, Router,
     extract::{Path, State},
     http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
+    routing::get,
 };
 use orgdeck_shared::{
     Versioned,
@@ -12,8 +14,9 @@ use orgdeck_shared::{
     general::GeneralSettings,
     parse_etag,
     password::PasswordPolicy,
-    routes::area,
+    routes::{self as paths, area},
     security::{IpRestrictions, SessionSettings, TwoStepSettings},
+    settings::SettingsArea,
 };
 use serde::Serialize;
 
@@ -25,7 +28,39 @@ use crate::{
     state::AppState,
 };
 
-fn unknown_area(name: &str) -> AppError {
+/// Every settings area the server holds: one line each.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(&paths::settings(area::GENERAL), get(get_general).put(put_general))
+        .merge(doc_area::<PasswordPolicy>(no_guard))
+        .merge(doc_area::<SessionSettings>(no_guard))
+        .merge(doc_area::<TwoStepSettings>(no_guard))
+        .merge(doc_area::<IpRestrictions>(service::refuse_self_lockout))
+        .merge(doc_area::<ApiKeySettings>(no_guard))
+        // Any other name: 404 naming it (after the admin check, so nothing is learnt without the role).
+        .route(paths::SETTINGS, get(unknown_area).put(unknown_area))
+}
+
+/// What the server checks of a new value of `T` against the admin saving it, beyond `T`'s own rules.
+type Guard<T> = fn(&T, &OrgAdmin) -> AppResult<()>;
+
+fn no_guard<T>(_: &T, _: &OrgAdmin) -> AppResult<()> {
+    Ok(())
+}
+
+/// `settings/{T::NAME}`: a document kept in the settings store (its defaults until first written).
+fn doc_area<T: SettingsArea + Default>(guard: Guard<T>) -> Router<AppState> {
+    Router::new().route(
+        &paths::settings(T::NAME),
+        get(get_doc::<T>).put(
+            move |State(state): State<AppState>, admin: OrgAdmin, headers: HeaderMap, body: axum::body::Bytes| async move {
+                put_doc::<T>(state, admin, headers, body, guard).await
+            },
+        ),
+    )
+}
+
+async fn unknown_area(_: OrgAdmin, Path(name): Path<String>) -> AppError {
     AppError::NotFound(format!("no settings area {name:?} (yet)"))
 }
 
@@ -48,59 +83,34 @@ fn if_match(headers: &HeaderMap) -> AppResult<i64> {
     parse_etag(text).ok_or_else(|| AppError::BadRequest(format!("If-Match {text:?} is not a settings version")))
 }
 
-pub async fn get(State(state): State<AppState>, admin: OrgAdmin, Path(name): Path<String>) -> AppResult<Response> {
-    let org = admin.org_id();
-    match name.as_str() {
-        area::GENERAL => Ok(versioned(service::general(&state, &admin).await?)),
-        area::PASSWORD_POLICY => Ok(versioned(service::security_doc::<PasswordPolicy>(&state, org).await?)),
-        area::SESSIONS => Ok(versioned(service::security_doc::<SessionSettings>(&state, org).await?)),
-        area::IP_RESTRICTIONS => Ok(versioned(service::security_doc::<IpRestrictions>(&state, org).await?)),
-        area::TWO_STEP => Ok(versioned(service::security_doc::<TwoStepSettings>(&state, org).await?)),
-        area::API_KEYS => Ok(versioned(service::security_doc::<ApiKeySettings>(&state, org).await?)),
-        other => Err(unknown_area(other)),
-    }
+async fn get_doc<T: SettingsArea + Default>(State(state): State<AppState>, admin: OrgAdmin) -> AppResult<Response> {
+    Ok(versioned(service::doc::<T>(&state, admin.org_id()).await?))
 }
 
-fn no_guard<T>(_: &T) -> AppResult<()> {
-    Ok(())
-}
-
-/// `PUT` of a security area: parse, then the shared versioned update with `guard`.
-async fn put_security<T: service::SecurityDoc>(
-    state: &AppState,
-    admin: &OrgAdmin,
-    headers: &HeaderMap,
-    body: &[u8],
-    guard: impl FnOnce(&T) -> AppResult<()>,
+async fn put_doc<T: SettingsArea + Default>(
+    state: AppState,
+    admin: OrgAdmin,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+    guard: Guard<T>,
 ) -> AppResult<Response> {
-    let expected = if_match(headers)?;
-    let value: T = json::parse_request(headers, body)?;
-    Ok(versioned(
-        service::update_security(state, admin, expected, value, guard).await?,
-    ))
+    let expected = if_match(&headers)?;
+    let value: T = json::parse_request(&headers, &body)?;
+    let doc = service::update_doc(&state, &admin, expected, value, |new| guard(new, &admin)).await?;
+    Ok(versioned(doc))
 }
 
-pub async fn put(
+/// The general settings live with the organization (name, time zone, licensing), not in the settings store.
+async fn get_general(State(state): State<AppState>, admin: OrgAdmin) -> AppResult<Response> {
+    Ok(versioned(service::general(&state, &admin).await?))
+}
+
+async fn put_general(
     State(state): State<AppState>,
     admin: OrgAdmin,
-    Path(name): Path<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> AppResult<Response> {
-    match name.as_str() {
-        area::GENERAL => {}
-        area::PASSWORD_POLICY => {
-            return put_security::<PasswordPolicy>(&state, &admin, &headers, &body, no_guard).await;
-        }
-        area::SESSIONS => return put_security::<SessionSettings>(&state, &admin, &headers, &body, no_guard).await,
-        area::TWO_STEP => return put_security::<TwoStepSettings>(&state, &admin, &headers, &body, no_guard).await,
-        area::API_KEYS => return put_security::<ApiKeySettings>(&state, &admin, &headers, &body, no_guard).await,
-        area::IP_RESTRICTIONS => {
-            let guard = service::self_lockout_guard(&admin);
-            return put_security::<IpRestrictions>(&state, &admin, &headers, &body, guard).await;
-        }
-        other => return Err(unknown_area(other)),
-    }
     let expected = if_match(&headers)?;
     let value: GeneralSettings = json::parse_request(&headers, &body)?;
     Ok(versioned(

@@ -18,7 +18,7 @@ use crate::{
     auth::{AuthUser, OrgAdmin, token},
     error::{AppError, AppResult},
     mail::{self, NewMail, mask_email},
-    services::{settings::security_doc_tx, users::no_user},
+    services::{settings::doc_tx, users::no_user},
     state::AppState,
     store::{AuditRecord, NewApiKeyRow, StoreError, UserRecord, UserStatus, WriteTx},
 };
@@ -278,7 +278,7 @@ pub async fn email(state: &AppState, caller: &AuthUser, id: Uuid, req: RotateApi
             old.holder.email
         )));
     }
-    let settings = security_doc_tx::<ApiKeySettings>(tx.as_mut(), caller.org_id).await?;
+    let settings = doc_tx::<ApiKeySettings>(tx.as_mut(), caller.org_id).await?;
     if !settings.value.email_keys {
         return Err(AppError::Forbidden(
             "your organization does not allow emailing API keys (settings api_keys: email_keys is off)".into(),

@@ -7,7 +7,7 @@ use orgdeck_shared::{
 };
 use uuid::Uuid;
 
-use super::{settings::security_doc, users::no_user};
+use super::{settings::doc, users::no_user};
 use crate::{
     auth::OrgAdmin,
     error::{AppError, AppResult},
@@ -28,7 +28,7 @@ async fn user_email(state: &AppState, admin: &OrgAdmin, user_id: Uuid) -> AppRes
 pub async fn list(state: &AppState, admin: &OrgAdmin, user_id: Uuid) -> AppResult<Vec<ActiveSession>> {
     user_email(state, admin, user_id).await?;
     let now = state.clock.now();
-    let timeouts = security_doc::<SessionSettings>(state, admin.org_id()).await?.value;
+    let timeouts = doc::<SessionSettings>(state, admin.org_id()).await?.value;
     let idle = SignedDuration::from_mins(i64::from(timeouts.idle_minutes));
     let absolute = SignedDuration::from_mins(i64::from(timeouts.absolute_minutes));
     let sessions = state.store.user_sessions(admin.org_id(), user_id).await?;

@@ -1,15 +1,12 @@
 //! Settings documents: read with a version, written only over the version they were read at.
 
 use orgdeck_shared::{
-    FieldError, Versioned,
-    api_keys::ApiKeySettings,
+    Versioned,
     audit::{AuditTarget, diff_fields},
     general::GeneralSettings,
-    password::PasswordPolicy,
-    routes::area,
-    security::{IpRestrictions, SessionSettings, TwoStepSettings},
+    security::IpRestrictions,
+    settings::SettingsArea,
 };
-use serde::{Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
 use crate::{
@@ -68,64 +65,11 @@ pub async fn update_general(
     Ok(Versioned { version, value })
 }
 
-/// A security settings document (SETTINGS.md section 4): its type, area name and checks.
-pub trait SecurityDoc: Serialize + DeserializeOwned + Default + Clone + Send + Sync + 'static {
-    const AREA: &'static str;
-    /// Fields whose values never appear in the audit log.
-    const SECRET_FIELDS: &'static [&'static str] = &[];
-    fn check(&self) -> Result<(), Vec<FieldError>>;
-    /// The document as stored: request-only fields dropped.
-    fn stored(self) -> Self {
-        self
-    }
-}
-
-impl SecurityDoc for PasswordPolicy {
-    const AREA: &'static str = area::PASSWORD_POLICY;
-    fn check(&self) -> Result<(), Vec<FieldError>> {
-        self.validate()
-    }
-}
-
-impl SecurityDoc for SessionSettings {
-    const AREA: &'static str = area::SESSIONS;
-    fn check(&self) -> Result<(), Vec<FieldError>> {
-        self.validate()
-    }
-}
-
-impl SecurityDoc for IpRestrictions {
-    const AREA: &'static str = area::IP_RESTRICTIONS;
-    fn check(&self) -> Result<(), Vec<FieldError>> {
-        self.validate()
-    }
-    fn stored(self) -> Self {
-        IpRestrictions {
-            confirm_self_lockout: false,
-            ..self
-        }
-    }
-}
-
-impl SecurityDoc for TwoStepSettings {
-    const AREA: &'static str = area::TWO_STEP;
-    fn check(&self) -> Result<(), Vec<FieldError>> {
-        self.validate()
-    }
-}
-
-impl SecurityDoc for ApiKeySettings {
-    const AREA: &'static str = area::API_KEYS;
-    fn check(&self) -> Result<(), Vec<FieldError>> {
-        self.validate()
-    }
-}
-
-fn parse_doc<T: SecurityDoc>(found: Option<(i64, String)>) -> AppResult<Versioned<T>> {
+fn parse_doc<T: SettingsArea + Default>(found: Option<(i64, String)>) -> AppResult<Versioned<T>> {
     match found {
         Some((version, doc)) => {
             let value = serde_json::from_str(&doc)
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("stored {} settings: {e}", T::AREA)))?;
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("stored {} settings: {e}", T::NAME)))?;
             Ok(Versioned { version, value })
         }
         None => Ok(Versioned {
@@ -135,19 +79,19 @@ fn parse_doc<T: SecurityDoc>(found: Option<(i64, String)>) -> AppResult<Versione
     }
 }
 
-/// A security document of the caller's organization (its defaults at version 1 when never written).
-pub async fn security_doc<T: SecurityDoc>(state: &AppState, org_id: Uuid) -> AppResult<Versioned<T>> {
-    parse_doc(state.store.settings_doc(org_id, T::AREA).await?)
+/// A settings document of the caller's organization (its defaults at version 1 when never written).
+pub async fn doc<T: SettingsArea + Default>(state: &AppState, org_id: Uuid) -> AppResult<Versioned<T>> {
+    parse_doc(state.store.settings_doc(org_id, T::NAME).await?)
 }
 
 /// A settings document as the write transaction `tx` sees it (for a change the document governs).
-pub async fn security_doc_tx<T: SecurityDoc>(tx: &mut dyn WriteTx, org_id: Uuid) -> AppResult<Versioned<T>> {
-    parse_doc(tx.settings_doc_tx(org_id, T::AREA).await?)
+pub async fn doc_tx<T: SettingsArea + Default>(tx: &mut dyn WriteTx, org_id: Uuid) -> AppResult<Versioned<T>> {
+    parse_doc(tx.settings_doc_tx(org_id, T::NAME).await?)
 }
 
-/// Replaces a security document if still at `expected`; audits the changed fields (secrets redacted).
+/// Replaces a settings document if still at `expected`; audits the changed fields (secrets redacted).
 /// `guard` sees the new value before it is written and may refuse it.
-pub async fn update_security<T: SecurityDoc>(
+pub async fn update_doc<T: SettingsArea + Default>(
     state: &AppState,
     admin: &OrgAdmin,
     expected: i64,
@@ -158,7 +102,7 @@ pub async fn update_security<T: SecurityDoc>(
     let now = state.clock.now();
     new.check().map_err(AppError::Validation)?;
     let mut tx = state.store.begin().await?;
-    let current: Versioned<T> = parse_doc(tx.settings_doc_tx(org_id, T::AREA).await?)?;
+    let current: Versioned<T> = parse_doc(tx.settings_doc_tx(org_id, T::NAME).await?)?;
     if current.version != expected {
         return Err(AppError::VersionMismatch {
             current: current.version,
@@ -171,15 +115,15 @@ pub async fn update_security<T: SecurityDoc>(
         return Ok(current);
     }
     let doc = serde_json::to_string(&value).map_err(|e| AppError::Internal(e.into()))?;
-    let version = tx.update_settings_doc(org_id, T::AREA, expected, &doc, now).await?;
+    let version = tx.update_settings_doc(org_id, T::NAME, expected, &doc, now).await?;
     let names: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
-    let summary = format!("Changed {} settings: {}", T::AREA, names.join(", "));
+    let summary = format!("Changed {} settings: {}", T::NAME, names.join(", "));
     let record = AuditRecord::new(
         Some(org_id),
         now,
         admin.user().actor(),
         "settings.update",
-        AuditTarget::new("settings", T::AREA),
+        AuditTarget::new("settings", T::NAME),
         summary,
     )
     .ip(admin.user().client_ip.to_string())
@@ -190,16 +134,14 @@ pub async fn update_security<T: SecurityDoc>(
 }
 
 /// Saving a list that leaves out the caller's own address locks them out: refused unless confirmed.
-pub fn self_lockout_guard(admin: &OrgAdmin) -> impl FnOnce(&IpRestrictions) -> AppResult<()> + '_ {
-    move |new| {
-        let ip = admin.user().client_ip;
-        if new.allows(ip.0) || new.confirm_self_lockout {
-            Ok(())
-        } else {
-            Err(AppError::Conflict(format!(
-                "this list does not allow your own address {ip}: you would be locked out; \
-                 send confirm_self_lockout: true to save it anyway"
-            )))
-        }
+pub fn refuse_self_lockout(new: &IpRestrictions, admin: &OrgAdmin) -> AppResult<()> {
+    let ip = admin.user().client_ip;
+    if new.allows(ip.0) || new.confirm_self_lockout {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(format!(
+            "this list does not allow your own address {ip}: you would be locked out; \
+             send confirm_self_lockout: true to save it anyway"
+        )))
     }
 }

@@ -1,0 +1,114 @@
+//! Settings areas: the documents behind `settings/{area}`, each read and written whole with its version.
+//! A document type says once what the server, the console and the audit log need to know about it, by
+//! implementing [`SettingsArea`]; [`crate::routes::area::ALL`] names every area there is.
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::{
+    FieldError, api_keys::ApiKeySettings, general::GeneralSettings, password::PasswordPolicy, routes::area,
+    security::IpRestrictions, security::SessionSettings, security::TwoStepSettings,
+};
+
+/// One settings area's document.
+pub trait SettingsArea: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+    /// The area's name on the wire: `settings/{NAME}`, and the audit entry's target.
+    const NAME: &'static str;
+    /// What the area is called in sentences ("the password policy").
+    const TITLE: &'static str;
+    /// Fields whose values never appear in the audit log (secrets: shown only as changed).
+    const SECRET_FIELDS: &'static [&'static str] = &[];
+
+    /// Every rule of the document, each broken one as an error naming its field.
+    fn check(&self) -> Result<(), Vec<FieldError>>;
+
+    /// The document as stored: fields that only mean something in a request are dropped.
+    fn stored(self) -> Self {
+        self
+    }
+}
+
+impl SettingsArea for GeneralSettings {
+    const NAME: &'static str = area::GENERAL;
+    const TITLE: &'static str = "general settings";
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        self.validate()
+    }
+}
+
+impl SettingsArea for PasswordPolicy {
+    const NAME: &'static str = area::PASSWORD_POLICY;
+    const TITLE: &'static str = "the password policy";
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        self.validate()
+    }
+}
+
+impl SettingsArea for SessionSettings {
+    const NAME: &'static str = area::SESSIONS;
+    const TITLE: &'static str = "session timeouts";
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        self.validate()
+    }
+}
+
+impl SettingsArea for IpRestrictions {
+    const NAME: &'static str = area::IP_RESTRICTIONS;
+    const TITLE: &'static str = "IP restrictions";
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        self.validate()
+    }
+    fn stored(self) -> Self {
+        IpRestrictions {
+            confirm_self_lockout: false,
+            ..self
+        }
+    }
+}
+
+impl SettingsArea for TwoStepSettings {
+    const NAME: &'static str = area::TWO_STEP;
+    const TITLE: &'static str = "two-step verification";
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        self.validate()
+    }
+}
+
+impl SettingsArea for ApiKeySettings {
+    const NAME: &'static str = area::API_KEYS;
+    const TITLE: &'static str = "API key settings";
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        self.validate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named<T: SettingsArea>() -> &'static str {
+        T::NAME
+    }
+
+    #[test]
+    fn every_document_type_is_an_area_of_the_one_list() {
+        for name in [
+            named::<GeneralSettings>(),
+            named::<PasswordPolicy>(),
+            named::<SessionSettings>(),
+            named::<IpRestrictions>(),
+            named::<TwoStepSettings>(),
+            named::<ApiKeySettings>(),
+        ] {
+            assert!(area::ALL.contains(&name), "{name} is missing from routes::area::ALL");
+        }
+    }
+
+    #[test]
+    fn request_only_fields_are_not_stored() {
+        let confirmed = IpRestrictions {
+            rules: Vec::new(),
+            confirm_self_lockout: true,
+        };
+        assert!(!confirmed.stored().confirm_self_lockout);
+    }
+}
