@@ -10,60 +10,67 @@ use crate::{state::AppState, store::AuditFilter};
 /// Entries read per page.
 const EXPORT_PAGE: u32 = 1000;
 
-/// One CSV field: quoted when it holds a comma, quote, CR or LF (quotes doubled); a value a spreadsheet
-/// would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a leading `'`.
-pub fn csv_field(value: &str) -> String {
-    let guarded;
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        guarded = format!("'{value}");
-        guarded.as_str()
+/// A value a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a leading `'`.
+fn defuse(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}").into()
     } else {
-        value
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_owned()
+        value.into()
     }
 }
 
-fn csv_line(fields: &[&str]) -> String {
-    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
-    line.push_str("\r\n");
-    line
-}
-
-fn csv_row(e: &AuditEntry) -> String {
-    let changes = serde_json::to_string(&e.changes).unwrap_or_default();
-    let at = e.at.to_string();
-    let id = e.id.to_string();
-    let actor_id = e.actor.user_id.map(|u| u.to_string()).unwrap_or_default();
-    csv_line(&[
-        &id,
-        &at,
-        &e.actor.email,
-        &actor_id,
-        &e.action,
-        &e.target.kind,
-        &e.target.id,
-        e.ip.as_deref().unwrap_or(""),
-        &e.summary,
-        &changes,
-    ])
+/// CSV lines (CRLF) through the `csv` crate: a field is quoted when it holds a comma, quote, CR or LF,
+/// quotes doubled; every value defused first.
+fn csv_lines<'a>(rows: impl IntoIterator<Item = Vec<&'a str>>) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for row in rows {
+        // Writing to a `Vec` cannot fail.
+        let _ = writer.write_record(row.into_iter().map(|f| defuse(f).into_owned()));
+    }
+    let bytes = writer.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 fn render(format: AuditExportFormat, page: &[AuditEntry]) -> String {
-    let mut out = String::new();
-    for e in page {
-        match format {
-            AuditExportFormat::Csv => out.push_str(&csv_row(e)),
-            AuditExportFormat::Jsonl => {
+    match format {
+        AuditExportFormat::Csv => {
+            let rows: Vec<[String; 4]> = page
+                .iter()
+                .map(|e| {
+                    [
+                        e.id.to_string(),
+                        e.at.to_string(),
+                        e.actor.user_id.map(|u| u.to_string()).unwrap_or_default(),
+                        serde_json::to_string(&e.changes).unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            csv_lines(page.iter().zip(&rows).map(|(e, [id, at, actor_id, changes])| {
+                vec![
+                    id.as_str(),
+                    at.as_str(),
+                    &e.actor.email,
+                    actor_id.as_str(),
+                    &e.action,
+                    &e.target.kind,
+                    &e.target.id,
+                    e.ip.as_deref().unwrap_or(""),
+                    &e.summary,
+                    changes.as_str(),
+                ]
+            }))
+        }
+        AuditExportFormat::Jsonl => {
+            let mut out = String::new();
+            for e in page {
                 out.push_str(&serde_json::to_string(e).unwrap_or_default());
                 out.push('\n');
             }
+            out
         }
     }
-    out
 }
 
 struct Cursor {
@@ -99,7 +106,7 @@ pub fn export_body(state: AppState, org_id: Uuid, query: AuditExportQuery) -> Bo
         let mut chunk = String::new();
         if c.header {
             c.header = false;
-            chunk.push_str(&csv_line(&AUDIT_CSV_HEADER));
+            chunk.push_str(&csv_lines([AUDIT_CSV_HEADER.to_vec()]));
         }
         match c.state.store.audit_search(c.org_id, &c.filter).await {
             Ok(page) => {
@@ -124,11 +131,13 @@ mod tests {
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
-        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(csv_field("-1,2"), "\"'-1,2\"");
+        let field = |v: &str| csv_lines([vec![v]]).trim_end_matches("\r\n").to_owned();
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(field("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(field("-1,2"), "\"'-1,2\"");
+        assert_eq!(csv_lines([vec!["a", "b"], vec!["c", ""]]), "a,b\r\nc,\r\n");
     }
 }

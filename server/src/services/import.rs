@@ -27,58 +27,48 @@ use crate::{
     store::AuditRecord,
 };
 
-/// Splits CSV text (RFC 4180: quoted fields, doubled quotes, CRLF or LF) into records; blank lines are
-/// skipped. Returns each record with its 1-based record number, or the record number of a broken quote.
+/// Splits CSV text (RFC 4180 through the `csv` crate: a byte-order mark, quoted fields, doubled quotes,
+/// CRLF or LF; rows of any length, checked by the caller) into records, blank lines skipped. Returns each
+/// record with the line it starts on, or the line of a quote that is never closed.
 pub fn parse_csv(text: &str) -> Result<Vec<(u32, Vec<String>)>, u32> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let mut records = Vec::new();
-    let mut record: Vec<String> = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut started = false;
-    let mut number = 1u32;
-    let mut chars = text.chars().peekable();
-    let finish = |record: &mut Vec<String>, field: &mut String, records: &mut Vec<(u32, Vec<String>)>, n: u32| {
-        record.push(std::mem::take(field));
-        let fields = std::mem::take(record);
+    let mut last_start = (0usize, 1u32);
+    for result in reader.records() {
+        // Reading a `&str` cannot fail on I/O or UTF-8; any error is a broken record.
+        let record = result.map_err(|e| e.position().map_or(1, |p| line_at(text, p.byte())))?;
+        let byte = record.position().map_or(0, |p| p.byte());
+        let line = line_at(text, byte);
+        last_start = (usize::try_from(byte).unwrap_or(0), line);
+        let fields: Vec<String> = record.iter().map(str::to_owned).collect();
         if !(fields.len() == 1 && fields[0].trim().is_empty()) {
-            records.push((n, fields));
+            records.push((line, fields));
         }
-    };
-    while let Some(ch) = chars.next() {
-        if quoted {
-            match ch {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => quoted = false,
-                c => field.push(c),
-            }
-            continue;
-        }
-        match ch {
-            '"' if field.trim().is_empty() => {
-                field.clear();
-                quoted = true;
-            }
-            ',' => record.push(std::mem::take(&mut field)),
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' | '\r' => {
-                finish(&mut record, &mut field, &mut records, number);
-                number += 1;
-            }
-            c => field.push(c),
-        }
-        started = true;
     }
-    if quoted {
-        return Err(number);
-    }
-    if started && (!field.is_empty() || !record.is_empty()) {
-        finish(&mut record, &mut field, &mut records, number);
+    // The `csv` crate ends a quoted field that is never closed at the end of the input without an error
+    // (rust-csv treats it as lenient input). Well-formed quoting leaves an even number of quotes in the last
+    // record; an odd number means a quote was left open (or a stray one sits in an unquoted field).
+    let rest = text.get(last_start.0..).unwrap_or("");
+    if rest.matches('"').count() % 2 == 1 {
+        return Err(last_start.1);
     }
     Ok(records)
+}
+
+/// The 1-based line of the record at `byte`. The crate's own line count is not used: it counts CRLF
+/// files wrongly, and a record's offset can point at the line break before it.
+fn line_at(text: &str, byte: u64) -> u32 {
+    let bytes = text.as_bytes();
+    let mut at = usize::try_from(byte).unwrap_or(bytes.len()).min(bytes.len());
+    while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+        at += 1;
+    }
+    let breaks = bytes[..at].iter().filter(|&&b| b == b'\n').count();
+    u32::try_from(breaks + 1).unwrap_or(u32::MAX)
 }
 
 fn row_err(row: u32, field: &str, message: impl Into<String>) -> RowError {
@@ -104,7 +94,7 @@ fn parse_bool(text: &str) -> Option<bool> {
 pub async fn import(state: &AppState, admin: &OrgAdmin, body: &[u8]) -> AppResult<ImportReport> {
     let text = std::str::from_utf8(body)
         .map_err(|_| AppError::Validation(vec![FieldError::new("file", "is not UTF-8 text")]))?;
-    let records = parse_csv(text).map_err(|row| refuse(vec![row_err(row, "file", "a quoted field never ends")]))?;
+    let records = parse_csv(text).map_err(|row| refuse(vec![row_err(row, "file", "a quote is never closed")]))?;
     let Some(((_, header), rows)) = records.split_first() else {
         return Err(AppError::Validation(vec![FieldError::new("file", "is empty")]));
     };
@@ -253,6 +243,18 @@ mod tests {
         assert_eq!(recs[1], (2, vec!["a@b.co".into(), "Smith, \"Jo\"".into()]));
         assert_eq!(recs[2].1, vec!["c@d.co".to_owned(), "multi\nline".to_owned()]);
         assert_eq!(recs[3].1, vec!["x@y.co".to_owned(), "Z".to_owned()]);
-        assert!(parse_csv("a,\"open").is_err());
+        assert_eq!(parse_csv("a,\"open"), Err(1));
+        assert_eq!(
+            parse_csv("a,b\nc,\"d\ne,f\n"),
+            Err(2),
+            "the line where the open quote's record starts"
+        );
+    }
+
+    #[test]
+    fn csv_keeps_ragged_rows_for_the_caller_to_report() {
+        let recs = parse_csv("a,b,c\nd\ne,f,g,h\n").unwrap();
+        let lens: Vec<(u32, usize)> = recs.iter().map(|(n, f)| (*n, f.len())).collect();
+        assert_eq!(lens, vec![(1, 3), (2, 1), (3, 4)]);
     }
 }
