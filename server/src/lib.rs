@@ -14,6 +14,8 @@ pub mod mail;
 pub mod orgs;
 pub mod routes;
 pub mod secret_box;
+/// Bulk data for benchmarks and tests; not in the shipped server (the `testkit` feature).
+#[cfg(feature = "testkit")]
 pub mod seed;
 pub mod services;
 pub mod state;
@@ -26,10 +28,12 @@ use anyhow::Context;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ServerConfig, TlsFiles};
 pub use orgs::{OrgCreated, UserCreated, create_user, disable_user, init_org, password_hash_of};
+#[cfg(feature = "testkit")]
 pub use seed::{SEED_PASSWORD, seed_audit, seed_users};
 
 /// Whether `password` matches a stored argon2id PHC string (blocking; the benchmark compares login
 /// latency with one verify).
+#[cfg(feature = "testkit")]
 pub fn verify_password(phc: &str, password: &str) -> bool {
     auth::password::verify(password, phc)
 }
