@@ -3,6 +3,7 @@
 
 mod keys;
 pub mod login;
+mod nav;
 mod view;
 
 use std::time::Duration;
@@ -13,9 +14,10 @@ use orgdeck_shared::{
     auth::{LoginResponse, Me, Secret},
     format::DateTimeStyle,
 };
-use tui_input::Input;
 
 pub use login::LoginDialog;
+pub use nav::JumpPrompt;
+pub use view::{MIN_HEIGHT, MIN_WIDTH};
 
 use crate::{
     api::{Reply, Request, needs_login},
@@ -117,7 +119,11 @@ pub struct App {
     pub dialog: Option<Dialog>,
     pub help: Option<Help>,
     /// The `:` prompt.
-    pub jump: Option<Input>,
+    pub jump: Option<JumpPrompt>,
+    /// The list of every area, grouped, is shown beside the tab (toggled by its key).
+    pub sidebar: bool,
+    /// The go key was pressed: the next key names the area (the list of areas shows meanwhile).
+    pub go_pending: bool,
     pub toasts: Vec<Toast>,
     pub connection: Connection,
     pub keymap: Keymap,
@@ -155,6 +161,8 @@ impl App {
             dialog: None,
             help: None,
             jump: None,
+            sidebar: false,
+            go_pending: false,
             toasts: Vec::new(),
             connection: Connection::Connecting,
             keymap: init.keymap,
@@ -529,6 +537,7 @@ impl App {
         self.dialog = None;
         self.help = None;
         self.jump = None;
+        self.go_pending = false;
         self.toasts.clear();
         self.dates = DateTimeStyle::default();
         self.connection = Connection::LoggedOut;
@@ -562,6 +571,8 @@ impl App {
             vec![(Action::Cancel, "close"), (Action::Down, "scroll")]
         } else if self.jump.is_some() {
             vec![(Action::Activate, "go"), (Action::Cancel, "cancel")]
+        } else if self.go_pending {
+            vec![(Action::Cancel, "cancel")]
         } else if let Some(enrolment) = &self.enrolment {
             enrolment.hints()
         } else if self.me.is_none() {
