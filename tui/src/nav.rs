@@ -38,6 +38,7 @@ impl Group {
 }
 
 /// One area of the console: one tab, one line of [`crate::tabs::AREAS`].
+#[derive(Clone, Copy)]
 pub struct Area {
     /// The `:` name, also how a section or a test names the area.
     pub id: &'static str,
@@ -54,6 +55,7 @@ pub struct Area {
 }
 
 /// A part of an area that `:` can open directly; the tab knows it by `id` ([`Tab::show_section`]).
+#[derive(Clone, Copy)]
 pub struct Section {
     pub id: &'static str,
     pub title: &'static str,
@@ -124,7 +126,11 @@ pub fn entries(areas: &'static [Area], tabs: &[Box<dyn Tab>]) -> Vec<Entry> {
 }
 
 fn shortest(names: &[String]) -> String {
-    names.iter().min_by_key(|n| n.chars().count()).cloned().unwrap_or_default()
+    names
+        .iter()
+        .min_by_key(|n| n.chars().count())
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// How well `typed` names `entry`: 0 exactly, 1 a name starts with it, 2 a word of a name does, 3 a name
@@ -214,7 +220,10 @@ mod tests {
         let se = names("se");
         assert_eq!(se[0], "Security");
         let users = se.iter().position(|n| n == "Users").unwrap();
-        assert!(users > se.iter().position(|n| n == "Security › Sessions").unwrap(), "{se:?}");
+        assert!(
+            users > se.iter().position(|n| n == "Security › Sessions").unwrap(),
+            "{se:?}"
+        );
         // A word inside a name: "restr" finds IP restrictions.
         assert_eq!(names("restr"), ["Security › IP restrictions"]);
         assert!(names("zzz").is_empty());

@@ -2,12 +2,12 @@
 //! enrolment, a field being edited, or (through the keymap's semantic actions) the console and then the
 //! active tab.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use super::{App, Command, JumpPrompt, login::LoginEvent};
 use crate::{
     keymap::Action,
     widgets::{DialogOutcome, Help},
 };
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
 impl App {
     pub(super) fn on_key(&mut self, key: KeyEvent, cmds: &mut Vec<Command>) {
@@ -97,6 +97,10 @@ impl App {
             }
             return;
         }
+        if self.sidebar_is_drawer() {
+            self.drawer_key(&key);
+            return;
+        }
         let active = self.active;
         if self.tabs[active].captures_input() {
             self.with_tab(active, cmds, |t, ctx, fx| t.handle_key(&key, ctx, fx));
@@ -133,7 +137,10 @@ impl App {
                 _ => return false,
             },
             Action::JumpToTab => self.jump = Some(JumpPrompt::default()),
-            Action::ToggleSidebar => self.sidebar = !self.sidebar,
+            Action::ToggleSidebar => {
+                self.sidebar = !self.sidebar;
+                self.sidebar_cursor = self.active;
+            }
             Action::GoTo => self.go_pending = true,
             _ => return false,
         }

@@ -22,6 +22,7 @@ pub use view::{MIN_HEIGHT, MIN_WIDTH};
 use crate::{
     api::{Reply, Request, needs_login},
     keymap::{Action, Keymap},
+    nav::Area,
     tabs::{
         self, Effects, Tab, TabCtx,
         security::{Enrolment, enrolment::Outcome},
@@ -110,6 +111,8 @@ pub struct App {
     pub user: String,
     pub read_only: bool,
     pub me: Option<Me>,
+    /// The registry the tabs are made from ([`tabs::AREAS`]; a test may bring more areas).
+    pub areas: &'static [Area],
     pub tabs: Vec<Box<dyn Tab>>,
     pub active: usize,
     pub login: Option<LoginDialog>,
@@ -124,6 +127,11 @@ pub struct App {
     pub sidebar: bool,
     /// The go key was pressed: the next key names the area (the list of areas shows meanwhile).
     pub go_pending: bool,
+    /// The highlighted area of the list of areas when it is drawn over the tab (too narrow to sit beside
+    /// it) and takes the keys: a tab index.
+    pub sidebar_cursor: usize,
+    /// The terminal's width, which decides whether the list of areas fits beside the tab.
+    pub columns: u16,
     pub toasts: Vec<Toast>,
     pub connection: Connection,
     pub keymap: Keymap,
@@ -154,6 +162,7 @@ impl App {
             user: init.user,
             read_only: init.read_only,
             me: None,
+            areas: tabs::AREAS,
             tabs: tabs::all(),
             active: 0,
             login: None,
@@ -163,6 +172,8 @@ impl App {
             jump: None,
             sidebar: false,
             go_pending: false,
+            sidebar_cursor: 0,
+            columns: MIN_WIDTH,
             toasts: Vec::new(),
             connection: Connection::Connecting,
             keymap: init.keymap,
@@ -245,7 +256,10 @@ impl App {
         let mut cmds = Vec::new();
         match msg {
             Msg::Key(key) => self.on_key(key, &mut cmds),
-            Msg::Resize(_, rows) => self.viewport_rows = rows.saturating_sub(4) as usize,
+            Msg::Resize(columns, rows) => {
+                self.columns = columns;
+                self.viewport_rows = rows.saturating_sub(4) as usize;
+            }
             Msg::Tick => self.spinner = self.spinner.wrapping_add(1),
             Msg::ToastExpired(id) => self.toasts.retain(|t| t.id != id),
             Msg::Reply { request, reply } => self.on_reply(request, reply, &mut cmds),
@@ -529,7 +543,7 @@ impl App {
         // Replies to what is running now are dropped: their spinner stops here.
         self.running = vec![Request::Logout.label()];
         self.me = None;
-        self.tabs = tabs::all();
+        self.tabs = self.areas.iter().map(|a| (a.make)()).collect();
         self.active = 0;
         self.loaded = false;
         self.retry.clear();
@@ -573,6 +587,12 @@ impl App {
             vec![(Action::Activate, "go"), (Action::Cancel, "cancel")]
         } else if self.go_pending {
             vec![(Action::Cancel, "cancel")]
+        } else if self.me.is_some() && self.sidebar_is_drawer() {
+            vec![
+                (Action::Down, "choose"),
+                (Action::Activate, "go"),
+                (Action::Cancel, "close"),
+            ]
         } else if let Some(enrolment) = &self.enrolment {
             enrolment.hints()
         } else if self.me.is_none() {

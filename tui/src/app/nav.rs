@@ -4,12 +4,11 @@
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use tui_input::{Input, backend::crossterm::to_input_request};
 
-use super::{App, Command};
+use super::{App, Command, MIN_WIDTH};
 use crate::{
     keymap::Action,
-    nav::{self, Area, Entry, Place},
-    tabs::AREAS,
-    widgets::ToastLevel,
+    nav::{self, Area, Entry, Group, Place},
+    widgets::{Help, ToastLevel},
 };
 
 /// The `:` prompt.
@@ -35,12 +34,12 @@ impl JumpPrompt {
 impl App {
     /// Every place `:` can go, in list order.
     pub fn nav_entries(&self) -> Vec<Entry> {
-        nav::entries(AREAS, &self.tabs)
+        nav::entries(self.areas, &self.tabs)
     }
 
     /// The registry row of tab `i`, if it has one.
     pub fn area(&self, i: usize) -> Option<&'static Area> {
-        self.tabs.get(i).and_then(|t| nav::area_of(AREAS, t.as_ref()))
+        self.tabs.get(i).and_then(|t| nav::area_of(self.areas, t.as_ref()))
     }
 
     /// The matches the `:` prompt shows now, best first.
@@ -143,14 +142,86 @@ impl App {
         if key.modifiers.contains(KeyModifiers::CONTROL) || self.keymap.is(key, Action::GoTo) {
             return;
         }
+        match self.tab_of_key(c) {
+            Some(tab) => self.go_to(Place { tab, section: None }),
+            None => self.toast(ToastLevel::Warning, format!("No area has the key {c}"), false, cmds),
+        }
+    }
+
+    /// The tabs in the order the list of areas shows them, under their groups (`None`: tabs outside the
+    /// registry).
+    pub fn sidebar_groups(&self) -> Vec<(Option<Group>, Vec<usize>)> {
+        Group::ALL
+            .iter()
+            .map(|g| Some(*g))
+            .chain([None])
+            .map(|group| {
+                let tabs = (0..self.tabs.len())
+                    .filter(|i| self.area(*i).map(|a| a.group) == group)
+                    .collect();
+                (group, tabs)
+            })
+            .filter(|(_, tabs): &(_, Vec<usize>)| !tabs.is_empty())
+            .collect()
+    }
+
+    /// The list of areas is open but the terminal is too narrow for it beside the tab: it is drawn over
+    /// the tab and takes the keys until an area is chosen or it is closed.
+    pub fn sidebar_is_drawer(&self) -> bool {
+        self.sidebar && self.columns < MIN_WIDTH + self.sidebar_width()
+    }
+
+    /// A key while the list of areas is drawn over the tab: an area's key (or digit) opens it, ↑/↓ and
+    /// enter choose, esc or the list's key closes; quitting, help and `:` still work.
+    pub(super) fn drawer_key(&mut self, key: &KeyEvent) {
+        if let KeyCode::Char(c) = key.code
+            && !key.modifiers.contains(KeyModifiers::CONTROL)
+            && let Some(tab) = self.tab_of_key(c)
+        {
+            self.sidebar = false;
+            self.go_to(Place { tab, section: None });
+            return;
+        }
+        let order: Vec<usize> = self.sidebar_groups().into_iter().flat_map(|(_, t)| t).collect();
+        let at = order.iter().position(|i| *i == self.sidebar_cursor).unwrap_or(0);
+        let candidates = [
+            Action::Up,
+            Action::Down,
+            Action::Activate,
+            Action::Cancel,
+            Action::ToggleSidebar,
+            Action::Quit,
+            Action::Help,
+            Action::JumpToTab,
+        ];
+        match self.keymap.action_among(key, &candidates) {
+            Some(Action::Up) => self.sidebar_cursor = order[(at + order.len() - 1) % order.len()],
+            Some(Action::Down) => self.sidebar_cursor = order[(at + 1) % order.len()],
+            Some(Action::Activate) => {
+                self.sidebar = false;
+                self.go_to(Place {
+                    tab: self.sidebar_cursor,
+                    section: None,
+                });
+            }
+            Some(Action::Cancel | Action::ToggleSidebar) => self.sidebar = false,
+            Some(Action::Quit) => self.request_quit(),
+            Some(Action::Help) => self.help = Some(Help::default()),
+            Some(Action::JumpToTab) => {
+                self.sidebar = false;
+                self.jump = Some(JumpPrompt::default());
+            }
+            _ => {}
+        }
+    }
+
+    /// The tab an area's key (or, for the first nine, its digit) opens.
+    fn tab_of_key(&self, c: char) -> Option<usize> {
         let by_key = (0..self.tabs.len()).find(|i| self.area(*i).is_some_and(|a| a.key == c));
         let by_digit = c
             .to_digit(10)
             .filter(|d| (1..=self.tabs.len() as u32).contains(d))
             .map(|d| d as usize - 1);
-        match by_key.or(by_digit) {
-            Some(tab) => self.go_to(Place { tab, section: None }),
-            None => self.toast(ToastLevel::Warning, format!("No area has the key {c}"), false, cmds),
-        }
+        by_key.or(by_digit)
     }
 }

@@ -40,15 +40,20 @@ impl App {
 
         if self.me.is_some() {
             self.render_header(frame, top);
-            let tab_area = if self.sidebar || self.go_pending {
-                let width = self.sidebar_width().min(body.width / 2);
+            let width = self.sidebar_width();
+            // Beside the tab when both fit (the tab keeps 80 columns), else over it.
+            let beside = area.width >= MIN_WIDTH + width;
+            if (self.sidebar || self.go_pending) && beside {
                 let [side, rest] = Layout::horizontal([Constraint::Length(width), Constraint::Min(0)]).areas(body);
-                self.render_sidebar(frame, side);
-                rest
+                self.render_sidebar(frame, side, false);
+                self.active_tab().render(frame, rest, &self.tab_ctx());
             } else {
-                body
-            };
-            self.active_tab().render(frame, tab_area, &self.tab_ctx());
+                self.active_tab().render(frame, body, &self.tab_ctx());
+                if self.sidebar || self.go_pending {
+                    let side = Rect::new(body.x, body.y, (width + 1).min(body.width), body.height);
+                    self.render_sidebar(frame, side, true);
+                }
+            }
         } else {
             let title = Line::from(vec![
                 Span::styled(" orgdeck ", theme.tab_active),

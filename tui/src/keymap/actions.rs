@@ -92,7 +92,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         "jump",
         Scope::Global,
         &[":"],
-        "jump to an area or section by name, e.g. :users, :ip, :2fa (tab completes, ↑/↓ choose)",
+        "jump to an area or section by name: :users, :ip, :2fa",
         Some("jump"),
     ),
     spec(
@@ -100,7 +100,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         "go",
         Scope::Global,
         &["'"],
-        "go to an area: then the area's key, as the list of areas shows it",
+        "go to an area: then its key from the list of areas",
         Some("go"),
     ),
     spec(
@@ -108,7 +108,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         "areas",
         Scope::Global,
         &["b"],
-        "show / hide the list of every area, grouped, beside the tab",
+        "show / hide the list of all areas, grouped",
         Some("areas"),
     ),
     spec(Action::Up, "up", Scope::Navigate, &["up", "k"], "move up", None),

@@ -48,11 +48,18 @@ impl App {
             left.push(Span::styled(section, theme.title));
         }
         let mut hints = Vec::new();
-        for (key, label) in self.keymap.hints(&[Action::ToggleSidebar, Action::GoTo, Action::JumpToTab]) {
+        for (key, label) in self
+            .keymap
+            .hints(&[Action::ToggleSidebar, Action::GoTo, Action::JumpToTab])
+        {
             hints.push(Span::styled(key, theme.key));
             hints.push(Span::styled(format!(" {label}  "), theme.muted));
         }
-        let org = self.me.as_ref().map(|me| format!("{} ", me.org.name)).unwrap_or_default();
+        let org = self
+            .me
+            .as_ref()
+            .map(|me| format!("{} ", me.org.name))
+            .unwrap_or_default();
         let room = (area.width as usize).saturating_sub(width(&left) + 2);
         let org_width = org.chars().count();
         let mut right = Vec::new();
@@ -64,7 +71,10 @@ impl App {
         if org_width <= org_room {
             right.push(Span::styled(org, theme.title));
         } else if org_room > 8 {
-            right.push(Span::styled(format!("{} ", cut(org.trim_end(), org_room - 1)), theme.title));
+            right.push(Span::styled(
+                format!("{} ", cut(org.trim_end(), org_room - 1)),
+                theme.title,
+            ));
         }
         let pad = (area.width as usize).saturating_sub(width(&left) + width(&right));
         left.push(Span::raw(" ".repeat(pad)));
@@ -72,20 +82,27 @@ impl App {
         frame.render_widget(Paragraph::new(Line::from(left)), area);
     }
 
-    /// The list of areas as lines, with the index of the current area's line.
-    fn sidebar_lines(&self) -> (Vec<(String, Style)>, usize) {
+    /// The list of areas as lines `room` wide at most (a long group name takes two), with the index of
+    /// the line to keep in sight. Over the tab, `>` and reverse video mark the highlighted area and `•`
+    /// the current one; beside it, `>` and reverse video mark the current one.
+    fn sidebar_lines(&self, room: usize, cursor: Option<usize>) -> (Vec<(String, Style)>, usize) {
         let theme = &self.theme;
         let mut lines = Vec::new();
-        let mut current = 0;
-        let groups = Group::ALL.iter().map(|g| Some(*g)).chain([None]);
-        for group in groups {
-            let tabs: Vec<usize> = (0..self.tabs.len())
-                .filter(|i| self.area(*i).map(|a| a.group) == group)
-                .collect();
-            if tabs.is_empty() {
-                continue;
+        let mut focus = 0;
+        let marked = cursor.unwrap_or(self.active);
+        for (group, tabs) in self.sidebar_groups() {
+            let heading = format!(" {}", group.map_or("More", Group::title));
+            match heading
+                .char_indices()
+                .filter(|(i, c)| *c == ' ' && *i > 1 && *i < room)
+                .last()
+            {
+                Some((at, _)) if heading.chars().count() > room => {
+                    lines.push((heading[..at].to_owned(), theme.title));
+                    lines.push((format!("  {}", &heading[at + 1..]), theme.title));
+                }
+                _ => lines.push((heading, theme.title)),
             }
-            lines.push((format!(" {}", group.map_or("More", Group::title)), theme.title));
             for i in tabs {
                 let key = match self.area(i) {
                     Some(a) => a.key,
@@ -93,34 +110,48 @@ impl App {
                 };
                 let dirty = if self.tabs[i].is_dirty() { "*" } else { "" };
                 let title = self.tabs[i].title();
-                if i == self.active {
-                    current = lines.len();
+                if i == marked {
+                    focus = lines.len();
                     lines.push((format!(" > {key} {title}{dirty}"), theme.selected));
+                } else if i == self.active {
+                    lines.push((format!(" • {key} {title}{dirty}"), theme.label));
                 } else {
                     lines.push((format!("   {key} {title}{dirty}"), theme.base));
                 }
             }
         }
-        (lines, current)
+        (lines, focus)
     }
 
-    /// Room for the list of areas: its longest line (a long group name is cut), its border.
-    pub(super) fn sidebar_width(&self) -> u16 {
-        let (lines, _) = self.sidebar_lines();
+    /// Room for the list of areas: its longest line (a long group name takes two lines), its border.
+    pub(crate) fn sidebar_width(&self) -> u16 {
+        let (lines, _) = self.sidebar_lines(usize::MAX, None);
         let longest = lines.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
-        (longest as u16 + 2).clamp(18, 26)
+        (longest as u16 + 2).clamp(18, 32)
     }
 
-    /// The list of every area, grouped, the current one marked `>` and highlighted; each with the key
-    /// that opens it after the go key.
-    pub(super) fn render_sidebar(&self, frame: &mut Frame, area: Rect) {
+    /// The list of every area, grouped, each with the key that opens it after the go key: beside the tab
+    /// when there is room for both, else over it (see [`App::sidebar_is_drawer`]).
+    pub(super) fn render_sidebar(&self, frame: &mut Frame, area: Rect, over: bool) {
         let theme = &self.theme;
-        let block = Block::default().borders(Borders::RIGHT).border_style(theme.border);
+        let cursor = (over && self.sidebar).then_some(self.sidebar_cursor);
+        let room = area.width.saturating_sub(2) as usize;
+        let (lines, focus) = self.sidebar_lines(room, cursor);
+        // Over the tab, a box, when the box leaves room for every line.
+        let block = if over && lines.len() + 2 <= area.height as usize {
+            frame.render_widget(Clear, area);
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border_focus)
+                .title(Span::styled(" Areas ", theme.title))
+        } else {
+            frame.render_widget(Clear, area);
+            Block::default().borders(Borders::RIGHT).border_style(theme.border)
+        };
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let (lines, current) = self.sidebar_lines();
         let room = inner.width as usize;
-        let skip = (current + 1).saturating_sub(inner.height as usize);
+        let skip = (focus + 1).saturating_sub(inner.height as usize);
         let lines: Vec<Line> = lines
             .into_iter()
             .skip(skip)
@@ -147,7 +178,10 @@ impl App {
         } else if prompt.value().trim().is_empty() && !list.is_empty() && prompt.selected == 0 {
             ("type a name".to_owned(), theme.muted)
         } else {
-            (format!("→ {}", list[prompt.selected.min(list.len() - 1)].crumb), theme.muted)
+            (
+                format!("→ {}", list[prompt.selected.min(list.len() - 1)].crumb),
+                theme.muted,
+            )
         };
         let line = Line::from(vec![
             Span::styled(":", theme.key),
@@ -157,7 +191,10 @@ impl App {
             Span::styled("  tab completes, ↑↓ choose, enter goes, esc", theme.muted),
         ]);
         frame.render_widget(Paragraph::new(line), footer);
-        frame.set_cursor_position(Position::new(footer.x + 1 + prompt.input.visual_cursor() as u16, footer.y));
+        frame.set_cursor_position(Position::new(
+            footer.x + 1 + prompt.input.visual_cursor() as u16,
+            footer.y,
+        ));
 
         let rows = (list.len() as u16).min(JUMP_ROWS).min(body.height.saturating_sub(2));
         if rows == 0 {
@@ -180,7 +217,12 @@ impl App {
             .skip(skip)
             .take(rows as usize)
             .map(|(i, e)| {
-                let text = format!("{} {:<crumb_width$}  :{:<short_width$} ", if i == selected { ">" } else { " " }, e.crumb, e.short);
+                let text = format!(
+                    "{} {:<crumb_width$}  :{:<short_width$} ",
+                    if i == selected { ">" } else { " " },
+                    e.crumb,
+                    e.short
+                );
                 let style = if i == selected { theme.selected } else { theme.base };
                 Line::from(Span::styled(text, style))
             })
@@ -200,7 +242,10 @@ impl App {
         let go = self.keymap.keys_label(Action::GoTo);
         let line = Line::from(vec![
             Span::styled(format!(" {go} "), theme.key),
-            Span::styled("go to: press the area's key from the list (or its digit); esc cancels", theme.muted),
+            Span::styled(
+                "go to: press the area's key from the list (or its digit); esc cancels",
+                theme.muted,
+            ),
         ]);
         frame.render_widget(Paragraph::new(line), footer);
     }
@@ -221,7 +266,9 @@ impl App {
         let top = (area.height / 2).saturating_sub(1);
         let rect = Rect::new(area.x, area.y + top, area.width, area.height - top);
         frame.render_widget(
-            Paragraph::new(lines).alignment(Alignment::Center).wrap(Wrap { trim: true }),
+            Paragraph::new(lines)
+                .alignment(Alignment::Center)
+                .wrap(Wrap { trim: true }),
             rect,
         );
     }
