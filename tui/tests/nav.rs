@@ -318,5 +318,10 @@ fn with_room_the_list_sits_beside_the_tab_and_the_tab_keeps_the_keys() {
     send(&mut app, [ch('2')]);
     assert_eq!(app.active_tab().title(), "Users");
     assert!(app.sidebar, "it stays while you work");
+    // Narrower, it is drawn over the tab, from the current area.
+    app.update(orgdeck::Msg::Resize(80, 24));
+    assert!(app.sidebar_is_drawer());
+    assert_eq!(app.sidebar_cursor, app.active);
+    app.update(orgdeck::Msg::Resize(120, 40));
     assert_snapshot!("areas_beside_users_120x40", screen(&app, 120, 40));
 }

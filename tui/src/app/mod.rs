@@ -257,6 +257,10 @@ impl App {
         match msg {
             Msg::Key(key) => self.on_key(key, &mut cmds),
             Msg::Resize(columns, rows) => {
+                // Beside the tab the list follows the current area; over it, from there.
+                if !self.sidebar_is_drawer() {
+                    self.sidebar_cursor = self.active;
+                }
                 self.columns = columns;
                 self.viewport_rows = rows.saturating_sub(4) as usize;
             }

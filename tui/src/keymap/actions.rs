@@ -70,13 +70,13 @@ pub const ACTIONS: &[ActionSpec] = &[
         "quit from anywhere (asks the same)",
         None,
     ),
-    spec(Action::NextTab, "next_tab", Scope::Global, &["tab"], "next tab", None),
+    spec(Action::NextTab, "next_tab", Scope::Global, &["tab"], "next area", None),
     spec(
         Action::PrevTab,
         "prev_tab",
         Scope::Global,
         &["shift-tab"],
-        "previous tab",
+        "previous area",
         None,
     ),
     spec(
@@ -84,7 +84,7 @@ pub const ACTIONS: &[ActionSpec] = &[
         "goto_tab",
         Scope::Global,
         &["1", "2", "3", "4", "5", "6", "7", "8", "9"],
-        "go to tab N",
+        "go to area N (the first nine; b lists them)",
         None,
     ),
     spec(

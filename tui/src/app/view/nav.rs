@@ -94,8 +94,8 @@ impl App {
             let heading = format!(" {}", group.map_or("More", Group::title));
             match heading
                 .char_indices()
-                .filter(|(i, c)| *c == ' ' && *i > 1 && *i < room)
-                .last()
+                .rev()
+                .find(|(i, c)| *c == ' ' && *i > 1 && *i < room)
             {
                 Some((at, _)) if heading.chars().count() > room => {
                     lines.push((heading[..at].to_owned(), theme.title));
@@ -183,13 +183,17 @@ impl App {
                 theme.muted,
             )
         };
-        let line = Line::from(vec![
+        let mut spans = vec![
             Span::styled(":", theme.key),
             Span::raw(prompt.value().to_owned()),
             Span::raw("  "),
             Span::styled(hint, style),
-            Span::styled("  tab completes, ↑↓ choose, enter goes, esc", theme.muted),
-        ]);
+        ];
+        let help = "  tab completes, ↑↓ choose, enter goes, esc";
+        if width(&spans) + help.chars().count() <= footer.width as usize {
+            spans.push(Span::styled(help, theme.muted));
+        }
+        let line = Line::from(spans);
         frame.render_widget(Paragraph::new(line), footer);
         frame.set_cursor_position(Position::new(
             footer.x + 1 + prompt.input.visual_cursor() as u16,
