@@ -20,6 +20,7 @@ pub mod config;
 pub mod credentials;
 pub mod keymap;
 pub mod launch;
+pub mod nav;
 pub mod runtime;
 pub mod tabs;
 pub mod terminal;

@@ -577,14 +577,18 @@ fn the_api_keys_tab_and_a_new_key_need_no_color() {
 }
 
 #[test]
-fn a_long_organization_name_is_cut_in_the_tab_bar_rather_than_dropped() {
+fn a_long_organization_name_is_cut_in_the_header_rather_than_dropped() {
     let mut app = logged_in();
-    app.me.as_mut().unwrap().org.name = "Northwind Security Operations".into();
+    app.me.as_mut().unwrap().org.name = "Northwind Security Operations and Compliance International".into();
+    send(&mut app, [ch('6')]);
     let bar = screen(&app, 80, 24).lines().next().unwrap().to_owned();
-    assert!(bar.contains("6 API keys"), "{bar}");
+    assert!(bar.contains("Users & access ›  API keys"), "{bar}");
     assert!(bar.contains("Northwind") && bar.contains('…'), "{bar}");
     assert_eq!(bar.trim_matches('"').chars().count(), 80, "{bar}");
     // With room, the whole name.
     let wide = screen(&app, 120, 40).lines().next().unwrap().to_owned();
-    assert!(wide.contains("Northwind Security Operations"), "{wide}");
+    assert!(
+        wide.contains("Northwind Security Operations and Compliance International"),
+        "{wide}"
+    );
 }

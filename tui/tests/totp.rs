@@ -214,9 +214,17 @@ fn esc_asks_before_dropping_a_shown_secret() {
 }
 
 #[test]
-fn a_terminal_too_small_for_the_qr_code_says_so_and_still_shows_the_key() {
+fn a_space_too_small_for_the_qr_code_says_so_and_still_shows_the_key() {
     let app = scanning();
-    let screen = screen(&app, 60, 20);
+    // The console draws nothing below 80x24 (it says the terminal is too small), so the enrolment screen is
+    // drawn alone into a 60x20 space, where the QR code does not fit.
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(60, 20)).unwrap();
+    terminal
+        .draw(|f| app.active_tab().render_overlay(f, f.area(), &app.tab_ctx()))
+        .unwrap();
+    let screen = terminal.backend().to_string();
     assert!(screen.contains("too small for the QR code"), "{screen}");
     assert!(screen.contains("JBSW Y3DP"), "{screen}");
+    let console = common::screen(&app, 60, 20);
+    assert!(console.contains("Terminal too small"), "{console}");
 }

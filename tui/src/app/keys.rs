@@ -1,15 +1,13 @@
-//! Where a key goes: the dialog, the help, the `:` prompt, the login dialog, the required two-step
+//! Where a key goes: the dialog, the help, the `:` prompt, the go key's second key, the login dialog, the required two-step
 //! enrolment, a field being edited, or (through the keymap's semantic actions) the console and then the
 //! active tab.
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use tui_input::{Input, backend::crossterm::to_input_request};
-
-use super::{App, Command, login::LoginEvent};
+use super::{App, Command, JumpPrompt, login::LoginEvent};
 use crate::{
     keymap::Action,
     widgets::{DialogOutcome, Help},
 };
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
 impl App {
     pub(super) fn on_key(&mut self, key: KeyEvent, cmds: &mut Vec<Command>) {
@@ -54,6 +52,10 @@ impl App {
             self.jump_key(&key, cmds);
             return;
         }
+        if self.go_pending {
+            self.go_key(&key, cmds);
+            return;
+        }
         if let Some(login) = self.login.as_mut() {
             match login.handle_key(&key, &self.keymap) {
                 LoginEvent::None => {}
@@ -95,6 +97,10 @@ impl App {
             }
             return;
         }
+        if self.sidebar_is_drawer() {
+            self.drawer_key(&key);
+            return;
+        }
         let active = self.active;
         if self.tabs[active].captures_input() {
             self.with_tab(active, cmds, |t, ctx, fx| t.handle_key(&key, ctx, fx));
@@ -130,7 +136,12 @@ impl App {
                 }
                 _ => return false,
             },
-            Action::JumpToTab => self.jump = Some(Input::default()),
+            Action::JumpToTab => self.jump = Some(JumpPrompt::default()),
+            Action::ToggleSidebar => {
+                self.sidebar = !self.sidebar;
+                self.sidebar_cursor = self.active;
+            }
+            Action::GoTo => self.go_pending = true,
             _ => return false,
         }
         true
@@ -147,56 +158,6 @@ impl App {
             Some(Action::Down) => help.scroll_by(1, total, self.viewport_rows),
             Some(_) => self.help = None,
             None => {}
-        }
-    }
-
-    /// The tabs whose names start with what is typed (case-insensitive), else those containing it.
-    pub fn jump_matches(&self, typed: &str) -> Vec<usize> {
-        let typed = typed.trim().to_lowercase();
-        let titles: Vec<String> = self.tabs.iter().map(|t| t.title().to_lowercase()).collect();
-        let prefix: Vec<usize> = (0..titles.len()).filter(|i| titles[*i].starts_with(&typed)).collect();
-        if !prefix.is_empty() {
-            return prefix;
-        }
-        (0..titles.len()).filter(|i| titles[*i].contains(&typed)).collect()
-    }
-
-    /// A command typed at the `:` prompt instead of a tab's name: `quit`, `logout`.
-    pub fn jump_command(typed: &str) -> Option<(Action, &'static str)> {
-        match typed.trim().to_lowercase().as_str() {
-            "quit" | "q" => Some((Action::Quit, "quit")),
-            "logout" | "log out" => Some((Action::Logout, "log out")),
-            _ => None,
-        }
-    }
-
-    fn jump_key(&mut self, key: &KeyEvent, cmds: &mut Vec<Command>) {
-        let typed = self.jump.as_ref().map(|i| i.value().to_owned()).unwrap_or_default();
-        match key.code {
-            KeyCode::Esc => self.jump = None,
-            KeyCode::Enter => {
-                self.jump = None;
-                match App::jump_command(&typed) {
-                    Some((Action::Quit, _)) => self.request_quit(),
-                    Some((Action::Logout, _)) => self.request_logout(cmds),
-                    _ => {
-                        if let Some(i) = self.jump_matches(&typed).first() {
-                            self.active = *i;
-                        }
-                    }
-                }
-            }
-            KeyCode::Tab => {
-                if let Some(i) = self.jump_matches(&typed).first() {
-                    self.jump = Some(Input::new(self.tabs[*i].title().to_owned()));
-                }
-            }
-            _ if key.modifiers.contains(KeyModifiers::CONTROL) => {}
-            _ => {
-                if let (Some(input), Some(req)) = (self.jump.as_mut(), to_input_request(&Event::Key(*key))) {
-                    input.handle(req);
-                }
-            }
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod keys;
 pub mod login;
+mod nav;
 mod view;
 
 use std::time::Duration;
@@ -13,13 +14,15 @@ use orgdeck_shared::{
     auth::{LoginResponse, Me, Secret},
     format::DateTimeStyle,
 };
-use tui_input::Input;
 
 pub use login::LoginDialog;
+pub use nav::JumpPrompt;
+pub use view::{MIN_HEIGHT, MIN_WIDTH};
 
 use crate::{
     api::{Reply, Request, needs_login},
     keymap::{Action, Keymap},
+    nav::Area,
     tabs::{
         self, Effects, Tab, TabCtx,
         security::{Enrolment, enrolment::Outcome},
@@ -108,6 +111,8 @@ pub struct App {
     pub user: String,
     pub read_only: bool,
     pub me: Option<Me>,
+    /// The registry the tabs are made from ([`tabs::AREAS`]; a test may bring more areas).
+    pub areas: &'static [Area],
     pub tabs: Vec<Box<dyn Tab>>,
     pub active: usize,
     pub login: Option<LoginDialog>,
@@ -117,7 +122,16 @@ pub struct App {
     pub dialog: Option<Dialog>,
     pub help: Option<Help>,
     /// The `:` prompt.
-    pub jump: Option<Input>,
+    pub jump: Option<JumpPrompt>,
+    /// The list of every area, grouped, is shown beside the tab (toggled by its key).
+    pub sidebar: bool,
+    /// The go key was pressed: the next key names the area (the list of areas shows meanwhile).
+    pub go_pending: bool,
+    /// The highlighted area of the list of areas when it is drawn over the tab (too narrow to sit beside
+    /// it) and takes the keys: a tab index.
+    pub sidebar_cursor: usize,
+    /// The terminal's width, which decides whether the list of areas fits beside the tab.
+    pub columns: u16,
     pub toasts: Vec<Toast>,
     pub connection: Connection,
     pub keymap: Keymap,
@@ -148,6 +162,7 @@ impl App {
             user: init.user,
             read_only: init.read_only,
             me: None,
+            areas: tabs::AREAS,
             tabs: tabs::all(),
             active: 0,
             login: None,
@@ -155,6 +170,10 @@ impl App {
             dialog: None,
             help: None,
             jump: None,
+            sidebar: false,
+            go_pending: false,
+            sidebar_cursor: 0,
+            columns: MIN_WIDTH,
             toasts: Vec::new(),
             connection: Connection::Connecting,
             keymap: init.keymap,
@@ -237,7 +256,14 @@ impl App {
         let mut cmds = Vec::new();
         match msg {
             Msg::Key(key) => self.on_key(key, &mut cmds),
-            Msg::Resize(_, rows) => self.viewport_rows = rows.saturating_sub(4) as usize,
+            Msg::Resize(columns, rows) => {
+                // Beside the tab the list follows the current area; over it, from there.
+                if !self.sidebar_is_drawer() {
+                    self.sidebar_cursor = self.active;
+                }
+                self.columns = columns;
+                self.viewport_rows = rows.saturating_sub(4) as usize;
+            }
             Msg::Tick => self.spinner = self.spinner.wrapping_add(1),
             Msg::ToastExpired(id) => self.toasts.retain(|t| t.id != id),
             Msg::Reply { request, reply } => self.on_reply(request, reply, &mut cmds),
@@ -521,7 +547,7 @@ impl App {
         // Replies to what is running now are dropped: their spinner stops here.
         self.running = vec![Request::Logout.label()];
         self.me = None;
-        self.tabs = tabs::all();
+        self.tabs = self.areas.iter().map(|a| (a.make)()).collect();
         self.active = 0;
         self.loaded = false;
         self.retry.clear();
@@ -529,6 +555,7 @@ impl App {
         self.dialog = None;
         self.help = None;
         self.jump = None;
+        self.go_pending = false;
         self.toasts.clear();
         self.dates = DateTimeStyle::default();
         self.connection = Connection::LoggedOut;
@@ -562,6 +589,14 @@ impl App {
             vec![(Action::Cancel, "close"), (Action::Down, "scroll")]
         } else if self.jump.is_some() {
             vec![(Action::Activate, "go"), (Action::Cancel, "cancel")]
+        } else if self.go_pending {
+            vec![(Action::Cancel, "cancel")]
+        } else if self.me.is_some() && self.sidebar_is_drawer() {
+            vec![
+                (Action::Down, "choose"),
+                (Action::Activate, "go"),
+                (Action::Cancel, "close"),
+            ]
         } else if let Some(enrolment) = &self.enrolment {
             enrolment.hints()
         } else if self.me.is_none() {

@@ -1,9 +1,10 @@
-//! Drawing the whole console from the state: tab bar, the active tab, footer hints, status line, and the
-//! overlays (login, help, confirmation, `:` prompt, toasts) on top.
+//! Drawing the whole console from the state: the header (where you are), the list of areas when shown,
+//! the active tab, footer hints, status line, and the overlays (login, help, confirmation, `:` prompt,
+//! toasts) on top. Below [`MIN_WIDTH`]x[`MIN_HEIGHT`] only a message saying so, never cut content.
 
 use ratatui::{
     Frame,
-    layout::{Constraint, Layout, Position, Rect},
+    layout::{Constraint, Layout, Rect},
     text::{Line, Span},
     widgets::{Block, Borders, Paragraph, Wrap},
 };
@@ -15,10 +16,20 @@ use crate::widgets::{
     status::{SPINNER, render_hints, render_toasts},
 };
 
+mod nav;
+
+/// The smallest terminal the console draws in.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
 impl App {
     pub fn view(&self, frame: &mut Frame) {
         let area = frame.area();
         let theme = &self.theme;
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            self.render_too_small(frame, area);
+            return;
+        }
         let [top, body, footer, status] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(0),
@@ -28,8 +39,21 @@ impl App {
         .areas(area);
 
         if self.me.is_some() {
-            self.render_tab_bar(frame, top);
-            self.active_tab().render(frame, body, &self.tab_ctx());
+            self.render_header(frame, top);
+            let width = self.sidebar_width();
+            // Beside the tab when both fit (the tab keeps 80 columns), else over it.
+            let beside = area.width >= MIN_WIDTH + width;
+            if (self.sidebar || self.go_pending) && beside {
+                let [side, rest] = Layout::horizontal([Constraint::Length(width), Constraint::Min(0)]).areas(body);
+                self.render_sidebar(frame, side, false);
+                self.active_tab().render(frame, rest, &self.tab_ctx());
+            } else {
+                self.active_tab().render(frame, body, &self.tab_ctx());
+                if self.sidebar || self.go_pending {
+                    let side = Rect::new(body.x, body.y, (width + 1).min(body.width), body.height);
+                    self.render_sidebar(frame, side, true);
+                }
+            }
         } else {
             let title = Line::from(vec![
                 Span::styled(" orgdeck ", theme.tab_active),
@@ -48,8 +72,10 @@ impl App {
             }
         }
 
-        if let Some(input) = &self.jump {
-            self.render_jump(frame, footer, input);
+        if let Some(prompt) = &self.jump {
+            self.render_jump(frame, body, footer, prompt);
+        } else if self.go_pending {
+            self.render_go(frame, footer);
         } else if self.login.is_none() || self.dialog.is_some() {
             render_hints(frame, footer, &self.hints(), theme);
         }
@@ -84,74 +110,5 @@ impl App {
             dialog.render(frame, area, theme);
         }
         render_toasts(frame, body, &self.toasts, theme);
-    }
-
-    fn render_tab_bar(&self, frame: &mut Frame, area: Rect) {
-        let theme = &self.theme;
-        let labels: Vec<String> = self
-            .tabs
-            .iter()
-            .enumerate()
-            .map(|(i, tab)| format!(" {} {}{} ", i + 1, tab.title(), if tab.is_dirty() { "*" } else { "" }))
-            .collect();
-        let org = self.me.as_ref().map(|me| format!("{} ", me.org.name));
-        let org_width = org.as_ref().map_or(0, |o| o.chars().count());
-        let labels_width: usize = labels.iter().map(|l| l.chars().count()).sum();
-        // Tabs are spaced apart when there is room for that and the organization's name; else they touch.
-        let gap = if labels_width + labels.len() + org_width < area.width as usize {
-            " "
-        } else {
-            ""
-        };
-        let mut spans = Vec::new();
-        for (i, text) in labels.into_iter().enumerate() {
-            let style = if i == self.active { theme.tab_active } else { theme.tab };
-            spans.push(Span::styled(text, style));
-            spans.push(Span::raw(gap));
-        }
-        let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-        if let Some(org) = org {
-            let room = (area.width as usize).saturating_sub(used);
-            // A name too long for what is left is cut with an ellipsis, if enough of it stays to read.
-            let org = if org_width < room {
-                Some(org)
-            } else if room > 8 {
-                let kept: String = org.trim_end().chars().take(room - 3).collect();
-                Some(format!("{}… ", kept.trim_end()))
-            } else {
-                None
-            };
-            if let Some(org) = org {
-                let width = org.chars().count();
-                spans.push(Span::raw(" ".repeat(room.saturating_sub(width))));
-                spans.push(Span::styled(org, theme.title));
-            }
-        }
-        frame.render_widget(Paragraph::new(Line::from(spans)), area);
-    }
-
-    fn render_jump(&self, frame: &mut Frame, area: Rect, input: &tui_input::Input) {
-        let theme = &self.theme;
-        let matches: Vec<&str> = self
-            .jump_matches(input.value())
-            .iter()
-            .map(|i| self.tabs[*i].title())
-            .collect();
-        let hint = if let Some((_, what)) = App::jump_command(input.value()) {
-            format!("→ {what}")
-        } else if matches.is_empty() {
-            "no such tab".to_owned()
-        } else {
-            format!("→ {}", matches.join(" · "))
-        };
-        let line = Line::from(vec![
-            Span::styled(":", theme.key),
-            Span::raw(input.value().to_owned()),
-            Span::raw("  "),
-            Span::styled(hint, theme.muted),
-            Span::styled("  (tab completes, enter goes)", theme.muted),
-        ]);
-        frame.render_widget(Paragraph::new(line), area);
-        frame.set_cursor_position(Position::new(area.x + 1 + input.visual_cursor() as u16, area.y));
     }
 }

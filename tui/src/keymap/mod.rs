@@ -19,6 +19,8 @@ pub enum Action {
     PrevTab,
     GotoTab,
     JumpToTab,
+    GoTo,
+    ToggleSidebar,
     Up,
     Down,
     Left,

@@ -1,4 +1,5 @@
-//! One module per settings area. Adding a tab is one module and one line in [`all`].
+//! One module per settings area. Adding an area is one module and one line in [`AREAS`]; navigation (the
+//! header, the list of areas, `:` and the go key) follows from that line.
 
 pub mod api_keys;
 pub mod audit;
@@ -23,20 +24,26 @@ use ratatui::{Frame, layout::Rect};
 use crate::{
     api::{Reply, Request},
     keymap::{Action, Keymap},
+    nav::{Area, Group},
     theme::Theme,
     widgets::{Dialog, ToastLevel},
 };
 
-/// Every tab, in tab-bar order.
+/// Every area, in order (digits 1-9 open the first nine): id, title, group, go key, more `:` names,
+/// sections, and how its tab is made. An area not built yet is simply not here.
+#[rustfmt::skip]
+pub const AREAS: &[Area] = &[
+    Area { id: "general", title: "General", group: Group::Organization, key: 'g', aliases: &["organization", "org", "licenses"], sections: &[], make: || Box::new(GeneralTab::new()) },
+    Area { id: "users", title: "Users", group: Group::UsersAndAccess, key: 'u', aliases: &["people"], sections: &[], make: || Box::new(UsersTab::new()) },
+    Area { id: "groups", title: "Groups", group: Group::UsersAndAccess, key: 'r', aliases: &[], sections: &[], make: || Box::new(GroupsTab::new()) },
+    Area { id: "security", title: "Security", group: Group::Security, key: 's', aliases: &[], sections: security::SECTIONS, make: || Box::new(SecurityTab::new()) },
+    Area { id: "audit", title: "Audit", group: Group::Security, key: 'a', aliases: &["log", "audit log"], sections: &[], make: || Box::new(AuditTab::new()) },
+    Area { id: "api_keys", title: "API keys", group: Group::UsersAndAccess, key: 'k', aliases: &["api", "keys"], sections: &[], make: || Box::new(ApiKeysTab::new()) },
+];
+
+/// Every tab, in the order of [`AREAS`].
 pub fn all() -> Vec<Box<dyn Tab>> {
-    vec![
-        Box::new(GeneralTab::new()),
-        Box::new(UsersTab::new()),
-        Box::new(GroupsTab::new()),
-        Box::new(SecurityTab::new()),
-        Box::new(AuditTab::new()),
-        Box::new(ApiKeysTab::new()),
-    ]
+    AREAS.iter().map(|a| (a.make)()).collect()
 }
 
 /// What a tab needs to know about the console around it.
@@ -98,6 +105,14 @@ pub trait Tab {
     /// Footer hints for the current mode.
     fn hints(&self) -> Vec<(Action, &'static str)>;
     fn render(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx);
+    /// The title of the section shown, for the header ("Security › IP restrictions").
+    fn section(&self) -> Option<&'static str> {
+        None
+    }
+    /// Shows the section `id` (one of its area's [`crate::nav::Section`]s); false if it cannot now.
+    fn show_section(&mut self, _id: &str) -> bool {
+        false
+    }
     /// A screen the tab draws over the whole console (tab bar, footer and status line too), drawn under
     /// the dialogs, help and toasts.
     fn render_overlay(&self, _frame: &mut Frame, _area: Rect, _ctx: &TabCtx) {}

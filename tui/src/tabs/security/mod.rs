@@ -23,8 +23,24 @@ use super::{Effects, Tab, TabCtx};
 use crate::{
     api::{Reply, Request, SecurityArea, SecurityDoc},
     keymap::Action,
+    nav::Section,
     widgets::{Dialog, FormEvent, ToastLevel},
 };
+
+/// The sections `:` opens directly (`:ip`, `:2fa`...), in the order of [`SecurityArea::ALL`].
+#[rustfmt::skip]
+pub const SECTIONS: &[Section] = &[
+    Section { id: "password_policy", title: "Password policy", aliases: &["password", "passwords", "policy"] },
+    Section { id: "sessions", title: "Sessions", aliases: &["session", "timeouts"] },
+    Section { id: "ip_restrictions", title: "IP restrictions", aliases: &["ip", "allowlist", "allow-list"] },
+    Section { id: "two_step", title: "Two-step", aliases: &["2fa", "mfa", "two step", "totp"] },
+];
+
+/// The section a [`SECTIONS`] id names.
+fn section_of(id: &str) -> Option<SecurityArea> {
+    let i = SECTIONS.iter().position(|s| s.id == id)?;
+    SecurityArea::ALL.get(i).copied()
+}
 
 pub struct SecurityTab {
     pub section: SecurityArea,
@@ -205,6 +221,21 @@ impl<D: forms::FormDocument> FormLike for FormSection<D> {
 impl Tab for SecurityTab {
     fn title(&self) -> &'static str {
         "Security"
+    }
+
+    fn section(&self) -> Option<&'static str> {
+        Some(self.section.title())
+    }
+
+    fn show_section(&mut self, id: &str) -> bool {
+        match section_of(id) {
+            // Like `]`: not while a field is being edited.
+            Some(area) if !self.editing() && self.enrolment.is_none() => {
+                self.section = area;
+                true
+            }
+            _ => false,
+        }
     }
 
     fn load(&mut self, fx: &mut Effects) {
@@ -409,5 +440,18 @@ impl Tab for SecurityTab {
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_section_of_the_registry_is_the_section_of_that_title() {
+        for s in SECTIONS {
+            assert_eq!(section_of(s.id).map(SecurityArea::title), Some(s.title));
+        }
+        assert_eq!(SECTIONS.len(), SecurityArea::ALL.len());
     }
 }
