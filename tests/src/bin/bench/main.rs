@@ -42,6 +42,8 @@ use server_cpu::s1_server_cpu_per_request;
 use writes::s4_settings_writes;
 
 const CONCURRENCY: usize = 64;
+/// The shortest measured round of the alternating figures (S1, S4).
+const MIN_ROUND_SECS: f64 = 3.0;
 
 #[derive(Clone, Copy)]
 enum Bar {

@@ -16,7 +16,7 @@ use orgdeck_tests::{
 use reqwest::StatusCode;
 
 use super::{
-    Bar, CONCURRENCY, Figure, Options, Window, build_binary, load_round_robin, median_f64,
+    Bar, CONCURRENCY, Figure, MIN_ROUND_SECS, Options, Window, build_binary, load_round_robin, median_f64,
     process::{ServerProcess, cpu_unit},
 };
 
@@ -27,7 +27,9 @@ pub async fn s1_server_cpu_per_request(opts: &Options) -> Result<Figure> {
     // Five short alternating rounds rather than three long ones: other work on the shared machine comes in
     // bursts, and a burst then spoils one pair of five instead of one of three.
     let rounds = 5;
-    let duration = Duration::from_secs_f64(opts.seconds / rounds as f64);
+    // At least 3 s a round: CPU time is read in ticks of 10 ms, and a 600 ms round (the default
+    // `--seconds 3` over five) left the ratio to a few ticks (runs of it ranged 0.29 to 0.42).
+    let duration = Duration::from_secs_f64((opts.seconds / rounds as f64).max(MIN_ROUND_SECS));
     build_binary("orgdeck-server", "orgdeck-server", "ORGDECK_SERVER_BIN")?;
     build_binary("orgdeck-tests", HELLO_BIN, HELLO_BIN_ENV)?;
     let data_dir = tempfile::tempdir()?;

@@ -26,7 +26,7 @@ use orgdeck_tests::{
 use uuid::Uuid;
 
 use super::{
-    Bar, CONCURRENCY, Figure, Meter, Options, Window, build_binary, http1_connection, median_f64,
+    Bar, CONCURRENCY, Figure, MIN_ROUND_SECS, Meter, Options, Window, build_binary, http1_connection, median_f64,
     process::ServerProcess,
 };
 
@@ -48,7 +48,9 @@ pub async fn s4_settings_writes(opts: &Options) -> Result<Figure> {
     // bursts (the disk's own rate was seen to drop tenfold for a second), and a burst then spoils one pair of
     // five instead of one of three.
     let rounds = 5;
-    let duration = Duration::from_secs_f64(opts.seconds / rounds as f64);
+    // At least 3 s a round: CPU time is read in ticks of 10 ms, and a 600 ms round (the default
+    // `--seconds 3` over five) left the ratio to a few ticks (runs of it ranged 0.29 to 0.42).
+    let duration = Duration::from_secs_f64((opts.seconds / rounds as f64).max(MIN_ROUND_SECS));
     build_binary("orgdeck-server", "orgdeck-server", "ORGDECK_SERVER_BIN")?;
     let data_dir = tempfile::tempdir()?;
     let mut admins = Vec::new();
