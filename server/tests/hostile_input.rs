@@ -839,9 +839,19 @@ impl Fixture {
             let body = serde_json::to_value(orgdeck_shared::password::PasswordPolicy::default()).unwrap();
             let resp = self
                 .s
-                .send(Method::PUT, &path, &self.admin, Some(&body), current["version"].as_i64())
+                .send(
+                    Method::PUT,
+                    &path,
+                    &self.admin,
+                    Some(&body),
+                    current["version"].as_i64(),
+                )
                 .await;
-            assert!(resp.status().is_success(), "reset the password policy: {}", resp.status());
+            assert!(
+                resp.status().is_success(),
+                "reset the password policy: {}",
+                resp.status()
+            );
             self.created += 1;
             // API-only: the admin makes and rotates the keys of API-only users only.
             let mut body = new_user(&format!("victim{}@acme.example", self.created), "Vic", "Tim", "view");
