@@ -25,6 +25,22 @@ async fn put_area(s: &TestServer, token: &str, area: &str, body: Value) -> reqwe
     s.send(Method::PUT, &path, token, Some(&body), Some(version)).await
 }
 
+/// `POST me/two_step/reauth` with the password and, when given, a code.
+async fn reauth(s: &TestServer, token: &str, password: &str, code: Option<&str>) -> reqwest::Response {
+    let body = match code {
+        Some(code) => json!({ "password": password, "code": code }),
+        None => json!({ "password": password }),
+    };
+    s.post(routes::ME_REAUTH, token, &body).await
+}
+
+/// The field a 422 names first.
+async fn refused_field(resp: reqwest::Response) -> String {
+    api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0]
+        .field
+        .clone()
+}
+
 async fn audit_actions(s: &TestServer, admin: &str) -> Vec<String> {
     s.audit(admin).await.into_iter().map(|e| e.action).collect()
 }
@@ -197,35 +213,12 @@ async fn a_stolen_session_cannot_change_the_second_factor_without_fresh_proof() 
         assert_eq!(err.code, ErrorCode::ReauthRequired, "{path}");
     }
     // Wrong password, then no code, then a wrong code: refused, naming the field.
-    let resp = s
-        .post(
-            routes::ME_REAUTH,
-            &bob,
-            &json!({ "password": "not it at all", "code": totp_code(&s, &secret, 0) }),
-        )
-        .await;
-    assert_eq!(
-        api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
-        "password"
-    );
-    let resp = s
-        .post(routes::ME_REAUTH, &bob, &json!({ "password": USER_PASSWORD }))
-        .await;
-    assert_eq!(
-        api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
-        "code"
-    );
-    let resp = s
-        .post(
-            routes::ME_REAUTH,
-            &bob,
-            &json!({ "password": USER_PASSWORD, "code": "000000" }),
-        )
-        .await;
-    assert_eq!(
-        api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
-        "code"
-    );
+    let resp = reauth(&s, &bob, "not it at all", Some(&*totp_code(&s, &secret, 0))).await;
+    assert_eq!(refused_field(resp).await, "password");
+    let resp = reauth(&s, &bob, USER_PASSWORD, None).await;
+    assert_eq!(refused_field(resp).await, "code");
+    let resp = reauth(&s, &bob, USER_PASSWORD, Some(&*"000000")).await;
+    assert_eq!(refused_field(resp).await, "code");
     assert_eq!(
         api_error(s.post(routes::ME_TOTP, &bob, &json!({})).await, StatusCode::FORBIDDEN)
             .await
@@ -233,13 +226,7 @@ async fn a_stolen_session_cannot_change_the_second_factor_without_fresh_proof() 
         ErrorCode::ReauthRequired
     );
     // Password and a current code: fresh for five minutes.
-    let resp = s
-        .post(
-            routes::ME_REAUTH,
-            &bob,
-            &json!({ "password": USER_PASSWORD, "code": totp_code(&s, &secret, 0) }),
-        )
-        .await;
+    let resp = reauth(&s, &bob, USER_PASSWORD, Some(&*totp_code(&s, &secret, 0))).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let fresh: ReauthGranted = resp.json().await.unwrap();
     assert!(fresh.fresh_until > orgdeck_server::Clock::now(&s.clock));
@@ -275,17 +262,8 @@ async fn an_email_only_user_gives_fresh_proof_with_an_emailed_code_used_once() {
     .await;
     assert_eq!(err.code, ErrorCode::ReauthRequired);
     // Without a code asked for, a six-digit guess is refused like any wrong code.
-    let resp = s
-        .post(
-            routes::ME_REAUTH,
-            &bob,
-            &json!({ "password": USER_PASSWORD, "code": "123456" }),
-        )
-        .await;
-    assert_eq!(
-        api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
-        "code"
-    );
+    let resp = reauth(&s, &bob, USER_PASSWORD, Some(&*"123456")).await;
+    assert_eq!(refused_field(resp).await, "code");
     assert_eq!(
         s.post(routes::ME_REAUTH_EMAIL, &bob, &json!({})).await.status(),
         StatusCode::OK
@@ -298,24 +276,9 @@ async fn an_email_only_user_gives_fresh_proof_with_an_emailed_code_used_once() {
         StatusCode::TOO_MANY_REQUESTS
     );
     // The code alone is not enough: the password must be right too.
-    let resp = s
-        .post(
-            routes::ME_REAUTH,
-            &bob,
-            &json!({ "password": "not it at all", "code": emailed }),
-        )
-        .await;
-    assert_eq!(
-        api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
-        "password"
-    );
-    let resp = s
-        .post(
-            routes::ME_REAUTH,
-            &bob,
-            &json!({ "password": USER_PASSWORD, "code": emailed }),
-        )
-        .await;
+    let resp = reauth(&s, &bob, "not it at all", Some(&*emailed)).await;
+    assert_eq!(refused_field(resp).await, "password");
+    let resp = reauth(&s, &bob, USER_PASSWORD, Some(&*emailed)).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(
         s.post(routes::ME_BACKUP_CODES, &bob, &json!({})).await.status(),
@@ -323,17 +286,8 @@ async fn an_email_only_user_gives_fresh_proof_with_an_emailed_code_used_once() {
     );
     // Used once: the same code again is refused.
     s.advance_minutes(6);
-    let resp = s
-        .post(
-            routes::ME_REAUTH,
-            &bob,
-            &json!({ "password": USER_PASSWORD, "code": emailed }),
-        )
-        .await;
-    assert_eq!(
-        api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
-        "code"
-    );
+    let resp = reauth(&s, &bob, USER_PASSWORD, Some(&*emailed)).await;
+    assert_eq!(refused_field(resp).await, "code");
 
     // A code for another session (another login of Bob's) does not prove this one.
     let other_login = s.login_raw(BOB, USER_PASSWORD).await.json::<Value>().await.unwrap();
@@ -346,17 +300,8 @@ async fn an_email_only_user_gives_fresh_proof_with_an_emailed_code_used_once() {
         StatusCode::OK
     );
     let for_other = code_in(&wait_for_outbox(s.dir.path(), 5).await[4]);
-    let resp = s
-        .post(
-            routes::ME_REAUTH,
-            &bob,
-            &json!({ "password": USER_PASSWORD, "code": for_other }),
-        )
-        .await;
-    assert_eq!(
-        api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
-        "code"
-    );
+    let resp = reauth(&s, &bob, USER_PASSWORD, Some(&*for_other)).await;
+    assert_eq!(refused_field(resp).await, "code");
 
     // Five wrong codes end the emailed code: the right one no longer works.
     assert_eq!(
@@ -366,26 +311,11 @@ async fn an_email_only_user_gives_fresh_proof_with_an_emailed_code_used_once() {
     let right = code_in(&wait_for_outbox(s.dir.path(), 6).await[5]);
     for _ in 0..5 {
         let wrong = if right == "000000" { "111111" } else { "000000" };
-        let resp = s
-            .post(
-                routes::ME_REAUTH,
-                &bob,
-                &json!({ "password": USER_PASSWORD, "code": wrong }),
-            )
-            .await;
+        let resp = reauth(&s, &bob, USER_PASSWORD, Some(&*wrong)).await;
         assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let resp = s
-        .post(
-            routes::ME_REAUTH,
-            &bob,
-            &json!({ "password": USER_PASSWORD, "code": right }),
-        )
-        .await;
-    assert_eq!(
-        api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
-        "code"
-    );
+    let resp = reauth(&s, &bob, USER_PASSWORD, Some(&*right)).await;
+    assert_eq!(refused_field(resp).await, "code");
 }
 
 #[tokio::test]
@@ -409,10 +339,7 @@ async fn wrong_current_passwords_at_me_password_count_toward_lockout_and_are_aud
     let change = |current: &str| json!({ "current": current, "new": "a brand new passphrase 2027" });
     for _ in 0..9 {
         let resp = s.post(routes::ME_PASSWORD, &bob, &change("guess guess guess")).await;
-        assert_eq!(
-            api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
-            "current"
-        );
+        assert_eq!(refused_field(resp).await, "current");
     }
     // The tenth locks the account (the policy's ten), which ends this session too.
     let resp = s.post(routes::ME_PASSWORD, &bob, &change("guess guess guess")).await;

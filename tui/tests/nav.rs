@@ -8,50 +8,24 @@ use crossterm::event::KeyCode;
 use insta::assert_snapshot;
 use orgdeck::{
     App,
-    api::{Reply, Request, SecurityArea},
+    api::SecurityArea,
     nav::{Area, Group},
-    tabs::{AREAS, Effects, Tab, TabCtx},
+    tabs::AREAS,
     theme::ThemeKind,
 };
 use ratatui::style::Modifier;
-
-/// An area built later by someone else, here only to show thirteen areas at once.
-struct Later(&'static str);
-
-impl Tab for Later {
-    fn title(&self) -> &'static str {
-        self.0
-    }
-    fn load(&mut self, _: &mut Effects) {}
-    fn captures_input(&self) -> bool {
-        false
-    }
-    fn handle_key(&mut self, _: &crossterm::event::KeyEvent, _: &TabCtx, _: &mut Effects) {}
-    fn handle_action(&mut self, _: orgdeck::keymap::Action, _: &TabCtx, _: &mut Effects) -> bool {
-        false
-    }
-    fn confirmed(&mut self, _: orgdeck::keymap::Action, _: &TabCtx, _: &mut Effects) {}
-    fn handle_reply(&mut self, _: &Request, _: &Reply, _: &TabCtx, _: &mut Effects) {}
-    fn is_dirty(&self) -> bool {
-        false
-    }
-    fn hints(&self) -> Vec<(orgdeck::keymap::Action, &'static str)> {
-        Vec::new()
-    }
-    fn render(&self, _: &mut ratatui::Frame, _: ratatui::layout::Rect, _: &TabCtx) {}
-}
 
 /// The logged-in app with the seven areas still to come added to the registry, one line each.
 #[rustfmt::skip]
 fn thirteen_areas() -> App {
     let later = [
-        Area { id: "integrations", title: "Integrations", group: Group::IntegrationsAndNotifications, key: 'i', aliases: &[], sections: &[], make: || Box::new(Later("Integrations")) },
-        Area { id: "notifications", title: "Notifications", group: Group::IntegrationsAndNotifications, key: 'n', aliases: &[], sections: &[], make: || Box::new(Later("Notifications")) },
-        Area { id: "servers", title: "Servers", group: Group::Servers, key: 'v', aliases: &[], sections: &[], make: || Box::new(Later("Servers")) },
-        Area { id: "agent_keys", title: "Agent keys", group: Group::Servers, key: 'e', aliases: &["agents"], sections: &[], make: || Box::new(Later("Agent keys")) },
-        Area { id: "reports", title: "Reports", group: Group::ReportsAndScores, key: 'p', aliases: &[], sections: &[], make: || Box::new(Later("Reports")) },
-        Area { id: "scores", title: "Scores", group: Group::ReportsAndScores, key: 'c', aliases: &[], sections: &[], make: || Box::new(Later("Scores")) },
-        Area { id: "account", title: "Account", group: Group::UsersAndAccess, key: 'm', aliases: &["me"], sections: &[], make: || Box::new(Later("Account")) },
+        Area { id: "integrations", title: "Integrations", group: Group::IntegrationsAndNotifications, key: 'i', aliases: &[], sections: &[], make: || Box::new(BlankTab("Integrations")) },
+        Area { id: "notifications", title: "Notifications", group: Group::IntegrationsAndNotifications, key: 'n', aliases: &[], sections: &[], make: || Box::new(BlankTab("Notifications")) },
+        Area { id: "servers", title: "Servers", group: Group::Servers, key: 'v', aliases: &[], sections: &[], make: || Box::new(BlankTab("Servers")) },
+        Area { id: "agent_keys", title: "Agent keys", group: Group::Servers, key: 'e', aliases: &["agents"], sections: &[], make: || Box::new(BlankTab("Agent keys")) },
+        Area { id: "reports", title: "Reports", group: Group::ReportsAndScores, key: 'p', aliases: &[], sections: &[], make: || Box::new(BlankTab("Reports")) },
+        Area { id: "scores", title: "Scores", group: Group::ReportsAndScores, key: 'c', aliases: &[], sections: &[], make: || Box::new(BlankTab("Scores")) },
+        Area { id: "account", title: "Account", group: Group::UsersAndAccess, key: 'm', aliases: &["me"], sections: &[], make: || Box::new(BlankTab("Account")) },
     ];
     let mut app = logged_in();
     let mut areas = AREAS.to_vec();

@@ -8,39 +8,12 @@ use orgdeck::{
     Command, Msg,
     api::{Reply, Request},
     keymap::{ACTIONS, Keymap},
-    tabs::{Effects, Tab, TabCtx},
     widgets::Help,
 };
 use orgdeck_shared::{
     ApiError, ErrorCode, FieldError,
     auth::{LoginResponse, Secret, SessionGrant},
 };
-
-/// A second tab, to show switching (and that a tab plugs in through the trait alone).
-struct Empty(&'static str);
-
-impl Tab for Empty {
-    fn title(&self) -> &'static str {
-        self.0
-    }
-    fn load(&mut self, _: &mut Effects) {}
-    fn captures_input(&self) -> bool {
-        false
-    }
-    fn handle_key(&mut self, _: &crossterm::event::KeyEvent, _: &TabCtx, _: &mut Effects) {}
-    fn handle_action(&mut self, _: orgdeck::keymap::Action, _: &TabCtx, _: &mut Effects) -> bool {
-        false
-    }
-    fn confirmed(&mut self, _: orgdeck::keymap::Action, _: &TabCtx, _: &mut Effects) {}
-    fn handle_reply(&mut self, _: &Request, _: &Reply, _: &TabCtx, _: &mut Effects) {}
-    fn is_dirty(&self) -> bool {
-        false
-    }
-    fn hints(&self) -> Vec<(orgdeck::keymap::Action, &'static str)> {
-        Vec::new()
-    }
-    fn render(&self, _: &mut ratatui::Frame, _: ratatui::layout::Rect, _: &TabCtx) {}
-}
 
 /// Focus is on Name: Enter edits, ctrl-u clears, then type.
 fn edit_name(app: &mut orgdeck::App, name: &str) {
@@ -60,7 +33,7 @@ fn tab_number_keys_and_jump_switch_tabs() {
     let mut app = logged_in();
     let titles: Vec<&str> = app.tabs.iter().map(|t| t.title()).collect();
     assert_eq!(titles, ["General", "Users", "Groups", "Security", "Audit", "API keys"]);
-    app.tabs.push(Box::new(Empty("Extra")));
+    app.tabs.push(Box::new(BlankTab("Extra")));
     send(&mut app, [key(KeyCode::Tab)]);
     assert_eq!(app.active, 1);
     send(&mut app, [key(KeyCode::BackTab), key(KeyCode::BackTab)]);

@@ -88,7 +88,17 @@ struct Recipient<'a> {
     ip: ClientIp,
 }
 
-impl Recipient<'_> {
+impl<'a> Recipient<'a> {
+    /// The logged-in user, at their own address.
+    fn of(user: &'a AuthUser) -> Self {
+        Recipient {
+            org_id: user.org_id,
+            user_id: user.user_id,
+            email: &user.email,
+            ip: user.client_ip,
+        }
+    }
+
     fn audit(&self, now: Timestamp, action: &str, summary: String) -> AuditRecord {
         AuditRecord::new(
             Some(self.org_id),
@@ -175,12 +185,7 @@ pub async fn start_enrolment(state: &AppState, user: &SessionUser) -> AppResult<
     let pending = tx.email_enrolment(user.user_id).await?;
     check_resend(pending.as_ref().map(|(p, _)| p), now)?;
     let code = new_code();
-    let to = Recipient {
-        org_id: user.org_id,
-        user_id: user.user_id,
-        email: &user.email,
-        ip: user.client_ip,
-    };
+    let to = Recipient::of(user);
     let sent = send(state, tx.as_mut(), &to, &code, Purpose::Enrol, now).await?;
     tx.set_email_enrolment(
         user.user_id,
@@ -211,12 +216,7 @@ pub async fn send_for_reauth(state: &AppState, user: &SessionUser) -> AppResult<
     let pending = tx.reauth_code(token_hash).await?;
     check_resend(pending.as_ref().map(|(p, _)| p), now)?;
     let code = new_code();
-    let to = Recipient {
-        org_id: user.org_id,
-        user_id: user.user_id,
-        email: &user.email,
-        ip: user.client_ip,
-    };
+    let to = Recipient::of(user);
     let sent = send(state, tx.as_mut(), &to, &code, Purpose::Reauth, now).await?;
     tx.set_reauth_code(
         token_hash,

@@ -7,6 +7,7 @@ use orgdeck::{
     App, AppInit, Command, Msg,
     api::{Reply, Request},
     keymap::Keymap,
+    tabs::{Effects, Tab, TabCtx},
     theme::{Theme, ThemeKind},
 };
 use orgdeck_shared::{
@@ -254,4 +255,30 @@ pub fn api_keys_app(keys: &[orgdeck_shared::api_keys::ApiKeyInfo]) -> App {
 
 pub fn api_keys_tab(app: &App) -> &orgdeck::tabs::ApiKeysTab {
     app.tab::<orgdeck::tabs::ApiKeysTab>().expect("an API keys tab")
+}
+
+/// A tab with nothing in it: to show switching, and that a tab plugs in through the trait alone.
+pub struct BlankTab(pub &'static str);
+
+impl Tab for BlankTab {
+    fn title(&self) -> &'static str {
+        self.0
+    }
+    fn load(&mut self, _: &mut Effects) {}
+    fn captures_input(&self) -> bool {
+        false
+    }
+    fn handle_key(&mut self, _: &crossterm::event::KeyEvent, _: &TabCtx, _: &mut Effects) {}
+    fn handle_action(&mut self, _: orgdeck::keymap::Action, _: &TabCtx, _: &mut Effects) -> bool {
+        false
+    }
+    fn confirmed(&mut self, _: orgdeck::keymap::Action, _: &TabCtx, _: &mut Effects) {}
+    fn handle_reply(&mut self, _: &Request, _: &Reply, _: &TabCtx, _: &mut Effects) {}
+    fn is_dirty(&self) -> bool {
+        false
+    }
+    fn hints(&self) -> Vec<(orgdeck::keymap::Action, &'static str)> {
+        Vec::new()
+    }
+    fn render(&self, _: &mut ratatui::Frame, _: ratatui::layout::Rect, _: &TabCtx) {}
 }
