@@ -217,7 +217,7 @@ async fn a_stolen_session_cannot_change_the_second_factor_without_fresh_proof() 
     assert_eq!(refused_field(resp).await, "password");
     let resp = reauth(&s, &bob, USER_PASSWORD, None).await;
     assert_eq!(refused_field(resp).await, "code");
-    let resp = reauth(&s, &bob, USER_PASSWORD, Some(&*"000000")).await;
+    let resp = reauth(&s, &bob, USER_PASSWORD, Some("000000")).await;
     assert_eq!(refused_field(resp).await, "code");
     assert_eq!(
         api_error(s.post(routes::ME_TOTP, &bob, &json!({})).await, StatusCode::FORBIDDEN)
@@ -262,7 +262,7 @@ async fn an_email_only_user_gives_fresh_proof_with_an_emailed_code_used_once() {
     .await;
     assert_eq!(err.code, ErrorCode::ReauthRequired);
     // Without a code asked for, a six-digit guess is refused like any wrong code.
-    let resp = reauth(&s, &bob, USER_PASSWORD, Some(&*"123456")).await;
+    let resp = reauth(&s, &bob, USER_PASSWORD, Some("123456")).await;
     assert_eq!(refused_field(resp).await, "code");
     assert_eq!(
         s.post(routes::ME_REAUTH_EMAIL, &bob, &json!({})).await.status(),
@@ -311,7 +311,7 @@ async fn an_email_only_user_gives_fresh_proof_with_an_emailed_code_used_once() {
     let right = code_in(&wait_for_outbox(s.dir.path(), 6).await[5]);
     for _ in 0..5 {
         let wrong = if right == "000000" { "111111" } else { "000000" };
-        let resp = reauth(&s, &bob, USER_PASSWORD, Some(&*wrong)).await;
+        let resp = reauth(&s, &bob, USER_PASSWORD, Some(wrong)).await;
         assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
     let resp = reauth(&s, &bob, USER_PASSWORD, Some(&*right)).await;
