@@ -251,6 +251,11 @@ fn below_80x24_the_console_says_the_terminal_is_too_small_and_resizing_back_rest
         assert!(!s.contains("Acme"), "no cut content: {s}");
     }
     assert_snapshot!("too_small_60x20", screen(&app, 60, 20));
+    // Keys wait while nothing can be seen: no unseen quit, no unseen dialog.
+    let before = app.active;
+    let cmds = send(&mut app, [ch('q'), key(KeyCode::Tab), ch(':')]);
+    assert!(cmds.is_empty() && !app.should_quit() && app.dialog.is_none() && app.jump.is_none());
+    assert_eq!(app.active, before);
     app.update(orgdeck::Msg::Resize(80, 24));
     let s = screen(&app, 80, 24);
     assert!(!s.contains("too small") && s.contains("Acme Security"), "{s}");

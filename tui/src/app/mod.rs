@@ -132,6 +132,9 @@ pub struct App {
     pub sidebar_cursor: usize,
     /// The terminal's width, which decides whether the list of areas fits beside the tab.
     pub columns: u16,
+    /// The terminal is below 80x24: only a message is drawn, and keys wait (an unseen dialog would
+    /// otherwise answer them).
+    pub too_small: bool,
     pub toasts: Vec<Toast>,
     pub connection: Connection,
     pub keymap: Keymap,
@@ -174,6 +177,7 @@ impl App {
             go_pending: false,
             sidebar_cursor: 0,
             columns: MIN_WIDTH,
+            too_small: false,
             toasts: Vec::new(),
             connection: Connection::Connecting,
             keymap: init.keymap,
@@ -255,8 +259,10 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
         let mut cmds = Vec::new();
         match msg {
+            Msg::Key(_) if self.too_small => {}
             Msg::Key(key) => self.on_key(key, &mut cmds),
             Msg::Resize(columns, rows) => {
+                self.too_small = columns < MIN_WIDTH || rows < MIN_HEIGHT;
                 // Beside the tab the list follows the current area; over it, from there.
                 if !self.sidebar_is_drawer() {
                     self.sidebar_cursor = self.active;
