@@ -14,6 +14,9 @@
 pub mod api;
 pub mod app;
 pub mod backend;
+/// The in-process measurements (T2, T3) and the fake user pages tests serve; not in the shipped console
+/// (the `testkit` feature).
+#[cfg(feature = "testkit")]
 pub mod bench;
 pub mod cli;
 pub mod config;
