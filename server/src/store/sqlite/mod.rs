@@ -183,10 +183,22 @@ struct WriterLock {
 
 impl WriterLock {
     async fn lock(&self) -> OwnedMutexGuard<Writer> {
+        // Counted while waiting, also when the wait is given up (a cancelled request).
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
         self.waiting.fetch_add(1, Ordering::AcqRel);
-        let guard = self.lock.clone().lock_owned().await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
-        guard
+        let _waiting = Waiting(&self.waiting);
+        self.lock.clone().lock_owned().await
+    }
+
+    /// Whether a transaction committing now should leave the commit to the group: others wait for the
+    /// writer, and the committer runs.
+    fn share_commit(&self) -> bool {
+        self.waiting.load(Ordering::Acquire) > 0 && !self.wake.is_closed()
     }
 }
 
@@ -587,7 +599,7 @@ impl WriteTx for SqliteTx {
         });
         batch.members += 1;
         let mut done = batch.done.subscribe();
-        if self.writer.waiting.load(Ordering::Acquire) == 0 || batch.members >= MAX_BATCH {
+        if !self.writer.share_commit() || batch.members >= MAX_BATCH {
             // Nobody to share the commit with (or enough to share it): commit now, this one and any
             // released before it.
             let generation = self.generation.clone();
@@ -671,6 +683,21 @@ mod tests {
             commits < writers as u64,
             "{writers} concurrent transactions took {commits} commits: none was shared"
         );
+    }
+
+    #[tokio::test]
+    async fn a_wait_for_the_writer_given_up_is_not_counted_as_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path(), Timestamp::now()).await.unwrap();
+        let mut a = store.begin().await.unwrap();
+        a.append_audit(&entry("a")).await.unwrap();
+        // A request that waits for the writer and is dropped (its client went away).
+        let gave_up = tokio::time::timeout(Duration::from_millis(20), store.begin()).await;
+        assert!(gave_up.is_err(), "the writer is held by A");
+        assert_eq!(store.writer.waiting.load(Ordering::Acquire), 0);
+        // So A commits by itself at once, not waiting for a group.
+        a.commit().await.unwrap();
+        assert_eq!(committed_entries(dir.path(), "a"), 1);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
