@@ -13,8 +13,6 @@ use crate::{
 pub trait SettingsArea: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// The area's name on the wire: `settings/{NAME}`, and the audit entry's target.
     const NAME: &'static str;
-    /// What the area is called in sentences ("the password policy").
-    const TITLE: &'static str;
     /// Fields whose values never appear in the audit log (secrets: shown only as changed).
     const SECRET_FIELDS: &'static [&'static str] = &[];
 
@@ -29,7 +27,6 @@ pub trait SettingsArea: Serialize + DeserializeOwned + Clone + Send + Sync + 'st
 
 impl SettingsArea for GeneralSettings {
     const NAME: &'static str = area::GENERAL;
-    const TITLE: &'static str = "general settings";
     fn check(&self) -> Result<(), Vec<FieldError>> {
         self.validate()
     }
@@ -37,7 +34,6 @@ impl SettingsArea for GeneralSettings {
 
 impl SettingsArea for PasswordPolicy {
     const NAME: &'static str = area::PASSWORD_POLICY;
-    const TITLE: &'static str = "the password policy";
     fn check(&self) -> Result<(), Vec<FieldError>> {
         self.validate()
     }
@@ -45,7 +41,6 @@ impl SettingsArea for PasswordPolicy {
 
 impl SettingsArea for SessionSettings {
     const NAME: &'static str = area::SESSIONS;
-    const TITLE: &'static str = "session timeouts";
     fn check(&self) -> Result<(), Vec<FieldError>> {
         self.validate()
     }
@@ -53,7 +48,6 @@ impl SettingsArea for SessionSettings {
 
 impl SettingsArea for IpRestrictions {
     const NAME: &'static str = area::IP_RESTRICTIONS;
-    const TITLE: &'static str = "IP restrictions";
     fn check(&self) -> Result<(), Vec<FieldError>> {
         self.validate()
     }
@@ -67,7 +61,6 @@ impl SettingsArea for IpRestrictions {
 
 impl SettingsArea for TwoStepSettings {
     const NAME: &'static str = area::TWO_STEP;
-    const TITLE: &'static str = "two-step verification";
     fn check(&self) -> Result<(), Vec<FieldError>> {
         self.validate()
     }
@@ -75,7 +68,6 @@ impl SettingsArea for TwoStepSettings {
 
 impl SettingsArea for ApiKeySettings {
     const NAME: &'static str = area::API_KEYS;
-    const TITLE: &'static str = "API key settings";
     fn check(&self) -> Result<(), Vec<FieldError>> {
         self.validate()
     }

@@ -123,15 +123,17 @@ enum Purpose {
     Reauth,
 }
 
-/// Queues the mail with `code` in `tx`, with its audit entry; answers what the client is told.
+/// Makes a code, queues its mail in `tx` with its audit entry; answers what the client is told and what
+/// to store: the code only as its hash keyed by `context` (whose code it is, for what).
 async fn send(
     state: &AppState,
     tx: &mut dyn WriteTx,
     to: &Recipient<'_>,
-    code: &str,
     purpose: Purpose,
+    context: &str,
     now: Timestamp,
-) -> AppResult<EmailCodeSent> {
+) -> AppResult<(EmailCodeSent, PendingCode)> {
+    let code = new_code();
     let expires_at = now.checked_add(CODE_TTL).map_err(|e| AppError::Internal(e.into()))?;
     let until = expires_at.strftime("%Y-%m-%d %H:%M UTC");
     let (subject, why) = match purpose {
@@ -171,7 +173,12 @@ async fn send(
     };
     tx.append_audit(&to.audit(now, "two_step.email_code_sent", format!("{what} emailed to {sent_to}")))
         .await?;
-    Ok(EmailCodeSent { sent_to, expires_at })
+    let pending = PendingCode {
+        code_hash: state.secret_box.code_hash(context, &code),
+        expires_at,
+        sent_at: now,
+    };
+    Ok((EmailCodeSent { sent_to, expires_at }, pending))
 }
 
 /// `POST me/two_step/email`: emails an enrolment code to the caller's own address.
@@ -184,18 +191,9 @@ pub async fn start_enrolment(state: &AppState, user: &SessionUser) -> AppResult<
     super::reauth::require_fresh(tx.as_mut(), user, now).await?;
     let pending = tx.email_enrolment(user.user_id).await?;
     check_resend(pending.as_ref().map(|(p, _)| p), now)?;
-    let code = new_code();
-    let to = Recipient::of(user);
-    let sent = send(state, tx.as_mut(), &to, &code, Purpose::Enrol, now).await?;
-    tx.set_email_enrolment(
-        user.user_id,
-        &PendingCode {
-            code_hash: state.secret_box.code_hash(&enrol_context(user.user_id), &code),
-            expires_at: sent.expires_at,
-            sent_at: now,
-        },
-    )
-    .await?;
+    let context = enrol_context(user.user_id);
+    let (sent, pending) = send(state, tx.as_mut(), &Recipient::of(user), Purpose::Enrol, &context, now).await?;
+    tx.set_email_enrolment(user.user_id, &pending).await?;
     tx.commit().await?;
     state.mail.wake();
     Ok(sent)
@@ -215,20 +213,9 @@ pub async fn send_for_reauth(state: &AppState, user: &SessionUser) -> AppResult<
     let mut tx = state.store.begin().await?;
     let pending = tx.reauth_code(token_hash).await?;
     check_resend(pending.as_ref().map(|(p, _)| p), now)?;
-    let code = new_code();
-    let to = Recipient::of(user);
-    let sent = send(state, tx.as_mut(), &to, &code, Purpose::Reauth, now).await?;
-    tx.set_reauth_code(
-        token_hash,
-        &PendingCode {
-            code_hash: state
-                .secret_box
-                .code_hash(&reauth_context(user.user_id, token_hash), &code),
-            expires_at: sent.expires_at,
-            sent_at: now,
-        },
-    )
-    .await?;
+    let context = reauth_context(user.user_id, token_hash);
+    let (sent, pending) = send(state, tx.as_mut(), &Recipient::of(user), Purpose::Reauth, &context, now).await?;
+    tx.set_reauth_code(token_hash, &pending).await?;
     tx.commit().await?;
     state.mail.wake();
     Ok(sent)
@@ -336,26 +323,16 @@ pub async fn send_for_challenge(
     ip: ClientIp,
     now: Timestamp,
 ) -> AppResult<EmailCodeSent> {
-    let code = new_code();
     let to = Recipient {
         org_id,
         user_id,
         email,
         ip,
     };
-    let sent = send(state, tx, &to, &code, Purpose::Login, now).await?;
-    tx.set_challenge_code(
-        challenge_hash,
-        &PendingCode {
-            code_hash: state
-                .secret_box
-                .code_hash(&challenge_context(user_id, challenge_hash), &code),
-            expires_at: sent.expires_at,
-            sent_at: now,
-        },
-        challenge_expires_at.max(sent.expires_at),
-    )
-    .await?;
+    let context = challenge_context(user_id, challenge_hash);
+    let (sent, pending) = send(state, tx, &to, Purpose::Login, &context, now).await?;
+    tx.set_challenge_code(challenge_hash, &pending, challenge_expires_at.max(sent.expires_at))
+        .await?;
     Ok(sent)
 }
 
