@@ -150,6 +150,42 @@ impl ApiKeySettings {
     }
 }
 
+/// `GET api_keys?user=&cursor=&limit=`: admins may name a holder; others see their own key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<uuid::Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<uuid::Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// The routes of API keys.
+pub mod endpoints {
+    use super::*;
+    use crate::{Page, routes::*};
+    use uuid::Uuid;
+
+    crate::endpoints! {
+        /// One page of keys: the caller's own, or (admins) every key of the organization.
+        List: Get API_KEYS, User, params (), query ApiKeyQuery, body () => Page<ApiKeyInfo>;
+        /// A key for the caller, or (admins) for another user; shown once.
+        Create: Post API_KEYS, Session, params (), query (), body CreateApiKey => NewApiKey, status 201;
+        /// Revokes a key (its holder, or an admin).
+        Revoke: Delete API_KEY, Session, params Uuid, query (), body () => (), status 204;
+        /// A new key in place of the old one, which keeps working for the grace period; shown once.
+        Rotate: Post API_KEY_ROTATE, Session, params Uuid, query (), body RotateApiKey => NewApiKey;
+        /// The holder only: rotates the key and mails the new one to the holder's own address.
+        Email: Post API_KEY_EMAIL, Session, params Uuid, query (), body RotateApiKey => ApiKeyEmailed;
+    }
+
+    pub(crate) fn describe(out: &mut Vec<crate::endpoint::Described>) {
+        use crate::endpoint::describe as d;
+        out.extend([d::<List>(), d::<Create>(), d::<Revoke>(), d::<Rotate>(), d::<Email>()]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

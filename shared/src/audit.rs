@@ -132,6 +132,24 @@ pub fn diff_fields<T: Serialize>(old: &T, new: &T, secret_fields: &[&str]) -> Ve
     changes
 }
 
+/// The routes of the audit log.
+pub mod endpoints {
+    use super::*;
+    use crate::{Page, routes::*};
+
+    crate::endpoints! {
+        /// One page of an audit search, newest first.
+        Search: Get AUDIT, Admin, params (), query AuditQuery, body () => Page<AuditEntry>;
+        /// The whole search, streamed as CSV or JSON lines.
+        Export: Get AUDIT_EXPORT, Admin, params (), query AuditExportQuery, body () => String, answer_content Export;
+    }
+
+    pub(crate) fn describe(out: &mut Vec<crate::endpoint::Described>) {
+        use crate::endpoint::describe as d;
+        out.extend([d::<Search>(), d::<Export>()]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -249,6 +249,70 @@ pub struct Me {
     pub two_step: MeTwoStep,
 }
 
+/// `GET health`: the server is up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthStatus {
+    /// `ok`.
+    pub status: String,
+}
+
+/// The routes of logging in and of one's own second factor.
+pub mod endpoints {
+    use super::*;
+    use crate::routes::*;
+
+    crate::endpoints! {
+        /// Whether the server is up.
+        Health: Get HEALTH, Public, params (), query (), body () => HealthStatus;
+        /// Logs in with email and password: a session, or a second-step challenge.
+        Login: Post LOGIN, Public, params (), query (), body LoginRequest => LoginResponse;
+        /// Answers a login challenge with a code (authenticator, email or backup code).
+        Mfa: Post MFA, Public, params (), query (), body MfaRequest => LoginResponse;
+        /// Emails (again) a code for a login challenge.
+        MfaEmail: Post MFA_EMAIL, Public, params (), query (), body MfaEmailRequest => EmailCodeSent;
+        /// Ends the caller's session.
+        Logout: Post LOGOUT, Session, params (), query (), body () => (), status 204;
+        /// Who the caller is: user, organization, session, two-step state.
+        GetMe: Get ME, User, params (), query (), body () => Me;
+        /// Starts enrolment in an authenticator app: the secret and its otpauth URI.
+        StartTotp: Post ME_TOTP, Session, params (), query (), body () => TotpEnrollment;
+        /// Finishes authenticator enrolment with a current code; answers ten backup codes, shown once.
+        ConfirmTotp: Post ME_TOTP_CONFIRM, Session, params (), query (), body TotpConfirm => BackupCodes;
+        /// Starts enrolment in emailed codes: a code goes to one's own address.
+        StartEmail: Post ME_EMAIL_CODE, Session, params (), query (), body () => EmailCodeSent;
+        /// Finishes email enrolment with the emailed code; answers ten backup codes, shown once.
+        ConfirmEmail: Post ME_EMAIL_CONFIRM, Session, params (), query (), body EmailCodeConfirm => BackupCodes;
+        /// Fresh proof (password and a current code) before one's second factor changes.
+        Reauth: Post ME_REAUTH, Session, params (), query (), body ReauthRequest => ReauthGranted;
+        /// Emails a code for fresh proof to one's own address.
+        ReauthEmail: Post ME_REAUTH_EMAIL, Session, params (), query (), body () => EmailCodeSent;
+        /// How many unused backup codes one has.
+        CountBackupCodes: Get ME_BACKUP_CODES, Session, params (), query (), body () => BackupCodesLeft;
+        /// A new set of backup codes (needs fresh proof); the old ones stop working.
+        NewBackupCodes: Post ME_BACKUP_CODES, Session, params (), query (), body () => BackupCodes;
+    }
+
+    pub(crate) fn describe(out: &mut Vec<crate::endpoint::Described>) {
+        use crate::endpoint::describe as d;
+        out.extend([
+            d::<Health>(),
+            d::<Login>(),
+            d::<Mfa>(),
+            d::<MfaEmail>(),
+            d::<Logout>(),
+            d::<GetMe>(),
+            d::<StartTotp>(),
+            d::<ConfirmTotp>(),
+            d::<StartEmail>(),
+            d::<ConfirmEmail>(),
+            d::<Reauth>(),
+            d::<ReauthEmail>(),
+            d::<CountBackupCodes>(),
+            d::<NewBackupCodes>(),
+        ]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

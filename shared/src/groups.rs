@@ -239,6 +239,31 @@ pub fn builtin_group(name: &str) -> Option<OrgRole> {
         .find(|r| r.label().to_lowercase() == n || r.as_str() == n)
 }
 
+/// The routes of custom groups.
+pub mod endpoints {
+    use super::*;
+    use crate::{Page, routes::*};
+    use uuid::Uuid;
+
+    crate::endpoints! {
+        /// Every custom group.
+        List: Get GROUPS, Admin, params (), query (), body () => Page<Group>;
+        /// Makes a group.
+        Create: Post GROUPS, Admin, params (), query (), body GroupInput => Group, status 201;
+        /// One group.
+        Get: Get GROUP, Admin, params Uuid, query (), body () => Group;
+        /// Changes a group (name, members, access).
+        Update: Patch GROUP, Admin, params Uuid, query (), body GroupInput => Group, if_match Required;
+        /// Deletes a group; answers what its members lost.
+        Delete: Delete GROUP, Admin, params Uuid, query (), body () => GroupDeleted, if_match Optional;
+    }
+
+    pub(crate) fn describe(out: &mut Vec<crate::endpoint::Described>) {
+        use crate::endpoint::describe as d;
+        out.extend([d::<List>(), d::<Create>(), d::<Get>(), d::<Update>(), d::<Delete>()]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

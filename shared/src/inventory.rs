@@ -26,3 +26,23 @@ pub struct Server {
     pub agent_version: String,
     pub licensed: bool,
 }
+
+/// The routes of the organization's licenses, applications and servers.
+pub mod endpoints {
+    use super::*;
+    use crate::{Page, licensing::LicenseSummary, routes::*};
+
+    crate::endpoints! {
+        /// License totals, use and expirations.
+        GetLicenses: Get LICENSES, Admin, params (), query (), body () => LicenseSummary;
+        /// The organization's applications.
+        ListApplications: Get APPLICATIONS, Admin, params (), query (), body () => Page<Application>;
+        /// The organization's servers.
+        ListServers: Get SERVERS, Admin, params (), query (), body () => Page<Server>;
+    }
+
+    pub(crate) fn describe(out: &mut Vec<crate::endpoint::Described>) {
+        use crate::endpoint::describe as d;
+        out.extend([d::<GetLicenses>(), d::<ListApplications>(), d::<ListServers>()]);
+    }
+}

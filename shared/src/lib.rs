@@ -8,6 +8,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod endpoint;
 pub mod error;
 pub mod format;
 pub mod general;

@@ -207,6 +207,27 @@ impl TwoStepSettings {
     }
 }
 
+/// The routes of users' sessions.
+pub mod endpoints {
+    use super::*;
+    use crate::routes::*;
+    use uuid::Uuid;
+
+    crate::endpoints! {
+        /// A user's active sessions.
+        ListSessions: Get USER_SESSIONS, Admin, params Uuid, query (), body () => Vec<ActiveSession>;
+        /// Ends every session of a user.
+        EndSessions: Delete USER_SESSIONS, Admin, params Uuid, query (), body () => (), status 204;
+        /// Ends one session of a user.
+        EndSession: Delete USER_SESSION, Admin, params (Uuid, String), query (), body () => (), status 204;
+    }
+
+    pub(crate) fn describe(out: &mut Vec<crate::endpoint::Described>) {
+        use crate::endpoint::describe as d;
+        out.extend([d::<ListSessions>(), d::<EndSessions>(), d::<EndSession>()]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,6 +73,78 @@ impl SettingsArea for ApiKeySettings {
     }
 }
 
+/// What is done once per settings area ([`each_area`] calls it with every document type).
+pub trait AreaVisitor {
+    fn visit<T: SettingsArea>(&mut self);
+}
+
+/// Every settings document type: one line each.
+pub fn each_area(v: &mut impl AreaVisitor) {
+    v.visit::<GeneralSettings>();
+    v.visit::<PasswordPolicy>();
+    v.visit::<IpRestrictions>();
+    v.visit::<TwoStepSettings>();
+    v.visit::<SessionSettings>();
+    v.visit::<ApiKeySettings>();
+}
+
+/// `GET` and `PUT settings/{area}` of each document type.
+pub mod endpoints {
+    use std::{borrow::Cow, marker::PhantomData};
+
+    use super::*;
+    use crate::{
+        Versioned,
+        endpoint::{Access, Described, Endpoint, IfMatch, Method},
+        routes,
+    };
+
+    /// Reads a settings document with its version.
+    pub struct Get<T>(PhantomData<T>);
+    /// Writes a settings document over the version it was read at.
+    pub struct Put<T>(PhantomData<T>);
+
+    impl<T: SettingsArea> Endpoint for Get<T> {
+        const METHOD: Method = Method::Get;
+        const PATH: &'static str = routes::SETTINGS;
+        const ACCESS: Access = Access::Admin;
+        const SUMMARY: &'static str = "Reads a settings document with its version.";
+        type Params = ();
+        type Query = ();
+        type Body = ();
+        type Response = Versioned<T>;
+        fn template() -> Cow<'static, str> {
+            Cow::Owned(routes::settings(T::NAME))
+        }
+    }
+
+    impl<T: SettingsArea> Endpoint for Put<T> {
+        const METHOD: Method = Method::Put;
+        const PATH: &'static str = routes::SETTINGS;
+        const ACCESS: Access = Access::Admin;
+        const SUMMARY: &'static str = "Writes a settings document over the version it was read at (If-Match).";
+        const IF_MATCH: IfMatch = IfMatch::Required;
+        type Params = ();
+        type Query = ();
+        type Body = T;
+        type Response = Versioned<T>;
+        fn template() -> Cow<'static, str> {
+            Cow::Owned(routes::settings(T::NAME))
+        }
+    }
+
+    pub(crate) fn describe(out: &mut Vec<Described>) {
+        struct Collect<'a>(&'a mut Vec<Described>);
+        impl AreaVisitor for Collect<'_> {
+            fn visit<T: SettingsArea>(&mut self) {
+                self.0.push(crate::endpoint::describe::<Get<T>>());
+                self.0.push(crate::endpoint::describe::<Put<T>>());
+            }
+        }
+        each_area(&mut Collect(out));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

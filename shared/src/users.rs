@@ -379,6 +379,55 @@ pub fn row_errors(err: &crate::ApiError) -> Vec<RowError> {
     err.fields.iter().filter_map(RowError::from_field_error).collect()
 }
 
+/// The routes of users, and of one's own password.
+pub mod endpoints {
+    use super::*;
+    use crate::{Page, groups::UserAccess, routes::*};
+    use uuid::Uuid;
+
+    crate::endpoints! {
+        /// One page of users, filtered and sorted.
+        List: Get USERS, Admin, params (), query UserQuery, body () => Page<User>;
+        /// Adds a user with a password, or invites them (the activation token is answered once).
+        Create: Post USERS, Admin, params (), query (), body NewUser => UserCreated, status 201;
+        /// One user.
+        Get: Get USER, Admin, params Uuid, query (), body () => User;
+        /// Changes a user's fields.
+        Update: Patch USER, Admin, params Uuid, query (), body UserPatch => User, if_match Required;
+        /// Deletes a user.
+        Delete: Delete USER, Admin, params Uuid, query (), body () => (), status 204, if_match Optional;
+        /// Enables, disables, unlocks a user, forces a password reset or resets their two-step verification.
+        Act: Post USER_ACTION, Admin, params (Uuid, &'static str), query (), body () => User;
+        /// A user's effective role on every application.
+        Access: Get USER_ACCESS, Admin, params Uuid, query (), body () => UserAccess;
+        /// One action on many users; answers each one's outcome.
+        Bulk: Post USERS_BULK, Admin, params (), query (), body BulkRequest => BulkReport;
+        /// Imports users from CSV: every row or none (row errors name their line).
+        Import: Post USERS_IMPORT, Admin, params (), query (), body String => ImportReport, status 201, body_content Csv;
+        /// Redeems an invitation's one-time token and sets the password.
+        Activate: Post ACTIVATE, Public, params (), query (), body ActivateRequest => (), status 204;
+        /// Changes one's own password (also clears a forced reset).
+        ChangePassword: Post ME_PASSWORD, Session, params (), query (), body ChangePasswordRequest => (), status 204;
+    }
+
+    pub(crate) fn describe(out: &mut Vec<crate::endpoint::Described>) {
+        use crate::endpoint::describe as d;
+        out.extend([
+            d::<List>(),
+            d::<Create>(),
+            d::<Get>(),
+            d::<Update>(),
+            d::<Delete>(),
+            d::<Act>(),
+            d::<Access>(),
+            d::<Bulk>(),
+            d::<Import>(),
+            d::<Activate>(),
+            d::<ChangePassword>(),
+        ]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

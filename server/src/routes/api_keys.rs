@@ -9,7 +9,7 @@ use axum::{
 };
 use orgdeck_shared::{
     Page,
-    api_keys::{API_KEY_PAGE_MAX, ApiKeyEmailed, ApiKeyInfo, CreateApiKey, NewApiKey, RotateApiKey},
+    api_keys::{API_KEY_PAGE_MAX, ApiKeyEmailed, ApiKeyInfo, ApiKeyQuery, CreateApiKey, NewApiKey, RotateApiKey},
     validate::check_page_limit,
 };
 use uuid::Uuid;
@@ -21,7 +21,7 @@ use crate::{
         json::{ApiJson, parse_request},
         query::ApiQuery,
     },
-    services::api_keys::{self as service, ApiKeyQuery},
+    services::api_keys as service,
     state::AppState,
 };
 

@@ -6,12 +6,12 @@ use jiff::{SignedDuration, Timestamp};
 use orgdeck_shared::{
     Page,
     api_keys::{
-        self, ApiKeyEmailed, ApiKeyInfo, ApiKeySettings, BASE62, CreateApiKey, NewApiKey, RANDOM_LEN, RotateApiKey,
+        self, ApiKeyEmailed, ApiKeyInfo, ApiKeyQuery, ApiKeySettings, BASE62, CreateApiKey, NewApiKey, RANDOM_LEN,
+        RotateApiKey,
     },
     audit::AuditTarget,
     auth::Secret,
 };
-use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
@@ -26,14 +26,6 @@ use crate::{
 /// Keys a page lists unless asked otherwise, and at most.
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 500;
-
-/// `GET api_keys?user=&cursor=&limit=`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct ApiKeyQuery {
-    pub user: Option<Uuid>,
-    pub cursor: Option<Uuid>,
-    pub limit: Option<u32>,
-}
 
 /// A new key (`od_` + 32 random base62 characters + checksum), its hash and its display prefix.
 fn new_key() -> (Secret, String, String) {
