@@ -44,7 +44,7 @@ use uuid::Uuid;
 
 use crate::{
     App, AppInit, Command, Msg,
-    api::{Reply, Request},
+    api::Call,
     backend::GapFill,
     keymap::Keymap,
     runtime::{RunOptions, draw_frame},
@@ -174,46 +174,70 @@ fn me() -> Me {
 pub fn serve(app: &mut App, cmds: Vec<Command>, total: usize) {
     let mut queue = cmds;
     while let Some(c) = queue.pop() {
-        let Command::Api(request) = c else { continue };
-        let Some(reply) = answer(&request, total) else {
+        let Command::Api(call) = c else { continue };
+        let Some(msg) = answer(&call, total) else {
             continue;
         };
-        queue.extend(app.update(Msg::Reply { request, reply }));
+        queue.extend(app.update(msg));
     }
 }
 
-/// What the fake organization of `total` users answers to `request`; `None` for requests it ignores.
-pub fn answer(request: &Request, total: usize) -> Option<Reply> {
+/// What the fake organization of `total` users answers to `call`; `None` for calls it ignores.
+pub fn answer(call: &Call, total: usize) -> Option<Msg> {
+    use orgdeck_shared::{
+        api_keys::{ApiKeySettings, endpoints as keys},
+        audit::endpoints::Search,
+        groups::endpoints::List as ListGroups,
+        inventory::endpoints::{GetLicenses, ListApplications},
+        password::PasswordPolicy,
+        security::{IpRestrictions, SessionSettings, TwoStepSettings},
+        settings::endpoints::Get,
+        users::{UserQuery, endpoints::List as ListUsers},
+    };
     fn empty<T>() -> Page<T> {
         Page {
             items: Vec::new(),
             next_cursor: None,
         }
     }
-    Some(match request {
-        Request::ListUsers { query, .. } => Reply::Users(Ok(fake_page(query, total))),
-        Request::GetGeneral => {
-            let s = GeneralSettings::new(Uuid::nil(), "Bench Org", Timestamp::UNIX_EPOCH);
-            Reply::General(Ok(Versioned { version: 1, value: s }))
-        }
-        Request::GetLicenses => Reply::Licenses(Ok(LicenseSummary {
-            assess: LicensePool::new(10, 1, Vec::new()),
-            protect: LicensePool::new(10, 1, Vec::new()),
-        })),
-        Request::ListGroups => Reply::Groups(Ok(empty())),
-        Request::ListApplications => Reply::Applications(Ok(empty())),
-        Request::GetPasswordPolicy => Reply::PasswordPolicy(Ok(Default::default())),
-        Request::GetSecurity(area) => Reply::Security(Ok(Versioned {
-            version: 1,
-            value: crate::api::SecurityDoc::default_of(*area),
-        })),
-        Request::SearchAudit { .. } => Reply::Audit(Ok(empty())),
-        Request::ListApiKeys { .. } => Reply::ApiKeys(Ok(empty())),
-        Request::GetApiKeySettings => Reply::ApiKeySettings(Ok(Versioned {
-            version: 1,
-            value: Default::default(),
-        })),
-        _ => return None,
+    fn doc<T>(value: T) -> Versioned<T> {
+        Versioned { version: 1, value }
+    }
+    let c = call.clone();
+    Some(if call.is::<ListUsers>() {
+        let query: UserQuery = call.query_as().unwrap_or_default();
+        Msg::reply::<ListUsers>(c, Ok(fake_page(&query, total)))
+    } else if call.is::<Get<GeneralSettings>>() {
+        let s = GeneralSettings::new(Uuid::nil(), "Bench Org", Timestamp::UNIX_EPOCH);
+        Msg::reply::<Get<GeneralSettings>>(c, Ok(doc(s)))
+    } else if call.is::<GetLicenses>() {
+        Msg::reply::<GetLicenses>(
+            c,
+            Ok(LicenseSummary {
+                assess: LicensePool::new(10, 1, Vec::new()),
+                protect: LicensePool::new(10, 1, Vec::new()),
+            }),
+        )
+    } else if call.is::<ListGroups>() {
+        Msg::reply::<ListGroups>(c, Ok(empty()))
+    } else if call.is::<ListApplications>() {
+        Msg::reply::<ListApplications>(c, Ok(empty()))
+    } else if call.is::<Get<PasswordPolicy>>() {
+        Msg::reply::<Get<PasswordPolicy>>(c, Ok(doc(PasswordPolicy::default())))
+    } else if call.is::<Get<SessionSettings>>() {
+        Msg::reply::<Get<SessionSettings>>(c, Ok(doc(SessionSettings::default())))
+    } else if call.is::<Get<IpRestrictions>>() {
+        Msg::reply::<Get<IpRestrictions>>(c, Ok(doc(IpRestrictions::default())))
+    } else if call.is::<Get<TwoStepSettings>>() {
+        Msg::reply::<Get<TwoStepSettings>>(c, Ok(doc(TwoStepSettings::default())))
+    } else if call.is::<Search>() {
+        Msg::reply::<Search>(c, Ok(empty()))
+    } else if call.is::<keys::List>() {
+        Msg::reply::<keys::List>(c, Ok(empty()))
+    } else if call.is::<Get<ApiKeySettings>>() {
+        Msg::reply::<Get<ApiKeySettings>>(c, Ok(doc(ApiKeySettings::default())))
+    } else {
+        return None;
     })
 }
 
@@ -280,7 +304,7 @@ pub struct UsersTableBench {
     rows: usize,
     /// The last frame drawn, to tell which cells the next one changes.
     last: Buffer,
-    waiting: VecDeque<Request>,
+    waiting: VecDeque<Call>,
 }
 
 fn logged_in_app(rows: usize) -> App {
@@ -297,10 +321,10 @@ fn logged_in_app(rows: usize) -> App {
     });
     let cmds = app.start();
     serve(&mut app, cmds, rows);
-    let cmds = app.update(Msg::Reply {
-        request: Request::Me,
-        reply: Reply::Me(Ok(me())),
-    });
+    let cmds = app.update(Msg::reply::<orgdeck_shared::auth::endpoints::GetMe>(
+        crate::app::me_call(),
+        Ok(me()),
+    ));
     serve(&mut app, cmds, rows);
     let cmds = app.update(Msg::Key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::NONE)));
     serve(&mut app, cmds, rows);
@@ -370,15 +394,16 @@ impl UsersTableBench {
     /// Answers the waiting requests in the order they were made (and what the answers ask next), each
     /// answer its own frame, pushed to `frames`, until nothing waits.
     pub fn settle(&mut self, frames: &mut Vec<Frame>) {
-        while let Some(request) = self.waiting.pop_front() {
-            let Some(reply) = answer(&request, self.rows) else {
+        while let Some(call) = self.waiting.pop_front() {
+            let Some(msg) = answer(&call, self.rows) else {
                 continue;
             };
-            let cause = match request {
-                Request::ListUsers { .. } => Cause::PageArrival,
-                _ => Cause::Reply,
+            let cause = if call.is::<orgdeck_shared::users::endpoints::List>() {
+                Cause::PageArrival
+            } else {
+                Cause::Reply
             };
-            frames.push(self.frame(cause, Msg::Reply { request, reply }));
+            frames.push(self.frame(cause, msg));
         }
     }
 

@@ -114,7 +114,7 @@ pub async fn open(app: App, client: ApiClient, credentials: Credentials) -> anyh
 #[cfg(feature = "demo")]
 pub async fn demo(dirs: &Dirs) -> anyhow::Result<ExitCode> {
     use orgdeck_server::SystemClock;
-    use orgdeck_shared::auth::{LoginResponse, Secret};
+    use orgdeck_shared::auth::{LoginRequest, LoginResponse, Secret, endpoints::Login};
 
     let (log_path, _log_guard) = init_logging(dirs);
     let config = Config::load(&dirs.config_file()).unwrap_or_default();
@@ -136,7 +136,11 @@ pub async fn demo(dirs: &Dirs) -> anyhow::Result<ExitCode> {
     let url = server.base_url();
     tracing::info!(%url, "demo server listening");
     let client = ApiClient::new(&url, None)?;
-    let grant = match client.login(&login.email, &Secret::new(login.password.clone())).await {
+    let body = LoginRequest {
+        email: login.email.clone(),
+        password: Secret::new(login.password.clone()),
+    };
+    let grant = match client.send::<Login>(&(), &(), &body).await {
         Ok(LoginResponse::Granted(grant)) => Some(grant),
         Ok(LoginResponse::MfaRequired { .. }) => None,
         Err(e) => {

@@ -19,7 +19,7 @@ use tokio::{
 };
 
 use crate::{
-    api::{ApiClient, Reply, Request},
+    api::ApiClient,
     app::{App, Command, Msg},
     credentials::Credentials,
 };
@@ -52,17 +52,17 @@ impl Runner {
     pub fn execute(&self, command: Command) {
         let tx = self.tx.clone();
         match command {
-            Command::Api(request) => {
-                tracing::debug!(request = request.label(), "request");
+            Command::Api(call) => {
+                tracing::debug!(call = call.label, path = %call.path.split('?').next().unwrap_or(""), "call");
                 let client = self.client.clone();
                 let session = self.session.clone();
                 let sent_in = session.load(Ordering::SeqCst);
                 tokio::spawn(async move {
-                    let reply = client.execute(&request).await;
+                    let result = client.perform(&call).await;
                     if session.load(Ordering::SeqCst) == sent_in {
-                        let _ = tx.send(Msg::Reply { request, reply });
+                        let _ = tx.send(Msg::Answer { call, result });
                     } else {
-                        tracing::debug!(request = request.label(), "dropped: the session ended");
+                        tracing::debug!(call = call.label, "dropped: the session ended");
                     }
                 });
             }
@@ -78,11 +78,7 @@ impl Runner {
                         Some(token) => client.logout_session(&token).await,
                         None => Ok(()),
                     };
-                    let reply = Reply::LoggedOut(result);
-                    let _ = tx.send(Msg::Reply {
-                        request: Request::Logout,
-                        reply,
-                    });
+                    let _ = tx.send(Msg::LoggedOut(result));
                 });
             }
             Command::UseToken(token) => {

@@ -7,15 +7,22 @@ use common::*;
 use crossterm::event::KeyCode;
 use orgdeck::{
     App, Command,
-    api::{Reply, Request, UserList},
+    api::Call,
     bench::{fake_user, serve},
     tabs::api_keys::Mode,
 };
 use orgdeck_shared::{
     ApiError, ErrorCode, Page, Versioned,
-    api_keys::{ApiKeyEmailed, ApiKeyInfo, ApiKeySettings, NewApiKey},
-    auth::{OrgRole, Secret},
+    api_keys::{ApiKeyEmailed, ApiKeyInfo, ApiKeySettings, CreateApiKey, NewApiKey, RotateApiKey, endpoints as keys},
+    auth::{OrgRole, Secret, endpoints::GetMe},
+    settings::endpoints::{Get, Put},
+    users::{UserQuery, endpoints::List as ListUsers},
 };
+
+/// A call's body as `T`.
+fn body<T: serde::de::DeserializeOwned>(c: &Call) -> T {
+    c.body_as().expect("a body of that type")
+}
 use uuid::Uuid;
 
 const KEY: &str = "od_AbCdEfGhIjKlMnOpQrStUvWxYz0123457Xq2Lm";
@@ -53,11 +60,8 @@ fn viewer_app(read_only: bool) -> App {
     me.role = OrgRole::View;
     me.user.id = dana();
     me.user.email = DANA.into();
-    let cmds = app.update(reply(Request::Me, Reply::Me(Ok(me))));
-    assert!(
-        !requests(&cmds).contains(&Request::GetApiKeySettings),
-        "only admins read the settings"
-    );
+    let cmds = app.update(answer::<GetMe>(&app, Ok(me)));
+    assert!(!sends::<Get<ApiKeySettings>>(&cmds), "only admins read the settings");
     serve(&mut app, cmds, 0);
     api_keys_app_with(app, &[api_key_info(2, DANA, dana())])
 }
@@ -92,13 +96,13 @@ fn a_viewer_sees_their_own_key_and_no_admin_actions() {
 fn a_new_key_is_shown_once_with_a_copy_action_and_a_curl_example_and_closing_asks_first() {
     let mut app = api_keys_app(&[api_key_info(2, DANA, dana())]);
     let cmds = send(&mut app, [ch('a')]);
-    assert_eq!(requests(&cmds), vec![Request::CreateApiKey { user: None }]);
-    let made = new_key(api_key_info(1, "admin@acme.test", Uuid::nil()));
-    let cmds = app.update(reply(Request::CreateApiKey { user: None }, Reply::NewApiKey(Ok(made))));
-    assert!(
-        requests(&cmds).iter().any(|r| matches!(r, Request::ListApiKeys { .. })),
-        "the list reloads"
+    assert_eq!(
+        only_body::<keys::Create, CreateApiKey>(&cmds),
+        CreateApiKey { user_id: None }
     );
+    let made = new_key(api_key_info(1, "admin@acme.test", Uuid::nil()));
+    let cmds = app.update(answer::<keys::Create>(&app, Ok(made)));
+    assert!(sends::<keys::List>(&cmds), "the list reloads");
     let text = screen(&app, 80, 24);
     assert!(text.contains(KEY) && text.contains("will not be shown again"), "{text}");
     assert!(text.contains(&format!("Authorization: Bearer {KEY}")), "{text}");
@@ -125,10 +129,7 @@ fn a_second_key_is_refused_in_place() {
     let mut app = api_keys_app(&[]);
     let refused = ApiError::new(ErrorCode::Conflict, "admin@acme.test already has an API key: rotate it");
     send(&mut app, [ch('a')]);
-    app.update(reply(
-        Request::CreateApiKey { user: None },
-        Reply::NewApiKey(Err(refused)),
-    ));
+    app.update(answer::<keys::Create>(&app, Err(refused)));
     let text = screen(&app, 80, 24);
     assert!(
         text.contains("! No key made: admin@acme.test already has an API key"),
@@ -155,14 +156,16 @@ fn rotating_asks_for_the_grace_period_and_the_confirmation_says_what_becomes_of_
     );
     let cmds = send(&mut app, [ch('y')]);
     let id = keys()[1].id;
-    assert_eq!(requests(&cmds), vec![Request::RotateApiKey { id, grace_minutes: 30 }]);
+    let rotate = call_of::<keys::Rotate>(&cmds);
+    assert_eq!(requests(&cmds).len(), 1);
+    assert_eq!(rotate.path, format!("/api/v1/api_keys/{id}/rotate"));
+    assert_eq!(body::<RotateApiKey>(&rotate), RotateApiKey { grace_minutes: 30 });
 
     // 0, the default: the old key stops now, and the new key is shown once.
     send(&mut app, [ch('R'), key(KeyCode::Enter)]);
     assert!(dialog_text(&app).contains("The old key stops working now"));
     send(&mut app, [ch('y')]);
-    let request = Request::RotateApiKey { id, grace_minutes: 0 };
-    app.update(reply(request, Reply::NewApiKey(Ok(new_key(keys()[1].clone())))));
+    app.update(answer::<keys::Rotate>(&app, Ok(new_key(keys()[1].clone()))));
     assert!(screen(&app, 80, 24).contains("Rotated: the new API key of dana@acme.test"));
 }
 
@@ -178,12 +181,13 @@ fn email_me_my_key_confirms_that_it_rotates_and_says_where_the_key_went() {
     );
     let cmds = send(&mut app, [ch('y')]);
     let id = keys()[0].id;
-    assert_eq!(requests(&cmds), vec![Request::EmailApiKey(id)]);
+    assert_eq!(endpoints_of(&cmds), ["api_keys::Email"]);
+    assert_eq!(requests(&cmds)[0].path, format!("/api/v1/api_keys/{id}/email"));
     let emailed = ApiKeyEmailed {
         sent_to: "a•••@acme.test".into(),
         info: api_key_info(1, "admin@acme.test", Uuid::nil()),
     };
-    app.update(reply(Request::EmailApiKey(id), Reply::ApiKeyEmailed(Ok(emailed))));
+    app.update(answer::<keys::Email>(&app, Ok(emailed)));
     assert!(screen(&app, 80, 24).contains("on its way to a•••@acme.test"));
 
     let off = ApiError::new(
@@ -191,7 +195,7 @@ fn email_me_my_key_confirms_that_it_rotates_and_says_where_the_key_went() {
         "your organization does not allow emailing API keys",
     );
     send(&mut app, [ch('m'), ch('y')]);
-    app.update(reply(Request::EmailApiKey(id), Reply::ApiKeyEmailed(Err(off))));
+    app.update(answer::<keys::Email>(&app, Err(off)));
     assert!(screen(&app, 80, 24).contains("! Not emailed: your organization does not allow"));
 }
 
@@ -203,8 +207,9 @@ fn revoking_is_confirmed_naming_the_holder_and_the_prefix() {
     assert!(asked.contains("od_Key002") && asked.contains(DANA), "{asked}");
     let cmds = send(&mut app, [ch('y')]);
     let id = keys()[1].id;
-    assert_eq!(requests(&cmds), vec![Request::RevokeApiKey(id)]);
-    app.update(reply(Request::RevokeApiKey(id), Reply::ApiKeyRevoked(Ok(()))));
+    assert_eq!(endpoints_of(&cmds), ["api_keys::Revoke"]);
+    assert_eq!(requests(&cmds)[0].path, format!("/api/v1/api_keys/{id}"));
+    app.update(answer::<keys::Revoke>(&app, Ok(())));
     let text = screen(&app, 80, 24);
     assert!(text.contains("Revoked od_Key002 of dana@acme.test"), "{text}");
     assert_eq!(api_keys_tab(&app).table.known_rows(), 1);
@@ -216,33 +221,31 @@ fn an_admin_makes_a_key_for_a_user_found_by_email() {
     send(&mut app, [ch('A')]);
     type_text(&mut app, "ci-bot@acme.test");
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
-    let lookup = requests(&cmds).into_iter().next().expect("a lookup");
-    let Request::ListUsers { list, query, .. } = &lookup else {
-        panic!("{lookup:?}")
-    };
-    assert_eq!(
-        (*list, query.q.as_deref()),
-        (UserList::KeyHolder, Some("ci-bot@acme.test"))
-    );
+    let lookup = call_of::<ListUsers>(&cmds);
+    let query: UserQuery = lookup.query_as().unwrap();
+    assert_eq!(query.q.as_deref(), Some("ci-bot@acme.test"));
     let mut bot = fake_user(7);
     bot.email = "CI-Bot@acme.test".into();
     let page = Page {
         items: vec![fake_user(3), bot.clone()],
         next_cursor: None,
     };
-    let cmds = app.update(reply(lookup.clone(), Reply::Users(Ok(page))));
-    assert_eq!(requests(&cmds), vec![Request::CreateApiKey { user: Some(bot.id) }]);
+    let cmds = app.update(reply::<ListUsers>(lookup.clone(), Ok(page)));
+    assert_eq!(
+        only_body::<keys::Create, CreateApiKey>(&cmds),
+        CreateApiKey { user_id: Some(bot.id) }
+    );
 
     // Nobody by that email: said in the prompt.
     send(&mut app, [ch('A')]);
     type_text(&mut app, "nobody@acme.test");
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
-    let lookup = requests(&cmds).into_iter().next().unwrap();
+    let lookup = call_of::<ListUsers>(&cmds);
     let empty = Page {
         items: Vec::new(),
         next_cursor: None,
     };
-    app.update(reply(lookup, Reply::Users(Ok(empty))));
+    app.update(reply::<ListUsers>(lookup, Ok(empty)));
     assert!(screen(&app, 80, 24).contains("no user nobody@acme.test in the organization"));
 }
 
@@ -252,21 +255,22 @@ fn the_email_keys_switch_is_saved_with_its_version_and_a_stale_one_reloads() {
     send(&mut app, [ch('K')]);
     assert!(dialog_text(&app).contains("Forbid emailing keys?"));
     let cmds = send(&mut app, [ch('y')]);
-    let put = Request::PutApiKeySettings {
-        version: 1,
-        value: ApiKeySettings { email_keys: false },
-    };
-    assert_eq!(requests(&cmds), vec![put.clone()]);
+    let put = call_of::<Put<ApiKeySettings>>(&cmds);
+    assert_eq!(requests(&cmds).len(), 1);
+    assert_eq!(
+        (put.if_match, body::<ApiKeySettings>(&put)),
+        (Some(1), ApiKeySettings { email_keys: false })
+    );
     let stale = ApiError::new(ErrorCode::VersionMismatch, "it changed since it was read");
-    let cmds = app.update(reply(put.clone(), Reply::ApiKeySettings(Err(stale))));
-    assert_eq!(requests(&cmds), vec![Request::GetApiKeySettings]);
+    let cmds = app.update(reply::<Put<ApiKeySettings>>(put.clone(), Err(stale)));
+    assert_eq!(endpoints_of(&cmds), ["settings::Get<ApiKeySettings>"]);
     assert!(screen(&app, 80, 24).contains("another admin changed the API key settings first"));
 
     let saved = Versioned {
         version: 2,
         value: ApiKeySettings { email_keys: false },
     };
-    app.update(reply(put, Reply::ApiKeySettings(Ok(saved))));
+    app.update(reply::<Put<ApiKeySettings>>(put, Ok(saved)));
     assert!(screen(&app, 80, 24).contains("emailing keys: forbidden"));
     let cmds = send(&mut app, [ch('m')]);
     assert!(requests(&cmds).is_empty() && app.dialog.is_none());

@@ -5,12 +5,17 @@ mod common;
 use common::*;
 use crossterm::event::KeyCode;
 use orgdeck::{
-    Command, Msg,
-    api::{ExportFormat, ExportReport, Reply, Request},
+    Command,
+    api::{ExportFormat, ExportReport},
 };
 use orgdeck_shared::{
     ApiError, ErrorCode, Page,
-    audit::{AuditActor, AuditEntry, AuditTarget, FieldChange},
+    audit::{
+        AuditActor, AuditEntry, AuditExportQuery, AuditTarget, FieldChange,
+        endpoints::{Export, Search},
+    },
+    general::GeneralSettings,
+    settings::endpoints::Get,
 };
 
 fn audit_app() -> orgdeck::App {
@@ -21,12 +26,9 @@ fn audit_app() -> orgdeck::App {
 }
 
 fn searches(cmds: &[Command]) -> Vec<orgdeck_shared::audit::AuditQuery> {
-    requests(cmds)
-        .into_iter()
-        .filter_map(|r| match r {
-            Request::SearchAudit { query, .. } => Some(query),
-            _ => None,
-        })
+    calls_of::<Search>(cmds)
+        .iter()
+        .map(|c| c.query_as().expect("a search query"))
         .collect()
 }
 
@@ -106,17 +108,14 @@ fn an_end_before_the_start_is_refused() {
 fn enter_shows_the_field_changes_of_an_entry() {
     let mut app = audit_app();
     let cmds = send(&mut app, [key(KeyCode::Char('r'))]);
-    let request = requests(&cmds)
-        .into_iter()
-        .find(|r| matches!(r, Request::SearchAudit { .. }))
-        .unwrap();
-    app.update(Msg::Reply {
+    let request = call_of::<Search>(&cmds);
+    app.update(reply::<Search>(
         request,
-        reply: Reply::Audit(Ok(Page {
+        Ok(Page {
             items: vec![entry()],
             next_cursor: None,
-        })),
-    });
+        }),
+    ));
     assert!(screen(&app, 80, 24).contains("Password policy changed"));
     send(&mut app, [key(KeyCode::Enter)]);
     assert!(screen(&app, 80, 24).contains("strength: nist → strong"));
@@ -128,26 +127,19 @@ fn exporting_over_an_existing_file_asks_first_then_overwrites() {
     send(&mut app, [ch('x')]);
     type_text(&mut app, "/tmp/audit.jsonl");
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
-    let export = requests(&cmds)
-        .into_iter()
-        .find(|r| matches!(r, Request::ExportAudit { .. }))
-        .expect("an export");
-    let Request::ExportAudit { format, overwrite, .. } = &export else {
-        unreachable!()
-    };
-    assert_eq!(*format, ExportFormat::Jsonl);
-    assert!(!overwrite, "never overwrites unasked");
+    let export = call_of::<Export>(&cmds);
+    let query: AuditExportQuery = export.query_as().unwrap();
+    assert_eq!(query.format, ExportFormat::Jsonl);
+    let save = export.save_to.clone().expect("streamed to a file");
+    assert_eq!(save.path, "/tmp/audit.jsonl");
+    assert!(!save.overwrite, "never overwrites unasked");
     let exists = ApiError::new(ErrorCode::Conflict, "/tmp/audit.jsonl already exists");
-    app.update(reply(export.clone(), Reply::Exported(Err(exists))));
+    app.update(reply_to::<ExportReport>(export.clone(), Err(exists)));
     assert!(screen(&app, 80, 24).contains("Overwrite?"));
     let cmds = send(&mut app, [ch('y')]);
-    assert!(
-        requests(&cmds)
-            .iter()
-            .any(|r| matches!(r, Request::ExportAudit { overwrite: true, .. }))
-    );
-    let done = app.update(reply(export, Reply::Exported(Ok(ExportReport { bytes: 120, rows: 2 }))));
-    let _ = done;
+    let again = call_of::<Export>(&cmds);
+    assert!(again.save_to.as_ref().is_some_and(|s| s.overwrite));
+    app.update(reply_to(again, Ok(ExportReport { bytes: 120, rows: 2 })));
     assert!(screen(&app, 80, 24).contains("Exported 2 rows (120 bytes)"));
 }
 
@@ -157,8 +149,10 @@ fn dates_in_the_orgs_own_format_are_understood() {
     let mut app = audit_app();
     let mut s = settings();
     s.value.date_format = DateFormat::Dotted;
-    app.update(reply(Request::GetGeneral, Reply::General(Ok(s))));
-    send(&mut app, [ch('D')]);
+    // The organization's settings change (read again on the General tab).
+    send(&mut app, [ch('1'), ch('r')]);
+    app.update(answer::<Get<GeneralSettings>>(&app, Ok(s)));
+    send(&mut app, [ch('5'), ch('D')]);
     type_text(&mut app, "02.11.2026 -");
     let sent = searches(&send(&mut app, [key(KeyCode::Enter)]));
     assert_eq!(sent[0].from.unwrap().to_string(), "2026-11-02T00:00:00Z");

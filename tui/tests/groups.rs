@@ -6,16 +6,16 @@ use common::*;
 use crossterm::event::KeyCode;
 use orgdeck::{
     App, Command,
-    api::{PageTag, Reply, Request, UserList},
     bench::{fake_page, fake_user},
 };
 use orgdeck_shared::{
     Page,
     auth::OrgRole,
     general::Environment,
+    groups,
     groups::{AppAccess, AppRole, AppSelection, Group, GroupDeleted, GroupInput},
-    inventory::Application,
-    users::UserQuery,
+    inventory::{Application, endpoints::ListApplications},
+    users::{self, UserQuery},
 };
 use uuid::Uuid;
 
@@ -68,20 +68,18 @@ fn applications() -> Vec<Application> {
 
 fn groups_app() -> App {
     let mut app = users_app(30);
-    send(&mut app, [ch('3')]);
-    let page = |items| {
-        Reply::Groups(Ok(Page {
-            items,
-            next_cursor: None,
-        }))
+    send(&mut app, [ch('3'), ch('r')]);
+    let page = Page {
+        items: fixture_groups(),
+        next_cursor: None,
     };
-    app.update(reply(Request::ListGroups, page(fixture_groups())));
-    app.update(reply(
-        Request::ListApplications,
-        Reply::Applications(Ok(Page {
+    app.update(answer::<groups::endpoints::List>(&app, Ok(page)));
+    app.update(answer::<ListApplications>(
+        &app,
+        Ok(Page {
             items: applications(),
             next_cursor: None,
-        })),
+        }),
     ));
     app
 }
@@ -127,14 +125,12 @@ fn deleting_a_group_asks_first_and_says_how_many_members_lose_access() {
     assert!(screen(&app, 80, 24).contains("Payments Team"));
     let cmds = send(&mut app, [ch('y')]);
     let id = Uuid::from_u128(0xc001);
-    assert_eq!(requests(&cmds), vec![Request::DeleteGroup(id)]);
-    send(
-        &mut app,
-        [reply(
-            Request::DeleteGroup(id),
-            Reply::GroupDeleted(Ok(GroupDeleted { members_affected: 7 })),
-        )],
-    );
+    assert_eq!(endpoints_of(&cmds), ["groups::Delete"]);
+    assert_eq!(requests(&cmds)[0].path, format!("/api/v1/groups/{id}"));
+    app.update(answer::<groups::endpoints::Delete>(
+        &app,
+        Ok(GroupDeleted { members_affected: 7 }),
+    ));
     let text = screen(&app, 120, 40);
     assert!(text.contains("7 member(s) lost the access it granted"), "{text}");
     assert!(groups_tab(&app).table.held().all(|g| g.id != id));
@@ -164,18 +160,11 @@ fn a_new_group_gets_access_rows_picked_applications_and_members_picked_by_fuzzy_
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
     let pages = user_pages(&cmds);
     assert_eq!(pages.len(), 1);
-    let Request::ListUsers {
-        list: UserList::Picker,
-        query,
-        ..
-    } = &pages[0]
-    else {
-        panic!("{pages:?}")
-    };
-    send(
-        &mut app,
-        [reply(pages[0].clone(), Reply::Users(Ok(fake_page(query, 30))))],
-    );
+    let query: UserQuery = pages[0].query_as().unwrap();
+    app.update(reply::<users::endpoints::List>(
+        pages[0].clone(),
+        Ok(fake_page(&query, 30)),
+    ));
     let cmds = type_text(&mut app, "u0012");
     assert!(user_pages(&cmds).is_empty(), "all users are held: no server search");
     let text = screen(&app, 80, 24);
@@ -186,15 +175,15 @@ fn a_new_group_gets_access_rows_picked_applications_and_members_picked_by_fuzzy_
     send(&mut app, [ch(' '), key(KeyCode::Enter)]);
     let cmds = send(&mut app, [ctrl('s')]);
     assert_eq!(
-        requests(&cmds),
-        vec![Request::CreateGroup(GroupInput {
+        only_body::<groups::endpoints::Create, GroupInput>(&cmds),
+        GroupInput {
             name: "Auditors".into(),
             app_access: vec![AppAccess {
                 applications: AppSelection::Only(vec![app_id(2)]),
                 role: AppRole::Admin,
             }],
             members: vec![fake_user(12).id],
-        })]
+        }
     );
 }
 
@@ -208,13 +197,11 @@ fn the_member_picker_of_a_big_organization_searches_the_server_as_you_type() {
     );
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
     let first = user_pages(&cmds).remove(0);
-    let Request::ListUsers { query, .. } = &first else {
-        unreachable!()
-    };
-    send(
-        &mut app,
-        [reply(first.clone(), Reply::Users(Ok(fake_page(query, 100_000))))],
-    );
+    let query: UserQuery = first.query_as().unwrap();
+    app.update(reply::<users::endpoints::List>(
+        first.clone(),
+        Ok(fake_page(&query, 100_000)),
+    ));
     let cmds = type_text(&mut app, "user09");
     let timers: Vec<_> = cmds
         .iter()
@@ -226,17 +213,16 @@ fn the_member_picker_of_a_big_organization_searches_the_server_as_you_type() {
     assert_eq!(timers.len(), 6);
     let cmds = send(&mut app, [timers[5].clone()]);
     let pages = user_pages(&cmds);
-    let Request::ListUsers {
-        list: UserList::Picker,
-        tag: PageTag { generation, .. },
-        query,
-    } = &pages[0]
-    else {
-        panic!("{pages:?}")
-    };
-    assert!(*generation > 1);
+    let query: UserQuery = pages[0].query_as().unwrap();
     assert_eq!(query.q.as_deref(), Some("user09"));
-    let _ = UserQuery::default();
+    assert_eq!(
+        groups_tab(&app)
+            .editor
+            .as_ref()
+            .and_then(|e| e.picker.as_ref())
+            .map(|p| p.loading),
+        Some(true)
+    );
 }
 
 #[test]
@@ -261,10 +247,11 @@ fn a_stale_group_save_keeps_the_edits_until_r() {
     send(&mut app, [ch('e'), key(KeyCode::Enter), ctrl('u')]);
     type_text(&mut app, "Payments Crew");
     let cmds = send(&mut app, [key(KeyCode::Enter), ctrl('s')]);
-    let req = requests(&cmds).into_iter().next().expect("a save");
-    assert!(matches!(&req, Request::UpdateGroup { version: 3, input, .. } if input.name == "Payments Crew"));
+    let req = call_of::<groups::endpoints::Update>(&cmds);
+    let input: GroupInput = req.body_as().unwrap();
+    assert_eq!((req.if_match, input.name.as_str()), (Some(3), "Payments Crew"));
     let stale = ApiError::new(ErrorCode::VersionMismatch, "changed since version 3");
-    send(&mut app, [reply(req, Reply::GroupSaved(Err(stale)))]);
+    app.update(reply_to::<()>(req, Err(stale)));
     assert!(app.is_dirty());
     let text = screen(&app, 80, 24);
     assert!(
@@ -272,20 +259,17 @@ fn a_stale_group_save_keeps_the_edits_until_r() {
         "{text}"
     );
     let cmds = send(&mut app, [ch('r')]);
-    assert_eq!(requests(&cmds), vec![Request::ListGroups]);
+    assert_eq!(endpoints_of(&cmds), ["groups::List"]);
     let mut now = fixture_groups();
     now[4].version = 4;
     now[4].name = "Payments (theirs)".into();
-    send(
-        &mut app,
-        [reply(
-            Request::ListGroups,
-            Reply::Groups(Ok(Page {
-                items: now,
-                next_cursor: None,
-            })),
-        )],
-    );
+    app.update(answer::<groups::endpoints::List>(
+        &app,
+        Ok(Page {
+            items: now,
+            next_cursor: None,
+        }),
+    ));
     assert!(!app.is_dirty());
     assert!(screen(&app, 80, 24).contains("Payments (theirs)"));
 }

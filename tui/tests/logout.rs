@@ -9,14 +9,19 @@ use common::*;
 use crossterm::event::KeyCode;
 use orgdeck::{
     Command, Msg,
-    api::{ApiClient, Reply, Request},
+    api::ApiClient,
     credentials::Credentials,
     keymap::{ACTIONS, Action, Keymap},
     runtime::Runner,
     tabs::GeneralTab,
     widgets::{Connection, Help},
 };
-use orgdeck_shared::auth::{LoginResponse, Secret, SessionGrant};
+use orgdeck_shared::{
+    auth::{LoginResponse, Secret, SessionGrant, endpoints::Login},
+    general::GeneralSettings,
+    inventory::endpoints::GetLicenses,
+    settings::endpoints::Get,
+};
 
 fn general(app: &orgdeck::App) -> &GeneralTab {
     app.tab::<GeneralTab>().expect("a General tab")
@@ -44,7 +49,7 @@ fn l_logs_out_forgets_the_session_and_shows_the_full_screen_login() {
         "nothing of the session is on screen: {text}"
     );
     // The server's answer does not bring anything back, nor says "online".
-    send(&mut app, [reply(Request::Logout, Reply::LoggedOut(Ok(())))]);
+    send(&mut app, [Msg::LoggedOut(Ok(()))]);
     assert_eq!(app.connection, Connection::LoggedOut);
     assert!(!app.animating(), "the spinner stops");
 }
@@ -52,7 +57,7 @@ fn l_logs_out_forgets_the_session_and_shows_the_full_screen_login() {
 #[test]
 fn logging_in_again_loads_fresh_data() {
     let mut app = logged_in();
-    send(&mut app, [ch('L'), reply(Request::Logout, Reply::LoggedOut(Ok(())))]);
+    send(&mut app, [ch('L'), Msg::LoggedOut(Ok(()))]);
     type_text(&mut app, "pw");
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
     let login = requests(&cmds).into_iter().next().expect("a login request");
@@ -60,19 +65,18 @@ fn logging_in_again_loads_fresh_data() {
         token: Secret::new("tok-2"),
         expires_at: "2026-11-29T09:00:00Z".parse().unwrap(),
     };
-    let cmds = send(
-        &mut app,
-        [reply(login, Reply::Login(Ok(LoginResponse::Granted(grant))))],
-    );
+    let cmds = send(&mut app, [reply::<Login>(login, Ok(LoginResponse::Granted(grant)))]);
     assert_eq!(
         cmds[..2],
-        [Command::UseToken(Secret::new("tok-2")), Command::Api(Request::Me)]
+        [
+            Command::UseToken(Secret::new("tok-2")),
+            Command::Api(orgdeck::app::me_call())
+        ]
     );
-    let cmds = send(&mut app, [reply(Request::Me, Reply::Me(Ok(me())))]);
-    let loads = requests(&cmds);
-    assert!(loads.contains(&Request::GetGeneral), "{loads:?}");
-    assert!(loads.contains(&Request::GetLicenses), "{loads:?}");
-    send(&mut app, [reply(Request::GetGeneral, Reply::General(Ok(settings())))]);
+    let cmds = send(&mut app, [me_answer()]);
+    assert!(sends::<GetLicenses>(&cmds), "{cmds:?}");
+    let general = call_of::<Get<GeneralSettings>>(&cmds);
+    send(&mut app, [reply::<Get<GeneralSettings>>(general, Ok(settings()))]);
     assert!(screen(&app, 80, 24).contains("Acme Security"));
 }
 
@@ -152,23 +156,15 @@ async fn the_runner_drops_replies_to_requests_sent_before_a_logout() {
     client.set_token(Some(Secret::new("old")));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let runner = Runner::new(client.clone(), Credentials::memory("test"), tx);
-    runner.execute(Command::Api(Request::GetGeneral));
+    let general = orgdeck::api::Call::of::<Get<GeneralSettings>, _>((), |_| ());
+    runner.execute(Command::Api(general));
     runner.execute(Command::Logout);
     assert!(!client.has_token(), "the client forgets the token at once");
     let first = tokio::time::timeout(Duration::from_secs(20), rx.recv())
         .await
         .expect("an answer")
         .expect("a message");
-    assert!(
-        matches!(
-            &first,
-            Msg::Reply {
-                request: Request::Logout,
-                reply: Reply::LoggedOut(_)
-            }
-        ),
-        "{first:?}"
-    );
+    assert!(matches!(&first, Msg::LoggedOut(_)), "{first:?}");
     let later = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await;
     assert!(later.is_err(), "the General reply was dropped: {later:?}");
 }

@@ -11,7 +11,20 @@ use std::{
 
 use orgdeck::api::ApiClient;
 use orgdeck_server::{ServerConfig, SystemClock};
-use orgdeck_shared::auth::{LoginResponse, Secret};
+use orgdeck_shared::{
+    auth::{LoginRequest, LoginResponse, Secret, endpoints::Login},
+    general::GeneralSettings,
+    settings::endpoints::Get,
+};
+
+/// Logs `client` in as the fixture's admin.
+async fn login(client: &ApiClient) -> LoginResponse {
+    let body = LoginRequest {
+        email: EMAIL.into(),
+        password: Secret::new(PASSWORD),
+    };
+    client.send::<Login>(&(), &(), &body).await.unwrap()
+}
 use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
 
 const BIN: &str = env!("CARGO_BIN_EXE_orgdeck");
@@ -178,11 +191,11 @@ fn a_person_logs_in_renames_the_organization_saves_and_quits() {
 
     let saved = runtime.block_on(async {
         let client = ApiClient::new(&url, None).unwrap();
-        match client.login(EMAIL, &Secret::new(PASSWORD)).await.unwrap() {
+        match login(&client).await {
             LoginResponse::Granted(g) => client.set_token(Some(g.token)),
             other => panic!("{other:?}"),
         }
-        client.general().await.unwrap()
+        client.send::<Get<GeneralSettings>>(&(), &(), &()).await.unwrap()
     });
     assert_eq!(saved.value.name, "Renamed by pty");
 
@@ -246,7 +259,7 @@ impl Fixture {
     fn client(&self) -> ApiClient {
         self.runtime.block_on(async {
             let client = ApiClient::new(&self.url, None).unwrap();
-            match client.login(EMAIL, &Secret::new(PASSWORD)).await.unwrap() {
+            match login(&client).await {
                 LoginResponse::Granted(g) => client.set_token(Some(g.token)),
                 other => panic!("{other:?}"),
             }
@@ -270,7 +283,10 @@ impl Fixture {
             q: Some(q.to_owned()),
             ..Default::default()
         };
-        self.runtime.block_on(client.users(&query)).expect("users").items
+        self.runtime
+            .block_on(client.send::<orgdeck_shared::users::endpoints::List>(&(), &query, &()))
+            .expect("users")
+            .items
     }
 }
 
@@ -364,7 +380,6 @@ const RIGHT: &str = "\x1b[C";
 
 #[test]
 fn a_person_sets_a_stronger_password_preset_and_finds_the_change_in_the_audit_log() {
-    use orgdeck::api::{SecurityArea, SecurityDoc};
     use orgdeck_shared::password::PasswordStrength;
 
     let fx = Fixture::new("Pty Security Org");
@@ -382,11 +397,9 @@ fn a_person_sets_a_stronger_password_preset_and_finds_the_change_in_the_audit_lo
     console.wait_for("Saved password policy");
     let saved = fx
         .runtime
-        .block_on(client.security(SecurityArea::PasswordPolicy))
+        .block_on(client.send::<Get<orgdeck_shared::password::PasswordPolicy>>(&(), &(), &()))
         .expect("the policy");
-    let SecurityDoc::PasswordPolicy(policy) = saved.value else {
-        panic!("{saved:?}")
-    };
+    let policy = saved.value;
     assert_eq!(policy.strength, PasswordStrength::Strong);
 
     // The audit log finds the change by keyword; enter shows the field change.
@@ -426,16 +439,24 @@ fn a_person_sets_a_stronger_password_preset_and_finds_the_change_in_the_audit_lo
 
 /// Two-step on for the fixture's organization (authenticator apps), and `required` if asked.
 fn turn_on_two_step(fx: &Fixture, client: &ApiClient, required: bool) {
-    use orgdeck::api::{SecurityArea, SecurityDoc};
-    use orgdeck_shared::security::{TwoStepMethod, TwoStepSettings};
+    use orgdeck_shared::{
+        security::{TwoStepMethod, TwoStepSettings},
+        settings::endpoints::Put,
+    };
     fx.runtime.block_on(async {
-        let current = client.security(SecurityArea::TwoStep).await.expect("two-step settings");
-        let on = SecurityDoc::TwoStep(TwoStepSettings {
+        let current = client
+            .send::<Get<TwoStepSettings>>(&(), &(), &())
+            .await
+            .expect("two-step settings");
+        let on = TwoStepSettings {
             enabled: true,
             required,
             methods: vec![TwoStepMethod::Totp],
-        });
-        client.put_security(current.version, &on).await.expect("two-step on");
+        };
+        client
+            .send_versioned::<Put<TwoStepSettings>>(&(), &(), &on, Some(current.version))
+            .await
+            .expect("two-step on");
     });
 }
 

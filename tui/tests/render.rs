@@ -6,6 +6,7 @@ use common::*;
 use crossterm::event::KeyCode;
 use insta::assert_snapshot;
 use orgdeck::{App, theme::ThemeKind};
+use orgdeck_shared::auth::endpoints::{GetMe, StartEmail, StartTotp};
 use ratatui::{
     Terminal,
     backend::TestBackend,
@@ -160,10 +161,16 @@ fn delete_confirmation_naming_users_80x24() {
 }
 
 fn groups_screen() -> App {
-    use orgdeck::api::{Reply, Request};
     use orgdeck_shared::{Page, auth::OrgRole, groups::*};
     let mut app = users_app(30);
-    send(&mut app, [ch('3')]);
+    send(&mut app, [ch('3'), ch('r')]);
+    app.update(answer::<orgdeck_shared::inventory::endpoints::ListApplications>(
+        &app,
+        Ok(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        }),
+    ));
     let mut groups: Vec<Group> = OrgRole::ALL
         .iter()
         .rev()
@@ -196,12 +203,12 @@ fn groups_screen() -> App {
         members: (0..7).map(|n| orgdeck::bench::fake_user(n).id).collect(),
         version: 3,
     });
-    app.update(reply(
-        Request::ListGroups,
-        Reply::Groups(Ok(Page {
+    app.update(answer::<orgdeck_shared::groups::endpoints::List>(
+        &app,
+        Ok(Page {
             items: groups,
             next_cursor: None,
-        })),
+        }),
     ));
     app
 }
@@ -272,7 +279,6 @@ fn audit_tab_120x40() {
 
 #[test]
 fn audit_entry_detail_80x24() {
-    use orgdeck::api::{PageTag, Reply, Request};
     use orgdeck_shared::{
         Page,
         audit::{AuditActor, AuditEntry, AuditTarget, FieldChange, REDACTED},
@@ -303,31 +309,23 @@ fn audit_entry_detail_80x24() {
             },
         ],
     };
-    let request = Request::SearchAudit {
-        tag: PageTag {
-            generation: app.tab::<orgdeck::tabs::AuditTab>().unwrap().table.generation(),
-            page: 0,
-        },
-        query: Default::default(),
-    };
-    app.update(orgdeck::Msg::Reply {
-        request,
-        reply: Reply::Audit(Ok(Page {
+    send(&mut app, [ch('r')]);
+    app.update(answer::<orgdeck_shared::audit::endpoints::Search>(
+        &app,
+        Ok(Page {
             items: vec![entry],
             next_cursor: None,
-        })),
-    });
+        }),
+    ));
     send(&mut app, [key(KeyCode::Enter)]);
     assert_snapshot!(screen(&app, 80, 24));
 }
 
 #[test]
 fn user_sessions_80x24() {
-    use orgdeck::api::{Reply, Request};
     use orgdeck_shared::security::ActiveSession;
     let mut app = users_app(3);
     send(&mut app, [ch('S')]);
-    let user = users(&app).table.current().unwrap().id;
     let at: jiff::Timestamp = "2026-11-28T20:00:00Z".parse().unwrap();
     let sessions = ["192.0.2.10", "2001:db8::7"]
         .iter()
@@ -340,10 +338,10 @@ fn user_sessions_80x24() {
             ip: (*ip).into(),
         })
         .collect();
-    app.update(orgdeck::Msg::Reply {
-        request: Request::ListSessions(user),
-        reply: Reply::Sessions(Ok(sessions)),
-    });
+    app.update(answer::<orgdeck_shared::security::endpoints::ListSessions>(
+        &app,
+        Ok(sessions),
+    ));
     assert_snapshot!(screen(&app, 80, 24));
 }
 
@@ -361,7 +359,6 @@ const LONG_ENROL_URI: &str = "otpauth://totp/Northwind%20Security:admin%40northw
                               ?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Northwind%20Security";
 
 fn totp_enrolment_of(uri: &str) -> App {
-    use orgdeck::api::{Reply, Request};
     use orgdeck_shared::auth::{Secret, TotpEnrollment};
     let mut app = logged_in();
     send(&mut app, [ch('4'), ch(']'), ch(']'), ch(']'), ch('E')]);
@@ -369,7 +366,7 @@ fn totp_enrolment_of(uri: &str) -> App {
         otpauth_uri: Secret::new(uri),
         secret: Secret::new("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
     };
-    app.update(reply(Request::EnrolTotp, Reply::TotpEnrollment(Ok(enrollment))));
+    app.update(answer::<StartTotp>(&app, Ok(enrollment)));
     type_text(&mut app, "12");
     app
 }
@@ -478,14 +475,13 @@ fn logged_out_80x24() {
 
 /// `GET me` said the organization requires two-step and offers both methods.
 fn required_enrolment(theme: ThemeKind) -> App {
-    use orgdeck::api::{Reply, Request};
     use orgdeck_shared::security::TwoStepMethod;
     let mut app = App::new(init(theme, false, true));
     app.start();
     let mut me = me();
     me.two_step.available = vec![TwoStepMethod::Totp, TwoStepMethod::Email];
     me.two_step.must_enrol = true;
-    app.update(reply(Request::Me, Reply::Me(Ok(me))));
+    app.update(answer::<GetMe>(&app, Ok(me)));
     app
 }
 
@@ -514,7 +510,6 @@ fn monochrome_required_enrolment_marks_the_choice_without_color() {
 
 #[test]
 fn email_enrolment_80x24() {
-    use orgdeck::api::{Reply, Request};
     use orgdeck_shared::auth::EmailCodeSent;
     let mut app = logged_in();
     send(&mut app, [ch('4'), ch(']'), ch(']'), ch(']'), ch('M')]);
@@ -522,7 +517,7 @@ fn email_enrolment_80x24() {
         sent_to: "a•••@acme.test".into(),
         expires_at: "2026-11-28T21:10:00Z".parse().unwrap(),
     };
-    app.update(reply(Request::EnrolEmail, Reply::EmailCodeSent(Ok(sent))));
+    app.update(answer::<StartEmail>(&app, Ok(sent)));
     type_text(&mut app, "12");
     assert_snapshot!(screen(&app, 80, 24));
 }
@@ -547,10 +542,19 @@ fn new_api_key_shown(theme: ThemeKind) -> App {
         info: api_key_info(3, "ci-bot@acme.test", uuid::Uuid::from_u128(0xb0)),
         key: orgdeck_shared::auth::Secret::new("od_AbCdEfGhIjKlMnOpQrStUvWxYz0123457Xq2Lm"),
     };
-    let request = orgdeck::api::Request::CreateApiKey {
-        user: Some(uuid::Uuid::from_u128(0xb0)),
+    // `A`, the bot's email, its user found: the key is made.
+    send(&mut app, [ch('A')]);
+    type_text(&mut app, "ci-bot@acme.test");
+    send(&mut app, [key(KeyCode::Enter)]);
+    let mut bot = orgdeck::bench::fake_user(3);
+    bot.id = uuid::Uuid::from_u128(0xb0);
+    bot.email = "ci-bot@acme.test".into();
+    let found = orgdeck_shared::Page {
+        items: vec![bot],
+        next_cursor: None,
     };
-    app.update(reply(request, orgdeck::api::Reply::NewApiKey(Ok(made))));
+    app.update(answer::<orgdeck_shared::users::endpoints::List>(&app, Ok(found)));
+    app.update(answer::<orgdeck_shared::api_keys::endpoints::Create>(&app, Ok(made)));
     app
 }
 

@@ -5,19 +5,32 @@ mod common;
 use common::*;
 use crossterm::event::KeyCode;
 use orgdeck::{
-    api::{Reply, Request, SecurityArea, SecurityDoc},
+    api::{Call, SecurityArea, SecurityDoc},
     tabs::security::CUSTOM_FIELDS,
 };
 use orgdeck_shared::{
     ApiError, ErrorCode, FieldError, Versioned,
+    auth::endpoints::GetMe,
     password::{PasswordPolicy, PasswordStrength},
-    security::{IpRestrictions, IpRule},
+    security::{IpRestrictions, IpRule, SessionSettings, TwoStepSettings},
+    settings::endpoints::{Get, Put},
 };
 
-fn put(cmds: &[orgdeck::Command]) -> Option<(i64, SecurityDoc)> {
-    requests(cmds).into_iter().find_map(|r| match r {
-        Request::PutSecurity { version, value } => Some((version, value)),
-        _ => None,
+/// The save among commands: the version it is based on, the document sent, and the call.
+fn put(cmds: &[orgdeck::Command]) -> Option<(i64, SecurityDoc, Call)> {
+    requests(cmds).into_iter().find_map(|c| {
+        let doc = if c.is::<Put<PasswordPolicy>>() {
+            SecurityDoc::PasswordPolicy(c.body_as()?)
+        } else if c.is::<Put<SessionSettings>>() {
+            SecurityDoc::Sessions(c.body_as()?)
+        } else if c.is::<Put<IpRestrictions>>() {
+            SecurityDoc::IpRestrictions(c.body_as()?)
+        } else if c.is::<Put<TwoStepSettings>>() {
+            SecurityDoc::TwoStep(c.body_as()?)
+        } else {
+            return None;
+        };
+        Some((c.if_match?, doc, c))
     })
 }
 
@@ -60,7 +73,7 @@ fn saving_a_preset_sends_the_normalized_policy_with_its_version() {
     let mut app = security_app();
     choose_preset(&mut app, PasswordStrength::Strong);
     let cmds = send(&mut app, [ch('s')]);
-    let (version, doc) = put(&cmds).expect("a PUT");
+    let (version, doc, _) = put(&cmds).expect("a PUT");
     assert_eq!(version, 1);
     let SecurityDoc::PasswordPolicy(p) = doc else {
         panic!("{doc:?}")
@@ -90,28 +103,22 @@ fn a_stale_save_keeps_the_edits_and_reloads_only_on_r() {
     let mut app = security_app();
     choose_preset(&mut app, PasswordStrength::Weak);
     let cmds = send(&mut app, [ch('s')]);
-    let (version, value) = put(&cmds).unwrap();
+    let (_, _, call) = put(&cmds).unwrap();
     let stale = ApiError::new(ErrorCode::VersionMismatch, "stale");
-    app.update(reply(
-        Request::PutSecurity { version, value },
-        Reply::SecuritySaved(Err(stale)),
-    ));
+    app.update(reply_to::<()>(call, Err(stale)));
     let tab = security(&app);
     assert!(tab.policy.state.stale && tab.policy.is_dirty(), "edits kept");
     assert!(screen(&app, 80, 24).contains("Someone else saved first"));
     let cmds = send(&mut app, [ch('r')]);
-    assert!(requests(&cmds).contains(&Request::GetSecurity(SecurityArea::PasswordPolicy)));
+    assert!(sends::<Get<PasswordPolicy>>(&cmds));
     let theirs = Versioned {
         version: 2,
-        value: SecurityDoc::PasswordPolicy(PasswordPolicy {
+        value: PasswordPolicy {
             strength: PasswordStrength::Medium,
             ..Default::default()
-        }),
+        },
     };
-    app.update(reply(
-        Request::GetSecurity(SecurityArea::PasswordPolicy),
-        Reply::Security(Ok(theirs)),
-    ));
+    app.update(answer::<Get<PasswordPolicy>>(&app, Ok(theirs)));
     let tab = security(&app);
     assert!(!tab.policy.state.stale && !tab.policy.is_dirty());
     assert_eq!(
@@ -126,13 +133,10 @@ fn server_field_errors_show_inline_until_the_field_changes() {
     send(&mut app, [ch(']')]);
     assert_eq!(security(&app).section, SecurityArea::Sessions);
     send(&mut app, [key(KeyCode::Right)]);
-    let (version, value) = put(&send(&mut app, [ch('s')])).unwrap();
+    let (_, _, call) = put(&send(&mut app, [ch('s')])).unwrap();
     let mut e = ApiError::new(ErrorCode::ValidationFailed, "invalid");
     e.fields = vec![FieldError::new("idle_minutes", "too long for this org")];
-    app.update(reply(
-        Request::PutSecurity { version, value },
-        Reply::SecuritySaved(Err(e)),
-    ));
+    app.update(reply_to::<()>(call, Err(e)));
     assert_eq!(
         security(&app).sessions.form.error("idle_minutes"),
         Some("too long for this org")
@@ -187,7 +191,7 @@ fn a_list_that_excludes_you_asks_naming_your_address_then_resends_confirmed() {
         "{text}"
     );
     let cmds = send(&mut app, [ch('y')]);
-    let (version, doc) = put(&cmds).expect("sent after yes");
+    let (version, doc, _) = put(&cmds).expect("sent after yes");
     assert_eq!(version, 1);
     let SecurityDoc::IpRestrictions(list) = doc else {
         panic!()
@@ -202,7 +206,7 @@ fn a_list_that_includes_you_is_sent_without_asking() {
     open_ip(&mut app);
     add_rule(&mut app, "127.0.0.0/8", "loopback");
     let cmds = send(&mut app, [ch('s')]);
-    let (_, doc) = put(&cmds).unwrap_or_else(|| panic!("{}", screen(&app, 80, 24)));
+    let (_, doc, _) = put(&cmds).unwrap_or_else(|| panic!("{}", screen(&app, 80, 24)));
     let SecurityDoc::IpRestrictions(list) = doc else {
         panic!()
     };
@@ -214,14 +218,14 @@ fn the_servers_self_lockout_refusal_asks_and_resends_confirmed() {
     let mut app = security_app();
     open_ip(&mut app);
     add_rule(&mut app, "127.0.0.0/8", "loopback");
-    let (version, value) = put(&send(&mut app, [ch('s')])).unwrap();
+    let (_, _, call) = put(&send(&mut app, [ch('s')])).unwrap();
     // Behind a proxy the server may see another address than `GET me` said: it refuses.
-    app.update(reply(
-        Request::PutSecurity { version, value },
-        Reply::SecuritySaved(Err(ApiError::new(ErrorCode::Conflict, "excludes you"))),
+    app.update(reply_to::<()>(
+        call,
+        Err(ApiError::new(ErrorCode::Conflict, "excludes you")),
     ));
     assert!(screen(&app, 80, 24).contains("Lock yourself out?"));
-    let (_, doc) = put(&send(&mut app, [ch('y')])).expect("resent");
+    let (_, doc, _) = put(&send(&mut app, [ch('y')])).expect("resent");
     let SecurityDoc::IpRestrictions(list) = doc else {
         panic!()
     };
@@ -239,12 +243,13 @@ fn deleting_a_rule_asks_first() {
         }],
         confirm_self_lockout: false,
     };
-    app.update(reply(
-        Request::GetSecurity(SecurityArea::IpRestrictions),
-        Reply::Security(Ok(Versioned {
+    send(&mut app, [ch('r')]);
+    app.update(answer::<Get<IpRestrictions>>(
+        &app,
+        Ok(Versioned {
             version: 3,
-            value: SecurityDoc::IpRestrictions(list),
-        })),
+            value: list,
+        }),
     ));
     send(&mut app, [ch('d')]);
     assert!(screen(&app, 80, 24).contains("Remove 127.0.0.1 (me)"));
@@ -273,15 +278,22 @@ fn saving_the_two_step_settings_asks_who_i_am_again_so_the_offered_methods_follo
         required: false,
         methods: vec![TwoStepMethod::Totp, TwoStepMethod::Email],
     };
-    let cmds = app.update(reply(
-        Request::PutSecurity {
-            version: 1,
-            value: SecurityDoc::TwoStep(value.clone()),
-        },
-        Reply::SecuritySaved(Ok(Versioned {
-            version: 2,
-            value: SecurityDoc::TwoStep(value),
-        })),
+    // Switch two-step on (the first field) and save.
+    send(&mut app, [key(KeyCode::Enter)]);
+    let (version, sent, _) = put(&send(&mut app, [ch('s')])).expect("a save");
+    assert_eq!(
+        (version, sent),
+        (
+            1,
+            SecurityDoc::TwoStep(TwoStepSettings {
+                enabled: true,
+                ..Default::default()
+            })
+        )
+    );
+    let cmds = app.update(answer::<Put<TwoStepSettings>>(
+        &app,
+        Ok(Versioned { version: 2, value }),
     ));
-    assert!(requests(&cmds).contains(&Request::Me), "{cmds:?}");
+    assert!(sends::<GetMe>(&cmds), "{cmds:?}");
 }

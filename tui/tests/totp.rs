@@ -4,15 +4,13 @@ mod common;
 
 use common::*;
 use crossterm::event::KeyCode;
-use orgdeck::{
-    App, Command,
-    api::{Reply, Request},
-    tabs::security::EnrolmentStage,
-    widgets::ToastLevel,
-};
+use orgdeck::{App, Command, tabs::security::EnrolmentStage, widgets::ToastLevel};
 use orgdeck_shared::{
     ApiError, ErrorCode,
-    auth::{BackupCodes, Secret, TotpEnrollment},
+    auth::{
+        BackupCodes, Secret, TotpConfirm, TotpEnrollment,
+        endpoints::{ConfirmTotp, StartTotp},
+    },
     security::TwoStepMethod,
 };
 
@@ -44,7 +42,7 @@ fn enrolling() -> App {
     let mut app = security_app();
     send(&mut app, [ch(']'), ch(']'), ch(']')]);
     let cmds = send(&mut app, [ch('E')]);
-    assert_eq!(requests(&cmds), vec![Request::EnrolTotp]);
+    assert_eq!(endpoints_of(&cmds), ["auth::StartTotp"]);
     assert_eq!(stage(&app), Some(EnrolmentStage::Requesting(TwoStepMethod::Totp)));
     app
 }
@@ -52,7 +50,7 @@ fn enrolling() -> App {
 /// Enrolling, with the secret arrived.
 fn scanning() -> App {
     let mut app = enrolling();
-    app.update(reply(Request::EnrolTotp, Reply::TotpEnrollment(Ok(enrollment()))));
+    app.update(answer::<StartTotp>(&app, Ok(enrollment())));
     app
 }
 
@@ -126,12 +124,10 @@ fn enter_sends_the_code_to_confirm() {
     let mut app = scanning();
     type_text(&mut app, "123456");
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
-    assert_eq!(
-        requests(&cmds),
-        vec![Request::ConfirmTotp {
-            code: Secret::new("123456")
-        }]
-    );
+    let confirm = call_of::<ConfirmTotp>(&cmds);
+    assert_eq!(endpoints_of(&cmds), ["auth::ConfirmTotp"]);
+    let body: TotpConfirm = confirm.body_as().unwrap();
+    assert_eq!(body.code, Secret::new("123456"));
 }
 
 #[test]
@@ -139,11 +135,8 @@ fn a_wrong_code_is_an_inline_error_and_the_screen_stays() {
     let mut app = scanning();
     type_text(&mut app, "000000");
     send(&mut app, [key(KeyCode::Enter)]);
-    let request = Request::ConfirmTotp {
-        code: Secret::new("000000"),
-    };
     let e = ApiError::new(ErrorCode::ValidationFailed, "invalid code");
-    app.update(reply(request, Reply::Enrolled(Err(e))));
+    app.update(answer::<ConfirmTotp>(&app, Err(e)));
     assert!(code_error(&app).unwrap().contains("not valid"));
     assert!(screen(&app, 80, 24).contains("That code is not valid"));
     // Another try goes out.
@@ -157,10 +150,7 @@ fn success_shows_the_ten_backup_codes_once_with_copy() {
     let mut app = scanning();
     type_text(&mut app, "123456");
     send(&mut app, [key(KeyCode::Enter)]);
-    let request = Request::ConfirmTotp {
-        code: Secret::new("123456"),
-    };
-    app.update(reply(request, Reply::Enrolled(Ok(backup_codes()))));
+    app.update(answer::<ConfirmTotp>(&app, Ok(backup_codes())));
     let Some(EnrolmentStage::Codes(codes)) = stage(&app) else {
         panic!("{:?}", stage(&app))
     };
@@ -186,7 +176,7 @@ fn success_shows_the_ten_backup_codes_once_with_copy() {
 fn forbidden_explains_that_two_step_is_not_enabled_for_the_org() {
     let mut app = enrolling();
     let e = ApiError::new(ErrorCode::Forbidden, "two-step verification is not enabled");
-    app.update(reply(Request::EnrolTotp, Reply::TotpEnrollment(Err(e))));
+    app.update(answer::<StartTotp>(&app, Err(e)));
     assert_eq!(stage(&app), None);
     let toast = app.toasts.last().expect("a toast");
     assert_eq!(toast.level, ToastLevel::Error);

@@ -6,16 +6,17 @@ mod common;
 
 use common::*;
 use crossterm::event::KeyCode;
-use orgdeck::{
-    App, Command,
-    api::{Reply, Request},
-    app::login::Stage as LoginStage,
-    tabs::security::EnrolmentStage,
-};
+use orgdeck::{App, Command, app::login::Stage as LoginStage, tabs::security::EnrolmentStage};
 use orgdeck_shared::{
     ApiError, ErrorCode,
-    auth::{BackupCodes, EmailCodeSent, Me, MfaMethod, Secret, TotpEnrollment},
+    auth::{
+        BackupCodes, EmailCodeConfirm, EmailCodeSent, Me, MfaMethod, MfaRequest, ReauthRequest, Secret, TotpConfirm,
+        TotpEnrollment,
+        endpoints::{ConfirmEmail, ConfirmTotp, GetMe, Mfa, MfaEmail, Reauth, ReauthEmail, StartEmail, StartTotp},
+    },
+    general::GeneralSettings,
     security::TwoStepMethod,
+    settings::endpoints::Get,
 };
 
 const SENT_TO: &str = "a•••@acme.test";
@@ -69,16 +70,13 @@ fn ctrl_r_emails_a_code_and_a_429_says_when_to_ask_again_in_place() {
     let mut app = second_step(vec![MfaMethod::Totp, MfaMethod::Email, MfaMethod::BackupCode], None);
     assert!(screen(&app, 80, 24).contains("ctrl-r emails you a code"));
     let cmds = send(&mut app, [ctrl('r')]);
-    let ask = Request::MfaEmail {
-        challenge: Secret::new("ch-1"),
-    };
-    assert_eq!(requests(&cmds), vec![ask.clone()]);
+    assert_eq!(endpoints_of(&cmds), ["auth::MfaEmail"]);
     assert!(requests(&send(&mut app, [ctrl('r')])).is_empty(), "one at a time");
-    send(&mut app, [reply(ask.clone(), Reply::EmailCodeSent(Ok(sent())))]);
+    app.update(answer::<MfaEmail>(&app, Ok(sent())));
     assert!(screen(&app, 80, 24).contains(&format!("We emailed a code to {SENT_TO}")));
     let cmds = send(&mut app, [ctrl('r')]);
-    assert_eq!(requests(&cmds), vec![ask.clone()], "and again");
-    send(&mut app, [reply(ask, Reply::EmailCodeSent(Err(too_soon())))]);
+    assert_eq!(endpoints_of(&cmds), ["auth::MfaEmail"], "and again");
+    app.update(answer::<MfaEmail>(&app, Err(too_soon())));
     let text = screen(&app, 80, 24);
     assert!(text.contains("a minute ago: ask again in 42"), "{text}");
     assert!(
@@ -99,12 +97,10 @@ fn a_backup_code_goes_in_as_typed() {
     let mut app = second_step(vec![MfaMethod::Totp, MfaMethod::BackupCode], None);
     type_text(&mut app, "abcde-fgh23");
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let body: MfaRequest = call_of::<Mfa>(&cmds).body_as().unwrap();
     assert_eq!(
-        requests(&cmds),
-        vec![Request::Mfa {
-            challenge: Secret::new("ch-1"),
-            code: Secret::new("abcde-fgh23"),
-        }]
+        (body.challenge, body.code),
+        (Secret::new("ch-1"), Secret::new("abcde-fgh23"))
     );
 }
 
@@ -115,7 +111,10 @@ fn a_refused_code_stays_on_the_second_step_and_esc_goes_back_to_the_password() {
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
     let mfa = requests(&cmds).remove(0);
     let refused = ApiError::new(ErrorCode::InvalidCredentials, "invalid credentials");
-    send(&mut app, [reply(mfa, Reply::Login(Err(refused)))]);
+    send(
+        &mut app,
+        [reply_to::<orgdeck_shared::auth::LoginResponse>(mfa, Err(refused))],
+    );
     let text = screen(&app, 80, 24);
     assert!(text.contains("That code was not accepted"), "{text}");
     assert!(matches!(login_stage(&app), LoginStage::Code { .. }));
@@ -134,7 +133,7 @@ fn must_enrol(methods: Vec<TwoStepMethod>) -> (App, Vec<Command>) {
     let mut me: Me = me();
     me.two_step.available = methods;
     me.two_step.must_enrol = true;
-    let cmds = app.update(reply(Request::Me, Reply::Me(Ok(me))));
+    let cmds = app.update(answer::<GetMe>(&app, Ok(me)));
     (app, cmds)
 }
 
@@ -152,26 +151,24 @@ fn enrollment() -> TotpEnrollment {
 #[test]
 fn a_required_enrolment_opens_by_itself_and_the_tabs_load_only_after_it() {
     let (mut app, cmds) = must_enrol(vec![TwoStepMethod::Totp]);
-    assert_eq!(requests(&cmds), vec![Request::EnrolTotp], "nothing but the enrolment");
-    app.update(reply(Request::EnrolTotp, Reply::TotpEnrollment(Ok(enrollment()))));
+    assert_eq!(endpoints_of(&cmds), ["auth::StartTotp"], "nothing but the enrolment");
+    app.update(answer::<StartTotp>(&app, Ok(enrollment())));
     assert!(screen(&app, 80, 24).contains("JBSW Y3DP EHPK 3PXP"));
     type_text(&mut app, "123456");
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
-    let confirm = Request::ConfirmTotp {
-        code: Secret::new("123456"),
-    };
-    assert_eq!(requests(&cmds), vec![confirm.clone()]);
-    let cmds = send(&mut app, [reply(confirm, Reply::Enrolled(Ok(backup_codes())))]);
+    let body: TotpConfirm = only_body::<ConfirmTotp, _>(&cmds);
+    assert_eq!(body.code, Secret::new("123456"));
+    let cmds = app.update(answer::<ConfirmTotp>(&app, Ok(backup_codes())));
     assert!(requests(&cmds).is_empty());
     assert!(screen(&app, 80, 24).contains("abcd0-efgh0"));
     // Dismissing the codes asks first, then asks the server again.
     let cmds = send(&mut app, [key(KeyCode::Esc), ch('y')]);
-    assert_eq!(requests(&cmds), vec![Request::Me]);
+    assert_eq!(endpoints_of(&cmds), ["auth::GetMe"]);
     assert!(app.enrolment.is_none());
     let mut enrolled = me();
     enrolled.two_step.enrolled = vec![TwoStepMethod::Totp];
-    let cmds = send(&mut app, [reply(Request::Me, Reply::Me(Ok(enrolled)))]);
-    assert!(requests(&cmds).contains(&Request::GetGeneral), "now the tabs load");
+    let cmds = app.update(answer::<GetMe>(&app, Ok(enrolled)));
+    assert!(sends::<Get<GeneralSettings>>(&cmds), "now the tabs load");
 }
 
 #[test]
@@ -183,14 +180,14 @@ fn when_both_methods_are_offered_the_user_chooses_and_can_choose_again() {
     assert!(text.contains("> Authenticator app"), "{text}");
     assert!(text.contains("Email: a code sent to your address"), "{text}");
     let cmds = send(&mut app, [key(KeyCode::Down), key(KeyCode::Enter)]);
-    assert_eq!(requests(&cmds), vec![Request::EnrolEmail]);
-    app.update(reply(Request::EnrolEmail, Reply::EmailCodeSent(Ok(sent()))));
+    assert_eq!(endpoints_of(&cmds), ["auth::StartEmail"]);
+    app.update(answer::<StartEmail>(&app, Ok(sent())));
     assert!(screen(&app, 80, 24).contains(&format!("We emailed a 6-digit code to {SENT_TO}")));
     // Leaving a method goes back to the choice, never into the console.
     send(&mut app, [key(KeyCode::Esc)]);
     assert_eq!(required_stage(&app), Some(EnrolmentStage::Choose { cursor: 0 }));
     let cmds = send(&mut app, [ch('E')]);
-    assert_eq!(requests(&cmds), vec![Request::EnrolTotp]);
+    assert_eq!(endpoints_of(&cmds), ["auth::StartTotp"]);
 }
 
 #[test]
@@ -198,7 +195,7 @@ fn a_method_that_fails_to_start_goes_back_to_the_choice() {
     let (mut app, _) = must_enrol(vec![TwoStepMethod::Totp, TwoStepMethod::Email]);
     send(&mut app, [ch('M')]);
     let missing = ApiError::new(ErrorCode::NotFound, "no such route");
-    app.update(reply(Request::EnrolEmail, Reply::EmailCodeSent(Err(missing))));
+    app.update(answer::<StartEmail>(&app, Err(missing)));
     assert_eq!(required_stage(&app), Some(EnrolmentStage::Choose { cursor: 0 }));
     assert!(app.toasts.last().unwrap().text.contains("no such route"));
 }
@@ -211,7 +208,7 @@ fn quitting_and_logging_out_stay_possible_while_enrolment_is_required() {
     assert!(app.enrolment.is_none() && app.login.is_some());
 
     let (mut app, _) = must_enrol(vec![TwoStepMethod::Totp]);
-    app.update(reply(Request::EnrolTotp, Reply::TotpEnrollment(Ok(enrollment()))));
+    app.update(answer::<StartTotp>(&app, Ok(enrollment())));
     send(&mut app, [ch('q')]);
     assert!(!app.should_quit(), "a key is on screen: ask first");
     assert!(screen(&app, 80, 24).contains("Your two-step enrolment is not finished. Quit anyway?"));
@@ -224,8 +221,8 @@ fn enrolling_by_email() -> App {
     let mut app = security_app();
     send(&mut app, [ch(']'), ch(']'), ch(']')]);
     let cmds = send(&mut app, [ch('M')]);
-    assert_eq!(requests(&cmds), vec![Request::EnrolEmail]);
-    app.update(reply(Request::EnrolEmail, Reply::EmailCodeSent(Ok(sent()))));
+    assert_eq!(endpoints_of(&cmds), ["auth::StartEmail"]);
+    app.update(answer::<StartEmail>(&app, Ok(sent())));
     app
 }
 
@@ -246,39 +243,34 @@ fn m_enrols_by_email_shows_where_the_code_went_and_ends_with_the_backup_codes() 
     assert!(requests(&cmds).is_empty(), "two digits are not a code");
     type_text(&mut app, "3456");
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
-    let confirm = Request::ConfirmEmail {
-        code: Secret::new("123456"),
-    };
-    assert_eq!(requests(&cmds), vec![confirm.clone()]);
+    let body: EmailCodeConfirm = only_body::<ConfirmEmail, _>(&cmds);
+    assert_eq!(body.code, Secret::new("123456"));
     let wrong = ApiError::new(ErrorCode::InvalidCredentials, "invalid code");
-    app.update(reply(confirm.clone(), Reply::Enrolled(Err(wrong))));
+    app.update(answer::<ConfirmEmail>(&app, Err(wrong)));
     assert!(screen(&app, 80, 24).contains("That code is not valid"));
     type_text(&mut app, "123456");
     send(&mut app, [key(KeyCode::Enter)]);
-    app.update(reply(confirm, Reply::Enrolled(Ok(backup_codes()))));
+    app.update(answer::<ConfirmEmail>(&app, Ok(backup_codes())));
     let Some(EnrolmentStage::Codes(codes)) = security_stage(&app) else {
         panic!("{:?}", security_stage(&app))
     };
     assert_eq!(codes.len(), 10);
     let cmds = send(&mut app, [key(KeyCode::Esc), ch('y')]);
     assert_eq!(security_stage(&app), None);
-    assert!(
-        requests(&cmds).contains(&Request::Me),
-        "the enrolled methods are read again"
-    );
+    assert!(sends::<GetMe>(&cmds), "the enrolled methods are read again");
 }
 
 #[test]
 fn ctrl_r_sends_another_code_and_a_429_shows_in_place() {
     let mut app = enrolling_by_email();
     let cmds = send(&mut app, [ctrl('r')]);
-    assert_eq!(requests(&cmds), vec![Request::EnrolEmail]);
-    app.update(reply(Request::EnrolEmail, Reply::EmailCodeSent(Err(too_soon()))));
+    assert_eq!(endpoints_of(&cmds), ["auth::StartEmail"]);
+    app.update(answer::<StartEmail>(&app, Err(too_soon())));
     let text = screen(&app, 80, 24);
     assert!(text.contains("a minute ago: ask again in 42"), "{text}");
     assert!(matches!(security_stage(&app), Some(EnrolmentStage::Email { .. })));
     send(&mut app, [ctrl('r')]);
-    app.update(reply(Request::EnrolEmail, Reply::EmailCodeSent(Ok(sent()))));
+    app.update(answer::<StartEmail>(&app, Ok(sent())));
     assert!(app.toasts.iter().any(|t| t.text.contains("Sent a new code")));
 }
 
@@ -288,7 +280,7 @@ fn only_the_offered_methods_are_offered_and_the_enrolled_ones_are_shown() {
     let mut only_app = me();
     only_app.two_step.available = vec![TwoStepMethod::Totp];
     only_app.two_step.enrolled = vec![TwoStepMethod::Totp];
-    app.update(reply(Request::Me, Reply::Me(Ok(only_app))));
+    app.update(answer::<GetMe>(&app, Ok(only_app)));
     send(&mut app, [ch(']'), ch(']'), ch(']')]);
     let text = screen(&app, 120, 40);
     assert!(text.contains("Your account: two-step by authenticator app."), "{text}");
@@ -316,7 +308,7 @@ fn enrolling_another_method_asks_for_fresh_proof_first_then_goes_on() {
     send(&mut app, [ch(']'), ch(']'), ch(']')]);
     send(&mut app, [ch('M')]);
     let refusal = ApiError::new(ErrorCode::ReauthRequired, "confirm it is you first");
-    app.update(reply(Request::EnrolEmail, Reply::EmailCodeSent(Err(refusal))));
+    app.update(answer::<StartEmail>(&app, Err(refusal)));
     assert!(matches!(security_stage(&app), Some(EnrolmentStage::Reauth { .. })));
     let text = screen(&app, 80, 24);
     assert!(text.contains("Before adding email codes, confirm it"), "{text}");
@@ -331,33 +323,33 @@ fn enrolling_another_method_asks_for_fresh_proof_first_then_goes_on() {
     send(&mut app, [key(KeyCode::Enter)]);
     type_text(&mut app, "123456");
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
-    let proof = Request::Reauth {
-        password: Secret::new("secret words here"),
-        code: Some(Secret::new("123456")),
-    };
-    assert_eq!(requests(&cmds), vec![proof.clone()]);
+    let body: ReauthRequest = only_body::<Reauth, _>(&cmds);
+    assert_eq!(
+        (body.password, body.code),
+        (Secret::new("secret words here"), Some(Secret::new("123456")))
+    );
     // A wrong code: the code is asked again, the password kept.
     let mut wrong = ApiError::new(ErrorCode::ValidationFailed, "invalid fields");
     wrong.fields = vec![orgdeck_shared::FieldError::new(
         "code",
         "is not a current code of yours",
     )];
-    app.update(reply(proof.clone(), Reply::Reauthed(Err(wrong))));
+    app.update(answer::<Reauth>(&app, Err(wrong)));
     assert!(screen(&app, 80, 24).contains("is not a current code of yours"));
     type_text(&mut app, "654321");
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
-    let proof = Request::Reauth {
-        password: Secret::new("secret words here"),
-        code: Some(Secret::new("654321")),
-    };
-    assert_eq!(requests(&cmds), vec![proof.clone()]);
+    let body: ReauthRequest = only_body::<Reauth, _>(&cmds);
+    assert_eq!(
+        (body.password, body.code),
+        (Secret::new("secret words here"), Some(Secret::new("654321")))
+    );
     // Accepted: the enrolment starts again, by email.
     let granted = orgdeck_shared::auth::ReauthGranted {
         fresh_until: "2026-11-28T21:10:00Z".parse().unwrap(),
     };
-    let cmds = send(&mut app, [reply(proof, Reply::Reauthed(Ok(granted)))]);
-    assert_eq!(requests(&cmds), vec![Request::EnrolEmail]);
-    app.update(reply(Request::EnrolEmail, Reply::EmailCodeSent(Ok(sent()))));
+    let cmds = app.update(answer::<Reauth>(&app, Ok(granted)));
+    assert_eq!(endpoints_of(&cmds), ["auth::StartEmail"]);
+    app.update(answer::<StartEmail>(&app, Ok(sent())));
     assert!(matches!(security_stage(&app), Some(EnrolmentStage::Email { .. })));
 }
 
@@ -368,12 +360,12 @@ fn reauth_for(enrolled: Vec<TwoStepMethod>) -> App {
     let mut user = me();
     user.two_step.available = vec![TwoStepMethod::Totp, TwoStepMethod::Email];
     user.two_step.enrolled = enrolled;
-    app.update(reply(Request::Me, Reply::Me(Ok(user))));
+    app.update(answer::<GetMe>(&app, Ok(user)));
     send(&mut app, [ch(']'), ch(']'), ch(']')]);
     let cmds = send(&mut app, [ch('E')]);
-    assert_eq!(requests(&cmds), vec![Request::EnrolTotp]);
+    assert_eq!(endpoints_of(&cmds), ["auth::StartTotp"]);
     let refusal = ApiError::new(ErrorCode::ReauthRequired, "confirm it is you first");
-    app.update(reply(Request::EnrolTotp, Reply::TotpEnrollment(Err(refusal))));
+    app.update(answer::<StartTotp>(&app, Err(refusal)));
     assert!(matches!(security_stage(&app), Some(EnrolmentStage::Reauth { .. })));
     app
 }
@@ -386,25 +378,23 @@ fn an_email_user_gives_fresh_proof_with_an_emailed_code() {
     assert!(text.contains("email me a code"), "the footer offers it: {text}");
     type_text(&mut app, "my password");
     let cmds = send(&mut app, [ctrl('r')]);
-    assert_eq!(requests(&cmds), vec![Request::ReauthEmail]);
+    assert_eq!(endpoints_of(&cmds), ["auth::ReauthEmail"]);
     assert!(screen(&app, 80, 24).contains("Emailing a code"));
     let cmds = send(&mut app, [ctrl('r')]);
     assert!(requests(&cmds).is_empty(), "one request at a time");
-    app.update(reply(Request::ReauthEmail, Reply::EmailCodeSent(Err(too_soon()))));
+    app.update(answer::<ReauthEmail>(&app, Err(too_soon())));
     assert!(screen(&app, 80, 24).contains("ask again in 42"));
     send(&mut app, [ctrl('r')]);
-    app.update(reply(Request::ReauthEmail, Reply::EmailCodeSent(Ok(sent()))));
+    app.update(answer::<ReauthEmail>(&app, Ok(sent())));
     let text = screen(&app, 80, 24);
     assert!(text.contains(&format!("A code was emailed to {SENT_TO}")), "{text}");
     // The password was typed: the code is next, and both go together.
     type_text(&mut app, "123456");
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let body: ReauthRequest = call_of::<Reauth>(&cmds).body_as().unwrap();
     assert_eq!(
-        requests(&cmds),
-        vec![Request::Reauth {
-            password: Secret::new("my password"),
-            code: Some(Secret::new("123456")),
-        }]
+        (body.password, body.code),
+        (Secret::new("my password"), Some(Secret::new("123456")))
     );
 }
 

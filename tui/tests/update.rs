@@ -6,14 +6,21 @@ use common::*;
 use crossterm::event::KeyCode;
 use orgdeck::{
     Command, Msg,
-    api::{Reply, Request},
     keymap::{ACTIONS, Keymap},
     widgets::Help,
 };
 use orgdeck_shared::{
     ApiError, ErrorCode, FieldError,
-    auth::{LoginResponse, Secret, SessionGrant},
+    auth::{
+        LoginRequest, LoginResponse, MfaRequest, Secret, SessionGrant,
+        endpoints::{Login, Mfa},
+    },
+    general::GeneralSettings,
+    settings::endpoints::{Get, Put},
 };
+
+type GetGeneral = Get<GeneralSettings>;
+type PutGeneral = Put<GeneralSettings>;
 
 /// Focus is on Name: Enter edits, ctrl-u clears, then type.
 fn edit_name(app: &mut orgdeck::App, name: &str) {
@@ -22,10 +29,9 @@ fn edit_name(app: &mut orgdeck::App, name: &str) {
 }
 
 fn put_of(cmds: &[Command]) -> Option<(i64, String)> {
-    requests(cmds).into_iter().find_map(|r| match r {
-        Request::PutGeneral { version, value } => Some((version, value.name)),
-        _ => None,
-    })
+    let put = calls_of::<PutGeneral>(cmds).into_iter().next()?;
+    let value: GeneralSettings = put.body_as().unwrap();
+    Some((put.if_match.unwrap(), value.name))
 }
 
 #[test]
@@ -96,11 +102,8 @@ fn save_sends_a_put_with_the_version_it_was_read_at() {
     let mut saved = settings();
     saved.version = 4;
     saved.value.name = "Acme Labs".into();
-    let request = requests(&cmds)
-        .into_iter()
-        .find(|r| matches!(r, Request::PutGeneral { .. }))
-        .unwrap();
-    send(&mut app, [reply(request, Reply::GeneralSaved(Ok(saved)))]);
+    let request = call_of::<PutGeneral>(&cmds);
+    send(&mut app, [reply::<PutGeneral>(request, Ok(saved))]);
     assert!(!app.is_dirty());
     assert!(!app.animating(), "no timer once nothing runs");
     assert!(screen_contains(&app, "Saved general settings"));
@@ -116,18 +119,18 @@ fn a_stale_save_keeps_the_edits_says_so_and_reloads_only_on_r() {
     let cmds = send(&mut app, [key(KeyCode::Enter), ch('s')]);
     let put = requests(&cmds).into_iter().next().unwrap();
     let stale = ApiError::new(ErrorCode::VersionMismatch, "settings changed since version 3");
-    send(&mut app, [reply(put, Reply::GeneralSaved(Err(stale)))]);
+    send(&mut app, [reply::<PutGeneral>(put, Err(stale))]);
     assert!(app.is_dirty(), "the edits are kept");
     let text = screen(&app, 80, 24);
     assert!(text.contains("Someone else saved first"), "{text}");
     assert!(text.contains("Mine"));
     // r reloads right away (the stale message offered it) and the new version replaces the edits.
     let cmds = send(&mut app, [ch('r')]);
-    assert!(requests(&cmds).contains(&Request::GetGeneral));
+    let get = call_of::<GetGeneral>(&cmds);
     let mut theirs = settings();
     theirs.version = 4;
     theirs.value.name = "Theirs".into();
-    send(&mut app, [reply(Request::GetGeneral, Reply::General(Ok(theirs)))]);
+    send(&mut app, [reply::<GetGeneral>(get, Ok(theirs))]);
     assert!(!app.is_dirty());
     assert!(screen_contains(&app, "Theirs"));
 }
@@ -142,7 +145,7 @@ fn reloading_with_edits_asks_first() {
     assert!(app.dialog.is_some());
     let cmds = send(&mut app, [ch('y')]);
     assert!(
-        requests(&cmds).contains(&Request::GetGeneral),
+        sends::<GetGeneral>(&cmds),
         "Confirm(Reload) came back as Confirmed(Reload)"
     );
 }
@@ -156,7 +159,7 @@ fn server_field_errors_show_inline_and_the_typed_text_stays() {
     let cmds = send(&mut app, [key(KeyCode::Enter), ch('s')]);
     let put = requests(&cmds).into_iter().next().unwrap();
     let refused = ApiError::validation(vec![FieldError::new("timezone", "not allowed for this organization")]);
-    send(&mut app, [reply(put, Reply::GeneralSaved(Err(refused)))]);
+    send(&mut app, [reply::<PutGeneral>(put, Err(refused))]);
     let text = screen(&app, 80, 24);
     assert!(text.contains("! not allowed for this organization"), "{text}");
     assert!(text.contains("Europe/Paris"));
@@ -170,7 +173,7 @@ fn an_expired_session_opens_the_login_over_the_form_keeps_edits_and_retries() {
     let cmds = send(&mut app, [ctrl('s')]);
     let put = requests(&cmds).into_iter().next().unwrap();
     let expired = ApiError::new(ErrorCode::SessionExpired, "session expired");
-    let cmds = send(&mut app, [reply(put.clone(), Reply::GeneralSaved(Err(expired)))]);
+    let cmds = send(&mut app, [reply::<PutGeneral>(put.clone(), Err(expired))]);
     assert!(cmds.contains(&Command::ForgetToken));
     let login = app.login.as_ref().expect("the login dialog is open");
     assert!(login.overlay, "over the current screen");
@@ -183,16 +186,15 @@ fn an_expired_session_opens_the_login_over_the_form_keeps_edits_and_retries() {
     assert!(cmds.is_empty());
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
     let login_request = requests(&cmds).into_iter().next().unwrap();
-    assert!(
-        matches!(&login_request, Request::Login { email, password } if email == "admin@acme.test" && password.expose() == "s3cret")
-    );
+    let body: LoginRequest = login_request.body_as().unwrap();
+    assert!(login_request.is::<Login>() && body.email == "admin@acme.test" && body.password.expose() == "s3cret");
     let grant = SessionGrant {
         token: Secret::new("tok-2"),
         expires_at: "2026-11-29T09:00:00Z".parse().unwrap(),
     };
     let cmds = send(
         &mut app,
-        [reply(login_request, Reply::Login(Ok(LoginResponse::Granted(grant))))],
+        [reply::<Login>(login_request, Ok(LoginResponse::Granted(grant)))],
     );
     assert!(app.login.is_none());
     assert_eq!(cmds[0], Command::UseToken(Secret::new("tok-2")));
@@ -267,7 +269,7 @@ fn without_a_stored_session_the_login_screen_comes_first_and_shows_errors_in_pla
     let login_request = requests(&cmds).into_iter().next().unwrap();
     assert!(app.animating());
     let refused = ApiError::new(ErrorCode::InvalidCredentials, "invalid email or password");
-    send(&mut app, [reply(login_request, Reply::Login(Err(refused)))]);
+    send(&mut app, [reply::<Login>(login_request, Err(refused))]);
     let text = screen(&app, 80, 24);
     assert!(text.contains("Wrong email or password."), "{text}");
     assert_eq!(
@@ -310,15 +312,14 @@ fn a_second_factor_is_asked_for_when_the_server_wants_one() {
         methods: vec![orgdeck_shared::auth::MfaMethod::Totp],
         email_sent_to: None,
     };
-    send(&mut app, [reply(login_request, Reply::Login(Ok(challenge)))]);
+    send(&mut app, [reply::<Login>(login_request, Ok(challenge))]);
     assert!(screen(&app, 80, 24).contains("6-digit code"));
     type_text(&mut app, "123456");
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let mfa = call_of::<Mfa>(&cmds);
+    let body: MfaRequest = mfa.body_as().unwrap();
     assert_eq!(
-        requests(&cmds),
-        vec![Request::Mfa {
-            challenge: Secret::new("ch-1"),
-            code: Secret::new("123456")
-        }]
+        (body.challenge, body.code),
+        (Secret::new("ch-1"), Secret::new("123456"))
     );
 }

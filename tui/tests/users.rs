@@ -7,20 +7,26 @@ use common::*;
 use crossterm::event::KeyCode;
 use orgdeck::{
     Command, Msg,
-    api::{Created, PageTag, Reply, Request, UserAction, UserList},
+    api::{Call, UserAction},
     bench::{fake_page, fake_user, serve},
-    tabs::users::Mode,
+    tabs::users::{Mode, UsersMsg},
 };
 use orgdeck_shared::{
     ApiError, ErrorCode, FieldError,
     auth::Secret,
-    users::{BulkAction, BulkRequest, RowError, UserQuery},
+    auth::endpoints::GetMe,
+    security::endpoints::{EndSession, EndSessions, ListSessions},
+    users::{self, BulkAction, BulkRequest, NewUser, RowError, UserCreated, UserQuery},
 };
 
-fn tag_of(r: &Request) -> (u64, usize, UserQuery) {
-    match r {
-        Request::ListUsers { tag, query, .. } => (tag.generation, tag.page, query.clone()),
-        other => panic!("not a page request: {other:?}"),
+/// The table's generation and page a page call is for (as its answer would say), and its query.
+fn tag_of(c: &Call) -> (u64, usize, UserQuery) {
+    assert!(c.is::<users::endpoints::List>(), "not a page request: {c:?}");
+    let query: UserQuery = c.query_as().unwrap();
+    let msg = c.finish(Err(&ApiError::new(ErrorCode::Unknown, "look")));
+    match *msg.downcast::<UsersMsg>().expect("a Users tab message") {
+        UsersMsg::Page { tag, .. } => (tag.generation, tag.page, query),
+        other => panic!("{other:?}"),
     }
 }
 
@@ -112,9 +118,9 @@ fn typing_a_search_waits_for_a_pause_then_asks_the_server_and_drops_stale_answer
     assert!(gen_b > gen_a);
     // The newer answer arrives first; then the stale one, which must not replace it.
     let newer = fake_page(&query_b, 1_000);
-    send(&mut app, [reply(second[0].clone(), Reply::Users(Ok(newer)))]);
+    app.update(reply::<users::endpoints::List>(second[0].clone(), Ok(newer)));
     let older = fake_page(&query, 1_000);
-    send(&mut app, [reply(first[0].clone(), Reply::Users(Ok(older)))]);
+    app.update(reply::<users::endpoints::List>(first[0].clone(), Ok(older)));
     let t = &users(&app).table;
     assert_eq!(t.known_rows(), 10, "only user00012x rows: {}", t.known_rows());
     assert!(t.current().unwrap().email.starts_with("user00012"));
@@ -144,18 +150,16 @@ fn the_selection_is_kept_by_id_across_pages_and_bulk_actions_use_it() {
     assert_eq!(dialog.title, "Enable 3 users?");
     let cmds = send(&mut app, [ch('y')]);
     let ids = vec![fake_user(0).id, fake_user(1).id, fake_user(here).id];
-    let mut sent = requests(&cmds);
-    if let Some(Request::BulkUsers(req)) = sent.first_mut() {
-        req.ids.sort();
-    }
+    let mut sent: BulkRequest = only_body::<users::endpoints::Bulk, _>(&cmds);
+    sent.ids.sort();
     let mut want = ids.clone();
     want.sort();
     assert_eq!(
         sent,
-        vec![Request::BulkUsers(BulkRequest {
+        BulkRequest {
             action: BulkAction::Enable,
             ids: want
-        })]
+        }
     );
 }
 
@@ -174,9 +178,7 @@ fn delete_asks_first_names_the_users_and_their_count() {
     assert!(requests(&cmds).is_empty(), "enter on the default button cancels");
     send(&mut app, [ch('d')]);
     let cmds = send(&mut app, [ch('y')]);
-    let Some(Request::BulkUsers(req)) = requests(&cmds).into_iter().next() else {
-        panic!("{cmds:?}")
-    };
+    let req: BulkRequest = only_body::<users::endpoints::Bulk, _>(&cmds);
     assert_eq!((req.action, req.ids.len()), (BulkAction::Delete, 5));
 }
 
@@ -188,36 +190,20 @@ fn disabling_one_user_asks_first_and_the_answer_updates_the_row_while_enabling_d
     assert!(app.dialog.as_ref().unwrap().message.contains(&fake_user(0).email));
     let cmds = send(&mut app, [ch('y')]);
     let id = fake_user(0).id;
-    let req = Request::UserAction {
-        id,
-        action: UserAction::Disable,
-    };
-    assert_eq!(requests(&cmds), vec![req.clone()]);
+    let req = call_of::<users::endpoints::Act>(&cmds);
+    assert_eq!(requests(&cmds).len(), 1);
+    assert_eq!(req.path, format!("/api/v1/users/{id}/{}", UserAction::Disable.route()));
     let mut disabled = fake_user(0);
     disabled.status = orgdeck_shared::users::UserStatus::Disabled;
     disabled.enabled = false;
-    send(&mut app, [reply(req, Reply::User(Ok(disabled)))]);
+    app.update(reply::<users::endpoints::Act>(req, Ok(disabled)));
     assert!(screen(&app, 80, 24).contains("disabled"));
     let cmds = send(&mut app, [ch('+')]);
-    assert_eq!(
-        requests(&cmds),
-        vec![Request::UserAction {
-            id,
-            action: UserAction::Enable
-        }]
-    );
+    assert_eq!(endpoints_of(&cmds), ["users::Act"]);
+    assert_eq!(requests(&cmds)[0].path, format!("/api/v1/users/{id}/enable"));
     // The last admin: the server's refusal is said in a toast.
     let refused = ApiError::new(ErrorCode::Conflict, "the organization must keep an admin");
-    send(
-        &mut app,
-        [reply(
-            Request::UserAction {
-                id,
-                action: UserAction::Disable,
-            },
-            Reply::User(Err(refused)),
-        )],
-    );
+    app.update(answer::<users::endpoints::Act>(&app, Err(refused)));
     assert!(screen(&app, 120, 40).contains("must keep an admin"));
 }
 
@@ -227,10 +213,8 @@ fn import_row_errors_are_shown_in_a_scrollable_report_and_nothing_changes() {
     send(&mut app, [ch('i')]);
     type_text(&mut app, "/tmp/people.csv");
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
-    let req = Request::ImportUsers {
-        path: "/tmp/people.csv".into(),
-    };
-    assert_eq!(requests(&cmds), vec![req.clone()]);
+    let req = call_of::<users::endpoints::Import>(&cmds);
+    assert_eq!(req.payload, orgdeck::api::Payload::CsvFile("/tmp/people.csv".into()));
     let rows: Vec<FieldError> = (2..40)
         .map(|row| {
             RowError {
@@ -242,7 +226,7 @@ fn import_row_errors_are_shown_in_a_scrollable_report_and_nothing_changes() {
         })
         .collect();
     let refused = ApiError::validation(rows);
-    send(&mut app, [reply(req, Reply::Imported(Err(refused)))]);
+    app.update(reply::<users::endpoints::Import>(req, Err(refused)));
     let text = screen(&app, 80, 24);
     assert!(text.contains("Import refused"), "{text}");
     assert!(text.contains("Nothing was imported: 38 problem(s)"), "{text}");
@@ -260,22 +244,22 @@ fn a_stale_edit_keeps_the_edits_and_r_reloads_the_user() {
     send(&mut app, [ch('e'), key(KeyCode::Down), key(KeyCode::Enter), ctrl('u')]);
     type_text(&mut app, "Renamed");
     let cmds = send(&mut app, [ctrl('s')]);
-    let Some(req @ Request::UpdateUser { version: 1, .. }) = requests(&cmds).into_iter().next() else {
-        panic!("{cmds:?}")
-    };
+    let req = call_of::<users::endpoints::Update>(&cmds);
+    assert_eq!(req.if_match, Some(1));
     let stale = ApiError::new(ErrorCode::VersionMismatch, "the user changed since version 1");
-    send(&mut app, [reply(req, Reply::User(Err(stale)))]);
+    app.update(reply::<users::endpoints::Update>(req, Err(stale)));
     assert!(app.is_dirty(), "the edits stay");
     let text = screen(&app, 80, 24);
     assert!(text.contains("Someone else changed this user"), "{text}");
     assert!(text.contains("Renamed"));
     let cmds = send(&mut app, [ch('r')]);
     let id = fake_user(0).id;
-    assert_eq!(requests(&cmds), vec![Request::GetUser(id)]);
+    assert_eq!(endpoints_of(&cmds), ["users::Get"]);
+    assert_eq!(requests(&cmds)[0].path, format!("/api/v1/users/{id}"));
     let mut now = fake_user(0);
     now.version = 2;
     now.first_name = "Theirs".into();
-    send(&mut app, [reply(Request::GetUser(id), Reply::User(Ok(now)))]);
+    app.update(answer::<users::endpoints::Get>(&app, Ok(now)));
     assert!(!app.is_dirty());
     assert!(screen(&app, 80, 24).contains("Theirs"));
 }
@@ -309,18 +293,16 @@ fn an_invitation_shows_the_activation_token_once_and_c_copies_it() {
     send(&mut app, [key(KeyCode::Down), key(KeyCode::Enter)]);
     type_text(&mut app, "Invitee");
     let cmds = send(&mut app, [ctrl('s')]);
-    let req = requests(&cmds).into_iter().next().expect("a request");
-    let Request::CreateUser(new) = &req else {
-        panic!("{req:?}")
-    };
+    let req = call_of::<users::endpoints::Create>(&cmds);
+    let new: NewUser = req.body_as().unwrap();
     assert!(new.password.is_none(), "no password: an invitation");
     let mut user = fake_user(7);
     user.email = "invitee@bench.test".into();
-    let created = Created {
+    let created = UserCreated {
         user,
         activation_token: Some(Secret::new("act-123456")),
     };
-    let cmds = send(&mut app, [reply(req, Reply::UserCreated(Ok(created)))]);
+    let cmds = app.update(reply::<users::endpoints::Create>(req, Ok(created)));
     assert!(!user_pages(&cmds).is_empty(), "the list is read again");
     assert!(screen(&app, 80, 24).contains("act-123456"));
     let cmds = send(&mut app, [ch('c')]);
@@ -367,7 +349,8 @@ fn a_page_that_fails_shows_an_error_row_and_r_asks_again() {
     let mut app = App2::new();
     let failed = ApiError::new(ErrorCode::Internal, "database is busy");
     let req = app.first_page.clone();
-    app.app.update(reply(req.clone(), Reply::Users(Err(failed))));
+    app.app
+        .update(reply::<users::endpoints::List>(req.clone(), Err(failed)));
     assert!(screen(&app.app, 80, 24).contains("! Could not load users: database is busy (r retries)"));
     let cmds = send(&mut app.app, [ch('r')]);
     assert!(user_pages(&cmds).iter().any(|r| tag_of(r).1 == 0));
@@ -376,26 +359,19 @@ fn a_page_that_fails_shows_an_error_row_and_r_asks_again() {
 /// An app whose Users tab asked for its first page, not answered yet.
 struct App2 {
     app: orgdeck::App,
-    first_page: Request,
+    first_page: Call,
 }
 
 impl App2 {
     fn new() -> App2 {
         let mut app = orgdeck::App::new(init(orgdeck::theme::ThemeKind::Color256, false, true));
         app.start();
-        let cmds = app.update(reply(Request::Me, Reply::Me(Ok(me()))));
+        let cmds = app.update(answer::<GetMe>(&app, Ok(me())));
         let first_page = user_pages(&cmds)
             .into_iter()
             .next()
             .expect("the first page is asked for");
-        assert!(matches!(
-            &first_page,
-            Request::ListUsers {
-                list: UserList::Table,
-                tag: PageTag { page: 0, .. },
-                ..
-            }
-        ));
+        assert_eq!(tag_of(&first_page).1, 0, "the first page");
         send(&mut app, [ch('2')]);
         App2 { app, first_page }
     }
@@ -430,7 +406,7 @@ fn enter_shows_the_effective_access_the_server_computes_for_the_user() {
     let mut app = users_app(5);
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
     let id = fake_user(0).id;
-    assert_eq!(requests(&cmds), vec![Request::GetUserAccess(id)]);
+    assert_eq!(endpoints_of(&cmds), ["users::Access"]);
     let access = UserAccess {
         user_id: id,
         default_group: orgdeck_shared::auth::OrgRole::View,
@@ -441,10 +417,7 @@ fn enter_shows_the_effective_access_the_server_computes_for_the_user() {
             role: AppRole::Edit,
         }],
     };
-    send(
-        &mut app,
-        [reply(Request::GetUserAccess(id), Reply::UserAccess(Ok(access)))],
-    );
+    app.update(answer::<users::endpoints::Access>(&app, Ok(access)));
     let text = screen(&app, 120, 40);
     assert!(text.contains("payments-api") && text.contains("edit"), "{text}");
 }
@@ -455,7 +428,7 @@ fn a_users_sessions_are_listed_and_ending_one_or_all_asks_first() {
     let mut app = users_app(3);
     let cmds = send(&mut app, [ch('S')]);
     let user = users(&app).table.current().unwrap().id;
-    assert!(requests(&cmds).contains(&Request::ListSessions(user)));
+    assert!(sends::<ListSessions>(&cmds));
     let at: jiff::Timestamp = "2026-11-28T20:00:00Z".parse().unwrap();
     let session = |id: &str, ip: &str| ActiveSession {
         id: id.into(),
@@ -464,28 +437,31 @@ fn a_users_sessions_are_listed_and_ending_one_or_all_asks_first() {
         expires_at: at,
         ip: ip.into(),
     };
-    app.update(reply(
-        Request::ListSessions(user),
-        Reply::Sessions(Ok(vec![session("s1", "192.0.2.10"), session("s2", "198.51.100.7")])),
+    app.update(answer::<ListSessions>(
+        &app,
+        Ok(vec![session("s1", "192.0.2.10"), session("s2", "198.51.100.7")]),
     ));
     assert!(screen(&app, 80, 24).contains("198.51.100.7"));
     let cmds = send(&mut app, [key(KeyCode::Down), ch('d')]);
     assert!(
         requests(&cmds)
             .iter()
-            .all(|r| !matches!(r, Request::EndSessions { .. })),
+            .all(|r| !r.is::<EndSession>() && !r.is::<EndSessions>()),
         "asks first"
     );
     assert!(screen(&app, 80, 24).contains("End the session?"));
     let cmds = send(&mut app, [ch('y')]);
-    assert!(requests(&cmds).contains(&Request::EndSessions {
-        user,
-        session: Some("s2".into())
-    }));
+    assert_eq!(
+        call_of::<EndSession>(&cmds).path,
+        format!("/api/v1/users/{user}/sessions/s2")
+    );
     send(&mut app, [ch('X')]);
     assert!(screen(&app, 80, 24).contains("End all 2 sessions"));
     let cmds = send(&mut app, [ch('n')]);
     assert!(requests(&cmds).is_empty(), "no means nothing");
     let cmds = send(&mut app, [ch('X'), ch('y')]);
-    assert!(requests(&cmds).contains(&Request::EndSessions { user, session: None }));
+    assert_eq!(
+        call_of::<EndSessions>(&cmds).path,
+        format!("/api/v1/users/{user}/sessions")
+    );
 }

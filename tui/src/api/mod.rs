@@ -1,15 +1,14 @@
-//! The typed HTTP client of the orgdeck API, on the shared wire types. Every failure becomes the
-//! shared [`ApiError`]: the server's error body, or code `network` when the server could not be reached.
+//! The typed HTTP client of the orgdeck API, on the shared endpoints and wire types. Every failure becomes
+//! the shared [`ApiError`]: the server's error body, or code `network` when the server could not be reached.
 
-mod api_keys;
-mod request;
+mod call;
 mod security;
-mod users;
+mod types;
 
+pub use call::{Answer, Call, Owner, OwnerMsg, Payload, SaveTo};
 pub use orgdeck_shared::audit::AuditExportFormat as ExportFormat;
-pub use request::{Created, NewUserRequest, PageTag, Reply, Request, UserAction, UserList};
-pub use security::{ExportReport, SecurityArea, SecurityDoc, audit_query_string, export_format_of_path};
-pub use users::query_string;
+pub use security::{ExportReport, SecurityArea, SecurityDoc, export_format_of_path};
+pub use types::{Created, NewUserRequest, PageTag, UserAction};
 
 use std::{
     path::Path,
@@ -19,17 +18,12 @@ use std::{
 
 use anyhow::Context;
 use orgdeck_shared::{
-    ApiError, ErrorCode, Versioned,
-    auth::{
-        BackupCodes, EmailCodeConfirm, EmailCodeSent, LoginRequest, LoginResponse, Me, MfaEmailRequest, MfaRequest,
-        ReauthGranted, ReauthRequest, Secret, TotpConfirm, TotpEnrollment,
-    },
-    general::GeneralSettings,
-    licensing::LicenseSummary,
-    routes,
+    ApiError, ErrorCode,
+    auth::{Secret, endpoints::Logout},
+    endpoint::{self, Endpoint},
 };
 use reqwest::{Method, RequestBuilder, StatusCode, header};
-use serde::{Serialize, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 
 /// A client of one server. Cheap to clone; clones share the session token.
 #[derive(Clone)]
@@ -95,69 +89,80 @@ impl ApiClient {
         }
     }
 
-    async fn send<T: DeserializeOwned>(&self, rb: RequestBuilder) -> Result<(T, Option<String>), ApiError> {
+    /// Sends one request and reads its whole answer: the body on success, the error otherwise.
+    async fn send_bytes(&self, rb: RequestBuilder) -> Result<Vec<u8>, ApiError> {
         let response = rb.send().await.map_err(network_error)?;
         let status = response.status();
-        let etag = response
-            .headers()
-            .get(header::ETAG)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
         let bytes = response.bytes().await.map_err(network_error)?;
         if status.is_success() {
-            let body = if bytes.is_empty() { b"null".as_slice() } else { &bytes };
-            let value = serde_json::from_slice(body).map_err(|e| {
-                ApiError::new(
-                    ErrorCode::Unknown,
-                    format!("the server answered something this console cannot read: {e}"),
-                )
-            })?;
-            Ok((value, etag))
+            Ok(bytes.to_vec())
         } else {
             Err(error_from_body(status, &bytes))
         }
     }
 
-    async fn call<B: Serialize, T: DeserializeOwned>(
+    /// The request of one call: method, path, token, `If-Match`, body (a CSV file is read here).
+    async fn build(&self, call: &Call) -> Result<RequestBuilder, ApiError> {
+        let mut rb = self.request(method(call.method), &call.path);
+        if let Some(version) = call.if_match {
+            rb = rb.header(header::IF_MATCH, orgdeck_shared::etag_for(version));
+        }
+        rb = match &call.payload {
+            Payload::None => rb,
+            Payload::Json(v) => rb.json(v),
+            Payload::CsvFile(path) => {
+                let csv = tokio::fs::read(expand_home(path))
+                    .await
+                    .map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("cannot read {path}: {e}")))?;
+                rb.header(header::CONTENT_TYPE, "text/csv").body(csv)
+            }
+        };
+        Ok(rb)
+    }
+
+    /// Performs a call of the console: its typed answer, for the app to hand to the call's owner.
+    pub async fn perform(&self, call: &Call) -> Result<Answer, ApiError> {
+        let rb = self.build(call).await?;
+        if let Some(save) = &call.save_to {
+            return security::save_stream(rb, save).await.map(Answer::new);
+        }
+        let bytes = self.send_bytes(rb).await?;
+        call.decode(&bytes)
+    }
+
+    /// One typed request outside the console's loop (the `login` command, tests): `E` with its values.
+    pub async fn send<E: Endpoint>(
         &self,
-        method: Method,
-        path: &str,
-        body: Option<&B>,
-    ) -> Result<T, ApiError> {
-        let mut rb = self.request(method, path);
-        if let Some(body) = body {
+        params: &E::Params,
+        query: &E::Query,
+        body: &E::Body,
+    ) -> Result<E::Response, ApiError> {
+        self.send_versioned::<E>(params, query, body, None).await
+    }
+
+    /// [`ApiClient::send`] based on `version` (`If-Match`), for writes that need one.
+    pub async fn send_versioned<E: Endpoint>(
+        &self,
+        params: &E::Params,
+        query: &E::Query,
+        body: &E::Body,
+        version: Option<i64>,
+    ) -> Result<E::Response, ApiError> {
+        let mut path = E::path(params);
+        let q = serde_urlencoded::to_string(query)
+            .map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("the query cannot be sent: {e}")))?;
+        if !q.is_empty() {
+            path = format!("{path}?{q}");
+        }
+        let mut rb = self.request(method(E::METHOD), &path);
+        if let Some(version) = version {
+            rb = rb.header(header::IF_MATCH, orgdeck_shared::etag_for(version));
+        }
+        if !endpoint::is_unit::<E::Body>() {
             rb = rb.json(body);
         }
-        self.send(rb).await.map(|(v, _)| v)
-    }
-
-    pub async fn login(&self, email: &str, password: &Secret) -> Result<LoginResponse, ApiError> {
-        let body = LoginRequest {
-            email: email.to_owned(),
-            password: password.clone(),
-        };
-        self.call(Method::POST, routes::LOGIN, Some(&body)).await
-    }
-
-    pub async fn mfa(&self, challenge: &Secret, code: &Secret) -> Result<LoginResponse, ApiError> {
-        let body = MfaRequest {
-            challenge: challenge.clone(),
-            code: code.clone(),
-        };
-        self.call(Method::POST, routes::MFA, Some(&body)).await
-    }
-
-    /// Emails (again) a code for a login challenge; 429 when asked again too soon.
-    pub async fn mfa_email(&self, challenge: &Secret) -> Result<EmailCodeSent, ApiError> {
-        let body = MfaEmailRequest {
-            challenge: challenge.clone(),
-        };
-        self.call(Method::POST, routes::MFA_EMAIL, Some(&body)).await
-    }
-
-    pub async fn logout(&self) -> Result<(), ApiError> {
-        let _: serde_json::Value = self.call::<(), _>(Method::POST, routes::LOGOUT, None).await?;
-        Ok(())
+        let bytes = self.send_bytes(rb).await?;
+        decode_json(&bytes)
     }
 
     /// Forgets the session token and returns it (logging out ends the session with it).
@@ -167,152 +172,40 @@ impl ApiClient {
 
     /// `POST auth/logout` for the session `token`, whatever token the client holds now.
     pub async fn logout_session(&self, token: &Secret) -> Result<(), ApiError> {
-        let rb = self.request_as(Method::POST, routes::LOGOUT, Some(token));
-        let _: (serde_json::Value, _) = self.send(rb).await?;
-        Ok(())
-    }
-
-    pub async fn me(&self) -> Result<Me, ApiError> {
-        self.call::<(), _>(Method::GET, routes::ME, None).await
-    }
-
-    /// A settings document with its version (from the body, or the `ETag` when the body lacks it).
-    pub async fn get_settings<T: DeserializeOwned>(&self, area: &str) -> Result<Versioned<T>, ApiError> {
-        let (v, _etag): (Versioned<T>, _) = self.send(self.request(Method::GET, &routes::settings(area))).await?;
-        Ok(v)
-    }
-
-    /// Writes a settings document over the version it was read at (`If-Match`).
-    pub async fn put_settings<T: Serialize + DeserializeOwned>(
-        &self,
-        area: &str,
-        version: i64,
-        value: &T,
-    ) -> Result<Versioned<T>, ApiError> {
-        let rb = self
-            .request(Method::PUT, &routes::settings(area))
-            .header(header::IF_MATCH, orgdeck_shared::etag_for(version))
-            .json(value);
-        self.send(rb).await.map(|(v, _)| v)
-    }
-
-    pub async fn general(&self) -> Result<Versioned<GeneralSettings>, ApiError> {
-        self.get_settings(routes::area::GENERAL).await
-    }
-
-    pub async fn put_general(
-        &self,
-        version: i64,
-        value: &GeneralSettings,
-    ) -> Result<Versioned<GeneralSettings>, ApiError> {
-        self.put_settings(routes::area::GENERAL, version, value).await
-    }
-
-    /// Starts TOTP enrolment of the logged-in user: the secret and its `otpauth://` URI.
-    pub async fn enrol_totp(&self) -> Result<TotpEnrollment, ApiError> {
-        self.call::<(), _>(Method::POST, routes::ME_TOTP, None).await
-    }
-
-    /// Finishes TOTP enrolment with a current code; answers the ten backup codes.
-    pub async fn confirm_totp(&self, code: &Secret) -> Result<BackupCodes, ApiError> {
-        let body = TotpConfirm { code: code.clone() };
-        self.call(Method::POST, routes::ME_TOTP_CONFIRM, Some(&body)).await
-    }
-
-    /// Starts email enrolment of the logged-in user: a code goes to their own address.
-    pub async fn enrol_email(&self) -> Result<EmailCodeSent, ApiError> {
-        self.call::<(), _>(Method::POST, routes::ME_EMAIL_CODE, None).await
-    }
-
-    /// Finishes email enrolment with the emailed code; answers the ten backup codes.
-    pub async fn confirm_email(&self, code: &Secret) -> Result<BackupCodes, ApiError> {
-        let body = EmailCodeConfirm { code: code.clone() };
-        self.call(Method::POST, routes::ME_EMAIL_CONFIRM, Some(&body)).await
-    }
-
-    /// `POST me/two_step/reauth`: fresh proof before changing the second factor.
-    pub async fn reauth(&self, password: &Secret, code: Option<&Secret>) -> Result<ReauthGranted, ApiError> {
-        let body = ReauthRequest {
-            password: password.clone(),
-            code: code.cloned(),
-        };
-        self.call(Method::POST, routes::ME_REAUTH, Some(&body)).await
-    }
-
-    /// `POST me/two_step/reauth/email`: a code for fresh proof, to one's own address.
-    pub async fn reauth_email(&self) -> Result<EmailCodeSent, ApiError> {
-        self.call::<(), _>(Method::POST, routes::ME_REAUTH_EMAIL, None).await
-    }
-
-    pub async fn licenses(&self) -> Result<LicenseSummary, ApiError> {
-        self.call::<(), _>(Method::GET, routes::LICENSES, None).await
-    }
-
-    /// Runs one request of the console and wraps its answer as the reply the app expects.
-    pub async fn execute(&self, request: &Request) -> Reply {
-        match request {
-            Request::Me => Reply::Me(self.me().await),
-            Request::Login { email, password } => Reply::Login(self.login(email, password).await),
-            Request::Mfa { challenge, code } => Reply::Login(self.mfa(challenge, code).await),
-            Request::MfaEmail { challenge } => Reply::EmailCodeSent(self.mfa_email(challenge).await),
-            Request::Logout => Reply::LoggedOut(self.logout().await),
-            Request::GetGeneral => Reply::General(self.general().await),
-            Request::PutGeneral { version, value } => Reply::GeneralSaved(self.put_general(*version, value).await),
-            Request::GetLicenses => Reply::Licenses(self.licenses().await),
-            Request::GetPasswordPolicy => Reply::PasswordPolicy(self.password_policy().await),
-            Request::ListUsers { query, .. } => Reply::Users(self.users(query).await),
-            Request::GetUser(id) => Reply::User(self.user(*id).await),
-            Request::GetUserAccess(id) => Reply::UserAccess(self.user_access(*id).await),
-            Request::CreateUser(new) => Reply::UserCreated(self.create_user(new).await),
-            Request::UpdateUser { id, version, patch } => Reply::User(self.update_user(*id, *version, patch).await),
-            Request::DeleteUser(id) => Reply::UserDeleted(self.delete_user(*id).await),
-            Request::UserAction { id, action } => Reply::User(self.user_action(*id, *action).await),
-            Request::BulkUsers(req) => Reply::Bulk(self.bulk_users(req).await),
-            Request::ImportUsers { path } => Reply::Imported(self.import_users(path).await),
-            Request::ListGroups => Reply::Groups(self.groups().await),
-            Request::CreateGroup(input) => Reply::GroupSaved(self.create_group(input).await),
-            Request::UpdateGroup { id, version, input } => {
-                Reply::GroupSaved(self.update_group(*id, *version, input).await)
-            }
-            Request::DeleteGroup(id) => Reply::GroupDeleted(self.delete_group(*id).await),
-            Request::ListApplications => Reply::Applications(self.applications().await),
-            Request::GetSecurity(area) => Reply::Security(self.security(*area).await),
-            Request::PutSecurity { version, value } => Reply::SecuritySaved(self.put_security(*version, value).await),
-            Request::SearchAudit { query, .. } => Reply::Audit(self.audit(query).await),
-            Request::ExportAudit {
-                query,
-                format,
-                path,
-                overwrite,
-            } => Reply::Exported(self.export_audit(query, *format, path, *overwrite).await),
-            Request::ListSessions(user) => Reply::Sessions(self.user_sessions(*user).await),
-            Request::EndSessions { user, session } => {
-                Reply::SessionsEnded(self.end_sessions(*user, session.as_deref()).await)
-            }
-            Request::EnrolTotp => Reply::TotpEnrollment(self.enrol_totp().await),
-            Request::ConfirmTotp { code } => Reply::Enrolled(self.confirm_totp(code).await),
-            Request::EnrolEmail => Reply::EmailCodeSent(self.enrol_email().await),
-            Request::ReauthEmail => Reply::EmailCodeSent(self.reauth_email().await),
-            Request::ConfirmEmail { code } => Reply::Enrolled(self.confirm_email(code).await),
-            Request::Reauth { password, code } => Reply::Reauthed(self.reauth(password, code.as_ref()).await),
-            Request::ListApiKeys { cursor, limit, .. } => {
-                Reply::ApiKeys(self.api_keys(cursor.as_deref(), *limit).await)
-            }
-            Request::CreateApiKey { user } => Reply::NewApiKey(self.create_api_key(*user).await),
-            Request::RotateApiKey { id, grace_minutes } => {
-                Reply::NewApiKey(self.rotate_api_key(*id, *grace_minutes).await)
-            }
-            Request::EmailApiKey(id) => Reply::ApiKeyEmailed(self.email_api_key(*id).await),
-            Request::RevokeApiKey(id) => Reply::ApiKeyRevoked(self.revoke_api_key(*id).await),
-            Request::GetApiKeySettings => Reply::ApiKeySettings(self.api_key_settings().await),
-            Request::PutApiKeySettings { version, value } => {
-                Reply::ApiKeySettings(self.put_api_key_settings(*version, value).await)
-            }
-        }
+        let rb = self.request_as(method(Logout::METHOD), Logout::PATH, Some(token));
+        self.send_bytes(rb).await.map(|_| ())
     }
 }
 
-fn network_error(e: reqwest::Error) -> ApiError {
+fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let body = if bytes.is_empty() { b"null".as_slice() } else { bytes };
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::Unknown,
+            format!("the server answered something this console cannot read: {e}"),
+        )
+    })
+}
+
+fn method(m: endpoint::Method) -> Method {
+    match m {
+        endpoint::Method::Get => Method::GET,
+        endpoint::Method::Post => Method::POST,
+        endpoint::Method::Put => Method::PUT,
+        endpoint::Method::Patch => Method::PATCH,
+        endpoint::Method::Delete => Method::DELETE,
+    }
+}
+
+/// `~/x.csv` is the home directory's `x.csv`, as people type it.
+pub fn expand_home(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
+        _ => std::path::PathBuf::from(path),
+    }
+}
+
+pub(crate) fn network_error(e: reqwest::Error) -> ApiError {
     let what = if e.is_timeout() {
         "the server did not answer in time"
     } else if e.is_connect() {
@@ -329,7 +222,7 @@ fn network_error(e: reqwest::Error) -> ApiError {
 }
 
 /// The server's error body, or one made from the status when the body is not an `ApiError`.
-fn error_from_body(status: StatusCode, body: &[u8]) -> ApiError {
+pub(crate) fn error_from_body(status: StatusCode, body: &[u8]) -> ApiError {
     if let Ok(e) = serde_json::from_slice::<ApiError>(body) {
         return e;
     }
@@ -387,7 +280,10 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         drop(listener);
         let client = ApiClient::new(&format!("http://{addr}"), None).unwrap();
-        let e = client.me().await.unwrap_err();
+        let e = client
+            .send::<orgdeck_shared::auth::endpoints::GetMe>(&(), &(), &())
+            .await
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::Network);
     }
 }

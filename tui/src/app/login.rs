@@ -5,7 +5,10 @@
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use orgdeck_shared::{
     ApiError, ErrorCode,
-    auth::{EmailCodeSent, MfaMethod, Secret},
+    auth::{
+        EmailCodeSent, LoginRequest, MfaEmailRequest, MfaMethod, MfaRequest, Secret,
+        endpoints::{Login, Mfa, MfaEmail},
+    },
 };
 use ratatui::{
     Frame,
@@ -16,8 +19,9 @@ use ratatui::{
 };
 use tui_input::{Input, backend::crossterm::to_input_request};
 
+use super::AppAnswer;
 use crate::{
-    api::Request,
+    api::Call,
     keymap::{Action, Keymap},
     theme::Theme,
     widgets::{dialog::centered, status::SPINNER, wrap},
@@ -57,7 +61,7 @@ pub struct LoginDialog {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoginEvent {
     None,
-    Submit(Request),
+    Submit(Call),
     Dismiss,
 }
 
@@ -93,9 +97,14 @@ impl LoginDialog {
             }
             *sending = true;
             self.error = None;
-            return LoginEvent::Submit(Request::MfaEmail {
+            let body = MfaEmailRequest {
                 challenge: challenge.clone(),
-            });
+            };
+            return LoginEvent::Submit(
+                Call::new::<MfaEmail, _>((), &body, AppAnswer::MfaEmail)
+                    .label("emailing a code")
+                    .retryable(false),
+            );
         }
         match key.code {
             KeyCode::Esc if matches!(self.stage, Stage::Code { .. }) => {
@@ -145,10 +154,15 @@ impl LoginDialog {
                 }
                 self.busy = true;
                 self.error = None;
-                LoginEvent::Submit(Request::Login {
+                let body = LoginRequest {
                     email,
                     password: Secret::new(self.password.value()),
-                })
+                };
+                LoginEvent::Submit(
+                    Call::new::<Login, _>((), &body, AppAnswer::Login)
+                        .label("logging in")
+                        .retryable(false),
+                )
             }
             Stage::Code { challenge, .. } => {
                 let code = self.code.value().trim().to_owned();
@@ -158,10 +172,15 @@ impl LoginDialog {
                 }
                 self.busy = true;
                 self.error = None;
-                LoginEvent::Submit(Request::Mfa {
+                let body = MfaRequest {
                     challenge: challenge.clone(),
                     code: Secret::new(code),
-                })
+                };
+                LoginEvent::Submit(
+                    Call::new::<Mfa, _>((), &body, AppAnswer::Login)
+                        .label("logging in")
+                        .retryable(false),
+                )
             }
         }
     }
@@ -415,9 +434,10 @@ mod tests {
         );
         type_str(&mut d, "pw");
         match d.handle_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE), &Keymap::default()) {
-            LoginEvent::Submit(Request::Login { email, password }) => {
-                assert_eq!(email, "a@b.c");
-                assert_eq!(password.expose(), "pw");
+            LoginEvent::Submit(call) if call.is::<Login>() => {
+                let body: LoginRequest = call.body_as().unwrap();
+                assert_eq!(body.email, "a@b.c");
+                assert_eq!(body.password.expose(), "pw");
             }
             other => panic!("{other:?}"),
         }

@@ -11,8 +11,10 @@ use std::time::Duration;
 use crossterm::event::KeyEvent;
 use orgdeck_shared::{
     ApiError, ErrorCode,
-    auth::{LoginResponse, Me, Secret},
+    auth::{EmailCodeSent, LoginResponse, Me, Secret, endpoints::GetMe},
+    endpoint::Access,
     format::DateTimeStyle,
+    general::GeneralSettings,
 };
 
 pub use login::LoginDialog;
@@ -20,7 +22,7 @@ pub use nav::JumpPrompt;
 pub use view::{MIN_HEIGHT, MIN_WIDTH};
 
 use crate::{
-    api::{Reply, Request, needs_login},
+    api::{Answer, Call, Owner, needs_login},
     keymap::{Action, Keymap},
     nav::Area,
     tabs::{
@@ -31,9 +33,21 @@ use crate::{
     widgets::{Connection, Dialog, Help, Toast, ToastLevel},
 };
 
+/// The answers of the console's own calls (logging in, who the user is).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AppAnswer {
+    Me(Result<Me, ApiError>),
+    Login(Result<LoginResponse, ApiError>),
+    /// A code for the login challenge is on its way by email.
+    MfaEmail(Result<EmailCodeSent, ApiError>),
+}
+
+/// `GET me`, answered to the console.
+pub fn me_call() -> Call {
+    Call::of::<GetMe, _>((), AppAnswer::Me).label("checking the session")
+}
+
 /// Everything that can happen to the console.
-// A reply is moved once from a task to `update` and never stored in bulk: boxing it buys nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     Key(KeyEvent),
@@ -42,11 +56,13 @@ pub enum Msg {
     /// The spinner advances (sent only while a request runs).
     Tick,
     ToastExpired(u64),
-    /// A request finished.
-    Reply {
-        request: Request,
-        reply: Reply,
+    /// A call finished: its typed answer, which the call's function turns into its owner's message.
+    Answer {
+        call: Call,
+        result: Result<Answer, ApiError>,
     },
+    /// The logout the runner sent finished.
+    LoggedOut(Result<(), ApiError>),
     /// The session token was stored; a warning when it had to fall back to the file.
     TokenStored {
         warning: Option<String>,
@@ -61,17 +77,36 @@ pub enum Msg {
     },
 }
 
+impl Msg {
+    /// The answer `result` to `call` of `E`, as the runner sends it (tests and benchmarks answer calls
+    /// with this; it panics when `call` is not a call of `E`).
+    pub fn reply<E: orgdeck_shared::endpoint::Endpoint>(call: Call, result: Result<E::Response, ApiError>) -> Msg
+    where
+        E::Response: Send + Sync,
+    {
+        assert!(
+            call.is::<E>(),
+            "{call:?} is not a call of {}",
+            std::any::type_name::<E>()
+        );
+        Msg::Answer {
+            call,
+            result: result.map(Answer::new),
+        }
+    }
+}
+
 /// A side effect for the runner.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    Api(Request),
+    Api(Call),
     /// Use this session token from now on and store it for the next start.
     UseToken(Secret),
     /// The session is gone: forget the stored token.
     ForgetToken,
     /// Log out: `POST auth/logout` with the current token, which the client and the store then forget.
-    /// The answer comes back as the reply to [`Request::Logout`]; replies to requests sent before it
-    /// are dropped, so nothing of the session that ended reaches the console.
+    /// The answer comes back as [`Msg::LoggedOut`]; answers to calls sent before it are dropped, so
+    /// nothing of the session that ended reaches the console.
     Logout,
     /// Send `msg` back after `delay` (toast expiry: a timer exists only while a toast is shown).
     After {
@@ -143,9 +178,12 @@ pub struct App {
     pub log_path: Option<String>,
     /// Rows the help overlay can show (the terminal's height less its frame), for scrolling.
     pub viewport_rows: usize,
-    /// Requests refused for an expired session, sent again after the next login.
-    pub retry: Vec<Request>,
-    running: Vec<&'static str>,
+    /// Calls refused for an expired session, sent again after the next login.
+    pub retry: Vec<Call>,
+    /// The calls sent and not answered yet, oldest first.
+    running: Vec<Call>,
+    /// The logout the runner sends is not answered yet.
+    logging_out: bool,
     spinner: usize,
     next_toast: u64,
     loaded: bool,
@@ -153,6 +191,9 @@ pub struct App {
     notices: Vec<String>,
     quit: bool,
 }
+
+/// The status line's words while the runner logs out.
+const LOGGING_OUT: &str = "logging out";
 
 const TOAST_TIME: Duration = Duration::from_secs(6);
 const STICKY_TOAST_TIME: Duration = Duration::from_secs(20);
@@ -187,6 +228,7 @@ impl App {
             viewport_rows: 20,
             retry: Vec::new(),
             running: Vec::new(),
+            logging_out: false,
             spinner: 0,
             next_toast: 1,
             loaded: false,
@@ -204,7 +246,7 @@ impl App {
         }
         if self.has_token {
             self.connection = Connection::Connecting;
-            cmds.push(self.request(Request::Me));
+            cmds.push(self.request(me_call()));
         } else {
             self.connection = Connection::LoggedOut;
             self.login = Some(LoginDialog::new(&self.user, false));
@@ -218,11 +260,20 @@ impl App {
 
     /// Whether something animates (a request runs): the runner keeps a timer only then.
     pub fn animating(&self) -> bool {
-        !self.running.is_empty()
+        !self.running.is_empty() || self.logging_out
     }
 
     pub fn busy(&self) -> Option<&'static str> {
-        self.running.last().copied()
+        match self.running.last() {
+            Some(call) => Some(call.label),
+            None if self.logging_out => Some(LOGGING_OUT),
+            None => None,
+        }
+    }
+
+    /// The calls sent and not answered yet, oldest first (tests answer them).
+    pub fn running(&self) -> &[Call] {
+        &self.running
     }
 
     pub fn spinner(&self) -> usize {
@@ -272,7 +323,8 @@ impl App {
             }
             Msg::Tick => self.spinner = self.spinner.wrapping_add(1),
             Msg::ToastExpired(id) => self.toasts.retain(|t| t.id != id),
-            Msg::Reply { request, reply } => self.on_reply(request, reply, &mut cmds),
+            Msg::Answer { call, result } => self.on_answer(call, result, &mut cmds),
+            Msg::LoggedOut(result) => self.logged_out(result, &mut cmds),
             Msg::TokenStored { warning } => {
                 if let Some(w) = warning {
                     self.toast(ToastLevel::Warning, w, true, &mut cmds);
@@ -288,10 +340,10 @@ impl App {
         cmds
     }
 
-    /// A request command, counted so the spinner runs until its reply.
-    fn request(&mut self, request: Request) -> Command {
-        self.running.push(request.label());
-        Command::Api(request)
+    /// A call command, counted so the spinner runs until its answer.
+    fn request(&mut self, call: Call) -> Command {
+        self.running.push(call.clone());
+        Command::Api(call)
     }
 
     fn toast(&mut self, level: ToastLevel, text: impl Into<String>, sticky: bool, cmds: &mut Vec<Command>) {
@@ -335,7 +387,7 @@ impl App {
                 msg: Box::new(Msg::Timer { tab, name, token }),
             });
         }
-        self.apply_effects(fx, cmds);
+        self.apply_effects(Owner::Tab(tab), fx, cmds);
     }
 
     /// Runs `f` on the required enrolment; once it closes (the backup codes were dismissed), `GET me`
@@ -352,20 +404,40 @@ impl App {
         if f(&mut enrolment, &self.tab_ctx(), &mut fx) == Outcome::Stay {
             self.enrolment = Some(enrolment);
         } else {
-            let me = self.request(Request::Me);
+            let me = self.request(me_call());
             cmds.push(me);
         }
-        self.apply_effects(fx, cmds);
+        self.apply_effects(Owner::Enrolment, fx, cmds);
     }
 
-    /// A component's effects, but its timers (only tabs have those).
-    fn apply_effects(&mut self, fx: Effects, cmds: &mut Vec<Command>) {
+    /// A component's effects, but its timers (only tabs have those). Its calls are stamped with who
+    /// gets their answers; its broadcasts reach the console and every other tab.
+    fn apply_effects(&mut self, owner: Owner, fx: Effects, cmds: &mut Vec<Command>) {
         if let Some(text) = fx.copy {
             cmds.push(Command::Copy(text));
         }
-        for r in fx.requests {
-            let c = self.request(r);
+        for mut call in fx.calls {
+            call.owner = owner;
+            let c = self.request(call);
             cmds.push(c);
+        }
+        if fx.refresh_me {
+            let c = self.request(me_call());
+            cmds.push(c);
+        }
+        for value in fx.broadcasts {
+            if let Some(general) = value.downcast_ref::<GeneralSettings>() {
+                // Dates everywhere follow the saved settings, and the header the saved name.
+                self.dates = DateTimeStyle::of(general);
+                if let Some(me) = self.me.as_mut() {
+                    me.org.name = general.name.clone();
+                }
+            }
+            for i in 0..self.tabs.len() {
+                if owner != Owner::Tab(i) {
+                    self.with_tab(i, cmds, |t, _, fx| t.broadcast(value.as_ref(), fx));
+                }
+            }
         }
         for (level, text) in fx.toasts {
             self.toast(level, text, false, cmds);
@@ -375,37 +447,60 @@ impl App {
         }
     }
 
-    fn on_reply(&mut self, request: Request, reply: Reply, cmds: &mut Vec<Command>) {
-        if let Some(i) = self.running.iter().position(|l| *l == request.label()) {
+    fn on_answer(&mut self, call: Call, result: Result<Answer, ApiError>, cmds: &mut Vec<Command>) {
+        if let Some(i) = self.running.iter().position(|c| *c == call) {
             self.running.remove(i);
         }
-        // Logging in (and out) says nothing of a session yet.
-        let outside_session = matches!(
-            request,
-            Request::Login { .. } | Request::Mfa { .. } | Request::MfaEmail { .. } | Request::Logout
-        );
-        match reply.error() {
-            Some(e) if e.code == ErrorCode::Network => self.connection = Connection::Offline,
-            Some(e) if needs_login(e) => {}
+        // Logging in says nothing of a session yet.
+        let outside_session = call.access == Access::Public;
+        match &result {
+            Err(e) if e.code == ErrorCode::Network => self.connection = Connection::Offline,
+            Err(e) if needs_login(e) => {}
             _ if !outside_session => self.connection = Connection::Online,
             _ => {}
         }
-        match &reply {
-            Reply::Login(result) => return self.on_login(result.clone(), cmds),
-            Reply::EmailCodeSent(result) if matches!(request, Request::MfaEmail { .. }) => {
+        match &result {
+            Err(e) if needs_login(e) && !outside_session => self.session_lost(&call, e, cmds),
+            Err(e) => tracing::warn!("{}: {:?} {}", call.label, e.code, e.message),
+            Ok(_) => {}
+        }
+        let msg = call.finish(result.as_ref());
+        match call.owner {
+            Owner::App => match msg.downcast::<AppAnswer>() {
+                Ok(answer) => self.on_app_answer(&call, *answer, cmds),
+                Err(_) => tracing::error!("{}: an answer the console does not know", call.label),
+            },
+            Owner::Enrolment => self.with_enrolment(cmds, |e, _, fx| e.answer(msg, fx)),
+            Owner::Tab(i) if i < self.tabs.len() => self.with_tab(i, cmds, |t, ctx, fx| t.answer(msg, ctx, fx)),
+            Owner::Tab(_) => {}
+        }
+    }
+
+    fn logged_out(&mut self, result: Result<(), ApiError>, cmds: &mut Vec<Command>) {
+        self.logging_out = false;
+        if let Err(e) = result
+            && !needs_login(&e)
+        {
+            if e.code == ErrorCode::Network {
+                self.connection = Connection::Offline;
+            }
+            let text = format!(
+                "The server did not end the session ({}); its token is forgotten here",
+                e.message
+            );
+            self.toast(ToastLevel::Warning, text, false, cmds);
+        }
+    }
+
+    fn on_app_answer(&mut self, call: &Call, answer: AppAnswer, cmds: &mut Vec<Command>) {
+        match answer {
+            AppAnswer::Login(result) => self.on_login(result, cmds),
+            AppAnswer::MfaEmail(result) => {
                 if let Some(d) = self.login.as_mut() {
-                    d.email_sent(result);
+                    d.email_sent(&result);
                 }
-                return;
             }
-            Reply::LoggedOut(Err(e)) if !needs_login(e) => {
-                let text = format!(
-                    "The server did not end the session ({}); its token is forgotten here",
-                    e.message
-                );
-                self.toast(ToastLevel::Warning, text, false, cmds);
-            }
-            Reply::Me(Ok(me)) => {
+            AppAnswer::Me(Ok(me)) => {
                 self.me = Some(me.clone());
                 self.user = me.user.email.clone();
                 if !self.loaded && me.two_step.must_enrol {
@@ -417,51 +512,40 @@ impl App {
                             &me.two_step.enrolled,
                             &mut fx,
                         ));
-                        self.apply_effects(fx, cmds);
+                        self.apply_effects(Owner::Enrolment, fx, cmds);
                     }
-                } else if !self.loaded {
+                    return;
+                }
+                if !self.loaded {
                     self.loaded = true;
                     self.enrolment = None;
                     for i in 0..self.tabs.len() {
                         self.with_tab(i, cmds, |t, _, fx| t.load(fx));
                     }
                 }
+                for i in 0..self.tabs.len() {
+                    self.with_tab(i, cmds, |t, _, fx| t.me_changed(&me, fx));
+                }
             }
-            Reply::Me(Err(e)) if self.me.is_some() && !needs_login(e) => {
-                let text = format!("{}: {}", request.label(), e.message);
+            AppAnswer::Me(Err(e)) if needs_login(&e) => {}
+            AppAnswer::Me(Err(e)) if self.me.is_some() => {
+                let text = format!("{}: {}", call.label, e.message);
                 self.toast(ToastLevel::Error, text, false, cmds);
             }
-            Reply::Me(Err(e)) if !needs_login(e) => {
+            AppAnswer::Me(Err(e)) => {
                 // The stored session could not be checked: log in again, saying why in place.
                 let mut dialog = LoginDialog::new(&self.user, false);
                 dialog.error = Some(e.message.clone());
                 self.login = Some(dialog);
             }
-            Reply::General(Ok(v)) | Reply::GeneralSaved(Ok(v)) => {
-                // Dates everywhere follow the saved settings, and the tab bar the saved name.
-                self.dates = DateTimeStyle::of(&v.value);
-                if let Some(me) = self.me.as_mut() {
-                    me.org.name = v.value.name.clone();
-                }
-            }
-            _ => {}
         }
-        if let Some(e) = reply.error().filter(|e| needs_login(e)) {
-            self.session_lost(&request, e, cmds);
-        } else if let Some(e) = reply.error() {
-            tracing::warn!("{}: {:?} {}", request.label(), e.code, e.message);
-        }
-        for i in 0..self.tabs.len() {
-            self.with_tab(i, cmds, |t, ctx, fx| t.handle_reply(&request, &reply, ctx, fx));
-        }
-        self.with_enrolment(cmds, |e, _, fx| e.handle_reply(&request, &reply, fx));
     }
 
-    /// A request was refused for an expired session: ask to log in again over the current screen,
-    /// keeping everything, and remember the request to send it again.
-    fn session_lost(&mut self, request: &Request, e: &ApiError, cmds: &mut Vec<Command>) {
-        if request.retryable() && !self.retry.contains(request) && *request != Request::Me {
-            self.retry.push(request.clone());
+    /// A call was refused for an expired session: ask to log in again over the current screen,
+    /// keeping everything, and remember the call to send it again.
+    fn session_lost(&mut self, call: &Call, e: &ApiError, cmds: &mut Vec<Command>) {
+        if call.retryable && !self.retry.contains(call) && call.owner != Owner::App {
+            self.retry.push(call.clone());
         }
         if self.login.is_none() {
             let email = self
@@ -485,7 +569,7 @@ impl App {
                 self.login = None;
                 self.connection = Connection::Online;
                 cmds.push(Command::UseToken(grant.token));
-                let me = self.request(Request::Me);
+                let me = self.request(me_call());
                 cmds.push(me);
                 for r in std::mem::take(&mut self.retry) {
                     let c = self.request(r);
@@ -551,7 +635,8 @@ impl App {
     fn logout(&mut self, cmds: &mut Vec<Command>) {
         cmds.push(Command::Logout);
         // Replies to what is running now are dropped: their spinner stops here.
-        self.running = vec![Request::Logout.label()];
+        self.running.clear();
+        self.logging_out = true;
         self.me = None;
         self.tabs = self.areas.iter().map(|a| (a.make)()).collect();
         self.active = 0;

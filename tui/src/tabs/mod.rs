@@ -21,8 +21,12 @@ use crossterm::event::KeyEvent;
 use orgdeck_shared::{auth::Secret, format::DateTimeStyle};
 use ratatui::{Frame, layout::Rect};
 
+use std::{any::Any, sync::Arc};
+
+use orgdeck_shared::auth::Me;
+
 use crate::{
-    api::{Reply, Request},
+    api::{Call, OwnerMsg},
     keymap::{Action, Keymap},
     nav::{Area, Group},
     theme::Theme,
@@ -59,10 +63,16 @@ pub struct TabCtx<'a> {
     pub server: &'a str,
 }
 
-/// What a tab asks the app to do: requests to send, toasts to show, a confirmation to ask.
+/// What a tab asks the app to do: calls to send, toasts to show, a confirmation to ask.
 #[derive(Debug, Default)]
 pub struct Effects {
-    pub requests: Vec<Request>,
+    /// API calls; each one's answer comes back to the tab that made it ([`Tab::answer`]).
+    pub calls: Vec<Call>,
+    /// Values every other tab is told of ([`Tab::broadcast`]): a saved password policy, the general
+    /// settings. Typed: a tab picks the types it cares for.
+    pub broadcasts: Vec<Arc<dyn Any + Send + Sync>>,
+    /// Ask the server again who the user is (`GET me`); the answer reaches every tab ([`Tab::me_changed`]).
+    pub refresh_me: bool,
     pub toasts: Vec<(ToastLevel, String)>,
     pub confirm: Option<Dialog>,
     /// Timers to (re)start: `(name, delay, token)`; a timer replaces the tab's pending one of that name.
@@ -72,8 +82,12 @@ pub struct Effects {
 }
 
 impl Effects {
-    pub fn request(&mut self, r: Request) {
-        self.requests.push(r);
+    pub fn call(&mut self, c: Call) {
+        self.calls.push(c);
+    }
+    /// Tells every tab (and the console) of `value`.
+    pub fn broadcast<T: Any + Send + Sync>(&mut self, value: T) {
+        self.broadcasts.push(Arc::new(value));
     }
     /// Starts (or restarts) the tab's timer `name`: [`Tab::timer`] gets `token` after `delay`.
     pub fn timer(&mut self, name: &'static str, delay: Duration, token: u64) {
@@ -82,6 +96,11 @@ impl Effects {
     pub fn toast(&mut self, level: ToastLevel, text: impl Into<String>) {
         self.toasts.push((level, text.into()));
     }
+}
+
+/// A call's answer as the message type `M` the tab made it into (`None`: not one of the tab's).
+pub fn own<M: 'static>(msg: OwnerMsg) -> Option<M> {
+    msg.downcast::<M>().ok().map(|m| *m)
 }
 
 pub trait Tab {
@@ -96,8 +115,12 @@ pub trait Tab {
     fn handle_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool;
     /// The user said yes to a confirmation the tab asked for.
     fn confirmed(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects);
-    /// The answer to a request (every tab sees every reply and picks its own).
-    fn handle_reply(&mut self, request: &Request, reply: &Reply, ctx: &TabCtx, fx: &mut Effects);
+    /// The answer to one of the tab's calls: the message the call's function made, of the tab's own type.
+    fn answer(&mut self, msg: OwnerMsg, ctx: &TabCtx, fx: &mut Effects);
+    /// Who the user is, as the server said just now (after login, and when a tab asked again).
+    fn me_changed(&mut self, _me: &Me, _fx: &mut Effects) {}
+    /// Another tab told every tab of a value (see [`Effects::broadcast`]).
+    fn broadcast(&mut self, _what: &(dyn Any + Send + Sync), _fx: &mut Effects) {}
     /// A timer the tab started went off.
     fn timer(&mut self, _name: &'static str, _token: u64, _ctx: &TabCtx, _fx: &mut Effects) {}
     /// Edits not saved yet.

@@ -5,17 +5,23 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
 use orgdeck::{
     App, AppInit, Command, Msg,
-    api::{Reply, Request},
+    api::{Call, OwnerMsg},
     keymap::Keymap,
     tabs::{Effects, Tab, TabCtx},
     theme::{Theme, ThemeKind},
 };
 use orgdeck_shared::{
-    Versioned,
-    auth::{Me, MeOrg, MeSession, MeTwoStep, MeUser, OrgRole},
+    ApiError, Versioned,
+    auth::{
+        Me, MeOrg, MeSession, MeTwoStep, MeUser, OrgRole,
+        endpoints::{GetMe, Login},
+    },
+    endpoint::Endpoint,
     general::{Environment, GeneralSettings},
+    inventory::endpoints::GetLicenses,
     licensing::{LicenseExpiration, LicensePool, LicenseSummary},
     security::TwoStepMethod,
+    settings::endpoints::Get as GetSettings,
 };
 use uuid::Uuid;
 
@@ -82,24 +88,100 @@ pub fn init(theme: ThemeKind, read_only: bool, has_token: bool) -> AppInit {
     }
 }
 
-pub fn reply(request: Request, reply: Reply) -> Msg {
-    Msg::Reply { request, reply }
+/// The answer `result` to `call` of `E`, as the runner sends it.
+pub fn reply<E: Endpoint>(call: Call, result: Result<E::Response, ApiError>) -> Msg
+where
+    E::Response: Send + Sync,
+{
+    Msg::reply::<E>(call, result)
+}
+
+/// The answer `result` to the newest call of `E` the app is waiting for.
+pub fn answer<E: Endpoint>(app: &App, result: Result<E::Response, ApiError>) -> Msg
+where
+    E::Response: Send + Sync,
+{
+    let waiting = app.running().iter().rev().find(|c| c.is::<E>()).cloned();
+    // `GET me` may come unasked in a test: the console's own call then.
+    let call = waiting
+        .or_else(|| Some(orgdeck::app::me_call()).filter(|c| c.is::<E>()))
+        .unwrap_or_else(|| panic!("no call of {} waits: {:?}", std::any::type_name::<E>(), app.running()));
+    Msg::reply::<E>(call, result)
+}
+
+/// The answer `result` to `call`, whatever its endpoint (the call's owner checks the type).
+pub fn reply_to<T: std::any::Any + Send + Sync>(call: Call, result: Result<T, ApiError>) -> Msg {
+    Msg::Answer {
+        call,
+        result: result.map(orgdeck::api::Answer::new),
+    }
+}
+
+/// The endpoints of the calls among commands, by short name: `auth::StartTotp`,
+/// `settings::Get<GeneralSettings>`.
+pub fn endpoints_of(cmds: &[Command]) -> Vec<String> {
+    requests(cmds).iter().map(|c| short(c.endpoint())).collect()
+}
+
+/// `orgdeck_shared::users::endpoints::List` as `users::List`.
+pub fn short(name: &str) -> String {
+    let mut out = name.replace("orgdeck_shared::", "").replace("::endpoints::", "::");
+    for module in ["general::", "password::", "security::", "api_keys::"] {
+        out = out.replace(&format!("<{module}"), "<");
+    }
+    out
+}
+
+/// The calls of `E` among commands.
+pub fn calls_of<E: Endpoint>(cmds: &[Command]) -> Vec<Call> {
+    requests(cmds).into_iter().filter(|c| c.is::<E>()).collect()
+}
+
+/// The one call of `E` among commands.
+pub fn call_of<E: Endpoint>(cmds: &[Command]) -> Call {
+    let mut calls = calls_of::<E>(cmds);
+    assert_eq!(calls.len(), 1, "one call of {} in {cmds:?}", std::any::type_name::<E>());
+    calls.remove(0)
+}
+
+/// The body of the one call among commands, which must be a call of `E`.
+pub fn only_body<E: Endpoint, B: serde::de::DeserializeOwned>(cmds: &[Command]) -> B {
+    let calls = requests(cmds);
+    assert_eq!(calls.len(), 1, "one call: {cmds:?}");
+    assert!(
+        calls[0].is::<E>(),
+        "{:?} is not a call of {}",
+        calls[0],
+        std::any::type_name::<E>()
+    );
+    calls[0].body_as().expect("a body of that type")
+}
+
+/// Whether commands hold a call of `E`.
+pub fn sends<E: Endpoint>(cmds: &[Command]) -> bool {
+    !calls_of::<E>(cmds).is_empty()
+}
+
+/// `GET me` answered with `me()`.
+pub fn me_answer() -> Msg {
+    reply::<GetMe>(orgdeck::app::me_call(), Ok(me()))
 }
 
 /// An app whose stored session checked out and whose General tab has loaded.
 pub fn logged_in_with(theme: ThemeKind, read_only: bool) -> App {
     let mut app = App::new(init(theme, read_only, true));
-    assert_eq!(app.start(), vec![Command::Api(Request::Me)]);
-    let cmds = app.update(reply(Request::Me, Reply::Me(Ok(me()))));
-    assert!(cmds.contains(&Command::Api(Request::GetGeneral)), "{cmds:?}");
+    assert_eq!(app.start(), vec![Command::Api(orgdeck::app::me_call())]);
+    let cmds = app.update(me_answer());
+    let general = call_of::<GetSettings<GeneralSettings>>(&cmds);
+    let licensing = call_of::<GetLicenses>(&cmds);
     // The other tabs load too: an organization without users.
     let others = cmds
         .into_iter()
-        .filter(|c| !matches!(c, Command::Api(Request::GetGeneral | Request::GetLicenses)))
+        .filter(|c| !matches!(c, Command::Api(call) if *call == general || *call == licensing))
         .collect();
     orgdeck::bench::serve(&mut app, others, 0);
-    app.update(reply(Request::GetGeneral, Reply::General(Ok(settings()))));
-    app.update(reply(Request::GetLicenses, Reply::Licenses(Ok(licenses()))));
+    app.update(reply::<GetSettings<GeneralSettings>>(general, Ok(settings())));
+    app.update(reply::<GetLicenses>(licensing, Ok(licenses())));
     app
 }
 
@@ -128,8 +210,8 @@ pub fn type_text(app: &mut App, text: &str) -> Vec<Command> {
     send(app, text.chars().map(ch))
 }
 
-/// The API requests among commands.
-pub fn requests(cmds: &[Command]) -> Vec<Request> {
+/// The API calls among commands.
+pub fn requests(cmds: &[Command]) -> Vec<Call> {
     cmds.iter()
         .filter_map(|c| if let Command::Api(r) = c { Some(r.clone()) } else { None })
         .collect()
@@ -151,9 +233,10 @@ pub fn users_app(total: usize) -> App {
 pub fn users_app_with(total: usize, read_only: bool) -> App {
     let mut app = App::new(init(ThemeKind::Color256, read_only, true));
     app.start();
-    let cmds = app.update(reply(Request::Me, Reply::Me(Ok(me()))));
+    let cmds = app.update(me_answer());
+    let general = call_of::<GetSettings<GeneralSettings>>(&cmds);
     orgdeck::bench::serve(&mut app, cmds, total);
-    app.update(reply(Request::GetGeneral, Reply::General(Ok(settings()))));
+    app.update(reply::<GetSettings<GeneralSettings>>(general, Ok(settings())));
     send(&mut app, [ch('2')]);
     app
 }
@@ -167,11 +250,8 @@ pub fn groups_tab(app: &App) -> &orgdeck::tabs::GroupsTab {
 }
 
 /// The page requests of the Users table among commands.
-pub fn user_pages(cmds: &[Command]) -> Vec<Request> {
-    requests(cmds)
-        .into_iter()
-        .filter(|r| matches!(r, Request::ListUsers { .. }))
-        .collect()
+pub fn user_pages(cmds: &[Command]) -> Vec<Call> {
+    calls_of::<orgdeck_shared::users::endpoints::List>(cmds)
 }
 
 pub fn security(app: &App) -> &orgdeck::tabs::SecurityTab {
@@ -199,7 +279,7 @@ pub fn second_step(methods: Vec<orgdeck_shared::auth::MfaMethod>, email_sent_to:
         methods,
         email_sent_to: email_sent_to.map(str::to_owned),
     };
-    send(&mut app, [reply(login, Reply::Login(Ok(challenge)))]);
+    send(&mut app, [reply::<Login>(login, Ok(challenge))]);
     app
 }
 
@@ -223,19 +303,23 @@ pub fn api_key_info(n: u8, email: &str, holder: Uuid) -> orgdeck_shared::api_key
 /// Answers the API keys tab's requests among `cmds`: its table's page with `keys`, the settings at
 /// version 1 with `email_keys` on.
 pub fn serve_api_keys(app: &mut App, cmds: &[Command], keys: &[orgdeck_shared::api_keys::ApiKeyInfo]) {
-    for r in requests(cmds) {
-        let answer = match &r {
-            Request::ListApiKeys { .. } => Reply::ApiKeys(Ok(orgdeck_shared::Page {
+    for c in requests(cmds) {
+        let answer = if c.is::<orgdeck_shared::api_keys::endpoints::List>() {
+            let page = orgdeck_shared::Page {
                 items: keys.to_vec(),
                 next_cursor: None,
-            })),
-            Request::GetApiKeySettings => Reply::ApiKeySettings(Ok(Versioned {
+            };
+            reply::<orgdeck_shared::api_keys::endpoints::List>(c, Ok(page))
+        } else if c.is::<GetSettings<orgdeck_shared::api_keys::ApiKeySettings>>() {
+            let doc = Versioned {
                 version: 1,
                 value: Default::default(),
-            })),
-            _ => continue,
+            };
+            reply::<GetSettings<orgdeck_shared::api_keys::ApiKeySettings>>(c, Ok(doc))
+        } else {
+            continue;
         };
-        app.update(reply(r, answer));
+        app.update(answer);
     }
 }
 
@@ -273,7 +357,7 @@ impl Tab for BlankTab {
         false
     }
     fn confirmed(&mut self, _: orgdeck::keymap::Action, _: &TabCtx, _: &mut Effects) {}
-    fn handle_reply(&mut self, _: &Request, _: &Reply, _: &TabCtx, _: &mut Effects) {}
+    fn answer(&mut self, _: OwnerMsg, _: &TabCtx, _: &mut Effects) {}
     fn is_dirty(&self) -> bool {
         false
     }

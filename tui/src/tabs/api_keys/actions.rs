@@ -3,14 +3,16 @@
 
 use orgdeck_shared::{
     ApiError, Page,
-    api_keys::{ApiKeySettings, MAX_GRACE_MINUTES, RotateApiKey},
-    users::{User, UserQuery},
+    api_keys::{ApiKeySettings, CreateApiKey, MAX_GRACE_MINUTES, RotateApiKey, endpoints as keys},
+    settings::endpoints::Put,
+    users::{User, UserQuery, endpoints::List as ListUsers},
 };
 use tui_input::Input;
+use uuid::Uuid;
 
-use super::{ApiKeysTab, KeyRef, KeyReveal, Mode, Pending};
+use super::{ApiKeysMsg, ApiKeysTab, KeyRef, KeyReveal, Mode, Pending, settings_call};
 use crate::{
-    api::{PageTag, Reply, Request, UserList, needs_login},
+    api::{Call, needs_login},
     keymap::Action,
     tabs::{Effects, TabCtx},
     widgets::{Dialog, Prompt, ToastLevel},
@@ -29,16 +31,25 @@ pub(super) fn grace_minutes(text: &str) -> Result<u32, String> {
 }
 
 /// The search for the user with this email (the answer is matched exactly).
-pub(super) fn find_holder(email: &str) -> Request {
-    Request::ListUsers {
-        list: UserList::KeyHolder,
-        tag: PageTag { generation: 0, page: 0 },
-        query: UserQuery {
-            q: Some(email.trim().to_owned()),
-            limit: Some(20),
-            ..UserQuery::default()
-        },
-    }
+pub(super) fn find_holder(email: &str) -> Call {
+    let query = UserQuery {
+        q: Some(email.trim().to_owned()),
+        limit: Some(20),
+        ..UserQuery::default()
+    };
+    Call::of::<ListUsers, _>((), ApiKeysMsg::Holder)
+        .query(&query)
+        .label("loading users")
+}
+
+/// A new key (shown once) for the caller, or (admins) for `user`; never sent again behind the user's back.
+fn create(user: Option<Uuid>) -> Call {
+    Call::new::<keys::Create, _>((), &CreateApiKey { user_id: user }, |result| ApiKeysMsg::NewKey {
+        rotated: false,
+        result,
+    })
+    .retryable(false)
+    .label("making an API key")
 }
 
 fn what_the_old_key_does(grace_minutes: u32) -> String {
@@ -134,7 +145,7 @@ impl ApiKeysTab {
                     self.with_table(fx, |t, out| t.reload(out));
                 }
                 if self.is_admin() {
-                    fx.request(Request::GetApiKeySettings);
+                    fx.call(settings_call());
                 }
                 return true;
             }
@@ -154,7 +165,7 @@ impl ApiKeysTab {
                     Some(mine) => {
                         self.notice = Some(format!("You have an API key already ({}): R rotates it", mine.prefix));
                     }
-                    None => fx.request(Request::CreateApiKey { user: None }),
+                    None => fx.call(create(None)),
                 }
             }
             Action::CreateKeyFor if !self.is_admin() => {
@@ -217,18 +228,27 @@ impl ApiKeysTab {
     /// Sends what a confirmed change asks for.
     pub(super) fn perform(&mut self, p: Pending, fx: &mut Effects) {
         match p {
-            Pending::Rotate { key, grace_minutes } => fx.request(Request::RotateApiKey {
-                id: key.id,
-                grace_minutes,
-            }),
-            Pending::Email(key) => fx.request(Request::EmailApiKey(key.id)),
-            Pending::Revoke(key) => fx.request(Request::RevokeApiKey(key.id)),
+            Pending::Rotate { key, grace_minutes } => {
+                let body = RotateApiKey { grace_minutes };
+                let call =
+                    Call::new::<keys::Rotate, _>(key.id, &body, |result| ApiKeysMsg::NewKey { rotated: true, result });
+                fx.call(call.retryable(false).label("rotating an API key"));
+            }
+            Pending::Email(key) => {
+                let call = Call::new::<keys::Email, _>(key.id, &RotateApiKey::default(), ApiKeysMsg::Emailed);
+                fx.call(call.retryable(false).label("emailing an API key"));
+            }
+            Pending::Revoke(key) => {
+                let id = key.id;
+                let call = Call::of::<keys::Revoke, _>(id, move |result| ApiKeysMsg::Revoked { id, result });
+                fx.call(call.label("revoking an API key"));
+            }
             Pending::EmailKeys(email_keys) => {
                 if let Some(s) = &self.settings {
-                    fx.request(Request::PutApiKeySettings {
-                        version: s.version,
-                        value: ApiKeySettings { email_keys },
+                    let call = Call::new::<Put<ApiKeySettings>, _>((), &ApiKeySettings { email_keys }, |result| {
+                        ApiKeysMsg::Settings { saved: true, result }
                     });
+                    fx.call(call.if_match(s.version).label("saving API key settings"));
                 }
             }
             Pending::CloseReveal => self.mode = Mode::Browse,
@@ -244,7 +264,7 @@ impl ApiKeysTab {
         match result {
             Ok(page) => match page.items.iter().find(|u| u.email.eq_ignore_ascii_case(email.trim())) {
                 Some(user) => {
-                    fx.request(Request::CreateApiKey { user: Some(user.id) });
+                    fx.call(create(Some(user.id)));
                     self.mode = Mode::Browse;
                 }
                 None => prompt.error = Some(format!("no user {email} in the organization")),
@@ -255,26 +275,22 @@ impl ApiKeysTab {
     }
 
     /// Answers to making, rotating, emailing and revoking keys.
-    pub(super) fn change_replied(&mut self, request: &Request, reply: &Reply, ctx: &TabCtx, fx: &mut Effects) {
-        if reply.error().is_some_and(needs_login) {
-            return;
-        }
-        match (request, reply) {
-            (_, Reply::NewApiKey(Ok(new))) => {
-                let rotated = matches!(request, Request::RotateApiKey { .. });
-                if rotated {
-                    self.table.update_row(new.info.clone());
-                } else {
-                    self.with_table(fx, |t, out| t.reload(out));
+    pub(super) fn change_answered(&mut self, msg: ApiKeysMsg, ctx: &TabCtx, fx: &mut Effects) {
+        match msg {
+            ApiKeysMsg::NewKey { rotated, result } => match result {
+                Err(e) if needs_login(&e) => {}
+                Ok(new) => {
+                    if rotated {
+                        self.table.update_row(new.info.clone());
+                    } else {
+                        self.with_table(fx, |t, out| t.reload(out));
+                    }
+                    self.mode = Mode::NewKey(Box::new(KeyReveal::new(&new, ctx.server, rotated)));
                 }
-                self.mode = Mode::NewKey(Box::new(KeyReveal::new(new, ctx.server, rotated)));
-            }
-            (Request::RotateApiKey { .. }, Reply::NewApiKey(Err(e))) => {
-                self.notice = Some(format!("Not rotated: {}", e.message));
-            }
-            (_, Reply::NewApiKey(Err(e))) => self.notice = Some(format!("No key made: {}", e.message)),
-            (_, Reply::ApiKeyEmailed(Ok(emailed))) => {
-                self.table.update_row(emailed.info.clone());
+                Err(e) if rotated => self.notice = Some(format!("Not rotated: {}", e.message)),
+                Err(e) => self.notice = Some(format!("No key made: {}", e.message)),
+            },
+            ApiKeysMsg::Emailed(Ok(emailed)) => {
                 fx.toast(
                     ToastLevel::Info,
                     format!(
@@ -282,16 +298,21 @@ impl ApiKeysTab {
                         emailed.info.prefix, emailed.sent_to
                     ),
                 );
+                self.table.update_row(emailed.info);
             }
-            (_, Reply::ApiKeyEmailed(Err(e))) => self.notice = Some(format!("Not emailed: {}", e.message)),
-            (Request::RevokeApiKey(id), Reply::ApiKeyRevoked(Ok(()))) => {
-                let what = self.table.held().find(|k| k.id == *id).map(KeyRef::of);
-                self.table.remove_rows(&[*id]);
+            ApiKeysMsg::Emailed(Err(e)) if !needs_login(&e) => {
+                self.notice = Some(format!("Not emailed: {}", e.message));
+            }
+            ApiKeysMsg::Revoked { id, result: Ok(()) } => {
+                let what = self.table.held().find(|k| k.id == id).map(KeyRef::of);
+                self.table.remove_rows(&[id]);
                 if let Some(k) = what {
                     fx.toast(ToastLevel::Info, format!("Revoked {} of {}", k.prefix, k.holder));
                 }
             }
-            (_, Reply::ApiKeyRevoked(Err(e))) => self.notice = Some(format!("Not revoked: {}", e.message)),
+            ApiKeysMsg::Revoked { result: Err(e), .. } if !needs_login(&e) => {
+                self.notice = Some(format!("Not revoked: {}", e.message));
+            }
             _ => {}
         }
     }

@@ -10,21 +10,55 @@ mod view;
 
 use crossterm::event::KeyEvent;
 use orgdeck_shared::{
-    ErrorCode, Versioned,
-    api_keys::{ApiKeyInfo, ApiKeySettings},
+    ApiError, ErrorCode, Page, Versioned,
+    api_keys::{ApiKeyEmailed, ApiKeyInfo, ApiKeyQuery, ApiKeySettings, NewApiKey, endpoints as keys},
     auth::{Me, OrgRole},
+    settings::endpoints::Get as GetSettings,
+    users::User,
 };
 use ratatui::{Frame, layout::Rect};
 use uuid::Uuid;
 
 pub use reveal::KeyReveal;
 
-use super::{Effects, Tab, TabCtx};
+use super::{Effects, Tab, TabCtx, own};
 use crate::{
-    api::{PageTag, Reply, Request, UserList, needs_login},
+    api::{Call, OwnerMsg, PageTag, needs_login},
     keymap::Action,
     widgets::{PageRequest, Prompt, Table, TableRow, ToastLevel, overlay::PromptEvent},
 };
+
+/// The answers of the tab's calls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiKeysMsg {
+    Page {
+        tag: PageTag,
+        result: Result<Page<ApiKeyInfo>, ApiError>,
+    },
+    /// The `api_keys` settings as read, or as saved (`saved`).
+    Settings {
+        saved: bool,
+        result: Result<Versioned<ApiKeySettings>, ApiError>,
+    },
+    /// Users matching the email an admin typed to make a key for.
+    Holder(Result<Page<User>, ApiError>),
+    /// A key made or rotated: the only time it is shown.
+    NewKey {
+        rotated: bool,
+        result: Result<NewApiKey, ApiError>,
+    },
+    Emailed(Result<ApiKeyEmailed, ApiError>),
+    Revoked {
+        id: Uuid,
+        result: Result<(), ApiError>,
+    },
+}
+
+/// `GET settings/api_keys`.
+fn settings_call() -> Call {
+    Call::of::<GetSettings<ApiKeySettings>, _>((), |result| ApiKeysMsg::Settings { saved: false, result })
+        .label("loading API key settings")
+}
 
 /// Keys asked for per page.
 pub const PAGE_SIZE: u32 = 100;
@@ -154,16 +188,23 @@ impl ApiKeysTab {
         self.table.held().find(|k| self.is_mine(k))
     }
 
-    /// The request for a page the table wants.
-    pub fn list_request(p: &PageRequest) -> Request {
-        Request::ListApiKeys {
-            tag: PageTag {
-                generation: p.generation,
-                page: p.page,
-            },
-            cursor: p.cursor.clone(),
-            limit: p.limit,
-        }
+    /// The call for a page the table wants.
+    pub fn list_request(p: &PageRequest) -> Call {
+        let tag = PageTag {
+            generation: p.generation,
+            page: p.page,
+        };
+        let query = ApiKeyQuery {
+            user: None,
+            cursor: p.cursor.as_deref().and_then(|c| Uuid::parse_str(c).ok()),
+            limit: Some(p.limit),
+        };
+        Call::of::<keys::List, _>((), move |result| ApiKeysMsg::Page {
+            tag: tag.clone(),
+            result,
+        })
+        .query(&query)
+        .label("loading API keys")
     }
 
     /// Runs `f` on the table and sends the pages it asks for.
@@ -175,7 +216,7 @@ impl ApiKeysTab {
         let mut out = Vec::new();
         let r = f(&mut self.table, &mut out);
         for p in &out {
-            fx.request(Self::list_request(p));
+            fx.call(Self::list_request(p));
         }
         r
     }
@@ -189,7 +230,7 @@ impl ApiKeysTab {
         self.viewer = Some(viewer);
         // Only admins may read the settings; the server refuses everything until required enrolment.
         if first && viewer.admin && !me.two_step.must_enrol {
-            fx.request(Request::GetApiKeySettings);
+            fx.call(settings_call());
         }
     }
 
@@ -209,7 +250,7 @@ impl ApiKeysTab {
             },
             Mode::Holder { prompt, looking_up } => match prompt.handle_key(key) {
                 PromptEvent::Submit(email) => {
-                    fx.request(actions::find_holder(&email));
+                    fx.call(actions::find_holder(&email));
                     *looking_up = Some(email);
                 }
                 PromptEvent::Cancel => self.mode = Mode::Browse,
@@ -219,29 +260,24 @@ impl ApiKeysTab {
         }
     }
 
-    fn pages_arrived(
-        &mut self,
-        tag: &PageTag,
-        result: &Result<orgdeck_shared::Page<ApiKeyInfo>, orgdeck_shared::ApiError>,
-        fx: &mut Effects,
-    ) {
-        if let Err(e) = result
+    fn pages_arrived(&mut self, tag: &PageTag, result: Result<Page<ApiKeyInfo>, ApiError>, fx: &mut Effects) {
+        if let Err(e) = &result
             && needs_login(e)
         {
             return;
         }
-        let result = result.clone().map_err(|e| e.message);
+        let result = result.map_err(|e| e.message);
         self.with_table(fx, |t, out| t.page_arrived_at(tag.generation, tag.page, result, out));
     }
 
-    fn settings_replied(
+    fn settings_answered(
         &mut self,
-        request: &Request,
-        result: &Result<Versioned<ApiKeySettings>, orgdeck_shared::ApiError>,
+        saved: bool,
+        result: &Result<Versioned<ApiKeySettings>, ApiError>,
         fx: &mut Effects,
     ) {
-        match (request, result) {
-            (Request::PutApiKeySettings { .. }, Ok(v)) => {
+        match (saved, result) {
+            (true, Ok(v)) => {
                 let text = if v.value.email_keys {
                     "Holders may now have their key emailed to them"
                 } else {
@@ -252,12 +288,12 @@ impl ApiKeysTab {
             }
             (_, Ok(v)) => self.settings = Some(v.clone()),
             (_, Err(e)) if needs_login(e) => {}
-            (Request::PutApiKeySettings { .. }, Err(e)) if e.code == ErrorCode::VersionMismatch => {
+            (true, Err(e)) if e.code == ErrorCode::VersionMismatch => {
                 self.notice =
                     Some("Not saved: another admin changed the API key settings first; reloaded, try again".into());
-                fx.request(Request::GetApiKeySettings);
+                fx.call(settings_call());
             }
-            (Request::PutApiKeySettings { .. }, Err(e)) => self.notice = Some(format!("Not saved: {}", e.message)),
+            (true, Err(e)) => self.notice = Some(format!("Not saved: {}", e.message)),
             (_, Err(e)) => self.notice = Some(format!("API key settings: {}", e.message)),
         }
     }
@@ -313,20 +349,18 @@ impl Tab for ApiKeysTab {
         }
     }
 
-    fn handle_reply(&mut self, request: &Request, reply: &Reply, ctx: &TabCtx, fx: &mut Effects) {
-        match (request, reply) {
-            (Request::ListApiKeys { tag, .. }, Reply::ApiKeys(result)) => self.pages_arrived(tag, result, fx),
-            (_, Reply::Me(Ok(me))) => self.viewer_arrived(me, fx),
-            (_, Reply::ApiKeySettings(result)) => self.settings_replied(request, result, fx),
-            (
-                Request::ListUsers {
-                    list: UserList::KeyHolder,
-                    ..
-                },
-                Reply::Users(result),
-            ) => self.holder_found(result, fx),
-            _ => self.change_replied(request, reply, ctx, fx),
+    fn answer(&mut self, msg: OwnerMsg, ctx: &TabCtx, fx: &mut Effects) {
+        let Some(msg) = own::<ApiKeysMsg>(msg) else { return };
+        match msg {
+            ApiKeysMsg::Page { tag, result } => self.pages_arrived(&tag, result, fx),
+            ApiKeysMsg::Settings { saved, result } => self.settings_answered(saved, &result, fx),
+            ApiKeysMsg::Holder(result) => self.holder_found(&result, fx),
+            other => self.change_answered(other, ctx, fx),
         }
+    }
+
+    fn me_changed(&mut self, me: &Me, fx: &mut Effects) {
+        self.viewer_arrived(me, fx);
     }
 
     fn is_dirty(&self) -> bool {

@@ -7,21 +7,61 @@ mod view;
 use crossterm::event::KeyEvent;
 use jiff::{Timestamp, civil::Date};
 use orgdeck_shared::{
-    ErrorCode,
-    audit::{AuditEntry, AuditQuery},
+    ApiError, ErrorCode, Page,
+    audit::{
+        AuditEntry, AuditExportFormat, AuditExportQuery, AuditQuery,
+        endpoints::{Export, Search},
+    },
     format::DateTimeStyle,
 };
 use ratatui::{Frame, layout::Rect};
 
-use super::{Effects, Tab, TabCtx};
+use super::{Effects, Tab, TabCtx, own};
 use crate::{
-    api::{PageTag, Reply, Request, export_format_of_path, needs_login},
+    api::{Call, ExportReport, OwnerMsg, PageTag, SaveTo, export_format_of_path, needs_login},
     keymap::Action,
     widgets::{
         Column, Dialog, PageRequest, Prompt, Report, SearchEvent, Table, TableRow, ToastLevel,
         overlay::{PromptEvent, ReportEvent},
     },
 };
+
+/// The answers of the tab's calls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuditMsg {
+    Page {
+        tag: PageTag,
+        result: Result<Page<AuditEntry>, ApiError>,
+    },
+    Exported {
+        export: PendingExport,
+        result: Result<ExportReport, ApiError>,
+    },
+}
+
+/// An export asked for: what to export, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingExport {
+    pub query: AuditExportQuery,
+    pub path: String,
+}
+
+impl PendingExport {
+    fn call(&self, overwrite: bool) -> Call {
+        let save = SaveTo {
+            path: self.path.clone(),
+            overwrite,
+            csv: self.query.format == AuditExportFormat::Csv,
+        };
+        let export = self.clone();
+        Call::save_to::<Export, _>((), save, move |result| AuditMsg::Exported {
+            export: export.clone(),
+            result,
+        })
+        .query(&self.query)
+        .label("exporting the audit log")
+    }
+}
 
 const SEARCH_TIMER: &str = "audit_search";
 const SEARCH_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(250);
@@ -49,7 +89,7 @@ pub struct AuditTab {
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
     /// The export waiting for an overwrite confirmation.
-    pub pending_export: Option<Request>,
+    pub pending_export: Option<PendingExport>,
 }
 
 impl Default for AuditTab {
@@ -137,19 +177,23 @@ impl AuditTab {
         }
     }
 
-    fn page_request(&self, p: &PageRequest) -> Request {
-        Request::SearchAudit {
-            tag: PageTag {
-                generation: p.generation,
-                page: p.page,
-            },
-            query: AuditQuery {
-                q: (!p.query.q.is_empty()).then(|| p.query.q.clone()),
-                cursor: p.cursor.clone(),
-                limit: Some(p.limit),
-                ..self.query()
-            },
-        }
+    fn page_request(&self, p: &PageRequest) -> Call {
+        let tag = PageTag {
+            generation: p.generation,
+            page: p.page,
+        };
+        let query = AuditQuery {
+            q: (!p.query.q.is_empty()).then(|| p.query.q.clone()),
+            cursor: p.cursor.clone(),
+            limit: Some(p.limit),
+            ..self.query()
+        };
+        Call::of::<Search, _>((), move |result| AuditMsg::Page {
+            tag: tag.clone(),
+            result,
+        })
+        .query(&query)
+        .label("searching the audit log")
     }
 
     fn with_table<T>(
@@ -160,7 +204,7 @@ impl AuditTab {
         let mut out = Vec::new();
         let r = f(&mut self.table, &mut out);
         for p in &out {
-            fx.request(self.page_request(p));
+            fx.call(self.page_request(p));
         }
         r
     }
@@ -187,13 +231,17 @@ impl AuditTab {
     }
 
     fn export(&mut self, path: String, fx: &mut Effects) {
-        let request = Request::ExportAudit {
-            query: self.query(),
-            format: export_format_of_path(&path),
+        let q = self.query();
+        let export = PendingExport {
+            query: AuditExportQuery {
+                q: q.q,
+                from: q.from,
+                to: q.to,
+                format: export_format_of_path(&path),
+            },
             path,
-            overwrite: false,
         };
-        fx.request(request);
+        fx.call(export.call(false));
     }
 }
 
@@ -313,16 +361,9 @@ impl Tab for AuditTab {
 
     fn confirmed(&mut self, action: Action, _ctx: &TabCtx, fx: &mut Effects) {
         if action == Action::Export
-            && let Some(Request::ExportAudit {
-                query, format, path, ..
-            }) = self.pending_export.take()
+            && let Some(export) = self.pending_export.take()
         {
-            fx.request(Request::ExportAudit {
-                query,
-                format,
-                path,
-                overwrite: true,
-            });
+            fx.call(export.call(true));
         }
     }
 
@@ -332,29 +373,32 @@ impl Tab for AuditTab {
         }
     }
 
-    fn handle_reply(&mut self, request: &Request, reply: &Reply, _ctx: &TabCtx, fx: &mut Effects) {
-        match (request, reply) {
-            (Request::SearchAudit { tag, .. }, Reply::Audit(result)) => {
-                if let Err(e) = result
+    fn answer(&mut self, msg: OwnerMsg, _ctx: &TabCtx, fx: &mut Effects) {
+        let Some(msg) = own::<AuditMsg>(msg) else { return };
+        match msg {
+            AuditMsg::Page { tag, result } => {
+                if let Err(e) = &result
                     && needs_login(e)
                 {
                     return;
                 }
-                let result = result.clone().map_err(|e| e.message);
+                let result = result.map_err(|e| e.message);
                 self.with_table(fx, |t, out| t.page_arrived_at(tag.generation, tag.page, result, out));
             }
-            (Request::ExportAudit { path, .. }, Reply::Exported(result)) => match result {
+            AuditMsg::Exported { export, result } => match result {
                 Ok(r) => fx.toast(
                     ToastLevel::Info,
                     format!(
-                        "Exported {} row{} ({} bytes) to {path}",
+                        "Exported {} row{} ({} bytes) to {}",
                         r.rows,
                         if r.rows == 1 { "" } else { "s" },
-                        r.bytes
+                        r.bytes,
+                        export.path
                     ),
                 ),
                 Err(e) if e.code == ErrorCode::Conflict => {
-                    self.pending_export = Some(request.clone());
+                    let path = export.path.clone();
+                    self.pending_export = Some(export);
                     fx.confirm = Some(Dialog::confirm(
                         Action::Export,
                         "Overwrite?",
@@ -363,10 +407,9 @@ impl Tab for AuditTab {
                         "keep it",
                     ));
                 }
-                Err(e) if needs_login(e) => {}
+                Err(e) if needs_login(&e) => {}
                 Err(e) => fx.toast(ToastLevel::Error, format!("Export failed: {}", e.message)),
             },
-            _ => {}
         }
     }
 

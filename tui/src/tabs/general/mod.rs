@@ -7,13 +7,15 @@ use crossterm::event::{KeyCode, KeyEvent};
 use orgdeck_shared::{
     ApiError, ErrorCode, FieldError, Versioned,
     general::{DateFormat, Environment, GeneralSettings, NAME_MAX, TimeFormat},
+    inventory::endpoints::GetLicenses,
     licensing::LicenseSummary,
+    settings::endpoints::{Get, Put},
 };
 use ratatui::{Frame, layout::Rect};
 
-use super::{Effects, Tab, TabCtx};
+use super::{Effects, Tab, TabCtx, own};
 use crate::{
-    api::{Reply, Request, needs_login},
+    api::{Call, OwnerMsg, needs_login},
     keymap::Action,
     widgets::{Dialog, FieldSpec, FieldValue, Form, FormEvent, ToastLevel},
 };
@@ -25,6 +27,20 @@ pub const TIMEZONE: &str = "timezone";
 pub const AUTO_APPS: &str = "auto_license_new_applications";
 pub const AUTO_SERVERS: &str = "auto_license_new_servers";
 pub const ENVIRONMENTS: &str = "auto_license_environments";
+
+/// The answers of the tab's calls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GeneralMsg {
+    Read(Result<Versioned<GeneralSettings>, ApiError>),
+    Licenses(Result<LicenseSummary, ApiError>),
+    Saved(Result<Versioned<GeneralSettings>, ApiError>),
+}
+
+/// Reads the settings and the licenses.
+fn read(fx: &mut Effects) {
+    fx.call(Call::of::<Get<GeneralSettings>, _>((), GeneralMsg::Read).label("loading general settings"));
+    fx.call(Call::of::<GetLicenses, _>((), GeneralMsg::Licenses).label("loading licenses"));
+}
 
 /// A resource the tab shows, and where its request stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,8 +187,7 @@ impl GeneralTab {
             Load::Loaded(v) => Load::Loaded(v),
             _ => Load::Loading,
         };
-        fx.request(Request::GetGeneral);
-        fx.request(Request::GetLicenses);
+        read(fx);
     }
 
     fn save(&mut self, ctx: &TabCtx, fx: &mut Effects) {
@@ -207,10 +222,12 @@ impl GeneralTab {
             return;
         }
         self.saving = true;
-        fx.request(Request::PutGeneral {
-            version: base.version,
-            value: edited,
-        });
+        let version = base.version;
+        fx.call(
+            Call::new::<Put<GeneralSettings>, _>((), &edited, GeneralMsg::Saved)
+                .if_match(version)
+                .label("saving general settings"),
+        );
     }
 
     fn form_key(&self, field: &str) -> Option<&'static str> {
@@ -257,8 +274,7 @@ impl Tab for GeneralTab {
         if self.licenses.loaded().is_none() {
             self.licenses = Load::Loading;
         }
-        fx.request(Request::GetGeneral);
-        fx.request(Request::GetLicenses);
+        read(fx);
     }
 
     fn captures_input(&self) -> bool {
@@ -324,10 +340,14 @@ impl Tab for GeneralTab {
         }
     }
 
-    fn handle_reply(&mut self, request: &Request, reply: &Reply, _ctx: &TabCtx, fx: &mut Effects) {
-        match reply {
-            Reply::General(Ok(v)) => self.settings_arrived(v),
-            Reply::General(Err(e)) if !needs_login(e) => {
+    fn answer(&mut self, msg: OwnerMsg, _ctx: &TabCtx, fx: &mut Effects) {
+        let Some(msg) = own::<GeneralMsg>(msg) else { return };
+        match &msg {
+            GeneralMsg::Read(Ok(v)) => {
+                fx.broadcast(v.value.clone());
+                self.settings_arrived(v)
+            }
+            GeneralMsg::Read(Err(e)) if !needs_login(e) => {
                 if self.settings.loaded().is_none() {
                     self.settings = Load::Failed(e.clone());
                 } else {
@@ -335,14 +355,15 @@ impl Tab for GeneralTab {
                 }
                 self.replace_on_load = false;
             }
-            Reply::Licenses(Ok(l)) => self.licenses = Load::Loaded(l.clone()),
-            Reply::Licenses(Err(e)) if !needs_login(e) && self.licenses.loaded().is_none() => {
+            GeneralMsg::Licenses(Ok(l)) => self.licenses = Load::Loaded(l.clone()),
+            GeneralMsg::Licenses(Err(e)) if !needs_login(e) && self.licenses.loaded().is_none() => {
                 self.licenses = Load::Failed(e.clone());
             }
-            Reply::GeneralSaved(result) => {
+            GeneralMsg::Saved(result) => {
                 self.saving = false;
                 match result {
                     Ok(v) => {
+                        fx.broadcast(v.value.clone());
                         self.settings = Load::Loaded(v.clone());
                         self.fill_form(&v.value);
                         self.stale = false;
@@ -366,7 +387,6 @@ impl Tab for GeneralTab {
             }
             _ => {}
         }
-        let _ = request;
     }
 
     fn is_dirty(&self) -> bool {

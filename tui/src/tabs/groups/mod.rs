@@ -9,10 +9,10 @@ use std::{collections::BTreeMap, time::Duration};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use orgdeck_shared::{
-    ErrorCode, Page,
-    groups::{AppSelection, Group},
-    inventory::Application,
-    users::{USER_PAGE_MAX, UserQuery},
+    ApiError, ErrorCode, Page,
+    groups::{AppSelection, Group, GroupDeleted, endpoints as groups},
+    inventory::{Application, endpoints::ListApplications},
+    users::{USER_PAGE_MAX, User, UserQuery, endpoints::List as ListUsers},
 };
 use ratatui::{Frame, layout::Rect};
 use uuid::Uuid;
@@ -20,12 +20,40 @@ use uuid::Uuid;
 pub use editor::{EditorEvent, Focus, GroupEditor};
 pub use picker::{Picker, PickerEvent, PickerKind};
 
-use super::{Effects, Tab, TabCtx, general::Load};
+use super::{Effects, Tab, TabCtx, general::Load, own};
 use crate::{
-    api::{PageTag, Reply, Request, UserList, needs_login},
+    api::{Call, OwnerMsg, PageTag, needs_login},
     keymap::Action,
     widgets::{Column, Dialog, PageRequest, SearchEvent, Table, TableRow, ToastLevel},
 };
+
+/// The answers of the tab's calls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupsMsg {
+    Groups(Result<Page<Group>, ApiError>),
+    Applications(Result<Page<Application>, ApiError>),
+    /// A page of users for the member picker.
+    PickerUsers {
+        tag: PageTag,
+        result: Result<Page<User>, ApiError>,
+    },
+    Saved {
+        created: bool,
+        result: Result<Group, ApiError>,
+    },
+    Deleted {
+        id: Uuid,
+        result: Result<GroupDeleted, ApiError>,
+    },
+}
+
+fn list_groups() -> Call {
+    Call::of::<groups::List, _>((), GroupsMsg::Groups).label("loading groups")
+}
+
+fn list_applications() -> Call {
+    Call::of::<ListApplications, _>((), GroupsMsg::Applications).label("loading applications")
+}
 
 const PICKER_TIMER: &str = "picker";
 const DEBOUNCE: Duration = Duration::from_millis(250);
@@ -179,26 +207,29 @@ impl GroupsTab {
                 self.picker_generation += 1;
                 p.generation = self.picker_generation;
                 p.loading = true;
-                fx.request(Self::picker_request(p.generation, ""));
+                fx.call(Self::picker_request(p.generation, ""));
                 p
             }
         };
         editor.picker = Some(picker);
     }
 
-    fn picker_request(generation: u64, q: &str) -> Request {
-        Request::ListUsers {
-            list: UserList::Picker,
-            tag: PageTag { generation, page: 0 },
-            query: UserQuery {
-                q: (!q.is_empty()).then(|| q.to_owned()),
-                limit: Some(USER_PAGE_MAX),
-                ..UserQuery::default()
-            },
-        }
+    fn picker_request(generation: u64, q: &str) -> Call {
+        let query = UserQuery {
+            q: (!q.is_empty()).then(|| q.to_owned()),
+            limit: Some(USER_PAGE_MAX),
+            ..UserQuery::default()
+        };
+        let tag = PageTag { generation, page: 0 };
+        Call::of::<ListUsers, _>((), move |result| GroupsMsg::PickerUsers {
+            tag: tag.clone(),
+            result,
+        })
+        .query(&query)
+        .label("loading users")
     }
 
-    fn remember_users(&mut self, page: &Page<orgdeck_shared::users::User>) {
+    fn remember_users(&mut self, page: &Page<User>) {
         for u in &page.items {
             if self.known_users.len() >= KNOWN_USERS_MAX && !self.known_users.contains_key(&u.id) {
                 break;
@@ -207,7 +238,7 @@ impl GroupsTab {
         }
     }
 
-    fn picker_page(&mut self, tag: &PageTag, page: &Page<orgdeck_shared::users::User>) {
+    fn picker_page(&mut self, tag: &PageTag, page: &Page<User>) {
         let Some(p) = self.editor.as_mut().and_then(|e| e.picker.as_mut()) else {
             return;
         };
@@ -243,14 +274,14 @@ impl GroupsTab {
             return;
         }
         ed.saving = true;
-        match &ed.original {
-            None => fx.request(Request::CreateGroup(input)),
-            Some(g) => fx.request(Request::UpdateGroup {
-                id: g.id,
-                version: g.version,
-                input,
-            }),
-        }
+        let call = match &ed.original {
+            None => Call::new::<groups::Create, _>((), &input, |result| GroupsMsg::Saved { created: true, result }),
+            Some(g) => {
+                Call::new::<groups::Update, _>(g.id, &input, |result| GroupsMsg::Saved { created: false, result })
+                    .if_match(g.version)
+            }
+        };
+        fx.call(call.label("saving a group"));
     }
 
     fn browse_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
@@ -270,8 +301,8 @@ impl GroupsTab {
                 self.with_table(|t, out| t.apply_search(String::new(), out))
             }
             Action::Reload => {
-                fx.request(Request::ListGroups);
-                fx.request(Request::ListApplications);
+                fx.call(list_groups());
+                fx.call(list_applications());
                 true
             }
             Action::NewItem if !ctx.read_only => {
@@ -342,7 +373,7 @@ impl GroupsTab {
             }
             Action::Cancel => self.editor = None,
             Action::Reload if ed.stale => {
-                fx.request(Request::ListGroups);
+                fx.call(list_groups());
             }
             Action::ToggleSelect | Action::Detail => return false,
             _ => {
@@ -356,21 +387,17 @@ impl GroupsTab {
         true
     }
 
-    fn saved(&mut self, request: &Request, result: &Result<Group, orgdeck_shared::ApiError>, fx: &mut Effects) {
+    fn saved(&mut self, created: bool, result: &Result<Group, ApiError>, fx: &mut Effects) {
         let Some(ed) = self.editor.as_mut() else {
             return;
         };
         ed.saving = false;
         match result {
             Ok(g) => {
-                let verb = if matches!(request, Request::CreateGroup(_)) {
-                    "Created"
-                } else {
-                    "Saved"
-                };
+                let verb = if created { "Created" } else { "Saved" };
                 fx.toast(ToastLevel::Info, format!("{verb} group {}", g.name));
                 self.editor = None;
-                fx.request(Request::ListGroups);
+                fx.call(list_groups());
             }
             Err(e) if e.code == ErrorCode::VersionMismatch => {
                 ed.stale = true;
@@ -397,8 +424,8 @@ impl Tab for GroupsTab {
         if self.groups.loaded().is_none() {
             self.groups = Load::Loading;
         }
-        fx.request(Request::ListGroups);
-        fx.request(Request::ListApplications);
+        fx.call(list_groups());
+        fx.call(list_applications());
     }
 
     fn captures_input(&self) -> bool {
@@ -470,7 +497,9 @@ impl Tab for GroupsTab {
         if action == Action::DeleteItem
             && let Some(g) = self.pending_delete.take()
         {
-            fx.request(Request::DeleteGroup(g.id));
+            let id = g.id;
+            let call = Call::of::<groups::Delete, _>(id, move |result| GroupsMsg::Deleted { id, result });
+            fx.call(call.label("deleting a group"));
         }
     }
 
@@ -485,29 +514,31 @@ impl Tab for GroupsTab {
             p.generation = next;
             p.loading = true;
             self.picker_generation = next;
-            fx.request(Self::picker_request(next, p.query.value()));
+            fx.call(Self::picker_request(next, p.query.value()));
         }
     }
 
-    fn handle_reply(&mut self, request: &Request, reply: &Reply, _ctx: &TabCtx, fx: &mut Effects) {
-        match (request, reply) {
-            (_, Reply::Groups(Ok(page))) => self.groups_arrived(page.items.clone()),
-            (_, Reply::Groups(Err(e))) if !needs_login(e) && self.groups.loaded().is_none() => {
-                self.groups = Load::Failed(e.clone());
+    fn answer(&mut self, msg: OwnerMsg, _ctx: &TabCtx, fx: &mut Effects) {
+        let Some(msg) = own::<GroupsMsg>(msg) else { return };
+        match msg {
+            GroupsMsg::Groups(Ok(page)) => self.groups_arrived(page.items),
+            GroupsMsg::Groups(Err(e)) if !needs_login(&e) && self.groups.loaded().is_none() => {
+                self.groups = Load::Failed(e);
             }
-            (_, Reply::Applications(Ok(page))) => self.apps = page.items.clone(),
-            (Request::ListUsers { list, tag, .. }, Reply::Users(Ok(page))) => {
-                self.remember_users(page);
-                if *list == UserList::Picker {
-                    self.picker_page(tag, page);
-                }
+            GroupsMsg::Groups(Err(_)) => {}
+            GroupsMsg::Applications(Ok(page)) => self.apps = page.items,
+            GroupsMsg::Applications(Err(_)) => {}
+            GroupsMsg::PickerUsers { tag, result: Ok(page) } => {
+                self.remember_users(&page);
+                self.picker_page(&tag, &page);
             }
-            (_, Reply::GroupSaved(result)) => self.saved(request, result, fx),
-            (Request::DeleteGroup(id), Reply::GroupDeleted(Ok(d))) => {
+            GroupsMsg::PickerUsers { .. } => {}
+            GroupsMsg::Saved { created, result } => self.saved(created, &result, fx),
+            GroupsMsg::Deleted { id, result: Ok(d) } => {
                 let name = self
                     .groups
                     .loaded()
-                    .and_then(|gs| gs.iter().find(|g| g.id == *id))
+                    .and_then(|gs| gs.iter().find(|g| g.id == id))
                     .map_or("the group".to_owned(), |g| g.name.clone());
                 fx.toast(
                     ToastLevel::Info,
@@ -517,14 +548,21 @@ impl Tab for GroupsTab {
                     ),
                 );
                 if let Some(mut gs) = self.groups.loaded().cloned() {
-                    gs.retain(|g| g.id != *id);
+                    gs.retain(|g| g.id != id);
                     self.groups_arrived(gs);
                 }
             }
-            (Request::DeleteGroup(_), Reply::GroupDeleted(Err(e))) if !needs_login(e) => {
+            GroupsMsg::Deleted { result: Err(e), .. } if !needs_login(&e) => {
                 fx.toast(ToastLevel::Error, format!("Not deleted: {}", e.message));
             }
-            _ => {}
+            GroupsMsg::Deleted { .. } => {}
+        }
+    }
+
+    /// Pages of users the Users tab loaded name the members of groups too.
+    fn broadcast(&mut self, what: &(dyn std::any::Any + Send + Sync), _fx: &mut Effects) {
+        if let Some(page) = what.downcast_ref::<Page<User>>() {
+            self.remember_users(page);
         }
     }
 

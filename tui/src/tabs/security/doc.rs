@@ -2,16 +2,23 @@
 //! answer does to them (412 keeps the edits until `r`, 422 shows the server's errors inline). Shared by
 //! the form sections and the IP list.
 
-use orgdeck_shared::{ApiError, ErrorCode, FieldError, Versioned};
+use orgdeck_shared::{
+    ApiError, ErrorCode, FieldError, Versioned,
+    settings::{
+        SettingsArea,
+        endpoints::{Get, Put},
+    },
+};
 
+use super::SecurityMsg;
 use crate::{
-    api::{Request, SecurityArea, SecurityDoc, needs_login},
+    api::{Call, SecurityArea, SecurityDoc, needs_login},
     tabs::{Effects, general::Load},
     widgets::ToastLevel,
 };
 
 /// A security settings document as the tab sees it on the wire.
-pub trait Document: Clone + PartialEq + Sized {
+pub trait Document: SettingsArea + PartialEq + Sized {
     const AREA: SecurityArea;
     fn wrap(self) -> SecurityDoc;
     fn unwrap(doc: &SecurityDoc) -> Option<&Self>;
@@ -19,6 +26,19 @@ pub trait Document: Clone + PartialEq + Sized {
     /// The form the server keeps it in (a preset's fixed values filled in), so comparing is fair.
     fn canonical(&self) -> Self {
         self.clone()
+    }
+}
+
+/// `GET settings/{D}`, answered as one of the tab's documents.
+fn read_call<D: Document>() -> Call {
+    Call::of::<Get<D>, _>((), |result| SecurityMsg::Read(D::AREA, result.map(wrapped)))
+        .label("loading security settings")
+}
+
+fn wrapped<D: Document>(v: Versioned<D>) -> Versioned<SecurityDoc> {
+    Versioned {
+        version: v.version,
+        value: v.value.wrap(),
     }
 }
 
@@ -61,7 +81,7 @@ impl<D: Document> DocState<D> {
         if self.doc.loaded().is_none() {
             self.doc = Load::Loading;
         }
-        fx.request(Request::GetSecurity(D::AREA));
+        fx.call(read_call::<D>());
     }
 
     pub fn reload(&mut self, fx: &mut Effects) {
@@ -69,7 +89,7 @@ impl<D: Document> DocState<D> {
         if self.doc.loaded().is_none() {
             self.doc = Load::Loading;
         }
-        fx.request(Request::GetSecurity(D::AREA));
+        fx.call(read_call::<D>());
     }
 
     pub fn is_dirty(&self, edited: Option<&D>) -> bool {
@@ -122,10 +142,12 @@ impl<D: Document> DocState<D> {
 
     pub fn send(&mut self, version: i64, value: D, fx: &mut Effects) {
         self.saving = true;
-        fx.request(Request::PutSecurity {
-            version,
-            value: value.wrap(),
+        let sent = value.clone().wrap();
+        let call = Call::new::<Put<D>, _>((), &value, move |result| SecurityMsg::Saved {
+            sent: sent.clone(),
+            result: result.map(wrapped),
         });
+        fx.call(call.if_match(version).label("saving security settings"));
     }
 
     /// A read answered; `dirty` says whether the user has edits.

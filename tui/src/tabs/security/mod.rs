@@ -7,25 +7,38 @@ mod forms;
 mod ip;
 mod view;
 
-pub use enrolment::{CodeEntry, Enrolment, Stage as EnrolmentStage};
+pub use enrolment::{CodeEntry, Enrolment, EnrolmentMsg, Stage as EnrolmentStage};
 pub use forms::{CUSTOM_FIELDS, FormSection, preset_summary, strength_of};
 pub use ip::IpSection;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use orgdeck_shared::{
-    auth::MeTwoStep,
+    ApiError, Versioned,
+    auth::{Me, MeTwoStep},
     password::PasswordPolicy,
     security::{SessionSettings, TwoStepMethod, TwoStepSettings},
 };
 use ratatui::{Frame, layout::Rect};
 
-use super::{Effects, Tab, TabCtx};
+use super::{Effects, Tab, TabCtx, own};
 use crate::{
-    api::{Reply, Request, SecurityArea, SecurityDoc},
+    api::{OwnerMsg, SecurityArea, SecurityDoc},
     keymap::Action,
     nav::Section,
     widgets::{Dialog, FormEvent, ToastLevel},
 };
+
+/// The answers of the tab's calls (the enrolment has its own, [`EnrolmentMsg`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecurityMsg {
+    /// A document as read.
+    Read(SecurityArea, Result<Versioned<SecurityDoc>, ApiError>),
+    /// A save answered; `sent` is what was sent.
+    Saved {
+        sent: SecurityDoc,
+        result: Result<Versioned<SecurityDoc>, ApiError>,
+    },
+}
 
 /// The sections `:` opens directly (`:ip`, `:2fa`...), in the order of [`SecurityArea::ALL`].
 #[rustfmt::skip]
@@ -110,7 +123,7 @@ impl SecurityTab {
             SecurityArea::IpRestrictions => {
                 self.ip.editor = None;
                 self.ip.state.reload(fx);
-                fx.request(Request::Me);
+                fx.refresh_me = true;
             }
             SecurityArea::TwoStep => self.two_step.state.reload(fx),
         }
@@ -328,7 +341,7 @@ impl Tab for SecurityTab {
                 {
                     // Enrolled: `GET me` tells the methods the account has now.
                     if e.done() {
-                        fx.request(Request::Me);
+                        fx.refresh_me = true;
                     }
                     self.enrolment = None;
                 }
@@ -337,37 +350,59 @@ impl Tab for SecurityTab {
         }
     }
 
-    fn handle_reply(&mut self, request: &Request, reply: &Reply, _ctx: &TabCtx, fx: &mut Effects) {
-        if let Some(enrolment) = self.enrolment.as_mut()
-            && enrolment.handle_reply(request, reply, fx) == enrolment::Outcome::Close
-        {
-            self.enrolment = None;
-        }
-        match (request, reply) {
-            (_, Reply::Me(Ok(me))) => {
-                self.client_ip = Some(me.client_ip.clone());
-                self.me_two_step = me.two_step.clone();
+    fn answer(&mut self, msg: OwnerMsg, _ctx: &TabCtx, fx: &mut Effects) {
+        if msg.is::<EnrolmentMsg>() {
+            if let Some(enrolment) = self.enrolment.as_mut()
+                && enrolment.answer(msg, fx) == enrolment::Outcome::Close
+            {
+                self.enrolment = None;
             }
-            (Request::GetSecurity(area), Reply::Security(result)) => match area {
-                SecurityArea::PasswordPolicy => self.policy.arrived(result, fx),
-                SecurityArea::Sessions => self.sessions.arrived(result, fx),
-                SecurityArea::IpRestrictions => self.ip.arrived(result, fx),
-                SecurityArea::TwoStep => self.two_step.arrived(result, fx),
-            },
-            (Request::PutSecurity { value, .. }, Reply::SecuritySaved(result)) => match value {
-                SecurityDoc::PasswordPolicy(_) => self.policy.saved(result, fx),
+            return;
+        }
+        let Some(msg) = own::<SecurityMsg>(msg) else { return };
+        match &msg {
+            SecurityMsg::Read(area, result) => {
+                if let Ok(Versioned {
+                    value: SecurityDoc::PasswordPolicy(p),
+                    ..
+                }) = result
+                {
+                    fx.broadcast(p.clone());
+                }
+                match area {
+                    SecurityArea::PasswordPolicy => self.policy.arrived(result, fx),
+                    SecurityArea::Sessions => self.sessions.arrived(result, fx),
+                    SecurityArea::IpRestrictions => self.ip.arrived(result, fx),
+                    SecurityArea::TwoStep => self.two_step.arrived(result, fx),
+                }
+            }
+            SecurityMsg::Saved { sent, result } => match sent {
+                SecurityDoc::PasswordPolicy(_) => {
+                    if let Ok(Versioned {
+                        value: SecurityDoc::PasswordPolicy(p),
+                        ..
+                    }) = result
+                    {
+                        fx.broadcast(p.clone());
+                    }
+                    self.policy.saved(result, fx)
+                }
                 SecurityDoc::Sessions(_) => self.sessions.saved(result, fx),
-                SecurityDoc::IpRestrictions(_) => self.ip.saved(value, result, self.client_ip.as_deref(), fx),
+                SecurityDoc::IpRestrictions(_) => self.ip.saved(sent, result, self.client_ip.as_deref(), fx),
                 SecurityDoc::TwoStep(_) => {
                     // The methods on offer changed: `GET me` tells which the account may enrol in now.
                     if result.is_ok() {
-                        fx.request(Request::Me);
+                        fx.refresh_me = true;
                     }
                     self.two_step.saved(result, fx)
                 }
             },
-            _ => {}
         }
+    }
+
+    fn me_changed(&mut self, me: &Me, _fx: &mut Effects) {
+        self.client_ip = Some(me.client_ip.clone());
+        self.me_two_step = me.two_step.clone();
     }
 
     fn is_dirty(&self) -> bool {

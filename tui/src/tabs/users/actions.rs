@@ -3,17 +3,27 @@
 
 use orgdeck_shared::{
     ErrorCode,
-    users::{BULK_MAX, BulkAction, BulkRequest, UserPatch, UserStatus, row_errors},
+    users::{BULK_MAX, BulkAction, BulkRequest, UserPatch, UserStatus, endpoints as users, row_errors},
 };
 use uuid::Uuid;
 
-use super::{Mode, Pending, UserForm, UsersTab};
+use super::{Mode, Pending, UserForm, UsersMsg, UsersTab};
 use crate::{
-    api::{Reply, Request, UserAction, needs_login},
+    api::{Call, Created, UserAction},
     keymap::Action,
     tabs::{Effects, TabCtx},
     widgets::{Dialog, Prompt, Report, ToastLevel},
 };
+
+/// `POST users/{id}/{action}`.
+fn act(id: Uuid, action: UserAction) -> Call {
+    Call::of::<users::Act, _>((id, action.route()), move |result| UsersMsg::Acted {
+        id,
+        action,
+        result,
+    })
+    .label("changing a user")
+}
 
 /// Most users one action may touch with one request each (unlock, resets); bulk routes take more.
 const SINGLE_MAX: usize = 100;
@@ -142,12 +152,21 @@ impl UsersTab {
             _ => None,
         };
         match (ids.len(), single, bulk) {
-            (1, _, Some(BulkAction::Delete)) => fx.request(Request::DeleteUser(ids[0])),
-            (1, Some(action), _) => fx.request(Request::UserAction { id: ids[0], action }),
-            (_, _, Some(action)) => fx.request(Request::BulkUsers(BulkRequest { action, ids })),
+            (1, _, Some(BulkAction::Delete)) => {
+                let id = ids[0];
+                let call = Call::of::<users::Delete, _>(id, move |result| UsersMsg::Deleted { id, result });
+                fx.call(call.label("deleting a user"));
+            }
+            (1, Some(action), _) => fx.call(act(ids[0], action)),
+            (_, _, Some(action)) => {
+                let call = Call::new::<users::Bulk, _>((), &BulkRequest { action, ids }, move |result| {
+                    UsersMsg::Bulk { action, result }
+                });
+                fx.call(call.label("changing users"));
+            }
             (_, Some(action), _) => {
                 for id in ids {
-                    fx.request(Request::UserAction { id, action });
+                    fx.call(act(id, action));
                 }
             }
             _ => {}
@@ -190,7 +209,10 @@ impl UsersTab {
         match &f.original {
             None => {
                 f.saving = true;
-                fx.request(Request::CreateUser(f.new_user()));
+                let call = Call::new::<users::Create, _>((), &f.new_user().to_wire(), |result| {
+                    UsersMsg::Created(result.map(Created::from))
+                });
+                fx.call(call.label("adding a user"));
             }
             Some(u) => {
                 let patch = f.patch();
@@ -199,22 +221,16 @@ impl UsersTab {
                     return;
                 }
                 f.saving = true;
-                fx.request(Request::UpdateUser {
-                    id: u.id,
-                    version: u.version,
-                    patch,
-                });
+                let call = Call::new::<users::Update, _>(u.id, &patch, UsersMsg::Updated);
+                fx.call(call.if_match(u.version).label("saving a user"));
             }
         }
     }
 
     /// Answers to creating, deleting, bulk actions and imports.
-    pub(super) fn action_replied(&mut self, request: &Request, reply: &Reply, ctx: &TabCtx, fx: &mut Effects) {
-        if reply.error().is_some_and(needs_login) {
-            return;
-        }
-        match (request, reply) {
-            (_, Reply::UserCreated(Ok(created))) => {
+    pub(super) fn action_answered(&mut self, msg: UsersMsg, ctx: &TabCtx, fx: &mut Effects) {
+        match msg {
+            UsersMsg::Created(Ok(created)) => {
                 self.mode = Mode::Browse;
                 fx.toast(ToastLevel::Info, format!("Added {}", created.user.email));
                 if let Some(token) = &created.activation_token {
@@ -231,7 +247,7 @@ impl UsersTab {
                 }
                 self.with_table(fx, |t, out| t.reload(out));
             }
-            (_, Reply::UserCreated(Err(e))) => {
+            UsersMsg::Created(Err(e)) => {
                 if let Mode::Form(f) = &mut self.mode {
                     f.saving = false;
                     if e.code == ErrorCode::ValidationFailed || e.code == ErrorCode::Conflict {
@@ -240,25 +256,28 @@ impl UsersTab {
                 }
                 fx.toast(ToastLevel::Error, format!("Not added: {}", e.message));
             }
-            (Request::DeleteUser(id), Reply::UserDeleted(Ok(()))) => {
+            UsersMsg::Deleted { id, result: Ok(()) } => {
                 let who = self
                     .table
                     .selected()
-                    .get(id)
+                    .get(&id)
                     .cloned()
-                    .or_else(|| self.table.held().find(|u| u.id == *id).map(|u| u.email.clone()));
-                self.table.remove_rows(&[*id]);
+                    .or_else(|| self.table.held().find(|u| u.id == id).map(|u| u.email.clone()));
+                self.table.remove_rows(&[id]);
                 fx.toast(
                     ToastLevel::Info,
                     format!("Deleted {}", who.unwrap_or_else(|| "the user".into())),
                 );
             }
-            (Request::DeleteUser(_), Reply::UserDeleted(Err(e))) => {
+            UsersMsg::Deleted { result: Err(e), .. } => {
                 fx.toast(ToastLevel::Error, format!("Not deleted: {}", e.message));
             }
-            (Request::BulkUsers(req), Reply::Bulk(Ok(report))) => {
+            UsersMsg::Bulk {
+                action: bulk,
+                result: Ok(report),
+            } => {
                 let ok: Vec<Uuid> = report.results.iter().filter(|r| r.ok).map(|r| r.id).collect();
-                match req.action {
+                match bulk {
                     BulkAction::Delete => self.table.remove_rows(&ok),
                     action => {
                         let changed: Vec<_> = self.table.held().filter(|u| ok.contains(&u.id)).cloned().collect();
@@ -273,7 +292,7 @@ impl UsersTab {
                         }
                     }
                 }
-                let verb = match req.action {
+                let verb = match bulk {
                     BulkAction::Enable => "Enabled",
                     BulkAction::Disable => "Disabled",
                     BulkAction::Delete => "Deleted",
@@ -297,10 +316,10 @@ impl UsersTab {
                     );
                 }
             }
-            (Request::BulkUsers(_), Reply::Bulk(Err(e))) => {
+            UsersMsg::Bulk { result: Err(e), .. } => {
                 fx.toast(ToastLevel::Error, format!("Nothing changed: {}", e.message));
             }
-            (_, Reply::Imported(Ok(created))) => {
+            UsersMsg::Imported(Ok(created)) => {
                 let mut lines = vec![
                     format!(
                         "Imported {} as invitations. Their one-time activation tokens:",
@@ -309,7 +328,7 @@ impl UsersTab {
                     String::new(),
                 ];
                 let mut csv = String::from("email,activation_token\n");
-                for c in created {
+                for c in &created {
                     let token = c.activation_token.as_ref().map_or("", |t| t.expose());
                     lines.push(format!("{}  {token}", c.user.email));
                     csv.push_str(&format!("{},{token}\n", c.user.email));
@@ -319,8 +338,8 @@ impl UsersTab {
                 self.mode = Mode::Report(report);
                 self.with_table(fx, |t, out| t.reload(out));
             }
-            (_, Reply::Imported(Err(e))) => {
-                let rows = row_errors(e);
+            UsersMsg::Imported(Err(e)) => {
+                let rows = row_errors(&e);
                 if rows.is_empty() {
                     fx.toast(ToastLevel::Error, format!("Not imported: {}", e.message));
                 } else {

@@ -11,25 +11,77 @@ use std::time::Duration;
 
 use crossterm::event::KeyEvent;
 use orgdeck_shared::{
-    ErrorCode, Page,
-    groups::{Group, UserAccess},
+    ApiError, ErrorCode, Page,
+    groups::{Group, UserAccess, endpoints::List as ListGroups},
     password::PasswordPolicy,
-    users::{User, UserQuery, UserStatus},
+    settings::endpoints::Get as GetSettings,
+    users::{BulkAction, BulkReport, User, UserQuery, UserStatus, endpoints as users},
 };
 use ratatui::{Frame, layout::Rect};
 use uuid::Uuid;
 
 pub use form::UserForm;
 
-use super::{Effects, Tab, TabCtx};
+pub use sessions::SessionsMsg;
+
+use super::{Effects, Tab, TabCtx, own};
 use crate::{
-    api::{PageTag, Reply, Request, UserList, needs_login},
+    api::{Call, Created, OwnerMsg, PageTag, UserAction, needs_login},
     keymap::Action,
     widgets::{
         Column, Dialog, FormEvent, PageRequest, Prompt, Report, SearchEvent, Table, TableRow, ToastLevel,
         overlay::{PromptEvent, ReportEvent},
     },
 };
+
+/// The answers of the tab's calls (the sessions list has its own, [`SessionsMsg`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum UsersMsg {
+    /// A page of the table.
+    Page {
+        tag: PageTag,
+        result: Result<Page<User>, ApiError>,
+    },
+    Policy(Result<PasswordPolicy, ApiError>),
+    Groups(Result<Page<Group>, ApiError>),
+    Access(Result<UserAccess, ApiError>),
+    /// The user of the open form, read again.
+    Reloaded(Result<User, ApiError>),
+    /// The form's changes saved.
+    Updated(Result<User, ApiError>),
+    Acted {
+        id: Uuid,
+        action: UserAction,
+        result: Result<User, ApiError>,
+    },
+    Created(Result<Created, ApiError>),
+    Deleted {
+        id: Uuid,
+        result: Result<(), ApiError>,
+    },
+    Bulk {
+        action: BulkAction,
+        result: Result<BulkReport, ApiError>,
+    },
+    /// The users an import created (all rows, or none and row errors in the error's fields).
+    Imported(Result<Vec<Created>, ApiError>),
+}
+
+/// The password policy (the default one when the server has none yet), for live password rules.
+fn policy_call() -> Call {
+    Call::of::<GetSettings<PasswordPolicy>, _>((), |result| {
+        UsersMsg::Policy(match result {
+            Ok(v) => Ok(v.value),
+            Err(e) if e.code == ErrorCode::NotFound => Ok(PasswordPolicy::default()),
+            Err(e) => Err(e),
+        })
+    })
+    .label("loading the password policy")
+}
+
+fn groups_call() -> Call {
+    Call::of::<ListGroups, _>((), UsersMsg::Groups).label("loading groups")
+}
 
 /// Rows asked for per page.
 pub const PAGE_SIZE: u32 = 100;
@@ -77,6 +129,23 @@ pub struct UsersTab {
     pub access: Option<UserAccess>,
 }
 
+impl UsersMsg {
+    /// The error of the answer, whatever it answers.
+    pub fn error(&self) -> Option<&ApiError> {
+        match self {
+            UsersMsg::Page { result, .. } => result.as_ref().err(),
+            UsersMsg::Policy(r) => r.as_ref().err(),
+            UsersMsg::Groups(r) => r.as_ref().err(),
+            UsersMsg::Access(r) => r.as_ref().err(),
+            UsersMsg::Reloaded(r) | UsersMsg::Updated(r) | UsersMsg::Acted { result: r, .. } => r.as_ref().err(),
+            UsersMsg::Created(r) => r.as_ref().err(),
+            UsersMsg::Deleted { result, .. } => result.as_ref().err(),
+            UsersMsg::Bulk { result, .. } => result.as_ref().err(),
+            UsersMsg::Imported(r) => r.as_ref().err(),
+        }
+    }
+}
+
 impl Default for UsersTab {
     fn default() -> Self {
         Self::new()
@@ -109,32 +178,39 @@ impl UsersTab {
         }
     }
 
-    /// The request for a page the table wants.
-    pub fn list_request(p: &PageRequest) -> Request {
+    /// The query of a page the table wants.
+    pub fn list_query(p: &PageRequest) -> UserQuery {
         let sort = p
             .query
             .sort
             .map(|k| if p.query.desc { format!("-{k}") } else { k.to_owned() });
-        Request::ListUsers {
-            list: UserList::Table,
-            tag: PageTag {
-                generation: p.generation,
-                page: p.page,
-            },
-            query: UserQuery {
-                q: (!p.query.q.is_empty()).then(|| p.query.q.clone()),
-                status: p.query.filter.and_then(|i| UserStatus::ALL.get(i).copied()),
-                group: None,
-                sort,
-                cursor: p.cursor.clone(),
-                limit: Some(p.limit),
-            },
+        UserQuery {
+            q: (!p.query.q.is_empty()).then(|| p.query.q.clone()),
+            status: p.query.filter.and_then(|i| UserStatus::ALL.get(i).copied()),
+            group: None,
+            sort,
+            cursor: p.cursor.clone(),
+            limit: Some(p.limit),
         }
+    }
+
+    /// The call for a page the table wants.
+    pub fn list_request(p: &PageRequest) -> Call {
+        let tag = PageTag {
+            generation: p.generation,
+            page: p.page,
+        };
+        Call::of::<users::List, _>((), move |result| UsersMsg::Page {
+            tag: tag.clone(),
+            result,
+        })
+        .query(&Self::list_query(p))
+        .label("loading users")
     }
 
     fn send_pages(out: Vec<PageRequest>, fx: &mut Effects) {
         for p in &out {
-            fx.request(Self::list_request(p));
+            fx.call(Self::list_request(p));
         }
     }
 
@@ -198,7 +274,7 @@ impl UsersTab {
                 if let Some(u) = self.table.current()
                     && self.access.as_ref().is_none_or(|a| a.user_id != u.id)
                 {
-                    fx.request(Request::GetUserAccess(u.id));
+                    fx.call(Call::of::<users::Access, _>(u.id, UsersMsg::Access).label("loading a user's access"));
                 }
                 true
             }
@@ -216,8 +292,8 @@ impl UsersTab {
                 if !self.with_table(fx, |t, out| t.retry(out)) {
                     self.with_table(fx, |t, out| t.reload(out));
                 }
-                fx.request(Request::GetPasswordPolicy);
-                fx.request(Request::ListGroups);
+                fx.call(policy_call());
+                fx.call(groups_call());
                 true
             }
             _ => self.user_action(action, ctx, fx),
@@ -242,7 +318,7 @@ impl UsersTab {
             Action::Cancel => self.mode = Mode::Browse,
             Action::Reload if f.stale => {
                 if let Some(u) = &f.original {
-                    fx.request(Request::GetUser(u.id));
+                    fx.call(Call::of::<users::Get, _>(u.id, UsersMsg::Reloaded).label("loading a user"));
                 }
             }
             Action::Up | Action::Down | Action::Left | Action::Right | Action::Activate => {
@@ -254,63 +330,64 @@ impl UsersTab {
         true
     }
 
-    fn user_replied(&mut self, request: &Request, user: &User, fx: &mut Effects) {
-        self.table.update_row(user.clone());
-        match request {
-            Request::UserAction { action, .. } => {
-                fx.toast(ToastLevel::Info, format!("{}: {}", user.email, action.done()));
-            }
-            Request::UpdateUser { .. } => {
+    /// The open form's user, read again.
+    fn reloaded(&mut self, user: User) {
+        if let Mode::Form(f) = &mut self.mode
+            && f.original.as_ref().is_some_and(|o| o.id == user.id)
+        {
+            f.fill(&user);
+        }
+        self.table.update_row(user);
+    }
+
+    fn updated(&mut self, result: Result<User, ApiError>, ctx: &TabCtx, fx: &mut Effects) {
+        let e = match result {
+            Ok(user) => {
                 if matches!(&self.mode, Mode::Form(f) if f.original.as_ref().is_some_and(|o| o.id == user.id)) {
                     self.mode = Mode::Browse;
                 }
                 fx.toast(ToastLevel::Info, format!("Saved {}", user.email));
+                self.table.update_row(user);
+                return;
             }
-            Request::GetUser(_) => {
-                if let Mode::Form(f) = &mut self.mode
-                    && f.original.as_ref().is_some_and(|o| o.id == user.id)
-                {
-                    f.fill(user);
-                }
+            Err(e) => e,
+        };
+        let Mode::Form(f) = &mut self.mode else {
+            fx.toast(ToastLevel::Error, format!("Not saved: {}", e.message));
+            return;
+        };
+        f.saving = false;
+        match e.code {
+            ErrorCode::VersionMismatch => {
+                f.stale = true;
+                fx.toast(
+                    ToastLevel::Warning,
+                    "Not saved: someone else changed this user first. r reloads (drops your edits)",
+                );
             }
-            _ => {}
+            ErrorCode::ValidationFailed => {
+                f.server_refused(e.fields.clone(), &self.policy, ctx.org_name);
+                fx.toast(ToastLevel::Error, format!("Not saved: {}", e.message));
+            }
+            _ => fx.toast(ToastLevel::Error, format!("Not saved: {}", e.message)),
         }
     }
 
-    fn user_refused(&mut self, request: &Request, e: &orgdeck_shared::ApiError, ctx: &TabCtx, fx: &mut Effects) {
-        match request {
-            Request::UpdateUser { .. } => {
-                let Mode::Form(f) = &mut self.mode else {
-                    fx.toast(ToastLevel::Error, format!("Not saved: {}", e.message));
-                    return;
-                };
-                f.saving = false;
-                match e.code {
-                    ErrorCode::VersionMismatch => {
-                        f.stale = true;
-                        fx.toast(
-                            ToastLevel::Warning,
-                            "Not saved: someone else changed this user first. r reloads (drops your edits)",
-                        );
-                    }
-                    ErrorCode::ValidationFailed => {
-                        f.server_refused(e.fields.clone(), &self.policy, ctx.org_name);
-                        fx.toast(ToastLevel::Error, format!("Not saved: {}", e.message));
-                    }
-                    _ => fx.toast(ToastLevel::Error, format!("Not saved: {}", e.message)),
-                }
+    fn acted(&mut self, id: Uuid, action: UserAction, result: Result<User, ApiError>, fx: &mut Effects) {
+        match result {
+            Ok(user) => {
+                fx.toast(ToastLevel::Info, format!("{}: {}", user.email, action.done()));
+                self.table.update_row(user);
             }
-            Request::UserAction { action, id } => {
+            Err(e) => {
                 let who = self
                     .table
                     .held()
-                    .find(|u| u.id == *id)
+                    .find(|u| u.id == id)
                     .map_or("the user".to_owned(), |u| u.email.clone());
                 let what = format!("{action:?}").to_lowercase();
                 fx.toast(ToastLevel::Error, format!("Could not {what} {who}: {}", e.message));
             }
-            Request::GetUser(_) => fx.toast(ToastLevel::Error, format!("Reload failed: {}", e.message)),
-            _ => {}
         }
     }
 }
@@ -322,9 +399,9 @@ impl Tab for UsersTab {
 
     fn load(&mut self, fx: &mut Effects) {
         self.with_table(fx, |t, out| t.reload(out));
-        fx.request(Request::GetPasswordPolicy);
-        // The custom groups come with the Groups tab's answer (every tab sees every reply): one big
-        // list of members in flight at a time, not two.
+        fx.call(policy_call());
+        // The custom groups come with the Groups tab's answer, which it tells every tab: one big list of
+        // members in flight at a time, not two.
     }
 
     fn captures_input(&self) -> bool {
@@ -369,7 +446,10 @@ impl Tab for UsersTab {
             Mode::Import(prompt) => match prompt.handle_key(key) {
                 PromptEvent::Submit(path) => {
                     self.mode = Mode::Browse;
-                    fx.request(Request::ImportUsers { path });
+                    let call = Call::new::<users::Import, _>((), &String::new(), |result| {
+                        UsersMsg::Imported(result.map(|r| r.created.into_iter().map(Created::from).collect()))
+                    });
+                    fx.call(call.csv_file(path).label("importing users"));
                 }
                 PromptEvent::Cancel => self.mode = Mode::Browse,
                 PromptEvent::None => {}
@@ -425,39 +505,48 @@ impl Tab for UsersTab {
         }
     }
 
-    fn handle_reply(&mut self, request: &Request, reply: &Reply, ctx: &TabCtx, fx: &mut Effects) {
-        if let Mode::Sessions(list) = &mut self.mode {
-            list.handle_reply(request, reply, fx);
+    fn answer(&mut self, msg: OwnerMsg, ctx: &TabCtx, fx: &mut Effects) {
+        if msg.is::<SessionsMsg>() {
+            if let (Mode::Sessions(list), Some(msg)) = (&mut self.mode, own::<SessionsMsg>(msg)) {
+                list.answer(msg, fx);
+            }
+            return;
         }
-        match (request, reply) {
-            (
-                Request::ListUsers {
-                    list: UserList::Table,
-                    tag,
-                    ..
-                },
-                Reply::Users(result),
-            ) => {
-                if let Err(e) = result
-                    && needs_login(e)
-                {
-                    return;
+        let Some(msg) = own::<UsersMsg>(msg) else { return };
+        if let Some(e) = msg.error()
+            && needs_login(e)
+        {
+            // The console asks to log in again and sends the call again; edits stay as they are.
+            return;
+        }
+        match msg {
+            UsersMsg::Page { tag, result } => {
+                if let Ok(page) = &result {
+                    // Other tabs (the group editor) name users from the pages seen.
+                    fx.broadcast(page.clone());
                 }
-                let result = result.clone().map_err(|e| e.message);
+                let result = result.map_err(|e| e.message);
                 self.with_table(fx, |t, out| t.page_arrived_at(tag.generation, tag.page, result, out));
             }
-            (_, Reply::PasswordPolicy(Ok(p))) => self.policy = p.clone(),
-            // The Security tab saved or read the policy: live password rules follow it.
-            (_, Reply::Security(Ok(v)) | Reply::SecuritySaved(Ok(v))) => {
-                if let crate::api::SecurityDoc::PasswordPolicy(p) = &v.value {
-                    self.policy = p.clone();
-                }
-            }
-            (_, Reply::UserAccess(Ok(a))) => self.access = Some(a.clone()),
-            (_, Reply::Groups(Ok(page))) => self.groups_arrived(page),
-            (_, Reply::User(Ok(user))) => self.user_replied(request, user, fx),
-            (_, Reply::User(Err(e))) if !needs_login(e) => self.user_refused(request, e, ctx, fx),
-            _ => self.action_replied(request, reply, ctx, fx),
+            UsersMsg::Policy(Ok(p)) => self.policy = p,
+            UsersMsg::Access(Ok(a)) => self.access = Some(a),
+            UsersMsg::Groups(Ok(page)) => self.groups_arrived(&page),
+            UsersMsg::Reloaded(Ok(user)) => self.reloaded(user),
+            UsersMsg::Reloaded(Err(e)) => fx.toast(ToastLevel::Error, format!("Reload failed: {}", e.message)),
+            UsersMsg::Updated(result) => self.updated(result, ctx, fx),
+            UsersMsg::Acted { id, action, result } => self.acted(id, action, result, fx),
+            UsersMsg::Policy(Err(_)) | UsersMsg::Access(Err(_)) | UsersMsg::Groups(Err(_)) => {}
+            other => self.action_answered(other, ctx, fx),
+        }
+    }
+
+    fn broadcast(&mut self, what: &(dyn std::any::Any + Send + Sync), _fx: &mut Effects) {
+        if let Some(page) = what.downcast_ref::<Page<Group>>() {
+            // The Groups tab's list: custom groups for the form and the details.
+            self.groups_arrived(page);
+        } else if let Some(p) = what.downcast_ref::<PasswordPolicy>() {
+            // The Security tab read or saved the policy: live password rules follow it.
+            self.policy = p.clone();
         }
     }
 

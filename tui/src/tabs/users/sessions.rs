@@ -1,7 +1,13 @@
 //! A user's active sessions over the Users table (`S` on a user): end one (`d`) or all (`X`), each asked
 //! first.
 
-use orgdeck_shared::security::ActiveSession;
+use orgdeck_shared::{
+    ApiError,
+    security::{
+        ActiveSession,
+        endpoints::{EndSession, EndSessions, ListSessions},
+    },
+};
 use ratatui::{
     Frame,
     layout::Rect,
@@ -11,11 +17,30 @@ use ratatui::{
 use uuid::Uuid;
 
 use crate::{
-    api::{Reply, Request, needs_login},
+    api::{Call, needs_login},
     keymap::Action,
     tabs::{Effects, TabCtx, general::Load},
     widgets::{Dialog, ToastLevel, dialog::centered, table::fit},
 };
+
+/// The answers of the list's calls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionsMsg {
+    Listed {
+        user: Uuid,
+        result: Result<Vec<ActiveSession>, ApiError>,
+    },
+    /// One session (its id) or all (`None`) ended.
+    Ended {
+        user: Uuid,
+        session: Option<String>,
+        result: Result<(), ApiError>,
+    },
+}
+
+fn list_call(user: Uuid) -> Call {
+    Call::of::<ListSessions, _>(user, move |result| SessionsMsg::Listed { user, result }).label("loading sessions")
+}
 
 pub struct SessionList {
     pub user: Uuid,
@@ -28,7 +53,7 @@ pub struct SessionList {
 
 impl SessionList {
     pub fn open(user: Uuid, email: String, fx: &mut Effects) -> SessionList {
-        fx.request(Request::ListSessions(user));
+        fx.call(list_call(user));
         SessionList {
             user,
             email,
@@ -44,7 +69,7 @@ impl SessionList {
         match action {
             Action::Up => self.cursor = self.cursor.saturating_sub(1),
             Action::Down => self.cursor = (self.cursor + 1).min(count.saturating_sub(1)),
-            Action::Reload => fx.request(Request::ListSessions(self.user)),
+            Action::Reload => fx.call(list_call(self.user)),
             Action::DeleteItem if !ctx.read_only => {
                 let Some(s) = self.sessions.loaded().and_then(|v| v.get(self.cursor)) else {
                     return true;
@@ -84,38 +109,46 @@ impl SessionList {
         if matches!(action, Action::DeleteItem | Action::EndAllSessions)
             && let Some(session) = self.pending.take()
         {
-            fx.request(Request::EndSessions {
-                user: self.user,
-                session,
-            });
+            let user = self.user;
+            let call = match session.clone() {
+                Some(id) => Call::of::<EndSession, _>((user, id), move |result| SessionsMsg::Ended {
+                    user,
+                    session: session.clone(),
+                    result,
+                }),
+                None => Call::of::<EndSessions, _>(user, move |result| SessionsMsg::Ended {
+                    user,
+                    session: None,
+                    result,
+                }),
+            };
+            fx.call(call.label("ending sessions"));
         }
     }
 
-    pub fn handle_reply(&mut self, request: &Request, reply: &Reply, fx: &mut Effects) {
-        match (request, reply) {
-            (Request::ListSessions(user), Reply::Sessions(result)) if *user == self.user => match result {
+    pub fn answer(&mut self, msg: SessionsMsg, fx: &mut Effects) {
+        match msg {
+            SessionsMsg::Listed { user, result } if user == self.user => match result {
                 Ok(list) => {
                     self.cursor = self.cursor.min(list.len().saturating_sub(1));
-                    self.sessions = Load::Loaded(list.clone());
+                    self.sessions = Load::Loaded(list);
                 }
-                Err(e) if needs_login(e) => {}
-                Err(e) => self.sessions = Load::Failed(e.clone()),
+                Err(e) if needs_login(&e) => {}
+                Err(e) => self.sessions = Load::Failed(e),
             },
-            (Request::EndSessions { user, session }, Reply::SessionsEnded(result)) if *user == self.user => {
-                match result {
-                    Ok(()) => {
-                        let what = if session.is_some() {
-                            "Ended the session"
-                        } else {
-                            "Ended all sessions"
-                        };
-                        fx.toast(ToastLevel::Info, format!("{what} of {}", self.email));
-                        fx.request(Request::ListSessions(self.user));
-                    }
-                    Err(e) if needs_login(e) => {}
-                    Err(e) => fx.toast(ToastLevel::Error, format!("Not ended: {}", e.message)),
+            SessionsMsg::Ended { user, session, result } if user == self.user => match result {
+                Ok(()) => {
+                    let what = if session.is_some() {
+                        "Ended the session"
+                    } else {
+                        "Ended all sessions"
+                    };
+                    fx.toast(ToastLevel::Info, format!("{what} of {}", self.email));
+                    fx.call(list_call(self.user));
                 }
-            }
+                Err(e) if needs_login(&e) => {}
+                Err(e) => fx.toast(ToastLevel::Error, format!("Not ended: {}", e.message)),
+            },
             _ => {}
         }
     }

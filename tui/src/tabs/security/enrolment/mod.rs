@@ -13,18 +13,53 @@ mod view;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use orgdeck_shared::{
     ApiError, ErrorCode,
-    auth::{BackupCodes, Secret, TotpEnrollment},
+    auth::{
+        BackupCodes, EmailCodeConfirm, EmailCodeSent, ReauthGranted, ReauthRequest, Secret, TotpConfirm,
+        TotpEnrollment,
+        endpoints::{ConfirmEmail, ConfirmTotp, Reauth, ReauthEmail, StartEmail, StartTotp},
+    },
     security::TwoStepMethod,
 };
 
 pub use view::key_lines;
 
 use crate::{
-    api::{Reply, Request},
+    api::{Call, OwnerMsg},
     keymap::Action,
     tabs::{Effects, TabCtx},
     widgets::{Dialog, ToastLevel, qr::QrArt},
 };
+
+/// The answers of the enrolment's calls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnrolmentMsg {
+    TotpStarted(Result<TotpEnrollment, ApiError>),
+    /// A code was emailed to enrol with (`resend`: again, from the code screen).
+    EmailStarted(Result<EmailCodeSent, ApiError>),
+    ReauthEmailed(Result<EmailCodeSent, ApiError>),
+    Reauthed(Result<ReauthGranted, ApiError>),
+    /// Enrolment is complete (`by_email` says which method): the backup codes, shown once.
+    Enrolled {
+        by_email: bool,
+        result: Result<BackupCodes, ApiError>,
+    },
+}
+
+/// Calls that hand out or take a secret or a code are never sent again behind the user's back.
+fn once(call: Call) -> Call {
+    call.retryable(false)
+}
+
+fn start_call(method: TwoStepMethod) -> Call {
+    match method {
+        TwoStepMethod::Totp => {
+            once(Call::new::<StartTotp, _>((), &(), EnrolmentMsg::TotpStarted).label("starting two-step enrolment"))
+        }
+        TwoStepMethod::Email => {
+            once(Call::new::<StartEmail, _>((), &(), EnrolmentMsg::EmailStarted).label("emailing a code"))
+        }
+    }
+}
 
 /// Digits in a code.
 pub const CODE_LEN: usize = 6;
@@ -249,10 +284,7 @@ impl Enrolment {
     }
 
     fn request(method: TwoStepMethod, fx: &mut Effects) -> Stage {
-        fx.request(match method {
-            TwoStepMethod::Totp => Request::EnrolTotp,
-            TwoStepMethod::Email => Request::EnrolEmail,
-        });
+        fx.call(start_call(method));
         Stage::Requesting(method)
     }
 
@@ -324,7 +356,12 @@ impl Enrolment {
                     fx.copy = Some(enrollment.secret.clone());
                     fx.toast(ToastLevel::Info, "Key copied to the clipboard");
                 } else if let Some(code) = entry.type_key(key, "Enter the 6-digit code your authenticator app shows") {
-                    fx.request(Request::ConfirmTotp { code });
+                    let call =
+                        Call::new::<ConfirmTotp, _>((), &TotpConfirm { code }, |result| EnrolmentMsg::Enrolled {
+                            by_email: false,
+                            result,
+                        });
+                    fx.call(once(call.label("checking the two-step code")));
                 }
             }
             Stage::Email { entry, resending, .. } => {
@@ -334,10 +371,13 @@ impl Enrolment {
                 } else if ctx.keymap.is(key, Action::SendCode) {
                     if !*resending {
                         *resending = true;
-                        fx.request(Request::EnrolEmail);
+                        fx.call(start_call(TwoStepMethod::Email));
                     }
                 } else if let Some(code) = entry.type_key(key, "Enter the 6-digit code from the email") {
-                    fx.request(Request::ConfirmEmail { code });
+                    let call = Call::new::<ConfirmEmail, _>((), &EmailCodeConfirm { code }, |result| {
+                        EnrolmentMsg::Enrolled { by_email: true, result }
+                    });
+                    fx.call(once(call.label("checking the two-step code")));
                 }
             }
             Stage::Reauth { proof, .. } => {
@@ -349,10 +389,12 @@ impl Enrolment {
                     if self.enrolled.contains(&TwoStepMethod::Email) && !proof.emailing && !proof.checking {
                         proof.emailing = true;
                         proof.error = None;
-                        fx.request(Request::ReauthEmail);
+                        let call = Call::new::<ReauthEmail, _>((), &(), EnrolmentMsg::ReauthEmailed);
+                        fx.call(once(call.label("emailing a code")));
                     }
                 } else if let Some((password, code)) = proof.type_key(key) {
-                    fx.request(Request::Reauth { password, code });
+                    let call = Call::new::<Reauth, _>((), &ReauthRequest { password, code }, EnrolmentMsg::Reauthed);
+                    fx.call(once(call.label("confirming it is you")));
                 }
             }
             Stage::Codes(codes) => {
@@ -379,11 +421,19 @@ impl Enrolment {
         if self.done() { Outcome::Close } else { self.leave() }
     }
 
-    /// The answer to one of the enrolment's requests; `Close` when the enrolment cannot go on.
-    pub fn handle_reply(&mut self, request: &Request, reply: &Reply, fx: &mut Effects) -> Outcome {
-        match (request, reply, &mut self.stage) {
-            (Request::EnrolTotp, Reply::TotpEnrollment(Err(e)), Stage::Requesting(method))
-            | (Request::EnrolEmail, Reply::EmailCodeSent(Err(e)), Stage::Requesting(method))
+    /// The answer to one of the enrolment's calls (a message of another type is not for it: `Stay`);
+    /// `Close` when the enrolment cannot go on.
+    pub fn answer(&mut self, msg: OwnerMsg, fx: &mut Effects) -> Outcome {
+        match crate::tabs::own::<EnrolmentMsg>(msg) {
+            Some(msg) => self.on_answer(msg, fx),
+            None => Outcome::Stay,
+        }
+    }
+
+    fn on_answer(&mut self, msg: EnrolmentMsg, fx: &mut Effects) -> Outcome {
+        match (&msg, &mut self.stage) {
+            (EnrolmentMsg::TotpStarted(Err(e)), Stage::Requesting(method))
+            | (EnrolmentMsg::EmailStarted(Err(e)), Stage::Requesting(method))
                 if e.code == ErrorCode::ReauthRequired =>
             {
                 self.stage = Stage::Reauth {
@@ -391,7 +441,7 @@ impl Enrolment {
                     proof: ProofEntry::default(),
                 };
             }
-            (Request::ReauthEmail, Reply::EmailCodeSent(result), Stage::Reauth { proof, .. }) => {
+            (EnrolmentMsg::ReauthEmailed(result), Stage::Reauth { proof, .. }) => {
                 proof.emailing = false;
                 match result {
                     Ok(sent) => {
@@ -401,15 +451,14 @@ impl Enrolment {
                     Err(e) => proof.error = Some(e.message.clone()),
                 }
             }
-            (Request::Reauth { .. }, Reply::Reauthed(result), Stage::Reauth { method, proof }) => match result {
+            (EnrolmentMsg::Reauthed(result), Stage::Reauth { method, proof }) => match result {
                 Ok(_) => {
                     let method = *method;
                     self.stage = Enrolment::request(method, fx);
                 }
                 Err(e) => proof.refused(e),
             },
-            (Request::EnrolTotp, Reply::TotpEnrollment(result), Stage::Requesting(TwoStepMethod::Totp)) => match result
-            {
+            (EnrolmentMsg::TotpStarted(result), Stage::Requesting(TwoStepMethod::Totp)) => match result {
                 Ok(enrollment) => {
                     let qr = QrArt::new(enrollment.otpauth_uri.expose().as_bytes()).ok();
                     self.stage = Stage::Scan {
@@ -423,24 +472,21 @@ impl Enrolment {
                     return self.leave();
                 }
             },
-            (Request::EnrolEmail, Reply::EmailCodeSent(result), Stage::Requesting(TwoStepMethod::Email)) => {
-                match result {
-                    Ok(sent) => {
-                        self.stage = Stage::Email {
-                            sent_to: sent.sent_to.clone(),
-                            entry: CodeEntry::default(),
-                            resending: false,
-                        };
-                    }
-                    Err(e) => {
-                        fx.toast(ToastLevel::Error, enrol_error(e));
-                        return self.leave();
-                    }
+            (EnrolmentMsg::EmailStarted(result), Stage::Requesting(TwoStepMethod::Email)) => match result {
+                Ok(sent) => {
+                    self.stage = Stage::Email {
+                        sent_to: sent.sent_to.clone(),
+                        entry: CodeEntry::default(),
+                        resending: false,
+                    };
                 }
-            }
+                Err(e) => {
+                    fx.toast(ToastLevel::Error, enrol_error(e));
+                    return self.leave();
+                }
+            },
             (
-                Request::EnrolEmail,
-                Reply::EmailCodeSent(result),
+                EnrolmentMsg::EmailStarted(result),
                 Stage::Email {
                     sent_to,
                     entry,
@@ -457,14 +503,20 @@ impl Enrolment {
                     Err(e) => entry.error = Some(send_error(e)),
                 }
             }
-            (Request::ConfirmTotp { .. }, Reply::Enrolled(result), Stage::Scan { entry, .. })
-            | (Request::ConfirmEmail { .. }, Reply::Enrolled(result), Stage::Email { entry, .. }) => match result {
+            (
+                EnrolmentMsg::Enrolled {
+                    by_email: false,
+                    result,
+                },
+                Stage::Scan { entry, .. },
+            )
+            | (EnrolmentMsg::Enrolled { by_email: true, result }, Stage::Email { entry, .. }) => match result {
                 Ok(BackupCodes { backup_codes }) => {
                     self.stage = Stage::Codes(backup_codes.clone());
                     fx.toast(ToastLevel::Info, "Two-step verification is on for your account");
                 }
                 Err(e) => {
-                    let by_email = matches!(request, Request::ConfirmEmail { .. });
+                    let by_email = matches!(msg, EnrolmentMsg::Enrolled { by_email: true, .. });
                     entry.refused(confirm_error(e, by_email));
                 }
             },
