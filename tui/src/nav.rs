@@ -1,6 +1,14 @@
 //! Finding one's way among the areas: what the registry of areas ([`crate::tabs::AREAS`]) says of each
-//! (group, title, `:` names, the key after the go key, sections), and the ranked matching of the `:` prompt.
+//! (group, title, `:` names, the key after the go key, sections), and the ranked matching of the `:` prompt
+//! (nucleo's scores).
 //! Everything here is pure: the app keeps the state, the registry the data.
+
+use std::cmp::Reverse;
+
+use nucleo_matcher::{
+    Config, Matcher, Utf32Str,
+    pattern::{AtomKind, CaseMatching, Normalization, Pattern},
+};
 
 use crate::tabs::Tab;
 
@@ -133,46 +141,105 @@ fn shortest(names: &[String]) -> String {
         .unwrap_or_default()
 }
 
-/// How well `typed` names `entry`: 0 exactly, 1 a name starts with it, 2 a word of a name does, 3 a name
-/// contains it; `None` not at all.
-fn rank(entry: &Entry, typed: &str) -> Option<u8> {
+/// The typed text as the prompt compares it with names (all lower case): trimmed, without a leading `:`.
+fn typed_name(typed: &str) -> String {
+    let typed = typed.trim().to_lowercase();
+    typed.strip_prefix(':').unwrap_or(&typed).to_owned()
+}
+
+/// Each typed word must be in a name, as typed (`Substring`) or letter by letter (`Fuzzy`).
+fn pattern(typed: &str, kind: AtomKind) -> Pattern {
+    Pattern::new(typed, CaseMatching::Ignore, Normalization::Smart, kind)
+}
+
+/// How the prompt matches `typed`: as typed when some name among `entries` has it so, else letter by
+/// letter, so that `se` lists only the names that contain it while `pwpol` still finds Password policy.
+fn kind(entries: &[Entry], typed: &str, matcher: &mut Matcher) -> AtomKind {
+    let exact = pattern(typed, AtomKind::Substring);
+    let mut chars = Vec::new();
+    let any = entries
+        .iter()
+        .flat_map(|e| &e.names)
+        .any(|name| exact.score(Utf32Str::new(name, &mut chars), matcher).is_some());
+    if any { AtomKind::Substring } else { AtomKind::Fuzzy }
+}
+
+/// How well `typed` names `entry`, the smaller the better; `None` not at all. A tier first (0 a name is
+/// exactly it, 1 a name starts with it, 2 it matches otherwise), then nucleo's score within the tier:
+/// an exact name or a prefix stays first even where nucleo would score a word start elsewhere higher.
+fn rank(entry: &Entry, typed: &str, pattern: &Pattern, matcher: &mut Matcher) -> Option<(u8, Reverse<u32>)> {
+    let mut chars = Vec::new();
     entry
         .names
         .iter()
         .filter_map(|name| {
-            if name == typed {
-                Some(0)
+            let score = pattern.score(Utf32Str::new(name, &mut chars), matcher)?;
+            let tier = if name == typed {
+                0
             } else if name.starts_with(typed) {
-                Some(1)
-            } else if name
-                .split(|c: char| !c.is_alphanumeric())
-                .any(|word| word.starts_with(typed))
-            {
-                Some(2)
-            } else if name.contains(typed) {
-                Some(3)
+                1
             } else {
-                None
-            }
+                2
+            };
+            Some((tier, Reverse(score)))
         })
         .min()
 }
 
-/// The entries `typed` names, best first (exact, then prefix, then word prefix, then substring; ties in
-/// list order); every entry when nothing is typed.
+/// The entries `typed` names, best first (exact, then prefix, then by nucleo's score, which puts word
+/// starts and unbroken matches first; ties in list order); every entry when nothing is typed.
 pub fn matches<'a>(entries: &'a [Entry], typed: &str) -> Vec<&'a Entry> {
-    let typed = typed.trim().to_lowercase();
-    let typed = typed.strip_prefix(':').unwrap_or(&typed);
+    let typed = typed_name(typed);
     if typed.is_empty() {
         return entries.iter().collect();
     }
-    let mut ranked: Vec<(u8, usize, &Entry)> = entries
+    let mut matcher = Matcher::new(Config::DEFAULT);
+    let pattern = pattern(&typed, kind(entries, &typed, &mut matcher));
+    let mut ranked: Vec<(u8, Reverse<u32>, usize, &Entry)> = entries
         .iter()
         .enumerate()
-        .filter_map(|(i, e)| rank(e, typed).map(|r| (r, i, e)))
+        .filter_map(|(i, e)| rank(e, &typed, &pattern, &mut matcher).map(|(t, s)| (t, s, i, e)))
         .collect();
-    ranked.sort_by_key(|(r, i, _)| (*r, *i));
-    ranked.into_iter().map(|(_, _, e)| e).collect()
+    ranked.sort_by_key(|&(t, s, i, _)| (t, s, i));
+    ranked.into_iter().map(|(_, _, _, e)| e).collect()
+}
+
+/// What the typed text matched in a listed entry, to mark when drawn: grapheme indices in its
+/// [`Entry::name`] and in its [`Entry::short`] (empty where it matched only a name not shown).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marks {
+    pub name: Vec<u32>,
+    pub short: Vec<u32>,
+}
+
+/// The [`Marks`] of each entry of `list` (what [`matches`] answered), matched as [`matches`] matched.
+pub fn marks(list: &[Entry], typed: &str) -> Vec<Marks> {
+    let typed = typed_name(typed);
+    if typed.is_empty() {
+        return vec![Marks::default(); list.len()];
+    }
+    let mut matcher = Matcher::new(Config::DEFAULT);
+    let pattern = pattern(&typed, kind(list, &typed, &mut matcher));
+    let mut chars = Vec::new();
+    let mut marks = |text: &str| {
+        let mut at = Vec::new();
+        // A pattern of several words fills in the marks of each word until one fails: none then.
+        if pattern
+            .indices(Utf32Str::new(text, &mut chars), &mut matcher, &mut at)
+            .is_none()
+        {
+            return Vec::new();
+        }
+        at.sort_unstable();
+        at.dedup();
+        at
+    };
+    list.iter()
+        .map(|e| Marks {
+            name: marks(&e.name),
+            short: marks(&e.short),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -228,5 +295,63 @@ mod tests {
         assert_eq!(names("restr"), ["Security › IP restrictions"]);
         assert!(names("zzz").is_empty());
         assert_eq!(names("").len(), entries(AREAS, &all()).len());
+    }
+
+    fn entry(tab: usize, names: &[&str]) -> Entry {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        Entry {
+            place: Place { tab, section: None },
+            name: names[0].clone(),
+            crumb: names[0].clone(),
+            short: shortest(&names),
+            names,
+        }
+    }
+
+    fn ranked(entries: &[Entry], typed: &str) -> Vec<String> {
+        matches(entries, typed).iter().map(|e| e.name.clone()).collect()
+    }
+
+    #[test]
+    fn past_the_prefixes_a_word_start_ranks_before_letters_inside_a_word() {
+        let list = [
+            entry(0, &["sessions"]),
+            entry(1, &["single sign on"]),
+            entry(2, &["online"]),
+        ];
+        assert_eq!(ranked(&list, "on"), ["online", "single sign on", "sessions"]);
+    }
+
+    #[test]
+    fn letters_scattered_count_only_when_no_name_has_them_unbroken() {
+        assert_eq!(names("pwpol"), ["Security › Password policy"]);
+        assert_eq!(names("iprest")[0], "Security › IP restrictions");
+        assert!(
+            !names("se").contains(&"Security › Two-step".to_owned()),
+            "two-step has s…e, but other names have se unbroken"
+        );
+        let list = [entry(0, &["sessions"]), entry(1, &["single sign on"])];
+        assert_eq!(
+            ranked(&list, "sso"),
+            ["single sign on", "sessions"],
+            "word starts first"
+        );
+    }
+
+    #[test]
+    fn marks_fall_on_the_matched_letters_of_the_title_and_short_name() {
+        let entries = entries(AREAS, &all());
+        let list: Vec<Entry> = matches(&entries, "ip").into_iter().cloned().collect();
+        let ip = marks(&list, "ip");
+        assert_eq!(list[0].name, "IP restrictions");
+        assert_eq!(ip[0].name, [0, 1], "upper case title, lower case typed");
+        assert_eq!(list[0].short, "ip");
+        assert_eq!(ip[0].short, [0, 1]);
+        let list: Vec<Entry> = matches(&entries, "pwpol").into_iter().cloned().collect();
+        let pwpol = marks(&list, "pwpol");
+        assert_eq!(list[0].name, "Password policy");
+        assert_eq!(pwpol[0].name, [0, 4, 9, 10, 11], "P(ass)w(ord) pol");
+        assert!(pwpol[0].short.is_empty(), ":policy has no w");
+        assert!(marks(&list, "").iter().all(|m| m == &Marks::default()));
     }
 }

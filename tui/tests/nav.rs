@@ -304,3 +304,32 @@ fn with_room_the_list_sits_beside_the_tab_and_the_tab_keeps_the_keys() {
     app.update(orgdeck::Msg::Resize(120, 40));
     assert_snapshot!("areas_beside_users_120x40", screen(&app, 120, 40));
 }
+
+#[test]
+fn the_prompt_marks_the_letters_typed_in_bold_underline_without_color() {
+    let mut app = logged_in_with(ThemeKind::Mono, false);
+    send(&mut app, [ch(':')]);
+    type_text(&mut app, "iprest");
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| app.view(f)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let crumb = "> Security › IP restrictions";
+    let (x0, y) = (0..24)
+        .find_map(|y| {
+            let row: Vec<&str> = (0..80).map(|x| buffer[(x, y)].symbol()).collect();
+            let at = row.windows(crumb.chars().count()).position(|w| w.concat() == crumb)?;
+            Some((at as u16, y))
+        })
+        .expect("IP restrictions listed, highlighted");
+    let title_at = x0 + "> Security › ".chars().count() as u16;
+    let marked: String = (0.."IP restrictions".len() as u16)
+        .map(|dx| &buffer[(title_at + dx, y)])
+        .filter(|cell| cell.modifier.contains(Modifier::BOLD | Modifier::UNDERLINED))
+        .map(|cell| cell.symbol())
+        .collect();
+    assert_eq!(marked, "IPrest", "scattered letters: i, p, then r-e-s-t unbroken");
+    assert!(
+        buffer[(x0, y)].modifier.contains(Modifier::REVERSED),
+        "the highlighted match stays reversed"
+    );
+}

@@ -11,7 +11,12 @@ use ratatui::{
 };
 
 use super::{App, MIN_HEIGHT, MIN_WIDTH};
-use crate::{app::JumpPrompt, keymap::Action, nav::Group};
+use crate::{
+    app::JumpPrompt,
+    keymap::Action,
+    nav::{self, Group},
+    tabs::groups::picker::marked,
+};
 
 /// The most matches the `:` prompt lists at once (it scrolls to the highlighted one).
 const JUMP_ROWS: u16 = 8;
@@ -215,20 +220,31 @@ impl App {
         );
         let selected = prompt.selected.min(list.len() - 1);
         let skip = (selected + 1).saturating_sub(rows as usize);
+        let marks = nav::marks(&list, prompt.value());
         let lines: Vec<Line> = list
             .iter()
+            .zip(marks)
             .enumerate()
             .skip(skip)
             .take(rows as usize)
-            .map(|(i, e)| {
-                let text = format!(
-                    "{} {:<crumb_width$}  :{:<short_width$} ",
-                    if i == selected { ">" } else { " " },
-                    e.crumb,
-                    e.short
-                );
+            .map(|(i, (e, marks))| {
                 let style = if i == selected { theme.selected } else { theme.base };
-                Line::from(Span::styled(text, style))
+                // The crumb ends with the title ("Security › IP restrictions"): its letters typed are marked.
+                let (area, title, title_marks) = match e.crumb.strip_suffix(e.name.as_str()) {
+                    Some(area) => (area, e.name.as_str(), marks.name),
+                    None => (e.crumb.as_str(), "", Vec::new()),
+                };
+                let mut spans = vec![Span::styled(
+                    format!("{} {area}", if i == selected { ">" } else { " " }),
+                    style,
+                )];
+                spans.extend(marked(title, &title_marks, style));
+                let pad = crumb_width - e.crumb.chars().count();
+                spans.push(Span::styled(format!("{}  :", " ".repeat(pad)), style));
+                spans.extend(marked(&e.short, &marks.short, style));
+                let pad = short_width - e.short.chars().count();
+                spans.push(Span::styled(format!("{} ", " ".repeat(pad)), style));
+                Line::from(spans)
             })
             .collect();
         let title = format!(" {} of {} ", list.len(), self.nav_entries().len());
