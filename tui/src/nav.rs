@@ -59,6 +59,8 @@ pub struct Area {
     pub aliases: &'static [&'static str],
     /// Parts of the area that `:` opens directly (Security's password policy, IP restrictions...).
     pub sections: &'static [Section],
+    /// The actions the area adds to the keymap (its keys, help rows and footer hints).
+    pub keys: &'static [crate::keymap::ActionSpec],
     pub make: fn() -> Box<dyn Tab>,
 }
 

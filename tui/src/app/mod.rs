@@ -659,7 +659,9 @@ impl App {
         match action {
             Action::Quit => self.quit = true,
             Action::Logout => self.logout(cmds),
-            Action::EnrolTotp if self.enrolment.is_some() => self.with_enrolment(cmds, |e, _, _| e.confirmed()),
+            crate::tabs::security::ENROL_TOTP if self.enrolment.is_some() => {
+                self.with_enrolment(cmds, |e, _, _| e.confirmed())
+            }
             _ => {
                 let active = self.active;
                 self.with_tab(active, cmds, |t, ctx, fx| t.confirmed(action, ctx, fx));

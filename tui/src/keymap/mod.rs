@@ -8,6 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 mod actions;
 
 pub use actions::ACTIONS;
+pub(crate) use actions::{mutating, spec};
 
 /// What a key means, independent of which key it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,28 +45,18 @@ pub enum Action {
     NewItem,
     EditItem,
     DeleteItem,
-    Enable,
-    Disable,
-    Unlock,
-    ResetPassword,
-    ResetTwoStep,
-    Import,
     Copy,
     PrevSection,
     NextSection,
-    DateRange,
-    Export,
-    Sessions,
-    EndAllSessions,
-    EnrolTotp,
-    EnrolEmail,
     SendCode,
     Logout,
-    CreateKeyFor,
-    RotateKey,
-    EmailKey,
-    EmailKeysSwitch,
+    /// An action one area registers: its row is in that area's module, listed by [`crate::tabs::AREAS`].
+    Tab(TabAction),
 }
+
+/// An action of one area, named as the config file names it (unique across areas).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TabAction(pub &'static str);
 
 /// Where an action applies; the help groups actions by it and the footer shows the current ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +66,8 @@ pub enum Scope {
     List,
     Form,
     Dialog,
+    /// One area's own actions, titled by the area.
+    Area(&'static str),
 }
 
 impl Scope {
@@ -82,9 +75,10 @@ impl Scope {
         match self {
             Scope::Global => "Global",
             Scope::Navigate => "Move",
-            Scope::List => "Lists (Users, Groups, Audit, API keys)",
+            Scope::List => "Lists",
             Scope::Form => "Forms",
             Scope::Dialog => "Dialogs",
+            Scope::Area(title) => title,
         }
     }
 }
@@ -102,11 +96,17 @@ pub struct ActionSpec {
     pub mutates: bool,
 }
 
-pub fn spec_of(action: Action) -> &'static ActionSpec {
+/// Every action's row: the global table, then each area's own, in the order of [`crate::tabs::AREAS`].
+pub fn all_specs() -> impl Iterator<Item = &'static ActionSpec> {
     ACTIONS
         .iter()
+        .chain(crate::tabs::AREAS.iter().flat_map(|a| a.keys.iter()))
+}
+
+pub fn spec_of(action: Action) -> &'static ActionSpec {
+    all_specs()
         .find(|s| s.action == action)
-        .expect("every action has a row in ACTIONS")
+        .expect("every action has a row in ACTIONS or in its area's keys")
 }
 
 /// A key with its modifiers, as written in the config file: `ctrl-s`, `shift-tab`, `enter`, `q`.
@@ -234,12 +234,11 @@ impl Keymap {
     pub fn new(overrides: &BTreeMap<String, Vec<String>>, read_only: bool) -> (Keymap, Vec<String>) {
         let mut problems = Vec::new();
         for name in overrides.keys() {
-            if !ACTIONS.iter().any(|s| s.name == name) {
+            if !all_specs().any(|s| s.name == name) {
                 problems.push(format!("[keys] {name}: no such action"));
             }
         }
-        let bindings = ACTIONS
-            .iter()
+        let bindings = all_specs()
             .filter(|s| !(read_only && s.mutates))
             .map(|s| {
                 let keys: Vec<KeyBinding> = match overrides.get(s.name) {
@@ -313,8 +312,10 @@ impl Keymap {
     /// `(keys, description)` rows of every available action, grouped by scope, for the help overlay.
     pub fn help_rows(&self) -> Vec<(Scope, String, &'static str)> {
         let mut rows = Vec::new();
-        for scope in [Scope::Global, Scope::Navigate, Scope::List, Scope::Form, Scope::Dialog] {
-            for s in ACTIONS.iter().filter(|s| s.scope == scope && self.allows(s.action)) {
+        let areas = crate::tabs::AREAS.iter().map(|a| Scope::Area(a.title));
+        let scopes = [Scope::Global, Scope::Navigate, Scope::List, Scope::Form, Scope::Dialog];
+        for scope in scopes.into_iter().chain(areas) {
+            for s in all_specs().filter(|s| s.scope == scope && self.allows(s.action)) {
                 rows.push((scope, self.keys_label(s.action), s.description));
             }
         }
@@ -395,6 +396,35 @@ mod tests {
                 .iter()
                 .all(|(_, _, d)| *d != spec_of(Action::Save).description)
         );
+    }
+
+    #[test]
+    fn each_area_registers_its_own_actions_with_names_unique_in_the_whole_keymap() {
+        let mut names = std::collections::BTreeSet::new();
+        for s in all_specs() {
+            assert!(names.insert(s.name), "two actions named {:?}", s.name);
+            if let Action::Tab(TabAction(name)) = s.action {
+                assert_eq!(name, s.name, "an area action is named as the config file names it");
+                assert!(matches!(s.scope, Scope::Area(_)), "{name} is listed under its area");
+            }
+        }
+        // The help lists an area's actions under the area's title, after the global ones.
+        let map = Keymap::default();
+        let rows = map.help_rows();
+        let users = rows
+            .iter()
+            .position(|(s, _, _)| *s == Scope::Area("Users"))
+            .expect("a Users group");
+        assert!(rows[..users].iter().all(|(s, _, _)| !matches!(s, Scope::Area(_))));
+        assert!(rows.iter().any(|(s, k, _)| *s == Scope::Area("API keys") && k == "R"));
+        // A user's override names an area's action like any other.
+        let overrides = BTreeMap::from([("rotate_key".to_string(), vec!["ctrl-r".to_string()])]);
+        let (map, problems) = Keymap::new(&overrides, false);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(map.is(
+            &key(KeyCode::Char('r'), KeyModifiers::CONTROL),
+            crate::tabs::api_keys::ROTATE_KEY
+        ));
     }
 
     #[test]

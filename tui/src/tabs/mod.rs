@@ -37,12 +37,12 @@ use crate::{
 /// sections, and how its tab is made. An area not built yet is simply not here.
 #[rustfmt::skip]
 pub const AREAS: &[Area] = &[
-    Area { id: "general", title: "General", group: Group::Organization, key: 'g', aliases: &["organization", "org", "licenses"], sections: &[], make: || Box::new(GeneralTab::new()) },
-    Area { id: "users", title: "Users", group: Group::UsersAndAccess, key: 'u', aliases: &["people"], sections: &[], make: || Box::new(UsersTab::new()) },
-    Area { id: "groups", title: "Groups", group: Group::UsersAndAccess, key: 'r', aliases: &[], sections: &[], make: || Box::new(GroupsTab::new()) },
-    Area { id: "security", title: "Security", group: Group::Security, key: 's', aliases: &[], sections: security::SECTIONS, make: || Box::new(SecurityTab::new()) },
-    Area { id: "audit", title: "Audit", group: Group::Security, key: 'a', aliases: &["log", "audit log"], sections: &[], make: || Box::new(AuditTab::new()) },
-    Area { id: "api_keys", title: "API keys", group: Group::UsersAndAccess, key: 'k', aliases: &["api", "keys"], sections: &[], make: || Box::new(ApiKeysTab::new()) },
+    Area { id: "general", title: "General", group: Group::Organization, key: 'g', aliases: &["organization", "org", "licenses"], sections: &[], keys: &[], make: || Box::new(GeneralTab::new()) },
+    Area { id: "users", title: "Users", group: Group::UsersAndAccess, key: 'u', aliases: &["people"], sections: &[], keys: users::KEYS, make: || Box::new(UsersTab::new()) },
+    Area { id: "groups", title: "Groups", group: Group::UsersAndAccess, key: 'r', aliases: &[], sections: &[], keys: &[], make: || Box::new(GroupsTab::new()) },
+    Area { id: "security", title: "Security", group: Group::Security, key: 's', aliases: &[], sections: security::SECTIONS, keys: security::KEYS, make: || Box::new(SecurityTab::new()) },
+    Area { id: "audit", title: "Audit", group: Group::Security, key: 'a', aliases: &["log", "audit log"], sections: &[], keys: audit::KEYS, make: || Box::new(AuditTab::new()) },
+    Area { id: "api_keys", title: "API keys", group: Group::UsersAndAccess, key: 'k', aliases: &["api", "keys"], sections: &[], keys: api_keys::KEYS, make: || Box::new(ApiKeysTab::new()) },
 ];
 
 /// Every tab, in the order of [`AREAS`].

@@ -168,10 +168,10 @@ impl ApiKeysTab {
                     None => fx.call(create(None)),
                 }
             }
-            Action::CreateKeyFor if !self.is_admin() => {
+            crate::tabs::api_keys::CREATE_KEY_FOR if !self.is_admin() => {
                 self.notice = Some("Only organization admins make keys for other users".into());
             }
-            Action::CreateKeyFor => {
+            crate::tabs::api_keys::CREATE_KEY_FOR => {
                 self.notice = None;
                 self.mode = Mode::Holder {
                     prompt: Prompt::new(
@@ -182,7 +182,7 @@ impl ApiKeysTab {
                     looking_up: None,
                 };
             }
-            Action::RotateKey => {
+            crate::tabs::api_keys::ROTATE_KEY => {
                 let Some(key) = self.current_key() else { return true };
                 self.notice = None;
                 let mut prompt = Prompt::new(
@@ -193,7 +193,7 @@ impl ApiKeysTab {
                 prompt.input = Input::new("0".into());
                 self.mode = Mode::Grace { key, prompt };
             }
-            Action::EmailKey => {
+            crate::tabs::api_keys::EMAIL_KEY => {
                 self.notice = None;
                 let mine = self.my_key().map(KeyRef::of);
                 match (mine, &self.settings) {
@@ -209,10 +209,10 @@ impl ApiKeysTab {
                 self.notice = None;
                 self.ask(Pending::Revoke(key), fx);
             }
-            Action::EmailKeysSwitch if !self.is_admin() => {
+            crate::tabs::api_keys::EMAIL_KEYS_SWITCH if !self.is_admin() => {
                 self.notice = Some("Only organization admins change the API key settings".into());
             }
-            Action::EmailKeysSwitch => match &self.settings {
+            crate::tabs::api_keys::EMAIL_KEYS_SWITCH => match &self.settings {
                 Some(s) => {
                     let allow = !s.value.email_keys;
                     self.notice = None;

@@ -24,9 +24,51 @@ pub use reveal::KeyReveal;
 use super::{Effects, Tab, TabCtx, own};
 use crate::{
     api::{Call, OwnerMsg, PageTag, needs_login},
-    keymap::Action,
+    keymap::{Action, ActionSpec, Scope, TabAction, mutating},
     widgets::{PageRequest, Prompt, Table, TableRow, ToastLevel, overlay::PromptEvent},
 };
+
+/// The actions this area adds to the keymap (the help lists them under its title).
+pub const CREATE_KEY_FOR: Action = Action::Tab(TabAction("create_key_for"));
+pub const ROTATE_KEY: Action = Action::Tab(TabAction("rotate_key"));
+pub const EMAIL_KEY: Action = Action::Tab(TabAction("email_key"));
+pub const EMAIL_KEYS_SWITCH: Action = Action::Tab(TabAction("email_keys_switch"));
+
+/// The rows of this area's actions: default keys, help text, footer hint.
+pub const KEYS: &[ActionSpec] = &[
+    mutating(
+        CREATE_KEY_FOR,
+        "create_key_for",
+        Scope::Area("API keys"),
+        &["A"],
+        "API keys: make a key for a user of the organization (admins; asks for the email)",
+        Some("key for a user"),
+    ),
+    mutating(
+        ROTATE_KEY,
+        "rotate_key",
+        Scope::Area("API keys"),
+        &["R"],
+        "API keys: rotate the key (asks for the old key's grace period, then confirms)",
+        Some("rotate"),
+    ),
+    mutating(
+        EMAIL_KEY,
+        "email_key",
+        Scope::Area("API keys"),
+        &["m"],
+        "API keys: email me my key (rotates it; asks first)",
+        Some("email me"),
+    ),
+    mutating(
+        EMAIL_KEYS_SWITCH,
+        "email_keys_switch",
+        Scope::Area("API keys"),
+        &["K"],
+        "API keys: allow or forbid emailing keys in the organization (admins; asks first)",
+        Some("email keys on/off"),
+    ),
+];
 
 /// The answers of the tab's calls.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,10 +169,10 @@ impl Pending {
     /// The action the confirmation answers.
     pub fn action(&self) -> Action {
         match self {
-            Pending::Rotate { .. } => Action::RotateKey,
-            Pending::Email(_) => Action::EmailKey,
+            Pending::Rotate { .. } => ROTATE_KEY,
+            Pending::Email(_) => EMAIL_KEY,
             Pending::Revoke(_) => Action::DeleteItem,
-            Pending::EmailKeys(_) => Action::EmailKeysSwitch,
+            Pending::EmailKeys(_) => EMAIL_KEYS_SWITCH,
             Pending::CloseReveal => Action::Cancel,
         }
     }
@@ -375,15 +417,15 @@ impl Tab for ApiKeysTab {
             Mode::Browse => {
                 let mut hints = vec![(Action::NewItem, "create my key")];
                 if self.is_admin() {
-                    hints.push((Action::CreateKeyFor, "key for a user"));
+                    hints.push((CREATE_KEY_FOR, "key for a user"));
                 }
                 hints.extend([
-                    (Action::RotateKey, "rotate"),
-                    (Action::EmailKey, "email me my key"),
+                    (ROTATE_KEY, "rotate"),
+                    (EMAIL_KEY, "email me my key"),
                     (Action::DeleteItem, "revoke"),
                 ]);
                 if self.is_admin() {
-                    hints.push((Action::EmailKeysSwitch, "email keys on/off"));
+                    hints.push((EMAIL_KEYS_SWITCH, "email keys on/off"));
                 }
                 hints.extend([
                     (Action::Reload, "reload"),

@@ -19,12 +19,36 @@ use ratatui::{Frame, layout::Rect};
 use super::{Effects, Tab, TabCtx, own};
 use crate::{
     api::{Call, ExportReport, OwnerMsg, PageTag, SaveTo, export_format_of_path, needs_login},
-    keymap::Action,
+    keymap::{Action, ActionSpec, Scope, TabAction, spec},
     widgets::{
         Column, Dialog, PageRequest, Prompt, Report, SearchEvent, Table, TableRow, ToastLevel,
         overlay::{PromptEvent, ReportEvent},
     },
 };
+
+/// The actions this area adds to the keymap (the help lists them under its title).
+pub const DATE_RANGE: Action = Action::Tab(TabAction("date_range"));
+pub const EXPORT: Action = Action::Tab(TabAction("export"));
+
+/// The rows of this area's actions: default keys, help text, footer hint.
+pub const KEYS: &[ActionSpec] = &[
+    spec(
+        DATE_RANGE,
+        "date_range",
+        Scope::Area("Audit"),
+        &["D"],
+        "set the date range (audit log)",
+        Some("dates"),
+    ),
+    spec(
+        EXPORT,
+        "export",
+        Scope::Area("Audit"),
+        &["x"],
+        "export the current search to a file (audit log)",
+        Some("export"),
+    ),
+];
 
 /// The answers of the tab's calls.
 #[derive(Debug, Clone, PartialEq)]
@@ -329,13 +353,13 @@ impl Tab for AuditTab {
                 };
                 self.mode = Mode::Detail(Self::detail(entry, ctx.dates));
             }
-            Action::DateRange => {
+            DATE_RANGE => {
                 let label = format!("From and to ({}; - for open)", date_patterns(ctx.dates));
                 let prompt =
                     Prompt::new("Date range", label).with_submit("search", "type a date, or - - for all dates");
                 self.mode = Mode::Dates(prompt);
             }
-            Action::Export => {
+            EXPORT => {
                 self.mode = Mode::Export(
                     Prompt::new(
                         "Export the current search",
@@ -360,7 +384,7 @@ impl Tab for AuditTab {
     }
 
     fn confirmed(&mut self, action: Action, _ctx: &TabCtx, fx: &mut Effects) {
-        if action == Action::Export
+        if action == EXPORT
             && let Some(export) = self.pending_export.take()
         {
             fx.call(export.call(true));
@@ -400,7 +424,7 @@ impl Tab for AuditTab {
                     let path = export.path.clone();
                     self.pending_export = Some(export);
                     fx.confirm = Some(Dialog::confirm(
-                        Action::Export,
+                        EXPORT,
                         "Overwrite?",
                         format!("{path} already exists. Replace it with this export?"),
                         "overwrite",
@@ -422,9 +446,9 @@ impl Tab for AuditTab {
             Mode::Browse if self.table.is_searching() => vec![(Action::Activate, "done"), (Action::Cancel, "clear")],
             Mode::Browse => vec![
                 (Action::Search, "search"),
-                (Action::DateRange, "dates"),
+                (DATE_RANGE, "dates"),
                 (Action::Detail, "details"),
-                (Action::Export, "export"),
+                (EXPORT, "export"),
                 (Action::Reload, "reload"),
                 (Action::Help, "help"),
                 (Action::Quit, "quit"),

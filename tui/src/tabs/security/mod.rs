@@ -23,10 +23,34 @@ use ratatui::{Frame, layout::Rect};
 use super::{Effects, Tab, TabCtx, own};
 use crate::{
     api::{OwnerMsg, SecurityArea, SecurityDoc},
-    keymap::Action,
+    keymap::{Action, ActionSpec, Scope, TabAction, mutating},
     nav::Section,
     widgets::{Dialog, FormEvent, ToastLevel},
 };
+
+/// The actions this area adds to the keymap (the help lists them under its title).
+pub const ENROL_TOTP: Action = Action::Tab(TabAction("enrol_totp"));
+pub const ENROL_EMAIL: Action = Action::Tab(TabAction("enrol_email"));
+
+/// The rows of this area's actions: default keys, help text, footer hint.
+pub const KEYS: &[ActionSpec] = &[
+    mutating(
+        ENROL_TOTP,
+        "enrol_totp",
+        Scope::Area("Security"),
+        &["E"],
+        "Security › Two-step: enrol this account in two-step (authenticator app)",
+        Some("enrol"),
+    ),
+    mutating(
+        ENROL_EMAIL,
+        "enrol_email",
+        Scope::Area("Security"),
+        &["M"],
+        "Security › Two-step: enrol this account in two-step (codes by email)",
+        Some("enrol by email"),
+    ),
+];
 
 /// The answers of the tab's calls (the enrolment has its own, [`EnrolmentMsg`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -308,10 +332,10 @@ impl Tab for SecurityTab {
                 ));
             }
             Action::Reload => self.reload_section(fx),
-            Action::EnrolTotp if self.section == SecurityArea::TwoStep && !self.editing() => {
+            ENROL_TOTP if self.section == SecurityArea::TwoStep && !self.editing() => {
                 self.enrol(TwoStepMethod::Totp, fx);
             }
-            Action::EnrolEmail if self.section == SecurityArea::TwoStep && !self.editing() => {
+            ENROL_EMAIL if self.section == SecurityArea::TwoStep && !self.editing() => {
                 self.enrol(TwoStepMethod::Email, fx);
             }
             _ if self.section == SecurityArea::IpRestrictions => return self.ip_action(action, ctx, fx),
@@ -335,7 +359,7 @@ impl Tab for SecurityTab {
             Action::Reload => self.reload_section(fx),
             Action::DeleteItem => self.ip.delete_confirmed(),
             Action::Save => self.ip.lockout_confirmed(fx),
-            Action::EnrolTotp => {
+            ENROL_TOTP => {
                 if let Some(e) = self.enrolment.as_mut()
                     && e.confirmed() == enrolment::Outcome::Close
                 {
@@ -449,10 +473,10 @@ impl Tab for SecurityTab {
         if self.section == SecurityArea::TwoStep {
             let offered = &self.me_two_step.available;
             if offered.contains(&TwoStepMethod::Totp) {
-                hints.push((Action::EnrolTotp, "enrol me (app)"));
+                hints.push((ENROL_TOTP, "enrol me (app)"));
             }
             if offered.contains(&TwoStepMethod::Email) {
-                hints.push((Action::EnrolEmail, "enrol me (email)"));
+                hints.push((ENROL_EMAIL, "enrol me (email)"));
             }
         }
         hints.extend([(Action::Save, "save"), (Action::NextSection, "section")]);

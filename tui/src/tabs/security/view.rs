@@ -14,7 +14,6 @@ use ratatui::{
 use super::{FormSection, SecurityTab, enrolment::methods_text, forms::FormDocument};
 use crate::{
     api::SecurityArea,
-    keymap::Action,
     tabs::{TabCtx, general::Load},
     theme::Theme,
     widgets::{Form, table::fit},
@@ -106,8 +105,12 @@ fn two_step_notes(tab: &SecurityTab, ctx: &TabCtx) -> Vec<String> {
         format!("Your account: two-step by {}.", methods_text(&me.enrolled))
     };
     let keys: Vec<String> = [
-        (Action::EnrolTotp, TwoStepMethod::Totp, "an authenticator app"),
-        (Action::EnrolEmail, TwoStepMethod::Email, "email"),
+        (
+            crate::tabs::security::ENROL_TOTP,
+            TwoStepMethod::Totp,
+            "an authenticator app",
+        ),
+        (crate::tabs::security::ENROL_EMAIL, TwoStepMethod::Email, "email"),
     ]
     .into_iter()
     .filter(|(a, m, _)| ctx.keymap.allows(*a) && me.available.contains(m))

@@ -62,7 +62,7 @@ impl UsersTab {
                 }
                 return true;
             }
-            Action::Import => {
+            crate::tabs::users::IMPORT => {
                 self.mode = Mode::Import(Prompt::new(
                     "Import users from CSV",
                     "Path of a CSV file: email,first_name,last_name,group[,api_only]",
@@ -70,11 +70,11 @@ impl UsersTab {
                 return true;
             }
             Action::DeleteItem
-            | Action::Enable
-            | Action::Disable
-            | Action::Unlock
-            | Action::ResetPassword
-            | Action::ResetTwoStep => {}
+            | crate::tabs::users::ENABLE
+            | crate::tabs::users::DISABLE
+            | crate::tabs::users::UNLOCK
+            | crate::tabs::users::RESET_PASSWORD
+            | crate::tabs::users::RESET_TWO_STEP => {}
             _ => return false,
         }
         let targets = self.table.targets();
@@ -82,7 +82,10 @@ impl UsersTab {
             fx.toast(ToastLevel::Info, "No user here to act on");
             return true;
         }
-        let bulk = matches!(action, Action::Enable | Action::Disable | Action::DeleteItem);
+        let bulk = matches!(
+            action,
+            crate::tabs::users::ENABLE | crate::tabs::users::DISABLE | Action::DeleteItem
+        );
         if targets.len() > SINGLE_MAX && !bulk {
             fx.toast(
                 ToastLevel::Warning,
@@ -105,22 +108,24 @@ impl UsersTab {
                 format!("Delete {who}? Their sessions end and this cannot be undone."),
                 "delete",
             )),
-            Action::Disable => Some((
+            crate::tabs::users::DISABLE => Some((
                 format!("Disable {n}?"),
                 format!("Disable {who}? They are logged out at once and cannot log in until enabled."),
                 "disable",
             )),
-            Action::ResetPassword => Some((
+            crate::tabs::users::RESET_PASSWORD => Some((
                 format!("Force a password reset for {n}?"),
                 format!("{who} must set a new password at their next login."),
                 "reset",
             )),
-            Action::ResetTwoStep => Some((
+            crate::tabs::users::RESET_TWO_STEP => Some((
                 format!("Reset two-step verification for {n}?"),
                 format!("{who} must enrol a new authenticator at their next login."),
                 "reset",
             )),
-            Action::Enable if targets.len() > 1 => Some((format!("Enable {n}?"), format!("Enable {who}?"), "enable")),
+            crate::tabs::users::ENABLE if targets.len() > 1 => {
+                Some((format!("Enable {n}?"), format!("Enable {who}?"), "enable"))
+            }
             _ => None,
         };
         let pending = Pending { action, targets };
@@ -138,16 +143,16 @@ impl UsersTab {
     pub(super) fn perform(&mut self, p: Pending, _ctx: &TabCtx, fx: &mut Effects) {
         let ids: Vec<Uuid> = p.targets.iter().map(|(id, _)| *id).collect();
         let single = match p.action {
-            Action::Enable => Some(UserAction::Enable),
-            Action::Disable => Some(UserAction::Disable),
-            Action::Unlock => Some(UserAction::Unlock),
-            Action::ResetPassword => Some(UserAction::ResetPassword),
-            Action::ResetTwoStep => Some(UserAction::ResetTwoStep),
+            crate::tabs::users::ENABLE => Some(UserAction::Enable),
+            crate::tabs::users::DISABLE => Some(UserAction::Disable),
+            crate::tabs::users::UNLOCK => Some(UserAction::Unlock),
+            crate::tabs::users::RESET_PASSWORD => Some(UserAction::ResetPassword),
+            crate::tabs::users::RESET_TWO_STEP => Some(UserAction::ResetTwoStep),
             _ => None,
         };
         let bulk = match p.action {
-            Action::Enable => Some(BulkAction::Enable),
-            Action::Disable => Some(BulkAction::Disable),
+            crate::tabs::users::ENABLE => Some(BulkAction::Enable),
+            crate::tabs::users::DISABLE => Some(BulkAction::Disable),
             Action::DeleteItem => Some(BulkAction::Delete),
             _ => None,
         };

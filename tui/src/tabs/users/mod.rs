@@ -27,12 +27,90 @@ pub use sessions::SessionsMsg;
 use super::{Effects, Tab, TabCtx, own};
 use crate::{
     api::{Call, Created, OwnerMsg, PageTag, UserAction, needs_login},
-    keymap::Action,
+    keymap::{Action, ActionSpec, Scope, TabAction, mutating, spec},
     widgets::{
         Column, Dialog, FormEvent, PageRequest, Prompt, Report, SearchEvent, Table, TableRow, ToastLevel,
         overlay::{PromptEvent, ReportEvent},
     },
 };
+
+/// The actions this area adds to the keymap (the help lists them under its title).
+pub const ENABLE: Action = Action::Tab(TabAction("enable"));
+pub const DISABLE: Action = Action::Tab(TabAction("disable"));
+pub const UNLOCK: Action = Action::Tab(TabAction("unlock"));
+pub const RESET_PASSWORD: Action = Action::Tab(TabAction("reset_password"));
+pub const RESET_TWO_STEP: Action = Action::Tab(TabAction("reset_two_step"));
+pub const IMPORT: Action = Action::Tab(TabAction("import"));
+pub const SESSIONS: Action = Action::Tab(TabAction("sessions"));
+pub const END_ALL_SESSIONS: Action = Action::Tab(TabAction("end_all_sessions"));
+
+/// The rows of this area's actions: default keys, help text, footer hint.
+pub const KEYS: &[ActionSpec] = &[
+    mutating(
+        ENABLE,
+        "enable",
+        Scope::Area("Users"),
+        &["+"],
+        "enable the selected users",
+        Some("enable"),
+    ),
+    mutating(
+        DISABLE,
+        "disable",
+        Scope::Area("Users"),
+        &["-"],
+        "disable the selected users (asks first; logs them out)",
+        Some("disable"),
+    ),
+    mutating(
+        UNLOCK,
+        "unlock",
+        Scope::Area("Users"),
+        &["u"],
+        "unlock the selected users (clears failed attempts)",
+        Some("unlock"),
+    ),
+    mutating(
+        RESET_PASSWORD,
+        "reset_password",
+        Scope::Area("Users"),
+        &["p"],
+        "force a password reset at next login (asks first)",
+        None,
+    ),
+    mutating(
+        RESET_TWO_STEP,
+        "reset_two_step",
+        Scope::Area("Users"),
+        &["t"],
+        "reset two-step verification (asks first)",
+        None,
+    ),
+    mutating(
+        IMPORT,
+        "import",
+        Scope::Area("Users"),
+        &["i"],
+        "import users from a CSV file (asks for its path)",
+        Some("import"),
+    ),
+    spec(
+        SESSIONS,
+        "sessions",
+        Scope::Area("Users"),
+        &["S"],
+        "list the user's active sessions",
+        Some("sessions"),
+    ),
+    mutating(
+        END_ALL_SESSIONS,
+        "end_all_sessions",
+        Scope::Area("Users"),
+        &["X"],
+        "end all the user's sessions (asks first)",
+        Some("end all"),
+    ),
+];
 
 /// The answers of the tab's calls (the sessions list has its own, [`SessionsMsg`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -283,7 +361,7 @@ impl UsersTab {
                 true
             }
             Action::Cancel => self.table.clear_selection(),
-            Action::Sessions => {
+            SESSIONS => {
                 let Some(u) = self.table.current() else { return false };
                 self.mode = Mode::Sessions(sessions::SessionList::open(u.id, u.email.clone(), fx));
                 true
@@ -582,7 +660,7 @@ impl Tab for UsersTab {
             Mode::Report(_) => vec![(Action::Down, "scroll"), (Action::Cancel, "close")],
             Mode::Sessions(_) => vec![
                 (Action::DeleteItem, "end one"),
-                (Action::EndAllSessions, "end all"),
+                (END_ALL_SESSIONS, "end all"),
                 (Action::Reload, "reload"),
                 (Action::Cancel, "close"),
             ],
@@ -590,19 +668,19 @@ impl Tab for UsersTab {
                 let mut hints = vec![(Action::Search, "search")];
                 if self.detail {
                     // The details pane is open: the user's sessions are one key away.
-                    hints.push((Action::Sessions, "sessions"));
+                    hints.push((SESSIONS, "sessions"));
                 }
                 hints.extend([
                     (Action::ToggleSelect, "select"),
                     (Action::NewItem, "add"),
                     (Action::EditItem, "edit"),
-                    (Action::Enable, "enable"),
-                    (Action::Disable, "disable"),
+                    (ENABLE, "enable"),
+                    (DISABLE, "disable"),
                     (Action::DeleteItem, "delete"),
                     (Action::Detail, "details"),
                     (Action::Filter, "filter"),
                     (Action::SortNext, "sort"),
-                    (Action::Import, "import"),
+                    (IMPORT, "import"),
                     (Action::Help, "help"),
                     (Action::Quit, "quit"),
                 ]);

@@ -87,10 +87,10 @@ impl SessionList {
                     "keep",
                 ));
             }
-            Action::EndAllSessions if !ctx.read_only && count > 0 => {
+            crate::tabs::users::END_ALL_SESSIONS if !ctx.read_only && count > 0 => {
                 self.pending = Some(None);
                 fx.confirm = Some(Dialog::confirm(
-                    Action::EndAllSessions,
+                    crate::tabs::users::END_ALL_SESSIONS,
                     "End all sessions?",
                     format!(
                         "End all {count} sessions of {}? They must log in again everywhere.",
@@ -106,7 +106,7 @@ impl SessionList {
     }
 
     pub fn confirmed(&mut self, action: Action, fx: &mut Effects) {
-        if matches!(action, Action::DeleteItem | Action::EndAllSessions)
+        if matches!(action, Action::DeleteItem | crate::tabs::users::END_ALL_SESSIONS)
             && let Some(session) = self.pending.take()
         {
             let user = self.user;

@@ -314,8 +314,8 @@ impl Enrolment {
                     Action::Up,
                     Action::Down,
                     Action::Activate,
-                    Action::EnrolTotp,
-                    Action::EnrolEmail,
+                    crate::tabs::security::ENROL_TOTP,
+                    crate::tabs::security::ENROL_EMAIL,
                 ];
                 let picked = match ctx.keymap.action_among(key, &candidates) {
                     Some(Action::Up) => {
@@ -327,8 +327,8 @@ impl Enrolment {
                         None
                     }
                     Some(Action::Activate) => self.methods.get(*cursor).copied(),
-                    Some(Action::EnrolTotp) => Some(TwoStepMethod::Totp),
-                    Some(Action::EnrolEmail) => Some(TwoStepMethod::Email),
+                    Some(crate::tabs::security::ENROL_TOTP) => Some(TwoStepMethod::Totp),
+                    Some(crate::tabs::security::ENROL_EMAIL) => Some(TwoStepMethod::Email),
                     _ => None,
                 };
                 if let Some(method) = picked.filter(|m| self.methods.contains(m)) {
@@ -345,7 +345,7 @@ impl Enrolment {
             Stage::Scan { enrollment, entry, .. } => {
                 if cancel {
                     fx.confirm = Some(Dialog::confirm(
-                        Action::EnrolTotp,
+                        crate::tabs::security::ENROL_TOTP,
                         "Cancel enrolment?",
                         "Two-step stays off for your account. An authenticator entry you already added will \
                          not work: enrolling again shows a new key.",
@@ -404,7 +404,7 @@ impl Enrolment {
                     fx.toast(ToastLevel::Info, "Backup codes copied to the clipboard");
                 } else if cancel || key.code == KeyCode::Enter {
                     fx.confirm = Some(Dialog::confirm(
-                        Action::EnrolTotp,
+                        crate::tabs::security::ENROL_TOTP,
                         "Close?",
                         "The backup codes will not be shown again. Have you stored them?",
                         "close",
