@@ -4,7 +4,7 @@
 
 use super::{App, Command, JumpPrompt, login::LoginEvent};
 use crate::{
-    keymap::Action,
+    keymap::{Action, Scope},
     widgets::{DialogOutcome, Help},
 };
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
@@ -46,6 +46,16 @@ impl App {
         }
         if self.help.is_some() {
             self.help_key(&key);
+            return;
+        }
+        if let Some(log) = self.message_log.as_mut() {
+            for action in self.keymap.actions_for(&key) {
+                match log.handle(action) {
+                    crate::widgets::overlay::ReportEvent::None => continue,
+                    _ => self.message_log = None,
+                }
+                break;
+            }
             return;
         }
         if self.jump.is_some() {
@@ -106,15 +116,43 @@ impl App {
             self.with_tab(active, cmds, |t, ctx, fx| t.handle_key(&key, ctx, fx));
             return;
         }
-        for action in self.keymap.actions_for(&key) {
+        let actions = self.keymap.actions_for(&key);
+        for &action in &actions {
             if self.global_action(action, &key, cmds) {
                 return;
             }
             let mut handled = false;
+            let before = cmds.len();
             self.with_tab(active, cmds, |t, ctx, fx| handled = t.handle_action(action, ctx, fx));
             if handled {
+                if action == Action::Reload {
+                    // Said once everything it asked for is back ("reloaded"), or not at all if a part fails.
+                    self.reloading = cmds[before..]
+                        .iter()
+                        .filter_map(|c| {
+                            if let Command::Api(call) = c {
+                                Some(call.clone())
+                            } else {
+                                None
+                            }
+                        })
+                        .collect();
+                }
                 return;
             }
+        }
+        // A command key that does nothing here says so, instead of silence.
+        if let Some(spec) = actions.iter().map(|a| crate::keymap::spec_of(*a)).find(|s| {
+            !matches!(s.scope, Scope::Navigate | Scope::Dialog)
+                && !matches!(s.action, Action::Activate | Action::Cancel)
+        }) {
+            let title = self.tabs[active].title();
+            let text = format!(
+                "{}: {} (not in {title} here)",
+                self.keymap.keys_label(spec.action),
+                spec.description
+            );
+            self.toast(super::ToastLevel::Info, text, false, cmds);
         }
     }
 
@@ -125,6 +163,7 @@ impl App {
             Action::Quit => self.request_quit(),
             Action::Logout => self.request_logout(cmds),
             Action::Help => self.help = Some(Help::default()),
+            Action::Messages => self.open_message_log(),
             Action::NextTab => self.active = (self.active + 1) % n,
             Action::PrevTab => self.active = (self.active + n - 1) % n,
             Action::GotoTab => match key.code {

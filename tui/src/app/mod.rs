@@ -30,7 +30,7 @@ use crate::{
         security::{Enrolment, enrolment::Outcome},
     },
     theme::Theme,
-    widgets::{Connection, Dialog, Help, Toast, ToastLevel},
+    widgets::{Connection, Dialog, Help, LogEntry, Report, Toast, ToastLevel},
 };
 
 /// The answers of the console's own calls (logging in, who the user is).
@@ -171,6 +171,12 @@ pub struct App {
     /// otherwise answer them).
     pub too_small: bool,
     pub toasts: Vec<Toast>,
+    /// Every message of the session with its time, oldest first (`:messages`); bounded.
+    pub messages: std::collections::VecDeque<LogEntry>,
+    /// The `:messages` view, when open.
+    pub message_log: Option<Report>,
+    /// What time it is (tests fix it).
+    pub clock: fn() -> jiff::Timestamp,
     pub connection: Connection,
     pub keymap: Keymap,
     pub theme: Theme,
@@ -180,8 +186,10 @@ pub struct App {
     pub viewport_rows: usize,
     /// Calls refused for an expired session, sent again after the next login.
     pub retry: Vec<Call>,
+    /// The calls a reload (`r`) sent that are not back yet: "reloaded" once they all are.
+    reloading: Vec<Call>,
     /// The calls sent and not answered yet, oldest first.
-    running: Vec<Call>,
+    running: Vec<(Call, std::time::Instant)>,
     /// The logout the runner sends is not answered yet.
     logging_out: bool,
     spinner: usize,
@@ -191,6 +199,12 @@ pub struct App {
     notices: Vec<String>,
     quit: bool,
 }
+
+/// A call answered sooner than this shows no spinner (it would only flicker).
+const SPINNER_AFTER: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// Messages `:messages` keeps; older ones give way.
+const MESSAGES_KEPT: usize = 1_000;
 
 /// The status line's words while the runner logs out.
 const LOGGING_OUT: &str = "logging out";
@@ -220,6 +234,9 @@ impl App {
             columns: MIN_WIDTH,
             too_small: false,
             toasts: Vec::new(),
+            messages: std::collections::VecDeque::new(),
+            message_log: None,
+            clock: jiff::Timestamp::now,
             connection: Connection::Connecting,
             keymap: init.keymap,
             theme: init.theme,
@@ -227,6 +244,7 @@ impl App {
             log_path: init.log_path,
             viewport_rows: 20,
             retry: Vec::new(),
+            reloading: Vec::new(),
             running: Vec::new(),
             logging_out: false,
             spinner: 0,
@@ -263,17 +281,23 @@ impl App {
         !self.running.is_empty() || self.logging_out
     }
 
+    /// What runs, once it has run long enough to be worth saying (a quick answer shows nothing).
     pub fn busy(&self) -> Option<&'static str> {
-        match self.running.last() {
-            Some(call) => Some(call.label),
+        let slow = self
+            .running
+            .iter()
+            .rev()
+            .find(|(_, since)| since.elapsed() >= SPINNER_AFTER);
+        match slow {
+            Some((call, _)) => Some(call.label),
             None if self.logging_out => Some(LOGGING_OUT),
             None => None,
         }
     }
 
     /// The calls sent and not answered yet, oldest first (tests answer them).
-    pub fn running(&self) -> &[Call] {
-        &self.running
+    pub fn running(&self) -> impl DoubleEndedIterator<Item = &Call> + '_ {
+        self.running.iter().map(|(c, _)| c)
     }
 
     pub fn spinner(&self) -> usize {
@@ -342,17 +366,26 @@ impl App {
 
     /// A call command, counted so the spinner runs until its answer.
     fn request(&mut self, call: Call) -> Command {
-        self.running.push(call.clone());
+        self.running.push((call.clone(), std::time::Instant::now()));
         Command::Api(call)
     }
 
     fn toast(&mut self, level: ToastLevel, text: impl Into<String>, sticky: bool, cmds: &mut Vec<Command>) {
         let id = self.next_toast;
         self.next_toast += 1;
+        let text = text.into();
+        if self.messages.len() == MESSAGES_KEPT {
+            self.messages.pop_front();
+        }
+        self.messages.push_back(LogEntry {
+            at: (self.clock)(),
+            level,
+            text: text.clone(),
+        });
         self.toasts.push(Toast {
             id,
             level,
-            text: text.into(),
+            text,
             sticky,
         });
         let delay = if sticky { STICKY_TOAST_TIME } else { TOAST_TIME };
@@ -448,8 +481,19 @@ impl App {
     }
 
     fn on_answer(&mut self, call: Call, result: Result<Answer, ApiError>, cmds: &mut Vec<Command>) {
-        if let Some(i) = self.running.iter().position(|c| *c == call) {
+        if let Some(i) = self.running.iter().position(|(c, _)| *c == call) {
             self.running.remove(i);
+        }
+        if let Some(i) = self.reloading.iter().position(|c| *c == call) {
+            if result.is_err() {
+                // The tab says what failed; no "reloaded".
+                self.reloading.clear();
+            } else {
+                self.reloading.remove(i);
+                if self.reloading.is_empty() {
+                    self.toast(ToastLevel::Info, "Reloaded", false, cmds);
+                }
+            }
         }
         // Logging in says nothing of a session yet.
         let outside_session = call.access == Access::Public;
@@ -610,6 +654,28 @@ impl App {
         Some(format!("{unfinished} {verb} anyway?"))
     }
 
+    /// `:messages`: the session's messages, newest last, with their time in the organization's style.
+    pub(super) fn open_message_log(&mut self) {
+        let mut lines: Vec<String> = Vec::new();
+        for m in &self.messages {
+            let when = self.dates.datetime(m.at);
+            let indent = " ".repeat(when.chars().count() + 3);
+            for (i, line) in crate::widgets::wrap(&m.text, 60).into_iter().enumerate() {
+                if i == 0 {
+                    lines.push(format!("{when} {} {line}", m.level.mark()));
+                } else {
+                    lines.push(format!("{indent}{line}"));
+                }
+            }
+        }
+        if lines.is_empty() {
+            lines.push("No messages yet in this session.".into());
+        }
+        let mut report = Report::new(format!("Messages ({})", self.messages.len()), lines);
+        report.scroll = usize::MAX;
+        self.message_log = Some(report);
+    }
+
     /// `q` or ctrl-c: leave, asking first when edits would be lost.
     fn request_quit(&mut self) {
         match self.leaving_loses("Quit") {
@@ -642,6 +708,7 @@ impl App {
         self.active = 0;
         self.loaded = false;
         self.retry.clear();
+        self.reloading.clear();
         self.enrolment = None;
         self.dialog = None;
         self.help = None;

@@ -59,6 +59,7 @@ impl App {
         match typed.trim().to_lowercase().as_str() {
             "quit" | "q" => Some((Action::Quit, "quit")),
             "logout" | "log out" => Some((Action::Logout, "log out")),
+            "messages" | "msgs" | "log" => Some((Action::Messages, "messages")),
             _ => None,
         }
     }
@@ -93,6 +94,10 @@ impl App {
                 Some((Action::Quit, _)) => {
                     self.jump = None;
                     self.request_quit();
+                }
+                Some((Action::Messages, _)) => {
+                    self.jump = None;
+                    self.open_message_log();
                 }
                 Some((_, _)) => {
                     self.jump = None;

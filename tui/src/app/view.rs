@@ -13,7 +13,7 @@ use super::App;
 use crate::widgets::{
     StatusLine,
     dialog::centered,
-    status::{SPINNER, render_hints, render_toasts},
+    status::{SPINNER, message_lines, render_hints, render_messages},
 };
 
 mod nav;
@@ -30,6 +30,11 @@ impl App {
             self.render_too_small(frame, area);
             return;
         }
+        // Messages take their own rows at the bottom, under everything else: they never cover text.
+        let messages = message_lines(&self.toasts, area.width);
+        let [area, message_area] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(messages.len() as u16)]).areas(area);
+        render_messages(frame, message_area, &messages, theme);
         let [top, body, footer, status] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(0),
@@ -106,9 +111,11 @@ impl App {
         if let Some(help) = &self.help {
             help.render(frame, area, &self.keymap, self.log_path.as_deref(), theme);
         }
+        if let Some(log) = &self.message_log {
+            log.render(frame, area, theme);
+        }
         if let Some(dialog) = &self.dialog {
             dialog.render(frame, area, theme);
         }
-        render_toasts(frame, body, &self.toasts, theme);
     }
 }

@@ -104,6 +104,14 @@ pub const ACTIONS: &[ActionSpec] = &[
         Some("go"),
     ),
     spec(
+        Action::Messages,
+        "messages",
+        Scope::Global,
+        &["@"],
+        "the session's messages with their time (also :messages)",
+        None,
+    ),
+    spec(
         Action::ToggleSidebar,
         "areas",
         Scope::Global,

@@ -50,6 +50,7 @@ pub enum Action {
     NextSection,
     SendCode,
     Logout,
+    Messages,
     /// An action one area registers: its row is in that area's module, listed by [`crate::tabs::AREAS`].
     Tab(TabAction),
 }

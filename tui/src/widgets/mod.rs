@@ -12,7 +12,7 @@ pub use dialog::{Dialog, DialogOutcome};
 pub use form::{FieldKind, FieldSpec, FieldValue, Form, FormEvent};
 pub use help::Help;
 pub use overlay::{Prompt, Report};
-pub use status::{Connection, StatusLine, Toast, ToastLevel};
+pub use status::{Connection, LogEntry, StatusLine, Toast, ToastLevel};
 pub use table::{Column, PageRequest, SearchEvent, Table, TableQuery, TableRow};
 
 /// Greedy word wrap to `width` characters (long words are cut).

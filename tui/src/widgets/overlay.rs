@@ -47,6 +47,8 @@ impl Report {
     pub fn handle(&mut self, action: Action) -> ReportEvent {
         let max = self.lines.len().saturating_sub(self.visible.get());
         let page = self.visible.get().max(2) - 1;
+        // A report opened at its end (`usize::MAX`) scrolls up from what is shown.
+        self.scroll = self.scroll.min(max);
         match action {
             Action::Up => self.scroll = self.scroll.saturating_sub(1),
             Action::Down => self.scroll = (self.scroll + 1).min(max),

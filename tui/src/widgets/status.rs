@@ -106,28 +106,78 @@ pub fn render_hints(frame: &mut Frame, area: Rect, hints: &[(String, &str)], the
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// Toasts, newest at the bottom, drawn over the bottom right of `area`; long ones wrap.
-pub fn render_toasts(frame: &mut Frame, area: Rect, toasts: &[Toast], theme: &Theme) {
-    let mut bottom = area.bottom();
-    for toast in toasts.iter().rev().take(3) {
-        let (mark, style): (&str, Style) = match toast.level {
-            ToastLevel::Info => ("✓", theme.ok),
-            ToastLevel::Warning => ("!", theme.warning),
-            ToastLevel::Error => ("✗", theme.error),
-        };
-        let style = style.add_modifier(ratatui::style::Modifier::REVERSED);
-        let room = (area.width as usize).saturating_sub(5).max(10);
-        let lines = super::wrap(&toast.text, room);
-        let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u16 + 4;
-        for (i, line) in lines.iter().enumerate().rev() {
-            if bottom <= area.y {
-                return;
-            }
-            bottom -= 1;
-            let lead = if i == 0 { mark } else { " " };
-            let text = format!(" {lead} {line:<w$} ", w = width as usize - 4);
-            let rect = Rect::new(area.right().saturating_sub(width), bottom, width.min(area.width), 1);
-            frame.render_widget(Paragraph::new(Span::styled(text, style)), rect);
+/// One message of the session, as `:messages` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub at: jiff::Timestamp,
+    pub level: ToastLevel,
+    pub text: String,
+}
+
+/// Most lines the message area takes at the bottom of the screen; older toasts give way first.
+pub const MESSAGE_LINES: usize = 4;
+
+impl ToastLevel {
+    /// The mark that says the level without colour.
+    pub fn mark(self) -> &'static str {
+        match self {
+            ToastLevel::Info => "✓",
+            ToastLevel::Warning => "!",
+            ToastLevel::Error => "✗",
         }
+    }
+
+    fn style(self, theme: &Theme) -> Style {
+        match self {
+            ToastLevel::Info => theme.ok,
+            ToastLevel::Warning => theme.warning,
+            ToastLevel::Error => theme.error,
+        }
+    }
+}
+
+/// The lines the toasts take in the message area `width` wide, oldest first: a level, whether the line
+/// starts its message, and the text. Long messages wrap (continuation lines indented); at most
+/// [`MESSAGE_LINES`], the newest kept.
+pub fn message_lines(toasts: &[Toast], width: u16) -> Vec<(ToastLevel, bool, String)> {
+    let room = (width as usize).saturating_sub(4).max(10);
+    let mut lines: Vec<(ToastLevel, bool, String)> = Vec::new();
+    for toast in toasts.iter().rev() {
+        let wrapped = super::wrap(&toast.text, room);
+        let n = wrapped.len();
+        for (i, line) in wrapped.into_iter().enumerate().rev() {
+            lines.push((toast.level, i == 0, line));
+        }
+        if lines.len() >= MESSAGE_LINES {
+            // A message that does not fit whole says so on its last visible line.
+            if lines.len() > MESSAGE_LINES || n > MESSAGE_LINES {
+                lines.truncate(MESSAGE_LINES);
+                if let Some(first) = lines.last_mut() {
+                    first.1 = true;
+                }
+            }
+            break;
+        }
+    }
+    lines.reverse();
+    lines
+}
+
+/// The message area: the lines of [`message_lines`], full width, each row its own (nothing drawn over
+/// another text or a border).
+pub fn render_messages(frame: &mut Frame, area: Rect, lines: &[(ToastLevel, bool, String)], theme: &Theme) {
+    for (row, (level, first, text)) in lines.iter().enumerate() {
+        if row as u16 >= area.height {
+            break;
+        }
+        let lead = if *first { level.mark() } else { " " };
+        let style = level.style(theme).add_modifier(ratatui::style::Modifier::REVERSED);
+        let text = format!(" {lead} {text}");
+        let pad = (area.width as usize).saturating_sub(text.chars().count());
+        let rect = Rect::new(area.x, area.y + row as u16, area.width, 1);
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!("{text}{}", " ".repeat(pad)), style)),
+            rect,
+        );
     }
 }

@@ -101,11 +101,17 @@ pub fn answer<E: Endpoint>(app: &App, result: Result<E::Response, ApiError>) -> 
 where
     E::Response: Send + Sync,
 {
-    let waiting = app.running().iter().rev().find(|c| c.is::<E>()).cloned();
+    let waiting = app.running().rev().find(|c| c.is::<E>()).cloned();
     // `GET me` may come unasked in a test: the console's own call then.
     let call = waiting
         .or_else(|| Some(orgdeck::app::me_call()).filter(|c| c.is::<E>()))
-        .unwrap_or_else(|| panic!("no call of {} waits: {:?}", std::any::type_name::<E>(), app.running()));
+        .unwrap_or_else(|| {
+            panic!(
+                "no call of {} waits: {:?}",
+                std::any::type_name::<E>(),
+                app.running().collect::<Vec<_>>()
+            )
+        });
     Msg::reply::<E>(call, result)
 }
 
