@@ -7,13 +7,13 @@ use std::{
     time::Duration,
 };
 
-use anyhow::Context;
 use ipnet::IpNet;
 use serde::Deserialize;
 
 use crate::{
     clock::{Clock, SystemClock},
     mail::{MailConfig, MailTransport, SmtpConfig, SmtpSecurity, TransportKind},
+    secret_box::KeyError,
 };
 use orgdeck_shared::auth::Secret;
 
@@ -24,6 +24,56 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// plus a busy load of 64 keep-alive clients fit with room to spare, and it stays under the common hard
 /// limit of 4,096 open files. Beyond it the idlest connection is closed, so the cap never locks clients out.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 2_048;
+
+/// Why the configuration cannot be read or does not make sense; each case names the file, key or flag.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no home directory to put the data in; pass --data-dir")]
+    NoHomeDirectory,
+    #[error("cannot read {}", .path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{} is not a valid configuration", .path.display())]
+    Parse { path: PathBuf, source: toml::de::Error },
+    #[error("TLS needs both a certificate and a key (--tls-cert and --tls-key)")]
+    TlsIncomplete,
+    #[error("max_connections must be at least 1")]
+    NoConnections,
+    /// A timeout of zero, which would close every connection at once.
+    #[error("{key} must be at least 1 (seconds)")]
+    ZeroTimeout { key: &'static str },
+    #[error("{origin}")]
+    SecretKey { origin: KeyOrigin, source: KeyError },
+    #[error("mail sender {from:?} is not an address")]
+    MailSender {
+        from: String,
+        source: lettre::address::AddressError,
+    },
+    /// A value the file spells wrong (`[mail] transport`, `[mail] smtp_security`).
+    #[error("{key} in the configuration file: {message}")]
+    Invalid { key: &'static str, message: String },
+    #[error("the smtp mail transport needs a host (smtp_host, ORGDECK_SMTP_HOST or --smtp-host)")]
+    SmtpHostMissing,
+    #[error("an SMTP password without a username (smtp_username)")]
+    SmtpPasswordWithoutUsername,
+}
+
+/// Where a secret key came from, to name it in an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOrigin {
+    /// [`Overrides::secret_key`]: the environment (`ORGDECK_SECRET_KEY`).
+    Environment,
+    /// `secret_key` in the configuration file.
+    File,
+}
+
+impl std::fmt::Display for KeyOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KeyOrigin::Environment => "ORGDECK_SECRET_KEY",
+            KeyOrigin::File => "secret_key in the configuration file",
+        })
+    }
+}
 
 #[derive(Clone)]
 pub struct ServerConfig {
@@ -84,9 +134,8 @@ impl ServerConfig {
 }
 
 /// The platform's data directory for the server (`~/.local/share/orgdeck/server` on Linux).
-pub fn default_data_dir() -> anyhow::Result<PathBuf> {
-    let dirs = directories::ProjectDirs::from("", "", "orgdeck")
-        .context("no home directory to put the data in; pass --data-dir")?;
+pub fn default_data_dir() -> Result<PathBuf, ConfigError> {
+    let dirs = directories::ProjectDirs::from("", "", "orgdeck").ok_or(ConfigError::NoHomeDirectory)?;
     Ok(dirs.data_dir().join("server"))
 }
 
@@ -135,9 +184,15 @@ pub struct FileMail {
 }
 
 impl FileConfig {
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("{} is not a valid configuration", path.display()))
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })
     }
 }
 
@@ -168,11 +223,12 @@ pub struct MailOverrides {
 }
 
 /// The mail settings: flags and environment over the `[mail]` table over the defaults.
-pub fn resolve_mail(over: MailOverrides, file: FileMail) -> anyhow::Result<MailConfig> {
+pub fn resolve_mail(over: MailOverrides, file: FileMail) -> Result<MailConfig, ConfigError> {
     let mut mail = MailConfig::default();
     if let Some(from) = over.from.or(file.from) {
-        from.parse::<lettre::message::Mailbox>()
-            .map_err(|e| anyhow::anyhow!("mail sender {from:?} is not an address: {e}"))?;
+        if let Err(source) = from.parse::<lettre::message::Mailbox>() {
+            return Err(ConfigError::MailSender { from, source });
+        }
         mail.from = from;
     }
     if let Some(s) = file.timeout_secs {
@@ -193,28 +249,32 @@ pub fn resolve_mail(over: MailOverrides, file: FileMail) -> anyhow::Result<MailC
         .as_deref()
         .map(str::parse)
         .transpose()
-        .map_err(anyhow::Error::msg)?;
+        .map_err(|message| ConfigError::Invalid {
+            key: "[mail] transport",
+            message,
+        })?;
     let kind = over.transport.or(file_kind).unwrap_or(if host.is_some() {
         TransportKind::Smtp
     } else {
         TransportKind::Outbox
     });
     if kind == TransportKind::Smtp {
-        let host =
-            host.context("the smtp mail transport needs a host (smtp_host, ORGDECK_SMTP_HOST or --smtp-host)")?;
+        let host = host.ok_or(ConfigError::SmtpHostMissing)?;
         let file_security = file
             .smtp_security
             .as_deref()
             .map(str::parse)
             .transpose()
-            .map_err(anyhow::Error::msg)?;
+            .map_err(|message| ConfigError::Invalid {
+                key: "[mail] smtp_security",
+                message,
+            })?;
         let security = over.smtp_security.or(file_security).unwrap_or(SmtpSecurity::Starttls);
         let password = over.smtp_password.or(file.smtp_password.map(Secret::new));
         let username = over.smtp_username.or(file.smtp_username);
-        anyhow::ensure!(
-            password.is_none() || username.is_some(),
-            "an SMTP password without a username (smtp_username)"
-        );
+        if password.is_some() && username.is_none() {
+            return Err(ConfigError::SmtpPasswordWithoutUsername);
+        }
         mail.transport = MailTransport::Smtp(SmtpConfig {
             host,
             port: over.smtp_port.or(file.smtp_port).unwrap_or(security.default_port()),
@@ -227,7 +287,7 @@ pub fn resolve_mail(over: MailOverrides, file: FileMail) -> anyhow::Result<MailC
 }
 
 /// Flags and environment over the file over the defaults.
-pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<ServerConfig> {
+pub fn resolve(over: Overrides, file: FileConfig) -> Result<ServerConfig, ConfigError> {
     let data_dir = match over.data_dir.or(file.data_dir) {
         Some(d) => d,
         None => default_data_dir()?,
@@ -239,7 +299,7 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<ServerConfig
     config.tls = match (over.tls_cert.or(file.tls_cert), over.tls_key.or(file.tls_key)) {
         (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
         (None, None) => None,
-        _ => anyhow::bail!("TLS needs both a certificate and a key (--tls-cert and --tls-key)"),
+        _ => return Err(ConfigError::TlsIncomplete),
     };
     config.trusted_proxies = if over.trusted_proxies.is_empty() {
         file.trusted_proxies.unwrap_or_default()
@@ -247,7 +307,9 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<ServerConfig
         over.trusted_proxies
     };
     if let Some(n) = file.max_connections {
-        anyhow::ensure!(n >= 1, "max_connections must be at least 1");
+        if n == 0 {
+            return Err(ConfigError::NoConnections);
+        }
         config.max_connections = n;
     }
     if let Some(s) = file.header_read_timeout_secs {
@@ -268,16 +330,24 @@ pub fn resolve(over: Overrides, file: FileConfig) -> anyhow::Result<ServerConfig
     if let Some(b) = file.body_limit_bytes {
         config.body_limit = b;
     }
-    if let Some(key) = over.secret_key.or(file.secret_key) {
-        config.secret_key = Some(crate::secret_box::parse_key(&key)?);
+    let key = match (over.secret_key, file.secret_key) {
+        (Some(key), _) => Some((key, KeyOrigin::Environment)),
+        (None, Some(key)) => Some((key, KeyOrigin::File)),
+        (None, None) => None,
+    };
+    if let Some((key, origin)) = key {
+        let key = crate::secret_box::parse_key(&key).map_err(|source| ConfigError::SecretKey { origin, source })?;
+        config.secret_key = Some(key);
     }
     config.mail = resolve_mail(over.mail, file.mail.unwrap_or_default())?;
     Ok(config)
 }
 
 /// A timeout of `secs` seconds from the file's `key`; zero would close every connection at once.
-fn whole_seconds(key: &str, secs: u64) -> anyhow::Result<Duration> {
-    anyhow::ensure!(secs >= 1, "{key} must be at least 1 (seconds)");
+fn whole_seconds(key: &'static str, secs: u64) -> Result<Duration, ConfigError> {
+    if secs == 0 {
+        return Err(ConfigError::ZeroTimeout { key });
+    }
     Ok(Duration::from_secs(secs))
 }
 
@@ -320,7 +390,20 @@ mod tests {
             secret_key: Some("A".repeat(44)),
             ..over.clone()
         };
-        assert!(resolve(flag, file).is_err(), "33 bytes refused");
+        let err = resolve(flag, file.clone()).err().expect("33 bytes refused");
+        assert!(
+            matches!(
+                err,
+                ConfigError::SecretKey {
+                    origin: KeyOrigin::Environment,
+                    source: KeyError::WrongLength { len: 33 }
+                }
+            ),
+            "{err:?}"
+        );
+        let bad_file: FileConfig = toml::from_str("secret_key = \"not base64!\"").unwrap();
+        let err = resolve(over.clone(), bad_file).err().expect("not base64");
+        assert!(err.to_string().contains("secret_key"), "{err} names the key");
         assert_eq!(resolve(over, FileConfig::default()).unwrap().secret_key, None);
     }
 
@@ -370,9 +453,18 @@ mod tests {
         assert_eq!((smtp.port, smtp.security), (465, SmtpSecurity::Tls));
         assert_eq!(smtp.password.as_ref().map(|p| p.expose()), Some("from the environment"));
         let no_host: FileConfig = toml::from_str("[mail]\ntransport = \"smtp\"").unwrap();
-        assert!(resolve(over.clone(), no_host).is_err());
+        assert!(matches!(
+            resolve(over.clone(), no_host),
+            Err(ConfigError::SmtpHostMissing)
+        ));
         let bad_from: FileConfig = toml::from_str("[mail]\nfrom = \"not an address\"").unwrap();
-        assert!(resolve(over, bad_from).is_err());
+        assert!(matches!(
+            resolve(over.clone(), bad_from),
+            Err(ConfigError::MailSender { .. })
+        ));
+        let bad_kind: FileConfig = toml::from_str("[mail]\ntransport = \"pigeon\"").unwrap();
+        let err = resolve(over, bad_kind).err().expect("an unknown transport").to_string();
+        assert!(err.contains("[mail] transport") && err.contains("pigeon"), "{err}");
     }
 
     #[test]
@@ -412,7 +504,10 @@ mod tests {
             tls_cert: Some("/c.pem".into()),
             ..Default::default()
         };
-        assert!(resolve(over, FileConfig::default()).is_err());
+        assert!(matches!(
+            resolve(over, FileConfig::default()),
+            Err(ConfigError::TlsIncomplete)
+        ));
         assert!(
             toml::from_str::<FileConfig>("lisen = \"x\"").is_err(),
             "typos are reported"

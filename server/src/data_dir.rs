@@ -6,12 +6,39 @@
 //! what they set it up for (a backup group). The server's own files that are looser (an `orgdeck.db` from
 //! before this rule, at 0644) are tightened to 0600.
 
-use std::{fs::File, io, path::Path};
-
-use anyhow::Context;
+use std::{
+    fs::File,
+    io,
+    path::{Path, PathBuf},
+};
 
 /// The file `serve` holds an exclusive lock on, in the data directory.
 pub const LOCK_FILE: &str = "serve.lock";
+
+/// Why the data directory, or one of the server's files in it, cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DataDirError {
+    #[error("cannot create data directory {}", .dir.display())]
+    CreateDir { dir: PathBuf, source: io::Error },
+    #[error("cannot read the permissions of data directory {}", .dir.display())]
+    Inspect { dir: PathBuf, source: io::Error },
+    #[error("cannot create {}", .path.display())]
+    CreateFile { path: PathBuf, source: io::Error },
+    #[error("cannot open {}", .path.display())]
+    OpenFile { path: PathBuf, source: io::Error },
+    #[error("cannot make {} private", .path.display())]
+    Restrict { path: PathBuf, source: io::Error },
+    #[error("cannot lock {}", .path.display())]
+    Lock { path: PathBuf, source: io::Error },
+    /// Another `serve` holds the lock.
+    #[error(
+        "another orgdeck server is already serving the data directory {}: only one `serve` per data \
+         directory (its read caches would not see the other's writes); stop it first, or run several \
+         servers over PostgreSQL",
+        .dir.display()
+    )]
+    AlreadyServed { dir: PathBuf },
+}
 
 /// Creates `dir` (and its missing parents) with mode 0700; an existing folder is kept as it is.
 pub fn create_private_dir(dir: &Path) -> io::Result<()> {
@@ -23,12 +50,19 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Creates the data directory if needed (0700), warning when an existing one is open to other users.
-pub fn prepare(dir: &Path) -> anyhow::Result<()> {
-    create_private_dir(dir).with_context(|| format!("cannot create data directory {}", dir.display()))?;
+pub fn prepare(dir: &Path) -> Result<(), DataDirError> {
+    create_private_dir(dir).map_err(|source| DataDirError::CreateDir {
+        dir: dir.to_owned(),
+        source,
+    })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+        let meta = std::fs::metadata(dir).map_err(|source| DataDirError::Inspect {
+            dir: dir.to_owned(),
+            source,
+        })?;
+        let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             tracing::warn!(
                 data_dir = %dir.display(),
@@ -85,22 +119,19 @@ pub struct ServeLock {
 impl ServeLock {
     /// Locks `dir` for one `serve`, or says which directory is already served. Admin commands (`init`,
     /// `org create`) do not take it: they are the supported way to change the database while it serves.
-    pub fn acquire(dir: &Path) -> anyhow::Result<Self> {
+    pub fn acquire(dir: &Path) -> Result<Self, DataDirError> {
         let path = dir.join(LOCK_FILE);
-        create_private_file(&path).with_context(|| format!("cannot create {}", path.display()))?;
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
+        if let Err(source) = create_private_file(&path) {
+            return Err(DataDirError::CreateFile { path, source });
+        }
+        let file = match std::fs::OpenOptions::new().write(true).open(&path) {
+            Ok(f) => f,
+            Err(source) => return Err(DataDirError::OpenFile { path, source }),
+        };
         match file.try_lock() {
             Ok(()) => Ok(ServeLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
-                "another orgdeck server is already serving the data directory {}: only one `serve` per data \
-                 directory (its read caches would not see the other's writes); stop it first, or run several \
-                 servers over PostgreSQL",
-                dir.display()
-            ),
-            Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
+            Err(std::fs::TryLockError::WouldBlock) => Err(DataDirError::AlreadyServed { dir: dir.to_owned() }),
+            Err(std::fs::TryLockError::Error(source)) => Err(DataDirError::Lock { path, source }),
         }
     }
 }
@@ -113,7 +144,9 @@ mod tests {
     fn a_second_lock_on_one_directory_is_refused_until_the_first_is_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let first = ServeLock::acquire(dir.path()).unwrap();
-        let err = ServeLock::acquire(dir.path()).unwrap_err().to_string();
+        let err = ServeLock::acquire(dir.path()).unwrap_err();
+        assert!(matches!(err, DataDirError::AlreadyServed { .. }), "{err:?}");
+        let err = err.to_string();
         assert!(err.contains(&dir.path().display().to_string()), "{err}");
         drop(first);
         assert!(ServeLock::acquire(dir.path()).is_ok());

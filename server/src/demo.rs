@@ -1,11 +1,14 @@
 //! The demo organization from `assets/demo.json`, loaded into a fresh data directory, and the
 //! configuration the demo is served with (mail into the demo directory's file outbox).
 
-use std::{collections::HashMap, path::Path};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+};
 
-use anyhow::Context;
 use jiff::{SignedDuration, Timestamp};
 use orgdeck_shared::{
+    FieldError,
     audit::{AuditActor, AuditTarget, FieldChange},
     auth::OrgRole,
     general::{DateFormat, Environment, GeneralSettings, TimeFormat},
@@ -16,17 +19,57 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    auth::password,
+    auth::password::{self, PasswordError},
     clock::Clock,
-    orgs,
+    orgs::{self, OrgError, WriteError},
     store::{
-        AuditRecord, UserStatus,
+        AuditRecord, StoreError, UserStatus,
         sqlite::{self, ops},
         uuid_v7_at,
     },
 };
 
 const DEMO_JSON: &str = include_str!("../../assets/demo.json");
+
+/// Why the demo organization could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("assets/demo.json does not parse")]
+    Parse(#[source] serde_json::Error),
+    #[error("{} already holds a database; the demo needs a fresh data directory", .0.display())]
+    NotFresh(PathBuf),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error("cannot load the demo organization")]
+    Load(#[source] DemoDataError),
+}
+
+/// What in the demo data could not be written (inside its one transaction).
+#[derive(Debug, thiserror::Error)]
+pub enum DemoDataError {
+    #[error("demo organization: {0:?}")]
+    Settings(Vec<FieldError>),
+    #[error("demo user {email}")]
+    User { email: String, source: StoreError },
+    #[error("demo application {name}")]
+    Application { name: String, source: StoreError },
+    #[error("group {group}: applications {value:?} is not \"all\"")]
+    NotAll { group: String, value: String },
+    #[error("group {group}: no application {name}")]
+    NoApplication { group: String, name: String },
+    #[error("group {group}: no user {email}")]
+    NoMember { group: String, email: String },
+    #[error(transparent)]
+    Time(#[from] jiff::Error),
+    #[error(transparent)]
+    Org(#[from] OrgError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
 
 /// How to log in to the demo organization.
 pub struct DemoLogin {
@@ -134,8 +177,8 @@ struct DemoAudit {
     changes: Vec<FieldChange>,
 }
 
-fn days_ago(now: Timestamp, days: i64) -> anyhow::Result<Timestamp> {
-    Ok(now.checked_sub(SignedDuration::from_hours(24 * days))?)
+fn days_ago(now: Timestamp, days: i64) -> Result<Timestamp, jiff::Error> {
+    now.checked_sub(SignedDuration::from_hours(24 * days))
 }
 
 /// How `orgdeck --demo` serves the demo: on loopback at any free port, with mail (two-step codes) written
@@ -148,28 +191,24 @@ pub fn server_config(data_dir: &Path) -> crate::ServerConfig {
 }
 
 /// Creates the database in `data_dir` (which must hold none yet) with the demo organization.
-pub fn seed(data_dir: &Path, clock: &dyn Clock) -> anyhow::Result<DemoLogin> {
-    let demo: Demo = serde_json::from_str(DEMO_JSON).context("assets/demo.json does not parse")?;
-    anyhow::ensure!(
-        !sqlite::db_path(data_dir).exists(),
-        "{} already holds a database; the demo needs a fresh data directory",
-        data_dir.display()
-    );
+pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> {
+    let demo: Demo = serde_json::from_str(DEMO_JSON).map_err(DemoError::Parse)?;
+    if sqlite::db_path(data_dir).exists() {
+        return Err(DemoError::NotFresh(data_dir.to_owned()));
+    }
     let now = clock.now();
     // Hashing is the slow part: one hash for the admin, one shared by every other demo user.
     let admin_hash = password::hash(&demo.admin.password)?;
     let user_hash = password::hash(&demo.user_password)?;
     let org_id = Uuid::new_v4();
-    orgs::write(data_dir, now, |c| {
+    orgs::write(data_dir, now, |c| -> Result<(), DemoDataError> {
         let o = &demo.organization;
         let created_at = days_ago(now, o.created_days_ago)?;
         let mut settings = GeneralSettings::new(org_id, o.name.clone(), created_at);
         settings.date_format = o.date_format;
         settings.time_format = o.time_format;
         settings.timezone = o.timezone.clone();
-        settings
-            .validate()
-            .map_err(|e| anyhow::anyhow!("demo organization: {e:?}"))?;
+        settings.validate().map_err(DemoDataError::Settings)?;
         orgs::insert_org(c, &settings, created_at)?;
 
         let mut user_ids: HashMap<String, Uuid> = HashMap::new();
@@ -217,7 +256,10 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> anyhow::Result<DemoLogin> {
                     created_at: last_login_at.map_or(created_at, |t| t.min(now).max(created_at)),
                 },
             )
-            .with_context(|| format!("demo user {email}"))?;
+            .map_err(|source| DemoDataError::User {
+                email: email.clone(),
+                source,
+            })?;
             user_ids.insert(email, id);
         }
 
@@ -237,8 +279,10 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> anyhow::Result<DemoLogin> {
                 environment: a.environment,
                 licensed: a.licensed,
             };
-            ops::insert_application(c, org_id, &app, created_at)
-                .with_context(|| format!("demo application {}", a.name))?;
+            ops::insert_application(c, org_id, &app, created_at).map_err(|source| DemoDataError::Application {
+                name: a.name.clone(),
+                source,
+            })?;
             app_ids.insert(a.name.clone(), app.id);
         }
         for s in &demo.servers {
@@ -258,17 +302,22 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> anyhow::Result<DemoLogin> {
             for grant in &g.app_access {
                 let applications = match &grant.applications {
                     DemoApps::All(all) if all == "all" => serde_json::json!("all"),
-                    DemoApps::All(other) => anyhow::bail!("group {}: applications {other:?} is not \"all\"", g.name),
+                    DemoApps::All(other) => {
+                        return Err(DemoDataError::NotAll {
+                            group: g.name.clone(),
+                            value: other.clone(),
+                        });
+                    }
                     DemoApps::Names(names) => {
                         let ids = names
                             .iter()
                             .map(|n| {
-                                app_ids
-                                    .get(n)
-                                    .copied()
-                                    .with_context(|| format!("group {}: no application {n}", g.name))
+                                app_ids.get(n).copied().ok_or_else(|| DemoDataError::NoApplication {
+                                    group: g.name.clone(),
+                                    name: n.clone(),
+                                })
                             })
-                            .collect::<anyhow::Result<Vec<Uuid>>>()?;
+                            .collect::<Result<Vec<Uuid>, _>>()?;
                         serde_json::json!(ids)
                     }
                 };
@@ -284,9 +333,10 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> anyhow::Result<DemoLogin> {
                 created_at,
             )?;
             for m in &g.members {
-                let user = user_ids
-                    .get(&m.to_lowercase())
-                    .with_context(|| format!("group {}: no user {m}", g.name))?;
+                let user = user_ids.get(&m.to_lowercase()).ok_or_else(|| DemoDataError::NoMember {
+                    group: g.name.clone(),
+                    email: m.clone(),
+                })?;
                 ops::insert_group_member(c, group_id, *user)?;
             }
         }
@@ -322,7 +372,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> anyhow::Result<DemoLogin> {
         }
         Ok(())
     })
-    .context("cannot load the demo organization")?;
+    .map_err(DemoError::Load)?;
     Ok(DemoLogin {
         email: demo.admin.email.to_lowercase(),
         password: demo.admin.password,

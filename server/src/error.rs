@@ -7,7 +7,12 @@ use axum::{
 };
 use orgdeck_shared::{ApiError, ErrorCode, FieldError};
 
-use crate::store::StoreError;
+use crate::{
+    auth::{password::PasswordError, totp::OtpauthError},
+    mail::MailError,
+    secret_box::SecretBoxError,
+    store::StoreError,
+};
 
 /// Why a request failed. Client errors carry their message; internal ones are logged and answered
 /// with a message that reveals nothing.
@@ -51,7 +56,46 @@ pub enum AppError {
     #[error("{message}")]
     RateLimited { message: String, retry_after: u64 },
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(#[from] Internal),
+}
+
+/// A failure that is the server's fault, not the request's: logged with its causes, answered with
+/// [`internal_error`].
+#[derive(Debug, thiserror::Error)]
+pub enum Internal {
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("background task failed")]
+    Task(#[source] tokio::task::JoinError),
+    #[error(transparent)]
+    SecretBox(#[from] SecretBoxError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    Otpauth(#[from] OtpauthError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    /// A time out of range (a date computed from now and a setting).
+    #[error(transparent)]
+    Time(#[from] jiff::Error),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// A stored settings document that no longer parses (a bug or a hand-edited database).
+    #[error("stored {what}")]
+    StoredDocument { what: String, source: serde_json::Error },
+    /// The layer that records the client's address is not in front of this route.
+    #[error("client address layer missing")]
+    NoClientAddress,
+}
+
+impl Internal {
+    /// A stored document (`what`: "sessions settings") that does not parse.
+    pub fn stored(what: impl Into<String>, source: serde_json::Error) -> Self {
+        Internal::StoredDocument {
+            what: what.into(),
+            source,
+        }
+    }
 }
 
 impl From<StoreError> for AppError {
@@ -60,14 +104,42 @@ impl From<StoreError> for AppError {
             StoreError::VersionMismatch { current } => AppError::VersionMismatch { current },
             StoreError::NotFound(what) => AppError::NotFound(format!("{what} not found")),
             StoreError::Conflict(what) => AppError::Conflict(what),
-            other => AppError::Internal(other.into()),
+            other => AppError::Internal(Internal::Store(other)),
         }
     }
 }
 
 impl From<tokio::task::JoinError> for AppError {
     fn from(e: tokio::task::JoinError) -> Self {
-        AppError::Internal(anyhow::anyhow!("background task failed: {e}"))
+        AppError::Internal(Internal::Task(e))
+    }
+}
+
+/// Failures of the server's own machinery: `?` in a handler turns them into [`AppError::Internal`].
+macro_rules! internal_from {
+    ($($source:ty),* $(,)?) => {
+        $(impl From<$source> for AppError {
+            fn from(e: $source) -> Self {
+                AppError::Internal(e.into())
+            }
+        })*
+    };
+}
+
+internal_from!(SecretBoxError, PasswordError, OtpauthError, MailError);
+
+/// An error and its causes on one line, `outer: cause: root cause` (as the log shows internal errors).
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
     }
 }
 
@@ -107,7 +179,7 @@ pub fn internal_error() -> ApiError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         if let AppError::Internal(e) = &self {
-            tracing::error!(error = format!("{e:#}"), "internal error");
+            tracing::error!(error = Chain(e).to_string(), "internal error");
         }
         let mut resp = api_error_response(self.to_api());
         if let AppError::TooManyRequests { retry_after } | AppError::RateLimited { retry_after, .. } = self
@@ -156,3 +228,39 @@ pub fn code_for_status(status: StatusCode) -> (ErrorCode, &'static str) {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_answers_nothing_of_its_cause_and_logs_every_cause() {
+        let cause = serde_json::from_str::<u32>("{").unwrap_err();
+        let cause_text = cause.to_string();
+        let err = AppError::Internal(Internal::stored("sessions settings", cause));
+        let body = err.to_api();
+        assert_eq!(body.code, ErrorCode::Internal);
+        assert!(!body.message.contains("sessions"), "{}", body.message);
+        let AppError::Internal(internal) = &err else {
+            unreachable!()
+        };
+        let logged = Chain(internal).to_string();
+        assert_eq!(logged, format!("stored sessions settings: {cause_text}"));
+    }
+
+    #[test]
+    fn store_refusals_keep_their_status_and_store_failures_are_internal() {
+        assert!(matches!(
+            AppError::from(StoreError::VersionMismatch { current: 3 }),
+            AppError::VersionMismatch { current: 3 }
+        ));
+        assert!(matches!(
+            AppError::from(StoreError::Corrupt("x".into())),
+            AppError::Internal(Internal::Store(StoreError::Corrupt(_)))
+        ));
+        assert!(matches!(
+            AppError::from(SecretBoxError::Decrypt),
+            AppError::Internal(Internal::SecretBox(SecretBoxError::Decrypt))
+        ));
+    }
+}

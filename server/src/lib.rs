@@ -21,15 +21,13 @@ pub mod services;
 pub mod state;
 pub mod store;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
-
-use anyhow::Context;
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ServerConfig, TlsFiles};
-pub use orgs::{OrgCreated, UserCreated, create_user, disable_user, init_org, password_hash_of};
+pub use orgs::{OrgCreated, OrgError, UserCreated, create_user, disable_user, init_org, password_hash_of};
 #[cfg(feature = "testkit")]
-pub use seed::{SEED_PASSWORD, seed_audit, seed_users};
+pub use seed::{SEED_PASSWORD, SeedError, seed_audit, seed_users};
 
 /// Whether `password` matches a stored argon2id PHC string (blocking; the benchmark compares login
 /// latency with one verify).
@@ -39,11 +37,47 @@ pub fn verify_password(phc: &str, password: &str) -> bool {
 }
 
 use crate::{
-    auth::password::Passwords,
-    http::serve::{ServeOptions, listen, serve},
+    auth::password::{PasswordError, Passwords},
+    data_dir::DataDirError,
+    http::{
+        serve::{ServeOptions, listen, serve},
+        tls::TlsError,
+    },
+    mail::MailError,
+    secret_box::KeyFileError,
     state::AppState,
-    store::{Store, sqlite::SqliteStore},
+    store::{
+        Store,
+        sqlite::{OpenError, SqliteStore},
+    },
 };
+
+/// Why [`spawn`] could not start the server; each case names the file, directory or address.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// The data directory cannot be created or locked (another server serves it).
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error("cannot open the database in {}", .dir.display())]
+    Database { dir: PathBuf, source: OpenError },
+    #[error(transparent)]
+    Passwords(#[from] PasswordError),
+    #[error("preparing password verification did not finish")]
+    Task(#[source] tokio::task::JoinError),
+    #[error(transparent)]
+    SecretKey(#[from] KeyFileError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    #[error("mail sender {from:?} is not an address")]
+    MailSender {
+        from: String,
+        source: lettre::address::AddressError,
+    },
+    #[error("cannot listen on {addr}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+}
 
 /// A running server. Dropping it does not stop the server; call [`ServerHandle::shutdown`].
 pub struct ServerHandle {
@@ -89,27 +123,31 @@ impl ServerHandle {
 
 /// Locks `config.data_dir` for this server (refused while another serves it), opens (and migrates) the
 /// store in it, binds `config.listen` and serves in the background.
-pub async fn spawn(config: ServerConfig) -> anyhow::Result<ServerHandle> {
+pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
     data_dir::prepare(&config.data_dir)?;
     let lock = Arc::new(data_dir::ServeLock::acquire(&config.data_dir)?);
     let tls = match &config.tls {
         Some(files) => Some(http::tls::acceptor(&files.cert, &files.key)?),
         None => None,
     };
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&config.data_dir, config.clock.now())
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir, config.clock.now()).await.map_err(
+        |source| SpawnError::Database {
+            dir: config.data_dir.clone(),
+            source,
+        },
+    )?);
+    let passwords = Arc::new(
+        tokio::task::spawn_blocking(Passwords::new)
             .await
-            .with_context(|| format!("cannot open the database in {}", config.data_dir.display()))?,
+            .map_err(SpawnError::Task)??,
     );
-    let passwords = Arc::new(tokio::task::spawn_blocking(Passwords::new).await??);
     let secret_box = Arc::new(secret_box::SecretBox::load(config.secret_key, &config.data_dir)?);
     let mail_queue = Arc::new(mail::MailQueue::default());
     let transport = mail::transport::Transport::new(&config.mail, &config.data_dir)?;
-    let from: lettre::message::Mailbox = config
-        .mail
-        .from
-        .parse()
-        .with_context(|| format!("mail sender {:?} is not an address", config.mail.from))?;
+    let from: lettre::message::Mailbox = config.mail.from.parse().map_err(|source| SpawnError::MailSender {
+        from: config.mail.from.clone(),
+        source,
+    })?;
     tracing::info!(%from, "mail goes to {}", transport.describe());
     let mail_worker = mail::worker::Worker {
         store: store.clone(),
@@ -140,8 +178,12 @@ pub async fn spawn(config: ServerConfig) -> anyhow::Result<ServerHandle> {
             tls: tls.is_some(),
         },
     );
-    let listener = listen(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
-    let addr = listener.local_addr()?;
+    let listen_error = |source| SpawnError::Listen {
+        addr: config.listen,
+        source,
+    };
+    let listener = listen(config.listen).map_err(listen_error)?;
+    let addr = listener.local_addr().map_err(listen_error)?;
     let is_tls = tls.is_some();
     let opts = ServeOptions {
         max_connections: config.max_connections,

@@ -200,7 +200,7 @@ fn operator_data_dir(common: Common) -> anyhow::Result<PathBuf> {
     )?;
     match common.data_dir.or(file.data_dir) {
         Some(d) => Ok(d),
-        None => config::default_data_dir(),
+        None => Ok(config::default_data_dir()?),
     }
 }
 
@@ -229,7 +229,7 @@ fn create_admin(args: CreateAdmin) -> anyhow::Result<()> {
 
 fn load_file(common: &Common) -> anyhow::Result<FileConfig> {
     match &common.config {
-        Some(path) => FileConfig::load(path),
+        Some(path) => Ok(FileConfig::load(path)?),
         None => Ok(FileConfig::default()),
     }
 }

@@ -2,11 +2,11 @@
 //! admin, add a user. The command line (`init`, `org create`) and the tests use them. Each runs in one
 //! transaction with its audit entries.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use jiff::Timestamp;
 use orgdeck_shared::{
+    FieldError,
     audit::{AuditActor, AuditTarget},
     auth::OrgRole,
     general::{GeneralSettings, validate_name},
@@ -15,16 +15,79 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use uuid::Uuid;
 
 use crate::{
-    auth::{login::normalize_email, password},
+    auth::{
+        login::normalize_email,
+        password::{self, PasswordError},
+    },
     clock::Clock,
     store::{
-        AuditRecord, SessionTimeouts, UserStatus,
+        AuditRecord, SessionTimeouts, StoreError, UserStatus,
         sqlite::{
-            self,
+            self, OpenError,
             ops::{self, AREA_GENERAL, AREA_SESSIONS, NewUser},
         },
     },
 };
+
+/// Why an operator action on a data directory was refused or failed; each case says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum OrgError {
+    #[error("{0:?} is not an email address")]
+    InvalidEmail(String),
+    #[error("organization {}: {}", .0.field, .0.message)]
+    InvalidName(FieldError),
+    /// The password breaks the default policy; the message says how.
+    #[error("{0}")]
+    WeakPassword(String),
+    #[error("no organization {0}")]
+    NoSuchOrganization(Uuid),
+    #[error("no user {0}")]
+    NoSuchUser(Uuid),
+    #[error("no user {0}")]
+    NoUserWithEmail(String),
+    #[error("{0} has no password")]
+    NoPassword(String),
+    #[error("{} holds no database: nothing to recover", .0.display())]
+    NoDatabase(PathBuf),
+    #[error("no organization named {name:?} in {}", .data_dir.display())]
+    NoOrganizationNamed { name: String, data_dir: PathBuf },
+    #[error(
+        "{org} still has {admins} admin(s) who can log in: they can make another admin; recovery is for an \
+         organization with none"
+    )]
+    AdminsRemain { org: String, admins: u64 },
+    #[error("{0} belongs to another organization")]
+    OtherOrganization(String),
+    /// Creating the organization failed after its inputs were accepted.
+    #[error("cannot create organization {name:?}")]
+    Create { name: String, source: Box<OrgError> },
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    Database(#[from] OpenError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
+/// Why the transaction around an operator action could not run (its contents aside).
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error("cannot start a write transaction")]
+    Begin(#[source] rusqlite::Error),
+    #[error("cannot commit the change")]
+    Commit(#[source] rusqlite::Error),
+    /// Committed, but a server running on the directory was not told (its read caches may be stale).
+    #[error("the change is saved, but a server running on it may not see it: cannot write {}", .path.display())]
+    Announce { path: PathBuf, source: std::io::Error },
+}
 
 /// A new organization and its first admin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,52 +103,69 @@ pub struct UserCreated {
 }
 
 /// Checks an email enough to refuse obvious mistakes; returns it normalized (trimmed, lower-case).
-pub fn check_email(email: &str) -> anyhow::Result<String> {
+pub fn check_email(email: &str) -> Result<String, OrgError> {
     let email = normalize_email(email);
     let ok = email.len() <= 254
         && email
             .split_once('@')
             .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    anyhow::ensure!(ok, "{email:?} is not an email address");
+    if !ok {
+        return Err(OrgError::InvalidEmail(email));
+    }
     Ok(email)
 }
 
 /// How many organizations the data directory holds (0 when it has no database yet).
-pub fn organization_count(data_dir: &Path) -> anyhow::Result<u64> {
+pub fn organization_count(data_dir: &Path) -> Result<u64, OrgError> {
     if !sqlite::db_path(data_dir).exists() {
         return Ok(0);
     }
-    let conn = sqlite::open_connection(&sqlite::db_path(data_dir), true)?;
+    let conn = sqlite::connect(&sqlite::db_path(data_dir), true)?;
     Ok(ops::organization_count(&conn).unwrap_or(0))
 }
 
 /// The stored password hash (argon2id PHC string) of the user with `email`, for benchmarks that compare
 /// a login with one verify.
-pub fn password_hash_of(data_dir: &Path, email: &str) -> anyhow::Result<String> {
-    let conn = sqlite::open_connection(&sqlite::db_path(data_dir), true)?;
-    let user = ops::user_for_login(&conn, &normalize_email(email))?.with_context(|| format!("no user {email}"))?;
-    user.password_hash.with_context(|| format!("{email} has no password"))
+pub fn password_hash_of(data_dir: &Path, email: &str) -> Result<String, OrgError> {
+    let conn = sqlite::connect(&sqlite::db_path(data_dir), true)?;
+    let user = ops::user_for_login(&conn, &normalize_email(email))?
+        .ok_or_else(|| OrgError::NoUserWithEmail(email.to_owned()))?;
+    user.password_hash.ok_or_else(|| OrgError::NoPassword(email.to_owned()))
 }
 
 /// Runs `f` in one write transaction on the database of `data_dir` (created and migrated if needed).
-pub(crate) fn write<T>(
+pub(crate) fn write<T, E: From<WriteError>>(
     data_dir: &Path,
     now: Timestamp,
-    f: impl FnOnce(&Connection) -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
-    let mut conn = sqlite::open_and_migrate(data_dir, now)?;
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    f: impl FnOnce(&Connection) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut conn = sqlite::open_and_migrate(data_dir, now).map_err(WriteError::Open)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(WriteError::Begin)?;
     let out = f(&tx)?;
-    tx.commit()?;
+    tx.commit().map_err(WriteError::Commit)?;
     // A server running on this data directory drops what it cached.
-    sqlite::cache::mark_external_write(data_dir)?;
+    sqlite::cache::mark_external_write(data_dir).map_err(|source| WriteError::Announce {
+        path: data_dir.join(sqlite::cache::GENERATION_FILE),
+        source,
+    })?;
     Ok(out)
+}
+
+/// Fails with [`OrgError::NoSuchOrganization`] unless `org_id` exists.
+pub(crate) fn require_org(c: &Connection, org_id: Uuid) -> Result<(), OrgError> {
+    match ops::general_settings(c, org_id) {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound(_)) => Err(OrgError::NoSuchOrganization(org_id)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The rows every new organization starts with: the organization, its default settings documents and
 /// the built-in groups.
-pub(crate) fn insert_org(c: &Connection, settings: &GeneralSettings, now: Timestamp) -> anyhow::Result<()> {
+pub(crate) fn insert_org(c: &Connection, settings: &GeneralSettings, now: Timestamp) -> Result<(), OrgError> {
     ops::insert_org(c, settings.id, &settings.name, settings.created_at)?;
     ops::insert_settings(c, settings.id, AREA_GENERAL, &serde_json::to_string(settings)?, now)?;
     ops::insert_settings(
@@ -110,11 +190,11 @@ pub fn init_org(
     admin_email: &str,
     admin_password: &str,
     clock: &dyn Clock,
-) -> anyhow::Result<OrgCreated> {
+) -> Result<OrgCreated, OrgError> {
     let org_name = org_name.trim();
-    validate_name(org_name).map_err(|e| anyhow::anyhow!("organization {}: {}", e.field, e.message))?;
+    validate_name(org_name).map_err(OrgError::InvalidName)?;
     let email = check_email(admin_email)?;
-    password::check_new(admin_password).map_err(anyhow::Error::msg)?;
+    password::check_new(admin_password).map_err(OrgError::WeakPassword)?;
     let hash = password::hash(admin_password)?;
     let now = clock.now();
     let org_id = Uuid::new_v4();
@@ -136,7 +216,10 @@ pub fn init_org(
         insert_user(c, org_id, admin_id, &email, Some(hash), OrgRole::Admin, now)?;
         Ok(())
     })
-    .with_context(|| format!("cannot create organization {org_name:?}"))?;
+    .map_err(|e: OrgError| OrgError::Create {
+        name: org_name.to_owned(),
+        source: Box::new(e),
+    })?;
     Ok(OrgCreated { org_id, admin_id })
 }
 
@@ -148,7 +231,7 @@ fn insert_user(
     password_hash: Option<String>,
     role: OrgRole,
     now: Timestamp,
-) -> anyhow::Result<()> {
+) -> Result<(), OrgError> {
     let first_name = email.split('@').next().unwrap_or(email).to_owned();
     ops::insert_user(
         c,
@@ -193,24 +276,24 @@ pub fn create_user(
     password: &str,
     role: OrgRole,
     clock: &dyn Clock,
-) -> anyhow::Result<UserCreated> {
+) -> Result<UserCreated, OrgError> {
     let email = check_email(email)?;
-    password::check_new(password).map_err(anyhow::Error::msg)?;
+    password::check_new(password).map_err(OrgError::WeakPassword)?;
     let hash = password::hash(password)?;
     let now = clock.now();
     let user_id = Uuid::new_v4();
     write(data_dir, now, |c| {
-        ops::general_settings(c, org_id).context("no such organization")?;
+        require_org(c, org_id)?;
         insert_user(c, org_id, user_id, &email, Some(hash), role, now)
     })?;
     Ok(UserCreated { user_id })
 }
 
 /// Disables a user and ends their sessions (the users API comes later; operators and tests use this).
-pub fn disable_user(data_dir: &Path, user_id: Uuid, clock: &dyn Clock) -> anyhow::Result<()> {
+pub fn disable_user(data_dir: &Path, user_id: Uuid, clock: &dyn Clock) -> Result<(), OrgError> {
     let now = clock.now();
     write(data_dir, now, |c| {
-        let org_id = ops::disable_user(c, user_id)?.context("no such user")?;
+        let org_id = ops::disable_user(c, user_id)?.ok_or(OrgError::NoSuchUser(user_id))?;
         ops::append_audit(
             c,
             &AuditRecord::new(
@@ -244,14 +327,12 @@ pub fn recover_admin(
     email: &str,
     password: &str,
     clock: &dyn Clock,
-) -> anyhow::Result<AdminRecovered> {
+) -> Result<AdminRecovered, OrgError> {
     let email = check_email(email)?;
-    password::check_new(password).map_err(anyhow::Error::msg)?;
-    anyhow::ensure!(
-        sqlite::db_path(data_dir).exists(),
-        "{} holds no database: nothing to recover",
-        data_dir.display()
-    );
+    password::check_new(password).map_err(OrgError::WeakPassword)?;
+    if !sqlite::db_path(data_dir).exists() {
+        return Err(OrgError::NoDatabase(data_dir.to_owned()));
+    }
     let hash = password::hash(password)?;
     let now = clock.now();
     write(data_dir, now, |c| {
@@ -263,24 +344,25 @@ pub fn recover_admin(
                 |r| r.get(0),
             )
             .optional()?;
-        let org_id: Uuid = org_id
-            .with_context(|| format!("no organization named {org_name:?} in {}", data_dir.display()))?
-            .parse()?;
+        let org_id = org_id.ok_or_else(|| OrgError::NoOrganizationNamed {
+            name: org_name.to_owned(),
+            data_dir: data_dir.to_owned(),
+        })?;
+        let org_id = ops::uuid(&org_id)?;
         let admins = ops::login_admin_count(c, org_id)?;
-        anyhow::ensure!(
-            admins == 0,
-            "{org_name} still has {admins} admin(s) who can log in: they can make another admin; \
-             recovery is for an organization with none"
-        );
+        if admins > 0 {
+            return Err(OrgError::AdminsRemain {
+                org: org_name.to_owned(),
+                admins,
+            });
+        }
         let found: Option<(String, String)> = c
             .query_row("SELECT id, org_id FROM users WHERE email = ?1", [&email], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
         let (user_id, existing) = match found {
-            Some((_, other)) if other != org_id.to_string() => {
-                anyhow::bail!("{email} belongs to another organization")
-            }
+            Some((_, other)) if other != org_id.to_string() => return Err(OrgError::OtherOrganization(email.clone())),
             Some((id, _)) => {
                 c.execute(
                     "UPDATE users SET role = ?2, enabled = 1, api_only = 0, status = ?3, failed_attempts = 0,
@@ -289,7 +371,7 @@ pub fn recover_admin(
                     rusqlite::params![id, OrgRole::Admin.as_str(), UserStatus::Active.as_str(), hash],
                 )?;
                 c.execute("DELETE FROM sessions WHERE user_id = ?1", [&id])?;
-                let id: Uuid = id.parse()?;
+                let id = ops::uuid(&id)?;
                 ops::record_password_change(c, id, &hash, now)?;
                 (id, true)
             }
@@ -319,4 +401,45 @@ pub fn recover_admin(
         )?;
         Ok(AdminRecovered { user_id, existing })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    const PASSWORD: &str = "a password long enough";
+
+    #[test]
+    fn operator_actions_refuse_with_the_case_at_fault() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(Timestamp::now());
+        assert!(matches!(check_email("no-at-sign"), Err(OrgError::InvalidEmail(_))));
+        assert!(matches!(
+            init_org(dir.path(), "Acme", "ada@acme.example", "short", &clock),
+            Err(OrgError::WeakPassword(_))
+        ));
+        init_org(dir.path(), "Acme", "ada@acme.example", PASSWORD, &clock).unwrap();
+
+        let stranger = Uuid::new_v4();
+        let err = create_user(
+            dir.path(),
+            stranger,
+            "bob@acme.example",
+            PASSWORD,
+            OrgRole::View,
+            &clock,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, OrgError::NoSuchOrganization(id) if id == stranger),
+            "{err:?}"
+        );
+        let err = disable_user(dir.path(), stranger, &clock).unwrap_err();
+        assert!(matches!(err, OrgError::NoSuchUser(id) if id == stranger), "{err:?}");
+        let err = recover_admin(dir.path(), "Acme", "bob@acme.example", PASSWORD, &clock).unwrap_err();
+        assert!(matches!(err, OrgError::AdminsRemain { admins: 1, .. }), "{err:?}");
+        let err = recover_admin(dir.path(), "Umbrella", "bob@acme.example", PASSWORD, &clock).unwrap_err();
+        assert!(matches!(err, OrgError::NoOrganizationNamed { .. }), "{err:?}");
+    }
 }

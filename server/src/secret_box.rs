@@ -8,9 +8,8 @@
 //! (32 random bytes, base64) on first start. Losing the key makes every TOTP enrolment unusable (admins
 //! can reset them).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use chacha20poly1305::{
     XChaCha20Poly1305, XNonce,
@@ -36,14 +35,47 @@ impl std::fmt::Debug for SecretBox {
     }
 }
 
+/// Why a configured or stored key is not a key.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("the secret key is not valid base64")]
+    NotBase64(#[source] base64::DecodeError),
+    #[error("the secret key must be 32 bytes (44 base64 characters), not {len}")]
+    WrongLength { len: usize },
+}
+
+/// Why the data directory's key file cannot give the key.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    #[error("cannot make {} private", .path.display())]
+    Restrict { path: PathBuf, source: std::io::Error },
+    #[error("cannot read {}", .path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}", .path.display())]
+    Invalid { path: PathBuf, source: KeyError },
+    #[error(transparent)]
+    DataDir(#[from] crate::data_dir::DataDirError),
+    #[error("cannot write {}", .path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// Why a secret could not be sealed or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretBoxError {
+    #[error("encryption failed")]
+    Encrypt,
+    #[error("sealed value too short")]
+    TooShort,
+    /// Another key, another context, or a damaged value.
+    #[error("a stored secret does not decrypt with the server key")]
+    Decrypt,
+}
+
 /// A base64 key of exactly 32 bytes.
-pub fn parse_key(b64: &str) -> anyhow::Result<[u8; 32]> {
-    let bytes = STANDARD
-        .decode(b64.trim())
-        .context("the secret key is not valid base64")?;
-    bytes
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("the secret key must be 32 bytes (44 base64 characters)"))
+pub fn parse_key(b64: &str) -> Result<[u8; 32], KeyError> {
+    let bytes = STANDARD.decode(b64.trim()).map_err(KeyError::NotBase64)?;
+    let len = bytes.len();
+    bytes.try_into().map_err(|_| KeyError::WrongLength { len })
 }
 
 impl SecretBox {
@@ -69,29 +101,39 @@ impl SecretBox {
 
     /// The configured key, else the data directory's key file (created 0600 when missing; made 0600 when
     /// found looser).
-    pub fn load(configured: Option<[u8; 32]>, data_dir: &Path) -> anyhow::Result<Self> {
+    pub fn load(configured: Option<[u8; 32]>, data_dir: &Path) -> Result<Self, KeyFileError> {
         if let Some(key) = configured {
             return Ok(Self::new(&key));
         }
         let path = data_dir.join(KEY_FILE);
         if path.exists() {
-            crate::data_dir::restrict_file(&path).with_context(|| format!("cannot make {} private", path.display()))?;
-            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            return Ok(Self::new(
-                &parse_key(&text).with_context(|| path.display().to_string())?,
-            ));
+            if let Err(source) = crate::data_dir::restrict_file(&path) {
+                return Err(KeyFileError::Restrict { path, source });
+            }
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(source) => return Err(KeyFileError::Read { path, source }),
+            };
+            return match parse_key(&text) {
+                Ok(key) => Ok(Self::new(&key)),
+                Err(source) => Err(KeyFileError::Invalid { path, source }),
+            };
         }
-        crate::data_dir::create_private_dir(data_dir)?;
+        crate::data_dir::create_private_dir(data_dir).map_err(|source| crate::data_dir::DataDirError::CreateDir {
+            dir: data_dir.to_owned(),
+            source,
+        })?;
         let mut key = [0u8; 32];
         rand::fill(&mut key[..]);
-        write_private(&path, STANDARD.encode(key).as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        if let Err(source) = write_private(&path, STANDARD.encode(key).as_bytes()) {
+            return Err(KeyFileError::Write { path, source });
+        }
         tracing::info!(path = %path.display(), "generated the server secret key");
         Ok(Self::new(&key))
     }
 
     /// `nonce || ciphertext`, bound to `context` (e.g. the user id) so a value cannot be moved.
-    pub fn seal(&self, context: &[u8], plain: &[u8]) -> anyhow::Result<Vec<u8>> {
+    pub fn seal(&self, context: &[u8], plain: &[u8]) -> Result<Vec<u8>, SecretBoxError> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::fill(&mut nonce[..]);
         let sealed = self
@@ -103,24 +145,27 @@ impl SecretBox {
                     aad: context,
                 },
             )
-            .map_err(|_| anyhow::anyhow!("encryption failed"))?;
+            .map_err(|_| SecretBoxError::Encrypt)?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
         Ok(out)
     }
 
-    pub fn open(&self, context: &[u8], sealed: &[u8]) -> anyhow::Result<Vec<u8>> {
-        anyhow::ensure!(sealed.len() > NONCE_LEN, "sealed value too short");
+    pub fn open(&self, context: &[u8], sealed: &[u8]) -> Result<Vec<u8>, SecretBoxError> {
+        if sealed.len() <= NONCE_LEN {
+            return Err(SecretBoxError::TooShort);
+        }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
         self.cipher
             .decrypt(
-                &XNonce::try_from(nonce).map_err(|_| anyhow::anyhow!("bad nonce"))?,
+                // Exactly NONCE_LEN bytes after the split: cannot fail.
+                &XNonce::try_from(nonce).map_err(|_| SecretBoxError::TooShort)?,
                 Payload {
                     msg: body,
                     aad: context,
                 },
             )
-            .map_err(|_| anyhow::anyhow!("a stored secret does not decrypt with the server key"))
+            .map_err(|_| SecretBoxError::Decrypt)
     }
 }
 
@@ -150,8 +195,15 @@ mod tests {
         let b = SecretBox::new(&[7; 32]);
         let sealed = b.seal(b"user-1", b"secret").unwrap();
         assert_eq!(b.open(b"user-1", &sealed).unwrap(), b"secret");
-        assert!(b.open(b"user-2", &sealed).is_err());
-        assert!(SecretBox::new(&[8; 32]).open(b"user-1", &sealed).is_err());
+        assert!(matches!(b.open(b"user-2", &sealed), Err(SecretBoxError::Decrypt)));
+        assert!(matches!(
+            SecretBox::new(&[8; 32]).open(b"user-1", &sealed),
+            Err(SecretBoxError::Decrypt)
+        ));
+        assert!(matches!(
+            b.open(b"user-1", &sealed[..24]),
+            Err(SecretBoxError::TooShort)
+        ));
     }
 
     #[test]
@@ -181,6 +233,24 @@ mod tests {
         }
         let b = SecretBox::load(None, dir.path()).unwrap();
         assert_eq!(b.open(b"x", &sealed).unwrap(), b"y");
-        assert!(parse_key("c2hvcnQ=").is_err());
+        assert!(matches!(parse_key("c2hvcnQ="), Err(KeyError::WrongLength { len: 5 })));
+    }
+
+    #[test]
+    fn a_damaged_key_file_is_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(KEY_FILE), "not base64!").unwrap();
+        let err = SecretBox::load(None, dir.path()).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                KeyFileError::Invalid {
+                    source: KeyError::NotBase64(_),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains(KEY_FILE), "{err}");
     }
 }

@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use jiff::SignedDuration;
 use orgdeck_shared::{
     audit::{AuditActor, AuditTarget},
@@ -11,11 +10,29 @@ use orgdeck_shared::{
 use uuid::Uuid;
 
 use crate::{
-    auth::password,
+    auth::password::{self, PasswordError},
     clock::Clock,
-    orgs,
-    store::{AuditRecord, UserStatus, sqlite::ops},
+    orgs::{self, OrgError, WriteError},
+    store::{AuditRecord, StoreError, UserStatus, sqlite::ops},
 };
+
+/// Why seeding failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    /// No such organization, among others.
+    #[error(transparent)]
+    Org(#[from] OrgError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Time(#[from] jiff::Error),
+}
 
 /// The password of every seeded user that has one.
 pub const SEED_PASSWORD: &str = "seeded user password 2026";
@@ -120,12 +137,12 @@ impl Mix {
 /// unique emails (`first.last.N@seed.example`), mostly active with some disabled, locked and pending
 /// (no password), mostly View with some Edit, Rules Admin and Admin, and a last login for most. Those with
 /// a password share [`SEED_PASSWORD`] (hashed once). 100,000 users take a few seconds.
-pub fn seed_users(data_dir: &Path, org_id: Uuid, count: usize, clock: &dyn Clock) -> anyhow::Result<()> {
+pub fn seed_users(data_dir: &Path, org_id: Uuid, count: usize, clock: &dyn Clock) -> Result<(), SeedError> {
     let hash = password::hash(SEED_PASSWORD)?;
     let now = clock.now();
     let mut rng = Mix(0x5eed_0000 ^ count as u64);
-    orgs::write(data_dir, now, |c| {
-        ops::general_settings(c, org_id).context("no such organization")?;
+    orgs::write(data_dir, now, |c| -> Result<(), SeedError> {
+        orgs::require_org(c, org_id)?;
         let base: i64 = c.query_row(
             "SELECT COUNT(*) FROM users WHERE org_id = ?1",
             [org_id.to_string()],
@@ -203,14 +220,14 @@ const AUDIT_KINDS: &[(&str, &str, &str)] = &[
 /// `count` audit entries of `org_id` in one transaction, spread evenly over the year before the clock's
 /// now (oldest first), with actors, actions and summaries that vary like a real log. A million take
 /// seconds in a release build (the S3 measurement seeds this way).
-pub fn seed_audit(data_dir: &Path, org_id: Uuid, count: usize, clock: &dyn Clock) -> anyhow::Result<()> {
+pub fn seed_audit(data_dir: &Path, org_id: Uuid, count: usize, clock: &dyn Clock) -> Result<(), SeedError> {
     let now = clock.now();
     let span_ms: i64 = 365 * 24 * 3600 * 1000;
     let step = span_ms / count.max(1) as i64;
     let start = now.checked_sub(SignedDuration::from_millis(span_ms))?;
     let mut rng = Mix(0xa0d1_7000 ^ count as u64);
-    orgs::write(data_dir, now, |c| {
-        ops::general_settings(c, org_id).context("no such organization")?;
+    orgs::write(data_dir, now, |c| -> Result<(), SeedError> {
+        orgs::require_org(c, org_id)?;
         for i in 0..count {
             let at = start.checked_add(SignedDuration::from_millis(step * i as i64))?;
             let first = FIRST[rng.below(FIRST.len() as u64) as usize];

@@ -27,7 +27,7 @@ use orgdeck_shared::{
 use uuid::Uuid;
 
 use crate::{
-    error::AppError,
+    error::{AppError, Internal},
     http::client_ip::ClientIp,
     state::AppState,
     store::{SessionView, UserStatus},
@@ -98,7 +98,7 @@ fn apply_timeouts(view: &mut SessionView) -> Result<(), AppError> {
         return Ok(());
     };
     let settings: SessionSettings =
-        serde_json::from_str(doc).map_err(|e| AppError::Internal(anyhow::anyhow!("stored sessions settings: {e}")))?;
+        serde_json::from_str(doc).map_err(|e| AppError::Internal(Internal::stored("sessions settings", e)))?;
     view.idle_timeout = SignedDuration::from_mins(i64::from(settings.idle_minutes));
     if let Ok(end) = view
         .created_at
@@ -113,7 +113,7 @@ fn apply_timeouts(view: &mut SessionView) -> Result<(), AppError> {
 pub fn check_ip(ip_doc: Option<&str>, ip: ClientIp) -> Result<(), AppError> {
     let Some(doc) = ip_doc else { return Ok(()) };
     let rules: IpRestrictions =
-        serde_json::from_str(doc).map_err(|e| AppError::Internal(anyhow::anyhow!("stored ip restrictions: {e}")))?;
+        serde_json::from_str(doc).map_err(|e| AppError::Internal(Internal::stored("ip restrictions", e)))?;
     if rules.allows(ip.0) {
         Ok(())
     } else {

@@ -24,13 +24,24 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// Why a password could not be hashed or checked (never whether it matched).
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("argon2")]
+    Hash(#[source] argon2::password_hash::Error),
+    #[error("password verification has shut down")]
+    Closed(#[source] tokio::sync::AcquireError),
+    #[error("password verification did not finish")]
+    Task(#[source] tokio::task::JoinError),
+}
+
 /// The PHC string (`$argon2id$v=19$...`) of a password, with a fresh random salt. Blocking: call it from a
 /// blocking thread.
-pub fn hash(password: &str) -> anyhow::Result<String> {
+pub fn hash(password: &str) -> Result<String, PasswordError> {
     argon2()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+        .map_err(PasswordError::Hash)
 }
 
 /// Whether `password` matches the PHC string. Blocking.
@@ -60,7 +71,7 @@ pub struct Passwords {
 }
 
 impl Passwords {
-    pub fn new() -> anyhow::Result<Self> {
+    pub fn new() -> Result<Self, PasswordError> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             dummy_hash: hash("orgdeck dummy password for timing")?,
@@ -69,12 +80,19 @@ impl Passwords {
     }
 
     /// Verifies `password` against `phc`, or against the dummy hash when `phc` is `None` (then always false).
-    pub async fn verify(&self, password: &Secret, phc: Option<&str>) -> anyhow::Result<bool> {
-        let _permit = self.permits.clone().acquire_owned().await?;
+    pub async fn verify(&self, password: &Secret, phc: Option<&str>) -> Result<bool, PasswordError> {
+        let _permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(PasswordError::Closed)?;
         let real = phc.is_some();
         let phc = phc.unwrap_or(&self.dummy_hash).to_owned();
         let password = password.clone();
-        let ok = tokio::task::spawn_blocking(move || verify(password.expose(), &phc)).await?;
+        let ok = tokio::task::spawn_blocking(move || verify(password.expose(), &phc))
+            .await
+            .map_err(PasswordError::Task)?;
         Ok(ok && real)
     }
 }

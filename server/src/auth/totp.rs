@@ -15,7 +15,16 @@ pub const SECRET_LEN: usize = 20;
 /// Shown by authenticator apps.
 pub const ISSUER: &str = "orgdeck";
 
-fn build(secret: &[u8], digits: u8, account: Option<&str>) -> Option<Totp> {
+/// Why the `otpauth://` URI of a secret could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum OtpauthError {
+    #[error("invalid TOTP parameters")]
+    Parameters(#[source] totp_rs::TotpError),
+    #[error("otpauth uri")]
+    Uri(#[source] totp_rs::TotpError),
+}
+
+fn build(secret: &[u8], digits: u8, account: Option<&str>) -> Result<Totp, totp_rs::TotpError> {
     let mut b = Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(digits)
@@ -25,7 +34,7 @@ fn build(secret: &[u8], digits: u8, account: Option<&str>) -> Option<Totp> {
     if let Some(account) = account {
         b = b.with_account_name(account).with_issuer(Some(ISSUER));
     }
-    b.build().ok()
+    b.build()
 }
 
 /// A fresh secret from the operating system's CSPRNG.
@@ -41,14 +50,14 @@ pub fn secret_base32(secret: &[u8]) -> String {
 }
 
 /// The `otpauth://totp/orgdeck:EMAIL?...` URI for a secret.
-pub fn otpauth_uri(secret: &[u8], email: &str) -> anyhow::Result<String> {
-    let totp = build(secret, DIGITS, Some(email)).ok_or_else(|| anyhow::anyhow!("invalid TOTP parameters"))?;
-    totp.to_url().map_err(|e| anyhow::anyhow!("otpauth uri: {e}"))
+pub fn otpauth_uri(secret: &[u8], email: &str) -> Result<String, OtpauthError> {
+    let totp = build(secret, DIGITS, Some(email)).map_err(OtpauthError::Parameters)?;
+    totp.to_url().map_err(OtpauthError::Uri)
 }
 
 /// The code of `secret` at unix time `secs` with `digits` digits.
 pub fn code_at(secret: &[u8], digits: u8, secs: u64) -> Option<String> {
-    Some(build(secret, digits, None)?.generate(secs).to_string())
+    Some(build(secret, digits, None).ok()?.generate(secs).to_string())
 }
 
 /// Checks `code` at unix time `now_secs`: the matched step, if it is within one step of now and later
@@ -58,7 +67,7 @@ pub fn verify(secret: &[u8], code: &str, now_secs: u64, last_step: Option<u64>) 
     if code.len() != usize::from(DIGITS) || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let totp = build(secret, DIGITS, None)?;
+    let totp = build(secret, DIGITS, None).ok()?;
     let origin = now_secs / STEP_SECS;
     (origin.saturating_sub(SKEW)..=origin + SKEW)
         .filter(|step| last_step.is_none_or(|last| *step > last))

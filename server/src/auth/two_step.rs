@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{AuthUser, SessionUser, email_code, login, rate_limit::Verdict, token, totp};
 use crate::{
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Internal},
     http::client_ip::ClientIp,
     state::AppState,
     store::{AuditRecord, LoginUser, MfaChallenge, UserStatus, WriteTx, sqlite::ops::AREA_TWO_STEP},
@@ -34,9 +34,7 @@ const BACKUP_LEN: usize = 10;
 pub fn parse_settings(doc: Option<&str>) -> AppResult<TwoStepSettings> {
     match doc {
         None => Ok(TwoStepSettings::default()),
-        Some(d) => {
-            serde_json::from_str(d).map_err(|e| AppError::Internal(anyhow::anyhow!("stored two_step settings: {e}")))
-        }
+        Some(d) => serde_json::from_str(d).map_err(|e| AppError::Internal(Internal::stored("two_step settings", e))),
     }
 }
 

@@ -11,7 +11,10 @@ use axum::{
 };
 use ipnet::IpNet;
 
-use crate::{error::AppError, state::AppState};
+use crate::{
+    error::{AppError, Internal},
+    state::AppState,
+};
 
 /// The TCP peer of the connection, set by the accept loop.
 #[derive(Debug, Clone, Copy)]
@@ -82,7 +85,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
             .extensions
             .get::<ClientIp>()
             .copied()
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("client address layer missing")))
+            .ok_or(AppError::Internal(Internal::NoClientAddress))
     }
 }
 

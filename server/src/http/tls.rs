@@ -1,25 +1,96 @@
 //! TLS through rustls (aws-lc-rs), from a PEM certificate chain and a PEM private key.
 
-use std::{path::Path, sync::Arc};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
-use anyhow::Context;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 use tokio_rustls::TlsAcceptor;
 
-pub fn acceptor(cert: &Path, key: &Path) -> anyhow::Result<TlsAcceptor> {
+/// Why TLS cannot be set up from the configured files.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("cannot read the TLS certificate {}", .path.display())]
+    ReadCertificate {
+        path: PathBuf,
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("cannot parse the TLS certificate {}", .path.display())]
+    ParseCertificate {
+        path: PathBuf,
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("no certificate in {}", .path.display())]
+    NoCertificate { path: PathBuf },
+    #[error("cannot read a private key from {}", .path.display())]
+    ReadKey {
+        path: PathBuf,
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("the TLS library refuses its default protocol versions")]
+    Protocols(#[source] rustls::Error),
+    #[error("the TLS certificate {} and key {} do not fit together", .cert.display(), .key.display())]
+    Mismatch {
+        cert: PathBuf,
+        key: PathBuf,
+        source: rustls::Error,
+    },
+}
+
+pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     let certs = CertificateDer::pem_file_iter(cert)
-        .with_context(|| format!("cannot read the TLS certificate {}", cert.display()))?
+        .map_err(|source| TlsError::ReadCertificate {
+            path: cert.to_owned(),
+            source,
+        })?
         .collect::<Result<Vec<_>, _>>()
-        .with_context(|| format!("cannot parse the TLS certificate {}", cert.display()))?;
-    anyhow::ensure!(!certs.is_empty(), "no certificate in {}", cert.display());
-    let key = PrivateKeyDer::from_pem_file(key)
-        .with_context(|| format!("cannot read a private key from {}", key.display()))?;
+        .map_err(|source| TlsError::ParseCertificate {
+            path: cert.to_owned(),
+            source,
+        })?;
+    if certs.is_empty() {
+        return Err(TlsError::NoCertificate { path: cert.to_owned() });
+    }
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|source| TlsError::ReadKey {
+        path: key.to_owned(),
+        source,
+    })?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
+        .with_safe_default_protocol_versions()
+        .map_err(TlsError::Protocols)?
         .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .context("the TLS certificate and key do not fit together")?;
+        .with_single_cert(certs, key_der)
+        .map_err(|source| TlsError::Mismatch {
+            cert: cert.to_owned(),
+            key: key.to_owned(),
+            source,
+        })?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_refusal_names_the_file_at_fault() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        let err = acceptor(&cert, &key).err().expect("no certificate file");
+        assert!(
+            matches!(&err, TlsError::ReadCertificate { path, .. } if *path == cert),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("cert.pem"), "{err}");
+
+        std::fs::write(&cert, "not a certificate\n").unwrap();
+        let err = acceptor(&cert, &key).err().expect("an empty certificate file");
+        assert!(
+            matches!(&err, TlsError::NoCertificate { path } if *path == cert),
+            "{err:?}"
+        );
+    }
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 pub use config::{MailConfig, MailTransport, RetryPolicy, SmtpConfig, SmtpSecurity, TransportKind};
 
 use crate::{
-    secret_box::SecretBox,
+    secret_box::{SecretBox, SecretBoxError},
     store::{OutboxMail, StoreError, WriteTx, uuid_v7_at},
 };
 
@@ -31,6 +31,9 @@ pub enum MailError {
     Timeout(u64),
     #[error("the queued body does not open with the server key")]
     Sealed,
+    /// Sealing a body to queue it failed.
+    #[error(transparent)]
+    Seal(#[from] SecretBoxError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -71,7 +74,7 @@ pub async fn enqueue(
     secret_box: &SecretBox,
     now: Timestamp,
     mail: NewMail<'_>,
-) -> anyhow::Result<Uuid> {
+) -> Result<Uuid, MailError> {
     let id = uuid_v7_at(now);
     let sealed_body = secret_box.seal(&seal_context(id), mail.body.as_bytes())?;
     tx.queue_mail(&OutboxMail {

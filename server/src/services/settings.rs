@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::OrgAdmin,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Internal},
     state::AppState,
     store::{AuditRecord, WriteTx},
 };
@@ -69,7 +69,7 @@ fn parse_doc<T: SettingsArea + Default>(found: Option<(i64, String)>) -> AppResu
     match found {
         Some((version, doc)) => {
             let value = serde_json::from_str(&doc)
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("stored {} settings: {e}", T::NAME)))?;
+                .map_err(|e| AppError::Internal(Internal::stored(format!("{} settings", T::NAME), e)))?;
             Ok(Versioned { version, value })
         }
         None => Ok(Versioned {

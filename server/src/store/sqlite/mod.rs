@@ -25,7 +25,6 @@ use std::{
     time::Duration,
 };
 
-use anyhow::Context;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use orgdeck_shared::{
@@ -37,6 +36,8 @@ use orgdeck_shared::{
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{OwnedMutexGuard, Semaphore, mpsc, watch};
 use uuid::Uuid;
+
+use crate::data_dir::DataDirError;
 
 use super::{
     AuditFilter, AuditRecord, LicenseFacts, LoginUser, NewSession, SessionInfo, SessionTimeouts, SessionView, Store,
@@ -91,20 +92,54 @@ fn db_files(data_dir: &Path) -> [PathBuf; 3] {
     [with("-wal"), with("-shm"), db]
 }
 
+/// Why the database could not be opened (created, migrated) at startup or for an operator command.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+    #[error("cannot open {}", .path.display())]
+    Connect { path: PathBuf, source: rusqlite::Error },
+    #[error("cannot migrate {} to schema version {}", .path.display(), schema::latest_version())]
+    Migrate { path: PathBuf, source: rusqlite::Error },
+    #[error("opening the database did not finish")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+/// Opens a connection to the database at `path`, saying which file failed.
+pub fn connect(path: &Path, read_only: bool) -> Result<Connection, OpenError> {
+    open_connection(path, read_only).map_err(|source| OpenError::Connect {
+        path: path.to_owned(),
+        source,
+    })
+}
+
 /// Creates the data directory (0700) and database if needed and applies pending migrations; returns the
 /// writer. The database is created 0600 before SQLite opens it (SQLite gives the `-wal` and `-shm` files
 /// the database's mode), and files left looser by an older version are tightened to 0600.
-pub fn open_and_migrate(data_dir: &Path, now: Timestamp) -> anyhow::Result<Connection> {
+pub fn open_and_migrate(data_dir: &Path, now: Timestamp) -> Result<Connection, OpenError> {
     crate::data_dir::prepare(data_dir)?;
     let db = db_path(data_dir);
-    crate::data_dir::create_private_file(&db).with_context(|| format!("cannot create {}", db.display()))?;
-    crate::data_dir::restrict_file(&db).with_context(|| format!("cannot make {} private", db.display()))?;
-    let mut conn = open_connection(&db, false)?;
-    schema::migrate(&mut conn, now)?;
+    crate::data_dir::create_private_file(&db).map_err(|source| DataDirError::CreateFile {
+        path: db.clone(),
+        source,
+    })?;
+    restrict(&db)?;
+    let mut conn = connect(&db, false)?;
+    schema::migrate(&mut conn, now).map_err(|source| OpenError::Migrate {
+        path: db.clone(),
+        source,
+    })?;
     for file in db_files(data_dir) {
-        crate::data_dir::restrict_file(&file).with_context(|| format!("cannot make {} private", file.display()))?;
+        restrict(&file)?;
     }
     Ok(conn)
+}
+
+fn restrict(path: &Path) -> Result<(), DataDirError> {
+    crate::data_dir::restrict_file(path).map_err(|source| DataDirError::Restrict {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -243,13 +278,13 @@ const CACHED_DOCS: usize = 4096;
 
 impl SqliteStore {
     /// Opens (creating and migrating as needed) the database in `data_dir`.
-    pub async fn open(data_dir: &Path, now: Timestamp) -> anyhow::Result<Self> {
+    pub async fn open(data_dir: &Path, now: Timestamp) -> Result<Self, OpenError> {
         let dir = data_dir.to_path_buf();
         tokio::task::spawn_blocking(move || {
             let writer = open_and_migrate(&dir, now)?;
             let readers = (0..READERS)
-                .map(|_| open_connection(&db_path(&dir), true))
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+                .map(|_| connect(&db_path(&dir), true))
+                .collect::<Result<Vec<_>, _>>()?;
             let generation = Arc::new(cache::Generation::open(&dir));
             let lock = Arc::new(tokio::sync::Mutex::new(Writer {
                 conn: writer,
@@ -272,7 +307,8 @@ impl SqliteStore {
                 docs: cache::ReadCache::new(CACHED_DOCS),
             })
         })
-        .await?
+        .await
+        .map_err(OpenError::Task)?
     }
 
     /// Runs `f` on a reader connection right here on the async thread, for indexed point lookups that take
