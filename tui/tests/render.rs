@@ -596,3 +596,34 @@ fn a_long_organization_name_is_cut_in_the_header_rather_than_dropped() {
         "{wide}"
     );
 }
+
+/// A long message wraps in its own rows at the bottom: the tab's border and text stay whole.
+#[test]
+fn message_area_80x24() {
+    let mut app = logged_in_with(ThemeKind::Mono, false);
+    send(&mut app, [ch('2')]);
+    // `o` does nothing in General: the message says so. Then a long one, as a refused save gives.
+    send(&mut app, [ch('1'), ch('/')]);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("not in General"), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[20].contains('└'), "the tab's bottom border is whole: {text}");
+    assert!(lines[23].starts_with("\" ✓ /"), "the message has the last row: {text}");
+    assert_snapshot!(text);
+}
+
+#[test]
+fn message_log_80x24() {
+    let mut app = logged_in();
+    app.clock = || "2026-11-28T21:30:00Z".parse().unwrap();
+    app.update(orgdeck::Msg::Resize(80, 24));
+    send(&mut app, [ch('s'), ch('/'), ch(':')]);
+    type_text(&mut app, "messages");
+    send(&mut app, [key(KeyCode::Enter)]);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Messages (2)"), "{text}");
+    assert!(text.contains("Nothing to save"), "{text}");
+    assert_snapshot!(text);
+    send(&mut app, [key(KeyCode::Esc)]);
+    assert!(app.message_log.is_none());
+}

@@ -323,3 +323,60 @@ fn a_second_factor_is_asked_for_when_the_server_wants_one() {
         (Secret::new("ch-1"), Secret::new("123456"))
     );
 }
+
+#[test]
+fn a_key_that_does_nothing_here_says_so_and_r_says_reloaded() {
+    let mut app = logged_in();
+    send(&mut app, [ch('3'), ch('f')]);
+    let said = app.toasts.last().map(|t| t.text.clone()).unwrap_or_default();
+    assert!(said.contains("filter") && said.contains("not in Groups"), "{said}");
+    // Reloading the groups: said once everything it asked for is back, not before.
+    let cmds = send(&mut app, [ch('r')]);
+    let asked = requests(&cmds);
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    app.update(reply_to(
+        asked[0].clone(),
+        Ok(orgdeck_shared::Page::<orgdeck_shared::groups::Group> {
+            items: Vec::new(),
+            next_cursor: None,
+        }),
+    ));
+    assert!(!app.toasts.iter().any(|t| t.text == "Reloaded"));
+    app.update(reply_to(
+        asked[1].clone(),
+        Ok(orgdeck_shared::Page::<orgdeck_shared::inventory::Application> {
+            items: Vec::new(),
+            next_cursor: None,
+        }),
+    ));
+    assert!(app.toasts.iter().any(|t| t.text == "Reloaded"));
+    // A failed part: no "Reloaded".
+    let cmds = send(&mut app, [ch('r')]);
+    let asked = requests(&cmds);
+    app.update(reply_to::<()>(
+        asked[0].clone(),
+        Err(ApiError::new(ErrorCode::Internal, "busy")),
+    ));
+    app.toasts.clear();
+    app.update(reply_to(
+        asked[1].clone(),
+        Ok(orgdeck_shared::Page::<orgdeck_shared::inventory::Application> {
+            items: Vec::new(),
+            next_cursor: None,
+        }),
+    ));
+    assert!(!app.toasts.iter().any(|t| t.text == "Reloaded"));
+}
+
+#[test]
+fn help_scrolls_by_pages() {
+    let mut app = logged_in();
+    send(&mut app, [orgdeck::Msg::Resize(80, 24), ch('?')]);
+    send(&mut app, [key(KeyCode::PageDown)]);
+    let after_page = app.help.as_ref().unwrap().scroll;
+    assert!(after_page > 5, "{after_page}");
+    send(&mut app, [key(KeyCode::End)]);
+    assert!(app.help.as_ref().unwrap().scroll > after_page);
+    send(&mut app, [key(KeyCode::Home)]);
+    assert_eq!(app.help.as_ref().unwrap().scroll, 0);
+}

@@ -187,14 +187,38 @@ impl App {
     }
 
     fn help_key(&mut self, key: &KeyEvent) {
-        let total = crate::widgets::Help::lines(&self.keymap, self.log_path.as_deref(), &self.theme).len();
+        let width = crate::widgets::Help::width(ratatui::layout::Rect::new(0, 0, self.columns, 0));
+        let total = crate::widgets::Help::lines_in(
+            &self.keymap,
+            self.log_path.as_deref(),
+            &self.theme,
+            Some(width.saturating_sub(2) as usize),
+        )
+        .len();
+        let page = self.viewport_rows.saturating_sub(3).max(1) as i32;
         let help = self.help.as_mut().expect("help is open");
-        match self.keymap.action_among(
-            key,
-            &[Action::Cancel, Action::Help, Action::Quit, Action::Up, Action::Down],
-        ) {
+        let scroll = [
+            Action::Up,
+            Action::Down,
+            Action::PageUp,
+            Action::PageDown,
+            Action::Top,
+            Action::Bottom,
+        ];
+        let close = [Action::Cancel, Action::Help, Action::Quit];
+        let actions = self.keymap.actions_for(key);
+        let action = actions
+            .iter()
+            .copied()
+            .find(|a| scroll.contains(a))
+            .or_else(|| actions.iter().copied().find(|a| close.contains(a)));
+        match action {
             Some(Action::Up) => help.scroll_by(-1, total, self.viewport_rows),
             Some(Action::Down) => help.scroll_by(1, total, self.viewport_rows),
+            Some(Action::PageUp) => help.scroll_by(-page, total, self.viewport_rows),
+            Some(Action::PageDown) => help.scroll_by(page, total, self.viewport_rows),
+            Some(Action::Top) => help.scroll_by(-(total as i32), total, self.viewport_rows),
+            Some(Action::Bottom) => help.scroll_by(total as i32, total, self.viewport_rows),
             Some(_) => self.help = None,
             None => {}
         }

@@ -660,7 +660,9 @@ impl App {
         for m in &self.messages {
             let when = self.dates.datetime(m.at);
             let indent = " ".repeat(when.chars().count() + 3);
-            for (i, line) in crate::widgets::wrap(&m.text, 60).into_iter().enumerate() {
+            // The box takes the screen less a margin, its borders and its padding.
+            let room = (self.columns as usize).saturating_sub(7 + indent.len()).max(20);
+            for (i, line) in crate::widgets::wrap(&m.text, room).into_iter().enumerate() {
                 if i == 0 {
                     lines.push(format!("{when} {} {line}", m.level.mark()));
                 } else {

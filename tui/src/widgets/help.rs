@@ -4,7 +4,7 @@ use ratatui::{
     Frame,
     layout::Rect,
     text::{Line, Span},
-    widgets::{Block, Borders, Clear, Paragraph, Wrap},
+    widgets::{Block, Borders, Clear, Paragraph},
 };
 
 use crate::{keymap::Keymap, theme::Theme, widgets::dialog::centered};
@@ -15,8 +15,18 @@ pub struct Help {
 }
 
 impl Help {
-    /// The lines of the help: sections of `keys  description`, then the log file.
+    /// The lines of the help as drawn `width` columns wide (`None`: unwrapped): sections of
+    /// `keys  description`, a long description continuing under itself, then the log file.
     pub fn lines(keymap: &Keymap, log_path: Option<&str>, theme: &Theme) -> Vec<Line<'static>> {
+        Help::lines_in(keymap, log_path, theme, None)
+    }
+
+    pub fn lines_in(
+        keymap: &Keymap,
+        log_path: Option<&str>,
+        theme: &Theme,
+        width: Option<usize>,
+    ) -> Vec<Line<'static>> {
         let rows = keymap.help_rows();
         let key_width = rows.iter().map(|(_, k, _)| k.chars().count()).max().unwrap_or(0).max(8);
         // The log file first, so it is in sight without scrolling at 80x24.
@@ -36,11 +46,20 @@ impl Help {
                 lines.push(Line::from(Span::styled(s.title().to_owned(), theme.title)));
                 scope = Some(s);
             }
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {keys:<key_width$}"), theme.key),
-                Span::raw("  "),
-                Span::raw(description),
-            ]));
+            let indent = key_width + 4;
+            let room = width.map_or(usize::MAX, |w| w.saturating_sub(indent).max(20));
+            for (i, part) in super::wrap(description, room).into_iter().enumerate() {
+                let lead = if i == 0 {
+                    format!("  {keys:<key_width$}")
+                } else {
+                    " ".repeat(key_width + 2)
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(lead, theme.key),
+                    Span::raw("  "),
+                    Span::raw(part),
+                ]));
+            }
         }
         if keymap.read_only() {
             lines.push(Line::from(""));
@@ -58,15 +77,20 @@ impl Help {
         self.scroll = (i32::from(self.scroll) + delta).clamp(0, max) as u16;
     }
 
+    /// The help box's width on a screen of `area`.
+    pub fn width(area: Rect) -> u16 {
+        area.width.saturating_sub(4).min(76)
+    }
+
     pub fn render(&self, frame: &mut Frame, area: Rect, keymap: &Keymap, log_path: Option<&str>, theme: &Theme) {
-        let lines = Help::lines(keymap, log_path, theme);
-        let width = area.width.saturating_sub(4).min(76);
+        let width = Help::width(area);
+        let lines = Help::lines_in(keymap, log_path, theme, Some(width.saturating_sub(2) as usize));
         let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2)).max(3);
         let rect = centered(area, width, height);
         frame.render_widget(Clear, rect);
         let more = lines.len() as u16 > height.saturating_sub(2);
         let title = if more {
-            " Help (↑/↓ scroll, esc close) "
+            " Help (↑/↓ pgup/pgdn scroll, esc close) "
         } else {
             " Help (esc close) "
         };
@@ -78,7 +102,6 @@ impl Help {
         frame.render_widget(
             Paragraph::new(lines)
                 .block(block)
-                .wrap(Wrap { trim: false })
                 .scroll((self.scroll.min(max_scroll), 0)),
             rect,
         );
