@@ -159,7 +159,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             AppError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             AppError::Conflict(_) => ErrorCode::Conflict,
-            AppError::PasswordChangeRequired => ErrorCode::Forbidden,
+            AppError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
             AppError::ReauthRequired => ErrorCode::ReauthRequired,
             AppError::TooManyRequests { .. } | AppError::RateLimited { .. } => ErrorCode::TooManyRequests,
             AppError::Internal(_) => return internal_error(),

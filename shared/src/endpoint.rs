@@ -276,6 +276,7 @@ pub fn all() -> Vec<Described> {
     crate::groups::endpoints::describe(&mut out);
     crate::security::endpoints::describe(&mut out);
     crate::api_keys::endpoints::describe(&mut out);
+    crate::account::endpoints::describe(&mut out);
     out
 }
 

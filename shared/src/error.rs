@@ -16,6 +16,9 @@ pub enum ErrorCode {
     SessionExpired,
     /// Authenticated, but the role does not allow this.
     Forbidden,
+    /// An admin forced a password reset (or it expired): only `POST me/password` (and what it needs)
+    /// answers until the user sets a new one.
+    PasswordChangeRequired,
     /// Changing one's second factor needs fresh proof (`me/two_step/reauth`: password and a code).
     ReauthRequired,
     NotFound,
@@ -46,7 +49,7 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest => 400,
             ErrorCode::Unauthorized | ErrorCode::InvalidCredentials | ErrorCode::SessionExpired => 401,
-            ErrorCode::Forbidden | ErrorCode::ReauthRequired => 403,
+            ErrorCode::Forbidden | ErrorCode::ReauthRequired | ErrorCode::PasswordChangeRequired => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,

@@ -5,6 +5,7 @@
 //! overwrite each other. Validation lives on the types, so the console shows the same field errors the
 //! server enforces.
 
+pub mod account;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;

@@ -22,6 +22,12 @@ pub const ME_REAUTH_EMAIL: &str = "/api/v1/me/two_step/reauth/email";
 /// `GET`: how many unused backup codes one has; `POST`: a new set (needs fresh proof).
 pub const ME_BACKUP_CODES: &str = "/api/v1/me/two_step/backup_codes";
 pub const LOGOUT: &str = "/api/v1/auth/logout";
+/// `GET`: the password policy one's own new password must meet (also while a change is required).
+pub const ME_PASSWORD_POLICY: &str = "/api/v1/me/password/policy";
+/// `GET`: one's own live sessions, this one marked.
+pub const ME_SESSIONS: &str = "/api/v1/me/sessions";
+/// `DELETE`: end one of one's own sessions (this one too: that logs out).
+pub const ME_SESSION: &str = "/api/v1/me/sessions/{session_id}";
 pub const ME: &str = "/api/v1/me";
 /// `GET/PUT settings/{area}`; see [`settings`].
 pub const SETTINGS: &str = "/api/v1/settings/{area}";

@@ -15,7 +15,7 @@ use orgdeck::{
 };
 use ratatui::style::Modifier;
 
-/// The logged-in app with the seven areas still to come added to the registry, one line each.
+/// The logged-in app with the six areas still to come added to the registry, one line each.
 #[rustfmt::skip]
 fn thirteen_areas() -> App {
     let later = [
@@ -25,7 +25,6 @@ fn thirteen_areas() -> App {
         Area { id: "agent_keys", title: "Agent keys", group: Group::Servers, key: 'e', aliases: &["agents"], sections: &[], keys: &[], make: || Box::new(BlankTab("Agent keys")) },
         Area { id: "reports", title: "Reports", group: Group::ReportsAndScores, key: 'p', aliases: &[], sections: &[], keys: &[], make: || Box::new(BlankTab("Reports")) },
         Area { id: "scores", title: "Scores", group: Group::ReportsAndScores, key: 'c', aliases: &[], sections: &[], keys: &[], make: || Box::new(BlankTab("Scores")) },
-        Area { id: "account", title: "Account", group: Group::UsersAndAccess, key: 'm', aliases: &["me"], sections: &[], keys: &[], make: || Box::new(BlankTab("Account")) },
     ];
     let mut app = logged_in();
     let mut areas = AREAS.to_vec();

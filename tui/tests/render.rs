@@ -627,3 +627,39 @@ fn message_log_80x24() {
     send(&mut app, [key(KeyCode::Esc)]);
     assert!(app.message_log.is_none());
 }
+
+#[test]
+fn account_80x24() {
+    use orgdeck_shared::account::{MySession, endpoints::MySessions};
+    let mut app = logged_in_with(ThemeKind::Mono, false);
+    send(&mut app, [ch('\''), ch('m')]);
+    let at: jiff::Timestamp = "2026-11-28T20:00:00Z".parse().unwrap();
+    let s = |id: &str, ip: &str, current| MySession {
+        id: id.into(),
+        created_at: at,
+        last_seen_at: at,
+        expires_at: at,
+        ip: ip.into(),
+        current,
+    };
+    app.update(answer::<MySessions>(
+        &app,
+        Ok(vec![s("a", "192.0.2.10", true), s("b", "2001:db8::7", false)]),
+    ));
+    assert_snapshot!(screen(&app, 80, 24));
+}
+
+#[test]
+fn forced_password_change_80x24() {
+    use orgdeck_shared::{account::endpoints::MyPasswordPolicy, password::PasswordPolicy};
+    let mut app = App::new(init(ThemeKind::Mono, false, true));
+    app.start();
+    let mut me = me();
+    me.must_change_password = true;
+    app.update(answer::<GetMe>(&app, Ok(me)));
+    app.update(answer::<MyPasswordPolicy>(&app, Ok(PasswordPolicy::default())));
+    type_text(&mut app, "old one");
+    send(&mut app, [key(KeyCode::Enter)]);
+    type_text(&mut app, "Acme2026");
+    assert_snapshot!(screen(&app, 80, 24));
+}

@@ -125,7 +125,7 @@ pub fn check_ip(ip_doc: Option<&str>, ip: ClientIp) -> Result<(), AppError> {
 
 /// While a password change is required (expired, or reset by an admin), only these answer.
 fn allowed_before_password_change(method: &Method, path: &str) -> bool {
-    (method == Method::GET && path == routes::ME)
+    (method == Method::GET && (path == routes::ME || path == routes::ME_PASSWORD_POLICY))
         || (method == Method::POST && (path == routes::ME_PASSWORD || path == routes::LOGOUT))
 }
 

@@ -6,6 +6,7 @@ mod auth;
 mod etag;
 mod groups;
 mod inventory;
+mod me;
 mod sessions;
 mod settings;
 mod users;
@@ -70,6 +71,9 @@ fn api() -> Router<AppState> {
         .route(routes::AUDIT_EXPORT, get(audit::export))
         .route(routes::ACTIVATE, post(users::activate))
         .route(routes::ME_PASSWORD, post(users::change_password))
+        .route(routes::ME_PASSWORD_POLICY, get(me::password_policy))
+        .route(routes::ME_SESSIONS, get(me::sessions))
+        .route(routes::ME_SESSION, delete(me::end_session))
         .route(routes::USERS, get(users::list).post(users::create))
         .route(routes::USERS_IMPORT, post(users::import))
         .route(routes::USERS_BULK, post(users::bulk))

@@ -1,7 +1,9 @@
-//! Admins list a user's active sessions and end them; each end is audited (`session.end`).
+//! Admins list a user's active sessions and end them; every user lists and ends their own. Each end is
+//! audited (`session.end`).
 
 use jiff::SignedDuration;
 use orgdeck_shared::{
+    account::MySession,
     audit::AuditTarget,
     security::{ActiveSession, SessionSettings},
 };
@@ -9,7 +11,7 @@ use uuid::Uuid;
 
 use super::{settings::doc, users::no_user};
 use crate::{
-    auth::OrgAdmin,
+    auth::{OrgAdmin, SessionUser},
     error::{AppError, AppResult},
     state::AppState,
     store::AuditRecord,
@@ -27,11 +29,16 @@ async fn user_email(state: &AppState, admin: &OrgAdmin, user_id: Uuid) -> AppRes
 /// The user's sessions still alive under the organization's current timeouts, newest first.
 pub async fn list(state: &AppState, admin: &OrgAdmin, user_id: Uuid) -> AppResult<Vec<ActiveSession>> {
     user_email(state, admin, user_id).await?;
+    alive(state, admin.org_id(), user_id).await
+}
+
+/// The sessions of `user_id` still alive under the organization's current timeouts, newest first.
+async fn alive(state: &AppState, org_id: Uuid, user_id: Uuid) -> AppResult<Vec<ActiveSession>> {
     let now = state.clock.now();
-    let timeouts = doc::<SessionSettings>(state, admin.org_id()).await?.value;
+    let timeouts = doc::<SessionSettings>(state, org_id).await?.value;
     let idle = SignedDuration::from_mins(i64::from(timeouts.idle_minutes));
     let absolute = SignedDuration::from_mins(i64::from(timeouts.absolute_minutes));
-    let sessions = state.store.user_sessions(admin.org_id(), user_id).await?;
+    let sessions = state.store.user_sessions(org_id, user_id).await?;
     Ok(sessions
         .into_iter()
         .filter_map(|s| {
@@ -46,6 +53,62 @@ pub async fn list(state: &AppState, admin: &OrgAdmin, user_id: Uuid) -> AppResul
             })
         })
         .collect())
+}
+
+/// The id of the session `user` called with.
+async fn current_id(state: &AppState, user: &SessionUser) -> AppResult<String> {
+    let view = state
+        .store
+        .session(user.token_hash().expose())
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    Ok(view.id)
+}
+
+/// The caller's own live sessions, this one marked.
+pub async fn mine(state: &AppState, user: &SessionUser) -> AppResult<Vec<MySession>> {
+    let current = current_id(state, user).await?;
+    Ok(alive(state, user.org_id, user.user_id)
+        .await?
+        .into_iter()
+        .map(|s| MySession {
+            current: s.id == current,
+            id: s.id,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+            expires_at: s.expires_at,
+            ip: s.ip,
+        })
+        .collect())
+}
+
+/// Ends one of the caller's own sessions (another's id is not found); audited as `session.end`.
+pub async fn end_mine(state: &AppState, user: &SessionUser, session_id: &str) -> AppResult<()> {
+    let current = current_id(state, user).await?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    if !tx.delete_session_by_id(user.org_id, user.user_id, session_id).await? {
+        return Err(AppError::NotFound("session not found".into()));
+    }
+    let which = if session_id == current {
+        "this session (logged out)"
+    } else {
+        "another session"
+    };
+    tx.append_audit(
+        &AuditRecord::new(
+            Some(user.org_id),
+            now,
+            user.actor(),
+            "session.end",
+            AuditTarget::new("user", user.user_id.to_string()),
+            format!("{} ended {which} of their own: {session_id}", user.email),
+        )
+        .ip(user.client_ip.to_string()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Ends one session (`Some(id)`) or all of them; returns how many ended.

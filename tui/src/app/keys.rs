@@ -107,6 +107,25 @@ impl App {
             }
             return;
         }
+        if self.password_gate() {
+            // Quitting, logging out and help stay possible; the rest waits for the new password.
+            let global = [Action::Quit, Action::Logout, Action::Help, Action::Messages];
+            let typing = self.tabs[self.active].captures_input();
+            match self
+                .keymap
+                .action_among(&key, &global)
+                .filter(|_| !typing || key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL))
+            {
+                Some(action) => {
+                    self.global_action(action, &key, cmds);
+                }
+                None => {
+                    let active = self.active;
+                    self.with_tab(active, cmds, |t, ctx, fx| t.handle_key(&key, ctx, fx));
+                }
+            }
+            return;
+        }
         if self.sidebar_is_drawer() {
             self.drawer_key(&key);
             return;

@@ -458,6 +458,10 @@ impl App {
             let c = self.request(me_call());
             cmds.push(c);
         }
+        if fx.logout {
+            self.logout(cmds);
+            return;
+        }
         for value in fx.broadcasts {
             if let Some(general) = value.downcast_ref::<GeneralSettings>() {
                 // Dates everywhere follow the saved settings, and the header the saved name.
@@ -505,6 +509,13 @@ impl App {
         }
         match &result {
             Err(e) if needs_login(e) && !outside_session => self.session_lost(&call, e, cmds),
+            Err(e) if e.code == ErrorCode::PasswordChangeRequired => {
+                // An admin forced a reset meanwhile: `GET me` says so, and the change opens.
+                if !self.running.iter().any(|(c, _)| c.is::<GetMe>()) {
+                    let c = self.request(me_call());
+                    cmds.push(c);
+                }
+            }
             Err(e) => tracing::warn!("{}: {:?} {}", call.label, e.code, e.message),
             Ok(_) => {}
         }
@@ -557,6 +568,15 @@ impl App {
                             &mut fx,
                         ));
                         self.apply_effects(Owner::Enrolment, fx, cmds);
+                    }
+                    return;
+                }
+                if !self.loaded && me.must_change_password {
+                    // The server refuses everything but the change until then: only the Account area,
+                    // which opens the change by itself.
+                    if let Some(i) = self.account_tab() {
+                        self.active = i;
+                        self.with_tab(i, cmds, |t, _, fx| t.me_changed(&me, fx));
                     }
                     return;
                 }
@@ -652,6 +672,16 @@ impl App {
         }
         let unfinished = self.enrolment.as_ref().and_then(Enrolment::unfinished)?;
         Some(format!("{unfinished} {verb} anyway?"))
+    }
+
+    /// The Account area's tab, where a required password change happens.
+    fn account_tab(&self) -> Option<usize> {
+        self.areas.iter().position(|a| a.id == "account")
+    }
+
+    /// A password change is required: nothing else until it is done.
+    pub fn password_gate(&self) -> bool {
+        self.me.as_ref().is_some_and(|m| m.must_change_password)
     }
 
     /// `:messages`: the session's messages, newest last, with their time in the organization's style.

@@ -1,6 +1,7 @@
 //! One module per settings area. Adding an area is one module and one line in [`AREAS`]; navigation (the
 //! header, the list of areas, `:` and the go key) follows from that line.
 
+pub mod account;
 pub mod api_keys;
 pub mod audit;
 mod general;
@@ -8,6 +9,7 @@ pub mod groups;
 pub mod security;
 pub mod users;
 
+pub use account::AccountTab;
 pub use api_keys::ApiKeysTab;
 pub use audit::AuditTab;
 pub use general::GeneralTab;
@@ -43,6 +45,7 @@ pub const AREAS: &[Area] = &[
     Area { id: "security", title: "Security", group: Group::Security, key: 's', aliases: &[], sections: security::SECTIONS, keys: security::KEYS, make: || Box::new(SecurityTab::new()) },
     Area { id: "audit", title: "Audit", group: Group::Security, key: 'a', aliases: &["log", "audit log"], sections: &[], keys: audit::KEYS, make: || Box::new(AuditTab::new()) },
     Area { id: "api_keys", title: "API keys", group: Group::UsersAndAccess, key: 'k', aliases: &["api", "keys"], sections: &[], keys: api_keys::KEYS, make: || Box::new(ApiKeysTab::new()) },
+    Area { id: "account", title: "Account", group: Group::UsersAndAccess, key: 'm', aliases: &["me", "profile", "my account"], sections: &[], keys: account::KEYS, make: || Box::new(AccountTab::new()) },
 ];
 
 /// Every tab, in the order of [`AREAS`].
@@ -73,6 +76,8 @@ pub struct Effects {
     pub broadcasts: Vec<Arc<dyn Any + Send + Sync>>,
     /// Ask the server again who the user is (`GET me`); the answer reaches every tab ([`Tab::me_changed`]).
     pub refresh_me: bool,
+    /// The session ended (the user ended it from the Account area): log out here.
+    pub logout: bool,
     pub toasts: Vec<(ToastLevel, String)>,
     pub confirm: Option<Dialog>,
     /// Timers to (re)start: `(name, delay, token)`; a timer replaces the tab's pending one of that name.
