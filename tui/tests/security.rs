@@ -6,7 +6,11 @@ use common::*;
 use crossterm::event::KeyCode;
 use orgdeck::{
     api::{Call, SecurityArea, SecurityDoc},
-    tabs::security::CUSTOM_FIELDS,
+    tabs::security::{
+        CUSTOM_FIELDS,
+        forms::{EXPIRATION, IDLE_MINUTES, MIN_LENGTH, MIN_UPPER, REQUIRED},
+        ip::CIDR,
+    },
 };
 use orgdeck_shared::{
     ApiError, ErrorCode, FieldError, Versioned,
@@ -45,26 +49,29 @@ fn choose_preset(app: &mut orgdeck::App, strength: PasswordStrength) {
 fn presets_grey_out_the_custom_fields_and_custom_enables_them() {
     let mut app = security_app();
     let form = &security(&app).policy.form;
-    assert!(CUSTOM_FIELDS.iter().all(|f| form.is_disabled(f)), "nist is a preset");
-    assert_eq!(form.number("min_length"), 15);
+    assert!(
+        CUSTOM_FIELDS.into_iter().all(|f| form.is_disabled(f)),
+        "nist is a preset"
+    );
+    assert_eq!(form.number(MIN_LENGTH), 15);
     choose_preset(&mut app, PasswordStrength::Complex);
     let form = &security(&app).policy.form;
-    assert_eq!(form.number("min_length"), 12, "the preset's effective length shows");
-    assert!(form.is_disabled("min_upper"));
+    assert_eq!(form.number(MIN_LENGTH), 12, "the preset's effective length shows");
+    assert!(form.is_disabled(MIN_UPPER));
     assert!(screen(&app, 100, 30).contains("complex: at least 12 characters mixing 4"));
     choose_preset(&mut app, PasswordStrength::Custom);
     let form = &security(&app).policy.form;
-    assert!(CUSTOM_FIELDS.iter().all(|f| !form.is_disabled(f)));
+    assert!(CUSTOM_FIELDS.into_iter().all(|f| !form.is_disabled(f)));
     // Down to min_length: right raises it now.
     send(&mut app, [key(KeyCode::Down), key(KeyCode::Right)]);
-    assert_eq!(security(&app).policy.form.number("min_length"), 13);
+    assert_eq!(security(&app).policy.form.number(MIN_LENGTH), 13);
 }
 
 #[test]
 fn a_preset_cannot_change_its_fixed_fields() {
     let mut app = security_app();
     send(&mut app, [key(KeyCode::Down), key(KeyCode::Right), key(KeyCode::Right)]);
-    assert_eq!(security(&app).policy.form.number("min_length"), 15);
+    assert_eq!(security(&app).policy.form.number(MIN_LENGTH), 15);
     assert!(!security(&app).policy.is_dirty());
 }
 
@@ -92,7 +99,7 @@ fn invalid_custom_values_show_the_shared_validation_and_send_nothing() {
     type_text(&mut app, "10");
     send(&mut app, [key(KeyCode::Enter)]);
     assert_eq!(
-        security(&app).policy.form.error("expiration_days"),
+        security(&app).policy.form.error(EXPIRATION),
         Some("must be from 30 to 365")
     );
     assert!(put(&send(&mut app, [ch('s')])).is_none());
@@ -138,10 +145,10 @@ fn server_field_errors_show_inline_until_the_field_changes() {
     e.fields = vec![FieldError::new("idle_minutes", "too long for this org")];
     app.update(reply_to::<()>(call, Err(e)));
     assert_eq!(
-        security(&app).sessions.form.error("idle_minutes"),
+        security(&app).sessions.form.error(IDLE_MINUTES),
         Some("too long for this org")
     );
-    assert_eq!(security(&app).sessions.form.number("idle_minutes"), 31, "edits kept");
+    assert_eq!(security(&app).sessions.form.number(IDLE_MINUTES), 31, "edits kept");
 }
 
 fn open_ip(app: &mut orgdeck::App) {
@@ -171,7 +178,7 @@ fn a_bad_cidr_is_named_inline_and_not_added() {
     send(&mut app, [ch('a')]);
     type_text(&mut app, "10.0.0.0/33");
     let editor = security(&app).ip.editor.as_ref().expect("the row editor");
-    assert_eq!(editor.form.error("cidr"), Some("prefix must be 0 to 32"));
+    assert_eq!(editor.form.error(CIDR), Some("prefix must be 0 to 32"));
     send(&mut app, [ctrl('s')]);
     assert!(security(&app).ip.rules.is_empty());
 }
@@ -265,7 +272,7 @@ fn two_step_required_without_enabled_is_refused_inline() {
     send(&mut app, [ch('[')]);
     assert_eq!(security(&app).section, SecurityArea::TwoStep);
     send(&mut app, [key(KeyCode::Down), key(KeyCode::Enter)]);
-    assert!(security(&app).two_step.form.error("required").is_some());
+    assert!(security(&app).two_step.form.error(REQUIRED).is_some());
 }
 
 #[test]

@@ -17,16 +17,19 @@ use super::{Effects, Tab, TabCtx, own};
 use crate::{
     api::{Call, OwnerMsg, needs_login},
     keymap::Action,
-    widgets::{Dialog, FieldSpec, FieldValue, Form, FormEvent, ToastLevel},
+    widgets::{
+        Dialog, FieldSpec, Form, FormEvent, ToastLevel,
+        form::{Choice, Multi, Text, Toggle},
+    },
 };
 
-pub const NAME: &str = "name";
-pub const DATE_FORMAT: &str = "date_format";
-pub const TIME_FORMAT: &str = "time_format";
-pub const TIMEZONE: &str = "timezone";
-pub const AUTO_APPS: &str = "auto_license_new_applications";
-pub const AUTO_SERVERS: &str = "auto_license_new_servers";
-pub const ENVIRONMENTS: &str = "auto_license_environments";
+pub const NAME: Text<GeneralSettings> = Text::new("name");
+pub const DATE_FORMAT: Choice<GeneralSettings> = Choice::new("date_format");
+pub const TIME_FORMAT: Choice<GeneralSettings> = Choice::new("time_format");
+pub const TIMEZONE: Text<GeneralSettings> = Text::new("timezone");
+pub const AUTO_APPS: Toggle<GeneralSettings> = Toggle::new("auto_license_new_applications");
+pub const AUTO_SERVERS: Toggle<GeneralSettings> = Toggle::new("auto_license_new_servers");
+pub const ENVIRONMENTS: Multi<GeneralSettings> = Multi::new("auto_license_environments");
 
 /// The answers of the tab's calls.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,7 +67,7 @@ pub struct GeneralTab {
     /// The settings as last read or saved; the form holds the edits on top of them.
     pub settings: Load<Versioned<GeneralSettings>>,
     pub licenses: Load<LicenseSummary>,
-    pub form: Form,
+    pub form: Form<GeneralSettings>,
     pub saving: bool,
     /// A save was refused because someone else saved first: the edits stay until the user reloads.
     pub stale: bool,
@@ -121,25 +124,19 @@ impl GeneralTab {
     }
 
     fn fill_form(&mut self, s: &GeneralSettings) {
-        self.form.set(NAME, FieldValue::Text(s.name.clone()));
-        self.form.set(
-            DATE_FORMAT,
-            FieldValue::Choice(position(&DateFormat::ALL, s.date_format)),
-        );
-        self.form.set(
-            TIME_FORMAT,
-            FieldValue::Choice(position(&TimeFormat::ALL, s.time_format)),
-        );
-        self.form.set(TIMEZONE, FieldValue::Text(s.timezone.clone()));
+        self.form.set_text(NAME, s.name.clone());
         self.form
-            .set(AUTO_APPS, FieldValue::Bool(s.auto_license_new_applications));
+            .set_choice(DATE_FORMAT, position(&DateFormat::ALL, s.date_format));
         self.form
-            .set(AUTO_SERVERS, FieldValue::Bool(s.auto_license_new_servers));
+            .set_choice(TIME_FORMAT, position(&TimeFormat::ALL, s.time_format));
+        self.form.set_text(TIMEZONE, s.timezone.clone());
+        self.form.set_bool(AUTO_APPS, s.auto_license_new_applications);
+        self.form.set_bool(AUTO_SERVERS, s.auto_license_new_servers);
         let envs = Environment::ALL
             .iter()
             .map(|e| s.auto_license_environments.contains(e))
             .collect();
-        self.form.set(ENVIRONMENTS, FieldValue::Multi(envs));
+        self.form.set_multi(ENVIRONMENTS, envs);
         self.server_errors.clear();
         self.form.set_errors(Vec::new());
     }
@@ -208,9 +205,7 @@ impl GeneralTab {
         if let Err(errors) = edited.validate() {
             let first = errors[0].field.clone();
             self.revalidate(None);
-            if let Some(key) = self.form_key(&first) {
-                self.form.focus(key);
-            }
+            self.form.focus_named(&first);
             fx.toast(
                 ToastLevel::Error,
                 format!("Not saved: fix {} field(s) first", errors.len()),
@@ -228,20 +223,6 @@ impl GeneralTab {
                 .if_match(version)
                 .label("saving general settings"),
         );
-    }
-
-    fn form_key(&self, field: &str) -> Option<&'static str> {
-        [
-            NAME,
-            DATE_FORMAT,
-            TIME_FORMAT,
-            TIMEZONE,
-            AUTO_APPS,
-            AUTO_SERVERS,
-            ENVIRONMENTS,
-        ]
-        .into_iter()
-        .find(|k| field.starts_with(k))
     }
 
     fn settings_arrived(&mut self, v: &Versioned<GeneralSettings>) {
@@ -430,5 +411,35 @@ impl Tab for GeneralTab {
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_holds_every_field_it_declares_and_gives_back_what_it_was_filled_with() {
+        let mut tab = GeneralTab::new();
+        tab.form.assert_has(NAME);
+        tab.form.assert_has(DATE_FORMAT);
+        tab.form.assert_has(TIME_FORMAT);
+        tab.form.assert_has(TIMEZONE);
+        tab.form.assert_has(AUTO_APPS);
+        tab.form.assert_has(AUTO_SERVERS);
+        tab.form.assert_has(ENVIRONMENTS);
+        let mut s: GeneralSettings = serde_json::from_str(r#"{"name": "Acme"}"#).unwrap();
+        s.date_format = DateFormat::ALL[1];
+        s.time_format = TimeFormat::ALL[1];
+        s.timezone = "Europe/Paris".into();
+        s.auto_license_new_applications = true;
+        s.auto_license_environments = vec![Environment::Development, Environment::Production];
+        tab.settings = Load::Loaded(Versioned {
+            version: 1,
+            value: s.clone(),
+        });
+        tab.fill_form(&s);
+        assert_eq!(tab.edited(), Some(s.clone()));
+        tab.form.assert_names_fields_of(&s);
     }
 }

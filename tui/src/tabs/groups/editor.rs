@@ -12,10 +12,13 @@ use uuid::Uuid;
 use super::picker::{Picker, PickerKind};
 use crate::{
     keymap::Action,
-    widgets::{FieldSpec, FieldValue, Form, FormEvent},
+    widgets::{FieldSpec, Form, FormEvent, form::Text},
 };
 
-pub const NAME: &str = "name";
+/// The form of the group's name, the one text field of the editor.
+pub enum GroupFields {}
+
+pub const NAME: Text<GroupFields> = Text::new("name");
 
 /// Where the editor's cursor is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +32,7 @@ pub enum Focus {
 pub struct GroupEditor {
     /// The group as read; `None` creates one.
     pub original: Option<Group>,
-    pub name: Form,
+    pub name: Form<GroupFields>,
     pub rows: Vec<AppAccess>,
     pub members: Vec<Uuid>,
     pub focus: Focus,
@@ -51,7 +54,7 @@ impl GroupEditor {
     pub fn new(group: Option<&Group>) -> GroupEditor {
         let mut name = Form::new(vec![FieldSpec::text(NAME, "Name", Some(GROUP_NAME_MAX))]);
         if let Some(g) = group {
-            name.set(NAME, FieldValue::Text(g.name.clone()));
+            name.set_text(NAME, g.name.clone());
         }
         GroupEditor {
             original: group.cloned(),
@@ -98,11 +101,12 @@ impl GroupEditor {
             self.input().validate().err().unwrap_or_default()
         };
         self.name
-            .set_errors(self.errors.iter().filter(|e| e.field == NAME).cloned());
+            .set_errors(self.errors.iter().filter(|e| e.field == NAME.name()).cloned());
     }
 
     pub fn set_server_errors(&mut self, errors: Vec<FieldError>) {
-        self.name.set_errors(errors.iter().filter(|e| e.field == NAME).cloned());
+        self.name
+            .set_errors(errors.iter().filter(|e| e.field == NAME.name()).cloned());
         self.errors = errors;
     }
 
@@ -202,5 +206,28 @@ impl GroupEditor {
             },
             _ => (BTreeSet::new(), true),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_name_form_holds_its_field() {
+        let group = Group {
+            id: Uuid::from_u128(1),
+            name: "ops".into(),
+            built_in: false,
+            grants_role: None,
+            app_access: Vec::new(),
+            members: Vec::new(),
+            version: 1,
+        };
+        let editor = GroupEditor::new(Some(&group));
+        editor.name.assert_has(NAME);
+        assert_eq!(editor.input().name, "ops");
+        assert!(!editor.is_dirty());
+        editor.name.assert_names_fields_of(&editor.input());
     }
 }

@@ -11,22 +11,25 @@ use super::doc::{Arrival, DocState, Document};
 use crate::{
     api::{SecurityArea, SecurityDoc},
     tabs::Effects,
-    widgets::{FieldSpec, FieldValue, Form, FormEvent},
+    widgets::{
+        FieldSpec, Form, FormEvent,
+        form::{Choice, Multi, Number, Toggle},
+    },
 };
 
-/// A document edited through a form.
-pub trait FormDocument: Document {
-    fn specs() -> Vec<FieldSpec>;
-    fn fill(&self, form: &mut Form);
+/// A document edited through a form: the form is named by the document's type (`Form<PasswordPolicy>`).
+pub trait FormDocument: Document + Sized {
+    fn specs() -> Vec<FieldSpec<Self>>;
+    fn fill(&self, form: &mut Form<Self>);
     /// The document as the form has it now, on top of `base`.
-    fn read(form: &Form, base: &Self) -> Self;
+    fn read(form: &Form<Self>, base: &Self) -> Self;
     /// After `field` changed (or the form was filled): what other fields that decides.
-    fn sync(_form: &mut Form) {}
+    fn sync(_form: &mut Form<Self>) {}
 }
 
 pub struct FormSection<D> {
     pub state: DocState<D>,
-    pub form: Form,
+    pub form: Form<D>,
 }
 
 impl<D: FormDocument> FormSection<D> {
@@ -80,7 +83,7 @@ impl<D: FormDocument> FormSection<D> {
         if let Some(version) = self.state.check_save(&edited, read_only, fx) {
             self.state.send(version, edited.canonical(), fx);
         } else if let Some(first) = self.form.errors().keys().next().cloned() {
-            self.form.focus(&first);
+            self.form.focus_named(&first);
         }
     }
 
@@ -118,18 +121,24 @@ impl<D: FormDocument> Default for FormSection<D> {
     }
 }
 
-pub const STRENGTH: &str = "strength";
-pub const MIN_LENGTH: &str = "min_length";
-pub const MIN_UPPER: &str = "min_upper";
-pub const MIN_LOWER: &str = "min_lower";
-pub const MIN_DIGITS: &str = "min_digits";
-pub const MIN_SYMBOLS: &str = "min_symbols";
-pub const EXPIRATION: &str = "expiration_days";
+pub const STRENGTH: Choice<PasswordPolicy> = Choice::new("strength");
+pub const MIN_LENGTH: Number<PasswordPolicy> = Number::new("min_length");
+pub const MIN_UPPER: Number<PasswordPolicy> = Number::new("min_upper");
+pub const MIN_LOWER: Number<PasswordPolicy> = Number::new("min_lower");
+pub const MIN_DIGITS: Number<PasswordPolicy> = Number::new("min_digits");
+pub const MIN_SYMBOLS: Number<PasswordPolicy> = Number::new("min_symbols");
+pub const EXPIRATION: Number<PasswordPolicy> = Number::new("expiration_days");
+pub const HISTORY: Number<PasswordPolicy> = Number::new("history");
+pub const LOCKOUT_ATTEMPTS: Number<PasswordPolicy> = Number::new("lockout_attempts");
+pub const LOCKOUT_MINUTES: Number<PasswordPolicy> = Number::new("lockout_minutes");
+pub const INACTIVE_LOCK_DAYS: Number<PasswordPolicy> = Number::new("inactive_lock_days");
+pub const BLOCK_COMMON: Toggle<PasswordPolicy> = Toggle::new("block_common");
 /// The fields only a custom policy sets; presets fix them.
-pub const CUSTOM_FIELDS: [&str; 6] = [MIN_LENGTH, MIN_UPPER, MIN_LOWER, MIN_DIGITS, MIN_SYMBOLS, EXPIRATION];
+pub const CUSTOM_FIELDS: [Number<PasswordPolicy>; 6] =
+    [MIN_LENGTH, MIN_UPPER, MIN_LOWER, MIN_DIGITS, MIN_SYMBOLS, EXPIRATION];
 
-fn num(form: &Form, key: &str) -> u32 {
-    u32::try_from(form.number(key)).unwrap_or(0)
+fn num<D>(form: &Form<D>, field: Number<D>) -> u32 {
+    u32::try_from(form.number(field)).unwrap_or(0)
 }
 
 impl Document for PasswordPolicy {
@@ -152,7 +161,7 @@ impl Document for PasswordPolicy {
 }
 
 impl FormDocument for PasswordPolicy {
-    fn specs() -> Vec<FieldSpec> {
+    fn specs() -> Vec<FieldSpec<Self>> {
         vec![
             FieldSpec::choice(
                 STRENGTH,
@@ -165,38 +174,38 @@ impl FormDocument for PasswordPolicy {
             FieldSpec::number(MIN_DIGITS, "  Min digits", 0, 10),
             FieldSpec::number(MIN_SYMBOLS, "  Min symbols", 0, 10),
             FieldSpec::number(EXPIRATION, "  Expires (days)", 0, 365),
-            FieldSpec::number("history", "History", 0, 24),
-            FieldSpec::number("lockout_attempts", "Lockout after", 1, 100),
-            FieldSpec::number("lockout_minutes", "Lockout minutes", 0, 10_080),
-            FieldSpec::number("inactive_lock_days", "Inactive lock days", 0, 3_650),
-            FieldSpec::toggle("block_common", "Block common"),
+            FieldSpec::number(HISTORY, "History", 0, 24),
+            FieldSpec::number(LOCKOUT_ATTEMPTS, "Lockout after", 1, 100),
+            FieldSpec::number(LOCKOUT_MINUTES, "Lockout minutes", 0, 10_080),
+            FieldSpec::number(INACTIVE_LOCK_DAYS, "Inactive lock days", 0, 3_650),
+            FieldSpec::toggle(BLOCK_COMMON, "Block common"),
         ]
     }
 
-    fn fill(&self, form: &mut Form) {
+    fn fill(&self, form: &mut Form<Self>) {
         let i = PasswordStrength::ALL
             .iter()
             .position(|s| *s == self.strength)
             .unwrap_or(0);
-        form.set(STRENGTH, FieldValue::Choice(i));
-        for (key, v) in [
+        form.set_choice(STRENGTH, i);
+        for (field, v) in [
             (MIN_LENGTH, self.min_length),
             (MIN_UPPER, self.min_upper),
             (MIN_LOWER, self.min_lower),
             (MIN_DIGITS, self.min_digits),
             (MIN_SYMBOLS, self.min_symbols),
             (EXPIRATION, self.expiration_days),
-            ("history", self.history),
-            ("lockout_attempts", self.lockout_attempts),
-            ("lockout_minutes", self.lockout_minutes),
-            ("inactive_lock_days", self.inactive_lock_days),
+            (HISTORY, self.history),
+            (LOCKOUT_ATTEMPTS, self.lockout_attempts),
+            (LOCKOUT_MINUTES, self.lockout_minutes),
+            (INACTIVE_LOCK_DAYS, self.inactive_lock_days),
         ] {
-            form.set(key, FieldValue::Number(i64::from(v)));
+            form.set_number(field, i64::from(v));
         }
-        form.set("block_common", FieldValue::Bool(self.block_common));
+        form.set_bool(BLOCK_COMMON, self.block_common);
     }
 
-    fn read(form: &Form, base: &Self) -> Self {
+    fn read(form: &Form<Self>, base: &Self) -> Self {
         let strength = strength_of(form);
         let policy = PasswordPolicy {
             strength,
@@ -206,33 +215,33 @@ impl FormDocument for PasswordPolicy {
             min_digits: num(form, MIN_DIGITS),
             min_symbols: num(form, MIN_SYMBOLS),
             expiration_days: num(form, EXPIRATION),
-            history: num(form, "history"),
-            lockout_attempts: num(form, "lockout_attempts"),
-            lockout_minutes: num(form, "lockout_minutes"),
-            inactive_lock_days: num(form, "inactive_lock_days"),
-            block_common: form.bool("block_common"),
+            history: num(form, HISTORY),
+            lockout_attempts: num(form, LOCKOUT_ATTEMPTS),
+            lockout_minutes: num(form, LOCKOUT_MINUTES),
+            inactive_lock_days: num(form, INACTIVE_LOCK_DAYS),
+            block_common: form.bool(BLOCK_COMMON),
         };
         let _ = base;
         policy.normalized()
     }
 
     /// A preset shows its fixed length and no class minimums, greyed; only `custom` edits them.
-    fn sync(form: &mut Form) {
+    fn sync(form: &mut Form<Self>) {
         let strength = strength_of(form);
         let custom = strength == PasswordStrength::Custom;
         if let Some((min_length, _)) = strength.preset() {
-            form.set(MIN_LENGTH, FieldValue::Number(i64::from(min_length)));
-            for key in &CUSTOM_FIELDS[1..] {
-                form.set(key, FieldValue::Number(0));
+            form.set_number(MIN_LENGTH, i64::from(min_length));
+            for field in &CUSTOM_FIELDS[1..] {
+                form.set_number(*field, 0);
             }
         }
-        for key in CUSTOM_FIELDS {
-            form.set_disabled(key, !custom);
+        for field in CUSTOM_FIELDS {
+            form.set_disabled(field, !custom);
         }
     }
 }
 
-pub fn strength_of(form: &Form) -> PasswordStrength {
+pub fn strength_of(form: &Form<PasswordPolicy>) -> PasswordStrength {
     PasswordStrength::ALL[form.choice(STRENGTH).min(PasswordStrength::ALL.len() - 1)]
 }
 
@@ -263,26 +272,30 @@ impl Document for SessionSettings {
     }
 }
 
+pub const IDLE_MINUTES: Number<SessionSettings> = Number::new("idle_minutes");
+pub const ABSOLUTE_MINUTES: Number<SessionSettings> = Number::new("absolute_minutes");
+
 impl FormDocument for SessionSettings {
-    fn specs() -> Vec<FieldSpec> {
+    fn specs() -> Vec<FieldSpec<Self>> {
         vec![
-            FieldSpec::number("idle_minutes", "Idle timeout (min)", 5, 1440),
-            FieldSpec::number("absolute_minutes", "Absolute timeout (min)", 15, 10_080),
+            FieldSpec::number(IDLE_MINUTES, "Idle timeout (min)", 5, 1440),
+            FieldSpec::number(ABSOLUTE_MINUTES, "Absolute timeout (min)", 15, 10_080),
         ]
     }
-    fn fill(&self, form: &mut Form) {
-        form.set("idle_minutes", FieldValue::Number(i64::from(self.idle_minutes)));
-        form.set("absolute_minutes", FieldValue::Number(i64::from(self.absolute_minutes)));
+    fn fill(&self, form: &mut Form<Self>) {
+        form.set_number(IDLE_MINUTES, i64::from(self.idle_minutes));
+        form.set_number(ABSOLUTE_MINUTES, i64::from(self.absolute_minutes));
     }
-    fn read(form: &Form, _base: &Self) -> Self {
+    fn read(form: &Form<Self>, _base: &Self) -> Self {
         SessionSettings {
-            idle_minutes: num(form, "idle_minutes"),
-            absolute_minutes: num(form, "absolute_minutes"),
+            idle_minutes: num(form, IDLE_MINUTES),
+            absolute_minutes: num(form, ABSOLUTE_MINUTES),
         }
     }
 }
 
-const METHODS: [TwoStepMethod; 2] = [TwoStepMethod::Totp, TwoStepMethod::Email];
+/// The methods in the order of the methods field's options.
+const METHOD_OPTIONS: [TwoStepMethod; 2] = [TwoStepMethod::Totp, TwoStepMethod::Email];
 
 impl Document for TwoStepSettings {
     const AREA: SecurityArea = SecurityArea::TwoStep;
@@ -300,29 +313,33 @@ impl Document for TwoStepSettings {
     }
 }
 
+pub const ENABLED: Toggle<TwoStepSettings> = Toggle::new("enabled");
+pub const REQUIRED: Toggle<TwoStepSettings> = Toggle::new("required");
+pub const METHODS: Multi<TwoStepSettings> = Multi::new("methods");
+
 impl FormDocument for TwoStepSettings {
-    fn specs() -> Vec<FieldSpec> {
+    fn specs() -> Vec<FieldSpec<Self>> {
         vec![
-            FieldSpec::toggle("enabled", "Enabled"),
-            FieldSpec::toggle("required", "Required for everyone"),
-            FieldSpec::multi("methods", "Methods", vec!["totp (app)".into(), "email code".into()]),
+            FieldSpec::toggle(ENABLED, "Enabled"),
+            FieldSpec::toggle(REQUIRED, "Required for everyone"),
+            FieldSpec::multi(METHODS, "Methods", vec!["totp (app)".into(), "email code".into()]),
         ]
     }
-    fn fill(&self, form: &mut Form) {
-        form.set("enabled", FieldValue::Bool(self.enabled));
-        form.set("required", FieldValue::Bool(self.required));
-        form.set(
-            "methods",
-            FieldValue::Multi(METHODS.iter().map(|m| self.methods.contains(m)).collect()),
+    fn fill(&self, form: &mut Form<Self>) {
+        form.set_bool(ENABLED, self.enabled);
+        form.set_bool(REQUIRED, self.required);
+        form.set_multi(
+            METHODS,
+            METHOD_OPTIONS.iter().map(|m| self.methods.contains(m)).collect(),
         );
     }
-    fn read(form: &Form, _base: &Self) -> Self {
+    fn read(form: &Form<Self>, _base: &Self) -> Self {
         TwoStepSettings {
-            enabled: form.bool("enabled"),
-            required: form.bool("required"),
-            methods: METHODS
+            enabled: form.bool(ENABLED),
+            required: form.bool(REQUIRED),
+            methods: METHOD_OPTIONS
                 .iter()
-                .zip(form.multi("methods"))
+                .zip(form.multi(METHODS))
                 .filter(|(_, on)| *on)
                 .map(|(m, _)| *m)
                 .collect(),
@@ -350,5 +367,72 @@ impl Document for IpRestrictions {
             confirm_self_lockout: false,
             ..self.clone()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fills a fresh form with `doc` and reads it back: every handle `fill`, `read` and `sync` use is
+    /// in the form, and the form edits the document field for field.
+    fn round_trip<D: FormDocument + serde::Serialize + PartialEq + std::fmt::Debug>(doc: D) -> Form<D> {
+        let mut form = Form::new(D::specs());
+        doc.fill(&mut form);
+        D::sync(&mut form);
+        assert_eq!(D::read(&form, &doc), doc);
+        form.assert_names_fields_of(&doc);
+        form
+    }
+
+    #[test]
+    fn the_password_policy_form_holds_every_field_it_declares() {
+        let custom = PasswordPolicy {
+            strength: PasswordStrength::Custom,
+            min_length: 14,
+            min_upper: 1,
+            min_lower: 2,
+            min_digits: 3,
+            min_symbols: 4,
+            expiration_days: 90,
+            history: 5,
+            lockout_attempts: 6,
+            lockout_minutes: 7,
+            inactive_lock_days: 8,
+            block_common: true,
+        };
+        let form = round_trip(custom);
+        form.assert_has(STRENGTH);
+        form.assert_has(BLOCK_COMMON);
+        for field in CUSTOM_FIELDS {
+            assert!(!form.is_disabled(field), "a custom policy edits {field:?}");
+        }
+        for field in [HISTORY, LOCKOUT_ATTEMPTS, LOCKOUT_MINUTES, INACTIVE_LOCK_DAYS] {
+            form.assert_has(field);
+        }
+        let preset = round_trip(PasswordPolicy::default().normalized());
+        assert!(CUSTOM_FIELDS.into_iter().all(|f| preset.is_disabled(f)));
+    }
+
+    #[test]
+    fn the_sessions_form_holds_every_field_it_declares() {
+        let form = round_trip(SessionSettings {
+            idle_minutes: 31,
+            absolute_minutes: 600,
+        });
+        form.assert_has(IDLE_MINUTES);
+        form.assert_has(ABSOLUTE_MINUTES);
+    }
+
+    #[test]
+    fn the_two_step_form_holds_every_field_it_declares() {
+        let form = round_trip(TwoStepSettings {
+            enabled: true,
+            required: true,
+            methods: vec![TwoStepMethod::Email],
+        });
+        form.assert_has(ENABLED);
+        form.assert_has(REQUIRED);
+        form.assert_has(METHODS);
     }
 }

@@ -14,16 +14,19 @@ use crate::{
     api::SecurityDoc,
     keymap::Action,
     tabs::Effects,
-    widgets::{Dialog, FieldSpec, FieldValue, Form, FormEvent, ToastLevel},
+    widgets::{Dialog, FieldSpec, Form, FormEvent, ToastLevel, form::Text},
 };
 
-pub const CIDR: &str = "cidr";
-pub const LABEL: &str = "label";
+/// The form of one rule (an [`IpRule`]) in the row editor.
+pub enum IpRuleFields {}
+
+pub const CIDR: Text<IpRuleFields> = Text::new("cidr");
+pub const LABEL: Text<IpRuleFields> = Text::new("label");
 
 /// A row being added (`None`) or edited (its index).
 pub struct RowEditor {
     pub row: Option<usize>,
-    pub form: Form,
+    pub form: Form<IpRuleFields>,
 }
 
 pub struct IpSection {
@@ -86,8 +89,8 @@ impl IpSection {
             FieldSpec::text(LABEL, "Label", Some(100)),
         ]);
         if let Some(rule) = row.and_then(|i| self.rules.get(i)) {
-            form.set(CIDR, FieldValue::Text(rule.cidr.clone()));
-            form.set(LABEL, FieldValue::Text(rule.label.clone()));
+            form.set_text(CIDR, rule.cidr.clone());
+            form.set_text(LABEL, rule.label.clone());
         }
         form.start_edit();
         self.editor = Some(RowEditor { row, form });
@@ -98,10 +101,13 @@ impl IpSection {
         if let Some(editor) = self.editor.as_mut() {
             let mut errors = Vec::new();
             if let Err(e) = Cidr::parse(&editor.form.text(CIDR)) {
-                errors.push(orgdeck_shared::FieldError::new(CIDR, e));
+                errors.push(orgdeck_shared::FieldError::new(CIDR.name(), e));
             }
             if editor.form.text(LABEL).chars().count() > 100 {
-                errors.push(orgdeck_shared::FieldError::new(LABEL, "must be at most 100 characters"));
+                errors.push(orgdeck_shared::FieldError::new(
+                    LABEL.name(),
+                    "must be at most 100 characters",
+                ));
             }
             editor.form.set_errors(errors);
         }
@@ -245,4 +251,30 @@ fn is_self_lockout(e: &ApiError) -> bool {
             && e.fields
                 .iter()
                 .any(|f| f.field == "rules" || f.field == "confirm_self_lockout"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_row_editor_holds_every_field_it_declares() {
+        let rule = IpRule {
+            cidr: "10.0.0.0/8".into(),
+            label: "office".into(),
+        };
+        let mut ip = IpSection::new();
+        ip.rules = vec![rule.clone()];
+        ip.open_editor(Some(0));
+        ip.check_editor();
+        let form = &ip.editor.as_ref().expect("the row editor").form;
+        form.assert_has(CIDR);
+        form.assert_has(LABEL);
+        assert_eq!(
+            (form.text(CIDR), form.text(LABEL)),
+            (rule.cidr.clone(), rule.label.clone())
+        );
+        assert!(form.errors().is_empty());
+        form.assert_names_fields_of(&rule);
+    }
 }

@@ -3,8 +3,8 @@
 
 mod doc;
 pub mod enrolment;
-mod forms;
-mod ip;
+pub mod forms;
+pub mod ip;
 mod view;
 
 pub use enrolment::{CodeEntry, Enrolment, EnrolmentMsg, Stage as EnrolmentStage};
@@ -234,15 +234,19 @@ impl SecurityTab {
 
 /// What the tab needs of a form section, whatever its document.
 trait FormLike {
-    fn form_mut(&mut self) -> &mut crate::widgets::Form;
+    fn edit_key(&mut self, key: &KeyEvent, commit: bool, cancel: bool) -> FormEvent;
+    fn form_action(&mut self, action: Action) -> FormEvent;
     fn on_form_event(&mut self, event: FormEvent);
     fn save(&mut self, read_only: bool, fx: &mut Effects);
     fn loaded(&self) -> bool;
 }
 
 impl<D: forms::FormDocument> FormLike for FormSection<D> {
-    fn form_mut(&mut self) -> &mut crate::widgets::Form {
-        &mut self.form
+    fn edit_key(&mut self, key: &KeyEvent, commit: bool, cancel: bool) -> FormEvent {
+        self.form.handle_edit_key(key, commit, cancel)
+    }
+    fn form_action(&mut self, action: Action) -> FormEvent {
+        self.form.handle_action(action)
     }
     fn on_form_event(&mut self, event: FormEvent) {
         FormSection::on_form_event(self, event);
@@ -306,15 +310,15 @@ impl Tab for SecurityTab {
                 self.ip.check_editor();
             }
         } else if let Some(s) = self.form_section() {
-            let event = s.form_mut().handle_edit_key(key, commit, cancel);
+            let event = s.edit_key(key, commit, cancel);
             s.on_form_event(event);
         }
     }
 
     fn handle_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
-        for s in [&mut self.policy.form, &mut self.sessions.form, &mut self.two_step.form] {
-            s.set_read_only(ctx.read_only);
-        }
+        self.policy.form.set_read_only(ctx.read_only);
+        self.sessions.form.set_read_only(ctx.read_only);
+        self.two_step.form.set_read_only(ctx.read_only);
         match action {
             Action::NextSection => self.move_section(1),
             Action::PrevSection => self.move_section(-1),
@@ -344,7 +348,7 @@ impl Tab for SecurityTab {
                 if !s.loaded() {
                     return false;
                 }
-                match s.form_mut().handle_action(action) {
+                match s.form_action(action) {
                     FormEvent::Ignored => return false,
                     event => s.on_form_event(event),
                 }

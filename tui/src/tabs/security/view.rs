@@ -11,7 +11,7 @@ use ratatui::{
     widgets::{Block, Borders, Paragraph, Wrap},
 };
 
-use super::{FormSection, SecurityTab, enrolment::methods_text, forms::FormDocument};
+use super::{FormSection, SecurityTab, enrolment::methods_text, forms::FormDocument, ip::IpRuleFields};
 use crate::{
     api::SecurityArea,
     tabs::{TabCtx, general::Load},
@@ -244,6 +244,6 @@ fn render_ip(tab: &SecurityTab, frame: &mut Frame, area: Rect, theme: &Theme) {
     }
 }
 
-fn render_editor(form: &Form, frame: &mut Frame, area: Rect, theme: &Theme) {
+fn render_editor(form: &Form<IpRuleFields>, frame: &mut Frame, area: Rect, theme: &Theme) {
     form.render(frame, area, theme, true);
 }

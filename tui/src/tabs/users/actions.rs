@@ -197,16 +197,16 @@ impl UsersTab {
             f.form.set_errors(errors);
         }
         if let Some(field) = f.blocking() {
-            let key = [
+            let text = [
                 super::form::EMAIL,
                 super::form::FIRST,
                 super::form::LAST,
                 super::form::PASSWORD,
             ]
             .into_iter()
-            .find(|k| field.starts_with(k));
-            if let Some(key) = key {
-                f.form.focus(key);
+            .find(|t| field.starts_with(t.name()) && f.form.has(*t));
+            if let Some(text) = text {
+                f.form.focus(text);
             }
             fx.toast(ToastLevel::Error, "Not saved: fix the marked fields first");
             return;

@@ -11,19 +11,26 @@ use uuid::Uuid;
 
 use crate::{
     api::NewUserRequest,
-    widgets::{FieldSpec, FieldValue, Form},
+    widgets::{
+        FieldSpec, Form,
+        form::{Choice, Multi, Text, Toggle},
+    },
 };
 
-pub const EMAIL: &str = "email";
-pub const FIRST: &str = "first_name";
-pub const LAST: &str = "last_name";
-pub const ROLE: &str = "default_group";
-pub const GROUPS: &str = "groups";
-pub const API_ONLY: &str = "api_only";
-pub const PASSWORD: &str = "password";
+/// The form of a user's fields (a `NewUser` when adding, a `UserPatch` when editing).
+pub enum UserFields {}
+
+pub const EMAIL: Text<UserFields> = Text::new("email");
+pub const FIRST: Text<UserFields> = Text::new("first_name");
+pub const LAST: Text<UserFields> = Text::new("last_name");
+pub const ROLE: Choice<UserFields> = Choice::new("default_group");
+pub const GROUPS: Multi<UserFields> = Multi::new("groups");
+pub const API_ONLY: Toggle<UserFields> = Toggle::new("api_only");
+/// Only when adding: editing a user leaves the password out.
+pub const PASSWORD: Text<UserFields> = Text::new("password");
 
 pub struct UserForm {
-    pub form: Form,
+    pub form: Form<UserFields>,
     /// The user being edited, as read; `None` adds a new one.
     pub original: Option<User>,
     /// Custom groups, in the order of the groups field's options.
@@ -36,7 +43,7 @@ pub struct UserForm {
     server_errors: Vec<FieldError>,
 }
 
-fn specs(adding: bool, groups: &[(Uuid, String)]) -> Vec<FieldSpec> {
+fn specs(adding: bool, groups: &[(Uuid, String)]) -> Vec<FieldSpec<UserFields>> {
     let mut specs = vec![
         FieldSpec::text(EMAIL, "Email", Some(EMAIL_MAX)),
         FieldSpec::text(FIRST, "First name", Some(PERSON_NAME_MAX)),
@@ -62,7 +69,7 @@ fn specs(adding: bool, groups: &[(Uuid, String)]) -> Vec<FieldSpec> {
 impl UserForm {
     pub fn add(groups: &[(Uuid, String)]) -> UserForm {
         let mut form = Form::new(specs(true, groups));
-        form.set(ROLE, FieldValue::Choice(0));
+        form.set_choice(ROLE, 0);
         UserForm {
             form,
             original: None,
@@ -90,14 +97,14 @@ impl UserForm {
 
     /// Shows `user` as it is now (a reload after a refused save drops the edits).
     pub fn fill(&mut self, user: &User) {
-        self.form.set(EMAIL, FieldValue::Text(user.email.clone()));
-        self.form.set(FIRST, FieldValue::Text(user.first_name.clone()));
-        self.form.set(LAST, FieldValue::Text(user.last_name.clone()));
+        self.form.set_text(EMAIL, user.email.clone());
+        self.form.set_text(FIRST, user.first_name.clone());
+        self.form.set_text(LAST, user.last_name.clone());
         let role = OrgRole::ALL.iter().position(|r| *r == user.default_group).unwrap_or(0);
-        self.form.set(ROLE, FieldValue::Choice(role));
+        self.form.set_choice(ROLE, role);
         let checked = self.group_ids.iter().map(|g| user.groups.contains(g)).collect();
-        self.form.set(GROUPS, FieldValue::Multi(checked));
-        self.form.set(API_ONLY, FieldValue::Bool(user.api_only));
+        self.form.set_multi(GROUPS, checked);
+        self.form.set_bool(API_ONLY, user.api_only);
         self.original = Some(user.clone());
         self.stale = false;
         self.server_errors.clear();
@@ -111,7 +118,7 @@ impl UserForm {
             .set_options(GROUPS, groups.iter().map(|(_, n)| n.clone()).collect());
         self.group_ids = groups.iter().map(|(id, _)| *id).collect();
         let values = self.group_ids.iter().map(|g| checked.contains(g)).collect();
-        self.form.set(GROUPS, FieldValue::Multi(values));
+        self.form.set_multi(GROUPS, values);
     }
 
     pub fn adding(&self) -> bool {
@@ -237,6 +244,68 @@ impl UserForm {
         if let Some(first) = errors.and_then(|e| e.into_iter().next()) {
             return Some(first.field);
         }
-        (!self.problems.is_empty()).then(|| PASSWORD.to_owned())
+        (!self.problems.is_empty()).then(|| PASSWORD.name().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use orgdeck_shared::users::UserStatus;
+
+    use super::*;
+
+    fn groups() -> Vec<(Uuid, String)> {
+        vec![(Uuid::from_u128(1), "ops".into()), (Uuid::from_u128(2), "dev".into())]
+    }
+
+    #[test]
+    fn the_add_form_holds_every_field_it_declares() {
+        let mut f = UserForm::add(&groups());
+        f.form.set_text(EMAIL, "ada@example.com");
+        f.form.set_text(FIRST, "Ada");
+        f.form.set_text(LAST, "Lovelace");
+        f.form.set_choice(ROLE, 1);
+        f.form.set_multi(GROUPS, vec![false, true]);
+        f.form.set_bool(API_ONLY, true);
+        f.form.set_text(PASSWORD, "correct horse battery");
+        let n = f.new_user();
+        assert_eq!(
+            (n.email.as_str(), n.first_name.as_str(), n.last_name.as_str()),
+            ("ada@example.com", "Ada", "Lovelace")
+        );
+        assert_eq!(n.default_group, OrgRole::ALL[1]);
+        assert_eq!(n.groups, vec![Uuid::from_u128(2)]);
+        assert!(n.api_only);
+        assert_eq!(f.password(), "correct horse battery");
+        f.form.assert_names_fields_of(&n.to_wire());
+    }
+
+    #[test]
+    fn the_edit_form_holds_every_field_but_the_password() {
+        let user = User {
+            id: Uuid::from_u128(9),
+            email: "ada@example.com".into(),
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            default_group: OrgRole::ALL[2],
+            groups: vec![Uuid::from_u128(1)],
+            enabled: true,
+            api_only: false,
+            status: UserStatus::Active,
+            last_login_at: None,
+            last_login_ip: None,
+            failed_attempts: 0,
+            two_step_enabled: false,
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            version: 3,
+        };
+        let mut f = UserForm::edit(&user, &groups());
+        assert!(!f.form.has(PASSWORD), "editing never sets a password");
+        assert_eq!(f.patch(), UserPatch::default(), "filled with the user as read");
+        f.set_groups(&[(Uuid::from_u128(3), "qa".into()), (Uuid::from_u128(1), "ops".into())]);
+        assert_eq!(f.form.multi(GROUPS), vec![false, true], "checked groups kept by id");
+        f.form.set_text(FIRST, "Augusta");
+        assert_eq!(f.patch().first_name.as_deref(), Some("Augusta"));
+        f.form.assert_names_fields_of(&f.new_user().to_wire());
     }
 }

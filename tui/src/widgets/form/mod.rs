@@ -1,7 +1,17 @@
-//! A form built from field descriptors: text (tui-input), number, toggle, choice and multi-choice,
-//! with each field's error shown under it. Tabs map their settings documents to and from its values.
+//! A typed form: text (tui-input), number, toggle, choice and multi-choice fields, with each field's
+//! error shown under it. Tabs map their settings documents to and from its values.
+//!
+//! `Form<F>` is the form named by the marker type `F` (the document it edits, such as `PasswordPolicy`,
+//! or a marker of the tab's own). Each field is a [`Field<F, K>`]: a `const` handle holding its wire name
+//! (the document's field, which the server's field errors name) and bound to its form and its kind, one of
+//! [`Text`], [`Number`], [`Toggle`], [`Choice`] or [`Multi`]. Tabs declare their handles beside the form
+//! (`pub const MIN_LENGTH: Number<PasswordPolicy> = Number::new("min_length");`), build the form from
+//! [`FieldSpec`]s made of them, and read and write values through them (`form.number(MIN_LENGTH)`,
+//! `form.set_text(NAME, ..)`): a misspelt field, a field of another form or of another kind does not
+//! compile. The one failure left at run time is a handle that was never added to its form's specs; its
+//! panic names the field and the form, and each form's unit test touches every handle it declares.
 
-use std::collections::BTreeMap;
+use std::{any::type_name, collections::BTreeMap, fmt, marker::PhantomData};
 
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use orgdeck_shared::FieldError;
@@ -41,65 +51,220 @@ pub enum FieldValue {
     Multi(Vec<bool>),
 }
 
-/// One field: its wire name (which field errors name), label and kind.
-#[derive(Debug, Clone)]
-pub struct FieldSpec {
-    pub key: &'static str,
-    pub label: &'static str,
-    pub kind: FieldKind,
+/// The kinds of field, as types: what a handle reads and writes.
+pub mod kind {
+    use super::{FieldKind, FieldValue};
+
+    /// A kind of field: which [`FieldKind`]s it is and the value it reads.
+    pub trait Kind {
+        /// The kind in words, for the message of a missing field.
+        const NAME: &'static str;
+        type Value;
+        fn fits(kind: &FieldKind) -> bool;
+        fn read(value: FieldValue) -> Option<Self::Value>;
+    }
+
+    /// A kind whose options can be replaced (choice and multi-choice).
+    pub trait HasOptions: Kind {}
+
+    pub enum Text {}
+    pub enum Number {}
+    pub enum Toggle {}
+    pub enum Choice {}
+    pub enum Multi {}
+
+    impl Kind for Text {
+        const NAME: &'static str = "text";
+        type Value = String;
+        fn fits(kind: &FieldKind) -> bool {
+            matches!(kind, FieldKind::Text { .. })
+        }
+        fn read(value: FieldValue) -> Option<String> {
+            match value {
+                FieldValue::Text(s) => Some(s),
+                _ => None,
+            }
+        }
+    }
+
+    impl Kind for Number {
+        const NAME: &'static str = "number";
+        type Value = i64;
+        fn fits(kind: &FieldKind) -> bool {
+            matches!(kind, FieldKind::Number { .. })
+        }
+        fn read(value: FieldValue) -> Option<i64> {
+            match value {
+                FieldValue::Number(n) => Some(n),
+                _ => None,
+            }
+        }
+    }
+
+    impl Kind for Toggle {
+        const NAME: &'static str = "toggle";
+        type Value = bool;
+        fn fits(kind: &FieldKind) -> bool {
+            matches!(kind, FieldKind::Toggle)
+        }
+        fn read(value: FieldValue) -> Option<bool> {
+            match value {
+                FieldValue::Bool(b) => Some(b),
+                _ => None,
+            }
+        }
+    }
+
+    impl Kind for Choice {
+        const NAME: &'static str = "choice";
+        type Value = usize;
+        fn fits(kind: &FieldKind) -> bool {
+            matches!(kind, FieldKind::Choice(_))
+        }
+        fn read(value: FieldValue) -> Option<usize> {
+            match value {
+                FieldValue::Choice(i) => Some(i),
+                _ => None,
+            }
+        }
+    }
+
+    impl Kind for Multi {
+        const NAME: &'static str = "multi-choice";
+        type Value = Vec<bool>;
+        fn fits(kind: &FieldKind) -> bool {
+            matches!(kind, FieldKind::MultiChoice(_))
+        }
+        fn read(value: FieldValue) -> Option<Vec<bool>> {
+            match value {
+                FieldValue::Multi(v) => Some(v),
+                _ => None,
+            }
+        }
+    }
+
+    impl HasOptions for Choice {}
+    impl HasOptions for Multi {}
 }
 
-impl FieldSpec {
-    pub fn text(key: &'static str, label: &'static str, max_chars: Option<usize>) -> Self {
+use kind::{HasOptions, Kind};
+
+/// A field of the form `F` whose value is of kind `K`, named by its wire name.
+pub struct Field<F, K> {
+    name: &'static str,
+    // `fn() -> _`: a handle is Copy, Send and Sync whatever the marker types are.
+    marker: PhantomData<fn() -> (F, K)>,
+}
+
+/// A text field (also a secret one): a `String`.
+pub type Text<F> = Field<F, kind::Text>;
+/// A whole number between the bounds of its spec: an `i64`.
+pub type Number<F> = Field<F, kind::Number>;
+/// On or off: a `bool`.
+pub type Toggle<F> = Field<F, kind::Toggle>;
+/// One of a list of options: its index.
+pub type Choice<F> = Field<F, kind::Choice>;
+/// Any of a list of options: one `bool` per option.
+pub type Multi<F> = Field<F, kind::Multi>;
+
+impl<F, K> Field<F, K> {
+    /// A field of the form `F` named `name` on the wire.
+    pub const fn new(name: &'static str) -> Self {
+        Field {
+            name,
+            marker: PhantomData,
+        }
+    }
+
+    /// The wire name: the document's field, which the server's field errors name.
+    pub const fn name(self) -> &'static str {
+        self.name
+    }
+}
+
+impl<F, K> Clone for Field<F, K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<F, K> Copy for Field<F, K> {}
+
+impl<F, K> PartialEq for Field<F, K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl<F, K> Eq for Field<F, K> {}
+
+impl<F, K: Kind> fmt::Debug for Field<F, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} field {} of {}", K::NAME, self.name, type_name::<F>())
+    }
+}
+
+/// One field of the form `F`: its handle (whose wire name field errors use), label and kind.
+pub struct FieldSpec<F> {
+    spec: Spec,
+    form: PhantomData<fn() -> F>,
+}
+
+#[derive(Debug, Clone)]
+struct Spec {
+    name: &'static str,
+    label: &'static str,
+    kind: FieldKind,
+}
+
+impl<F> FieldSpec<F> {
+    fn of<K>(field: Field<F, K>, label: &'static str, kind: FieldKind) -> Self {
         FieldSpec {
-            key,
+            spec: Spec {
+                name: field.name,
+                label,
+                kind,
+            },
+            form: PhantomData,
+        }
+    }
+
+    pub fn text(field: Text<F>, label: &'static str, max_chars: Option<usize>) -> Self {
+        Self::of(
+            field,
             label,
-            kind: FieldKind::Text {
+            FieldKind::Text {
                 max_chars,
                 masked: false,
             },
-        }
+        )
     }
     /// A text field drawn as `•••` (a password).
-    pub fn secret(key: &'static str, label: &'static str, max_chars: Option<usize>) -> Self {
-        FieldSpec {
-            key,
+    pub fn secret(field: Text<F>, label: &'static str, max_chars: Option<usize>) -> Self {
+        Self::of(
+            field,
             label,
-            kind: FieldKind::Text {
+            FieldKind::Text {
                 max_chars,
                 masked: true,
             },
-        }
+        )
     }
-    pub fn number(key: &'static str, label: &'static str, min: i64, max: i64) -> Self {
-        FieldSpec {
-            key,
-            label,
-            kind: FieldKind::Number { min, max },
-        }
+    pub fn number(field: Number<F>, label: &'static str, min: i64, max: i64) -> Self {
+        Self::of(field, label, FieldKind::Number { min, max })
     }
-    pub fn toggle(key: &'static str, label: &'static str) -> Self {
-        FieldSpec {
-            key,
-            label,
-            kind: FieldKind::Toggle,
-        }
+    pub fn toggle(field: Toggle<F>, label: &'static str) -> Self {
+        Self::of(field, label, FieldKind::Toggle)
     }
-    pub fn choice(key: &'static str, label: &'static str, options: Vec<String>) -> Self {
-        FieldSpec {
-            key,
-            label,
-            kind: FieldKind::Choice(options),
-        }
+    pub fn choice(field: Choice<F>, label: &'static str, options: Vec<String>) -> Self {
+        Self::of(field, label, FieldKind::Choice(options))
     }
-    pub fn multi(key: &'static str, label: &'static str, options: Vec<String>) -> Self {
-        FieldSpec {
-            key,
-            label,
-            kind: FieldKind::MultiChoice(options),
-        }
+    pub fn multi(field: Multi<F>, label: &'static str, options: Vec<String>) -> Self {
+        Self::of(field, label, FieldKind::MultiChoice(options))
     }
+}
 
+impl Spec {
     fn empty_value(&self) -> FieldValue {
         match &self.kind {
             FieldKind::Text { .. } => FieldValue::Text(String::new()),
@@ -112,8 +277,8 @@ impl FieldSpec {
 }
 
 #[derive(Debug, Clone)]
-struct Field {
-    spec: FieldSpec,
+struct Slot {
+    spec: Spec,
     value: FieldValue,
     /// The option under the cursor of a multi-choice.
     option: usize,
@@ -128,36 +293,72 @@ pub enum FormEvent {
     Moved,
     EditStarted,
     EditCancelled,
-    /// A value changed (a keystroke in the field being edited counts).
+    /// A value changed (a keystroke in the field being edited counts): the wire name of its field.
     Changed(&'static str),
 }
 
-#[derive(Debug, Clone)]
-pub struct Form {
-    fields: Vec<Field>,
+/// The form named by the marker type `F`; its fields are the [`Field<F, _>`](Field) handles of its specs.
+pub struct Form<F> {
+    fields: Vec<Slot>,
     focus: usize,
     editing: Option<Input>,
     errors: BTreeMap<String, String>,
     read_only: bool,
+    form: PhantomData<fn() -> F>,
 }
 
-impl Form {
-    pub fn new(specs: Vec<FieldSpec>) -> Form {
-        let fields = specs
+impl<F> Clone for Form<F> {
+    fn clone(&self) -> Self {
+        Form {
+            fields: self.fields.clone(),
+            focus: self.focus,
+            editing: self.editing.clone(),
+            errors: self.errors.clone(),
+            read_only: self.read_only,
+            form: PhantomData,
+        }
+    }
+}
+
+impl<F> fmt::Debug for Form<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Form")
+            .field("form", &type_name::<F>())
+            .field("fields", &self.fields)
+            .field("focus", &self.focus)
+            .field("editing", &self.editing)
+            .field("errors", &self.errors)
+            .field("read_only", &self.read_only)
+            .finish()
+    }
+}
+
+impl<F> Form<F> {
+    pub fn new(specs: Vec<FieldSpec<F>>) -> Form<F> {
+        let fields: Vec<Slot> = specs
             .into_iter()
-            .map(|spec| Field {
+            .map(|FieldSpec { spec, .. }| Slot {
                 value: spec.empty_value(),
                 spec,
                 option: 0,
                 disabled: false,
             })
             .collect();
+        for (i, slot) in fields.iter().enumerate() {
+            debug_assert!(
+                fields[..i].iter().all(|f| f.spec.name != slot.spec.name),
+                "the form {} has two fields named {}",
+                type_name::<F>(),
+                slot.spec.name
+            );
+        }
         Form {
             fields,
             focus: 0,
             editing: None,
             errors: BTreeMap::new(),
             read_only: false,
+            form: PhantomData,
         }
     }
 
@@ -170,27 +371,65 @@ impl Form {
     }
 
     /// Disables (or enables) a field: it still shows its value, muted, but keys do not change it.
-    pub fn set_disabled(&mut self, key: &str, disabled: bool) {
-        let i = self.index(key);
+    pub fn set_disabled<K: Kind>(&mut self, field: Field<F, K>, disabled: bool) {
+        let i = self.index(field);
         self.fields[i].disabled = disabled;
         if disabled && self.focus == i {
             self.editing = None;
         }
     }
 
-    pub fn is_disabled(&self, key: &str) -> bool {
-        self.fields[self.index(key)].disabled
+    pub fn is_disabled<K: Kind>(&self, field: Field<F, K>) -> bool {
+        self.fields[self.index(field)].disabled
     }
 
-    fn index(&self, key: &str) -> usize {
+    /// Whether `field` is one of this form's fields (a form may leave one out, as editing a user leaves
+    /// out the password).
+    pub fn has<K: Kind>(&self, field: Field<F, K>) -> bool {
+        self.position(field).is_some()
+    }
+
+    fn position<K: Kind>(&self, field: Field<F, K>) -> Option<usize> {
         self.fields
             .iter()
-            .position(|f| f.spec.key == key)
-            .unwrap_or_else(|| panic!("form has no field {key}"))
+            .position(|f| f.spec.name == field.name && K::fits(&f.spec.kind))
     }
 
-    pub fn set(&mut self, key: &str, value: FieldValue) {
-        let i = self.index(key);
+    /// Where `field` is. Its handle is typed, so the only way to miss is a handle left out of the specs.
+    fn index<K: Kind>(&self, field: Field<F, K>) -> usize {
+        self.position(field).unwrap_or_else(|| {
+            panic!(
+                "the form {} has no {} field {}: add it to the form's specs",
+                type_name::<F>(),
+                K::NAME,
+                field.name
+            )
+        })
+    }
+
+    /// Panics, naming the field and the form, unless `field` is one of the form's fields.
+    #[cfg(test)]
+    pub(crate) fn assert_has<K: Kind>(&self, field: Field<F, K>) {
+        self.index(field);
+    }
+
+    /// Panics unless every field's wire name is a field of `doc` as it travels (so the server's field
+    /// errors, and the shared validation's, show under it).
+    #[cfg(test)]
+    pub(crate) fn assert_names_fields_of(&self, doc: &impl serde::Serialize) {
+        let json = serde_json::to_value(doc).expect("a document serializes");
+        for f in &self.fields {
+            assert!(
+                json.get(f.spec.name).is_some(),
+                "the field {} of the form {} is not a field of {json}",
+                f.spec.name,
+                type_name::<F>()
+            );
+        }
+    }
+
+    fn put<K: Kind>(&mut self, field: Field<F, K>, value: FieldValue) {
+        let i = self.index(field);
         self.fields[i].value = value;
         if self.focus == i {
             self.editing = None;
@@ -198,9 +437,9 @@ impl Form {
     }
 
     /// The value of a field; for the field being edited, what is typed so far.
-    pub fn value(&self, key: &str) -> FieldValue {
-        let i = self.index(key);
-        match (&self.editing, &self.fields[i].spec.kind) {
+    fn get<K: Kind>(&self, field: Field<F, K>) -> K::Value {
+        let i = self.index(field);
+        let value = match (&self.editing, &self.fields[i].spec.kind) {
             (Some(input), FieldKind::Text { .. }) if i == self.focus => FieldValue::Text(input.value().to_owned()),
             (Some(input), FieldKind::Number { .. }) if i == self.focus => input
                 .value()
@@ -209,45 +448,55 @@ impl Form {
                 .map(FieldValue::Number)
                 .unwrap_or(self.fields[i].value.clone()),
             _ => self.fields[i].value.clone(),
-        }
+        };
+        K::read(value).expect("a field holds a value of its kind")
     }
 
-    pub fn text(&self, key: &str) -> String {
-        match self.value(key) {
-            FieldValue::Text(s) => s,
-            FieldValue::Number(n) => n.to_string(),
-            other => panic!("{key} is not a text field: {other:?}"),
-        }
+    pub fn text(&self, field: Text<F>) -> String {
+        self.get(field)
     }
 
-    pub fn number(&self, key: &str) -> i64 {
-        match self.value(key) {
-            FieldValue::Number(n) => n,
-            other => panic!("{key} is not a number field: {other:?}"),
-        }
+    pub fn set_text(&mut self, field: Text<F>, text: impl Into<String>) {
+        self.put(field, FieldValue::Text(text.into()));
     }
 
-    pub fn bool(&self, key: &str) -> bool {
-        matches!(self.value(key), FieldValue::Bool(true))
+    pub fn number(&self, field: Number<F>) -> i64 {
+        self.get(field)
     }
 
-    pub fn choice(&self, key: &str) -> usize {
-        match self.value(key) {
-            FieldValue::Choice(i) => i,
-            other => panic!("{key} is not a choice field: {other:?}"),
-        }
+    pub fn set_number(&mut self, field: Number<F>, n: i64) {
+        self.put(field, FieldValue::Number(n));
     }
 
-    pub fn multi(&self, key: &str) -> Vec<bool> {
-        match self.value(key) {
-            FieldValue::Multi(v) => v,
-            other => panic!("{key} is not a multi-choice field: {other:?}"),
-        }
+    pub fn bool(&self, field: Toggle<F>) -> bool {
+        self.get(field)
+    }
+
+    pub fn set_bool(&mut self, field: Toggle<F>, on: bool) {
+        self.put(field, FieldValue::Bool(on));
+    }
+
+    /// The index of the chosen option.
+    pub fn choice(&self, field: Choice<F>) -> usize {
+        self.get(field)
+    }
+
+    pub fn set_choice(&mut self, field: Choice<F>, index: usize) {
+        self.put(field, FieldValue::Choice(index));
+    }
+
+    /// Whether each option is checked.
+    pub fn multi(&self, field: Multi<F>) -> Vec<bool> {
+        self.get(field)
+    }
+
+    pub fn set_multi(&mut self, field: Multi<F>, checked: Vec<bool>) {
+        self.put(field, FieldValue::Multi(checked));
     }
 
     /// Replaces the options of a choice or multi-choice field (a list loaded later), keeping what fits.
-    pub fn set_options(&mut self, key: &str, options: Vec<String>) {
-        let i = self.index(key);
+    pub fn set_options<K: HasOptions>(&mut self, field: Field<F, K>, options: Vec<String>) {
+        let i = self.index(field);
         let field = &mut self.fields[i];
         match (&mut field.spec.kind, &mut field.value) {
             (FieldKind::Choice(o), FieldValue::Choice(v)) => {
@@ -268,13 +517,28 @@ impl Form {
         self.change_focused(Action::Activate)
     }
 
-    pub fn focused_key(&self) -> &'static str {
-        self.fields[self.focus].spec.key
+    /// The wire name of the focused field.
+    pub fn focused_name(&self) -> &'static str {
+        self.fields[self.focus].spec.name
     }
 
-    pub fn focus(&mut self, key: &str) {
+    pub fn focus<K: Kind>(&mut self, field: Field<F, K>) {
         self.editing = None;
-        self.focus = self.index(key);
+        self.focus = self.index(field);
+    }
+
+    /// Focuses the field an error names by its wire name (`list[2].x` names `list`), as the error shows
+    /// under it; `false` when no field has that name (an error about the document as a whole).
+    pub fn focus_named(&mut self, name: &str) -> bool {
+        let name = error_field(name);
+        match self.fields.iter().position(|f| f.spec.name == name) {
+            Some(i) => {
+                self.editing = None;
+                self.focus = i;
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn is_editing(&self) -> bool {
@@ -285,16 +549,16 @@ impl Form {
     pub fn set_errors(&mut self, errors: impl IntoIterator<Item = FieldError>) {
         self.errors.clear();
         for e in errors {
-            // Errors on `list[2].x` show under the field `list`.
-            let key = e.field.split(['[', '.']).next().unwrap_or(&e.field).to_owned();
-            self.errors.entry(key).or_insert(e.message);
+            let name = error_field(&e.field).to_owned();
+            self.errors.entry(name).or_insert(e.message);
         }
     }
 
-    pub fn error(&self, key: &str) -> Option<&str> {
-        self.errors.get(key).map(String::as_str)
+    pub fn error<K: Kind>(&self, field: Field<F, K>) -> Option<&str> {
+        self.errors.get(field.name).map(String::as_str)
     }
 
+    /// Every inline error by the wire name of its field.
     pub fn errors(&self) -> &BTreeMap<String, String> {
         &self.errors
     }
@@ -320,7 +584,7 @@ impl Form {
 
     fn change_focused(&mut self, action: Action) -> FormEvent {
         let field = &mut self.fields[self.focus];
-        let key = field.spec.key;
+        let name = field.spec.name;
         match (&field.spec.kind, &mut field.value) {
             (FieldKind::Text { .. }, FieldValue::Text(s)) if action == Action::Activate => {
                 self.editing = Some(Input::new(s.clone()));
@@ -333,11 +597,11 @@ impl Form {
             (FieldKind::Number { min, max }, FieldValue::Number(v)) => {
                 let next = if action == Action::Left { *v - 1 } else { *v + 1 };
                 *v = next.clamp(*min, *max);
-                FormEvent::Changed(key)
+                FormEvent::Changed(name)
             }
             (FieldKind::Toggle, FieldValue::Bool(b)) => {
                 *b = !*b;
-                FormEvent::Changed(key)
+                FormEvent::Changed(name)
             }
             (FieldKind::Choice(options), FieldValue::Choice(i)) if !options.is_empty() => {
                 let len = options.len();
@@ -346,7 +610,7 @@ impl Form {
                 } else {
                     (*i + 1) % len
                 };
-                FormEvent::Changed(key)
+                FormEvent::Changed(name)
             }
             (FieldKind::MultiChoice(options), FieldValue::Multi(checked)) if !options.is_empty() => match action {
                 Action::Left => {
@@ -360,7 +624,7 @@ impl Form {
                 _ => {
                     let o = field.option.min(checked.len().saturating_sub(1));
                     checked[o] = !checked[o];
-                    FormEvent::Changed(key)
+                    FormEvent::Changed(name)
                 }
             },
             _ => FormEvent::Ignored,
@@ -373,7 +637,7 @@ impl Form {
         let Some(input) = self.editing.as_mut() else {
             return FormEvent::Ignored;
         };
-        let field_key = self.fields[self.focus].spec.key;
+        let name = self.fields[self.focus].spec.name;
         if cancel {
             self.editing = None;
             return FormEvent::EditCancelled;
@@ -406,7 +670,7 @@ impl Form {
             }
         }
         if input.value() != before {
-            FormEvent::Changed(field_key)
+            FormEvent::Changed(name)
         } else {
             FormEvent::Ignored
         }
@@ -418,13 +682,13 @@ impl Form {
             return FormEvent::Ignored;
         };
         let field = &mut self.fields[self.focus];
-        let key = field.spec.key;
+        let name = field.spec.name;
         match (&field.spec.kind, &mut field.value) {
             (FieldKind::Number { min, max }, FieldValue::Number(v)) => match input.value().trim().parse::<i64>() {
                 Ok(n) if (*min..=*max).contains(&n) => *v = n,
                 _ => {
                     let message = format!("enter a whole number from {min} to {max}");
-                    self.errors.insert(key.to_owned(), message);
+                    self.errors.insert(name.to_owned(), message);
                     self.editing = Some(input);
                     return FormEvent::Ignored;
                 }
@@ -432,7 +696,7 @@ impl Form {
             (_, FieldValue::Text(s)) => *s = input.value().to_owned(),
             _ => {}
         }
-        FormEvent::Changed(key)
+        FormEvent::Changed(name)
     }
 
     fn label_width(&self) -> u16 {
@@ -455,7 +719,7 @@ impl Form {
         let errors: usize = self
             .fields
             .iter()
-            .filter_map(|f| self.errors.get(f.spec.key))
+            .filter_map(|f| self.errors.get(f.spec.name))
             .map(|e| self.error_lines(e, width).len())
             .sum();
         (self.fields.len() + errors) as u16
@@ -510,7 +774,7 @@ impl Form {
             }
             frame.render_widget(Paragraph::new(Line::from(spans)), Rect::new(area.x, y, area.width, 1));
             y += 1;
-            if let Some(error) = self.errors.get(field.spec.key) {
+            if let Some(error) = self.errors.get(field.spec.name) {
                 for (n, text) in self.error_lines(error, area.width).into_iter().enumerate() {
                     if y >= area.bottom() {
                         break;
@@ -527,7 +791,7 @@ impl Form {
         }
     }
 
-    fn value_spans(&self, field: &Field, focused: bool, theme: &Theme) -> Vec<Span<'static>> {
+    fn value_spans(&self, field: &Slot, focused: bool, theme: &Theme) -> Vec<Span<'static>> {
         match (&field.spec.kind, &field.value) {
             (FieldKind::Text { .. }, FieldValue::Text(s)) if s.is_empty() => vec![Span::styled("(empty)", theme.muted)],
             (FieldKind::Text { masked: true, .. }, FieldValue::Text(s)) => {
@@ -571,6 +835,11 @@ impl Form {
             _ => Vec::new(),
         }
     }
+}
+
+/// The field an error shows under: errors on `list[2].x` show under the field `list`.
+fn error_field(name: &str) -> &str {
+    name.split(['[', '.']).next().unwrap_or(name)
 }
 
 #[cfg(test)]
