@@ -1,4 +1,5 @@
-//! Hostile requests on every route (the table below is checked against `src/routes/mod.rs`): random JSON
+//! Hostile requests on every route (the table is `orgdeck_shared::endpoint::all()`, checked against the
+//! routes the router has): random JSON
 //! of the wrong shape, valid documents with one value made hostile (huge numbers, very long strings,
 //! control characters, wrong types), invalid UTF-8, deep nesting, broken and huge bodies, odd content
 //! types and `If-Match` values, hostile path segments and query strings. The server never answers 5xx,
@@ -10,17 +11,22 @@
 //! One server for every case. Routes that act on a path id get a victim user, group and key (recreated
 //! when a case deletes them) or a hostile id; the caller's own routes (`me/...`, logout) use a decoy
 //! user, logged in again when a case ends its session. `ORGDECK_HOSTILE_CASES` sets the cases per route
-//! and method (default 10: 450 requests, about 20 s in debug).
+//! and method (default 10: 460 requests, about 20 s in debug).
 
 mod common;
 
 use std::{
     cell::RefCell,
     collections::{BTreeMap, BTreeSet},
+    sync::LazyLock,
 };
 
 use common::*;
-use orgdeck_shared::{auth::OrgRole, routes};
+use orgdeck_shared::{
+    auth::OrgRole,
+    endpoint::{self, Access, Content, Described},
+    routes,
+};
 use proptest::{
     prelude::*,
     test_runner::{Config, TestCaseError, TestRunner},
@@ -38,122 +44,72 @@ enum Caller {
     Anonymous,
 }
 
+/// One declared path with its methods (the settings areas are one path, `settings/{area}`: a case picks
+/// an area, or a name of none).
 struct Route {
-    name: &'static str,
     path: &'static str,
-    methods: &'static [&'static str],
+    methods: Vec<&'static str>,
     caller: Caller,
-}
-
-const fn route(name: &'static str, path: &'static str, methods: &'static [&'static str], caller: Caller) -> Route {
-    Route {
-        name,
-        path,
-        methods,
-        caller,
-    }
+    /// The body is CSV (user import).
+    csv: bool,
 }
 
 use Caller::{Admin, Anonymous, Decoy};
 
-/// Every route of `routes::api()` with its methods.
-const ROUTES: &[Route] = &[
-    route("HEALTH", routes::HEALTH, &["GET"], Anonymous),
-    route("LOGIN", routes::LOGIN, &["POST"], Anonymous),
-    route("MFA", routes::MFA, &["POST"], Anonymous),
-    route("MFA_EMAIL", routes::MFA_EMAIL, &["POST"], Anonymous),
-    route("LOGOUT", routes::LOGOUT, &["POST"], Decoy),
-    route("ME", routes::ME, &["GET"], Decoy),
-    route("ME_TOTP", routes::ME_TOTP, &["POST"], Decoy),
-    route("ME_TOTP_CONFIRM", routes::ME_TOTP_CONFIRM, &["POST"], Decoy),
-    route("ME_EMAIL_CODE", routes::ME_EMAIL_CODE, &["POST"], Decoy),
-    route("ME_EMAIL_CONFIRM", routes::ME_EMAIL_CONFIRM, &["POST"], Decoy),
-    route("ME_REAUTH", routes::ME_REAUTH, &["POST"], Decoy),
-    route("ME_REAUTH_EMAIL", routes::ME_REAUTH_EMAIL, &["POST"], Decoy),
-    route("ME_BACKUP_CODES", routes::ME_BACKUP_CODES, &["GET", "POST"], Decoy),
-    route("SETTINGS", routes::SETTINGS, &["GET", "PUT"], Admin),
-    route("LICENSES", routes::LICENSES, &["GET"], Admin),
-    route("APPLICATIONS", routes::APPLICATIONS, &["GET"], Admin),
-    route("SERVERS", routes::SERVERS, &["GET"], Admin),
-    route("AUDIT", routes::AUDIT, &["GET"], Admin),
-    route("AUDIT_EXPORT", routes::AUDIT_EXPORT, &["GET"], Admin),
-    route("ACTIVATE", routes::ACTIVATE, &["POST"], Anonymous),
-    route("ME_PASSWORD", routes::ME_PASSWORD, &["POST"], Decoy),
-    route("ME_PASSWORD_POLICY", routes::ME_PASSWORD_POLICY, &["GET"], Decoy),
-    route("ME_SESSIONS", routes::ME_SESSIONS, &["GET"], Decoy),
-    route("ME_SESSION", routes::ME_SESSION, &["DELETE"], Decoy),
-    route("USERS", routes::USERS, &["GET", "POST"], Admin),
-    route("USERS_IMPORT", routes::USERS_IMPORT, &["POST"], Admin),
-    route("USERS_BULK", routes::USERS_BULK, &["POST"], Admin),
-    route("USER", routes::USER, &["GET", "PATCH", "DELETE"], Admin),
-    route("USER_ACCESS", routes::USER_ACCESS, &["GET"], Admin),
-    route("USER_SESSIONS", routes::USER_SESSIONS, &["GET", "DELETE"], Admin),
-    route("USER_SESSION", routes::USER_SESSION, &["DELETE"], Admin),
-    route("USER_ACTION", routes::USER_ACTION, &["POST"], Admin),
-    route("GROUPS", routes::GROUPS, &["GET", "POST"], Admin),
-    route("API_KEYS", routes::API_KEYS, &["GET", "POST"], Admin),
-    route("API_KEY", routes::API_KEY, &["DELETE"], Admin),
-    route("API_KEY_ROTATE", routes::API_KEY_ROTATE, &["POST"], Admin),
-    route("API_KEY_EMAIL", routes::API_KEY_EMAIL, &["POST"], Admin),
-    route("GROUP", routes::GROUP, &["GET", "PATCH", "DELETE"], Admin),
-];
+/// Who calls an endpoint in these cases: nobody for a public one; the caller's own routes (`me/...`,
+/// logout) a decoy; anything else the admin (API keys too: the admin's keys of the API-only victim).
+fn caller_of(d: &Described) -> Caller {
+    match d.access {
+        Access::Public => Anonymous,
+        Access::Session | Access::User if d.path == routes::LOGOUT || d.path.starts_with(routes::ME) => Decoy,
+        Access::Session | Access::User | Access::Admin => Admin,
+    }
+}
 
-/// The `(route, method)` pairs registered by `.route(...)` calls in the body of `fn {function}()` of
-/// `source` (the path a `routes::` constant, or `paths::settings(..)`, which is `SETTINGS`).
-fn routes_in(source: &str, function: &str) -> BTreeSet<(String, String)> {
-    let body = source
-        .split(&format!("fn {function}()"))
-        .nth(1)
-        .and_then(|rest| rest.split("\n}\n").next())
-        .unwrap_or_else(|| panic!("fn {function}() in the router source"));
-    let mut found = BTreeSet::new();
-    for call in body.split(".route(").skip(1) {
-        let call = call.trim_start();
-        let name: String = if call.starts_with("&paths::settings(") {
-            "SETTINGS".to_owned()
-        } else {
-            call.strip_prefix("routes::")
-                .or_else(|| call.strip_prefix("paths::"))
-                .expect("a route path from orgdeck_shared::routes")
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect()
-        };
-        for method in ["get", "post", "put", "patch", "delete"] {
-            let hit = call.match_indices(&format!("{method}(")).any(|(i, _)| {
-                i == 0 || !call.as_bytes()[i - 1].is_ascii_alphanumeric() && call.as_bytes()[i - 1] != b'_'
-            });
-            if hit {
-                found.insert((name.clone(), method.to_uppercase()));
+/// Every endpoint of the API, by declared path.
+static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
+    let mut table: Vec<Route> = Vec::new();
+    for d in endpoint::all() {
+        let (caller, method) = (caller_of(&d), d.method.as_str());
+        match table.iter_mut().find(|r| r.path == d.path) {
+            Some(route) => {
+                assert_eq!(route.caller, caller, "one caller for every method of {}", d.path);
+                if !route.methods.contains(&method) {
+                    route.methods.push(method);
+                }
+                route.csv |= d.body == Content::Csv;
             }
+            None => table.push(Route {
+                path: d.path,
+                methods: vec![method],
+                caller,
+                csv: d.body == Content::Csv,
+            }),
         }
     }
-    found
-}
-
-/// The `(route, method)` pairs the router registers, read from its source: `routes::api()` and the
-/// settings routes it merges (every area's `GET`/`PUT settings/{area}`).
-fn registered_routes() -> BTreeSet<(String, String)> {
-    let api = include_str!("../src/routes/mod.rs");
-    let mut found = routes_in(api, "api");
-    assert!(
-        api.contains(".merge(settings::routes())"),
-        "the settings routes are merged"
-    );
-    found.extend(routes_in(include_str!("../src/routes/settings.rs"), "routes"));
-    found
-}
+    table
+});
 
 #[test]
-fn the_table_covers_every_registered_route() {
-    let table: BTreeSet<(String, String)> = ROUTES
+fn the_table_covers_every_route_of_the_router() {
+    let table: BTreeSet<(String, &str)> = ROUTES
         .iter()
-        .flat_map(|r| r.methods.iter().map(|m| (r.name.to_owned(), (*m).to_owned())))
+        .flat_map(|r| r.methods.iter().map(|m| (r.path.to_owned(), *m)))
         .collect();
-    let registered = registered_routes();
-    assert!(registered.len() > 40, "the parse found the routes: {registered:?}");
+    let all = endpoint::all();
+    let routed: BTreeSet<(String, &str)> = orgdeck_server::routes::routed()
+        .into_iter()
+        .map(|r| {
+            let declared = all
+                .iter()
+                .find(|d| d.template == r.path)
+                .map_or(r.path.clone(), |d| d.path.to_owned());
+            (declared, r.method.as_str())
+        })
+        .collect();
+    assert!(routed.len() > 40, "{routed:?}");
     assert_eq!(
-        table, registered,
+        table, routed,
         "the hostile-input table must list every route and method"
     );
 }
@@ -321,15 +277,15 @@ fn hostile_value() -> impl Strategy<Value = Value> {
 /// A valid-looking body of a route, to be made hostile one value at a time.
 fn template(route: &Route, method: &str) -> Option<Value> {
     let victim = json!(VICTIM);
-    let value = match (route.name, method) {
-        ("LOGIN", _) => json!({ "email": "nobody@hostile.example", "password": "not the password" }),
-        ("MFA", _) => json!({ "challenge": "no-such-challenge", "code": "123456" }),
-        ("MFA_EMAIL", _) => json!({ "challenge": "no-such-challenge" }),
-        ("ME_TOTP_CONFIRM" | "ME_EMAIL_CONFIRM", _) => json!({ "code": "123456" }),
-        ("ACTIVATE", _) => json!({ "token": "no-such-token", "password": "a new password 2026" }),
-        ("ME_REAUTH", _) => json!({ "password": "not the password", "code": "123456" }),
-        ("ME_PASSWORD", _) => json!({ "current": "not the password", "new": "another password 2026" }),
-        ("SETTINGS", "PUT") => json!({
+    let value = match (route.path, method) {
+        (routes::LOGIN, _) => json!({ "email": "nobody@hostile.example", "password": "not the password" }),
+        (routes::MFA, _) => json!({ "challenge": "no-such-challenge", "code": "123456" }),
+        (routes::MFA_EMAIL, _) => json!({ "challenge": "no-such-challenge" }),
+        (routes::ME_TOTP_CONFIRM | routes::ME_EMAIL_CONFIRM, _) => json!({ "code": "123456" }),
+        (routes::ACTIVATE, _) => json!({ "token": "no-such-token", "password": "a new password 2026" }),
+        (routes::ME_REAUTH, _) => json!({ "password": "not the password", "code": "123456" }),
+        (routes::ME_PASSWORD, _) => json!({ "current": "not the password", "new": "another password 2026" }),
+        (routes::SETTINGS, "PUT") => json!({
             "name": "Acme", "timezone": "UTC", "date_format": "yyyy-MM-dd", "auto_license_environments": ["production"],
             "strength": "custom", "min_length": 12, "min_upper": 1, "min_lower": 1, "min_digits": 1, "min_symbols": 1,
             "history": 3, "lockout_attempts": 10, "expiration_days": 90,
@@ -337,19 +293,21 @@ fn template(route: &Route, method: &str) -> Option<Value> {
             "enabled": false, "methods": ["totp"],
             "idle_minutes": 30, "absolute_minutes": 720, "email_keys": true,
         }),
-        ("USERS", "POST") => json!({
+        (routes::USERS, "POST") => json!({
             "email": "hostile@acme.example", "first_name": "Host", "last_name": "Ile", "default_group": "view",
             "groups": [], "api_only": false,
         }),
-        ("USERS_BULK", _) => json!({ "action": "disable", "ids": [victim] }),
-        ("USER", "PATCH") => json!({ "first_name": "Vic", "last_name": "Tim", "default_group": "edit", "groups": [] }),
-        ("GROUPS", "POST") | ("GROUP", "PATCH") => json!({
+        (routes::USERS_BULK, _) => json!({ "action": "disable", "ids": [victim] }),
+        (routes::USER, "PATCH") => {
+            json!({ "first_name": "Vic", "last_name": "Tim", "default_group": "edit", "groups": [] })
+        }
+        (routes::GROUPS, "POST") | (routes::GROUP, "PATCH") => json!({
             "name": "Hostile group",
             "app_access": [{ "applications": "all", "role": "view" }],
             "members": [victim],
         }),
-        ("API_KEYS", "POST") => json!({ "user_id": victim }),
-        ("API_KEY_ROTATE" | "API_KEY_EMAIL", _) => json!({ "grace_minutes": 10 }),
+        (routes::API_KEYS, "POST") => json!({ "user_id": victim }),
+        (routes::API_KEY_ROTATE | routes::API_KEY_EMAIL, _) => json!({ "grace_minutes": 10 }),
         (_, "GET" | "DELETE") => return None,
         _ => json!({}),
     };
@@ -543,7 +501,7 @@ fn case(route: &'static Route, method: &'static str) -> impl Strategy<Value = Ca
             param(name != "session_id")
         })
         .collect::<Vec<_>>();
-    let csv = route.name == "USERS_IMPORT";
+    let csv = route.csv;
     let content_type = prop_oneof![
         6 => Just(Some(if csv { "text/csv" } else { "application/json" }.to_owned())),
         1 => Just(None),
@@ -738,14 +696,14 @@ const DECOY: &str = "decoy@acme.example";
 
 /// Routes that check a password or a code, whose refusals are audited and counted by design.
 const CREDENTIAL_CHECKS: &[&str] = &[
-    "LOGIN",
-    "MFA",
-    "MFA_EMAIL",
-    "ACTIVATE",
-    "ME_PASSWORD",
-    "ME_REAUTH",
-    "ME_TOTP_CONFIRM",
-    "ME_EMAIL_CONFIRM",
+    routes::LOGIN,
+    routes::MFA,
+    routes::MFA_EMAIL,
+    routes::ACTIVATE,
+    routes::ME_PASSWORD,
+    routes::ME_REAUTH,
+    routes::ME_TOTP_CONFIRM,
+    routes::ME_EMAIL_CONFIRM,
 ];
 
 fn shown_long(text: &str) -> String {
@@ -934,11 +892,11 @@ impl Fixture {
             let name = &path[start + 1..end];
             let value = match p {
                 Param::Hostile(text) => text.clone(),
-                Param::Real(i) => match (route.name, name) {
+                Param::Real(i) => match (route.path, name) {
                     (_, "area") => routes::area::ALL[i.index(routes::area::ALL.len())].to_owned(),
                     (_, "action") => routes::user_action::ALL[i.index(routes::user_action::ALL.len())].to_owned(),
-                    ("GROUP", _) => self.group.to_string(),
-                    ("API_KEY" | "API_KEY_ROTATE" | "API_KEY_EMAIL", _) => self.key.to_string(),
+                    (routes::GROUP, _) => self.group.to_string(),
+                    (routes::API_KEY | routes::API_KEY_ROTATE | routes::API_KEY_EMAIL, _) => self.key.to_string(),
                     _ => self.victim.to_string(),
                 },
             };
@@ -949,13 +907,13 @@ impl Fixture {
 
     /// The version `If-Match: current` stands for.
     async fn current_version(&self, route: &Route, path: &str, snap: &Snapshot) -> Option<i64> {
-        match route.name {
-            "SETTINGS" => routes::area::ALL
+        match route.path {
+            routes::SETTINGS => routes::area::ALL
                 .iter()
                 .find(|a| path.ends_with(&format!("/{a}")))
                 .and_then(|a| snap.settings[a].1["version"].as_i64()),
-            "USER" => self.version_of(&routes::user(self.victim)).await,
-            "GROUP" => self.version_of(&routes::group(self.group)).await,
+            routes::USER => self.version_of(&routes::user(self.victim)).await,
+            routes::GROUP => self.version_of(&routes::group(self.group)).await,
             _ => Some(1),
         }
     }
@@ -1058,7 +1016,7 @@ impl Fixture {
         );
         if status.is_client_error() {
             let after = self.snapshot().await;
-            let counted_failure = CREDENTIAL_CHECKS.contains(&route.name) && {
+            let counted_failure = CREDENTIAL_CHECKS.contains(&route.path) && {
                 let new = before.new_audit_actions(&after);
                 !new.is_empty() && new.iter().all(|a| FAILURE_ACTIONS.contains(&a.as_str()))
             };
@@ -1091,8 +1049,8 @@ fn hostile_requests_never_get_a_5xx_and_refusals_change_nothing() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let fixture = RefCell::new(rt.block_on(Fixture::start()));
     rt.block_on(fixture.borrow_mut().the_snapshot_sees_changes());
-    for route in ROUTES {
-        for &method in route.methods {
+    for route in ROUTES.iter() {
+        for &method in &route.methods {
             let mut runner = TestRunner::new(Config {
                 cases,
                 failure_persistence: None,

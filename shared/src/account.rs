@@ -5,12 +5,15 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// One of the caller's own live sessions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MySession {
     pub id: String,
+    #[schemars(with = "crate::schema::Timestamp")]
     pub created_at: Timestamp,
+    #[schemars(with = "crate::schema::Timestamp")]
     pub last_seen_at: Timestamp,
     /// The absolute end (the idle end may come sooner).
+    #[schemars(with = "crate::schema::Timestamp")]
     pub expires_at: Timestamp,
     pub ip: String,
     /// The session that asked.
@@ -31,8 +34,9 @@ pub mod endpoints {
         EndMySession: Delete ME_SESSION, Session, params String, query (), body () => (), status 204;
     }
 
-    pub(crate) fn describe(out: &mut Vec<crate::endpoint::Described>) {
-        use crate::endpoint::describe as d;
-        out.extend([d::<MyPasswordPolicy>(), d::<MySessions>(), d::<EndMySession>()]);
+    pub(crate) fn each(v: &mut impl crate::endpoint::EndpointVisitor) {
+        v.visit::<MyPasswordPolicy>();
+        v.visit::<MySessions>();
+        v.visit::<EndMySession>();
     }
 }

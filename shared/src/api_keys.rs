@@ -63,29 +63,33 @@ pub fn display_prefix(key: &str) -> String {
 }
 
 /// Whose key it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApiKeyHolder {
     pub id: Uuid,
     pub email: String,
 }
 
 /// A key as lists show it: never the key itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApiKeyInfo {
     pub id: Uuid,
     pub holder: ApiKeyHolder,
     /// The first characters of the current key (`od_AbC123`), to tell keys apart.
     pub prefix: String,
+    #[schemars(with = "crate::schema::Timestamp")]
     pub created_at: Timestamp,
     /// When the current key was made (creation or the last rotation).
+    #[schemars(with = "crate::schema::Timestamp")]
     pub rotated_at: Timestamp,
+    #[schemars(with = "Option<crate::schema::Timestamp>")]
     pub last_used_at: Option<Timestamp>,
     /// A rotation's grace period: the key it replaced keeps working until then.
+    #[schemars(with = "Option<crate::schema::Timestamp>")]
     pub previous_valid_until: Option<Timestamp>,
 }
 
 /// A key just made: the only time the server shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewApiKey {
     pub info: ApiKeyInfo,
     pub key: Secret,
@@ -93,7 +97,7 @@ pub struct NewApiKey {
 
 /// `POST api_keys`: a personal key for the caller, or (admins only) for a user of the organization, such
 /// as an API-only user who cannot log in to make their own. One key a user: a second answers 409.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CreateApiKey {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<Uuid>,
@@ -101,7 +105,7 @@ pub struct CreateApiKey {
 
 /// `POST api_keys/{id}/rotate`: a new key at once; the old one keeps working `grace_minutes` more
 /// (0, the default: it stops now).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RotateApiKey {
     #[serde(default)]
     pub grace_minutes: u32,
@@ -123,14 +127,14 @@ impl RotateApiKey {
 /// `POST api_keys/{id}/email` answers this: the key was rotated and the new one mailed to the holder's
 /// own address (`sent_to`, masked); the key itself is never in an answer that can be sent elsewhere.
 /// The request body is optional: [`RotateApiKey`], for a grace period of the replaced key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApiKeyEmailed {
     pub sent_to: String,
     pub info: ApiKeyInfo,
 }
 
 /// `settings/api_keys`: the organization's rules for API keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct ApiKeySettings {
     /// Holders may have their key emailed to them ("email me my key"); off for organizations that
@@ -151,7 +155,7 @@ impl ApiKeySettings {
 }
 
 /// `GET api_keys?user=&cursor=&limit=`: admins may name a holder; others see their own key.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApiKeyQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<uuid::Uuid>,
@@ -177,12 +181,15 @@ pub mod endpoints {
         /// A new key in place of the old one, which keeps working for the grace period; shown once.
         Rotate: Post API_KEY_ROTATE, Session, params Uuid, query (), body RotateApiKey => NewApiKey;
         /// The holder only: rotates the key and mails the new one to the holder's own address.
-        Email: Post API_KEY_EMAIL, Session, params Uuid, query (), body RotateApiKey => ApiKeyEmailed;
+        Email: Post API_KEY_EMAIL, Session, params Uuid, query (), body RotateApiKey => ApiKeyEmailed, body_required false;
     }
 
-    pub(crate) fn describe(out: &mut Vec<crate::endpoint::Described>) {
-        use crate::endpoint::describe as d;
-        out.extend([d::<List>(), d::<Create>(), d::<Revoke>(), d::<Rotate>(), d::<Email>()]);
+    pub(crate) fn each(v: &mut impl crate::endpoint::EndpointVisitor) {
+        v.visit::<List>();
+        v.visit::<Create>();
+        v.visit::<Revoke>();
+        v.visit::<Rotate>();
+        v.visit::<Email>();
     }
 }
 

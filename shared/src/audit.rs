@@ -11,7 +11,7 @@ use uuid::Uuid;
 pub const REDACTED: &str = "***";
 
 /// Who did it: a user, or the system itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditActor {
     pub user_id: Option<Uuid>,
     /// The user's email, or `system`.
@@ -34,7 +34,7 @@ impl fmt::Display for AuditActor {
 }
 
 /// What it was done to: `{kind: "settings", id: "general"}`, `{kind: "user", id: "<uuid>"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditTarget {
     pub kind: String,
     pub id: String,
@@ -56,17 +56,18 @@ impl fmt::Display for AuditTarget {
 }
 
 /// One field's change: `old -> new`, with secrets already redacted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FieldChange {
     pub field: String,
     pub old: Value,
     pub new: Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditEntry {
     /// A UUIDv7: entries sort by it in time order.
     pub id: Uuid,
+    #[schemars(with = "crate::schema::Timestamp")]
     pub at: Timestamp,
     pub actor: AuditActor,
     /// `area.verb`, e.g. `settings.update`, `auth.login`, `auth.login_failed`.
@@ -79,14 +80,16 @@ pub struct AuditEntry {
 }
 
 /// `GET audit?q=&from=&to=&cursor=&limit=`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditQuery {
     /// Matches summary, actor, action and target, case-insensitively.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::schema::Timestamp>")]
     pub from: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::schema::Timestamp>")]
     pub to: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
@@ -144,9 +147,9 @@ pub mod endpoints {
         Export: Get AUDIT_EXPORT, Admin, params (), query AuditExportQuery, body () => String, answer_content Export;
     }
 
-    pub(crate) fn describe(out: &mut Vec<crate::endpoint::Described>) {
-        use crate::endpoint::describe as d;
-        out.extend([d::<Search>(), d::<Export>()]);
+    pub(crate) fn each(v: &mut impl crate::endpoint::EndpointVisitor) {
+        v.visit::<Search>();
+        v.visit::<Export>();
     }
 }
 
@@ -185,7 +188,7 @@ mod tests {
 }
 
 /// The file formats of `GET audit/export`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AuditExportFormat {
     #[default]
@@ -203,13 +206,15 @@ impl AuditExportFormat {
 }
 
 /// `GET audit/export?q=&from=&to=&format=csv|jsonl`: the whole search, streamed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditExportQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::schema::Timestamp>")]
     pub from: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::schema::Timestamp>")]
     pub to: Option<Timestamp>,
     #[serde(default)]
     pub format: AuditExportFormat,

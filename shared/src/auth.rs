@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::security::TwoStepMethod;
 
 /// Organization roles, least to most privileged. Only `admin` may read or change settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrgRole {
     View,
@@ -66,6 +66,24 @@ impl Secret {
     }
 }
 
+/// A string; `writeOnly` where the client sends it (a password, a code), a plain string where the server
+/// answers one (a session token, a new key, backup codes: shown once).
+impl schemars::JsonSchema for Secret {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Secret".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        if generator.contract().is_deserialize() {
+            schemars::json_schema!({ "type": "string", "writeOnly": true })
+        } else {
+            schemars::json_schema!({ "type": "string" })
+        }
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
@@ -79,22 +97,23 @@ impl From<&str> for Secret {
 }
 
 /// `POST auth/login`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LoginRequest {
     pub email: String,
     pub password: Secret,
 }
 
 /// A granted session. The token is sent back as `Authorization: Bearer <token>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SessionGrant {
     pub token: Secret,
     /// When the session ends at the latest (absolute timeout); idle expiry may come sooner.
+    #[schemars(with = "crate::schema::Timestamp")]
     pub expires_at: Timestamp,
 }
 
 /// Second factors a user can answer a login challenge with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MfaMethod {
     Totp,
@@ -103,7 +122,7 @@ pub enum MfaMethod {
 }
 
 /// The answer to `POST auth/login`: a session, or a second step to take.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum LoginResponse {
     Granted(SessionGrant),
@@ -121,14 +140,14 @@ pub enum LoginResponse {
 }
 
 /// `POST auth/mfa`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MfaRequest {
     pub challenge: Secret,
     pub code: Secret,
 }
 
 /// The answer to `POST me/two_step/totp`: what the authenticator app needs. Shown once, while enrolling.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TotpEnrollment {
     /// `otpauth://totp/...`, drawn as a QR code.
     pub otpauth_uri: Secret,
@@ -138,36 +157,37 @@ pub struct TotpEnrollment {
 
 /// `POST auth/mfa/email`: send (again) an email code for a login challenge. Answers [`EmailCodeSent`];
 /// 429 when asked again too soon (one code a minute, five a challenge).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MfaEmailRequest {
     pub challenge: Secret,
 }
 
 /// A 6-digit code is on its way by email (login challenge or enrolment).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EmailCodeSent {
     /// The address it went to, masked: `a•••@example.com`.
     pub sent_to: String,
     /// The code stops working then (10 minutes after sending).
+    #[schemars(with = "crate::schema::Timestamp")]
     pub expires_at: Timestamp,
 }
 
 /// `POST me/two_step/email/confirm`: the code that `POST me/two_step/email` sent to the caller's own
 /// address; answers [`BackupCodes`].
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EmailCodeConfirm {
     pub code: Secret,
 }
 
 /// `POST me/two_step/totp/confirm`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TotpConfirm {
     pub code: Secret,
 }
 
 /// `POST me/two_step/reauth`: the password, and a current code (authenticator or backup code) when the
 /// account has two-step verification.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReauthRequest {
     pub password: Secret,
     #[serde(default)]
@@ -175,25 +195,26 @@ pub struct ReauthRequest {
 }
 
 /// Until when this session may change its second factor without proving itself again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReauthGranted {
+    #[schemars(with = "crate::schema::Timestamp")]
     pub fresh_until: jiff::Timestamp,
 }
 
 /// `GET me/two_step/backup_codes`: unused backup codes left (the codes themselves are kept only as
 /// hashes, so they can be shown once, when made).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BackupCodesLeft {
     pub remaining: u32,
 }
 
 /// Ten single-use codes, shown once when enrolment completes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BackupCodes {
     pub backup_codes: Vec<Secret>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MeUser {
     pub id: Uuid,
     pub email: String,
@@ -201,22 +222,24 @@ pub struct MeUser {
     pub last_name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MeOrg {
     pub id: Uuid,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MeSession {
     /// The absolute end of the session.
+    #[schemars(with = "crate::schema::Timestamp")]
     pub expires_at: Timestamp,
     /// When the session ends if no request comes before.
+    #[schemars(with = "crate::schema::Timestamp")]
     pub idle_expires_at: Timestamp,
 }
 
 /// The caller's two-step verification, as `GET me` tells it.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct MeTwoStep {
     /// The methods the organization lets users enrol in (empty while two-step is off).
@@ -229,7 +252,7 @@ pub struct MeTwoStep {
 }
 
 /// `GET me`: who the caller is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Me {
     pub user: MeUser,
     pub org: MeOrg,
@@ -250,7 +273,7 @@ pub struct Me {
 }
 
 /// `GET health`: the server is up.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HealthStatus {
     /// `ok`.
     pub status: String,
@@ -292,24 +315,21 @@ pub mod endpoints {
         NewBackupCodes: Post ME_BACKUP_CODES, Session, params (), query (), body () => BackupCodes;
     }
 
-    pub(crate) fn describe(out: &mut Vec<crate::endpoint::Described>) {
-        use crate::endpoint::describe as d;
-        out.extend([
-            d::<Health>(),
-            d::<Login>(),
-            d::<Mfa>(),
-            d::<MfaEmail>(),
-            d::<Logout>(),
-            d::<GetMe>(),
-            d::<StartTotp>(),
-            d::<ConfirmTotp>(),
-            d::<StartEmail>(),
-            d::<ConfirmEmail>(),
-            d::<Reauth>(),
-            d::<ReauthEmail>(),
-            d::<CountBackupCodes>(),
-            d::<NewBackupCodes>(),
-        ]);
+    pub(crate) fn each(v: &mut impl crate::endpoint::EndpointVisitor) {
+        v.visit::<Health>();
+        v.visit::<Login>();
+        v.visit::<Mfa>();
+        v.visit::<MfaEmail>();
+        v.visit::<Logout>();
+        v.visit::<GetMe>();
+        v.visit::<StartTotp>();
+        v.visit::<ConfirmTotp>();
+        v.visit::<StartEmail>();
+        v.visit::<ConfirmEmail>();
+        v.visit::<Reauth>();
+        v.visit::<ReauthEmail>();
+        v.visit::<CountBackupCodes>();
+        v.visit::<NewBackupCodes>();
     }
 }
 

@@ -4,11 +4,12 @@
 //! two; the OpenAPI document is generated from [`all`].
 //!
 //! An endpoint is a marker type implementing [`Endpoint`]; each area declares its own with
-//! [`endpoints!`](crate::endpoints) in a module `endpoints` beside its wire types, and adds one line to
-//! [`all`].
+//! [`endpoints!`](crate::endpoints) in a module `endpoints` beside its wire types, lists them in its
+//! `each` function, and that function is one line of [`each`].
 
 use std::borrow::Cow;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Serialize, de::DeserializeOwned};
 
 /// The HTTP methods the API uses.
@@ -82,15 +83,24 @@ pub trait Endpoint: 'static {
     const BODY: Content = Content::Json;
     /// The answer's form when there is one ([`Content::None`] when `Response` is `()`).
     const ANSWER: Content = Content::Json;
+    /// Whether a request must have its body (`false`: an empty body stands for the default).
+    const BODY_REQUIRED: bool = true;
+    /// Whether a success carries an `ETag` with the answer's version ([`Endpoint::etag_version`]).
+    const ETAG: bool = false;
 
     /// The path parameters, in the template's order.
     type Params: PathParams;
     /// The query string's fields (`()` for none).
-    type Query: Serialize + DeserializeOwned + Send + Sync + 'static;
+    type Query: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static;
     /// The request body (`()` for none).
-    type Body: Serialize + DeserializeOwned + Send + Sync + 'static;
+    type Body: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static;
     /// The answer's body on success (`()` for none).
-    type Response: Serialize + DeserializeOwned + Send + Sync + 'static;
+    type Response: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static;
+
+    /// The version a success's `ETag` carries: `Some` exactly when [`Endpoint::ETAG`] says so.
+    fn etag_version(_answer: &Self::Response) -> Option<i64> {
+        None
+    }
 
     /// The path template the router registers; differs from [`Endpoint::PATH`] only when the type fills
     /// some of it itself (a settings area's name).
@@ -114,10 +124,18 @@ pub enum IfMatch {
     Optional,
 }
 
+/// A value with a version, as an `ETag` carries it (`"7"`).
+pub trait HasVersion {
+    fn version(&self) -> i64;
+}
+
 /// Values that fill a path template's parameters, in order.
 pub trait PathParams: Clone + Send + Sync + 'static {
     /// Each parameter's text, in the template's order.
     fn values(&self) -> Vec<String>;
+
+    /// Each parameter's JSON Schema, in the template's order.
+    fn schemas(generator: &mut SchemaGenerator) -> Vec<Schema>;
 
     /// `template` with each `{name}` replaced by the next value, percent-encoded.
     fn fill(&self, template: &str) -> String {
@@ -142,11 +160,17 @@ impl PathParams for () {
     fn values(&self) -> Vec<String> {
         Vec::new()
     }
+    fn schemas(_: &mut SchemaGenerator) -> Vec<Schema> {
+        Vec::new()
+    }
 }
 
 impl PathParams for uuid::Uuid {
     fn values(&self) -> Vec<String> {
         vec![self.to_string()]
+    }
+    fn schemas(generator: &mut SchemaGenerator) -> Vec<Schema> {
+        vec![generator.subschema_for::<Self>()]
     }
 }
 
@@ -154,13 +178,21 @@ impl PathParams for String {
     fn values(&self) -> Vec<String> {
         vec![self.clone()]
     }
+    fn schemas(generator: &mut SchemaGenerator) -> Vec<Schema> {
+        vec![generator.subschema_for::<Self>()]
+    }
 }
 
-impl<A: std::fmt::Display + Clone + Send + Sync + 'static, B: std::fmt::Display + Clone + Send + Sync + 'static>
-    PathParams for (A, B)
+impl<A, B> PathParams for (A, B)
+where
+    A: std::fmt::Display + JsonSchema + Clone + Send + Sync + 'static,
+    B: std::fmt::Display + JsonSchema + Clone + Send + Sync + 'static,
 {
     fn values(&self) -> Vec<String> {
         vec![self.0.to_string(), self.1.to_string()]
+    }
+    fn schemas(generator: &mut SchemaGenerator) -> Vec<Schema> {
+        vec![generator.subschema_for::<A>(), generator.subschema_for::<B>()]
     }
 }
 
@@ -187,12 +219,18 @@ pub fn is_unit<T: 'static>() -> bool {
 pub struct Described {
     pub name: &'static str,
     pub method: Method,
+    /// The path the router registers ([`Endpoint::template`]).
     pub template: Cow<'static, str>,
+    /// The template as declared ([`Endpoint::PATH`]): differs from `template` when the type fills some
+    /// of it (`/api/v1/settings/{area}` for `/api/v1/settings/general`).
+    pub path: &'static str,
     pub access: Access,
     pub summary: &'static str,
     pub status: u16,
     pub if_match: IfMatch,
+    pub etag: bool,
     pub body: Content,
+    pub body_required: bool,
     pub answer: Content,
     pub query: &'static str,
     pub body_type: &'static str,
@@ -206,11 +244,14 @@ pub fn describe<E: Endpoint>() -> Described {
         name: std::any::type_name::<E>(),
         method: E::METHOD,
         template: E::template(),
+        path: E::PATH,
         access: E::ACCESS,
-        summary: E::SUMMARY,
+        summary: E::SUMMARY.trim(),
         status: E::STATUS,
         if_match: E::IF_MATCH,
+        etag: E::ETAG,
         body: if is_unit::<E::Body>() { Content::None } else { E::BODY },
+        body_required: E::BODY_REQUIRED && !is_unit::<E::Body>(),
         answer: if is_unit::<E::Response>() {
             Content::None
         } else {
@@ -230,8 +271,9 @@ pub fn describe<E: Endpoint>() -> Described {
 ///     List: GET USERS, Admin, params (), query UserQuery, body () => Page<User>;
 /// }
 /// ```
-/// Optional after the answer type: `status 201`, `if_match Required`, `body_content Csv`,
-/// `answer_content Export`.
+/// Optional after the answer type, in this order: `status 201`, `if_match Required`, `body_content Csv`,
+/// `answer_content Export`, `body_required false`, `etag true` (the answer implements
+/// [`HasVersion`](crate::endpoint::HasVersion); a success carries its version as `ETag`).
 #[macro_export]
 macro_rules! endpoints {
     ($(
@@ -242,6 +284,8 @@ macro_rules! endpoints {
         $(, if_match $if_match:ident)?
         $(, body_content $bc:ident)?
         $(, answer_content $ac:ident)?
+        $(, body_required $br:literal)?
+        $(, etag $etag:literal)?
         ;
     )*) => {$(
         $(#[doc = $doc])+
@@ -257,27 +301,51 @@ macro_rules! endpoints {
             $(const IF_MATCH: $crate::endpoint::IfMatch = $crate::endpoint::IfMatch::$if_match;)?
             $(const BODY: $crate::endpoint::Content = $crate::endpoint::Content::$bc;)?
             $(const ANSWER: $crate::endpoint::Content = $crate::endpoint::Content::$ac;)?
+            $(const BODY_REQUIRED: bool = $br;)?
+            $(const ETAG: bool = $etag;)?
             type Params = $params;
             type Query = $query;
             type Body = $body;
             type Response = $resp;
+            $(
+                fn etag_version(answer: &Self::Response) -> Option<i64> {
+                    $etag.then(|| $crate::endpoint::HasVersion::version(answer))
+                }
+            )?
         }
     )*};
 }
 
-/// Every endpoint of the API: one line per area.
+/// What is done once per endpoint ([`each`] calls it with every endpoint type of the API).
+pub trait EndpointVisitor {
+    fn visit<E: Endpoint>(&mut self);
+}
+
+/// Every endpoint type of the API: one line per area.
+pub fn each(v: &mut impl EndpointVisitor) {
+    crate::auth::endpoints::each(v);
+    crate::settings::endpoints::each(v);
+    crate::inventory::endpoints::each(v);
+    crate::audit::endpoints::each(v);
+    crate::users::endpoints::each(v);
+    crate::groups::endpoints::each(v);
+    crate::security::endpoints::each(v);
+    crate::api_keys::endpoints::each(v);
+    crate::account::endpoints::each(v);
+    crate::openapi::endpoints::each(v);
+}
+
+/// Every endpoint of the API, described.
 pub fn all() -> Vec<Described> {
-    let mut out = Vec::new();
-    crate::auth::endpoints::describe(&mut out);
-    crate::settings::endpoints::describe(&mut out);
-    crate::inventory::endpoints::describe(&mut out);
-    crate::audit::endpoints::describe(&mut out);
-    crate::users::endpoints::describe(&mut out);
-    crate::groups::endpoints::describe(&mut out);
-    crate::security::endpoints::describe(&mut out);
-    crate::api_keys::endpoints::describe(&mut out);
-    crate::account::endpoints::describe(&mut out);
-    out
+    struct Collect(Vec<Described>);
+    impl EndpointVisitor for Collect {
+        fn visit<E: Endpoint>(&mut self) {
+            self.0.push(describe::<E>());
+        }
+    }
+    let mut out = Collect(Vec::new());
+    each(&mut out);
+    out.0
 }
 
 #[cfg(test)]

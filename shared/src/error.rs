@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What went wrong, as a stable snake_case code that clients branch on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The request body or a parameter could not be parsed.
@@ -67,7 +67,7 @@ impl ErrorCode {
 }
 
 /// A problem with one field, named by its wire name (`name`, `app_access[2].role`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -83,7 +83,7 @@ impl FieldError {
 }
 
 /// The error body of every failed request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error, schemars::JsonSchema)]
 #[error("{message}")]
 pub struct ApiError {
     pub code: ErrorCode,

@@ -14,7 +14,7 @@ use crate::{
 /// Longest organization name, in characters.
 pub const NAME_MAX: usize = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum DateFormat {
     #[default]
     #[serde(rename = "yyyy-MM-dd")]
@@ -62,7 +62,7 @@ impl fmt::Display for DateFormat {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum TimeFormat {
     /// 24-hour clock.
     #[default]
@@ -98,7 +98,7 @@ impl fmt::Display for TimeFormat {
 }
 
 /// Deployment environments of applications and servers (agents).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Environment {
     Development,
@@ -129,11 +129,12 @@ impl fmt::Display for Environment {
 }
 
 /// `settings/general`. `id` and `created_at` are read-only: the server ignores them on write.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GeneralSettings {
     #[serde(default)]
     pub id: Uuid,
     #[serde(default)]
+    #[schemars(with = "crate::schema::Timestamp")]
     pub created_at: Timestamp,
     pub name: String,
     #[serde(default)]

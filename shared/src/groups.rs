@@ -21,7 +21,7 @@ pub const ROW_APPLICATIONS_MAX: usize = 1_000;
 pub const GROUP_MEMBERS_MAX: usize = 10_000;
 
 /// A role on one application, least to most privileged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AppRole {
     NoAccess,
@@ -97,6 +97,19 @@ impl Serialize for AppSelection {
     }
 }
 
+impl schemars::JsonSchema for AppSelection {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AppSelection".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let ids = generator.subschema_for::<Vec<Uuid>>();
+        schemars::json_schema!({
+            "description": "Which applications a grant covers: \"all\", or a list of application ids.",
+            "oneOf": [{ "const": "all" }, ids],
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for AppSelection {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -116,7 +129,7 @@ impl<'de> Deserialize<'de> for AppSelection {
 }
 
 /// One access row of a group: a role on some applications.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AppAccess {
     pub applications: AppSelection,
     pub role: AppRole,
@@ -152,7 +165,7 @@ pub fn user_grants<'a>(default_group: OrgRole, groups: impl IntoIterator<Item = 
 }
 
 /// A group as `GET groups` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Group {
     pub id: Uuid,
     pub name: String,
@@ -166,8 +179,14 @@ pub struct Group {
     pub version: i64,
 }
 
+impl crate::endpoint::HasVersion for Group {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
 /// `POST groups` and `PATCH groups/{id}`: a custom group's editable fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GroupInput {
     pub name: String,
     pub app_access: Vec<AppAccess>,
@@ -207,13 +226,13 @@ impl GroupInput {
 }
 
 /// The answer to `DELETE groups/{id}`: how many members lost the access it granted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GroupDeleted {
     pub members_affected: u32,
 }
 
 /// One application's effective role for a user, in `GET users/{id}/access`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AppRoleOf {
     pub application_id: Uuid,
     pub application_name: String,
@@ -222,7 +241,7 @@ pub struct AppRoleOf {
 
 /// `GET users/{id}/access`: the user's effective role on every application of the organization,
 /// computed with [`effective_app_role`] over [`user_grants`]; ordered by application name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UserAccess {
     pub user_id: Uuid,
     pub default_group: OrgRole,
@@ -249,18 +268,21 @@ pub mod endpoints {
         /// Every custom group.
         List: Get GROUPS, Admin, params (), query (), body () => Page<Group>;
         /// Makes a group.
-        Create: Post GROUPS, Admin, params (), query (), body GroupInput => Group, status 201;
+        Create: Post GROUPS, Admin, params (), query (), body GroupInput => Group, status 201, etag true;
         /// One group.
-        Get: Get GROUP, Admin, params Uuid, query (), body () => Group;
+        Get: Get GROUP, Admin, params Uuid, query (), body () => Group, etag true;
         /// Changes a group (name, members, access).
-        Update: Patch GROUP, Admin, params Uuid, query (), body GroupInput => Group, if_match Required;
+        Update: Patch GROUP, Admin, params Uuid, query (), body GroupInput => Group, if_match Required, etag true;
         /// Deletes a group; answers what its members lost.
         Delete: Delete GROUP, Admin, params Uuid, query (), body () => GroupDeleted, if_match Optional;
     }
 
-    pub(crate) fn describe(out: &mut Vec<crate::endpoint::Described>) {
-        use crate::endpoint::describe as d;
-        out.extend([d::<List>(), d::<Create>(), d::<Get>(), d::<Update>(), d::<Delete>()]);
+    pub(crate) fn each(v: &mut impl crate::endpoint::EndpointVisitor) {
+        v.visit::<List>();
+        v.visit::<Create>();
+        v.visit::<Get>();
+        v.visit::<Update>();
+        v.visit::<Delete>();
     }
 }
 

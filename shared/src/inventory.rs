@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::general::Environment;
 
 /// An application the platform assesses; a licensed one uses an `assess` license.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Application {
     pub id: Uuid,
     pub name: String,
@@ -17,7 +17,7 @@ pub struct Application {
 }
 
 /// A server running an agent; a licensed one uses a `protect` license.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Server {
     pub id: Uuid,
     pub name: String,
@@ -41,8 +41,9 @@ pub mod endpoints {
         ListServers: Get SERVERS, Admin, params (), query (), body () => Page<Server>;
     }
 
-    pub(crate) fn describe(out: &mut Vec<crate::endpoint::Described>) {
-        use crate::endpoint::describe as d;
-        out.extend([d::<GetLicenses>(), d::<ListApplications>(), d::<ListServers>()]);
+    pub(crate) fn each(v: &mut impl crate::endpoint::EndpointVisitor) {
+        v.visit::<GetLicenses>();
+        v.visit::<ListApplications>();
+        v.visit::<ListServers>();
     }
 }

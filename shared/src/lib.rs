@@ -16,8 +16,10 @@ pub mod general;
 pub mod groups;
 pub mod inventory;
 pub mod licensing;
+pub mod openapi;
 pub mod password;
 pub mod routes;
+mod schema;
 pub mod security;
 pub mod settings;
 pub mod users;
@@ -28,7 +30,8 @@ pub use error::{ApiError, ErrorCode, FieldError};
 use serde::{Deserialize, Serialize};
 
 /// A settings document with the version it was read at. Writes send `version` back in `If-Match`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "Versioned{T}")]
 pub struct Versioned<T> {
     pub version: i64,
     pub value: T,
@@ -38,6 +41,12 @@ impl<T> Versioned<T> {
     /// The `ETag` / `If-Match` header value of this version (a strong, quoted entity tag).
     pub fn etag(&self) -> String {
         etag_for(self.version)
+    }
+}
+
+impl<T> endpoint::HasVersion for Versioned<T> {
+    fn version(&self) -> i64 {
+        self.version
     }
 }
 
@@ -55,7 +64,8 @@ pub fn parse_etag(value: &str) -> Option<i64> {
 }
 
 /// A page of a list, with the cursor of the next page when there is one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "PageOf{T}")]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,

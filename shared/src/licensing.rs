@@ -3,7 +3,7 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LicenseKind {
     /// One per application.
@@ -24,14 +24,15 @@ impl LicenseKind {
 }
 
 /// Licenses that expire on one day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LicenseExpiration {
+    #[schemars(with = "crate::schema::Date")]
     pub date: Date,
     pub count: u32,
 }
 
 /// One kind of license: how many there are, how many are in use, and when they expire.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LicensePool {
     pub total: u32,
     pub used: u32,
@@ -62,7 +63,7 @@ impl LicensePool {
 }
 
 /// `GET licenses`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LicenseSummary {
     pub assess: LicensePool,
     pub protect: LicensePool,

@@ -11,7 +11,7 @@ use crate::{
 };
 
 /// `settings/sessions`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct SessionSettings {
     /// A session with no request for this long ends: 5..=1440.
@@ -107,7 +107,7 @@ impl Cidr {
 }
 
 /// One allowed network with a label people recognise.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct IpRule {
     pub cidr: String,
     #[serde(default)]
@@ -120,7 +120,7 @@ pub const IP_RULES_MAX: usize = 500;
 pub const IP_LABEL_MAX: usize = 100;
 
 /// `settings/ip_restrictions`. An empty list means no restriction.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct IpRestrictions {
     pub rules: Vec<IpRule>,
@@ -161,7 +161,7 @@ impl IpRestrictions {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TwoStepMethod {
     Totp,
@@ -169,7 +169,7 @@ pub enum TwoStepMethod {
 }
 
 /// `settings/two_step`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct TwoStepSettings {
     pub enabled: bool,
@@ -222,9 +222,10 @@ pub mod endpoints {
         EndSession: Delete USER_SESSION, Admin, params (Uuid, String), query (), body () => (), status 204;
     }
 
-    pub(crate) fn describe(out: &mut Vec<crate::endpoint::Described>) {
-        use crate::endpoint::describe as d;
-        out.extend([d::<ListSessions>(), d::<EndSessions>(), d::<EndSession>()]);
+    pub(crate) fn each(v: &mut impl crate::endpoint::EndpointVisitor) {
+        v.visit::<ListSessions>();
+        v.visit::<EndSessions>();
+        v.visit::<EndSession>();
     }
 }
 
@@ -301,11 +302,14 @@ mod tests {
 
 /// One active session of a user, as `GET users/{id}/sessions` lists it: an opaque id (never the token
 /// or its hash), when it started, its last request, when it ends at the latest, and its address.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ActiveSession {
     pub id: String,
+    #[schemars(with = "crate::schema::Timestamp")]
     pub created_at: jiff::Timestamp,
+    #[schemars(with = "crate::schema::Timestamp")]
     pub last_seen_at: jiff::Timestamp,
+    #[schemars(with = "crate::schema::Timestamp")]
     pub expires_at: jiff::Timestamp,
     pub ip: String,
 }

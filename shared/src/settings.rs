@@ -2,6 +2,7 @@
 //! A document type says once what the server, the console and the audit log need to know about it, by
 //! implementing [`SettingsArea`]; [`crate::routes::area::ALL`] names every area there is.
 
+use schemars::JsonSchema;
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
@@ -10,7 +11,7 @@ use crate::{
 };
 
 /// One settings area's document.
-pub trait SettingsArea: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+pub trait SettingsArea: Serialize + DeserializeOwned + JsonSchema + Clone + Send + Sync + 'static {
     /// The area's name on the wire: `settings/{NAME}`, and the audit entry's target.
     const NAME: &'static str;
     /// Fields whose values never appear in the audit log (secrets: shown only as changed).
@@ -95,7 +96,7 @@ pub mod endpoints {
     use super::*;
     use crate::{
         Versioned,
-        endpoint::{Access, Described, Endpoint, IfMatch, Method},
+        endpoint::{Access, Endpoint, EndpointVisitor, HasVersion, IfMatch, Method},
         routes,
     };
 
@@ -104,17 +105,45 @@ pub mod endpoints {
     /// Writes a settings document over the version it was read at.
     pub struct Put<T>(PhantomData<T>);
 
+    impl<T> Get<T> {
+        pub const fn new() -> Self {
+            Get(PhantomData)
+        }
+    }
+
+    impl<T> Default for Get<T> {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    impl<T> Put<T> {
+        pub const fn new() -> Self {
+            Put(PhantomData)
+        }
+    }
+
+    impl<T> Default for Put<T> {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
     impl<T: SettingsArea> Endpoint for Get<T> {
         const METHOD: Method = Method::Get;
         const PATH: &'static str = routes::SETTINGS;
         const ACCESS: Access = Access::Admin;
         const SUMMARY: &'static str = "Reads a settings document with its version.";
+        const ETAG: bool = true;
         type Params = ();
         type Query = ();
         type Body = ();
         type Response = Versioned<T>;
         fn template() -> Cow<'static, str> {
             Cow::Owned(routes::settings(T::NAME))
+        }
+        fn etag_version(answer: &Self::Response) -> Option<i64> {
+            Some(answer.version())
         }
     }
 
@@ -124,6 +153,7 @@ pub mod endpoints {
         const ACCESS: Access = Access::Admin;
         const SUMMARY: &'static str = "Writes a settings document over the version it was read at (If-Match).";
         const IF_MATCH: IfMatch = IfMatch::Required;
+        const ETAG: bool = true;
         type Params = ();
         type Query = ();
         type Body = T;
@@ -131,17 +161,20 @@ pub mod endpoints {
         fn template() -> Cow<'static, str> {
             Cow::Owned(routes::settings(T::NAME))
         }
+        fn etag_version(answer: &Self::Response) -> Option<i64> {
+            Some(answer.version())
+        }
     }
 
-    pub(crate) fn describe(out: &mut Vec<Described>) {
-        struct Collect<'a>(&'a mut Vec<Described>);
-        impl AreaVisitor for Collect<'_> {
+    pub(crate) fn each(v: &mut impl EndpointVisitor) {
+        struct Both<'a, V>(&'a mut V);
+        impl<V: EndpointVisitor> AreaVisitor for Both<'_, V> {
             fn visit<T: SettingsArea>(&mut self) {
-                self.0.push(crate::endpoint::describe::<Get<T>>());
-                self.0.push(crate::endpoint::describe::<Put<T>>());
+                self.0.visit::<Get<T>>();
+                self.0.visit::<Put<T>>();
             }
         }
-        each_area(&mut Collect(out));
+        each_area(&mut Both(v));
     }
 }
 

@@ -22,7 +22,7 @@ pub const USER_PAGE_MAX: u32 = 500;
 /// Most custom groups one user belongs to.
 pub const USER_GROUPS_MAX: usize = 1_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {
     Active,
@@ -61,7 +61,7 @@ impl fmt::Display for UserStatus {
 }
 
 /// A user as the API shows it. No password hash, token or secret ever appears here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct User {
     pub id: Uuid,
     pub email: String,
@@ -74,12 +74,26 @@ pub struct User {
     pub enabled: bool,
     pub api_only: bool,
     pub status: UserStatus,
+    #[schemars(with = "Option<crate::schema::Timestamp>")]
     pub last_login_at: Option<Timestamp>,
     pub last_login_ip: Option<String>,
     pub failed_attempts: u32,
     pub two_step_enabled: bool,
+    #[schemars(with = "crate::schema::Timestamp")]
     pub created_at: Timestamp,
     pub version: i64,
+}
+
+impl crate::endpoint::HasVersion for User {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+impl crate::endpoint::HasVersion for UserCreated {
+    fn version(&self) -> i64 {
+        self.user.version
+    }
 }
 
 impl User {
@@ -89,7 +103,7 @@ impl User {
 }
 
 /// `POST users`: with a password (checked against the policy), or without one for an invitation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewUser {
     pub email: String,
     pub first_name: String,
@@ -117,7 +131,7 @@ impl NewUser {
 }
 
 /// The answer to `POST users`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UserCreated {
     pub user: User,
     /// Only for an invitation, shown once: the admin hands it over to the user.
@@ -126,7 +140,7 @@ pub struct UserCreated {
 }
 
 /// `PATCH users/{id}`: only the fields present change. Sent with `If-Match`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UserPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
@@ -162,7 +176,7 @@ impl UserPatch {
 }
 
 /// Sort orders of `GET users?sort=`; a leading `-` (`-last_login`) reverses it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UserSort {
     #[default]
@@ -198,7 +212,7 @@ impl UserSort {
 }
 
 /// The bulk actions of `POST users/bulk`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BulkAction {
     Enable,
@@ -207,7 +221,7 @@ pub enum BulkAction {
 }
 
 /// A CSV import's problem with one row (1-based, the header is row 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RowError {
     pub row: u32,
     pub field: String,
@@ -264,7 +278,7 @@ pub fn normalize_email(email: &str) -> String {
 /// `GET users?q=&status=&group=&sort=&cursor=&limit=`. `group` is a built-in role (`admin`, `rules_admin`,
 /// `edit`, `view`: users whose default group it is) or a custom group's id; `sort` is a [`UserSort`] name,
 /// `-` first for descending (default `name`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UserQuery {
     /// Prefix of the first name, last name, full name ("first last" or "last first") or email; case-insensitive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -289,14 +303,14 @@ impl UserQuery {
 }
 
 /// `POST auth/activate` (no session): redeems an invitation's one-time token and sets the password.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ActivateRequest {
     pub token: Secret,
     pub password: Secret,
 }
 
 /// `POST me/password`: change one's own password (also clears a forced reset).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChangePasswordRequest {
     pub current: Secret,
     pub new: Secret,
@@ -304,7 +318,7 @@ pub struct ChangePasswordRequest {
 
 /// `POST users/bulk`. Ids are processed in order, each on its own: one refusal (say, the last admin)
 /// does not stop the others. At most [`BULK_MAX`] ids.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BulkRequest {
     pub action: BulkAction,
     pub ids: Vec<Uuid>,
@@ -324,7 +338,7 @@ impl BulkRequest {
 }
 
 /// The outcome for one id of a bulk request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BulkOutcome {
     pub id: Uuid,
     pub ok: bool,
@@ -334,7 +348,7 @@ pub struct BulkOutcome {
 }
 
 /// The answer to `POST users/bulk`: one outcome per requested id, in request order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BulkReport {
     pub succeeded: u32,
     pub failed: u32,
@@ -344,7 +358,7 @@ pub struct BulkReport {
 /// The answer to a successful `POST users/import`: every row became an invitation (status `pending`)
 /// with its one-time activation token, in file order. A failed import answers 422 with an `ApiError`
 /// whose `fields` are named `row N: field` (see [`row_errors`]) and imports nothing.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImportReport {
     pub created: Vec<UserCreated>,
 }
@@ -389,15 +403,15 @@ pub mod endpoints {
         /// One page of users, filtered and sorted.
         List: Get USERS, Admin, params (), query UserQuery, body () => Page<User>;
         /// Adds a user with a password, or invites them (the activation token is answered once).
-        Create: Post USERS, Admin, params (), query (), body NewUser => UserCreated, status 201;
+        Create: Post USERS, Admin, params (), query (), body NewUser => UserCreated, status 201, etag true;
         /// One user.
-        Get: Get USER, Admin, params Uuid, query (), body () => User;
+        Get: Get USER, Admin, params Uuid, query (), body () => User, etag true;
         /// Changes a user's fields.
-        Update: Patch USER, Admin, params Uuid, query (), body UserPatch => User, if_match Required;
+        Update: Patch USER, Admin, params Uuid, query (), body UserPatch => User, if_match Required, etag true;
         /// Deletes a user.
         Delete: Delete USER, Admin, params Uuid, query (), body () => (), status 204, if_match Optional;
         /// Enables, disables, unlocks a user, forces a password reset or resets their two-step verification.
-        Act: Post USER_ACTION, Admin, params (Uuid, &'static str), query (), body () => User;
+        Act: Post USER_ACTION, Admin, params (Uuid, &'static str), query (), body () => User, etag true;
         /// A user's effective role on every application.
         Access: Get USER_ACCESS, Admin, params Uuid, query (), body () => UserAccess;
         /// One action on many users; answers each one's outcome.
@@ -410,21 +424,18 @@ pub mod endpoints {
         ChangePassword: Post ME_PASSWORD, Session, params (), query (), body ChangePasswordRequest => (), status 204;
     }
 
-    pub(crate) fn describe(out: &mut Vec<crate::endpoint::Described>) {
-        use crate::endpoint::describe as d;
-        out.extend([
-            d::<List>(),
-            d::<Create>(),
-            d::<Get>(),
-            d::<Update>(),
-            d::<Delete>(),
-            d::<Act>(),
-            d::<Access>(),
-            d::<Bulk>(),
-            d::<Import>(),
-            d::<Activate>(),
-            d::<ChangePassword>(),
-        ]);
+    pub(crate) fn each(v: &mut impl crate::endpoint::EndpointVisitor) {
+        v.visit::<List>();
+        v.visit::<Create>();
+        v.visit::<Get>();
+        v.visit::<Update>();
+        v.visit::<Delete>();
+        v.visit::<Act>();
+        v.visit::<Access>();
+        v.visit::<Bulk>();
+        v.visit::<Import>();
+        v.visit::<Activate>();
+        v.visit::<ChangePassword>();
     }
 }
 

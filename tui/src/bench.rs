@@ -185,6 +185,7 @@ pub fn serve(app: &mut App, cmds: Vec<Command>, total: usize) {
 /// What the fake organization of `total` users answers to `call`; `None` for calls it ignores.
 pub fn answer(call: &Call, total: usize) -> Option<Msg> {
     use orgdeck_shared::{
+        account::endpoints::{MyPasswordPolicy, MySessions},
         api_keys::{ApiKeySettings, endpoints as keys},
         audit::endpoints::Search,
         groups::endpoints::List as ListGroups,
@@ -236,6 +237,10 @@ pub fn answer(call: &Call, total: usize) -> Option<Msg> {
         Msg::reply::<keys::List>(c, Ok(empty()))
     } else if call.is::<Get<ApiKeySettings>>() {
         Msg::reply::<Get<ApiKeySettings>>(c, Ok(doc(ApiKeySettings::default())))
+    } else if call.is::<MySessions>() {
+        Msg::reply::<MySessions>(c, Ok(Vec::new()))
+    } else if call.is::<MyPasswordPolicy>() {
+        Msg::reply::<MyPasswordPolicy>(c, Ok(PasswordPolicy::default()))
     } else {
         return None;
     })

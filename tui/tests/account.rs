@@ -133,6 +133,7 @@ fn my_sessions_are_listed_and_ending_one_asks_first_and_this_one_logs_out() {
     type_text(&mut app, "account");
     send(&mut app, [key(KeyCode::Enter)]);
     assert_eq!(app.active_tab().title(), "Account");
+    send(&mut app, [ch('r')]);
     app.update(answer::<MySessions>(
         &app,
         Ok(vec![

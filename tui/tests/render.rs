@@ -632,7 +632,7 @@ fn message_log_80x24() {
 fn account_80x24() {
     use orgdeck_shared::account::{MySession, endpoints::MySessions};
     let mut app = logged_in_with(ThemeKind::Mono, false);
-    send(&mut app, [ch('\''), ch('m')]);
+    send(&mut app, [ch('\''), ch('m'), ch('r')]);
     let at: jiff::Timestamp = "2026-11-28T20:00:00Z".parse().unwrap();
     let s = |id: &str, ip: &str, current| MySession {
         id: id.into(),

@@ -38,12 +38,15 @@ fn put_of(cmds: &[Command]) -> Option<(i64, String)> {
 fn tab_number_keys_and_jump_switch_tabs() {
     let mut app = logged_in();
     let titles: Vec<&str> = app.tabs.iter().map(|t| t.title()).collect();
-    assert_eq!(titles, ["General", "Users", "Groups", "Security", "Audit", "API keys"]);
+    assert_eq!(
+        titles,
+        ["General", "Users", "Groups", "Security", "Audit", "API keys", "Account"]
+    );
     app.tabs.push(Box::new(BlankTab("Extra")));
     send(&mut app, [key(KeyCode::Tab)]);
     assert_eq!(app.active, 1);
     send(&mut app, [key(KeyCode::BackTab), key(KeyCode::BackTab)]);
-    assert_eq!(app.active, 6, "shift-tab wraps around");
+    assert_eq!(app.active, 7, "shift-tab wraps around");
     send(&mut app, [ch('1')]);
     assert_eq!(app.active, 0);
     send(&mut app, [ch(':'), ch('u'), key(KeyCode::Enter)]);
@@ -52,8 +55,8 @@ fn tab_number_keys_and_jump_switch_tabs() {
     assert_eq!(app.jump.as_ref().unwrap().value(), "Groups", "tab completes the name");
     send(&mut app, [key(KeyCode::Enter)]);
     assert_eq!(app.active, 2);
-    send(&mut app, [ch('7')]);
-    assert_eq!(app.active, 6, "a tab plugs in through the trait alone");
+    send(&mut app, [ch('8')]);
+    assert_eq!(app.active, 7, "a tab plugs in through the trait alone");
 }
 
 #[test]

@@ -2,18 +2,17 @@
 //! `api_keys/{id}/email`: the holder only.
 
 use axum::{
-    Json,
     body::Bytes,
     extract::{Path, State},
-    http::{HeaderMap, StatusCode},
+    http::HeaderMap,
 };
 use orgdeck_shared::{
-    Page,
-    api_keys::{API_KEY_PAGE_MAX, ApiKeyEmailed, ApiKeyInfo, ApiKeyQuery, CreateApiKey, NewApiKey, RotateApiKey},
+    api_keys::{API_KEY_PAGE_MAX, ApiKeyQuery, CreateApiKey, RotateApiKey, endpoints as ep},
     validate::check_page_limit,
 };
 use uuid::Uuid;
 
+use super::Reply;
 use crate::{
     auth::{AuthUser, SessionUser},
     error::{AppError, AppResult},
@@ -34,9 +33,9 @@ pub async fn list(
     State(state): State<AppState>,
     user: AuthUser,
     ApiQuery(query): ApiQuery<ApiKeyQuery>,
-) -> AppResult<Json<Page<ApiKeyInfo>>> {
+) -> AppResult<Reply<ep::List>> {
     check_page_limit(query.limit, API_KEY_PAGE_MAX).map_err(|e| AppError::Validation(vec![e]))?;
-    Ok(Json(service::list(&state, &user, query).await?))
+    Ok(Reply::new(service::list(&state, &user, query).await?))
 }
 
 /// Making, rotating, emailing and revoking keys need a logged-in session: a key never manages keys.
@@ -44,8 +43,8 @@ pub async fn create(
     State(state): State<AppState>,
     user: SessionUser,
     ApiJson(req): ApiJson<CreateApiKey>,
-) -> AppResult<(StatusCode, Json<NewApiKey>)> {
-    Ok((StatusCode::CREATED, Json(service::create(&state, &user, req).await?)))
+) -> AppResult<Reply<ep::Create>> {
+    Ok(Reply::new(service::create(&state, &user, req).await?))
 }
 
 pub async fn rotate(
@@ -53,8 +52,8 @@ pub async fn rotate(
     user: SessionUser,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RotateApiKey>,
-) -> AppResult<Json<NewApiKey>> {
-    Ok(Json(service::rotate(&state, &user, key_id(&id)?, req).await?))
+) -> AppResult<Reply<ep::Rotate>> {
+    Ok(Reply::new(service::rotate(&state, &user, key_id(&id)?, req).await?))
 }
 
 /// The body is optional (`curl -X POST` with none is the plain "email me my key").
@@ -64,16 +63,20 @@ pub async fn email(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> AppResult<Json<ApiKeyEmailed>> {
+) -> AppResult<Reply<ep::Email>> {
     let req = if body.is_empty() {
         RotateApiKey::default()
     } else {
         parse_request(&headers, &body)?
     };
-    Ok(Json(service::email(&state, &user, key_id(&id)?, req).await?))
+    Ok(Reply::new(service::email(&state, &user, key_id(&id)?, req).await?))
 }
 
-pub async fn revoke(State(state): State<AppState>, user: SessionUser, Path(id): Path<String>) -> AppResult<StatusCode> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    user: SessionUser,
+    Path(id): Path<String>,
+) -> AppResult<Reply<ep::Revoke>> {
     service::revoke(&state, &user, key_id(&id)?).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Reply::new(()))
 }

@@ -1,16 +1,13 @@
 //! `GET audit?q=&from=&to=&cursor=&limit=`, `GET audit/export?q=&from=&to=&format=csv|jsonl`.
 
 use axum::{
-    Json,
     extract::State,
     http::{HeaderValue, header},
-    response::{IntoResponse, Response},
+    response::IntoResponse,
 };
-use orgdeck_shared::{
-    Page,
-    audit::{AuditEntry, AuditExportFormat, AuditExportQuery, AuditQuery},
-};
+use orgdeck_shared::audit::{AuditExportFormat, AuditExportQuery, AuditQuery, endpoints as ep};
 
+use super::Reply;
 use crate::{
     auth::OrgAdmin,
     error::{AppError, AppResult},
@@ -23,16 +20,16 @@ pub async fn search(
     State(state): State<AppState>,
     admin: OrgAdmin,
     ApiQuery(query): ApiQuery<AuditQuery>,
-) -> AppResult<Json<Page<AuditEntry>>> {
+) -> AppResult<Reply<ep::Search>> {
     query.validate().map_err(AppError::Validation)?;
-    Ok(Json(service::search(&state, &admin, query).await?))
+    Ok(Reply::new(service::search(&state, &admin, query).await?))
 }
 
 pub async fn export(
     State(state): State<AppState>,
     admin: OrgAdmin,
     ApiQuery(query): ApiQuery<AuditExportQuery>,
-) -> AppResult<Response> {
+) -> AppResult<Reply<ep::Export>> {
     let format = query.format;
     let (content_type, ext) = match format {
         AuditExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
@@ -49,5 +46,5 @@ pub async fn export(
     if let Ok(v) = HeaderValue::from_str(&name) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
-    Ok(resp)
+    Ok(Reply::stream(resp))
 }

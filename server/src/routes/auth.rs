@@ -1,11 +1,12 @@
 //! `auth/login`, `auth/mfa`, `auth/mfa/email`, `auth/logout`, `me`, two-step enrolment.
 
-use axum::{Json, extract::State, http::StatusCode};
+use axum::extract::State;
 use orgdeck_shared::auth::{
-    BackupCodes, BackupCodesLeft, EmailCodeConfirm, EmailCodeSent, LoginRequest, LoginResponse, Me, MeOrg, MeSession,
-    MeUser, MfaEmailRequest, MfaRequest, ReauthGranted, ReauthRequest, TotpConfirm, TotpEnrollment,
+    EmailCodeConfirm, LoginRequest, Me, MeOrg, MeSession, MeUser, MfaEmailRequest, MfaRequest, ReauthRequest,
+    TotpConfirm, endpoints as ep,
 };
 
+use super::Reply;
 use crate::{
     auth::{AuthUser, Credential, SessionUser, email_code, login as service, reauth, two_step},
     error::AppResult,
@@ -17,8 +18,8 @@ pub async fn login(
     State(state): State<AppState>,
     ip: ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
-) -> AppResult<Json<LoginResponse>> {
-    Ok(Json(service::login(&state, req, ip).await?))
+) -> AppResult<Reply<ep::Login>> {
+    Ok(Reply::new(service::login(&state, req, ip).await?))
 }
 
 /// The second step of a login: a TOTP code or a backup code for the challenge `auth/login` gave.
@@ -26,8 +27,8 @@ pub async fn mfa(
     State(state): State<AppState>,
     ip: ClientIp,
     ApiJson(req): ApiJson<MfaRequest>,
-) -> AppResult<Json<LoginResponse>> {
-    Ok(Json(two_step::verify_mfa(&state, req, ip).await?))
+) -> AppResult<Reply<ep::Mfa>> {
+    Ok(Reply::new(two_step::verify_mfa(&state, req, ip).await?))
 }
 
 /// `POST auth/mfa/email`: emails a (new) code for a login challenge that offers email.
@@ -35,13 +36,13 @@ pub async fn mfa_email(
     State(state): State<AppState>,
     ip: ClientIp,
     ApiJson(req): ApiJson<MfaEmailRequest>,
-) -> AppResult<Json<EmailCodeSent>> {
-    Ok(Json(email_code::resend_for_challenge(&state, req, ip).await?))
+) -> AppResult<Reply<ep::MfaEmail>> {
+    Ok(Reply::new(email_code::resend_for_challenge(&state, req, ip).await?))
 }
 
 /// `POST me/two_step/email`: emails an enrolment code to the caller's own address.
-pub async fn email_start(State(state): State<AppState>, user: SessionUser) -> AppResult<Json<EmailCodeSent>> {
-    Ok(Json(email_code::start_enrolment(&state, &user).await?))
+pub async fn email_start(State(state): State<AppState>, user: SessionUser) -> AppResult<Reply<ep::StartEmail>> {
+    Ok(Reply::new(email_code::start_enrolment(&state, &user).await?))
 }
 
 /// `POST me/two_step/email/confirm`: the emailed code completes enrolment; answers the backup codes.
@@ -49,13 +50,13 @@ pub async fn email_confirm(
     State(state): State<AppState>,
     user: SessionUser,
     ApiJson(req): ApiJson<EmailCodeConfirm>,
-) -> AppResult<Json<BackupCodes>> {
-    Ok(Json(email_code::confirm_enrolment(&state, &user, req).await?))
+) -> AppResult<Reply<ep::ConfirmEmail>> {
+    Ok(Reply::new(email_code::confirm_enrolment(&state, &user, req).await?))
 }
 
 /// `POST me/two_step/totp`: starts enrolling an authenticator app.
-pub async fn totp_start(State(state): State<AppState>, user: SessionUser) -> AppResult<Json<TotpEnrollment>> {
-    Ok(Json(two_step::start_enrolment(&state, &user).await?))
+pub async fn totp_start(State(state): State<AppState>, user: SessionUser) -> AppResult<Reply<ep::StartTotp>> {
+    Ok(Reply::new(two_step::start_enrolment(&state, &user).await?))
 }
 
 /// `POST me/two_step/totp/confirm`: a valid code completes enrolment; answers the backup codes.
@@ -63,8 +64,8 @@ pub async fn totp_confirm(
     State(state): State<AppState>,
     user: SessionUser,
     ApiJson(req): ApiJson<TotpConfirm>,
-) -> AppResult<Json<BackupCodes>> {
-    Ok(Json(two_step::confirm_enrolment(&state, &user, req).await?))
+) -> AppResult<Reply<ep::ConfirmTotp>> {
+    Ok(Reply::new(two_step::confirm_enrolment(&state, &user, req).await?))
 }
 
 /// `POST me/two_step/reauth`: password and a current code; the session may then change its second
@@ -73,32 +74,38 @@ pub async fn reauth(
     State(state): State<AppState>,
     user: SessionUser,
     ApiJson(req): ApiJson<ReauthRequest>,
-) -> AppResult<Json<ReauthGranted>> {
-    Ok(Json(reauth::reauth(&state, &user, req).await?))
+) -> AppResult<Reply<ep::Reauth>> {
+    Ok(Reply::new(reauth::reauth(&state, &user, req).await?))
 }
 
 /// `POST me/two_step/reauth/email`: emails a fresh-proof code to the caller.
-pub async fn reauth_email(State(state): State<AppState>, user: SessionUser) -> AppResult<Json<EmailCodeSent>> {
-    Ok(Json(email_code::send_for_reauth(&state, &user).await?))
+pub async fn reauth_email(State(state): State<AppState>, user: SessionUser) -> AppResult<Reply<ep::ReauthEmail>> {
+    Ok(Reply::new(email_code::send_for_reauth(&state, &user).await?))
 }
 
 /// `GET me/two_step/backup_codes`: how many are left.
-pub async fn backup_codes_left(State(state): State<AppState>, user: SessionUser) -> AppResult<Json<BackupCodesLeft>> {
-    Ok(Json(reauth::backup_codes_left(&state, &user).await?))
+pub async fn backup_codes_left(
+    State(state): State<AppState>,
+    user: SessionUser,
+) -> AppResult<Reply<ep::CountBackupCodes>> {
+    Ok(Reply::new(reauth::backup_codes_left(&state, &user).await?))
 }
 
 /// `POST me/two_step/backup_codes`: a new set, shown once (fresh proof needed).
-pub async fn backup_codes_new(State(state): State<AppState>, user: SessionUser) -> AppResult<Json<BackupCodes>> {
-    Ok(Json(reauth::regenerate_backup_codes(&state, &user).await?))
+pub async fn backup_codes_new(
+    State(state): State<AppState>,
+    user: SessionUser,
+) -> AppResult<Reply<ep::NewBackupCodes>> {
+    Ok(Reply::new(reauth::regenerate_backup_codes(&state, &user).await?))
 }
 
-pub async fn logout(State(state): State<AppState>, user: SessionUser) -> AppResult<StatusCode> {
+pub async fn logout(State(state): State<AppState>, user: SessionUser) -> AppResult<Reply<ep::Logout>> {
     service::logout(&state, &user).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Reply::new(()))
 }
 
-pub async fn me(user: AuthUser) -> Json<Me> {
-    Json(Me {
+pub async fn me(user: AuthUser) -> AppResult<Reply<ep::GetMe>> {
+    Ok(Reply::new(Me {
         user: MeUser {
             id: user.user_id,
             email: user.email.clone(),
@@ -128,5 +135,5 @@ pub async fn me(user: AuthUser) -> Json<Me> {
         client_ip: user.client_ip.to_string(),
         must_change_password: user.must_change_password,
         two_step: user.two_step.clone(),
-    })
+    }))
 }

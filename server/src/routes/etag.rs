@@ -1,23 +1,10 @@
-//! Versions on the wire: `ETag` on answers, `If-Match` on writes.
+//! Versions on the wire: `If-Match` on writes (the `ETag` of answers is [`super::Reply`]'s, where the
+//! endpoint has one).
 
-use axum::{
-    Json,
-    http::{HeaderMap, HeaderValue, header},
-    response::{IntoResponse, Response},
-};
-use orgdeck_shared::{etag_for, parse_etag};
-use serde::Serialize;
+use axum::http::{HeaderMap, header};
+use orgdeck_shared::parse_etag;
 
 use crate::error::{AppError, AppResult};
-
-/// `body` as JSON with the `ETag` of `version`.
-pub fn tagged<T: Serialize>(body: T, version: i64) -> Response {
-    let mut resp = Json(body).into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag_for(version)) {
-        resp.headers_mut().insert(header::ETAG, v);
-    }
-    resp
-}
 
 /// The version a write is based on, from `If-Match`, when one was sent.
 pub fn optional_if_match(headers: &HeaderMap) -> AppResult<Option<i64>> {

@@ -1,18 +1,16 @@
 //! `groups`, `groups/{id}`.
 
 use axum::{
-    Json,
     extract::{Path, State},
-    http::{HeaderMap, StatusCode},
-    response::Response,
+    http::HeaderMap,
 };
-use orgdeck_shared::{
-    Page,
-    groups::{Group, GroupDeleted, GroupInput},
-};
+use orgdeck_shared::groups::{GroupInput, endpoints as ep};
 use uuid::Uuid;
 
-use super::etag::{if_match, optional_if_match, tagged};
+use super::{
+    Reply,
+    etag::{if_match, optional_if_match},
+};
 use crate::{
     auth::OrgAdmin,
     error::{AppError, AppResult},
@@ -25,26 +23,20 @@ fn group_id(text: &str) -> AppResult<Uuid> {
     Uuid::parse_str(text).map_err(|_| AppError::NotFound("group not found".into()))
 }
 
-pub async fn list(State(state): State<AppState>, admin: OrgAdmin) -> AppResult<Json<Page<Group>>> {
-    Ok(Json(service::list(&state, &admin).await?))
+pub async fn list(State(state): State<AppState>, admin: OrgAdmin) -> AppResult<Reply<ep::List>> {
+    Ok(Reply::new(service::list(&state, &admin).await?))
 }
 
 pub async fn create(
     State(state): State<AppState>,
     admin: OrgAdmin,
     ApiJson(input): ApiJson<GroupInput>,
-) -> AppResult<Response> {
-    let group = service::create(&state, &admin, input).await?;
-    let version = group.version;
-    let mut resp = tagged(group, version);
-    *resp.status_mut() = StatusCode::CREATED;
-    Ok(resp)
+) -> AppResult<Reply<ep::Create>> {
+    Ok(Reply::new(service::create(&state, &admin, input).await?))
 }
 
-pub async fn get(State(state): State<AppState>, admin: OrgAdmin, Path(id): Path<String>) -> AppResult<Response> {
-    let group = service::get(&state, &admin, group_id(&id)?).await?;
-    let version = group.version;
-    Ok(tagged(group, version))
+pub async fn get(State(state): State<AppState>, admin: OrgAdmin, Path(id): Path<String>) -> AppResult<Reply<ep::Get>> {
+    Ok(Reply::new(service::get(&state, &admin, group_id(&id)?).await?))
 }
 
 pub async fn patch(
@@ -53,13 +45,11 @@ pub async fn patch(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> AppResult<Response> {
+) -> AppResult<Reply<ep::Update>> {
     let id = group_id(&id)?;
     let expected = if_match(&headers)?;
     let input: GroupInput = json::parse_request(&headers, &body)?;
-    let group = service::update(&state, &admin, id, expected, input).await?;
-    let version = group.version;
-    Ok(tagged(group, version))
+    Ok(Reply::new(service::update(&state, &admin, id, expected, input).await?))
 }
 
 pub async fn delete(
@@ -67,9 +57,9 @@ pub async fn delete(
     admin: OrgAdmin,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> AppResult<Json<GroupDeleted>> {
+) -> AppResult<Reply<ep::Delete>> {
     let id = group_id(&id)?;
-    Ok(Json(
+    Ok(Reply::new(
         service::delete(&state, &admin, id, optional_if_match(&headers)?).await?,
     ))
 }

@@ -1,12 +1,9 @@
 //! One's own account, every role: the password policy one's new password must meet, one's sessions.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-    http::StatusCode,
-};
-use orgdeck_shared::{account::MySession, password::PasswordPolicy};
+use axum::extract::{Path, State};
+use orgdeck_shared::{account::endpoints as ep, password::PasswordPolicy};
 
+use super::Reply;
 use crate::{
     auth::SessionUser,
     error::AppResult,
@@ -15,19 +12,24 @@ use crate::{
 };
 
 /// Answers also while a password change is required: the change needs its rules.
-pub async fn password_policy(State(state): State<AppState>, user: SessionUser) -> AppResult<Json<PasswordPolicy>> {
-    Ok(Json(settings::doc::<PasswordPolicy>(&state, user.org_id).await?.value))
+pub async fn password_policy(
+    State(state): State<AppState>,
+    user: SessionUser,
+) -> AppResult<Reply<ep::MyPasswordPolicy>> {
+    Ok(Reply::new(
+        settings::doc::<PasswordPolicy>(&state, user.org_id).await?.value,
+    ))
 }
 
-pub async fn sessions(State(state): State<AppState>, user: SessionUser) -> AppResult<Json<Vec<MySession>>> {
-    Ok(Json(sessions::mine(&state, &user).await?))
+pub async fn sessions(State(state): State<AppState>, user: SessionUser) -> AppResult<Reply<ep::MySessions>> {
+    Ok(Reply::new(sessions::mine(&state, &user).await?))
 }
 
 pub async fn end_session(
     State(state): State<AppState>,
     user: SessionUser,
     Path(id): Path<String>,
-) -> AppResult<StatusCode> {
+) -> AppResult<Reply<ep::EndMySession>> {
     sessions::end_mine(&state, &user, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Reply::new(()))
 }

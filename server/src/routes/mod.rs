@@ -1,5 +1,8 @@
 //! The HTTP API: one module per area; each handler authorizes, validates, calls a service, answers.
+//! Every route is an endpoint of `orgdeck_shared` registered with [`Api::at`], so the router, the
+//! console's client and the OpenAPI document (`GET openapi.json`) say the same.
 
+mod api;
 mod api_keys;
 mod audit;
 mod auth;
@@ -11,23 +14,28 @@ mod sessions;
 mod settings;
 mod users;
 
-use std::time::Duration;
+use std::{sync::LazyLock, time::Duration};
 
-use axum::{
-    Json, Router,
-    extract::DefaultBodyLimit,
-    http::StatusCode,
-    middleware,
-    response::IntoResponse,
-    routing::{delete, get, post},
+use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, middleware, response::IntoResponse};
+use orgdeck_shared::{
+    account::endpoints as account_ep,
+    api_keys::endpoints as key_ep,
+    audit::endpoints as audit_ep,
+    auth::{HealthStatus, endpoints as auth_ep},
+    groups::endpoints as group_ep,
+    inventory::endpoints as inventory_ep,
+    openapi::{self, endpoints as openapi_ep},
+    security::endpoints as session_ep,
+    users::endpoints as user_ep,
 };
-use orgdeck_shared::routes;
 use tower_http::{
     catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer,
 };
 
+pub use api::{Api, Encoded, Reply, Routed};
+
 use crate::{
-    error::AppError,
+    error::{AppError, AppResult},
     http::{client_ip, layers},
     state::AppState,
 };
@@ -42,55 +50,66 @@ pub struct Limits {
 
 /// The whole API with its layers.
 pub fn router(state: AppState, limits: Limits) -> Router {
-    with_layers(api(), state, limits)
+    with_layers(api().into_router(), state, limits)
 }
 
-fn api() -> Router<AppState> {
-    Router::new()
+/// Every route the router has (method and path template), for the tests that compare it with
+/// `orgdeck_shared::endpoint::all()`.
+pub fn routed() -> Vec<Routed> {
+    api().routed().to_vec()
+}
+
+/// One line per endpoint: the endpoint, its handler.
+fn api() -> Api {
+    Api::new()
         .merge(settings::routes())
-        .route(routes::HEALTH, get(health))
-        .route(routes::LOGIN, post(auth::login))
-        .route(routes::MFA, post(auth::mfa))
-        .route(routes::MFA_EMAIL, post(auth::mfa_email))
-        .route(routes::LOGOUT, post(auth::logout))
-        .route(routes::ME, get(auth::me))
-        .route(routes::ME_TOTP, post(auth::totp_start))
-        .route(routes::ME_TOTP_CONFIRM, post(auth::totp_confirm))
-        .route(routes::ME_EMAIL_CODE, post(auth::email_start))
-        .route(routes::ME_EMAIL_CONFIRM, post(auth::email_confirm))
-        .route(routes::ME_REAUTH, post(auth::reauth))
-        .route(routes::ME_REAUTH_EMAIL, post(auth::reauth_email))
-        .route(
-            routes::ME_BACKUP_CODES,
-            get(auth::backup_codes_left).post(auth::backup_codes_new),
-        )
-        .route(routes::LICENSES, get(inventory::licenses))
-        .route(routes::APPLICATIONS, get(inventory::applications))
-        .route(routes::SERVERS, get(inventory::servers))
-        .route(routes::AUDIT, get(audit::search))
-        .route(routes::AUDIT_EXPORT, get(audit::export))
-        .route(routes::ACTIVATE, post(users::activate))
-        .route(routes::ME_PASSWORD, post(users::change_password))
-        .route(routes::ME_PASSWORD_POLICY, get(me::password_policy))
-        .route(routes::ME_SESSIONS, get(me::sessions))
-        .route(routes::ME_SESSION, delete(me::end_session))
-        .route(routes::USERS, get(users::list).post(users::create))
-        .route(routes::USERS_IMPORT, post(users::import))
-        .route(routes::USERS_BULK, post(users::bulk))
-        .route(routes::USER, get(users::get).patch(users::patch).delete(users::delete))
-        .route(routes::USER_ACCESS, get(users::access))
-        .route(routes::USER_SESSIONS, get(sessions::list).delete(sessions::end_all))
-        .route(routes::USER_SESSION, delete(sessions::end_one))
-        .route(routes::USER_ACTION, post(users::action))
-        .route(routes::GROUPS, get(groups::list).post(groups::create))
-        .route(routes::API_KEYS, get(api_keys::list).post(api_keys::create))
-        .route(routes::API_KEY, delete(api_keys::revoke))
-        .route(routes::API_KEY_ROTATE, post(api_keys::rotate))
-        .route(routes::API_KEY_EMAIL, post(api_keys::email))
-        .route(
-            routes::GROUP,
-            get(groups::get).patch(groups::patch).delete(groups::delete),
-        )
+        .at(auth_ep::Health, health)
+        .at(openapi_ep::GetDocument, openapi_document)
+        .at(auth_ep::Login, auth::login)
+        .at(auth_ep::Mfa, auth::mfa)
+        .at(auth_ep::MfaEmail, auth::mfa_email)
+        .at(auth_ep::Logout, auth::logout)
+        .at(auth_ep::GetMe, auth::me)
+        .at(auth_ep::StartTotp, auth::totp_start)
+        .at(auth_ep::ConfirmTotp, auth::totp_confirm)
+        .at(auth_ep::StartEmail, auth::email_start)
+        .at(auth_ep::ConfirmEmail, auth::email_confirm)
+        .at(auth_ep::Reauth, auth::reauth)
+        .at(auth_ep::ReauthEmail, auth::reauth_email)
+        .at(auth_ep::CountBackupCodes, auth::backup_codes_left)
+        .at(auth_ep::NewBackupCodes, auth::backup_codes_new)
+        .at(inventory_ep::GetLicenses, inventory::licenses)
+        .at(inventory_ep::ListApplications, inventory::applications)
+        .at(inventory_ep::ListServers, inventory::servers)
+        .at(audit_ep::Search, audit::search)
+        .at(audit_ep::Export, audit::export)
+        .at(user_ep::Activate, users::activate)
+        .at(user_ep::ChangePassword, users::change_password)
+        .at(account_ep::MyPasswordPolicy, me::password_policy)
+        .at(account_ep::MySessions, me::sessions)
+        .at(account_ep::EndMySession, me::end_session)
+        .at(user_ep::List, users::list)
+        .at(user_ep::Create, users::create)
+        .at(user_ep::Import, users::import)
+        .at(user_ep::Bulk, users::bulk)
+        .at(user_ep::Get, users::get)
+        .at(user_ep::Update, users::patch)
+        .at(user_ep::Delete, users::delete)
+        .at(user_ep::Access, users::access)
+        .at(user_ep::Act, users::action)
+        .at(session_ep::ListSessions, sessions::list)
+        .at(session_ep::EndSessions, sessions::end_all)
+        .at(session_ep::EndSession, sessions::end_one)
+        .at(group_ep::List, groups::list)
+        .at(group_ep::Create, groups::create)
+        .at(group_ep::Get, groups::get)
+        .at(group_ep::Update, groups::patch)
+        .at(group_ep::Delete, groups::delete)
+        .at(key_ep::List, api_keys::list)
+        .at(key_ep::Create, api_keys::create)
+        .at(key_ep::Revoke, api_keys::revoke)
+        .at(key_ep::Rotate, api_keys::rotate)
+        .at(key_ep::Email, api_keys::email)
 }
 
 /// The rules every request shares, outermost last: the client address, body limits, the request
@@ -119,8 +138,15 @@ fn with_layers(routes: Router<AppState>, state: AppState, limits: Limits) -> Rou
         .with_state(state)
 }
 
-async fn health() -> impl IntoResponse {
-    Json(serde_json::json!({ "status": "ok" }))
+async fn health() -> AppResult<Reply<auth_ep::Health>> {
+    Ok(Reply::new(HealthStatus { status: "ok".into() }))
+}
+
+/// The document is the same for the life of the process: made and encoded once, on the first request
+/// (anyone may ask for it, so asking costs no more than a health check).
+async fn openapi_document() -> AppResult<Reply<openapi_ep::GetDocument>> {
+    static DOCUMENT: LazyLock<Encoded<openapi::Document>> = LazyLock::new(|| Encoded::new(&openapi::document()));
+    Ok(Reply::encoded(&DOCUMENT))
 }
 
 async fn not_found() -> AppError {
@@ -139,6 +165,8 @@ mod tests {
     use axum::{body::Body, http::Request};
     use orgdeck_shared::{ApiError, ErrorCode};
     use tower::ServiceExt;
+
+    use axum::routing::get;
 
     use super::*;
     use crate::{auth::password::Passwords, clock::SystemClock, store::sqlite::SqliteStore};

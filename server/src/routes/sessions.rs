@@ -1,13 +1,10 @@
 //! `users/{id}/sessions`, `users/{id}/sessions/{session_id}`: admins only.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-    http::StatusCode,
-};
-use orgdeck_shared::security::ActiveSession;
+use axum::extract::{Path, State};
+use orgdeck_shared::security::endpoints as ep;
 use uuid::Uuid;
 
+use super::Reply;
 use crate::{
     auth::OrgAdmin,
     error::AppResult,
@@ -23,20 +20,24 @@ pub async fn list(
     State(state): State<AppState>,
     admin: OrgAdmin,
     Path(id): Path<String>,
-) -> AppResult<Json<Vec<ActiveSession>>> {
-    Ok(Json(service::list(&state, &admin, user_id(&id)?).await?))
+) -> AppResult<Reply<ep::ListSessions>> {
+    Ok(Reply::new(service::list(&state, &admin, user_id(&id)?).await?))
 }
 
-pub async fn end_all(State(state): State<AppState>, admin: OrgAdmin, Path(id): Path<String>) -> AppResult<StatusCode> {
+pub async fn end_all(
+    State(state): State<AppState>,
+    admin: OrgAdmin,
+    Path(id): Path<String>,
+) -> AppResult<Reply<ep::EndSessions>> {
     service::end(&state, &admin, user_id(&id)?, None).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Reply::new(()))
 }
 
 pub async fn end_one(
     State(state): State<AppState>,
     admin: OrgAdmin,
     Path((id, session_id)): Path<(String, String)>,
-) -> AppResult<StatusCode> {
+) -> AppResult<Reply<ep::EndSession>> {
     service::end(&state, &admin, user_id(&id)?, Some(&session_id)).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Reply::new(()))
 }

@@ -2,22 +2,18 @@
 //! `auth/activate`, `me/password`.
 
 use axum::{
-    Json,
     extract::{Path, State},
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
+    http::{HeaderMap, header},
 };
-use orgdeck_shared::{
-    Page,
-    groups::UserAccess,
-    users::{
-        ActivateRequest, BulkReport, BulkRequest, ChangePasswordRequest, ImportReport, NewUser, User, UserPatch,
-        UserQuery,
-    },
+use orgdeck_shared::users::{
+    ActivateRequest, BulkRequest, ChangePasswordRequest, NewUser, UserPatch, UserQuery, endpoints as ep,
 };
 use uuid::Uuid;
 
-use super::etag::{if_match, optional_if_match, tagged};
+use super::{
+    Reply,
+    etag::{if_match, optional_if_match},
+};
 use crate::{
     auth::{OrgAdmin, SessionUser},
     error::{AppError, AppResult},
@@ -39,27 +35,21 @@ pub async fn list(
     State(state): State<AppState>,
     admin: OrgAdmin,
     ApiQuery(query): ApiQuery<UserQuery>,
-) -> AppResult<Json<Page<User>>> {
+) -> AppResult<Reply<ep::List>> {
     query.validate().map_err(AppError::Validation)?;
-    Ok(Json(service::list(&state, &admin, query).await?))
+    Ok(Reply::new(service::list(&state, &admin, query).await?))
 }
 
 pub async fn create(
     State(state): State<AppState>,
     admin: OrgAdmin,
     ApiJson(new): ApiJson<NewUser>,
-) -> AppResult<Response> {
-    let created = service::create(&state, &admin, new).await?;
-    let version = created.user.version;
-    let mut resp = tagged(created, version);
-    *resp.status_mut() = StatusCode::CREATED;
-    Ok(resp)
+) -> AppResult<Reply<ep::Create>> {
+    Ok(Reply::new(service::create(&state, &admin, new).await?))
 }
 
-pub async fn get(State(state): State<AppState>, admin: OrgAdmin, Path(id): Path<String>) -> AppResult<Response> {
-    let user = service::get(&state, &admin, user_id(&id)?).await?;
-    let version = user.version;
-    Ok(tagged(user, version))
+pub async fn get(State(state): State<AppState>, admin: OrgAdmin, Path(id): Path<String>) -> AppResult<Reply<ep::Get>> {
+    Ok(Reply::new(service::get(&state, &admin, user_id(&id)?).await?))
 }
 
 pub async fn patch(
@@ -68,13 +58,11 @@ pub async fn patch(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> AppResult<Response> {
+) -> AppResult<Reply<ep::Update>> {
     let id = user_id(&id)?;
     let expected = if_match(&headers)?;
     let patch: UserPatch = json::parse_request(&headers, &body)?;
-    let user = service::update(&state, &admin, id, expected, patch).await?;
-    let version = user.version;
-    Ok(tagged(user, version))
+    Ok(Reply::new(service::update(&state, &admin, id, expected, patch).await?))
 }
 
 pub async fn delete(
@@ -82,38 +70,38 @@ pub async fn delete(
     admin: OrgAdmin,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> AppResult<StatusCode> {
+) -> AppResult<Reply<ep::Delete>> {
     let id = user_id(&id)?;
     service::delete(&state, &admin, id, optional_if_match(&headers)?).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Reply::new(()))
 }
 
 pub async fn action(
     State(state): State<AppState>,
     admin: OrgAdmin,
     Path((id, action)): Path<(String, String)>,
-) -> AppResult<Response> {
+) -> AppResult<Reply<ep::Act>> {
     let action = UserAction::parse(&action).ok_or_else(|| AppError::NotFound(format!("no user action {action:?}")))?;
-    let user = user_actions::act(&state, &admin, user_id(&id)?, action).await?;
-    let version = user.version;
-    Ok(tagged(user, version))
+    Ok(Reply::new(
+        user_actions::act(&state, &admin, user_id(&id)?, action).await?,
+    ))
 }
 
 pub async fn access(
     State(state): State<AppState>,
     admin: OrgAdmin,
     Path(id): Path<String>,
-) -> AppResult<Json<UserAccess>> {
-    Ok(Json(service::access(&state, &admin, user_id(&id)?).await?))
+) -> AppResult<Reply<ep::Access>> {
+    Ok(Reply::new(service::access(&state, &admin, user_id(&id)?).await?))
 }
 
 pub async fn bulk(
     State(state): State<AppState>,
     admin: OrgAdmin,
     ApiJson(req): ApiJson<BulkRequest>,
-) -> AppResult<Json<BulkReport>> {
+) -> AppResult<Reply<ep::Bulk>> {
     req.validate().map_err(AppError::Validation)?;
-    Ok(Json(user_actions::bulk(&state, &admin, req).await?))
+    Ok(Reply::new(user_actions::bulk(&state, &admin, req).await?))
 }
 
 fn is_csv(headers: &HeaderMap) -> bool {
@@ -130,29 +118,29 @@ pub async fn import(
     admin: OrgAdmin,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> AppResult<(StatusCode, Json<ImportReport>)> {
+) -> AppResult<Reply<ep::Import>> {
     if !is_csv(&headers) {
         return Err(AppError::UnsupportedMediaType(
             "send the file as Content-Type: text/csv".into(),
         ));
     }
-    Ok((StatusCode::CREATED, Json(import::import(&state, &admin, &body).await?)))
+    Ok(Reply::new(import::import(&state, &admin, &body).await?))
 }
 
 pub async fn activate(
     State(state): State<AppState>,
     ip: ClientIp,
     ApiJson(req): ApiJson<ActivateRequest>,
-) -> AppResult<StatusCode> {
+) -> AppResult<Reply<ep::Activate>> {
     user_actions::activate(&state, req, ip).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Reply::new(()))
 }
 
 pub async fn change_password(
     State(state): State<AppState>,
     user: SessionUser,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<Reply<ep::ChangePassword>> {
     user_actions::change_password(&state, &user, req).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Reply::new(()))
 }
