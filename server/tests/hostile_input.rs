@@ -1000,6 +1000,15 @@ impl Fixture {
         let shown = |t: &str| t.chars().take(300).collect::<String>();
         let oversized = case.body.as_ref().is_some_and(|b| b.len() > BODY_LIMIT);
         let (status, text) = match req.send().await {
+            // A live-update stream answers for as long as the client stays: its status is the answer.
+            Ok(resp)
+                if resp
+                    .headers()
+                    .get("content-type")
+                    .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream")) =>
+            {
+                (resp.status(), String::new())
+            }
             Ok(resp) => (resp.status(), resp.text().await.unwrap_or_default()),
             // The server refuses an oversized body as soon as it knows, and may close the connection
             // while the client is still writing it: a refusal too.

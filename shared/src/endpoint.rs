@@ -64,6 +64,8 @@ pub enum Content {
     Csv,
     /// CSV or JSON lines, as the query's `format` asks (audit export, streamed).
     Export,
+    /// Server-sent events (`text/event-stream`), each a JSON object, for as long as the client stays.
+    EventStream,
 }
 
 /// One route. Implemented by marker types: the values a call needs are its [`Endpoint::Params`],
@@ -332,6 +334,7 @@ pub fn each(v: &mut impl EndpointVisitor) {
     crate::security::endpoints::each(v);
     crate::api_keys::endpoints::each(v);
     crate::account::endpoints::each(v);
+    crate::events::endpoints::each(v);
     crate::openapi::endpoints::each(v);
 }
 

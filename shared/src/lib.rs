@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod endpoint;
 pub mod error;
+pub mod events;
 pub mod format;
 pub mod general;
 pub mod groups;

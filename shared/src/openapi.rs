@@ -277,6 +277,16 @@ fn responses(d: &Described, answer: Option<Schema>) -> Value {
         (Content::Json, Some(schema)) => {
             success["content"] = json!({ "application/json": { "schema": schema } });
         }
+        (Content::EventStream, _) => {
+            success["content"] = json!({
+                "text/event-stream": {
+                    "schema": {
+                        "type": "string",
+                        "description": "Server-sent events: `change` (data: a ChangeEvent as JSON, id: its seq) and `reload`.",
+                    },
+                },
+            });
+        }
         (Content::Export, _) => {
             success["content"] = json!({
                 "text/csv": { "schema": { "type": "string" } },

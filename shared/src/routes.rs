@@ -37,6 +37,8 @@ pub const SERVERS: &str = "/api/v1/servers";
 pub const AUDIT: &str = "/api/v1/audit";
 pub const AUDIT_EXPORT: &str = "/api/v1/audit/export";
 pub const HEALTH: &str = "/api/v1/health";
+/// `GET`: server-sent change events of the caller's organization ([`crate::events::ChangeEvent`]).
+pub const EVENTS_STREAM: &str = "/api/v1/events/stream";
 /// `GET`: this API described as OpenAPI 3.1 (no credential needed).
 pub const OPENAPI: &str = "/api/v1/openapi.json";
 /// `POST auth/activate` `{token, password}`: redeem an invitation (no session needed).

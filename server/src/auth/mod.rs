@@ -238,6 +238,26 @@ impl FromRequestParts<AppState> for AuthUser {
 
 /// A request with an API key: the holder must still be allowed in, from an address the organization
 /// allows, and a replaced key only until its grace period ends.
+/// Whether the credential of a request made earlier (a live-update stream's) still holds: the session still
+/// exists, has not timed out and its address is still allowed; a key still authenticates. Never moves a
+/// session's last-seen time (a console left open must still time out).
+pub async fn still_valid(state: &AppState, parts: &Parts) -> bool {
+    let Some(token) = bearer(parts) else { return false };
+    let Some(client_ip) = parts.extensions.get::<ClientIp>().copied() else {
+        return false;
+    };
+    if api_keys::well_formed(token) {
+        return from_api_key(state, token, client_ip).await.is_ok();
+    }
+    let token_hash = token::hash_token(token);
+    let Ok(Some(mut view)) = state.store.session(&token_hash).await else {
+        return false;
+    };
+    apply_timeouts(&mut view).is_ok()
+        && check_session(&view, state.clock.now()).is_ok()
+        && check_ip(view.ip_doc.as_deref(), client_ip).is_ok()
+}
+
 async fn from_api_key(state: &AppState, key: &str, client_ip: ClientIp) -> Result<AuthUser, AppError> {
     let key_hash = token::hash_token(key);
     let caller = state

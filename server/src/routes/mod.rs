@@ -7,6 +7,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod etag;
+mod events;
 mod groups;
 mod inventory;
 mod me;
@@ -22,6 +23,7 @@ use orgdeck_shared::{
     api_keys::endpoints as key_ep,
     audit::endpoints as audit_ep,
     auth::{HealthStatus, endpoints as auth_ep},
+    events::endpoints as events_ep,
     groups::endpoints as group_ep,
     inventory::endpoints as inventory_ep,
     openapi::{self, endpoints as openapi_ep},
@@ -64,6 +66,7 @@ fn api() -> Api {
     Api::new()
         .merge(settings::routes())
         .at(auth_ep::Health, health)
+        .at(events_ep::Stream, events::stream)
         .at(openapi_ep::GetDocument, openapi_document)
         .at(auth_ep::Login, auth::login)
         .at(auth_ep::Mfa, auth::mfa)

@@ -75,6 +75,20 @@ pub trait Store: UserReads + ApiKeyReads + MailReads + Send + Sync + 'static {
 
     /// The user's stored sessions, newest first (alive or not under the current timeouts).
     async fn user_sessions(&self, org_id: Uuid, user_id: Uuid) -> StoreResult<Vec<SessionInfo>>;
+
+    /// The newest place in the change stream (the audit log), 0 when nothing was ever recorded.
+    async fn change_head(&self) -> StoreResult<i64>;
+
+    /// The changes of `org_id` after place `after`, oldest first, at most `limit`.
+    async fn changes_after(
+        &self,
+        org_id: Uuid,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<orgdeck_shared::events::ChangeEvent>>;
+
+    /// Wakes after every commit of this store (a live-update stream then reads what is new).
+    fn commits(&self) -> tokio::sync::watch::Receiver<u64>;
 }
 
 /// One open write transaction. Commit consumes it; dropping it rolls back.

@@ -29,6 +29,8 @@ pub struct Stamp {
 
 pub struct Generation {
     commits: AtomicU64,
+    /// Told of every commit of this process (the live-update streams wait on it).
+    notify: tokio::sync::watch::Sender<u64>,
     /// `None`: the mark file could not be opened, and nothing is cached.
     external: Option<Mark>,
 }
@@ -49,6 +51,7 @@ impl Generation {
             .ok();
         Generation {
             commits: AtomicU64::new(0),
+            notify: tokio::sync::watch::Sender::new(0),
             external,
         }
     }
@@ -71,7 +74,13 @@ impl Generation {
 
     /// A write transaction of this process committed.
     pub fn committed(&self) {
-        self.commits.fetch_add(1, Ordering::Release);
+        let n = self.commits.fetch_add(1, Ordering::Release) + 1;
+        self.notify.send_replace(n);
+    }
+
+    /// A receiver that wakes after each commit of this process.
+    pub fn watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.notify.subscribe()
     }
 }
 

@@ -443,6 +443,23 @@ impl Store for SqliteStore {
         self.read(move |c| ops::servers(c, org_id)).await
     }
 
+    async fn change_head(&self) -> StoreResult<i64> {
+        self.read(ops::change_head).await
+    }
+
+    async fn changes_after(
+        &self,
+        org_id: Uuid,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<orgdeck_shared::events::ChangeEvent>> {
+        self.read(move |c| ops::changes_after(c, org_id, after, limit)).await
+    }
+
+    fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.generation.watch()
+    }
+
     async fn audit_search(&self, org_id: Uuid, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
         let filter = filter.clone();
         self.read(move |c| ops::audit_search(c, org_id, &filter)).await

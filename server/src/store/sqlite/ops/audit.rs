@@ -252,3 +252,51 @@ fn search_with(c: &Connection, org_id: Uuid, f: &AuditFilter, plan: Plan) -> Sto
     }
     Ok(out)
 }
+
+/// The newest place in the change stream: the largest audit rowid (rowid order is time, then write order).
+pub fn change_head(c: &Connection) -> StoreResult<i64> {
+    c.query_row("SELECT COALESCE(MAX(rowid), 0) FROM audit_log", [], |r| r.get(0))
+        .map_err(db_err)
+}
+
+/// The organization's audit entries after place `after`, oldest first, as change events (no summary, no
+/// field changes: what changed and who changed it).
+pub fn changes_after(
+    c: &Connection,
+    org_id: Uuid,
+    after: i64,
+    limit: usize,
+) -> StoreResult<Vec<orgdeck_shared::events::ChangeEvent>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT rowid, at, actor_email, action, target_kind, target_id FROM audit_log
+             WHERE rowid > ?1 AND org_id = ?2 ORDER BY rowid LIMIT ?3",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(rusqlite::params![after, org_id.to_string(), limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })
+        .map_err(db_err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, at, actor, kind, area, id) = row.map_err(db_err)?;
+        out.push(orgdeck_shared::events::ChangeEvent {
+            seq,
+            at: ts(at)?,
+            kind,
+            area,
+            id,
+            version: None,
+            actor,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,170 @@
+//! Live updates over real HTTP: `GET events/stream` tells an organization's consoles of each change (what
+//! and who, never a body or a secret), only their own organization's, resumes with `Last-Event-ID`, and
+//! ends when the session does.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use orgdeck_shared::{events::ChangeEvent, routes};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+/// One server-sent event: its name, id and data.
+#[derive(Debug)]
+struct Sse {
+    event: String,
+    id: String,
+    data: String,
+}
+
+/// Reads a stream's events as they come.
+struct Reader {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+impl Reader {
+    async fn open(s: &TestServer, token: &str, last: Option<&str>) -> Reader {
+        let mut req = s.request(Method::GET, routes::EVENTS_STREAM, Some(token)).await;
+        if let Some(id) = last {
+            req = req.header("last-event-id", id);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.headers()["content-type"], "text/event-stream");
+        Reader {
+            resp,
+            buf: String::new(),
+        }
+    }
+
+    /// The next event (keep-alive comments skipped); `None` when the stream ended.
+    async fn next(&mut self) -> Option<Sse> {
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut e = Sse {
+                    event: String::new(),
+                    id: String::new(),
+                    data: String::new(),
+                };
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        e.event = v.trim().into();
+                    } else if let Some(v) = line.strip_prefix("id:") {
+                        e.id = v.trim().into();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        e.data.push_str(v.trim());
+                    }
+                }
+                if !e.event.is_empty() {
+                    return Some(e);
+                }
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.resp.chunk())
+                .await
+                .expect("an event within 10 s")
+                .ok()??;
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    async fn change(&mut self) -> ChangeEvent {
+        let e = self.next().await.expect("an event");
+        assert_eq!(e.event, "change", "{e:?}");
+        let change: ChangeEvent = serde_json::from_str(&e.data).unwrap();
+        assert_eq!(e.id, change.seq.to_string());
+        change
+    }
+}
+
+#[tokio::test]
+async fn a_change_reaches_the_orgs_stream_with_who_and_the_new_version_but_no_body() {
+    let s = TestServer::start().await;
+    let token = s.admin_token().await;
+    let mut stream = Reader::open(&s, &token, None).await;
+    // Another organization's change never shows.
+    s.add_org("Globex", "admin@globex.example");
+    let other = s.login("admin@globex.example", ADMIN_PASSWORD).await;
+    let general = s.general(&other).await;
+    let mut body = general["value"].clone();
+    body["name"] = json!("Globex Secret Name");
+    s.put_general(&other, general["version"].as_i64(), &body).await;
+    // Ours does: a setting saved.
+    let general = s.general(&token).await;
+    let mut body = general["value"].clone();
+    body["name"] = json!("Acme Renamed");
+    let resp = s.put_general(&token, general["version"].as_i64(), &body).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let saved: serde_json::Value = resp.json().await.unwrap();
+    let mut change = stream.change().await;
+    while change.kind != "settings.update" {
+        change = stream.change().await;
+    }
+    assert_eq!((change.area.as_str(), change.id.as_str()), ("settings", "general"));
+    assert_eq!(change.version, saved["version"].as_i64());
+    assert_eq!(change.actor, "admin@acme.example");
+    let raw = serde_json::to_string(&change).unwrap();
+    assert!(!raw.contains("Acme Renamed") && !raw.contains("Globex"), "{raw}");
+}
+
+#[tokio::test]
+async fn a_reconnecting_console_gets_what_it_missed_after_its_last_event() {
+    let s = TestServer::start().await;
+    let token = s.admin_token().await;
+    let mut stream = Reader::open(&s, &token, None).await;
+    s.post(
+        routes::USERS,
+        &token,
+        &new_user("one@acme.example", "One", "Person", "view"),
+    )
+    .await;
+    let first = stream.change().await;
+    assert_eq!(first.kind, "user.create");
+    drop(stream);
+    s.post(
+        routes::USERS,
+        &token,
+        &new_user("two@acme.example", "Two", "Person", "view"),
+    )
+    .await;
+    s.post(
+        routes::USERS,
+        &token,
+        &new_user("three@acme.example", "Three", "Person", "view"),
+    )
+    .await;
+    let mut resumed = Reader::open(&s, &token, Some(&first.seq.to_string())).await;
+    let a = resumed.change().await;
+    let b = resumed.change().await;
+    assert_eq!((a.kind.as_str(), b.kind.as_str()), ("user.create", "user.create"));
+    assert!(first.seq < a.seq && a.seq < b.seq, "in order, after the last one seen");
+}
+
+#[tokio::test]
+async fn the_stream_ends_when_its_session_does_and_needs_one_to_start() {
+    let s = TestServer::start().await;
+    let token = s.admin_token().await;
+    let other = s.admin_token().await;
+    let mut stream = Reader::open(&s, &token, None).await;
+    logout(&s, &token).await;
+    // The logout's own change wakes the stream, which finds its session gone and ends.
+    let mut ended = false;
+    for _ in 0..5 {
+        if stream.next().await.is_none() {
+            ended = true;
+            break;
+        }
+    }
+    assert!(ended, "the stream ends with its session");
+    let resp = s
+        .request(Method::GET, routes::EVENTS_STREAM, Some(&token))
+        .await
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(s.get(routes::ME, &other).await.status(), StatusCode::OK);
+}
