@@ -66,6 +66,23 @@ impl Runner {
                     }
                 });
             }
+            Command::Follow { after } => {
+                let client = self.client.clone();
+                let session = self.session.clone();
+                let sent_in = session.load(Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let live = || session.load(Ordering::SeqCst) == sent_in;
+                    let result = client
+                        .follow(after, |event| live() && tx.send(Msg::Stream(event)).is_ok())
+                        .await;
+                    if live() {
+                        let e = result.err().unwrap_or_else(|| {
+                            orgdeck_shared::ApiError::new(orgdeck_shared::ErrorCode::Network, "the stream ended")
+                        });
+                        let _ = tx.send(Msg::StreamEnded(e));
+                    }
+                });
+            }
             Command::Logout => {
                 self.session.fetch_add(1, Ordering::SeqCst);
                 // Taken now, so no later request carries it; the logout itself still does.

@@ -2,10 +2,12 @@
 //! the shared [`ApiError`]: the server's error body, or code `network` when the server could not be reached.
 
 mod call;
+mod events;
 mod security;
 mod types;
 
 pub use call::{Answer, Call, Owner, OwnerMsg, Payload, SaveTo};
+pub use events::StreamEvent;
 pub use orgdeck_shared::audit::AuditExportFormat as ExportFormat;
 pub use security::{ExportReport, SecurityArea, SecurityDoc, export_format_of_path};
 pub use types::{Created, NewUserRequest, PageTag, UserAction};
@@ -75,7 +77,7 @@ impl ApiClient {
         self.token.read().expect("token lock").is_some()
     }
 
-    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+    pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
         let token = self.token.read().expect("token lock").clone();
         self.request_as(method, path, token.as_ref())
     }
@@ -187,7 +189,7 @@ fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-fn method(m: endpoint::Method) -> Method {
+pub(crate) fn method(m: endpoint::Method) -> Method {
     match m {
         endpoint::Method::Get => Method::GET,
         endpoint::Method::Post => Method::POST,

@@ -63,6 +63,12 @@ pub enum Msg {
     },
     /// The logout the runner sent finished.
     LoggedOut(Result<(), ApiError>),
+    /// The live-update stream said something.
+    Stream(crate::api::StreamEvent),
+    /// The live-update stream ended (the server went away, or the session).
+    StreamEnded(ApiError),
+    /// Time to open the live-update stream again.
+    Reconnect,
     /// The session token was stored; a warning when it had to fall back to the file.
     TokenStored {
         warning: Option<String>,
@@ -122,6 +128,10 @@ pub enum Command {
     },
     /// Put text on the terminal's clipboard (OSC 52).
     Copy(Secret),
+    /// Follow the live-update stream from after `after` (none: from now), until it ends.
+    Follow {
+        after: Option<i64>,
+    },
 }
 
 /// How the app starts: the profile it talks to and the user's preferences.
@@ -188,6 +198,12 @@ pub struct App {
     pub retry: Vec<Call>,
     /// The calls a reload (`r`) sent that are not back yet: "reloaded" once they all are.
     reloading: Vec<Call>,
+    /// The last live update seen (a reconnecting stream resumes after it).
+    last_seq: Option<i64>,
+    /// The live-update stream is open or being opened.
+    following: bool,
+    /// Reconnections tried since the stream last opened (the backoff grows with them).
+    reconnects: u32,
     /// The calls sent and not answered yet, oldest first.
     running: Vec<(Call, std::time::Instant)>,
     /// The logout the runner sends is not answered yet.
@@ -199,6 +215,9 @@ pub struct App {
     notices: Vec<String>,
     quit: bool,
 }
+
+/// The longest wait between two tries to reconnect the live-update stream.
+const RECONNECT_MAX: Duration = Duration::from_secs(30);
 
 /// A call answered sooner than this shows no spinner (it would only flicker).
 const SPINNER_AFTER: std::time::Duration = std::time::Duration::from_millis(150);
@@ -245,6 +264,9 @@ impl App {
             viewport_rows: 20,
             retry: Vec::new(),
             reloading: Vec::new(),
+            last_seq: None,
+            following: false,
+            reconnects: 0,
             running: Vec::new(),
             logging_out: false,
             spinner: 0,
@@ -335,6 +357,17 @@ impl App {
         let mut cmds = Vec::new();
         match msg {
             Msg::Key(_) if self.too_small => {}
+            // Esc and the next key can reach the terminal in one read (over SSH, or typed fast), which
+            // reads as Alt and that key. No action is bound to Alt: it is Esc, then the key.
+            Msg::Key(key)
+                if key.modifiers == crossterm::event::KeyModifiers::ALT
+                    && matches!(key.code, crossterm::event::KeyCode::Char(_)) =>
+            {
+                let esc = KeyEvent::new(crossterm::event::KeyCode::Esc, crossterm::event::KeyModifiers::NONE);
+                self.on_key(esc, &mut cmds);
+                let plain = KeyEvent::new(key.code, crossterm::event::KeyModifiers::NONE);
+                self.on_key(plain, &mut cmds);
+            }
             Msg::Key(key) => self.on_key(key, &mut cmds),
             Msg::Resize(columns, rows) => {
                 self.too_small = columns < MIN_WIDTH || rows < MIN_HEIGHT;
@@ -349,6 +382,9 @@ impl App {
             Msg::ToastExpired(id) => self.toasts.retain(|t| t.id != id),
             Msg::Answer { call, result } => self.on_answer(call, result, &mut cmds),
             Msg::LoggedOut(result) => self.logged_out(result, &mut cmds),
+            Msg::Stream(event) => self.on_stream(event, &mut cmds),
+            Msg::StreamEnded(e) => self.stream_ended(e, &mut cmds),
+            Msg::Reconnect => self.follow(&mut cmds),
             Msg::TokenStored { warning } => {
                 if let Some(w) = warning {
                     self.toast(ToastLevel::Warning, w, true, &mut cmds);
@@ -586,6 +622,7 @@ impl App {
                     for i in 0..self.tabs.len() {
                         self.with_tab(i, cmds, |t, _, fx| t.load(fx));
                     }
+                    self.follow(cmds);
                 }
                 for i in 0..self.tabs.len() {
                     self.with_tab(i, cmds, |t, _, fx| t.me_changed(&me, fx));
@@ -674,6 +711,71 @@ impl App {
         Some(format!("{unfinished} {verb} anyway?"))
     }
 
+    /// Opens the live-update stream (once: a second waits for the first to end).
+    fn follow(&mut self, cmds: &mut Vec<Command>) {
+        if self.me.is_none() || self.following {
+            return;
+        }
+        self.following = true;
+        cmds.push(Command::Follow { after: self.last_seq });
+    }
+
+    fn on_stream(&mut self, event: crate::api::StreamEvent, cmds: &mut Vec<Command>) {
+        use crate::api::StreamEvent;
+        if self.me.is_none() {
+            return;
+        }
+        match event {
+            StreamEvent::Opened => {
+                self.reconnects = 0;
+                if self.connection == Connection::Offline {
+                    self.connection = Connection::Online;
+                    self.toast(ToastLevel::Info, "Back online", false, cmds);
+                }
+            }
+            StreamEvent::Change(change) => {
+                self.last_seq = Some(change.seq);
+                for i in 0..self.tabs.len() {
+                    self.with_tab(i, cmds, |t, ctx, fx| t.changed(&change, ctx, fx));
+                }
+            }
+            StreamEvent::Reload { seq } => {
+                // Too much happened meanwhile to replay: every tab reads what it shows again.
+                self.last_seq = Some(seq);
+                for i in 0..self.tabs.len() {
+                    self.with_tab(i, cmds, |t, _, fx| t.load(fx));
+                }
+            }
+        }
+    }
+
+    /// The stream ended: the server went away (offline until it answers again, retried with a growing
+    /// wait), or the session did (the next call asks to log in again).
+    fn stream_ended(&mut self, e: ApiError, cmds: &mut Vec<Command>) {
+        self.following = false;
+        if self.me.is_none() || self.logging_out {
+            return;
+        }
+        if needs_login(&e) {
+            return;
+        }
+        if self.connection == Connection::Online {
+            self.connection = Connection::Offline;
+            let text = format!(
+                "Offline: {} (what is on screen may be out of date; edits are kept)",
+                e.message
+            );
+            self.toast(ToastLevel::Warning, text, false, cmds);
+        }
+        let delay = Duration::from_secs(1 << self.reconnects.min(5)).min(RECONNECT_MAX);
+        self.reconnects += 1;
+        cmds.push(Command::Timer {
+            key: (usize::MAX, "reconnect"),
+            delay,
+            msg: Box::new(Msg::Reconnect),
+        });
+    }
+
     /// The Account area's tab, where a required password change happens.
     fn account_tab(&self) -> Option<usize> {
         self.areas.iter().position(|a| a.id == "account")
@@ -741,6 +843,9 @@ impl App {
         self.loaded = false;
         self.retry.clear();
         self.reloading.clear();
+        self.following = false;
+        self.last_seq = None;
+        self.reconnects = 0;
         self.enrolment = None;
         self.dialog = None;
         self.help = None;

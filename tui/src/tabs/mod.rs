@@ -124,6 +124,9 @@ pub trait Tab {
     fn answer(&mut self, msg: OwnerMsg, ctx: &TabCtx, fx: &mut Effects);
     /// Who the user is, as the server said just now (after login, and when a tab asked again).
     fn me_changed(&mut self, _me: &Me, _fx: &mut Effects) {}
+    /// Something changed on the server (a live update, maybe one's own): refresh what shows it, or, when
+    /// it is being edited here, say so (the save will show the conflict).
+    fn changed(&mut self, _change: &orgdeck_shared::events::ChangeEvent, _ctx: &TabCtx, _fx: &mut Effects) {}
     /// Another tab told every tab of a value (see [`Effects::broadcast`]).
     fn broadcast(&mut self, _what: &(dyn Any + Send + Sync), _fx: &mut Effects) {}
     /// A timer the tab started went off.

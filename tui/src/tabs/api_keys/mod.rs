@@ -405,6 +405,12 @@ impl Tab for ApiKeysTab {
         self.viewer_arrived(me, fx);
     }
 
+    fn changed(&mut self, change: &orgdeck_shared::events::ChangeEvent, _ctx: &TabCtx, fx: &mut Effects) {
+        if change.area == "api_key" && matches!(self.mode, Mode::Browse) {
+            self.with_table(fx, |t, out| t.reload(out));
+        }
+    }
+
     fn is_dirty(&self) -> bool {
         false
     }

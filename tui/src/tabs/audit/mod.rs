@@ -437,6 +437,20 @@ impl Tab for AuditTab {
         }
     }
 
+    /// The log shows a change as it happens, while the view is the newest entries unfiltered (scrolled
+    /// down, searching or within dates, it stays put; `r` brings the news).
+    fn changed(&mut self, _change: &orgdeck_shared::events::ChangeEvent, _ctx: &TabCtx, fx: &mut Effects) {
+        if matches!(self.mode, Mode::Browse)
+            && self.table.cursor() == 0
+            && !self.table.is_searching()
+            && self.table.query.q.is_empty()
+            && self.from.is_none()
+            && self.to.is_none()
+        {
+            self.with_table(fx, |t, out| t.reload(out));
+        }
+    }
+
     fn is_dirty(&self) -> bool {
         false
     }

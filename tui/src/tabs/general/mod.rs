@@ -370,6 +370,29 @@ impl Tab for GeneralTab {
         }
     }
 
+    fn changed(&mut self, change: &orgdeck_shared::events::ChangeEvent, _ctx: &TabCtx, fx: &mut Effects) {
+        if change.area != "settings" || change.id != orgdeck_shared::routes::area::GENERAL {
+            return;
+        }
+        let mine = self.settings.loaded().map(|v| v.version);
+        if change.version.is_some() && change.version == mine {
+            return;
+        }
+        if self.is_dirty() {
+            // The edits stay; saving them is refused as stale, and `r` takes the new version.
+            self.stale = true;
+            fx.toast(
+                ToastLevel::Warning,
+                format!(
+                    "The general settings were changed by {} meanwhile: saving yours is refused; r reloads (drops your edits)",
+                    change.actor
+                ),
+            );
+        } else {
+            read(fx);
+        }
+    }
+
     fn is_dirty(&self) -> bool {
         match (self.settings.loaded(), self.edited()) {
             (Some(base), Some(edited)) => base.value != edited,

@@ -566,6 +566,26 @@ impl Tab for GroupsTab {
         }
     }
 
+    fn changed(&mut self, change: &orgdeck_shared::events::ChangeEvent, _ctx: &TabCtx, fx: &mut Effects) {
+        if change.area != "group" {
+            return;
+        }
+        match self.editor.as_mut() {
+            Some(ed) if ed.original.as_ref().is_some_and(|g| g.id.to_string() == change.id) => {
+                ed.stale = true;
+                fx.toast(
+                    ToastLevel::Warning,
+                    format!(
+                        "This group was changed by {} meanwhile: r reloads (drops your edits)",
+                        change.actor
+                    ),
+                );
+            }
+            Some(_) => {}
+            None => fx.call(list_groups()),
+        }
+    }
+
     fn is_dirty(&self) -> bool {
         self.editor.as_ref().is_some_and(|e| e.is_dirty())
     }

@@ -628,6 +628,36 @@ impl Tab for UsersTab {
         }
     }
 
+    fn changed(&mut self, change: &orgdeck_shared::events::ChangeEvent, _ctx: &TabCtx, fx: &mut Effects) {
+        if change.area != "user" {
+            return;
+        }
+        let Ok(id) = uuid::Uuid::parse_str(&change.id) else {
+            return;
+        };
+        if change.kind == "user.delete" {
+            self.table.remove_rows(&[id]);
+            return;
+        }
+        let editing = matches!(&self.mode, Mode::Form(f) if f.original.as_ref().is_some_and(|u| u.id == id));
+        if editing {
+            if let Mode::Form(f) = &mut self.mode {
+                f.stale = true;
+            }
+            fx.toast(
+                ToastLevel::Warning,
+                format!(
+                    "This user was changed by {} meanwhile: saving yours is refused; r reloads",
+                    change.actor
+                ),
+            );
+        } else if self.table.held().any(|u| u.id == id) {
+            fx.call(Call::of::<users::Get, _>(id, UsersMsg::Reloaded).label("loading a user"));
+        } else if change.kind == "user.create" {
+            self.with_table(fx, |t, out| t.reload(out));
+        }
+    }
+
     fn is_dirty(&self) -> bool {
         matches!(&self.mode, Mode::Form(f) if f.is_dirty())
     }

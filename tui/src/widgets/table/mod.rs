@@ -147,6 +147,8 @@ pub struct Table<R: TableRow> {
     seeking_end: bool,
     selected: BTreeMap<R::Id, String>,
     search: Option<Input>,
+    /// What was typed when Enter closed the search line, until it is applied.
+    entered: Option<String>,
     search_token: u64,
     /// The table had data at least once (its first page arrived).
     started: bool,
@@ -177,6 +179,7 @@ impl<R: TableRow> Table<R> {
             seeking_end: false,
             selected: BTreeMap::new(),
             search: None,
+            entered: None,
             search_token: 0,
             started: false,
         }

@@ -17,7 +17,11 @@ impl<R: TableRow> Table<R> {
 
     /// The text searched for (what is typed, while typing).
     pub fn search_text(&self) -> &str {
-        self.search.as_ref().map_or(self.query.q.as_str(), |i| i.value())
+        match (&self.search, &self.entered) {
+            (Some(input), _) => input.value(),
+            (None, Some(entered)) => entered,
+            (None, None) => self.query.q.as_str(),
+        }
     }
 
     /// A key while the search line is open.
@@ -27,6 +31,8 @@ impl<R: TableRow> Table<R> {
         };
         match key.code {
             KeyCode::Enter => {
+                // Typed faster than the debounce: the text is applied now, so it must outlive the line.
+                self.entered = Some(input.value().to_owned());
                 self.search = None;
                 SearchEvent::Done
             }
@@ -63,6 +69,7 @@ impl<R: TableRow> Table<R> {
     /// Searches for `text` now (a new generation), unless it is already the search.
     pub fn apply_search(&mut self, text: String, out: &mut Vec<PageRequest>) -> bool {
         self.search_token += 1;
+        self.entered = None;
         if text.trim() == self.query.q {
             return false;
         }

@@ -1,0 +1,106 @@
+//! Live updates driven by messages: the stream opens once the tabs load, a change refreshes what shows
+//! it (or, over edits, says so), and a stream that ends means offline, retried with a growing wait,
+//! until it opens again.
+
+mod common;
+
+use common::*;
+use crossterm::event::KeyCode;
+use orgdeck::{Command, Msg, api::StreamEvent, widgets::Connection};
+use orgdeck_shared::{ApiError, ErrorCode, events::ChangeEvent, general::GeneralSettings, settings::endpoints::Get};
+
+fn change(seq: i64, kind: &str, area: &str, id: &str, version: Option<i64>) -> Msg {
+    Msg::Stream(StreamEvent::Change(ChangeEvent {
+        seq,
+        at: "2026-11-28T21:30:00Z".parse().unwrap(),
+        kind: kind.into(),
+        area: area.into(),
+        id: id.into(),
+        version,
+        actor: "dana@acme.test".into(),
+    }))
+}
+
+#[test]
+fn the_stream_opens_with_the_tabs_and_a_change_refreshes_a_document_not_being_edited() {
+    let mut app = orgdeck::App::new(init(orgdeck::theme::ThemeKind::Color256, false, true));
+    app.start();
+    let cmds = app.update(me_answer());
+    assert!(cmds.contains(&Command::Follow { after: None }), "{cmds:?}");
+    let mut app = logged_in();
+    let cmds = app.update(change(7, "settings.update", "settings", "general", Some(4)));
+    assert!(sends::<Get<GeneralSettings>>(&cmds), "read again: {cmds:?}");
+    // The version already shown: nothing to do.
+    let cmds = app.update(change(8, "settings.update", "settings", "general", Some(3)));
+    assert!(!sends::<Get<GeneralSettings>>(&cmds));
+}
+
+#[test]
+fn a_change_over_edits_keeps_them_and_says_who_changed_it() {
+    let mut app = logged_in();
+    send(&mut app, [key(KeyCode::Enter), ctrl('u')]);
+    type_text(&mut app, "Mine");
+    send(&mut app, [key(KeyCode::Enter)]);
+    let cmds = app.update(change(9, "settings.update", "settings", "general", Some(4)));
+    assert!(!sends::<Get<GeneralSettings>>(&cmds), "the edits stay");
+    assert!(app.is_dirty());
+    let said = app.toasts.last().map(|t| t.text.clone()).unwrap_or_default();
+    assert!(said.contains("changed by dana@acme.test"), "{said}");
+    assert!(screen(&app, 80, 24).contains("Mine"));
+}
+
+#[test]
+fn the_audit_log_shows_a_change_without_r() {
+    let mut app = logged_in();
+    send(&mut app, [ch('5')]);
+    let cmds = app.update(change(10, "user.update", "user", "x", None));
+    assert!(sends::<orgdeck_shared::audit::endpoints::Search>(&cmds), "{cmds:?}");
+}
+
+#[test]
+fn a_stream_that_ends_means_offline_retried_with_a_growing_wait_until_it_opens() {
+    let mut app = logged_in();
+    app.update(change(11, "user.update", "user", "x", None));
+    let gone = ApiError::new(ErrorCode::Network, "cannot connect to the server: connection refused");
+    let cmds = app.update(Msg::StreamEnded(gone.clone()));
+    assert_eq!(app.connection, Connection::Offline);
+    assert!(screen(&app, 80, 24).contains("offline"));
+    let delays: Vec<_> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            Command::Timer { delay, msg, .. } if **msg == Msg::Reconnect => Some(*delay),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(delays, [std::time::Duration::from_secs(1)]);
+    let cmds = app.update(Msg::Reconnect);
+    assert!(
+        cmds.contains(&Command::Follow { after: Some(11) }),
+        "resumes after the last: {cmds:?}"
+    );
+    let cmds = app.update(Msg::StreamEnded(gone));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::Timer { delay, .. } if *delay == std::time::Duration::from_secs(2))),
+        "a longer wait: {cmds:?}"
+    );
+    app.update(Msg::Reconnect);
+    app.update(Msg::Stream(StreamEvent::Opened));
+    assert_eq!(app.connection, Connection::Online);
+    assert!(app.toasts.iter().any(|t| t.text == "Back online"));
+}
+
+#[test]
+fn a_search_typed_in_one_burst_stays_applied() {
+    let mut app = logged_in();
+    send(
+        &mut app,
+        [ch('5'), ch('/'), ch('l'), ch('o'), ch('g'), key(KeyCode::Enter)],
+    );
+    let tab = app.tab::<orgdeck::tabs::AuditTab>().unwrap();
+    assert_eq!(tab.table.query.q, "log");
+    // A change meanwhile leaves the search as it is.
+    app.update(change(12, "user.update", "user", "x", None));
+    let tab = app.tab::<orgdeck::tabs::AuditTab>().unwrap();
+    assert_eq!(tab.table.query.q, "log");
+}
