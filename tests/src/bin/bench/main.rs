@@ -542,7 +542,8 @@ async fn t4_idle_cpu(pid: Option<u32>) -> Figure {
                 bar,
                 context: format!(
                     "{cpu:.2?} CPU over {wall:.1?} after the first frame, whole process from /proc/{pid}/stat \
-                     ({}); no live-update stream exists yet, so none is connected",
+                     ({}); the console follows the live-update stream from login, so it is connected \
+                     (its 15 s keep-alive arrives and wakes nothing but the reading task)",
                     process::cpu_unit()
                 ),
             }
