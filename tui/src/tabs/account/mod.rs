@@ -209,19 +209,9 @@ impl AccountTab {
 
     fn enrol(&mut self, method: TwoStepMethod, fx: &mut Effects) {
         let Some(me) = &self.me else { return };
-        let offered = &me.two_step.available;
-        if offered.contains(&method) {
-            self.enrolment = Some(Enrolment::start(method, &me.two_step.enrolled, fx));
-        } else if offered.is_empty() {
-            fx.toast(ToastLevel::Warning, "Two-step verification is off in your organization");
-        } else {
-            fx.toast(
-                ToastLevel::Warning,
-                format!(
-                    "Your organization offers two-step by {} only",
-                    enrolment::methods_text(offered)
-                ),
-            );
+        let off = "Two-step verification is off in your organization";
+        if let Some(e) = Enrolment::offer(method, &me.two_step, off, fx) {
+            self.enrolment = Some(e);
         }
     }
 }

@@ -25,7 +25,7 @@ use crate::{
     api::{OwnerMsg, SecurityArea, SecurityDoc},
     keymap::{Action, ActionSpec, Scope, TabAction, mutating},
     nav::Section,
-    widgets::{Dialog, FormEvent, ToastLevel},
+    widgets::{Dialog, FormEvent},
 };
 
 /// The actions this area adds to the keymap (the help lists them under its title).
@@ -185,22 +185,9 @@ impl SecurityTab {
 
     /// Enrols the logged-in user in `method`, when the organization offers it.
     fn enrol(&mut self, method: TwoStepMethod, fx: &mut Effects) {
-        let offered = &self.me_two_step.available;
-        if offered.contains(&method) {
-            self.enrolment = Some(Enrolment::start(method, &self.me_two_step.enrolled, fx));
-        } else if offered.is_empty() {
-            fx.toast(
-                ToastLevel::Warning,
-                "Two-step verification is off for this organization: turn it on here and save first",
-            );
-        } else {
-            fx.toast(
-                ToastLevel::Warning,
-                format!(
-                    "Your organization offers two-step by {} only",
-                    enrolment::methods_text(offered)
-                ),
-            );
+        let off = "Two-step verification is off for this organization: turn it on here and save first";
+        if let Some(e) = Enrolment::offer(method, &self.me_two_step, off, fx) {
+            self.enrolment = Some(e);
         }
     }
 

@@ -260,6 +260,29 @@ pub fn methods_text(methods: &[TwoStepMethod]) -> String {
 
 impl Enrolment {
     /// Starts enrolling in `method` (Security › Two-step): asks the server for what it needs.
+    /// Starts enrolling in `method` when the organization offers it; otherwise says why in a toast
+    /// (`off`: what to say when two-step is off altogether).
+    pub fn offer(
+        method: TwoStepMethod,
+        two_step: &orgdeck_shared::auth::MeTwoStep,
+        off: &str,
+        fx: &mut Effects,
+    ) -> Option<Enrolment> {
+        let offered = &two_step.available;
+        if offered.contains(&method) {
+            return Some(Enrolment::start(method, &two_step.enrolled, fx));
+        }
+        if offered.is_empty() {
+            fx.toast(ToastLevel::Warning, off.to_owned());
+        } else {
+            fx.toast(
+                ToastLevel::Warning,
+                format!("Your organization offers two-step by {} only", methods_text(offered)),
+            );
+        }
+        None
+    }
+
     pub fn start(method: TwoStepMethod, enrolled: &[TwoStepMethod], fx: &mut Effects) -> Enrolment {
         Enrolment {
             stage: Enrolment::request(method, fx),
