@@ -7,7 +7,12 @@ mod common;
 use common::*;
 use crossterm::event::KeyCode;
 use orgdeck::{Command, Msg, api::StreamEvent, widgets::Connection};
-use orgdeck_shared::{ApiError, ErrorCode, events::ChangeEvent, general::GeneralSettings, settings::endpoints::Get};
+use orgdeck_shared::{
+    ApiError, ErrorCode,
+    events::ChangeEvent,
+    general::GeneralSettings,
+    settings::endpoints::{Get, Put},
+};
 
 fn change(seq: i64, kind: &str, area: &str, id: &str, version: Option<i64>) -> Msg {
     Msg::Stream(StreamEvent::Change(ChangeEvent {
@@ -36,17 +41,69 @@ fn the_stream_opens_with_the_tabs_and_a_change_refreshes_a_document_not_being_ed
 }
 
 #[test]
-fn a_change_over_edits_keeps_them_and_says_who_changed_it() {
+fn a_change_over_edits_keeps_them_says_who_and_saving_shows_both_then_saves_on_the_newer_version() {
     let mut app = logged_in();
     send(&mut app, [key(KeyCode::Enter), ctrl('u')]);
     type_text(&mut app, "Mine");
     send(&mut app, [key(KeyCode::Enter)]);
     let cmds = app.update(change(9, "settings.update", "settings", "general", Some(4)));
-    assert!(!sends::<Get<GeneralSettings>>(&cmds), "the edits stay");
-    assert!(app.is_dirty());
+    assert!(app.is_dirty(), "the edits stay");
     let said = app.toasts.last().map(|t| t.text.clone()).unwrap_or_default();
     assert!(said.contains("changed by dana@acme.test"), "{said}");
-    assert!(screen(&app, 80, 24).contains("Mine"));
+    // The newer version is read, and held beside the edits.
+    let get = call_of::<Get<GeneralSettings>>(&cmds);
+    let mut theirs = settings();
+    theirs.version = 4;
+    theirs.value.auto_license_new_servers = !theirs.value.auto_license_new_servers;
+    app.update(reply::<Get<GeneralSettings>>(get, Ok(theirs.clone())));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Mine"), "{text}");
+    assert!(text.contains("Changed by dana@acme.test"), "{text}");
+    // Saving shows the two side by side at once (no second read), each side's change kept.
+    let cmds = send(&mut app, [ch('s')]);
+    assert!(requests(&cmds).is_empty(), "{cmds:?}");
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("dana@acme.test") && text.contains("version 4"), "{text}");
+    assert!(text.contains("Auto-license new servers"), "{text}");
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let put = call_of::<Put<GeneralSettings>>(&cmds);
+    assert_eq!(put.if_match, Some(4));
+    let body: GeneralSettings = put.body_as().unwrap();
+    assert_eq!(body.name, "Mine");
+    assert_eq!(body.auto_license_new_servers, theirs.value.auto_license_new_servers);
+}
+
+#[test]
+fn my_own_save_announced_before_its_answer_is_not_someone_elses_change() {
+    let mut app = logged_in();
+    send(&mut app, [key(KeyCode::Enter), ctrl('u')]);
+    type_text(&mut app, "Mine");
+    let cmds = send(&mut app, [key(KeyCode::Enter), ch('s')]);
+    let put = call_of::<Put<GeneralSettings>>(&cmds);
+    // The stream tells of version 4 before the save's answer (which is version 4).
+    let cmds = app.update(change(9, "settings.update", "settings", "general", Some(4)));
+    assert!(!sends::<Get<GeneralSettings>>(&cmds));
+    let mut saved = settings();
+    saved.version = 4;
+    saved.value.name = "Mine".into();
+    let cmds = app.update(reply::<Put<GeneralSettings>>(put, Ok(saved)));
+    assert!(!sends::<Get<GeneralSettings>>(&cmds), "it was mine: {cmds:?}");
+    assert!(!screen(&app, 80, 24).contains("Changed by"));
+}
+
+#[test]
+fn security_sections_follow_live_updates_too() {
+    let mut app = logged_in();
+    let cmds = app.update(change(9, "settings.update", "settings", "password_policy", Some(7)));
+    assert!(
+        sends::<Get<orgdeck_shared::password::PasswordPolicy>>(&cmds),
+        "{cmds:?}"
+    );
+    let cmds = app.update(change(10, "settings.update", "settings", "ip_restrictions", Some(7)));
+    assert!(
+        sends::<Get<orgdeck_shared::security::IpRestrictions>>(&cmds),
+        "{cmds:?}"
+    );
 }
 
 #[test]

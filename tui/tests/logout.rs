@@ -31,7 +31,7 @@ fn general(app: &orgdeck::App) -> &GeneralTab {
 fn l_logs_out_forgets_the_session_and_shows_the_full_screen_login() {
     let mut app = logged_in();
     send(&mut app, [ch('3')]);
-    assert!(general(&app).settings.loaded().is_some());
+    assert!(general(&app).settings().loaded().is_some());
     let cmds = send(&mut app, [ch('L')]);
     assert!(cmds.contains(&Command::Logout), "{cmds:?}");
     let login = app.login.as_ref().expect("the login dialog");
@@ -39,7 +39,10 @@ fn l_logs_out_forgets_the_session_and_shows_the_full_screen_login() {
     assert_eq!(login.email.value(), "admin@acme.test", "the email is prefilled");
     assert!(app.me.is_none());
     assert_eq!(app.active, 0);
-    assert!(general(&app).settings.loaded().is_none(), "the tabs are rebuilt empty");
+    assert!(
+        general(&app).settings().loaded().is_none(),
+        "the tabs are rebuilt empty"
+    );
     assert!(app.retry.is_empty());
     let text = screen(&app, 80, 24);
     assert!(text.contains("Log in to orgdeck"), "{text}");

@@ -106,18 +106,19 @@ fn invalid_custom_values_show_the_shared_validation_and_send_nothing() {
 }
 
 #[test]
-fn a_stale_save_keeps_the_edits_and_reloads_only_on_r() {
+fn a_stale_save_keeps_the_edits_shows_the_conflict_and_r_takes_the_newer_version() {
     let mut app = security_app();
     choose_preset(&mut app, PasswordStrength::Weak);
     let cmds = send(&mut app, [ch('s')]);
     let (_, _, call) = put(&cmds).unwrap();
     let stale = ApiError::new(ErrorCode::VersionMismatch, "stale");
-    app.update(reply_to::<()>(call, Err(stale)));
+    let cmds = app.update(reply_to::<()>(call, Err(stale)));
     let tab = security(&app);
     assert!(tab.policy.state.stale && tab.policy.is_dirty(), "edits kept");
-    assert!(screen(&app, 80, 24).contains("Someone else saved first"));
-    let cmds = send(&mut app, [ch('r')]);
-    assert!(sends::<Get<PasswordPolicy>>(&cmds));
+    assert!(
+        sends::<Get<PasswordPolicy>>(&cmds),
+        "the newer version is read to compare"
+    );
     let theirs = Versioned {
         version: 2,
         value: PasswordPolicy {
@@ -125,6 +126,18 @@ fn a_stale_save_keeps_the_edits_and_reloads_only_on_r() {
             ..Default::default()
         },
     };
+    app.update(answer::<Get<PasswordPolicy>>(&app, Ok(theirs.clone())));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Save: your edits and the newer version"), "{text}");
+    assert!(
+        text.contains("Preset") && text.contains("weak") && text.contains("medium"),
+        "{text}"
+    );
+    // Esc goes back with the edits; r takes the newer version without asking.
+    send(&mut app, [key(KeyCode::Esc)]);
+    assert!(screen(&app, 80, 24).contains("compare and save"));
+    let cmds = send(&mut app, [ch('r')]);
+    assert!(sends::<Get<PasswordPolicy>>(&cmds));
     app.update(answer::<Get<PasswordPolicy>>(&app, Ok(theirs)));
     let tab = security(&app);
     assert!(!tab.policy.state.stale && !tab.policy.is_dirty());

@@ -116,24 +116,92 @@ fn save_sends_a_put_with_the_version_it_was_read_at() {
 }
 
 #[test]
-fn a_stale_save_keeps_the_edits_says_so_and_reloads_only_on_r() {
+fn a_stale_save_keeps_the_edits_and_shows_them_beside_the_newer_version_field_by_field() {
     let mut app = logged_in();
     edit_name(&mut app, "Mine");
     let cmds = send(&mut app, [key(KeyCode::Enter), ch('s')]);
     let put = requests(&cmds).into_iter().next().unwrap();
     let stale = ApiError::new(ErrorCode::VersionMismatch, "settings changed since version 3");
-    send(&mut app, [reply::<PutGeneral>(put, Err(stale))]);
+    let cmds = send(&mut app, [reply::<PutGeneral>(put, Err(stale))]);
     assert!(app.is_dirty(), "the edits are kept");
-    let text = screen(&app, 80, 24);
-    assert!(text.contains("Someone else saved first"), "{text}");
-    assert!(text.contains("Mine"));
-    // r reloads right away (the stale message offered it) and the new version replaces the edits.
-    let cmds = send(&mut app, [ch('r')]);
+    let said = app.toasts.last().map(|t| t.text.clone()).unwrap_or_default();
+    assert!(said.contains("showing both side by side"), "{said}");
+    // The newer version is read to compare with.
     let get = call_of::<GetGeneral>(&cmds);
     let mut theirs = settings();
     theirs.version = 4;
     theirs.value.name = "Theirs".into();
-    send(&mut app, [reply::<GetGeneral>(get, Ok(theirs))]);
+    theirs.value.timezone = "Europe/Paris".into();
+    send(&mut app, [reply::<GetGeneral>(get, Ok(theirs.clone()))]);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Save: your edits and the newer version"), "{text}");
+    for seen in ["Name", "Mine", "Theirs", "Time zone", "Europe/Paris", "2 fields differ"] {
+        assert!(text.contains(seen), "{seen} in {text}");
+    }
+    // Enter saves the merge: my name, their time zone, on their version.
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let sent = calls_of::<PutGeneral>(&cmds);
+    assert_eq!(sent.len(), 1, "{cmds:?}");
+    let body: GeneralSettings = sent[0].body_as().unwrap();
+    assert_eq!(sent[0].if_match, Some(4));
+    assert_eq!((body.name.as_str(), body.timezone.as_str()), ("Mine", "Europe/Paris"));
+    let mut saved = theirs;
+    saved.version = 5;
+    saved.value.name = "Mine".into();
+    send(&mut app, [reply::<PutGeneral>(sent[0].clone(), Ok(saved))]);
+    assert!(!app.is_dirty());
+    assert!(screen_contains(&app, "Saved general settings"));
+}
+
+#[test]
+fn in_the_conflict_view_t_takes_theirs_esc_goes_back_and_r_takes_the_newer_version() {
+    let mut app = logged_in();
+    edit_name(&mut app, "Mine");
+    let cmds = send(&mut app, [key(KeyCode::Enter), ch('s')]);
+    let put = requests(&cmds).into_iter().next().unwrap();
+    let stale = ApiError::new(ErrorCode::VersionMismatch, "stale");
+    let cmds = send(&mut app, [reply::<PutGeneral>(put, Err(stale))]);
+    let mut theirs = settings();
+    theirs.version = 4;
+    theirs.value.name = "Theirs".into();
+    send(
+        &mut app,
+        [reply::<GetGeneral>(call_of::<GetGeneral>(&cmds), Ok(theirs.clone()))],
+    );
+    // Taking theirs for the only field that differs leaves nothing to save: the form shows theirs.
+    let cmds = send(&mut app, [ch('t'), key(KeyCode::Enter)]);
+    assert!(calls_of::<PutGeneral>(&cmds).is_empty());
+    assert!(!app.is_dirty());
+    assert!(screen_contains(&app, "Nothing to save"));
+    assert!(screen_contains(&app, "Theirs"));
+
+    // Again, then Esc: back to the form, edits kept, still stale; r takes the newer version at once.
+    let mut app = logged_in();
+    edit_name(&mut app, "Mine");
+    let cmds = send(&mut app, [key(KeyCode::Enter), ch('s')]);
+    let put = requests(&cmds).into_iter().next().unwrap();
+    let cmds = send(
+        &mut app,
+        [reply::<PutGeneral>(
+            put,
+            Err(ApiError::new(ErrorCode::VersionMismatch, "stale")),
+        )],
+    );
+    send(
+        &mut app,
+        [reply::<GetGeneral>(call_of::<GetGeneral>(&cmds), Ok(theirs.clone()))],
+    );
+    send(&mut app, [key(KeyCode::Esc)]);
+    let text = screen(&app, 80, 24);
+    assert!(!text.contains("Save: your edits"), "{text}");
+    assert!(text.contains("Mine") && app.is_dirty());
+    assert!(text.contains("compare and save"), "{text}");
+    let cmds = send(&mut app, [ch('r')]);
+    assert!(app.dialog.is_none(), "a stale form reloads without asking");
+    send(
+        &mut app,
+        [reply::<GetGeneral>(call_of::<GetGeneral>(&cmds), Ok(theirs))],
+    );
     assert!(!app.is_dirty());
     assert!(screen_contains(&app, "Theirs"));
 }

@@ -51,6 +51,11 @@ pub enum Action {
     SendCode,
     Logout,
     Messages,
+    /// The conflict view of a save: my value of the field, theirs, or every field at once.
+    KeepMine,
+    TakeTheirs,
+    KeepAllMine,
+    TakeAllTheirs,
     /// An action one area registers: its row is in that area's module, listed by [`crate::tabs::AREAS`].
     Tab(TabAction),
 }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod api_keys;
 pub mod audit;
+pub mod doc;
 mod general;
 pub mod groups;
 pub mod security;

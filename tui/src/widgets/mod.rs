@@ -3,6 +3,7 @@
 pub mod dialog;
 pub mod form;
 pub mod help;
+pub mod merge;
 pub mod overlay;
 pub mod qr;
 pub mod status;

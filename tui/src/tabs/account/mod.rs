@@ -22,7 +22,7 @@ use tui_input::{Input, backend::crossterm::to_input_request};
 
 use super::{
     Effects, Tab, TabCtx,
-    general::Load,
+    doc::Load,
     own,
     security::{Enrolment, EnrolmentMsg, enrolment},
 };

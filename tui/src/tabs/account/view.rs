@@ -9,7 +9,7 @@ use ratatui::{
 
 use super::{AccountTab, FIELDS};
 use crate::{
-    tabs::{TabCtx, general::Load, security::enrolment::methods_text},
+    tabs::{TabCtx, doc::Load, security::enrolment::methods_text},
     widgets::{dialog::centered, table::fit},
 };
 

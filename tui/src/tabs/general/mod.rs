@@ -5,21 +5,25 @@ mod view;
 
 use crossterm::event::{KeyCode, KeyEvent};
 use orgdeck_shared::{
-    ApiError, ErrorCode, FieldError, Versioned,
+    ApiError, ErrorCode, Versioned,
     general::{DateFormat, Environment, GeneralSettings, NAME_MAX, TimeFormat},
     inventory::endpoints::GetLicenses,
     licensing::LicenseSummary,
-    settings::endpoints::{Get, Put},
 };
 use ratatui::{Frame, layout::Rect};
 
-use super::{Effects, Tab, TabCtx, own};
+use super::{
+    Effects, Tab, TabCtx,
+    doc::{Arrival, DocState, Document, Load, MergeStep},
+    own,
+};
 use crate::{
     api::{Call, OwnerMsg, needs_login},
     keymap::Action,
     widgets::{
         Dialog, FieldSpec, Form, FormEvent, ToastLevel,
         form::{Choice, Multi, Text, Toggle},
+        merge::Merge,
     },
 };
 
@@ -39,42 +43,23 @@ pub enum GeneralMsg {
     Saved(Result<Versioned<GeneralSettings>, ApiError>),
 }
 
-/// Reads the settings and the licenses.
-fn read(fx: &mut Effects) {
-    fx.call(Call::of::<Get<GeneralSettings>, _>((), GeneralMsg::Read).label("loading general settings"));
-    fx.call(Call::of::<GetLicenses, _>((), GeneralMsg::Licenses).label("loading licenses"));
-}
-
-/// A resource the tab shows, and where its request stands.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Load<T> {
-    NotLoaded,
-    Loading,
-    Loaded(T),
-    Failed(ApiError),
-}
-
-impl<T> Load<T> {
-    pub fn loaded(&self) -> Option<&T> {
-        match self {
-            Load::Loaded(t) => Some(t),
-            _ => None,
-        }
+impl Document for GeneralSettings {
+    const TITLE: &'static str = "general settings";
+    type Msg = GeneralMsg;
+    fn read_msg(result: Result<Versioned<Self>, ApiError>) -> GeneralMsg {
+        GeneralMsg::Read(result)
+    }
+    fn saved_msg(_sent: &Self, result: Result<Versioned<Self>, ApiError>) -> GeneralMsg {
+        GeneralMsg::Saved(result)
     }
 }
 
 pub struct GeneralTab {
-    /// The settings as last read or saved; the form holds the edits on top of them.
-    pub settings: Load<Versioned<GeneralSettings>>,
+    /// The settings as last read or saved, and what a save or a newer version does to the edits the
+    /// form holds on top of them.
+    pub state: DocState<GeneralSettings>,
     pub licenses: Load<LicenseSummary>,
     pub form: Form<GeneralSettings>,
-    pub saving: bool,
-    /// A save was refused because someone else saved first: the edits stay until the user reloads.
-    pub stale: bool,
-    /// The next settings that arrive replace the form even when it has edits (the user asked).
-    replace_on_load: bool,
-    /// Errors the server reported for fields not edited since.
-    server_errors: Vec<FieldError>,
 }
 
 impl Default for GeneralTab {
@@ -113,14 +98,15 @@ impl GeneralTab {
             ),
         ]);
         GeneralTab {
-            settings: Load::NotLoaded,
+            state: DocState::new(),
             licenses: Load::NotLoaded,
             form,
-            saving: false,
-            stale: false,
-            replace_on_load: false,
-            server_errors: Vec::new(),
         }
+    }
+
+    /// The settings as last read or saved.
+    pub fn settings(&self) -> &Load<Versioned<GeneralSettings>> {
+        &self.state.doc
     }
 
     fn fill_form(&mut self, s: &GeneralSettings) {
@@ -137,13 +123,19 @@ impl GeneralTab {
             .map(|e| s.auto_license_environments.contains(e))
             .collect();
         self.form.set_multi(ENVIRONMENTS, envs);
-        self.server_errors.clear();
+    }
+
+    /// The form shows the settings as read or saved, without errors.
+    fn refill(&mut self) {
+        if let Some(base) = self.state.base().cloned() {
+            self.fill_form(&base.value);
+        }
         self.form.set_errors(Vec::new());
     }
 
     /// The settings as the form has them now (what typing has made of the loaded ones).
     pub fn edited(&self) -> Option<GeneralSettings> {
-        let base = self.settings.loaded()?;
+        let base = self.state.base()?;
         let mut s = base.value.clone();
         s.name = self.form.text(NAME);
         s.date_format = DateFormat::ALL[self.form.choice(DATE_FORMAT).min(DateFormat::ALL.len() - 1)];
@@ -163,78 +155,50 @@ impl GeneralTab {
 
     /// Shows the shared validation's errors, and the server's for fields not edited since.
     fn revalidate(&mut self, changed: Option<&str>) {
-        if let Some(field) = changed {
-            self.server_errors.retain(|e| !e.field.starts_with(field));
-        }
-        let mut errors = self
-            .edited()
-            .map(|s| s.validate().err().unwrap_or_default())
-            .unwrap_or_default();
-        for e in &self.server_errors {
-            if !errors.iter().any(|x| x.field == e.field) {
-                errors.push(e.clone());
-            }
-        }
+        let edited = self.edited();
+        let errors = self.state.errors(edited.as_ref(), changed);
         self.form.set_errors(errors);
     }
 
     fn reload(&mut self, fx: &mut Effects) {
-        self.replace_on_load = true;
-        self.settings = match std::mem::replace(&mut self.settings, Load::NotLoaded) {
-            Load::Loaded(v) => Load::Loaded(v),
-            _ => Load::Loading,
-        };
-        read(fx);
+        self.state.reload(fx);
+        self.read_licenses(fx);
+    }
+
+    fn read_licenses(&mut self, fx: &mut Effects) {
+        if self.licenses.loaded().is_none() {
+            self.licenses = Load::Loading;
+        }
+        fx.call(Call::of::<GetLicenses, _>((), GeneralMsg::Licenses).label("loading licenses"));
     }
 
     fn save(&mut self, ctx: &TabCtx, fx: &mut Effects) {
-        if ctx.read_only {
-            fx.toast(ToastLevel::Warning, "Read-only profile: saving is disabled");
-            return;
-        }
         if self.form.is_editing() && self.form.commit_edit() == FormEvent::Ignored {
             return;
         }
-        let (Some(base), Some(edited)) = (self.settings.loaded(), self.edited()) else {
-            return;
-        };
-        if self.saving {
-            fx.toast(ToastLevel::Info, "Already saving…");
-            return;
-        }
-        if let Err(errors) = edited.validate() {
-            let first = errors[0].field.clone();
-            self.revalidate(None);
+        self.revalidate(None);
+        let Some(edited) = self.edited() else { return };
+        let version = self.state.check_save(&edited, ctx.read_only, &self.form.labels(), fx);
+        if let Some(version) = version {
+            self.state.send(version, edited, fx);
+        } else if let Some(first) = self.form.errors().keys().next().cloned() {
             self.form.focus_named(&first);
-            fx.toast(
-                ToastLevel::Error,
-                format!("Not saved: fix {} field(s) first", errors.len()),
-            );
-            return;
         }
-        if edited == base.value {
-            fx.toast(ToastLevel::Info, "Nothing to save");
-            return;
-        }
-        self.saving = true;
-        let version = base.version;
-        fx.call(
-            Call::new::<Put<GeneralSettings>, _>((), &edited, GeneralMsg::Saved)
-                .if_match(version)
-                .label("saving general settings"),
-        );
     }
 
-    fn settings_arrived(&mut self, v: &Versioned<GeneralSettings>) {
-        let replace = self.replace_on_load || !self.is_dirty();
-        if replace {
-            self.settings = Load::Loaded(v.clone());
-            self.fill_form(&v.value);
-            self.stale = false;
-            self.replace_on_load = false;
-        } else if self.settings.loaded().is_some_and(|mine| mine.version != v.version) {
-            // Keep the edits and the version they started from; saving will be refused as stale.
-            self.stale = true;
+    /// A key while the conflict view of a save may be open (`None`: it is not): whether it was taken.
+    /// The merged settings are saved at once.
+    fn merge_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> Option<bool> {
+        match self.state.merge_action(action, fx) {
+            MergeStep::NotOpen => None,
+            MergeStep::Handled => Some(true),
+            MergeStep::Ignored => Some(false),
+            MergeStep::Apply(merged) => {
+                self.fill_form(&merged);
+                self.revalidate(None);
+                self.save(ctx, fx);
+                Some(true)
+            }
         }
     }
 }
@@ -249,13 +213,8 @@ impl Tab for GeneralTab {
     }
 
     fn load(&mut self, fx: &mut Effects) {
-        if self.settings.loaded().is_none() {
-            self.settings = Load::Loading;
-        }
-        if self.licenses.loaded().is_none() {
-            self.licenses = Load::Loading;
-        }
-        read(fx);
+        self.state.load(fx);
+        self.read_licenses(fx);
     }
 
     fn captures_input(&self) -> bool {
@@ -281,12 +240,15 @@ impl Tab for GeneralTab {
     fn handle_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
         // A read-only profile views the settings: the form moves but does not edit.
         self.form.set_read_only(ctx.read_only);
+        if let Some(taken) = self.merge_action(action, ctx, fx) {
+            return taken;
+        }
         match action {
             Action::Save => {
                 self.save(ctx, fx);
                 true
             }
-            Action::Reload if self.is_dirty() && !self.stale => {
+            Action::Reload if self.is_dirty() && !self.state.stale => {
                 fx.confirm = Some(Dialog::confirm(
                     Action::Reload,
                     "Reload?",
@@ -301,7 +263,7 @@ impl Tab for GeneralTab {
                 true
             }
             Action::Up | Action::Down | Action::Left | Action::Right | Action::Activate => {
-                if self.settings.loaded().is_none() {
+                if self.state.base().is_none() {
                     return false;
                 }
                 match self.form.handle_action(action) {
@@ -324,83 +286,55 @@ impl Tab for GeneralTab {
     fn answer(&mut self, msg: OwnerMsg, _ctx: &TabCtx, fx: &mut Effects) {
         let Some(msg) = own::<GeneralMsg>(msg) else { return };
         match &msg {
-            GeneralMsg::Read(Ok(v)) => {
-                fx.broadcast(v.value.clone());
-                self.settings_arrived(v)
-            }
-            GeneralMsg::Read(Err(e)) if !needs_login(e) => {
-                if self.settings.loaded().is_none() {
-                    self.settings = Load::Failed(e.clone());
-                } else {
-                    fx.toast(ToastLevel::Error, format!("Reload failed: {}", e.message));
+            GeneralMsg::Read(result) => {
+                if let Ok(v) = result {
+                    fx.broadcast(v.value.clone());
                 }
-                self.replace_on_load = false;
+                let edited = self.edited();
+                let arrival = self
+                    .state
+                    .arrived(result.as_ref(), edited.as_ref(), &self.form.labels(), fx);
+                if arrival == Arrival::Refill {
+                    self.refill();
+                }
             }
             GeneralMsg::Licenses(Ok(l)) => self.licenses = Load::Loaded(l.clone()),
             GeneralMsg::Licenses(Err(e)) if !needs_login(e) && self.licenses.loaded().is_none() => {
                 self.licenses = Load::Failed(e.clone());
             }
+            GeneralMsg::Licenses(Err(_)) => {}
             GeneralMsg::Saved(result) => {
-                self.saving = false;
-                match result {
-                    Ok(v) => {
-                        fx.broadcast(v.value.clone());
-                        self.settings = Load::Loaded(v.clone());
-                        self.fill_form(&v.value);
-                        self.stale = false;
-                        fx.toast(ToastLevel::Info, "Saved general settings");
-                    }
-                    Err(e) if e.code == ErrorCode::VersionMismatch => {
-                        self.stale = true;
-                        fx.toast(
-                            ToastLevel::Warning,
-                            "Not saved: someone else saved first. r reloads (drops your edits)",
-                        );
-                    }
+                if let Ok(v) = result {
+                    fx.broadcast(v.value.clone());
+                }
+                match self.state.saved(result.as_ref(), fx) {
+                    Ok(Arrival::Refill) => self.refill(),
+                    Ok(Arrival::Keep) => {}
                     Err(e) if e.code == ErrorCode::ValidationFailed => {
-                        self.server_errors = e.fields.clone();
+                        self.state.rejected(e, fx);
                         self.revalidate(None);
-                        fx.toast(ToastLevel::Error, format!("Not saved: {}", e.message));
                     }
-                    Err(e) if needs_login(e) => {}
                     Err(e) => fx.toast(ToastLevel::Error, format!("Not saved: {}", e.message)),
                 }
             }
-            _ => {}
         }
     }
 
-    fn changed(&mut self, change: &orgdeck_shared::events::ChangeEvent, _ctx: &TabCtx, fx: &mut Effects) {
-        if change.area != "settings" || change.id != orgdeck_shared::routes::area::GENERAL {
-            return;
-        }
-        let mine = self.settings.loaded().map(|v| v.version);
-        if change.version.is_some() && change.version == mine {
-            return;
-        }
-        if self.is_dirty() {
-            // The edits stay; saving them is refused as stale, and `r` takes the new version.
-            self.stale = true;
-            fx.toast(
-                ToastLevel::Warning,
-                format!(
-                    "The general settings were changed by {} meanwhile: saving yours is refused; r reloads (drops your edits)",
-                    change.actor
-                ),
-            );
-        } else {
-            read(fx);
-        }
+    fn changed(&mut self, change: &orgdeck_shared::events::ChangeEvent, ctx: &TabCtx, fx: &mut Effects) {
+        let edited = self.edited();
+        self.state.changed(change, edited.as_ref(), ctx.dates, fx);
     }
 
     fn is_dirty(&self) -> bool {
-        match (self.settings.loaded(), self.edited()) {
-            (Some(base), Some(edited)) => base.value != edited,
-            _ => false,
-        }
+        self.state.is_dirty(self.edited().as_ref())
     }
 
     fn hints(&self) -> Vec<(Action, &'static str)> {
+        if self.state.merge.is_some() {
+            let mut hints = Merge::hints();
+            hints.extend([(Action::Help, "help"), (Action::Quit, "quit")]);
+            return hints;
+        }
         if self.form.is_editing() {
             return vec![
                 (Action::Activate, "done"),
@@ -409,16 +343,12 @@ impl Tab for GeneralTab {
             ];
         }
         let mut hints = Vec::new();
-        if self.stale {
-            hints.push((Action::Reload, "reload (drops edits)"));
+        if self.state.stale {
+            hints.extend([(Action::Save, "compare & save"), (Action::Reload, "take theirs")]);
         }
-        hints.extend([
-            (Action::Activate, "edit/toggle"),
-            (Action::Left, "choose"),
-            (Action::Save, "save"),
-        ]);
-        if !self.stale {
-            hints.push((Action::Reload, "reload"));
+        hints.extend([(Action::Activate, "edit/toggle"), (Action::Left, "choose")]);
+        if !self.state.stale {
+            hints.extend([(Action::Save, "save"), (Action::Reload, "reload")]);
         }
         hints.extend([
             (Action::JumpToTab, "jump"),
@@ -457,7 +387,7 @@ mod tests {
         s.timezone = "Europe/Paris".into();
         s.auto_license_new_applications = true;
         s.auto_license_environments = vec![Environment::Development, Environment::Production];
-        tab.settings = Load::Loaded(Versioned {
+        tab.state.doc = Load::Loaded(Versioned {
             version: 1,
             value: s.clone(),
         });

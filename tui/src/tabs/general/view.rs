@@ -12,27 +12,21 @@ use super::{GeneralTab, Load};
 use crate::{tabs::TabCtx, theme::Theme};
 
 pub fn render(tab: &GeneralTab, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
+    if let Some(merge) = &tab.state.merge {
+        merge.render(frame, area, ctx.theme);
+        return;
+    }
     let (org_area, license_area) = if area.width >= 110 {
         let [a, b] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
         (a, b)
     } else {
-        let wanted = 3 + tab.form.height(area.width.saturating_sub(3)) + u16::from(banner(tab).is_some());
+        let wanted = 3 + tab.form.height(area.width.saturating_sub(3)) + u16::from(tab.state.banner().is_some());
         let org = wanted.min(area.height.saturating_sub(5)).max(area.height.min(6));
         let [a, b] = Layout::vertical([Constraint::Length(org), Constraint::Min(0)]).areas(area);
         (a, b)
     };
     render_org(tab, frame, org_area, ctx);
     render_licenses(&tab.licenses, frame, license_area, ctx);
-}
-
-fn banner(tab: &GeneralTab) -> Option<&'static str> {
-    if tab.stale {
-        Some("! Someone else saved first. r: reload (drops your edits)")
-    } else if tab.saving {
-        Some("Saving…")
-    } else {
-        None
-    }
 }
 
 fn block<'a>(title: &'a str, extra: Option<Span<'a>>, theme: &Theme) -> Block<'a> {
@@ -53,7 +47,7 @@ fn render_org(tab: &GeneralTab, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
     let block = block("Organization", extra, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let settings = match &tab.settings {
+    let settings = match tab.settings() {
         Load::Loaded(v) => v,
         Load::NotLoaded | Load::Loading => {
             frame.render_widget(Paragraph::new(Span::styled("Loading…", theme.muted)), inner);
@@ -89,11 +83,11 @@ fn render_org(tab: &GeneralTab, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
         inner.width.saturating_sub(1),
         inner.height.saturating_sub(1),
     );
-    if let Some(text) = banner(tab)
+    if let Some(text) = tab.state.banner()
         && form_area.height > 1
     {
         let y = form_area.bottom() - 1;
-        let style = if tab.stale { theme.warning } else { theme.muted };
+        let style = if tab.state.stale { theme.warning } else { theme.muted };
         frame.render_widget(
             Paragraph::new(Span::styled(text, style)),
             Rect::new(inner.x + 3, y, inner.width.saturating_sub(3), 1),

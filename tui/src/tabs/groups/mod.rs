@@ -20,7 +20,7 @@ use uuid::Uuid;
 pub use editor::{EditorEvent, Focus, GroupEditor};
 pub use picker::{Picker, PickerEvent, PickerKind};
 
-use super::{Effects, Tab, TabCtx, general::Load, own};
+use super::{Effects, Tab, TabCtx, doc::Load, own};
 use crate::{
     api::{Call, OwnerMsg, PageTag, needs_login},
     keymap::Action,

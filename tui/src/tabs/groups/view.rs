@@ -10,7 +10,7 @@ use ratatui::{
 
 use super::{Focus, GroupEditor, GroupsTab};
 use crate::{
-    tabs::{TabCtx, general::Load},
+    tabs::{TabCtx, doc::Load},
     widgets::dialog::centered,
 };
 

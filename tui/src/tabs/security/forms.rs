@@ -7,7 +7,7 @@ use orgdeck_shared::{
     security::{IpRestrictions, SessionSettings, TwoStepMethod, TwoStepSettings},
 };
 
-use super::doc::{Arrival, DocState, Document};
+use super::doc::{Arrival, DocState, MergeStep, SecurityDocument, typed};
 use crate::{
     api::{SecurityArea, SecurityDoc},
     tabs::Effects,
@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// A document edited through a form: the form is named by the document's type (`Form<PasswordPolicy>`).
-pub trait FormDocument: Document + Sized {
+pub trait FormDocument: SecurityDocument + Sized {
     fn specs() -> Vec<FieldSpec<Self>>;
     fn fill(&self, form: &mut Form<Self>);
     /// The document as the form has it now, on top of `base`.
@@ -80,7 +80,8 @@ impl<D: FormDocument> FormSection<D> {
         }
         self.revalidate(None);
         let Some(edited) = self.edited() else { return };
-        if let Some(version) = self.state.check_save(&edited, read_only, fx) {
+        let version = self.state.check_save(&edited, read_only, &self.form.labels(), fx);
+        if let Some(version) = version {
             self.state.send(version, edited.canonical(), fx);
         } else if let Some(first) = self.form.errors().keys().next().cloned() {
             self.form.focus_named(&first);
@@ -92,10 +93,44 @@ impl<D: FormDocument> FormSection<D> {
         result: &Result<orgdeck_shared::Versioned<SecurityDoc>, orgdeck_shared::ApiError>,
         fx: &mut Effects,
     ) {
-        let dirty = self.is_dirty();
-        if self.state.arrived(result, dirty, fx) == Arrival::Refill {
+        let Some(result) = typed::<D>(result) else { return };
+        let edited = self.edited();
+        let arrival = self.state.arrived(
+            result.as_ref().map_err(|e| *e),
+            edited.as_ref(),
+            &self.form.labels(),
+            fx,
+        );
+        if arrival == Arrival::Refill {
             self.refill();
         }
+    }
+
+    /// A key while the conflict view of a save may be open; the merged document is saved at once.
+    pub fn merge_action(&mut self, action: crate::keymap::Action, read_only: bool, fx: &mut Effects) -> Option<bool> {
+        match self.state.merge_action(action, fx) {
+            MergeStep::NotOpen => None,
+            MergeStep::Handled => Some(true),
+            MergeStep::Ignored => Some(false),
+            MergeStep::Apply(merged) => {
+                merged.fill(&mut self.form);
+                D::sync(&mut self.form);
+                self.revalidate(None);
+                self.save(read_only, fx);
+                Some(true)
+            }
+        }
+    }
+
+    /// A live update of the document.
+    pub fn changed(
+        &mut self,
+        change: &orgdeck_shared::events::ChangeEvent,
+        dates: &orgdeck_shared::format::DateTimeStyle,
+        fx: &mut Effects,
+    ) {
+        let edited = self.edited();
+        self.state.changed(change, edited.as_ref(), dates, fx);
     }
 
     pub fn saved(
@@ -103,7 +138,8 @@ impl<D: FormDocument> FormSection<D> {
         result: &Result<orgdeck_shared::Versioned<SecurityDoc>, orgdeck_shared::ApiError>,
         fx: &mut Effects,
     ) {
-        match self.state.saved(result, fx) {
+        let Some(result) = typed::<D>(result) else { return };
+        match self.state.saved(result.as_ref().map_err(|e| *e), fx) {
             Ok(Arrival::Refill) => self.refill(),
             Ok(Arrival::Keep) => {}
             Err(e) if e.code == orgdeck_shared::ErrorCode::ValidationFailed => {
@@ -141,7 +177,8 @@ fn num<D>(form: &Form<D>, field: Number<D>) -> u32 {
     u32::try_from(form.number(field)).unwrap_or(0)
 }
 
-impl Document for PasswordPolicy {
+impl SecurityDocument for PasswordPolicy {
+    const TITLE: &'static str = "password policy";
     const AREA: SecurityArea = SecurityArea::PasswordPolicy;
     fn wrap(self) -> SecurityDoc {
         SecurityDoc::PasswordPolicy(self)
@@ -256,7 +293,8 @@ pub fn preset_summary(strength: PasswordStrength) -> String {
     }
 }
 
-impl Document for SessionSettings {
+impl SecurityDocument for SessionSettings {
+    const TITLE: &'static str = "session settings";
     const AREA: SecurityArea = SecurityArea::Sessions;
     fn wrap(self) -> SecurityDoc {
         SecurityDoc::Sessions(self)
@@ -297,7 +335,8 @@ impl FormDocument for SessionSettings {
 /// The methods in the order of the methods field's options.
 const METHOD_OPTIONS: [TwoStepMethod; 2] = [TwoStepMethod::Totp, TwoStepMethod::Email];
 
-impl Document for TwoStepSettings {
+impl SecurityDocument for TwoStepSettings {
+    const TITLE: &'static str = "two-step settings";
     const AREA: SecurityArea = SecurityArea::TwoStep;
     fn wrap(self) -> SecurityDoc {
         SecurityDoc::TwoStep(self)
@@ -347,7 +386,8 @@ impl FormDocument for TwoStepSettings {
     }
 }
 
-impl Document for IpRestrictions {
+impl SecurityDocument for IpRestrictions {
+    const TITLE: &'static str = "IP restrictions";
     const AREA: SecurityArea = SecurityArea::IpRestrictions;
     fn wrap(self) -> SecurityDoc {
         SecurityDoc::IpRestrictions(self)

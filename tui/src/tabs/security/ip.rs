@@ -9,7 +9,7 @@ use orgdeck_shared::{
     security::{Cidr, IpRestrictions, IpRule},
 };
 
-use super::doc::{Arrival, DocState};
+use super::doc::{Arrival, DocState, MergeStep, typed};
 use crate::{
     api::SecurityDoc,
     keymap::Action,
@@ -180,7 +180,7 @@ impl IpSection {
             }
         }
         let Some(edited) = self.edited() else { return };
-        let Some(version) = self.state.check_save(&edited, read_only, fx) else {
+        let Some(version) = self.state.check_save(&edited, read_only, &label, fx) else {
             return;
         };
         let ip: Option<IpAddr> = client_ip.and_then(|s| s.parse().ok());
@@ -213,10 +213,49 @@ impl IpSection {
     }
 
     pub fn arrived(&mut self, result: &Result<Versioned<SecurityDoc>, ApiError>, fx: &mut Effects) {
-        let dirty = self.state.is_dirty(self.edited().as_ref());
-        if self.state.arrived(result, dirty, fx) == Arrival::Refill {
+        let Some(result) = typed::<IpRestrictions>(result) else {
+            return;
+        };
+        let edited = self.edited();
+        if self
+            .state
+            .arrived(result.as_ref().map_err(|e| *e), edited.as_ref(), &label, fx)
+            == Arrival::Refill
+        {
             self.refill();
         }
+    }
+
+    /// A key while the conflict view of a save may be open; the merged list is saved at once.
+    pub fn merge_action(
+        &mut self,
+        action: Action,
+        client_ip: Option<&str>,
+        read_only: bool,
+        fx: &mut Effects,
+    ) -> Option<bool> {
+        match self.state.merge_action(action, fx) {
+            MergeStep::NotOpen => None,
+            MergeStep::Handled => Some(true),
+            MergeStep::Ignored => Some(false),
+            MergeStep::Apply(merged) => {
+                self.rules = merged.rules;
+                self.cursor = self.cursor.min(self.rules.len().saturating_sub(1));
+                self.save(client_ip, read_only, fx);
+                Some(true)
+            }
+        }
+    }
+
+    /// A live update of the list.
+    pub fn changed(
+        &mut self,
+        change: &orgdeck_shared::events::ChangeEvent,
+        dates: &orgdeck_shared::format::DateTimeStyle,
+        fx: &mut Effects,
+    ) {
+        let edited = self.edited();
+        self.state.changed(change, edited.as_ref(), dates, fx);
     }
 
     pub fn saved(
@@ -229,7 +268,10 @@ impl IpSection {
         let SecurityDoc::IpRestrictions(sent) = sent else {
             return;
         };
-        match self.state.saved(result, fx) {
+        let Some(result) = typed::<IpRestrictions>(result) else {
+            return;
+        };
+        match self.state.saved(result.as_ref().map_err(|e| *e), fx) {
             Ok(Arrival::Refill) => self.refill(),
             Ok(Arrival::Keep) => {}
             // The server refused a list that shuts the caller out: ask, then resend confirmed.
@@ -242,6 +284,11 @@ impl IpSection {
             Err(e) => fx.toast(ToastLevel::Error, format!("Not saved: {}", e.message)),
         }
     }
+}
+
+/// The list's fields as the conflict view of a save names them.
+fn label(field: &str) -> Option<(usize, String)> {
+    (field == "rules").then(|| (0, "Allowed addresses".to_owned()))
 }
 
 /// 409, or 422 on `rules` itself (not on one row): the list excludes the caller.

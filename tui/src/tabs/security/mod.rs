@@ -191,6 +191,29 @@ impl SecurityTab {
         }
     }
 
+    /// Whether the current section's conflict view is open.
+    fn merging(&self) -> bool {
+        match self.section {
+            SecurityArea::PasswordPolicy => self.policy.state.merge.is_some(),
+            SecurityArea::Sessions => self.sessions.state.merge.is_some(),
+            SecurityArea::IpRestrictions => self.ip.state.merge.is_some(),
+            SecurityArea::TwoStep => self.two_step.state.merge.is_some(),
+        }
+    }
+
+    /// A key for the current section's conflict view (`None`: it is not open): whether it was taken.
+    fn merge_action(&mut self, action: Action, read_only: bool, fx: &mut Effects) -> Option<bool> {
+        match self.section {
+            SecurityArea::PasswordPolicy => self.policy.merge_action(action, read_only, fx),
+            SecurityArea::Sessions => self.sessions.merge_action(action, read_only, fx),
+            SecurityArea::TwoStep => self.two_step.merge_action(action, read_only, fx),
+            SecurityArea::IpRestrictions => {
+                let client_ip = self.client_ip.clone();
+                self.ip.merge_action(action, client_ip.as_deref(), read_only, fx)
+            }
+        }
+    }
+
     fn ip_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
         let ip = &mut self.ip;
         if ip.state.base().is_none() {
@@ -306,6 +329,9 @@ impl Tab for SecurityTab {
         self.policy.form.set_read_only(ctx.read_only);
         self.sessions.form.set_read_only(ctx.read_only);
         self.two_step.form.set_read_only(ctx.read_only);
+        if let Some(taken) = self.merge_action(action, ctx.read_only, fx) {
+            return taken;
+        }
         match action {
             Action::NextSection => self.move_section(1),
             Action::PrevSection => self.move_section(-1),
@@ -415,6 +441,13 @@ impl Tab for SecurityTab {
         }
     }
 
+    fn changed(&mut self, change: &orgdeck_shared::events::ChangeEvent, ctx: &TabCtx, fx: &mut Effects) {
+        self.policy.changed(change, ctx.dates, fx);
+        self.sessions.changed(change, ctx.dates, fx);
+        self.ip.changed(change, ctx.dates, fx);
+        self.two_step.changed(change, ctx.dates, fx);
+    }
+
     fn me_changed(&mut self, me: &Me, _fx: &mut Effects) {
         self.client_ip = Some(me.client_ip.clone());
         self.me_two_step = me.two_step.clone();
@@ -428,6 +461,11 @@ impl Tab for SecurityTab {
     fn hints(&self) -> Vec<(Action, &'static str)> {
         if let Some(enrolment) = &self.enrolment {
             return enrolment.hints();
+        }
+        if self.merging() {
+            let mut hints = crate::widgets::merge::Merge::hints();
+            hints.extend([(Action::Help, "help"), (Action::Quit, "quit")]);
+            return hints;
         }
         if self.editing() {
             let save = if self.section == SecurityArea::IpRestrictions {

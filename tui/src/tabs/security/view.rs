@@ -14,7 +14,7 @@ use ratatui::{
 use super::{FormSection, SecurityTab, enrolment::methods_text, forms::FormDocument, ip::IpRuleFields};
 use crate::{
     api::SecurityArea,
-    tabs::{TabCtx, general::Load},
+    tabs::{TabCtx, doc::Load},
     theme::Theme,
     widgets::{Form, table::fit},
 };
@@ -41,6 +41,16 @@ pub fn render(tab: &SecurityTab, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
         Rect::new(area.x, area.y, area.width, 1),
     );
     let body = Rect::new(area.x, area.y + 1, area.width, area.height - 1);
+    let merge = match tab.section {
+        SecurityArea::PasswordPolicy => tab.policy.state.merge.as_ref(),
+        SecurityArea::Sessions => tab.sessions.state.merge.as_ref(),
+        SecurityArea::IpRestrictions => tab.ip.state.merge.as_ref(),
+        SecurityArea::TwoStep => tab.two_step.state.merge.as_ref(),
+    };
+    if let Some(merge) = merge {
+        merge.render(frame, body, theme);
+        return;
+    }
     let dirty = tab.section_dirty(tab.section);
     let mut title = vec![Span::styled(format!(" {} ", tab.section.title()), theme.title)];
     if dirty {
@@ -83,16 +93,6 @@ fn not_loaded<T>(doc: &Load<T>, theme: &Theme) -> Option<Paragraph<'static>> {
             };
             Some(Paragraph::new(Span::styled(text, theme.error)).wrap(Wrap { trim: true }))
         }
-    }
-}
-
-fn banner(stale: bool, saving: bool) -> Option<&'static str> {
-    if stale {
-        Some("! Someone else saved first. r: reload (drops your edits)")
-    } else if saving {
-        Some("Saving…")
-    } else {
-        None
     }
 }
 
@@ -144,7 +144,7 @@ fn render_form<D: FormDocument>(
         y += 1;
     }
     let mut form_area = Rect::new(area.x, y, area.width, area.bottom().saturating_sub(y));
-    if let Some(text) = banner(section.state.stale, section.state.saving)
+    if let Some(text) = section.state.banner()
         && form_area.height > 1
     {
         let style = if section.state.stale {
@@ -235,7 +235,7 @@ fn render_ip(tab: &SecurityTab, frame: &mut Frame, area: Rect, theme: &Theme) {
             theme,
         );
     }
-    if let Some(text) = banner(ip.state.stale, ip.state.saving) {
+    if let Some(text) = ip.state.banner() {
         let style = if ip.state.stale { theme.warning } else { theme.muted };
         frame.render_widget(
             Paragraph::new(Span::styled(text, style)),

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::{
     api::{Call, needs_login},
     keymap::Action,
-    tabs::{Effects, TabCtx, general::Load},
+    tabs::{Effects, TabCtx, doc::Load},
     widgets::{Dialog, ToastLevel, dialog::centered, table::fit},
 };
 

@@ -522,6 +522,16 @@ impl<F> Form<F> {
         self.fields[self.focus].spec.name
     }
 
+    /// Where the form shows the field of wire name `name`: its place and label (the conflict view of a
+    /// save orders and names fields by it).
+    pub fn labels(&self) -> impl Fn(&str) -> Option<(usize, String)> + '_ {
+        |name: &str| {
+            let name = error_field(name);
+            let i = self.fields.iter().position(|f| f.spec.name == name)?;
+            Some((i, self.fields[i].spec.label.trim().to_owned()))
+        }
+    }
+
     pub fn focus<K: Kind>(&mut self, field: Field<F, K>) {
         self.editing = None;
         self.focus = self.index(field);
