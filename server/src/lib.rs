@@ -85,6 +85,8 @@ pub struct ServerHandle {
     pub addr: SocketAddr,
     tls: bool,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Tells long answers (the live-update stream) to end at shutdown.
+    closing: tokio::sync::watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
     mail: Option<mail::worker::WorkerHandle>,
     /// The data directory's lock, shared with the serving task: released once both are done (after
@@ -99,9 +101,10 @@ impl ServerHandle {
         format!("{scheme}://{}", self.addr)
     }
 
-    /// Stops accepting connections, lets requests in flight finish, stops the mail worker (mail not
+    /// Stops accepting connections, ends live-update streams, lets requests in flight finish, stops the mail worker (mail not
     /// yet delivered stays queued for the next start), and waits for the server to stop.
     pub async fn shutdown(mut self) {
+        self.closing.send_replace(true);
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -159,6 +162,7 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
         timeout: config.mail.timeout,
         retry: config.mail.retry,
     };
+    let (closing, closing_rx) = tokio::sync::watch::channel(false);
     let state = AppState::new(crate::state::Services {
         store,
         secret_box,
@@ -169,6 +173,7 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
         login_limiter: Arc::new(crate::auth::rate_limit::LoginLimiter::new(
             config.login_attempts_per_minute,
         )),
+        closing: closing_rx,
     });
     let app = routes::router(
         state,
@@ -204,6 +209,7 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
         addr,
         tls: is_tls,
         shutdown: Some(tx),
+        closing,
         task: Some(task),
         mail: Some(mail_worker.start()),
         _lock: lock,

@@ -39,4 +39,17 @@ pub struct Services {
     pub mail: Arc<crate::mail::MailQueue>,
     /// Login attempts per client address.
     pub login_limiter: Arc<LoginLimiter>,
+    /// Becomes true when the server starts shutting down: long answers (the live-update stream) end
+    /// then, so their connections close and clients reconnect (elsewhere, or once it is back).
+    pub closing: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Services {
+    /// Resolves once the server is shutting down (never, for a server whose handle was dropped).
+    pub async fn closed(&self) {
+        let mut closing = self.closing.clone();
+        if closing.wait_for(|c| *c).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }

@@ -168,3 +168,20 @@ async fn the_stream_ends_when_its_session_does_and_needs_one_to_start() {
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(s.get(routes::ME, &other).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_server_shutting_down_ends_its_streams_at_once_so_consoles_notice_and_reconnect() {
+    let s = TestServer::start().await;
+    let token = s.admin_token().await;
+    let mut stream = Reader::open(&s, &token, None).await;
+    let TestServer { handle, dir, .. } = s;
+    let started = std::time::Instant::now();
+    // Without ending the stream, shutdown would wait for it (its drain deadline), and the connection
+    // would outlive the server.
+    tokio::time::timeout(Duration::from_secs(5), handle.shutdown())
+        .await
+        .expect("shutdown does not wait for the stream");
+    assert!(stream.next().await.is_none(), "the stream ended");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop(dir);
+}

@@ -91,11 +91,24 @@ impl Runner {
                 tokio::task::spawn_blocking(move || credentials.clear());
                 let client = self.client.clone();
                 tokio::spawn(async move {
-                    let result = match token {
-                        Some(token) => client.logout_session(&token).await,
-                        None => Ok(()),
+                    let Some(token) = token else {
+                        let _ = tx.send(Msg::LoggedOut(Ok(())));
+                        return;
                     };
-                    let _ = tx.send(Msg::LoggedOut(result));
+                    let unreachable = |r: &Result<(), orgdeck_shared::ApiError>| matches!(r, Err(e) if e.code == orgdeck_shared::ErrorCode::Network);
+                    let mut result = client.logout_session(&token).await;
+                    let _ = tx.send(Msg::LoggedOut(result.clone()));
+                    // A server that cannot be reached ends the session once it is back, as long as the
+                    // console runs (else the session expires by its own timeout there).
+                    let mut wait = Duration::from_secs(1);
+                    while unreachable(&result) {
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(Duration::from_secs(30));
+                        result = client.logout_session(&token).await;
+                        if !unreachable(&result) {
+                            let _ = tx.send(Msg::PreviousLogout(result.clone()));
+                        }
+                    }
                 });
             }
             Command::UseToken(token) => {

@@ -28,6 +28,28 @@ fn general(app: &orgdeck::App) -> &GeneralTab {
 }
 
 #[test]
+fn logging_out_of_an_unreachable_server_says_the_session_ends_when_it_is_back_and_then_that_it_did() {
+    let mut app = logged_in();
+    send(&mut app, [ch('L')]);
+    let gone = orgdeck_shared::ApiError::new(orgdeck_shared::ErrorCode::Network, "connection refused");
+    send(&mut app, [Msg::LoggedOut(Err(gone))]);
+    assert_eq!(app.connection, Connection::Offline);
+    let notice = app.login.as_ref().and_then(|l| l.notice.clone()).unwrap_or_default();
+    assert!(
+        notice.contains("cannot be reached") && notice.contains("will be ended when the server is back"),
+        "{notice}"
+    );
+    // The runner tried again and the server answered.
+    send(&mut app, [Msg::PreviousLogout(Ok(()))]);
+    let notice = app.login.as_ref().and_then(|l| l.notice.clone()).unwrap_or_default();
+    assert!(notice.contains("your previous session there is ended"), "{notice}");
+    assert!(
+        app.messages.iter().any(|e| e.text.contains("cannot be reached")),
+        "kept in :messages"
+    );
+}
+
+#[test]
 fn l_logs_out_forgets_the_session_and_shows_the_full_screen_login() {
     let mut app = logged_in();
     send(&mut app, [ch('3')]);

@@ -662,3 +662,216 @@ fn a_person_makes_an_api_key_uses_it_rotates_it_and_the_old_key_stops() {
     console.type_keys("q");
     assert!(console.wait_exit().success());
 }
+
+impl Console {
+    /// The session token the console stored for the profile `pty` (a 0600 file in these tests).
+    fn session_token(&self, fx: &Fixture) -> String {
+        let file = fx.home.path().join("data/orgdeck/credentials/pty.token");
+        std::fs::read_to_string(file).expect("the stored token")
+    }
+}
+
+impl Fixture {
+    /// A profile named `name` for `email` in the fixture's console home.
+    fn add_profile(&self, name: &str, email: &str) {
+        let out = orgdeck(
+            self.home.path(),
+            &["profile", "add", name, "--url", &self.url, "--user", email],
+        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Stops the server (connections closed, as when it goes away).
+    fn stop_server(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.runtime.block_on(server.shutdown());
+        }
+    }
+
+    /// Starts the server again on the same address and data.
+    fn start_server(&mut self) {
+        let mut config = ServerConfig::new(self._data.path());
+        let addr = self.url.trim_start_matches("http://").trim_end_matches('/');
+        config.listen = addr.parse().expect("the fixture's address");
+        let server = self
+            .runtime
+            .block_on(orgdeck_server::spawn(config))
+            .expect("the server starts again");
+        assert_eq!(server.base_url(), self.url);
+        self.server = Some(server);
+    }
+
+    /// Whether the server accepts `token` now (`GET me`).
+    fn token_works(&self, token: &str) -> bool {
+        self.runtime.block_on(async {
+            let client = ApiClient::new(&self.url, None).unwrap();
+            client.set_token(Some(Secret::new(token)));
+            client
+                .send::<orgdeck_shared::auth::endpoints::GetMe>(&(), &(), &())
+                .await
+                .is_ok()
+        })
+    }
+
+    fn general(&self, client: &ApiClient) -> GeneralSettings {
+        self.runtime
+            .block_on(client.send::<Get<GeneralSettings>>(&(), &(), &()))
+            .expect("general settings")
+            .value
+    }
+}
+
+#[test]
+fn a_user_whose_password_an_admin_reset_is_taken_to_the_change_sets_a_new_one_and_lands_on_data() {
+    let fx = Fixture::new("Reset Co");
+    let admin = fx.client();
+    let old = "orchid umbrella nineteen";
+    let new = "violet lantern seventy two";
+    let created = fx
+        .runtime
+        .block_on(admin.send::<orgdeck_shared::users::endpoints::Create>(
+            &(),
+            &(),
+            &orgdeck_shared::users::NewUser {
+                email: "ana@pty.test".into(),
+                first_name: "Ana".into(),
+                last_name: "Lima".into(),
+                default_group: orgdeck_shared::auth::OrgRole::Admin,
+                groups: Vec::new(),
+                api_only: false,
+                password: Some(Secret::new(old)),
+            },
+        ))
+        .expect("ana is created");
+    let action = orgdeck_shared::routes::user_action::RESET_PASSWORD;
+    fx.runtime
+        .block_on(admin.send::<orgdeck_shared::users::endpoints::Act>(&(created.user.id, action), &(), &()))
+        .expect("the reset is forced");
+    fx.add_profile("ana", "ana@pty.test");
+
+    let mut console = Console::start(fx.home.path(), &["--profile", "ana"]);
+    console.wait_for("Log in to orgdeck");
+    console.type_keys(old);
+    console.type_keys("\r");
+    // Nothing else opens before the change.
+    console.wait_for("New password again");
+    console.type_keys(old);
+    console.type_keys("\t");
+    console.type_keys(new);
+    console.type_keys("\t");
+    console.type_keys(new);
+    console.type_keys("\r");
+    console.wait_for("Password changed");
+    console.type_keys("1");
+    console.wait_for("Created");
+    assert!(console.contents().contains("Reset Co"), "{}", console.contents());
+    console.type_keys("q");
+    assert!(console.wait_exit().success());
+
+    // The server agrees: the new password logs in, the old one no longer does.
+    let try_login = |password: &str| {
+        fx.runtime.block_on(async {
+            let client = ApiClient::new(&fx.url, None).unwrap();
+            let body = LoginRequest {
+                email: "ana@pty.test".into(),
+                password: Secret::new(password),
+            };
+            client.send::<Login>(&(), &(), &body).await
+        })
+    };
+    let Ok(LoginResponse::Granted(grant)) = try_login(new) else {
+        panic!("the new password logs in");
+    };
+    let me = fx.runtime.block_on(async {
+        let client = ApiClient::new(&fx.url, None).unwrap();
+        client.set_token(Some(grant.token));
+        client
+            .send::<orgdeck_shared::auth::endpoints::GetMe>(&(), &(), &())
+            .await
+            .unwrap()
+    });
+    assert!(!me.must_change_password, "the forced reset is lifted");
+    assert!(try_login(old).is_err());
+}
+
+#[test]
+fn two_consoles_see_each_others_saves_and_a_conflicting_edit_is_merged_field_by_field() {
+    let fx = Fixture::new("Two Co");
+    let mut a = fx.console();
+    // A second console of the same admin, with its own profile (and so its own stored session).
+    fx.add_profile("second", EMAIL);
+    let mut b = Console::start(fx.home.path(), &["--profile", "second"]);
+    b.wait_for("Log in to orgdeck");
+    b.type_keys(PASSWORD);
+    b.type_keys("\r");
+    b.wait_for("Created");
+    // A renames; B shows it without r.
+    a.type_keys("\r");
+    a.type_keys("\x15"); // ctrl-u clears the field
+    a.type_keys("Renamed By A\r");
+    a.type_keys("s");
+    a.wait_for("Saved general settings");
+    b.wait_for("Renamed By A");
+
+    // B edits the name; meanwhile A changes the time zone and saves.
+    b.type_keys("\r\x15Named By B\r");
+    b.wait_for("modified");
+    for _ in 0..3 {
+        a.press(DOWN);
+    }
+    a.type_keys("\r\x15Europe/Paris\r");
+    a.type_keys("s");
+    a.wait_for("Saved general settings");
+    // B keeps its edit and is told who changed the settings.
+    b.wait_for("Changed by admin@pty.test");
+    assert!(b.contents().contains("Named By B"), "{}", b.contents());
+    // Saving shows both side by side; enter saves B's name with A's time zone.
+    b.type_keys("s");
+    b.wait_for("Save: your edits and the newer version");
+    assert!(b.contents().contains("Europe/Paris"), "{}", b.contents());
+    b.type_keys("\r");
+    b.wait_for("Saved general settings");
+    let saved = fx.general(&fx.client());
+    assert_eq!(
+        (saved.name.as_str(), saved.timezone.as_str()),
+        ("Named By B", "Europe/Paris")
+    );
+    // And A shows B's save.
+    a.wait_for("Named By B");
+    for c in [&mut a, &mut b] {
+        c.type_keys("q");
+        assert!(c.wait_exit().success());
+    }
+}
+
+#[test]
+fn a_server_that_goes_away_shows_offline_keeps_the_screen_and_comes_back_by_itself() {
+    let mut fx = Fixture::new("Away Co");
+    let mut console = fx.console();
+    console.type_keys("\r\x15Unsaved Name\r");
+    fx.stop_server();
+    console.wait_for("offline");
+    let screen = console.contents();
+    assert!(
+        screen.contains("Unsaved Name") && screen.contains("Created"),
+        "{screen}"
+    );
+    fx.start_server();
+    console.wait_for("online");
+    console.wait_for("Back online");
+    assert!(console.contents().contains("Unsaved Name"), "the edit is kept");
+
+    // Logging out while the server is away: said, and done once it is back.
+    let token = console.session_token(&fx);
+    fx.stop_server();
+    console.wait_for("offline");
+    console.type_keys("L");
+    console.wait_for("Log out?");
+    console.type_keys("y");
+    console.wait_for("cannot be reached");
+    fx.start_server();
+    console.wait_for("The server is back");
+    assert!(!fx.token_works(&token), "the session is ended on the server");
+    console.type_keys("\x03");
+    console.wait_exit();
+}

@@ -94,7 +94,11 @@ fn changes(
                 f.replay = false;
             } else {
                 // Wait for a commit, or check the credential now and then while nothing happens.
-                match tokio::time::timeout(CHECK_EVERY, f.commits.changed()).await {
+                let waited = tokio::select! {
+                    _ = f.state.closed() => return None,
+                    waited = tokio::time::timeout(CHECK_EVERY, f.commits.changed()) => waited,
+                };
+                match waited {
                     Ok(Ok(())) => {}
                     Ok(Err(_)) => return None,
                     Err(_) => {

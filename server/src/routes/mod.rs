@@ -185,6 +185,7 @@ mod tests {
             login_limiter: Arc::new(crate::auth::rate_limit::LoginLimiter::new(
                 crate::auth::rate_limit::DEFAULT_PER_MINUTE,
             )),
+            closing: tokio::sync::watch::channel(false).1,
         })
     }
 

@@ -63,6 +63,8 @@ pub enum Msg {
     },
     /// The logout the runner sent finished.
     LoggedOut(Result<(), ApiError>),
+    /// A logout the server could not be reached for was tried again, and the server answered.
+    PreviousLogout(Result<(), ApiError>),
     /// The live-update stream said something.
     Stream(crate::api::StreamEvent),
     /// The live-update stream ended (the server went away, or the session).
@@ -382,6 +384,27 @@ impl App {
             Msg::ToastExpired(id) => self.toasts.retain(|t| t.id != id),
             Msg::Answer { call, result } => self.on_answer(call, result, &mut cmds),
             Msg::LoggedOut(result) => self.logged_out(result, &mut cmds),
+            Msg::PreviousLogout(result) => {
+                let (level, text) = match result {
+                    // Ended now, or already gone (expired, or ended elsewhere): either way it is over.
+                    Ok(()) => (
+                        ToastLevel::Info,
+                        "The server is back: your previous session there is ended".to_owned(),
+                    ),
+                    Err(e) if needs_login(&e) => (
+                        ToastLevel::Info,
+                        "The server is back: your previous session there is ended".to_owned(),
+                    ),
+                    Err(e) => (
+                        ToastLevel::Warning,
+                        format!(
+                            "The server did not end your previous session ({}); it expires by itself",
+                            e.message
+                        ),
+                    ),
+                };
+                self.tell_logged_out(level, text, &mut cmds);
+            }
             Msg::Stream(event) => self.on_stream(event, &mut cmds),
             Msg::StreamEnded(e) => self.stream_ended(e, &mut cmds),
             Msg::Reconnect => self.follow(&mut cmds),
@@ -572,15 +595,28 @@ impl App {
         if let Err(e) = result
             && !needs_login(&e)
         {
-            if e.code == ErrorCode::Network {
+            let text = if e.code == ErrorCode::Network {
                 self.connection = Connection::Offline;
-            }
-            let text = format!(
-                "The server did not end the session ({}); its token is forgotten here",
-                e.message
-            );
-            self.toast(ToastLevel::Warning, text, false, cmds);
+                "The server cannot be reached: your session there will be ended when the server \
+                 is back (while orgdeck runs; else it expires by itself)"
+                    .to_owned()
+            } else {
+                format!(
+                    "The server did not end the session ({}); its token is forgotten here",
+                    e.message
+                )
+            };
+            self.tell_logged_out(ToastLevel::Warning, text, cmds);
         }
+    }
+
+    /// What became of a logout: on the login screen when it is up (toasts do not show there), and in
+    /// the message log either way.
+    fn tell_logged_out(&mut self, level: ToastLevel, text: String, cmds: &mut Vec<Command>) {
+        if let Some(login) = self.login.as_mut() {
+            login.notice = Some(format!("You are logged out. {text}."));
+        }
+        self.toast(level, text, false, cmds);
     }
 
     fn on_app_answer(&mut self, call: &Call, answer: AppAnswer, cmds: &mut Vec<Command>) {
