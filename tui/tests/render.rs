@@ -85,6 +85,42 @@ fn general_tab_with_an_inline_error_80x24() {
 }
 
 #[test]
+fn the_conflict_view_of_a_save_80x24_no_color() {
+    use orgdeck_shared::{
+        ApiError, ErrorCode,
+        general::GeneralSettings,
+        settings::endpoints::{Get, Put},
+    };
+    let mut app = logged_in_with(orgdeck::theme::ThemeKind::Mono, false);
+    send(&mut app, [key(KeyCode::Enter), ctrl('u')]);
+    type_text(&mut app, "Acme Security Labs");
+    let cmds = send(&mut app, [key(KeyCode::Enter), ch('s')]);
+    let put = call_of::<Put<GeneralSettings>>(&cmds);
+    let cmds = send(
+        &mut app,
+        [reply::<Put<GeneralSettings>>(
+            put,
+            Err(ApiError::new(ErrorCode::VersionMismatch, "stale")),
+        )],
+    );
+    let mut theirs = settings();
+    theirs.version = 4;
+    theirs.value.name = "Acme Security Inc".into();
+    theirs.value.timezone = "America/New_York".into();
+    send(
+        &mut app,
+        [reply::<Get<GeneralSettings>>(
+            call_of::<Get<GeneralSettings>>(&cmds),
+            Ok(theirs),
+        )],
+    );
+    send(&mut app, [key(KeyCode::Down)]);
+    let terminal = draw(&app, 80, 24);
+    assert_no_color(terminal.backend().buffer());
+    assert_snapshot!(screen(&app, 80, 24));
+}
+
+#[test]
 fn help_overlay_80x24() {
     let mut app = logged_in();
     send(&mut app, [ch('?')]);

@@ -265,6 +265,43 @@ fn a_stale_edit_keeps_the_edits_and_r_reloads_the_user() {
 }
 
 #[test]
+fn a_stale_edit_shows_both_versions_field_by_field_and_saves_the_merge_on_the_newer_version() {
+    let mut app = users_app(50);
+    send(&mut app, [ch('e'), key(KeyCode::Down), key(KeyCode::Enter), ctrl('u')]);
+    type_text(&mut app, "Renamed");
+    let cmds = send(&mut app, [ctrl('s')]);
+    let req = call_of::<users::endpoints::Update>(&cmds);
+    let stale = ApiError::new(ErrorCode::VersionMismatch, "the user changed since version 1");
+    let cmds = app.update(reply::<users::endpoints::Update>(req, Err(stale)));
+    // The newer version is read to compare with.
+    let get = call_of::<users::endpoints::Get>(&cmds);
+    let mut theirs = fake_user(0);
+    theirs.version = 2;
+    theirs.first_name = "Theirs".into();
+    theirs.last_name = "Newname".into();
+    app.update(reply::<users::endpoints::Get>(get, Ok(theirs)));
+    let text = screen(&app, 80, 24);
+    for seen in [
+        "Save: your edits and the newer version",
+        "First name",
+        "Renamed",
+        "Theirs",
+        "Last name",
+        "Newname",
+    ] {
+        assert!(text.contains(seen), "{seen} in {text}");
+    }
+    // Both changed the first name (marked, mine kept); they alone changed the last name (theirs kept).
+    assert!(text.contains("(1 changed by both, marked !)"), "{text}");
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let save = call_of::<users::endpoints::Update>(&cmds);
+    assert_eq!(save.if_match, Some(2), "on the newer version");
+    let patch: orgdeck_shared::users::UserPatch = save.body_as().unwrap();
+    assert_eq!(patch.first_name.as_deref(), Some("Renamed"));
+    assert_eq!(patch.last_name, None, "theirs is the base now: nothing to send for it");
+}
+
+#[test]
 fn the_password_rules_still_missing_update_as_the_password_is_typed() {
     let mut app = users_app(5);
     send(&mut app, [ch('a')]);

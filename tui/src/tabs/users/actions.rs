@@ -225,6 +225,22 @@ impl UsersTab {
                     fx.toast(ToastLevel::Info, "Nothing to save");
                     return;
                 }
+                if f.stale {
+                    // Over a newer version: compare first (reading it when not yet read).
+                    if f.theirs.is_some() {
+                        if !f.open_merge() {
+                            fx.toast(
+                                ToastLevel::Info,
+                                "The newer version already has your edits: nothing to save",
+                            );
+                        }
+                    } else {
+                        f.merge_on_read = true;
+                        let call = Call::of::<users::Get, _>(u.id, UsersMsg::Reloaded).label("loading a user");
+                        fx.call(call);
+                    }
+                    return;
+                }
                 f.saving = true;
                 let call = Call::new::<users::Update, _>(u.id, &patch, UsersMsg::Updated);
                 fx.call(call.if_match(u.version).label("saving a user"));

@@ -11,9 +11,12 @@ use uuid::Uuid;
 
 use crate::{
     api::NewUserRequest,
+    keymap::Action,
+    tabs::doc::MergeStep,
     widgets::{
         FieldSpec, Form,
         form::{Choice, Multi, Text, Toggle},
+        merge::{Merge, MergeEvent},
     },
 };
 
@@ -35,12 +38,36 @@ pub struct UserForm {
     pub original: Option<User>,
     /// Custom groups, in the order of the groups field's options.
     pub group_ids: Vec<Uuid>,
-    /// A save was refused because someone else changed the user first: the edits stay.
+    /// Someone else saved a newer version of the user while the edits were made: the edits stay, and
+    /// saving compares them with it first.
     pub stale: bool,
+    /// The newer version, once read.
+    pub theirs: Option<User>,
+    /// Who changed the user and when, as the live updates told.
+    pub changed_by: Option<String>,
+    /// A save waits for the newer version, to open the conflict view when it arrives.
+    pub merge_on_read: bool,
+    /// The next read of the user replaces the edits (the user asked, with `r`).
+    pub replace_on_read: bool,
+    /// The conflict view of a save, while open.
+    pub merge: Option<Merge>,
+    /// The custom groups' names, in the order of `group_ids`.
+    group_names: Vec<String>,
     pub saving: bool,
     /// The password policy's rules the typed password still misses.
     pub problems: Vec<PasswordProblem>,
     server_errors: Vec<FieldError>,
+}
+
+/// A user's editable fields as the conflict view of a save compares them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Comparable {
+    email: String,
+    first_name: String,
+    last_name: String,
+    default_group: String,
+    groups: Vec<String>,
+    api_only: bool,
 }
 
 fn specs(adding: bool, groups: &[(Uuid, String)]) -> Vec<FieldSpec<UserFields>> {
@@ -74,7 +101,13 @@ impl UserForm {
             form,
             original: None,
             group_ids: groups.iter().map(|(id, _)| *id).collect(),
+            group_names: groups.iter().map(|(_, n)| n.clone()).collect(),
             stale: false,
+            theirs: None,
+            changed_by: None,
+            merge_on_read: false,
+            replace_on_read: false,
+            merge: None,
             saving: false,
             problems: Vec::new(),
             server_errors: Vec::new(),
@@ -86,7 +119,13 @@ impl UserForm {
             form: Form::new(specs(false, groups)),
             original: Some(user.clone()),
             group_ids: groups.iter().map(|(id, _)| *id).collect(),
+            group_names: groups.iter().map(|(_, n)| n.clone()).collect(),
             stale: false,
+            theirs: None,
+            changed_by: None,
+            merge_on_read: false,
+            replace_on_read: false,
+            merge: None,
             saving: false,
             problems: Vec::new(),
             server_errors: Vec::new(),
@@ -107,6 +146,11 @@ impl UserForm {
         self.form.set_bool(API_ONLY, user.api_only);
         self.original = Some(user.clone());
         self.stale = false;
+        self.theirs = None;
+        self.changed_by = None;
+        self.merge_on_read = false;
+        self.replace_on_read = false;
+        self.merge = None;
         self.server_errors.clear();
         self.form.set_errors(Vec::new());
     }
@@ -117,6 +161,7 @@ impl UserForm {
         self.form
             .set_options(GROUPS, groups.iter().map(|(_, n)| n.clone()).collect());
         self.group_ids = groups.iter().map(|(id, _)| *id).collect();
+        self.group_names = groups.iter().map(|(_, n)| n.clone()).collect();
         let values = self.group_ids.iter().map(|g| checked.contains(g)).collect();
         self.form.set_multi(GROUPS, values);
     }
@@ -224,6 +269,137 @@ impl UserForm {
                 },
             )
         };
+    }
+
+    /// A user's fields as the conflict view compares them: custom groups by name.
+    fn comparable(
+        &self,
+        email: &str,
+        first: &str,
+        last: &str,
+        role: OrgRole,
+        groups: &[Uuid],
+        api_only: bool,
+    ) -> Comparable {
+        let mut names: Vec<String> = groups
+            .iter()
+            .map(|g| match self.group_ids.iter().position(|x| x == g) {
+                Some(i) => self.group_names[i].clone(),
+                None => g.to_string(),
+            })
+            .collect();
+        names.sort();
+        Comparable {
+            email: email.to_owned(),
+            first_name: first.to_owned(),
+            last_name: last.to_owned(),
+            default_group: role.label().to_owned(),
+            groups: names,
+            api_only,
+        }
+    }
+
+    fn comparable_user(&self, u: &User) -> Comparable {
+        self.comparable(
+            &u.email,
+            &u.first_name,
+            &u.last_name,
+            u.default_group,
+            &u.groups,
+            u.api_only,
+        )
+    }
+
+    /// A newer version of the user, read while the form has edits: held beside them (the conflict view
+    /// opens at once when a save waits for it). Without edits, or when `r` asked, it replaces the form.
+    pub fn newer(&mut self, user: User) {
+        if self.replace_on_read || !self.is_dirty() {
+            self.fill(&user);
+            return;
+        }
+        if self.original.as_ref().is_some_and(|o| o.version == user.version) {
+            return;
+        }
+        self.stale = true;
+        self.theirs = Some(user);
+        if std::mem::take(&mut self.merge_on_read) {
+            self.open_merge();
+        }
+    }
+
+    /// Opens the conflict view of the edits against the newer version; `false` when nothing differs (the
+    /// form then shows the newer version).
+    pub fn open_merge(&mut self) -> bool {
+        let (Some(base), Some(theirs)) = (self.original.clone(), self.theirs.clone()) else {
+            return false;
+        };
+        let n = self.new_user();
+        let mine = self.comparable(
+            &n.email,
+            &n.first_name,
+            &n.last_name,
+            n.default_group,
+            &n.groups,
+            n.api_only,
+        );
+        let theirs_v = orgdeck_shared::Versioned {
+            version: theirs.version,
+            value: self.comparable_user(&theirs),
+        };
+        let merge = Merge::new(
+            "user",
+            self.changed_by.clone(),
+            &self.comparable_user(&base),
+            &mine,
+            &theirs_v,
+            self.form.labels(),
+        );
+        if merge.rows().is_empty() {
+            self.fill(&theirs);
+            return false;
+        }
+        self.merge = Some(merge);
+        true
+    }
+
+    /// A key while the conflict view may be open. `Apply`: the form now holds the merge, on top of the
+    /// newer version, to be saved.
+    pub fn merge_action(&mut self, action: Action) -> MergeStep<()> {
+        let Some(merge) = self.merge.as_mut() else {
+            return MergeStep::NotOpen;
+        };
+        let event = merge.handle(action);
+        match event {
+            MergeEvent::Apply => {
+                let Some(theirs) = self.theirs.clone() else {
+                    self.merge = None;
+                    return MergeStep::Handled;
+                };
+                let theirs_fields = self.comparable_user(&theirs);
+                let merged: Option<Comparable> = self.merge.as_ref().and_then(|m| m.resolve(&theirs_fields).ok());
+                self.fill(&theirs);
+                if let Some(m) = merged {
+                    self.form.set_text(EMAIL, m.email);
+                    self.form.set_text(FIRST, m.first_name);
+                    self.form.set_text(LAST, m.last_name);
+                    let role = OrgRole::ALL
+                        .iter()
+                        .position(|r| r.label() == m.default_group)
+                        .unwrap_or(0);
+                    self.form.set_choice(ROLE, role);
+                    let checked = self.group_names.iter().map(|n| m.groups.contains(n)).collect();
+                    self.form.set_multi(GROUPS, checked);
+                    self.form.set_bool(API_ONLY, m.api_only);
+                }
+                MergeStep::Apply(())
+            }
+            MergeEvent::Cancel => {
+                self.merge = None;
+                MergeStep::Handled
+            }
+            MergeEvent::Changed => MergeStep::Handled,
+            MergeEvent::Ignored => MergeStep::Ignored,
+        }
     }
 
     pub fn server_refused(&mut self, errors: Vec<FieldError>, policy: &PasswordPolicy, org_name: &str) {

@@ -382,6 +382,15 @@ impl UsersTab {
         let Mode::Form(f) = &mut self.mode else {
             return false;
         };
+        match f.merge_action(action) {
+            crate::tabs::doc::MergeStep::NotOpen => {}
+            crate::tabs::doc::MergeStep::Handled => return true,
+            crate::tabs::doc::MergeStep::Ignored => return false,
+            crate::tabs::doc::MergeStep::Apply(()) => {
+                self.save(ctx, fx);
+                return true;
+            }
+        }
         match action {
             Action::Save => self.save(ctx, fx),
             Action::Cancel if f.is_dirty() => {
@@ -395,6 +404,7 @@ impl UsersTab {
             }
             Action::Cancel => self.mode = Mode::Browse,
             Action::Reload if f.stale => {
+                f.replace_on_read = true;
                 if let Some(u) = &f.original {
                     fx.call(Call::of::<users::Get, _>(u.id, UsersMsg::Reloaded).label("loading a user"));
                 }
@@ -408,12 +418,12 @@ impl UsersTab {
         true
     }
 
-    /// The open form's user, read again.
+    /// A user read again: its row, and the open form's user (edits kept beside a newer version).
     fn reloaded(&mut self, user: User) {
         if let Mode::Form(f) = &mut self.mode
             && f.original.as_ref().is_some_and(|o| o.id == user.id)
         {
-            f.fill(&user);
+            f.newer(user.clone());
         }
         self.table.update_row(user);
     }
@@ -438,9 +448,14 @@ impl UsersTab {
         match e.code {
             ErrorCode::VersionMismatch => {
                 f.stale = true;
+                f.merge_on_read = true;
+                if let Some(u) = &f.original {
+                    fx.call(Call::of::<users::Get, _>(u.id, UsersMsg::Reloaded).label("loading a user"));
+                }
+                let who = f.changed_by.clone().unwrap_or_else(|| "someone else".into());
                 fx.toast(
                     ToastLevel::Warning,
-                    "Not saved: someone else changed this user first. r reloads (drops your edits)",
+                    format!("Not saved: {who} changed this user first; showing both side by side…"),
                 );
             }
             ErrorCode::ValidationFailed => {
@@ -628,7 +643,7 @@ impl Tab for UsersTab {
         }
     }
 
-    fn changed(&mut self, change: &orgdeck_shared::events::ChangeEvent, _ctx: &TabCtx, fx: &mut Effects) {
+    fn changed(&mut self, change: &orgdeck_shared::events::ChangeEvent, ctx: &TabCtx, fx: &mut Effects) {
         if change.area != "user" {
             return;
         }
@@ -641,16 +656,22 @@ impl Tab for UsersTab {
         }
         let editing = matches!(&self.mode, Mode::Form(f) if f.original.as_ref().is_some_and(|u| u.id == id));
         if editing {
-            if let Mode::Form(f) = &mut self.mode {
-                f.stale = true;
+            if matches!(&self.mode, Mode::Form(f) if f.saving) {
+                return; // perhaps my own save: its answer tells
             }
-            fx.toast(
-                ToastLevel::Warning,
-                format!(
-                    "This user was changed by {} meanwhile: saving yours is refused; r reloads",
-                    change.actor
-                ),
-            );
+            if let Mode::Form(f) = &mut self.mode
+                && f.is_dirty()
+            {
+                let by = format!("{} at {}", change.actor, ctx.dates.datetime(change.at));
+                fx.toast(
+                    ToastLevel::Warning,
+                    format!("This user was changed by {by}: your edits are kept; saving shows both side by side"),
+                );
+                f.stale = true;
+                f.changed_by = Some(by);
+            }
+            // Read it: the form shows it when it has no edits, else holds it for the conflict view.
+            fx.call(Call::of::<users::Get, _>(id, UsersMsg::Reloaded).label("loading a user"));
         } else if self.table.held().any(|u| u.id == id) {
             fx.call(Call::of::<users::Get, _>(id, UsersMsg::Reloaded).label("loading a user"));
         } else if change.kind == "user.create" {
@@ -674,17 +695,18 @@ impl Tab for UsersTab {
                     (Action::Save, "save"),
                 ]
             }
-            Mode::Form(f) => {
-                let mut h = vec![
-                    (Action::Activate, "edit/toggle"),
-                    (Action::Save, "save"),
-                    (Action::Cancel, "close"),
-                ];
-                if f.stale {
-                    h.insert(0, (Action::Reload, "reload (drops edits)"));
-                }
-                h
-            }
+            Mode::Form(f) if f.merge.is_some() => crate::widgets::merge::Merge::hints(),
+            Mode::Form(f) if f.stale => vec![
+                (Action::Save, "compare & save"),
+                (Action::Reload, "take theirs"),
+                (Action::Activate, "edit/toggle"),
+                (Action::Cancel, "close"),
+            ],
+            Mode::Form(_) => vec![
+                (Action::Activate, "edit/toggle"),
+                (Action::Save, "save"),
+                (Action::Cancel, "close"),
+            ],
             Mode::Import(_) => vec![(Action::Activate, "import"), (Action::Cancel, "cancel")],
             Mode::Report(r) if r.copy.is_some() => vec![(Action::Copy, "copy"), (Action::Cancel, "close")],
             Mode::Report(_) => vec![(Action::Down, "scroll"), (Action::Cancel, "close")],

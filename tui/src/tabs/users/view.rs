@@ -123,6 +123,10 @@ fn render_detail(tab: &UsersTab, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
 
 fn render_form(tab: &UsersTab, f: &UserForm, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
     let theme = ctx.theme;
+    if let Some(merge) = &f.merge {
+        merge.render(frame, area, theme);
+        return;
+    }
     let width = area.width.saturating_sub(2).min(78);
     let form_height = f.form.height(width.saturating_sub(3));
     let rules = rule_lines(tab, f, theme);
@@ -169,11 +173,15 @@ fn render_form(tab: &UsersTab, f: &UserForm, frame: &mut Frame, area: Rect, ctx:
     }
 }
 
-fn form_banner(f: &UserForm) -> Option<(&'static str, bool)> {
+fn form_banner(f: &UserForm) -> Option<(String, bool)> {
     if f.stale {
-        Some(("! Someone else changed this user. r: reload (drops your edits)", true))
+        let who = match &f.changed_by {
+            Some(by) => format!("Changed by {by}"),
+            None => "Someone else changed this user".to_owned(),
+        };
+        Some((format!("! {who}. s: compare and save, r: take theirs"), true))
     } else if f.saving {
-        Some(("Saving…", false))
+        Some(("Saving…".to_owned(), false))
     } else {
         None
     }
