@@ -84,6 +84,22 @@ fn general_tab_with_an_inline_error_80x24() {
     assert_snapshot!(screen(&app, 80, 24));
 }
 
+/// An organization with no Protect licenses at all: its bar is empty and says so, never full.
+#[test]
+fn general_tab_with_no_licenses_of_a_kind_80x24() {
+    use orgdeck_shared::{inventory::endpoints::GetLicenses, licensing::LicensePool};
+    let mut app = logged_in_with(ThemeKind::Mono, false);
+    let mut none = licenses();
+    none.protect = LicensePool::new(0, 0, Vec::new());
+    let cmds = send(&mut app, [ch('r')]);
+    app.update(reply::<GetLicenses>(call_of::<GetLicenses>(&cmds), Ok(none)));
+    let text = screen(&app, 80, 24);
+    let protect = text.lines().find(|l| l.contains("Protect")).expect("a Protect bar");
+    assert!(!protect.contains('█'), "nothing of none is used: {protect}");
+    assert!(protect.contains("none licensed (0 / 0)"), "{protect}");
+    assert_snapshot!(text);
+}
+
 #[test]
 fn help_overlay_80x24() {
     let mut app = logged_in();
