@@ -596,21 +596,40 @@ fn the_api_keys_tab_and_a_new_key_need_no_color() {
     assert!(row_marked(terminal.backend().buffer(), 1, ">").is_some());
 }
 
+/// The header at 80 columns keeps a long organization name whole: the keys give way, then the group and
+/// the section; only a name longer than the line is cut, with an ellipsis.
 #[test]
-fn a_long_organization_name_is_cut_in_the_header_rather_than_dropped() {
+fn a_long_organization_name_fits_the_header_before_anything_is_cut() {
+    let long = "Northwind Security Operations and Compliance International";
     let mut app = logged_in();
-    app.me.as_mut().unwrap().org.name = "Northwind Security Operations and Compliance International".into();
+    app.me.as_mut().unwrap().org.name = long.into();
     send(&mut app, [ch('6')]);
     let bar = screen(&app, 80, 24).lines().next().unwrap().to_owned();
-    assert!(bar.contains("Users & access ›  API keys"), "{bar}");
-    assert!(bar.contains("Northwind") && bar.contains('…'), "{bar}");
+    assert!(bar.contains(long), "the whole name: {bar}");
+    assert!(bar.contains(" API keys "), "the area's title stays: {bar}");
+    assert!(!bar.contains('…'), "{bar}");
     assert_eq!(bar.trim_matches('"').chars().count(), 80, "{bar}");
-    // With room, the whole name.
+    // The Security tab's section gives way too (its own bar shows it).
+    send(&mut app, [ch('4'), ch(']'), ch(']')]);
+    let bar = screen(&app, 80, 24).lines().next().unwrap().to_owned();
+    assert!(bar.contains(long) && bar.contains(" Security "), "{bar}");
+    // A shorter name keeps the whole crumb.
+    app.me.as_mut().unwrap().org.name = "Northwind Security Operations".into();
+    let bar = screen(&app, 80, 24).lines().next().unwrap().to_owned();
+    assert!(bar.contains("Security  › IP restrictions"), "{bar}");
+    assert!(bar.contains("Northwind Security Operations"), "{bar}");
+    // With room, everything.
+    app.me.as_mut().unwrap().org.name = long.into();
+    send(&mut app, [ch('6')]);
     let wide = screen(&app, 120, 40).lines().next().unwrap().to_owned();
-    assert!(
-        wide.contains("Northwind Security Operations and Compliance International"),
-        "{wide}"
-    );
+    assert!(wide.contains("Users & access ›  API keys") && wide.contains(long), "{wide}");
+    // Only a name longer than the line is cut, keeping what it can.
+    let huge = format!("{long} Holdings and Subsidiaries Worldwide");
+    app.me.as_mut().unwrap().org.name = huge;
+    let bar = screen(&app, 80, 24).lines().next().unwrap().to_owned();
+    assert!(bar.contains("Northwind Security Operations and Compliance") && bar.contains('…'), "{bar}");
+    assert!(bar.contains(" API keys "), "{bar}");
+    assert_eq!(bar.trim_matches('"').chars().count(), 80, "{bar}");
 }
 
 /// A long message wraps in its own rows at the bottom: the tab's border and text stay whole.
