@@ -169,6 +169,72 @@ fn user_form_with_password_rules_80x24() {
     assert_snapshot!(screen(&app, 80, 24));
 }
 
+/// The user form of an organization with more custom groups than fit on the row: moving along them keeps
+/// the one under the cursor in sight, and `…` says which side has more.
+#[test]
+fn user_form_with_many_groups_80x24() {
+    use orgdeck_shared::{Page, groups::Group};
+    let mut app = users_screen();
+    let cmds = send(&mut app, [ch('r')]);
+    let names = [
+        "Contractors",
+        "Data Science",
+        "Payments Team",
+        "Platform Engineering",
+        "Security Champions",
+    ];
+    let groups = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Group {
+            id: uuid::Uuid::from_u128(0xc000 + i as u128),
+            name: (*name).into(),
+            built_in: false,
+            grants_role: None,
+            app_access: Vec::new(),
+            members: Vec::new(),
+            version: 1,
+        })
+        .collect();
+    let list = call_of::<orgdeck_shared::groups::endpoints::List>(&cmds);
+    let others = cmds
+        .into_iter()
+        .filter(|c| !matches!(c, orgdeck::Command::Api(call) if *call == list))
+        .collect();
+    orgdeck::bench::serve(&mut app, others, 100_000);
+    app.update(reply::<orgdeck_shared::groups::endpoints::List>(
+        list,
+        Ok(Page {
+            items: groups,
+            next_cursor: None,
+        }),
+    ));
+    send(&mut app, [ch('a')]);
+    send(&mut app, (0..4).map(|_| key(KeyCode::Down)));
+    let groups_row = |app: &App| {
+        screen(app, 80, 24)
+            .lines()
+            .find(|l| l.contains("> Groups"))
+            .expect("the groups row has the focus")
+            .to_owned()
+    };
+    let first = groups_row(&app);
+    assert!(first.contains("[ ] Contractors") && first.contains('…'), "{first}");
+    for (i, name) in names.iter().enumerate().skip(1) {
+        send(&mut app, [key(KeyCode::Right)]);
+        let row = groups_row(&app);
+        assert!(
+            row.contains(&format!("[ ] {name}")),
+            "{name} (option {i}) in sight: {row}"
+        );
+        assert!(row.trim_matches('"').ends_with('│'), "the box stays whole: {row}");
+    }
+    send(&mut app, [ch(' ')]);
+    let last = groups_row(&app);
+    assert!(last.contains("[x] Security Champions") && last.contains('…'), "{last}");
+    assert_snapshot!(screen(&app, 80, 24));
+}
+
 #[test]
 fn delete_confirmation_naming_users_80x24() {
     let mut app = users_screen();
@@ -622,12 +688,18 @@ fn a_long_organization_name_fits_the_header_before_anything_is_cut() {
     app.me.as_mut().unwrap().org.name = long.into();
     send(&mut app, [ch('6')]);
     let wide = screen(&app, 120, 40).lines().next().unwrap().to_owned();
-    assert!(wide.contains("Users & access ›  API keys") && wide.contains(long), "{wide}");
+    assert!(
+        wide.contains("Users & access ›  API keys") && wide.contains(long),
+        "{wide}"
+    );
     // Only a name longer than the line is cut, keeping what it can.
     let huge = format!("{long} Holdings and Subsidiaries Worldwide");
     app.me.as_mut().unwrap().org.name = huge;
     let bar = screen(&app, 80, 24).lines().next().unwrap().to_owned();
-    assert!(bar.contains("Northwind Security Operations and Compliance") && bar.contains('…'), "{bar}");
+    assert!(
+        bar.contains("Northwind Security Operations and Compliance") && bar.contains('…'),
+        "{bar}"
+    );
     assert!(bar.contains(" API keys "), "{bar}");
     assert_eq!(bar.trim_matches('"').chars().count(), 80, "{bar}");
 }
