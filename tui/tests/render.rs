@@ -235,6 +235,27 @@ fn user_form_with_many_groups_80x24() {
     assert_snapshot!(screen(&app, 80, 24));
 }
 
+/// The import prompt says what the server's import takes: a header naming the columns (any order), the
+/// optional one, what `group` holds; never the old `group[,api_only]`, which read as a fixed order.
+#[test]
+fn import_prompt_80x24() {
+    use orgdeck_shared::users::{IMPORT_COLUMNS, IMPORT_OPTIONAL_COLUMNS};
+    let mut app = users_screen();
+    send(&mut app, [ch('i')]);
+    type_text(&mut app, "~/people.csv");
+    let text = screen(&app, 80, 24);
+    assert!(text.contains(&IMPORT_COLUMNS.join(",")), "{text}");
+    assert!(
+        text.contains(&format!("if wanted, {}", IMPORT_OPTIONAL_COLUMNS.join(","))),
+        "{text}"
+    );
+    assert!(text.contains("in any order"), "{text}");
+    assert!(text.contains("View, Edit, Rules Admin, Admin"), "{text}");
+    assert!(!text.contains("[,api_only]"), "{text}");
+    assert!(text.contains("> ~/people.csv"), "{text}");
+    assert_snapshot!(text);
+}
+
 #[test]
 fn delete_confirmation_naming_users_80x24() {
     let mut app = users_screen();
