@@ -667,6 +667,23 @@ fn api_keys_tab_80x24() {
     assert_snapshot!(screen(&app, 80, 24));
 }
 
+/// A key never rotated says nothing of rotating; a rotated one in its grace period shows when it was
+/// rotated and, whole at 80 columns, until when the replaced key works.
+#[test]
+fn api_keys_tab_rotated_or_not_80x24() {
+    let mut app = api_keys_list(ThemeKind::Mono);
+    let text = screen(&app, 80, 24);
+    let below: String = text.lines().skip(19).take(3).collect();
+    assert!(below.contains("od_Key001 of admin@acme.test"), "{text}");
+    assert!(!below.contains("rotated"), "the admin's key was never rotated: {text}");
+    send(&mut app, [ch('j')]);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("old key works until 2026-11-28 21:30"), "{text}");
+    assert!(text.contains("rotated 2026-11-28 20:30"), "{text}");
+    assert!(text.contains("created 2026-11-20 10:00"), "{text}");
+    assert_snapshot!(text);
+}
+
 #[test]
 fn new_api_key_dialog_80x24() {
     assert_snapshot!(screen(&new_api_key_shown(ThemeKind::Color256), 80, 24));
