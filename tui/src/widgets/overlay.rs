@@ -117,6 +117,9 @@ pub struct Prompt {
     pub submit: &'static str,
     /// What an empty answer is told.
     pub empty: &'static str,
+    /// The input holds the offered default, untouched: typing replaces it (as a selected text would be),
+    /// a key that moves or deletes starts editing it, enter takes it.
+    pub offered: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +138,16 @@ impl Prompt {
             error: None,
             submit: "import",
             empty: "type a path first",
+            offered: false,
+        }
+    }
+
+    /// The prompt with `value` offered as the answer (see [`Prompt::offered`]).
+    pub fn with_default(self, value: impl Into<String>) -> Prompt {
+        Prompt {
+            input: Input::new(value.into()),
+            offered: true,
+            ..self
         }
     }
 
@@ -159,6 +172,10 @@ impl Prompt {
                 PromptEvent::None
             }
             _ => {
+                let typed = matches!(key.code, KeyCode::Char(_)) && !key.modifiers.contains(KeyModifiers::CONTROL);
+                if std::mem::take(&mut self.offered) && typed {
+                    self.input.reset();
+                }
                 if let Some(req) = to_input_request(&Event::Key(*key)) {
                     self.input.handle(req);
                     self.error = None;
@@ -206,7 +223,7 @@ impl Prompt {
             .collect();
         lines.push(Line::from(vec![
             Span::styled("> ", theme.key),
-            Span::styled(shown, theme.editing),
+            Span::styled(shown, if self.offered { theme.selected } else { theme.editing }),
         ]));
         if let Some(e) = &self.error {
             lines.push(Line::from(Span::styled(format!("! {e}"), theme.error)));

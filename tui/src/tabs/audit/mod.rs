@@ -130,6 +130,22 @@ fn date_patterns(dates: &DateTimeStyle) -> String {
     }
 }
 
+/// The file an export is offered to go to: `orgdeck-audit-acme-security-2026-11-28.csv`, the organization's
+/// name (letters and digits, the rest as `-`) and the day.
+pub fn export_file_name(org_name: &str, day: Date) -> String {
+    let mut org = String::new();
+    for c in org_name.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            org.push(c);
+        } else if !org.is_empty() && !org.ends_with('-') {
+            org.push('-');
+        }
+    }
+    let org = org.trim_end_matches('-');
+    let org = if org.is_empty() { "org" } else { org };
+    format!("orgdeck-audit-{org}-{day}.csv")
+}
+
 /// A day typed in the org's date format or ISO (`2026-11-28`).
 pub fn parse_day(text: &str, dates: &DateTimeStyle) -> Result<Date, String> {
     let text = text.trim();
@@ -254,7 +270,9 @@ impl AuditTab {
         Report::new("Audit entry", lines)
     }
 
-    fn export(&mut self, path: String, fx: &mut Effects) {
+    /// Exports to `path` as typed, named in full from here on (the overwrite question, the message).
+    fn export(&mut self, path: &str, fx: &mut Effects) {
+        let path = crate::api::absolute_path(path);
         let q = self.query();
         let export = PendingExport {
             query: AuditExportQuery {
@@ -333,7 +351,7 @@ impl Tab for AuditTab {
             Mode::Export(prompt) => match prompt.handle_key(key) {
                 PromptEvent::Submit(path) => {
                     self.mode = Mode::Browse;
-                    self.export(path, fx);
+                    self.export(&path, fx);
                 }
                 PromptEvent::Cancel => self.mode = Mode::Browse,
                 PromptEvent::None => {}
@@ -360,12 +378,15 @@ impl Tab for AuditTab {
                 self.mode = Mode::Dates(prompt);
             }
             EXPORT => {
+                let today = ctx.dates.tz.to_datetime(Timestamp::now()).date();
+                let label = format!(
+                    "File (.csv, or .jsonl for JSON lines). A name alone goes in\n  {}\nEnter takes this one; typing replaces it, ← → edit it:",
+                    crate::api::launch_dir()
+                );
                 self.mode = Mode::Export(
-                    Prompt::new(
-                        "Export the current search",
-                        "File path (.csv, or .jsonl for JSON lines)",
-                    )
-                    .with_submit("export", "type a path first"),
+                    Prompt::new("Export the current search", label)
+                        .with_submit("export", "type a path first")
+                        .with_default(export_file_name(ctx.org_name, today)),
                 );
             }
             Action::Reload => self.with_table(fx, |t, out| t.reload(out)),
