@@ -111,17 +111,35 @@ pub fn access_summary(g: &Group) -> String {
         .join("; ")
 }
 
+/// The orders `o` goes through: by kind (built-in by the role they grant, then custom), name, members.
+const SORT_KIND: &str = "kind";
+const SORT_NAME: &str = "name";
+const SORT_MEMBERS: &str = "members";
+
+/// The groups in the order of the sort column `key` (all are held, so they are sorted here).
+fn sort(groups: &mut [Group], key: Option<&str>) {
+    let name = |g: &Group| g.name.to_lowercase();
+    match key {
+        Some(SORT_NAME) => groups.sort_by_key(name),
+        Some(SORT_MEMBERS) => groups.sort_by_key(|g| (g.members.len(), name(g))),
+        _ => groups.sort_by_key(|g| (!g.built_in, g.grants_role.map(std::cmp::Reverse), name(g))),
+    }
+}
+
 impl GroupsTab {
     pub fn new() -> GroupsTab {
         let columns = vec![
-            Column::flex("Name", 14).sort("name").priority(9),
-            Column::fixed("Kind", 17).priority(8),
+            Column::flex("Name", 14).sort(SORT_NAME).priority(9),
+            Column::fixed("Kind", 17).sort(SORT_KIND).priority(8),
             Column::flex("Access", 16).priority(6),
-            Column::fixed("Members", 7).priority(7),
+            Column::fixed("Members", 9).sort(SORT_MEMBERS).priority(7),
         ];
+        let mut table = Table::new(columns, 1_000).with_noun("groups");
+        // Built-in groups first, by the role they grant, then custom ones by name.
+        table.query.sort = Some(SORT_KIND);
         GroupsTab {
             groups: Load::NotLoaded,
-            table: Table::new(columns, 1_000).with_noun("groups"),
+            table,
             apps: Vec::new(),
             editor: None,
             pending_delete: None,
@@ -142,7 +160,7 @@ impl GroupsTab {
                 .filter(|g| picker::fuzzy_match(&req.query.q, &g.name))
                 .cloned()
                 .collect();
-            items.sort_by_key(|g| (!g.built_in, g.grants_role.map(std::cmp::Reverse), g.name.to_lowercase()));
+            sort(&mut items, req.query.sort);
             if req.query.desc {
                 items.reverse();
             }
@@ -292,7 +310,29 @@ impl GroupsTab {
             | Action::PageDown
             | Action::Top
             | Action::Bottom
+            | Action::SortNext
             | Action::SortReverse => self.with_table(|t, out| t.handle_action(action, out)),
+            // The list keys that have nothing to act on here say why, rather than only "not here".
+            Action::Filter => {
+                let search = ctx.keymap.keys_label(Action::Search);
+                fx.toast(
+                    ToastLevel::Info,
+                    format!("Groups have no status to filter by: {search} finds them by name"),
+                );
+                true
+            }
+            Action::ToggleSelect => {
+                let edit = ctx.keymap.keys_label(Action::EditItem);
+                let text = if edit.is_empty() {
+                    "Groups are taken one at a time: there is nothing to select".to_owned()
+                } else {
+                    format!(
+                        "Groups are changed one at a time, nothing to select: {edit} edits the one under the cursor"
+                    )
+                };
+                fx.toast(ToastLevel::Info, text);
+                true
+            }
             Action::Search => {
                 self.table.start_search();
                 true
