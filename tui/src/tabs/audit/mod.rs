@@ -114,6 +114,8 @@ pub struct AuditTab {
     pub to: Option<Timestamp>,
     /// The export waiting for an overwrite confirmation.
     pub pending_export: Option<PendingExport>,
+    /// The user is an organization admin (the log is theirs only); until `GET me` says, yes.
+    pub admin: bool,
 }
 
 impl Default for AuditTab {
@@ -203,6 +205,7 @@ impl AuditTab {
             from: None,
             to: None,
             pending_export: None,
+            admin: true,
         }
     }
 
@@ -458,6 +461,10 @@ impl Tab for AuditTab {
         }
     }
 
+    fn me_changed(&mut self, me: &orgdeck_shared::auth::Me, _fx: &mut Effects) {
+        self.admin = me.role == orgdeck_shared::auth::OrgRole::Admin;
+    }
+
     /// The log shows a change as it happens, while the view is the newest entries unfiltered (scrolled
     /// down, searching or within dates, it stays put; `r` brings the news).
     fn changed(&mut self, _change: &orgdeck_shared::events::ChangeEvent, _ctx: &TabCtx, fx: &mut Effects) {
@@ -479,15 +486,21 @@ impl Tab for AuditTab {
     fn hints(&self) -> Vec<(Action, &'static str)> {
         match self.mode {
             Mode::Browse if self.table.is_searching() => vec![(Action::Activate, "done"), (Action::Cancel, "clear")],
-            Mode::Browse => vec![
-                (Action::Search, "search"),
-                (DATE_RANGE, "dates"),
-                (Action::Detail, "details"),
-                (EXPORT, "export"),
-                (Action::Reload, "reload"),
-                (Action::Help, "help"),
-                (Action::Quit, "quit"),
-            ],
+            // Only what can be done now (the help lists every key): nothing but help for someone who is
+            // not an admin (the server refuses them the log); details on an entry, export with entries.
+            Mode::Browse if !self.admin => vec![(Action::Help, "help"), (Action::Quit, "quit")],
+            Mode::Browse => {
+                let mut hints = vec![(Action::Search, "search"), (DATE_RANGE, "dates")];
+                if self.table.current().is_some() {
+                    hints.extend([(Action::Detail, "details"), (EXPORT, "export")]);
+                }
+                hints.extend([
+                    (Action::Reload, "reload"),
+                    (Action::Help, "help"),
+                    (Action::Quit, "quit"),
+                ]);
+                hints
+            }
             Mode::Detail(_) => vec![(Action::Cancel, "close")],
             Mode::Dates(_) | Mode::Export(_) => vec![(Action::Activate, "ok"), (Action::Cancel, "cancel")],
         }

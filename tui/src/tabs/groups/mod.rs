@@ -79,6 +79,8 @@ pub struct GroupsTab {
     pub pending_delete: Option<Group>,
     /// Users' emails by id, from every page of users seen.
     pub known_users: BTreeMap<Uuid, String>,
+    /// The user is an organization admin (groups are theirs only); until `GET me` says, yes.
+    pub admin: bool,
     picker_generation: u64,
 }
 
@@ -144,6 +146,7 @@ impl GroupsTab {
             editor: None,
             pending_delete: None,
             known_users: BTreeMap::new(),
+            admin: true,
             picker_generation: 0,
         }
     }
@@ -300,6 +303,25 @@ impl GroupsTab {
             }
         };
         fx.call(call.label("saving a group"));
+    }
+
+    /// Only what can be done now (the help lists every key): nothing but help for someone who is not an
+    /// admin (the server refuses them the groups), and no edit or delete on a built-in group (locked).
+    fn browse_hints(&self) -> Vec<(Action, &'static str)> {
+        if !self.admin {
+            return vec![(Action::Help, "help"), (Action::Quit, "quit")];
+        }
+        let mut hints = vec![(Action::Search, "search"), (Action::NewItem, "add")];
+        if self.table.current().is_some_and(|g| !g.built_in) {
+            hints.extend([(Action::EditItem, "edit"), (Action::DeleteItem, "delete")]);
+        }
+        hints.extend([
+            (Action::SortNext, "sort"),
+            (Action::Reload, "reload"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ]);
+        hints
     }
 
     fn browse_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
@@ -599,6 +621,10 @@ impl Tab for GroupsTab {
         }
     }
 
+    fn me_changed(&mut self, me: &orgdeck_shared::auth::Me, _fx: &mut Effects) {
+        self.admin = me.role == orgdeck_shared::auth::OrgRole::Admin;
+    }
+
     /// Pages of users the Users tab loaded name the members of groups too.
     fn broadcast(&mut self, what: &(dyn std::any::Any + Send + Sync), _fx: &mut Effects) {
         if let Some(page) = what.downcast_ref::<Page<User>>() {
@@ -642,28 +668,22 @@ impl Tab for GroupsTab {
                 (Action::Save, "save"),
             ],
             Some(e) => {
-                let mut h = vec![
-                    (Action::Activate, "edit/pick"),
-                    (Action::Left, "role"),
-                    (Action::NewItem, "add row"),
-                    (Action::DeleteItem, "remove row"),
-                    (Action::Save, "save"),
-                    (Action::Cancel, "close"),
-                ];
+                let mut h = vec![(Action::Activate, "edit/pick")];
+                // A role and a remove for the access row under the cursor only.
+                if matches!(e.focus, Focus::Row(_)) {
+                    h.push((Action::Left, "role"));
+                }
+                h.push((Action::NewItem, "add row"));
+                if matches!(e.focus, Focus::Row(_)) {
+                    h.push((Action::DeleteItem, "remove row"));
+                }
+                h.extend([(Action::Save, "save"), (Action::Cancel, "close")]);
                 if e.stale {
                     h.insert(0, (Action::Reload, "reload (drops edits)"));
                 }
                 h
             }
-            None => vec![
-                (Action::Search, "search"),
-                (Action::NewItem, "add"),
-                (Action::EditItem, "edit"),
-                (Action::DeleteItem, "delete"),
-                (Action::Reload, "reload"),
-                (Action::Help, "help"),
-                (Action::Quit, "quit"),
-            ],
+            None => self.browse_hints(),
         }
     }
 
