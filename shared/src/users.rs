@@ -366,6 +366,11 @@ pub struct ImportReport {
 /// Most data rows in one CSV import.
 pub const IMPORT_MAX_ROWS: usize = 10_000;
 
+/// The columns a CSV import's header must name (in any order, case ignored)...
+pub const IMPORT_COLUMNS: [&str; 4] = ["email", "first_name", "last_name", "group"];
+/// ...and the one it may name too (true/false, yes/no, y/n, 1/0; false when left out or empty). No other.
+pub const IMPORT_OPTIONAL_COLUMNS: [&str; 1] = ["api_only"];
+
 impl RowError {
     /// The `FieldError` name this row error travels under in an `ApiError`: `row 3: email`.
     pub fn field_name(&self) -> String {

@@ -274,7 +274,32 @@ fn the_email_keys_switch_is_saved_with_its_version_and_a_stale_one_reloads() {
     assert!(screen(&app, 80, 24).contains("emailing keys: forbidden"));
     let cmds = send(&mut app, [ch('m')]);
     assert!(requests(&cmds).is_empty() && app.dialog.is_none());
-    assert!(screen(&app, 80, 24).contains("does not allow emailing API keys"));
+    assert!(screen(&app, 80, 24).contains("Your organization forbids emailing API keys"));
+}
+
+/// With emailing forbidden, `m` says so, even to an admin without a key of their own (it said "no key", as
+/// if making one would help), and the footer offers no "email me".
+#[test]
+fn email_me_when_the_organization_forbids_it_says_so() {
+    for keys in [keys(), vec![api_key_info(2, DANA, dana())]] {
+        let mut app = api_keys_app(&keys);
+        let mine = keys.iter().any(|k| k.holder.id == Uuid::nil());
+        assert_eq!(screen(&app, 80, 24).contains("m email me"), mine);
+        send(&mut app, [ch('K'), ch('y')]);
+        let saved = Versioned {
+            version: 2,
+            value: ApiKeySettings { email_keys: false },
+        };
+        app.update(answer::<Put<ApiKeySettings>>(&app, Ok(saved)));
+        let cmds = send(&mut app, [ch('m')]);
+        assert!(requests(&cmds).is_empty() && app.dialog.is_none());
+        let text = screen(&app, 80, 24);
+        assert!(
+            text.contains("! Your organization forbids emailing API keys: R rotates your key"),
+            "{text}"
+        );
+        assert!(!text.contains("email me"), "no hint for what cannot be done: {text}");
+    }
 }
 
 #[test]

@@ -143,6 +143,71 @@ fn exporting_over_an_existing_file_asks_first_then_overwrites() {
     assert!(screen(&app, 80, 24).contains("Exported 2 rows (120 bytes)"));
 }
 
+/// `x` offers a file named after the organization and the day, says the directory a name alone goes in,
+/// and exports to that full path, which the message names; typing replaces the offer, ← → edit it.
+#[test]
+fn an_export_offers_a_named_file_and_says_its_full_path() {
+    let today = jiff::tz::TimeZone::UTC.to_datetime(jiff::Timestamp::now()).date();
+    let name = format!("orgdeck-audit-acme-security-{today}.csv");
+    let cwd = std::env::current_dir().unwrap();
+    let mut app = audit_app();
+    send(&mut app, [ch('x')]);
+    let text = screen(&app, 100, 30);
+    assert!(text.contains(&format!("> {name}")), "the offered name: {text}");
+    assert!(text.contains(cwd.to_str().unwrap()), "where a name alone goes: {text}");
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let export = call_of::<Export>(&cmds);
+    let full = cwd.join(&name).to_str().unwrap().to_owned();
+    assert_eq!(export.save_to.as_ref().unwrap().path, full);
+    assert_eq!(export.query_as::<AuditExportQuery>().unwrap().format, ExportFormat::Csv);
+    app.update(reply_to(export, Ok(ExportReport { bytes: 40, rows: 1 })));
+    let text = screen(&app, 200, 30);
+    assert!(text.contains(&format!("Exported 1 row (40 bytes) to {full}")), "{text}");
+
+    // Editing the offer: the end of the name becomes .jsonl.
+    send(&mut app, [ch('x'), key(KeyCode::End)]);
+    send(&mut app, (0..3).map(|_| key(KeyCode::Backspace)));
+    type_text(&mut app, "jsonl");
+    let export = call_of::<Export>(&send(&mut app, [key(KeyCode::Enter)]));
+    let jsonl = cwd.join(name.replace(".csv", ".jsonl"));
+    assert_eq!(export.save_to.as_ref().unwrap().path, jsonl.to_str().unwrap());
+    assert_eq!(
+        export.query_as::<AuditExportQuery>().unwrap().format,
+        ExportFormat::Jsonl
+    );
+
+    // A path typed over the offer: relative to the launch directory, or the home directory's.
+    send(&mut app, [ch('x')]);
+    type_text(&mut app, "out/log.csv");
+    let export = call_of::<Export>(&send(&mut app, [key(KeyCode::Enter)]));
+    assert_eq!(
+        export.save_to.as_ref().unwrap().path,
+        cwd.join("out/log.csv").to_str().unwrap()
+    );
+    if let Some(home) = std::env::var_os("HOME") {
+        send(&mut app, [ch('x')]);
+        type_text(&mut app, "~/log.csv");
+        let export = call_of::<Export>(&send(&mut app, [key(KeyCode::Enter)]));
+        let at_home = std::path::Path::new(&home).join("log.csv");
+        assert_eq!(export.save_to.as_ref().unwrap().path, at_home.to_str().unwrap());
+    }
+}
+
+#[test]
+fn the_offered_export_name_is_the_organization_in_letters_and_digits() {
+    use orgdeck::tabs::audit::export_file_name;
+    let day = jiff::civil::date(2026, 11, 28);
+    assert_eq!(
+        export_file_name("Acme Security", day),
+        "orgdeck-audit-acme-security-2026-11-28.csv"
+    );
+    assert_eq!(
+        export_file_name("  Northwind Security, Inc. ", day),
+        "orgdeck-audit-northwind-security-inc-2026-11-28.csv"
+    );
+    assert_eq!(export_file_name("../..", day), "orgdeck-audit-org-2026-11-28.csv");
+}
+
 #[test]
 fn dates_in_the_orgs_own_format_are_understood() {
     use orgdeck_shared::general::DateFormat;

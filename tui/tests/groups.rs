@@ -225,6 +225,43 @@ fn the_member_picker_of_a_big_organization_searches_the_server_as_you_type() {
     );
 }
 
+/// The names in the Groups table, top to bottom.
+fn order(app: &App) -> Vec<String> {
+    groups_tab(app).table.held().map(|g| g.name.clone()).collect()
+}
+
+/// `o` sorts the groups by the next column (kind, then members, then name), `O` reverses; `f` and space,
+/// which filter and select other lists, say why they have nothing to do here.
+#[test]
+fn o_sorts_the_groups_and_f_and_space_say_why_they_do_nothing() {
+    let mut app = groups_app();
+    assert_eq!(order(&app), ["Admin", "Rules Admin", "Edit", "View", "Payments Team"]);
+    assert!(screen(&app, 80, 24).contains("Kind ▲"));
+    let cmds = send(&mut app, [ch('o')]);
+    assert!(requests(&cmds).is_empty(), "all groups are held: sorted here");
+    assert_eq!(order(&app), ["View", "Edit", "Rules Admin", "Admin", "Payments Team"]);
+    assert!(screen(&app, 80, 24).contains("Members ▲"));
+    send(&mut app, [ch('o')]);
+    assert_eq!(order(&app), ["Admin", "Edit", "Payments Team", "Rules Admin", "View"]);
+    send(&mut app, [ch('O')]);
+    assert_eq!(order(&app), ["View", "Rules Admin", "Payments Team", "Edit", "Admin"]);
+    assert!(screen(&app, 80, 24).contains("Name ▼"));
+
+    send(&mut app, [ch('f')]);
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("Groups have no status to filter by: / finds them by name"),
+        "{text}"
+    );
+    send(&mut app, [ch(' ')]);
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("Groups are changed one at a time, nothing to select"),
+        "{text}"
+    );
+    assert!(groups_tab(&app).table.selected().is_empty());
+}
+
 #[test]
 fn slash_filters_the_groups_as_you_type() {
     let mut app = groups_app();

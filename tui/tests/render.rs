@@ -84,6 +84,22 @@ fn general_tab_with_an_inline_error_80x24() {
     assert_snapshot!(screen(&app, 80, 24));
 }
 
+/// An organization with no Protect licenses at all: its bar is empty and says so, never full.
+#[test]
+fn general_tab_with_no_licenses_of_a_kind_80x24() {
+    use orgdeck_shared::{inventory::endpoints::GetLicenses, licensing::LicensePool};
+    let mut app = logged_in_with(ThemeKind::Mono, false);
+    let mut none = licenses();
+    none.protect = LicensePool::new(0, 0, Vec::new());
+    let cmds = send(&mut app, [ch('r')]);
+    app.update(reply::<GetLicenses>(call_of::<GetLicenses>(&cmds), Ok(none)));
+    let text = screen(&app, 80, 24);
+    let protect = text.lines().find(|l| l.contains("Protect")).expect("a Protect bar");
+    assert!(!protect.contains('█'), "nothing of none is used: {protect}");
+    assert!(protect.contains("none licensed (0 / 0)"), "{protect}");
+    assert_snapshot!(text);
+}
+
 #[test]
 fn the_conflict_view_of_a_save_80x24_no_color() {
     use orgdeck_shared::{
@@ -187,6 +203,93 @@ fn user_form_with_password_rules_80x24() {
     send(&mut app, [key(KeyCode::Enter)]);
     type_text(&mut app, "acme1");
     assert_snapshot!(screen(&app, 80, 24));
+}
+
+/// The user form of an organization with more custom groups than fit on the row: moving along them keeps
+/// the one under the cursor in sight, and `…` says which side has more.
+#[test]
+fn user_form_with_many_groups_80x24() {
+    use orgdeck_shared::{Page, groups::Group};
+    let mut app = users_screen();
+    let cmds = send(&mut app, [ch('r')]);
+    let names = [
+        "Contractors",
+        "Data Science",
+        "Payments Team",
+        "Platform Engineering",
+        "Security Champions",
+    ];
+    let groups = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Group {
+            id: uuid::Uuid::from_u128(0xc000 + i as u128),
+            name: (*name).into(),
+            built_in: false,
+            grants_role: None,
+            app_access: Vec::new(),
+            members: Vec::new(),
+            version: 1,
+        })
+        .collect();
+    let list = call_of::<orgdeck_shared::groups::endpoints::List>(&cmds);
+    let others = cmds
+        .into_iter()
+        .filter(|c| !matches!(c, orgdeck::Command::Api(call) if *call == list))
+        .collect();
+    orgdeck::bench::serve(&mut app, others, 100_000);
+    app.update(reply::<orgdeck_shared::groups::endpoints::List>(
+        list,
+        Ok(Page {
+            items: groups,
+            next_cursor: None,
+        }),
+    ));
+    send(&mut app, [ch('a')]);
+    send(&mut app, (0..4).map(|_| key(KeyCode::Down)));
+    let groups_row = |app: &App| {
+        screen(app, 80, 24)
+            .lines()
+            .find(|l| l.contains("> Groups"))
+            .expect("the groups row has the focus")
+            .to_owned()
+    };
+    let first = groups_row(&app);
+    assert!(first.contains("[ ] Contractors") && first.contains('…'), "{first}");
+    for (i, name) in names.iter().enumerate().skip(1) {
+        send(&mut app, [key(KeyCode::Right)]);
+        let row = groups_row(&app);
+        assert!(
+            row.contains(&format!("[ ] {name}")),
+            "{name} (option {i}) in sight: {row}"
+        );
+        assert!(row.trim_matches('"').ends_with('│'), "the box stays whole: {row}");
+    }
+    send(&mut app, [ch(' ')]);
+    let last = groups_row(&app);
+    assert!(last.contains("[x] Security Champions") && last.contains('…'), "{last}");
+    assert_snapshot!(screen(&app, 80, 24));
+}
+
+/// The import prompt says what the server's import takes: a header naming the columns (any order), the
+/// optional one, what `group` holds; never the old `group[,api_only]`, which read as a fixed order.
+#[test]
+fn import_prompt_80x24() {
+    use orgdeck_shared::users::{IMPORT_COLUMNS, IMPORT_OPTIONAL_COLUMNS};
+    let mut app = users_screen();
+    send(&mut app, [ch('i')]);
+    type_text(&mut app, "~/people.csv");
+    let text = screen(&app, 80, 24);
+    assert!(text.contains(&IMPORT_COLUMNS.join(",")), "{text}");
+    assert!(
+        text.contains(&format!("if wanted, {}", IMPORT_OPTIONAL_COLUMNS.join(","))),
+        "{text}"
+    );
+    assert!(text.contains("in any order"), "{text}");
+    assert!(text.contains("View, Edit, Rules Admin, Admin"), "{text}");
+    assert!(!text.contains("[,api_only]"), "{text}");
+    assert!(text.contains("> ~/people.csv"), "{text}");
+    assert_snapshot!(text);
 }
 
 #[test]
@@ -600,6 +703,23 @@ fn api_keys_tab_80x24() {
     assert_snapshot!(screen(&app, 80, 24));
 }
 
+/// A key never rotated says nothing of rotating; a rotated one in its grace period shows when it was
+/// rotated and, whole at 80 columns, until when the replaced key works.
+#[test]
+fn api_keys_tab_rotated_or_not_80x24() {
+    let mut app = api_keys_list(ThemeKind::Mono);
+    let text = screen(&app, 80, 24);
+    let below: String = text.lines().skip(19).take(3).collect();
+    assert!(below.contains("od_Key001 of admin@acme.test"), "{text}");
+    assert!(!below.contains("rotated"), "the admin's key was never rotated: {text}");
+    send(&mut app, [ch('j')]);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("old key works until 2026-11-28 21:30"), "{text}");
+    assert!(text.contains("rotated 2026-11-28 20:30"), "{text}");
+    assert!(text.contains("created 2026-11-20 10:00"), "{text}");
+    assert_snapshot!(text);
+}
+
 #[test]
 fn new_api_key_dialog_80x24() {
     assert_snapshot!(screen(&new_api_key_shown(ThemeKind::Color256), 80, 24));
@@ -616,21 +736,46 @@ fn the_api_keys_tab_and_a_new_key_need_no_color() {
     assert!(row_marked(terminal.backend().buffer(), 1, ">").is_some());
 }
 
+/// The header at 80 columns keeps a long organization name whole: the keys give way, then the group and
+/// the section; only a name longer than the line is cut, with an ellipsis.
 #[test]
-fn a_long_organization_name_is_cut_in_the_header_rather_than_dropped() {
+fn a_long_organization_name_fits_the_header_before_anything_is_cut() {
+    let long = "Northwind Security Operations and Compliance International";
     let mut app = logged_in();
-    app.me.as_mut().unwrap().org.name = "Northwind Security Operations and Compliance International".into();
+    app.me.as_mut().unwrap().org.name = long.into();
     send(&mut app, [ch('6')]);
     let bar = screen(&app, 80, 24).lines().next().unwrap().to_owned();
-    assert!(bar.contains("Users & access ›  API keys"), "{bar}");
-    assert!(bar.contains("Northwind") && bar.contains('…'), "{bar}");
+    assert!(bar.contains(long), "the whole name: {bar}");
+    assert!(bar.contains(" API keys "), "the area's title stays: {bar}");
+    assert!(!bar.contains('…'), "{bar}");
     assert_eq!(bar.trim_matches('"').chars().count(), 80, "{bar}");
-    // With room, the whole name.
+    // The Security tab's section gives way too (its own bar shows it).
+    send(&mut app, [ch('4'), ch(']'), ch(']')]);
+    let bar = screen(&app, 80, 24).lines().next().unwrap().to_owned();
+    assert!(bar.contains(long) && bar.contains(" Security "), "{bar}");
+    // A shorter name keeps the whole crumb.
+    app.me.as_mut().unwrap().org.name = "Northwind Security Operations".into();
+    let bar = screen(&app, 80, 24).lines().next().unwrap().to_owned();
+    assert!(bar.contains("Security  › IP restrictions"), "{bar}");
+    assert!(bar.contains("Northwind Security Operations"), "{bar}");
+    // With room, everything.
+    app.me.as_mut().unwrap().org.name = long.into();
+    send(&mut app, [ch('6')]);
     let wide = screen(&app, 120, 40).lines().next().unwrap().to_owned();
     assert!(
-        wide.contains("Northwind Security Operations and Compliance International"),
+        wide.contains("Users & access ›  API keys") && wide.contains(long),
         "{wide}"
     );
+    // Only a name longer than the line is cut, keeping what it can.
+    let huge = format!("{long} Holdings and Subsidiaries Worldwide");
+    app.me.as_mut().unwrap().org.name = huge;
+    let bar = screen(&app, 80, 24).lines().next().unwrap().to_owned();
+    assert!(
+        bar.contains("Northwind Security Operations and Compliance") && bar.contains('…'),
+        "{bar}"
+    );
+    assert!(bar.contains(" API keys "), "{bar}");
+    assert_eq!(bar.trim_matches('"').chars().count(), 80, "{bar}");
 }
 
 /// A long message wraps in its own rows at the bottom: the tab's border and text stay whole.

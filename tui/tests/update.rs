@@ -398,9 +398,9 @@ fn a_second_factor_is_asked_for_when_the_server_wants_one() {
 #[test]
 fn a_key_that_does_nothing_here_says_so_and_r_says_reloaded() {
     let mut app = logged_in();
-    send(&mut app, [ch('3'), ch('f')]);
+    send(&mut app, [ch('3'), ch('x')]);
     let said = app.toasts.last().map(|t| t.text.clone()).unwrap_or_default();
-    assert!(said.contains("filter") && said.contains("not in Groups"), "{said}");
+    assert!(said.contains("export") && said.contains("not in Groups"), "{said}");
     // Reloading the groups: said once everything it asked for is back, not before.
     let cmds = send(&mut app, [ch('r')]);
     let asked = requests(&cmds);
@@ -450,4 +450,48 @@ fn help_scrolls_by_pages() {
     assert!(app.help.as_ref().unwrap().scroll > after_page);
     send(&mut app, [key(KeyCode::Home)]);
     assert_eq!(app.help.as_ref().unwrap().scroll, 0);
+}
+
+/// The footer's labels on the tab numbered `n` (1-based), as drawn.
+fn footer_on(app: &mut orgdeck::App, n: char) -> Vec<&'static str> {
+    send(app, [ch(n)]);
+    app.hints().into_iter().map(|(_, label)| label).collect()
+}
+
+/// The footer hides what cannot be done now: everything but help for someone who is not an admin (the
+/// server refuses them users, groups and the log), row actions without a row or on a locked built-in
+/// group; `?` still lists every binding.
+#[test]
+fn the_footer_offers_only_what_can_be_done_now() {
+    use orgdeck_shared::auth::{OrgRole, endpoints::GetMe};
+    let mut viewer = orgdeck::App::new(init(orgdeck::theme::ThemeKind::Color256, false, true));
+    viewer.start();
+    let mut me = me();
+    me.role = OrgRole::View;
+    let cmds = viewer.update(answer::<GetMe>(&viewer, Ok(me)));
+    orgdeck::bench::serve(&mut viewer, cmds, 30);
+    for tab in ['2', '3', '5'] {
+        assert_eq!(footer_on(&mut viewer, tab), ["help", "quit", "log out"], "tab {tab}");
+    }
+
+    // An admin: no row actions on an empty log, none on a built-in group.
+    let mut admin = logged_in();
+    let audit = footer_on(&mut admin, '5');
+    assert!(audit.contains(&"search") && !audit.contains(&"details") && !audit.contains(&"export"));
+    let groups = footer_on(&mut admin, '3');
+    assert!(groups.contains(&"add") && !groups.contains(&"edit") && !groups.contains(&"delete"));
+    // Users: of enable and disable, what changes the user under the cursor.
+    let mut users = users_app(30);
+    let hints = footer_on(&mut users, '2');
+    assert!(hints.contains(&"disable") && !hints.contains(&"enable"), "{hints:?}");
+
+    // The help still has every binding, whatever the footer shows.
+    let rows = viewer.keymap.help_rows();
+    for name in ["filter", "sort", "export", "email_key", "delete"] {
+        let spec = orgdeck::keymap::all_specs().find(|s| s.name == name).unwrap();
+        assert!(
+            rows.iter().any(|(_, _, d)| *d == spec.description),
+            "{name} in the help"
+        );
+    }
 }

@@ -1,10 +1,12 @@
 //! `POST users/import`: a CSV file of invitations, validated as a whole before anything is written.
 //!
-//! Header `email,first_name,last_name,group[,api_only]` (any order, case-insensitive). `group` is a
-//! built-in group (View, Edit, Rules Admin, Admin) that becomes the default group, or a custom group's name
-//! (the user joins it, with View as the default group). Every row becomes an invitation: status `pending`,
-//! a one-time activation token in the answer. Any problem (a bad field, an email twice in the file or
-//! already in use) refuses the whole file with every row error; nothing is imported.
+//! The first line is the header, naming the columns [`IMPORT_COLUMNS`] (`email,first_name,last_name,group`)
+//! and, if wanted, [`IMPORT_OPTIONAL_COLUMNS`] (`api_only`), in any order, case-insensitive; no other column,
+//! and every row has as many fields as the header. `group` is a built-in group (View, Edit, Rules Admin,
+//! Admin) that becomes the default group, or a custom group's name (the user joins it, with View as the
+//! default group). Every row becomes an invitation: status `pending`, a one-time activation token in the
+//! answer. Any problem (a bad field, an email twice in the file or already in use) refuses the whole file
+//! with every row error; nothing is imported.
 
 use std::collections::HashMap;
 
@@ -14,8 +16,8 @@ use orgdeck_shared::{
     auth::OrgRole,
     groups::builtin_group,
     users::{
-        IMPORT_MAX_ROWS, ImportReport, NewUser, RowError, UserCreated, normalize_email, validate_email,
-        validate_person_name,
+        IMPORT_COLUMNS, IMPORT_MAX_ROWS, IMPORT_OPTIONAL_COLUMNS, ImportReport, NewUser, RowError, UserCreated,
+        normalize_email, validate_email, validate_person_name,
     },
 };
 
@@ -102,7 +104,7 @@ pub async fn import(state: &AppState, admin: &OrgAdmin, body: &[u8]) -> AppResul
     let col = |name: &str| header.iter().position(|h| h == name);
     let mut errors = Vec::new();
     for h in &header {
-        if !["email", "first_name", "last_name", "group", "api_only"].contains(&h.as_str()) {
+        if !IMPORT_COLUMNS.iter().chain(&IMPORT_OPTIONAL_COLUMNS).any(|c| c == h) {
             errors.push(row_err(1, "header", format!("unknown column {h:?}")));
         }
     }

@@ -207,6 +207,19 @@ pub fn expand_home(path: &str) -> std::path::PathBuf {
     }
 }
 
+/// Where a path typed at a prompt points, in full: `~/` is the home directory, a relative path starts at
+/// the directory the console was started in ([`launch_dir`]). Messages name files by it, so nobody has to
+/// guess where a file went. Reads no file: only the process's own directory.
+pub fn absolute_path(path: &str) -> String {
+    let path = expand_home(path.trim());
+    std::path::absolute(&path).unwrap_or(path).display().to_string()
+}
+
+/// The directory relative paths start at (the one the console was started in).
+pub fn launch_dir() -> String {
+    std::env::current_dir().map_or_else(|_| ".".to_owned(), |d| d.display().to_string())
+}
+
 pub(crate) fn network_error(e: reqwest::Error) -> ApiError {
     let what = if e.is_timeout() {
         "the server did not answer in time"

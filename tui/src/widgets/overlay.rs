@@ -117,6 +117,9 @@ pub struct Prompt {
     pub submit: &'static str,
     /// What an empty answer is told.
     pub empty: &'static str,
+    /// The input holds the offered default, untouched: typing replaces it (as a selected text would be),
+    /// a key that moves or deletes starts editing it, enter takes it.
+    pub offered: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +138,16 @@ impl Prompt {
             error: None,
             submit: "import",
             empty: "type a path first",
+            offered: false,
+        }
+    }
+
+    /// The prompt with `value` offered as the answer (see [`Prompt::offered`]).
+    pub fn with_default(self, value: impl Into<String>) -> Prompt {
+        Prompt {
+            input: Input::new(value.into()),
+            offered: true,
+            ..self
         }
     }
 
@@ -159,6 +172,10 @@ impl Prompt {
                 PromptEvent::None
             }
             _ => {
+                let typed = matches!(key.code, KeyCode::Char(_)) && !key.modifiers.contains(KeyModifiers::CONTROL);
+                if std::mem::take(&mut self.offered) && typed {
+                    self.input.reset();
+                }
                 if let Some(req) = to_input_request(&Event::Key(*key)) {
                     self.input.handle(req);
                     self.error = None;
@@ -168,9 +185,23 @@ impl Prompt {
         }
     }
 
+    /// The label's lines at the box's width: each of its own lines (`\n`) wrapped, indents kept.
+    fn label_lines(&self, room: usize) -> Vec<String> {
+        self.label
+            .lines()
+            .flat_map(|line| {
+                let indent = &line[..line.len() - line.trim_start().len()];
+                let wrapped = super::wrap(line, room.saturating_sub(indent.len()).max(10));
+                wrapped.into_iter().map(move |l| format!("{indent}{l}"))
+            })
+            .collect()
+    }
+
     pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let width = area.width.saturating_sub(4).min(70);
-        let rect = centered(area, width, 6);
+        let label = self.label_lines(width.saturating_sub(3) as usize);
+        let height = (5 + label.len() as u16).min(area.height);
+        let rect = centered(area, width, height);
         frame.render_widget(Clear, rect);
         let block = Block::default()
             .borders(Borders::ALL)
@@ -185,10 +216,15 @@ impl Prompt {
         let room = inner.width.saturating_sub(3) as usize;
         let scroll = self.input.visual_scroll(room);
         let shown: String = self.input.value().chars().skip(scroll).collect();
-        let mut lines = vec![
-            Line::from(Span::styled(self.label.clone(), theme.muted)),
-            Line::from(vec![Span::styled("> ", theme.key), Span::styled(shown, theme.editing)]),
-        ];
+        let input_row = inner.y + label.len() as u16;
+        let mut lines: Vec<Line> = label
+            .into_iter()
+            .map(|l| Line::from(Span::styled(l, theme.muted)))
+            .collect();
+        lines.push(Line::from(vec![
+            Span::styled("> ", theme.key),
+            Span::styled(shown, if self.offered { theme.selected } else { theme.editing }),
+        ]));
         if let Some(e) = &self.error {
             lines.push(Line::from(Span::styled(format!("! {e}"), theme.error)));
         }
@@ -197,6 +233,6 @@ impl Prompt {
             Rect::new(inner.x + 1, inner.y, inner.width.saturating_sub(1), inner.height),
         );
         let x = inner.x + 3 + (self.input.visual_cursor().saturating_sub(scroll)) as u16;
-        frame.set_cursor_position(Position::new(x.min(inner.right().saturating_sub(1)), inner.y + 1));
+        frame.set_cursor_position(Position::new(x.min(inner.right().saturating_sub(1)), input_row));
     }
 }

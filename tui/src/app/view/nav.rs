@@ -36,19 +36,33 @@ fn cut(text: &str, max: usize) -> String {
 
 impl App {
     /// The header: the group, the area (highlighted) and its section; then, as room allows, the keys
-    /// that go elsewhere and the organization's name.
+    /// that go elsewhere and the organization's name. The name goes before anything else: the keys give
+    /// way first, then the group and the section (the area's title and the tab's own section bar still
+    /// say where you are); only a name too long even then is cut.
     pub(super) fn render_header(&self, frame: &mut Frame, area: Rect) {
         let theme = &self.theme;
         let tab = self.active_tab();
         let mut left = vec![Span::raw(" ")];
-        if let Some(group) = self.area(self.active).map(|a| a.group.title())
-            && group != tab.title()
-        {
+        let org_width = self.me.as_ref().map_or(0, |me| me.org.name.chars().count() + 1);
+        // Room left of the name with the whole crumb: the name alone decides whether its parts stay.
+        let crumb = |parts: usize| (area.width as usize).saturating_sub(parts + 2) >= org_width;
+        let group = self
+            .area(self.active)
+            .map(|a| a.group.title())
+            .filter(|g| *g != tab.title());
+        let dirty = if tab.is_dirty() { "*" } else { "" };
+        let title = format!(" {}{dirty} ", tab.title());
+        let section_width = tab.section().map_or(0, |s| s.chars().count() + 3);
+        let group_width = group.map_or(0, |g| g.chars().count() + 3);
+        let keep_group = crumb(1 + group_width + title.chars().count() + section_width);
+        if let Some(group) = group.filter(|_| keep_group) {
             left.push(Span::styled(format!("{group} › "), theme.muted));
         }
-        let dirty = if tab.is_dirty() { "*" } else { "" };
-        left.push(Span::styled(format!(" {}{dirty} ", tab.title()), theme.tab_active));
-        if let Some(section) = tab.section() {
+        left.push(Span::styled(title, theme.tab_active));
+        if let Some(section) = tab
+            .section()
+            .filter(|_| keep_group || crumb(width(&left) + section_width))
+        {
             left.push(Span::styled(" › ", theme.muted));
             left.push(Span::styled(section, theme.title));
         }

@@ -393,14 +393,25 @@ impl Tab for AccountTab {
             }
             return hints;
         }
-        vec![
-            (CHANGE_PASSWORD, "change password"),
-            (Action::DeleteItem, "end session"),
-            (crate::tabs::security::ENROL_TOTP, "enrol"),
+        // Only what can be done now (the help lists every key): ending a session once they are listed,
+        // enrolling in a method the organization offers.
+        let mut hints = vec![(CHANGE_PASSWORD, "change password")];
+        if self.sessions.loaded().is_some_and(|s| !s.is_empty()) {
+            hints.push((Action::DeleteItem, "end session"));
+        }
+        let offered = |m| self.me.as_ref().is_some_and(|me| me.two_step.available.contains(&m));
+        // One hint is room enough: with both methods offered, `E` (the app) and the help names `M`.
+        if offered(TwoStepMethod::Totp) {
+            hints.push((crate::tabs::security::ENROL_TOTP, "enrol"));
+        } else if offered(TwoStepMethod::Email) {
+            hints.push((crate::tabs::security::ENROL_EMAIL, "enrol by email"));
+        }
+        hints.extend([
             (Action::Reload, "reload"),
             (Action::Help, "help"),
             (Action::Quit, "quit"),
-        ]
+        ]);
+        hints
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx) {

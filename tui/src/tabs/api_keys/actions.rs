@@ -195,13 +195,17 @@ impl ApiKeysTab {
             }
             crate::tabs::api_keys::EMAIL_KEY => {
                 self.notice = None;
+                // The organization's rule first: with it, having a key would not help.
                 let mine = self.my_key().map(KeyRef::of);
-                match (mine, &self.settings) {
-                    (None, _) => self.notice = Some("You have no API key to email: a makes one".into()),
-                    (Some(_), Some(s)) if !s.value.email_keys => {
-                        self.notice = Some("Your organization does not allow emailing API keys".into());
+                match mine {
+                    _ if self.email_forbidden() => {
+                        let rotate = ctx.keymap.keys_label(crate::tabs::api_keys::ROTATE_KEY);
+                        self.notice = Some(format!(
+                            "Your organization forbids emailing API keys: {rotate} rotates your key and shows the new one here"
+                        ));
                     }
-                    (Some(key), _) => self.ask(Pending::Email(key), fx),
+                    None => self.notice = Some("You have no API key to email: a makes one".into()),
+                    Some(key) => self.ask(Pending::Email(key), fx),
                 }
             }
             Action::DeleteItem => {

@@ -220,6 +220,11 @@ impl ApiKeysTab {
         self.viewer.is_some_and(|v| v.admin)
     }
 
+    /// The organization's settings say keys may not be emailed (known to admins, who read them).
+    pub fn email_forbidden(&self) -> bool {
+        self.settings.as_ref().is_some_and(|s| !s.value.email_keys)
+    }
+
     /// Whether `key` is the logged-in user's own.
     pub fn is_mine(&self, key: &ApiKeyInfo) -> bool {
         self.viewer.is_some_and(|v| v.user_id == key.holder.id)
@@ -420,17 +425,26 @@ impl Tab for ApiKeysTab {
             Mode::Grace { .. } => vec![(Action::Activate, "next"), (Action::Cancel, "cancel")],
             Mode::Holder { .. } => vec![(Action::Activate, "look up"), (Action::Cancel, "cancel")],
             Mode::NewKey(_) => vec![(Action::Copy, "copy the key"), (Action::Cancel, "close")],
+            // Only what can be done now: the help still lists every key.
             Mode::Browse => {
-                let mut hints = vec![(Action::NewItem, "create my key")];
+                let mine = self.my_key().is_some();
+                let mut hints = Vec::new();
+                if !mine {
+                    hints.push((Action::NewItem, "create my key"));
+                }
                 if self.is_admin() {
                     hints.push((CREATE_KEY_FOR, "key for a user"));
                 }
-                hints.extend([
-                    (ROTATE_KEY, "rotate"),
-                    (EMAIL_KEY, "email me my key"),
-                    (Action::DeleteItem, "revoke"),
-                ]);
-                if self.is_admin() {
+                if self.table.current().is_some() {
+                    hints.push((ROTATE_KEY, "rotate"));
+                }
+                if mine && !self.email_forbidden() {
+                    hints.push((EMAIL_KEY, "email me my key"));
+                }
+                if self.table.current().is_some() {
+                    hints.push((Action::DeleteItem, "revoke"));
+                }
+                if self.is_admin() && self.settings.is_some() {
                     hints.push((EMAIL_KEYS_SWITCH, "email keys on/off"));
                 }
                 hints.extend([

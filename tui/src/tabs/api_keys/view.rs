@@ -23,6 +23,11 @@ pub fn columns() -> Vec<Column> {
     ]
 }
 
+/// Whether the key was ever rotated: a new key's `rotated_at` is its `created_at`.
+fn rotated(key: &ApiKeyInfo) -> bool {
+    key.rotated_at != key.created_at
+}
+
 fn cells(tab: &ApiKeysTab, key: &ApiKeyInfo, ctx: &TabCtx) -> Vec<String> {
     let holder = if tab.is_mine(key) {
         format!("{} (you)", key.holder.email)
@@ -33,7 +38,11 @@ fn cells(tab: &ApiKeysTab, key: &ApiKeyInfo, ctx: &TabCtx) -> Vec<String> {
         holder,
         key.prefix.clone(),
         ctx.dates.datetime(key.created_at),
-        ctx.dates.datetime(key.rotated_at),
+        if rotated(key) {
+            ctx.dates.datetime(key.rotated_at)
+        } else {
+            "never".to_owned()
+        },
         key.last_used_at
             .map_or_else(|| "never".to_owned(), |t| ctx.dates.datetime(t)),
         key.previous_valid_until
@@ -55,31 +64,51 @@ fn heading(tab: &ApiKeysTab) -> String {
     }
 }
 
-/// The cursor key in full: what the narrow table leaves out.
-fn details(key: &ApiKeyInfo, ctx: &TabCtx) -> String {
-    let mut text = format!(
-        "{} of {} · created {} · rotated {} · last used {}",
-        key.prefix,
-        key.holder.email,
-        ctx.dates.datetime(key.created_at),
-        ctx.dates.datetime(key.rotated_at),
-        key.last_used_at
-            .map_or_else(|| "never".to_owned(), |t| ctx.dates.datetime(t)),
-    );
+/// The cursor key in full, as lines `room` wide: what the narrow table leaves out. The replaced key's end
+/// comes first (it runs out soon); each part stays whole on its line, so no date is split or cut.
+fn details(key: &ApiKeyInfo, ctx: &TabCtx, room: usize) -> Vec<String> {
+    let mut parts = vec![format!("{} of {}", key.prefix, key.holder.email)];
     if let Some(end) = key.previous_valid_until {
-        text.push_str(&format!(" · the replaced key works until {}", ctx.dates.datetime(end)));
+        parts.push(format!("old key works until {}", ctx.dates.datetime(end)));
     }
-    text
+    let used = key
+        .last_used_at
+        .map_or_else(|| "never".to_owned(), |t| ctx.dates.datetime(t));
+    parts.push(format!("last used {used}"));
+    if rotated(key) {
+        parts.push(format!("rotated {}", ctx.dates.datetime(key.rotated_at)));
+    }
+    parts.push(format!("created {}", ctx.dates.datetime(key.created_at)));
+    let mut lines: Vec<String> = Vec::new();
+    for part in parts {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 3 + part.chars().count() <= room => {
+                line.push_str(" · ");
+                line.push_str(&part);
+            }
+            _ => lines.extend(crate::widgets::wrap(&part, room)),
+        }
+    }
+    lines
 }
 
 pub fn render(tab: &ApiKeysTab, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
     let theme = ctx.theme;
     let notice_rows = u16::from(tab.notice.is_some());
+    let room = area.width.saturating_sub(2) as usize;
+    let below: Vec<Line> = match tab.table.current() {
+        Some(k) => details(k, ctx, room).into_iter().map(Line::from).collect(),
+        None if tab.table.known_rows() == 0 && tab.table.at_end() && !tab.is_admin() => vec![Line::from(Span::styled(
+            "You have no API key yet: a makes one (shown once).",
+            theme.muted,
+        ))],
+        None => Vec::new(),
+    };
     let [head, notice, table, detail] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(notice_rows),
         Constraint::Min(5),
-        Constraint::Length(2),
+        Constraint::Length((below.len() as u16).clamp(2, 4)),
     ])
     .areas(area);
     frame.render_widget(
@@ -91,14 +120,6 @@ pub fn render(tab: &ApiKeysTab, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
     }
     let cell = |k: &ApiKeyInfo| cells(tab, k, ctx);
     tab.table.render(frame, table, theme, "API keys", &cell);
-    let below = match tab.table.current() {
-        Some(k) => Line::from(Span::raw(details(k, ctx))),
-        None if tab.table.known_rows() == 0 && tab.table.at_end() && !tab.is_admin() => Line::from(Span::styled(
-            "You have no API key yet: a makes one (shown once).",
-            theme.muted,
-        )),
-        None => Line::from(""),
-    };
     let room = Rect::new(detail.x + 1, detail.y, detail.width.saturating_sub(2), detail.height);
     frame.render_widget(Paragraph::new(below).wrap(Wrap { trim: true }), room);
     match &tab.mode {

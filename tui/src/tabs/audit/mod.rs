@@ -114,6 +114,8 @@ pub struct AuditTab {
     pub to: Option<Timestamp>,
     /// The export waiting for an overwrite confirmation.
     pub pending_export: Option<PendingExport>,
+    /// The user is an organization admin (the log is theirs only); until `GET me` says, yes.
+    pub admin: bool,
 }
 
 impl Default for AuditTab {
@@ -128,6 +130,22 @@ fn date_patterns(dates: &DateTimeStyle) -> String {
         orgdeck_shared::general::DateFormat::Iso => "yyyy-MM-dd".into(),
         other => format!("{} or yyyy-MM-dd", other.as_str()),
     }
+}
+
+/// The file an export is offered to go to: `orgdeck-audit-acme-security-2026-11-28.csv`, the organization's
+/// name (letters and digits, the rest as `-`) and the day.
+pub fn export_file_name(org_name: &str, day: Date) -> String {
+    let mut org = String::new();
+    for c in org_name.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            org.push(c);
+        } else if !org.is_empty() && !org.ends_with('-') {
+            org.push('-');
+        }
+    }
+    let org = org.trim_end_matches('-');
+    let org = if org.is_empty() { "org" } else { org };
+    format!("orgdeck-audit-{org}-{day}.csv")
 }
 
 /// A day typed in the org's date format or ISO (`2026-11-28`).
@@ -187,6 +205,7 @@ impl AuditTab {
             from: None,
             to: None,
             pending_export: None,
+            admin: true,
         }
     }
 
@@ -254,7 +273,9 @@ impl AuditTab {
         Report::new("Audit entry", lines)
     }
 
-    fn export(&mut self, path: String, fx: &mut Effects) {
+    /// Exports to `path` as typed, named in full from here on (the overwrite question, the message).
+    fn export(&mut self, path: &str, fx: &mut Effects) {
+        let path = crate::api::absolute_path(path);
         let q = self.query();
         let export = PendingExport {
             query: AuditExportQuery {
@@ -333,7 +354,7 @@ impl Tab for AuditTab {
             Mode::Export(prompt) => match prompt.handle_key(key) {
                 PromptEvent::Submit(path) => {
                     self.mode = Mode::Browse;
-                    self.export(path, fx);
+                    self.export(&path, fx);
                 }
                 PromptEvent::Cancel => self.mode = Mode::Browse,
                 PromptEvent::None => {}
@@ -360,12 +381,15 @@ impl Tab for AuditTab {
                 self.mode = Mode::Dates(prompt);
             }
             EXPORT => {
+                let today = ctx.dates.tz.to_datetime(Timestamp::now()).date();
+                let label = format!(
+                    "File (.csv, or .jsonl for JSON lines). A name alone goes in\n  {}\nEnter takes this one; typing replaces it, ← → edit it:",
+                    crate::api::launch_dir()
+                );
                 self.mode = Mode::Export(
-                    Prompt::new(
-                        "Export the current search",
-                        "File path (.csv, or .jsonl for JSON lines)",
-                    )
-                    .with_submit("export", "type a path first"),
+                    Prompt::new("Export the current search", label)
+                        .with_submit("export", "type a path first")
+                        .with_default(export_file_name(ctx.org_name, today)),
                 );
             }
             Action::Reload => self.with_table(fx, |t, out| t.reload(out)),
@@ -437,6 +461,10 @@ impl Tab for AuditTab {
         }
     }
 
+    fn me_changed(&mut self, me: &orgdeck_shared::auth::Me, _fx: &mut Effects) {
+        self.admin = me.role == orgdeck_shared::auth::OrgRole::Admin;
+    }
+
     /// The log shows a change as it happens, while the view is the newest entries unfiltered (scrolled
     /// down, searching or within dates, it stays put; `r` brings the news).
     fn changed(&mut self, _change: &orgdeck_shared::events::ChangeEvent, _ctx: &TabCtx, fx: &mut Effects) {
@@ -458,15 +486,21 @@ impl Tab for AuditTab {
     fn hints(&self) -> Vec<(Action, &'static str)> {
         match self.mode {
             Mode::Browse if self.table.is_searching() => vec![(Action::Activate, "done"), (Action::Cancel, "clear")],
-            Mode::Browse => vec![
-                (Action::Search, "search"),
-                (DATE_RANGE, "dates"),
-                (Action::Detail, "details"),
-                (EXPORT, "export"),
-                (Action::Reload, "reload"),
-                (Action::Help, "help"),
-                (Action::Quit, "quit"),
-            ],
+            // Only what can be done now (the help lists every key): nothing but help for someone who is
+            // not an admin (the server refuses them the log); details on an entry, export with entries.
+            Mode::Browse if !self.admin => vec![(Action::Help, "help"), (Action::Quit, "quit")],
+            Mode::Browse => {
+                let mut hints = vec![(Action::Search, "search"), (DATE_RANGE, "dates")];
+                if self.table.current().is_some() {
+                    hints.extend([(Action::Detail, "details"), (EXPORT, "export")]);
+                }
+                hints.extend([
+                    (Action::Reload, "reload"),
+                    (Action::Help, "help"),
+                    (Action::Quit, "quit"),
+                ]);
+                hints
+            }
             Mode::Detail(_) => vec![(Action::Cancel, "close")],
             Mode::Dates(_) | Mode::Export(_) => vec![(Action::Activate, "ok"), (Action::Cancel, "cancel")],
         }

@@ -160,18 +160,29 @@ fn render_licenses(licenses: &Load<LicenseSummary>, frame: &mut Frame, area: Rec
     );
 }
 
-/// `Assess   ███████░░░░░  12 used · 8 free / 20`, drawn with characters so it reads without color.
+/// `Assess   ███████░░░░░  12 used · 8 free / 20`, drawn with characters so it reads without color. A pool
+/// of none is an empty bar saying so: a full one would read as every license used.
 fn bar_line(kind: LicenseKind, pool: &LicensePool, width: u16, theme: &Theme) -> Line<'static> {
     let label = match kind {
         LicenseKind::Assess => "Assess ",
         LicenseKind::Protect => "Protect",
     };
-    let text = format!(" {} used · {} free / {}", pool.used, pool.available, pool.total);
+    let text = if pool.total == 0 && pool.used == 0 {
+        " none licensed (0 / 0)".to_owned()
+    } else if pool.total == 0 {
+        format!(" {} used · none licensed", pool.used)
+    } else {
+        format!(" {} used · {} free / {}", pool.used, pool.available, pool.total)
+    };
     let bar_width = (width as usize)
         .saturating_sub(label.len() + 1 + text.chars().count())
         .clamp(4, 40);
-    let filled = ((pool.ratio() * bar_width as f64).round() as usize).min(bar_width);
-    let filled = if pool.used > 0 { filled.max(1) } else { filled };
+    let filled = if pool.total == 0 {
+        0
+    } else {
+        let filled = ((pool.ratio() * bar_width as f64).round() as usize).min(bar_width);
+        if pool.used > 0 { filled.max(1) } else { filled }
+    };
     Line::from(vec![
         Span::styled(format!("{label} "), theme.label),
         Span::styled("█".repeat(filled), theme.bar_used),

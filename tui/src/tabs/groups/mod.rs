@@ -79,6 +79,8 @@ pub struct GroupsTab {
     pub pending_delete: Option<Group>,
     /// Users' emails by id, from every page of users seen.
     pub known_users: BTreeMap<Uuid, String>,
+    /// The user is an organization admin (groups are theirs only); until `GET me` says, yes.
+    pub admin: bool,
     picker_generation: u64,
 }
 
@@ -111,21 +113,40 @@ pub fn access_summary(g: &Group) -> String {
         .join("; ")
 }
 
+/// The orders `o` goes through: by kind (built-in by the role they grant, then custom), name, members.
+const SORT_KIND: &str = "kind";
+const SORT_NAME: &str = "name";
+const SORT_MEMBERS: &str = "members";
+
+/// The groups in the order of the sort column `key` (all are held, so they are sorted here).
+fn sort(groups: &mut [Group], key: Option<&str>) {
+    let name = |g: &Group| g.name.to_lowercase();
+    match key {
+        Some(SORT_NAME) => groups.sort_by_key(name),
+        Some(SORT_MEMBERS) => groups.sort_by_key(|g| (g.members.len(), name(g))),
+        _ => groups.sort_by_key(|g| (!g.built_in, g.grants_role.map(std::cmp::Reverse), name(g))),
+    }
+}
+
 impl GroupsTab {
     pub fn new() -> GroupsTab {
         let columns = vec![
-            Column::flex("Name", 14).sort("name").priority(9),
-            Column::fixed("Kind", 17).priority(8),
+            Column::flex("Name", 14).sort(SORT_NAME).priority(9),
+            Column::fixed("Kind", 17).sort(SORT_KIND).priority(8),
             Column::flex("Access", 16).priority(6),
-            Column::fixed("Members", 7).priority(7),
+            Column::fixed("Members", 9).sort(SORT_MEMBERS).priority(7),
         ];
+        let mut table = Table::new(columns, 1_000).with_noun("groups");
+        // Built-in groups first, by the role they grant, then custom ones by name.
+        table.query.sort = Some(SORT_KIND);
         GroupsTab {
             groups: Load::NotLoaded,
-            table: Table::new(columns, 1_000).with_noun("groups"),
+            table,
             apps: Vec::new(),
             editor: None,
             pending_delete: None,
             known_users: BTreeMap::new(),
+            admin: true,
             picker_generation: 0,
         }
     }
@@ -142,7 +163,7 @@ impl GroupsTab {
                 .filter(|g| picker::fuzzy_match(&req.query.q, &g.name))
                 .cloned()
                 .collect();
-            items.sort_by_key(|g| (!g.built_in, g.grants_role.map(std::cmp::Reverse), g.name.to_lowercase()));
+            sort(&mut items, req.query.sort);
             if req.query.desc {
                 items.reverse();
             }
@@ -284,6 +305,25 @@ impl GroupsTab {
         fx.call(call.label("saving a group"));
     }
 
+    /// Only what can be done now (the help lists every key): nothing but help for someone who is not an
+    /// admin (the server refuses them the groups), and no edit or delete on a built-in group (locked).
+    fn browse_hints(&self) -> Vec<(Action, &'static str)> {
+        if !self.admin {
+            return vec![(Action::Help, "help"), (Action::Quit, "quit")];
+        }
+        let mut hints = vec![(Action::Search, "search"), (Action::NewItem, "add")];
+        if self.table.current().is_some_and(|g| !g.built_in) {
+            hints.extend([(Action::EditItem, "edit"), (Action::DeleteItem, "delete")]);
+        }
+        hints.extend([
+            (Action::SortNext, "sort"),
+            (Action::Reload, "reload"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ]);
+        hints
+    }
+
     fn browse_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
         match action {
             Action::Up
@@ -292,7 +332,29 @@ impl GroupsTab {
             | Action::PageDown
             | Action::Top
             | Action::Bottom
+            | Action::SortNext
             | Action::SortReverse => self.with_table(|t, out| t.handle_action(action, out)),
+            // The list keys that have nothing to act on here say why, rather than only "not here".
+            Action::Filter => {
+                let search = ctx.keymap.keys_label(Action::Search);
+                fx.toast(
+                    ToastLevel::Info,
+                    format!("Groups have no status to filter by: {search} finds them by name"),
+                );
+                true
+            }
+            Action::ToggleSelect => {
+                let edit = ctx.keymap.keys_label(Action::EditItem);
+                let text = if edit.is_empty() {
+                    "Groups are taken one at a time: there is nothing to select".to_owned()
+                } else {
+                    format!(
+                        "Groups are changed one at a time, nothing to select: {edit} edits the one under the cursor"
+                    )
+                };
+                fx.toast(ToastLevel::Info, text);
+                true
+            }
             Action::Search => {
                 self.table.start_search();
                 true
@@ -559,6 +621,10 @@ impl Tab for GroupsTab {
         }
     }
 
+    fn me_changed(&mut self, me: &orgdeck_shared::auth::Me, _fx: &mut Effects) {
+        self.admin = me.role == orgdeck_shared::auth::OrgRole::Admin;
+    }
+
     /// Pages of users the Users tab loaded name the members of groups too.
     fn broadcast(&mut self, what: &(dyn std::any::Any + Send + Sync), _fx: &mut Effects) {
         if let Some(page) = what.downcast_ref::<Page<User>>() {
@@ -602,28 +668,22 @@ impl Tab for GroupsTab {
                 (Action::Save, "save"),
             ],
             Some(e) => {
-                let mut h = vec![
-                    (Action::Activate, "edit/pick"),
-                    (Action::Left, "role"),
-                    (Action::NewItem, "add row"),
-                    (Action::DeleteItem, "remove row"),
-                    (Action::Save, "save"),
-                    (Action::Cancel, "close"),
-                ];
+                let mut h = vec![(Action::Activate, "edit/pick")];
+                // A role and a remove for the access row under the cursor only.
+                if matches!(e.focus, Focus::Row(_)) {
+                    h.push((Action::Left, "role"));
+                }
+                h.push((Action::NewItem, "add row"));
+                if matches!(e.focus, Focus::Row(_)) {
+                    h.push((Action::DeleteItem, "remove row"));
+                }
+                h.extend([(Action::Save, "save"), (Action::Cancel, "close")]);
                 if e.stale {
                     h.insert(0, (Action::Reload, "reload (drops edits)"));
                 }
                 h
             }
-            None => vec![
-                (Action::Search, "search"),
-                (Action::NewItem, "add"),
-                (Action::EditItem, "edit"),
-                (Action::DeleteItem, "delete"),
-                (Action::Reload, "reload"),
-                (Action::Help, "help"),
-                (Action::Quit, "quit"),
-            ],
+            None => self.browse_hints(),
         }
     }
 

@@ -25,6 +25,25 @@ fn act(id: Uuid, action: UserAction) -> Call {
     .label("changing a user")
 }
 
+/// What `POST users/import` takes, as its prompt says it: the header's columns (shared with the server,
+/// which refuses any other), what `group` and `api_only` hold, and that the file is all or nothing.
+pub fn import_hint() -> String {
+    use orgdeck_shared::{
+        auth::OrgRole,
+        users::{IMPORT_COLUMNS, IMPORT_MAX_ROWS, IMPORT_OPTIONAL_COLUMNS},
+    };
+    let roles: Vec<&str> = OrgRole::ALL.iter().map(|r| r.label()).collect();
+    format!(
+        "The first line names the columns, in any order (case ignored):\n  {}\n  and, if wanted, {} \
+         (true/false, yes/no or 1/0; false when left out).\ngroup is {} (the default group) or a custom \
+         group's name (joined, with View).\nEach row invites one user, at most {IMPORT_MAX_ROWS}; one bad row \
+         imports none.\nPath of the CSV file (UTF-8):",
+        IMPORT_COLUMNS.join(","),
+        IMPORT_OPTIONAL_COLUMNS.join(","),
+        roles.join(", "),
+    )
+}
+
 /// Most users one action may touch with one request each (unlock, resets); bulk routes take more.
 const SINGLE_MAX: usize = 100;
 
@@ -63,10 +82,7 @@ impl UsersTab {
                 return true;
             }
             crate::tabs::users::IMPORT => {
-                self.mode = Mode::Import(Prompt::new(
-                    "Import users from CSV",
-                    "Path of a CSV file: email,first_name,last_name,group[,api_only]",
-                ));
+                self.mode = Mode::Import(Prompt::new("Import users from CSV", import_hint()));
                 return true;
             }
             Action::DeleteItem

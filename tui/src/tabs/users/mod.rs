@@ -205,6 +205,8 @@ pub struct UsersTab {
     pub pending: Option<Pending>,
     /// The effective access of the user last shown in detail (asked for with enter).
     pub access: Option<UserAccess>,
+    /// The user is an organization admin (everything here is theirs only); until `GET me` says, yes.
+    pub admin: bool,
 }
 
 impl UsersMsg {
@@ -253,6 +255,7 @@ impl UsersTab {
             groups: Vec::new(),
             pending: None,
             access: None,
+            admin: true,
         }
     }
 
@@ -485,6 +488,46 @@ impl UsersTab {
     }
 }
 
+impl UsersTab {
+    /// Only what can be done now (the help lists every key): nothing but help for someone who is not an
+    /// admin (the server refuses them the list), no row actions without a row, and of enable and disable
+    /// the one that changes the user under the cursor (both for a selection).
+    fn browse_hints(&self) -> Vec<(Action, &'static str)> {
+        if !self.admin {
+            return vec![(Action::Help, "help"), (Action::Quit, "quit")];
+        }
+        let mut hints = vec![(Action::Search, "search")];
+        let row = self.table.current();
+        if row.is_some() {
+            if self.detail {
+                // The details pane is open: the user's sessions are one key away.
+                hints.push((SESSIONS, "sessions"));
+            }
+            hints.push((Action::ToggleSelect, "select"));
+        }
+        hints.push((Action::NewItem, "add"));
+        if let Some(user) = row {
+            hints.push((Action::EditItem, "edit"));
+            let selection = !self.table.selected().is_empty();
+            if selection || !user.enabled {
+                hints.push((ENABLE, "enable"));
+            }
+            if selection || user.enabled {
+                hints.push((DISABLE, "disable"));
+            }
+            hints.extend([(Action::DeleteItem, "delete"), (Action::Detail, "details")]);
+        }
+        hints.extend([
+            (Action::Filter, "filter"),
+            (Action::SortNext, "sort"),
+            (IMPORT, "import"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ]);
+        hints
+    }
+}
+
 impl Tab for UsersTab {
     fn title(&self) -> &'static str {
         "Users"
@@ -633,6 +676,10 @@ impl Tab for UsersTab {
         }
     }
 
+    fn me_changed(&mut self, me: &orgdeck_shared::auth::Me, _fx: &mut Effects) {
+        self.admin = me.role == orgdeck_shared::auth::OrgRole::Admin;
+    }
+
     fn broadcast(&mut self, what: &(dyn std::any::Any + Send + Sync), _fx: &mut Effects) {
         if let Some(page) = what.downcast_ref::<Page<Group>>() {
             // The Groups tab's list: custom groups for the form and the details.
@@ -710,34 +757,15 @@ impl Tab for UsersTab {
             Mode::Import(_) => vec![(Action::Activate, "import"), (Action::Cancel, "cancel")],
             Mode::Report(r) if r.copy.is_some() => vec![(Action::Copy, "copy"), (Action::Cancel, "close")],
             Mode::Report(_) => vec![(Action::Down, "scroll"), (Action::Cancel, "close")],
-            Mode::Sessions(_) => vec![
-                (Action::DeleteItem, "end one"),
-                (END_ALL_SESSIONS, "end all"),
-                (Action::Reload, "reload"),
-                (Action::Cancel, "close"),
-            ],
-            Mode::Browse => {
-                let mut hints = vec![(Action::Search, "search")];
-                if self.detail {
-                    // The details pane is open: the user's sessions are one key away.
-                    hints.push((SESSIONS, "sessions"));
+            Mode::Sessions(list) => {
+                let mut hints = Vec::new();
+                if list.sessions.loaded().is_some_and(|s| !s.is_empty()) {
+                    hints.extend([(Action::DeleteItem, "end one"), (END_ALL_SESSIONS, "end all")]);
                 }
-                hints.extend([
-                    (Action::ToggleSelect, "select"),
-                    (Action::NewItem, "add"),
-                    (Action::EditItem, "edit"),
-                    (ENABLE, "enable"),
-                    (DISABLE, "disable"),
-                    (Action::DeleteItem, "delete"),
-                    (Action::Detail, "details"),
-                    (Action::Filter, "filter"),
-                    (Action::SortNext, "sort"),
-                    (IMPORT, "import"),
-                    (Action::Help, "help"),
-                    (Action::Quit, "quit"),
-                ]);
+                hints.extend([(Action::Reload, "reload"), (Action::Cancel, "close")]);
                 hints
             }
+            Mode::Browse => self.browse_hints(),
         }
     }
 

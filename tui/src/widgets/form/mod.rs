@@ -780,7 +780,11 @@ impl<F> Form<F> {
                     .collect();
                 spans.push(Span::styled(text, theme.muted));
             } else {
-                spans.extend(self.value_spans(field, focused, theme));
+                spans.extend(super::window(
+                    self.value_spans(field, focused, theme),
+                    value_width,
+                    field.option * 2,
+                ));
             }
             frame.render_widget(Paragraph::new(Line::from(spans)), Rect::new(area.x, y, area.width, 1));
             y += 1;
