@@ -295,7 +295,7 @@ fn email_me_when_the_organization_forbids_it_says_so() {
         assert!(requests(&cmds).is_empty() && app.dialog.is_none());
         let text = screen(&app, 80, 24);
         assert!(
-            text.contains("! Your organization forbids emailing API keys: R rotates your key"),
+            text.contains(" ! Your organization forbids emailing API keys (R rotates yours, shown here) "),
             "{text}"
         );
         assert!(!text.contains("email me"), "no hint for what cannot be done: {text}");

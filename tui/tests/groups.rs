@@ -225,6 +225,28 @@ fn the_member_picker_of_a_big_organization_searches_the_server_as_you_type() {
     );
 }
 
+/// The groups loaded when the console opens reach the Users tab's form (it offered none until `r` on Users).
+#[test]
+fn the_user_form_offers_the_custom_groups_loaded_at_login() {
+    let mut app = logged_in();
+    let groups = Page {
+        items: fixture_groups(),
+        next_cursor: None,
+    };
+    let cmds = send(&mut app, [ch('3'), ch('r')]);
+    app.update(reply::<groups::endpoints::List>(
+        call_of::<groups::endpoints::List>(&cmds),
+        Ok(groups),
+    ));
+    send(&mut app, [ch('2'), ch('a')]);
+    send(&mut app, (0..4).map(|_| key(KeyCode::Down)));
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("[ ] Payments Team") && !text.contains("none to choose from"),
+        "{text}"
+    );
+}
+
 /// The names in the Groups table, top to bottom.
 fn order(app: &App) -> Vec<String> {
     groups_tab(app).table.held().map(|g| g.name.clone()).collect()

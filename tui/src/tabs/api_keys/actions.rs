@@ -201,7 +201,7 @@ impl ApiKeysTab {
                     _ if self.email_forbidden() => {
                         let rotate = ctx.keymap.keys_label(crate::tabs::api_keys::ROTATE_KEY);
                         self.notice = Some(format!(
-                            "Your organization forbids emailing API keys: {rotate} rotates your key and shows the new one here"
+                            "Your organization forbids emailing API keys ({rotate} rotates yours, shown here)"
                         ));
                     }
                     None => self.notice = Some("You have no API key to email: a makes one".into()),

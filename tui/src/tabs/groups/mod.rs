@@ -583,7 +583,11 @@ impl Tab for GroupsTab {
     fn answer(&mut self, msg: OwnerMsg, _ctx: &TabCtx, fx: &mut Effects) {
         let Some(msg) = own::<GroupsMsg>(msg) else { return };
         match msg {
-            GroupsMsg::Groups(Ok(page)) => self.groups_arrived(page.items),
+            GroupsMsg::Groups(Ok(page)) => {
+                // The Users tab's form offers the custom groups: it hears of them from here.
+                fx.broadcast(page.clone());
+                self.groups_arrived(page.items);
+            }
             GroupsMsg::Groups(Err(e)) if !needs_login(&e) && self.groups.loaded().is_none() => {
                 self.groups = Load::Failed(e);
             }
