@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod audit_export;
 pub mod groups;
+pub mod integrations;
 pub mod import;
 pub mod licensing;
 pub mod passwords;
