@@ -32,7 +32,13 @@ use crate::{
 /// The audit log's target kind (and the live-update stream's area) of integrations.
 pub const AREA: &str = "integration";
 
-pub(crate) fn audit(admin: &OrgAdmin, now: Timestamp, action: &str, id: Uuid, summary: impl Into<String>) -> crate::store::AuditRecord {
+pub(crate) fn audit(
+    admin: &OrgAdmin,
+    now: Timestamp,
+    action: &str,
+    id: Uuid,
+    summary: impl Into<String>,
+) -> crate::store::AuditRecord {
     crate::store::AuditRecord::new(
         Some(admin.org_id()),
         now,
@@ -73,7 +79,12 @@ fn status_for(enabled: bool, current: &IntegrationStatus) -> IntegrationStatus {
 fn changes(before: &Integration, after: &Integration, written: &[&str]) -> Vec<FieldChange> {
     let mut out: Vec<FieldChange> = diff_fields(before, after, &[])
         .into_iter()
-        .filter(|c| !matches!(c.field.as_str(), "version" | "updated_at" | "created_at" | "secrets" | "id"))
+        .filter(|c| {
+            !matches!(
+                c.field.as_str(),
+                "version" | "updated_at" | "created_at" | "secrets" | "id"
+            )
+        })
         .collect();
     for name in written {
         out.push(FieldChange {
@@ -173,14 +184,11 @@ pub async fn create(state: &AppState, admin: &OrgAdmin, new: NewIntegration) -> 
         secrets.set(secrets::SIGNING_SECRET, s.clone());
         written.push(secrets::SIGNING_SECRET);
     }
-    // Resolving the URLs can take a while: before the write transaction, which would hold the writer.
-    let mut errors = check_targets(state, &new.settings, &secrets, &written).await;
 
     let now = state.clock.now();
     let org_id = admin.org_id();
     let mut tx = state.store.begin().await?;
-    errors.extend(check_state(tx.as_mut(), org_id, &new.name, &new.applications, None).await?);
-    refuse(errors)?;
+    refuse(check_state(tx.as_mut(), org_id, &new.name, &new.applications, None).await?)?;
     let id = uuid_v7_at(now);
     let view = Integration {
         id,
@@ -204,8 +212,12 @@ pub async fn create(state: &AppState, admin: &OrgAdmin, new: NewIntegration) -> 
     tx.insert_integration(org_id, &row).await?;
     let view = row.view;
     let summary = format!("{} integration {} created", kind.label(), view.name);
-    tx.append_audit(&audit(admin, now, "integration.create", id, summary).changes(changes(&blank(&view), &view, &written)))
-        .await?;
+    tx.append_audit(&audit(admin, now, "integration.create", id, summary).changes(changes(
+        &blank(&view),
+        &view,
+        &written,
+    )))
+    .await?;
     tx.commit().await?;
     Ok(IntegrationCreated {
         integration: view,
@@ -254,11 +266,6 @@ pub async fn update(
         secrets.set(name, value.clone());
     }
     let written: Vec<&str> = patch.secrets.keys().map(String::as_str).collect();
-    let mut errors = if patch.settings.is_some() || !written.is_empty() {
-        check_targets(state, &settings, &secrets, &written).await
-    } else {
-        Vec::new()
-    };
 
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
@@ -280,9 +287,8 @@ pub async fn update(
         .clone()
         .unwrap_or_else(|| before.view.applications.clone());
     if patch.name.is_some() || patch.applications.is_some() {
-        errors.extend(check_state(tx.as_mut(), org_id, &name, &applications, Some(id)).await?);
+        refuse(check_state(tx.as_mut(), org_id, &name, &applications, Some(id)).await?)?;
     }
-    refuse(errors)?;
     let enabled = patch.enabled.unwrap_or(before.view.enabled);
     let mut after = Integration {
         name,
@@ -427,14 +433,75 @@ pub async fn test_with(
     Ok(outcome)
 }
 
-/// Where each URL of an integration may go, by the outbound policy, checked when it is saved (and again
-/// before every request): each refusal names its field (`settings.url`, `secrets.url`) and why, never a
-/// secret URL itself. `written`: the secrets this save sets (a stored secret URL was checked when it was).
-async fn check_targets(
-    _state: &AppState,
-    _settings: &IntegrationSettings,
-    _secrets: &Secrets,
-    _written: &[&str],
-) -> Vec<FieldError> {
-    Vec::new()
+/// Why Test makes no call in this build: every request to a user-supplied URL must go through the
+/// outbound client (private and metadata addresses refused, pinned resolution, no proxy, no redirects),
+/// and this build does not have it yet. Test reports this refusal instead of calling through a client
+/// without those protections.
+const NO_OUTBOUND: &str = "outbound requests are not available in this build: the SSRF-safe outbound client is \
+                           not part of this server yet, so no call was made";
+
+/// The transport of a server without the outbound client: every call is refused with [`NO_OUTBOUND`].
+struct NoOutbound;
+
+#[async_trait::async_trait]
+impl probe::Transport for NoOutbound {
+    async fn send(&self, _request: probe::Outgoing) -> Result<probe::Answer, String> {
+        Err(NO_OUTBOUND.to_owned())
+    }
+
+    fn sign(&self, _secret: &str, _id: &str, _timestamp: i64, _body: &[u8]) -> Result<String, String> {
+        Err(NO_OUTBOUND.to_owned())
+    }
+}
+
+/// `POST integrations/{id}/test` through the server's outbound transport.
+pub async fn test(
+    state: &AppState,
+    admin: &OrgAdmin,
+    id: Uuid,
+) -> AppResult<orgdeck_shared::integrations::TestOutcome> {
+    test_with(state, admin, id, &NoOutbound).await
+}
+
+#[cfg(test)]
+mod tests {
+    use orgdeck_shared::integrations::{BugzillaAuthStyle, BugzillaSettings, JiraDeployment, JiraSettings};
+
+    use super::*;
+
+    #[test]
+    fn only_a_test_lifts_the_servers_disabling() {
+        let disabled = IntegrationStatus::Disabled {
+            reason: "5 failures".into(),
+            at: Timestamp::UNIX_EPOCH,
+        };
+        assert_eq!(status_for(true, &disabled), disabled);
+        assert_eq!(status_for(false, &disabled), disabled);
+        assert_eq!(status_for(false, &IntegrationStatus::Active), IntegrationStatus::Off);
+        assert_eq!(status_for(true, &IntegrationStatus::Off), IntegrationStatus::Active);
+    }
+
+    #[test]
+    fn what_test_detected_stays_while_the_url_does() {
+        let jira = |url: &str, deployment| {
+            IntegrationSettings::Jira(JiraSettings {
+                url: url.into(),
+                deployment,
+                ..Default::default()
+            })
+        };
+        let before = jira("https://jira.acme.test", Some(JiraDeployment::DataCenter));
+        assert_eq!(keep_detected(&before, jira("https://jira.acme.test", None)), before);
+        let moved = jira("https://jira2.acme.test", None);
+        assert_eq!(keep_detected(&before, moved.clone()), moved);
+        let bz = |url: &str, style| {
+            IntegrationSettings::Bugzilla(BugzillaSettings {
+                url: url.into(),
+                auth_style: style,
+                ..Default::default()
+            })
+        };
+        let header = bz("https://bz.test", Some(BugzillaAuthStyle::Header));
+        assert_eq!(keep_detected(&header, bz("https://bz.test", None)), header);
+    }
 }

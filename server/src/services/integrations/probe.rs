@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use jiff::Timestamp;
 use orgdeck_shared::integrations::{
-    BugzillaAuthStyle, BugzillaSettings, HipchatSettings, Integration, IntegrationSettings, JiraAuth,
-    JiraDeployment, JiraSettings, SerenaSettings, TestOutcome, WebhookSettings,
+    BugzillaAuthStyle, BugzillaSettings, HipchatSettings, Integration, IntegrationSettings, JiraAuth, JiraDeployment,
+    JiraSettings, SerenaSettings, TestOutcome, WebhookSettings,
 };
 use serde_json::{Value, json};
 
@@ -164,7 +164,9 @@ fn base(url: &str) -> &str {
 }
 
 fn encode(part: &str) -> String {
-    form_urlencoded::byte_serialize(part.as_bytes()).collect::<String>().replace('+', "%20")
+    form_urlencoded::byte_serialize(part.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }
 
 /// What a failed answer says: the service's own error text when it has one (JIRA's `errorMessages` and
@@ -215,8 +217,8 @@ pub async fn run(transport: &dyn Transport, integration: &Integration, secrets: 
         IntegrationSettings::Jira(s) => {
             let mut s = s.clone();
             let result = jira(&mut run, &mut s).await;
-            let changed = (IntegrationSettings::Jira(s.clone()) != integration.settings)
-                .then_some(IntegrationSettings::Jira(s));
+            let changed =
+                (IntegrationSettings::Jira(s.clone()) != integration.settings).then_some(IntegrationSettings::Jira(s));
             run.finish(result, changed)
         }
         IntegrationSettings::Bugzilla(s) => {
@@ -337,10 +339,7 @@ async fn jira(run: &mut Run<'_>, s: &mut JiraSettings) -> Result<String, Stop> {
         && let Some(email) = me["emailAddress"].as_str().filter(|e| !e.is_empty())
         && !email.eq_ignore_ascii_case(&s.user)
     {
-        return Err(Stop(format!(
-            "the API token belongs to {email}, not to {}",
-            s.user
-        )));
+        return Err(Stop(format!("the API token belongs to {email}, not to {}", s.user)));
     }
 
     let project = run
@@ -778,7 +777,10 @@ mod tests {
             status: 400,
             body: r#"{"error":true,"code":306,"message":"The API key you specified is invalid."}"#.into(),
         };
-        assert_eq!(remote_error(&bugzilla), "HTTP 400: The API key you specified is invalid.");
+        assert_eq!(
+            remote_error(&bugzilla),
+            "HTTP 400: The API key you specified is invalid."
+        );
         let slack = Answer {
             status: 400,
             body: "invalid_payload".into(),
