@@ -25,7 +25,9 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ServerConfig, TlsFiles};
-pub use orgs::{OrgCreated, OrgError, UserCreated, create_user, disable_user, init_org, password_hash_of};
+pub use orgs::{
+    OrgCreated, OrgError, UserCreated, create_user, disable_integration, disable_user, init_org, password_hash_of,
+};
 #[cfg(feature = "testkit")]
 pub use seed::{SEED_PASSWORD, SeedError, seed_audit, seed_users};
 

@@ -43,6 +43,8 @@ pub enum OrgError {
     NoSuchOrganization(Uuid),
     #[error("no user {0}")]
     NoSuchUser(Uuid),
+    #[error("no integration {0} in that organization")]
+    NoSuchIntegration(Uuid),
     #[error("no user {0}")]
     NoUserWithEmail(String),
     #[error("{0} has no password")]
@@ -304,6 +306,47 @@ pub fn disable_user(data_dir: &Path, user_id: Uuid, clock: &dyn Clock) -> Result
                 AuditTarget::new("user", user_id.to_string()),
                 "User disabled; all sessions ended",
             ),
+        )?;
+        Ok(())
+    })
+}
+
+/// Disables an integration as the server does after failed deliveries: it stays disabled, with `reason`,
+/// until a Test succeeds. Audited as done by `system` (`integration.disable`). The delivery worker does the
+/// same through the store; operators and tests use this.
+pub fn disable_integration(
+    data_dir: &Path,
+    org_id: Uuid,
+    id: Uuid,
+    reason: &str,
+    clock: &dyn Clock,
+) -> Result<(), OrgError> {
+    use orgdeck_shared::integrations::IntegrationStatus;
+    let now = clock.now();
+    write(data_dir, now, |c| {
+        let mut row = ops::integration(c, org_id, id)?.ok_or(OrgError::NoSuchIntegration(id))?;
+        let before = row.view.status.clone();
+        row.view.status = IntegrationStatus::Disabled {
+            reason: reason.to_owned(),
+            at: now,
+        };
+        row.view.updated_at = now;
+        ops::save_integration(c, org_id, &row, row.view.version)?;
+        ops::append_audit(
+            c,
+            &AuditRecord::new(
+                Some(org_id),
+                now,
+                AuditActor::system(),
+                "integration.disable",
+                AuditTarget::new(crate::services::integrations::AREA, id.to_string()),
+                format!("Integration {} disabled: {reason}", row.view.name),
+            )
+            .changes(orgdeck_shared::audit::diff_fields(
+                &serde_json::json!({ "status": before }),
+                &serde_json::json!({ "status": row.view.status }),
+                &[],
+            )),
         )?;
         Ok(())
     })

@@ -200,7 +200,16 @@ const FIELDS: &[&str] = &[
     "format",
     "user",
     "group",
+    "settings",
+    "secrets",
+    "sign",
+    "type",
+    "url",
+    "scope",
 ];
+
+/// Where the fixture's webhook points: loopback, on a port nothing listens on (a Test fails at once).
+const HOOK_URL: &str = "http://127.0.0.1:9/hostile";
 
 /// Stands for the victim user's id in templates; replaced when the case is sent.
 const VICTIM: &str = "__VICTIM__";
@@ -308,6 +317,13 @@ fn template(route: &Route, method: &str) -> Option<Value> {
         }),
         (routes::API_KEYS, "POST") => json!({ "user_id": victim }),
         (routes::API_KEY_ROTATE | routes::API_KEY_EMAIL, _) => json!({ "grace_minutes": 10 }),
+        (routes::INTEGRATIONS, "POST") => json!({
+            "name": "Hostile hook", "enabled": true, "applications": { "scope": "all" },
+            "settings": { "type": "webhook", "url": HOOK_URL }, "sign": true,
+        }),
+        (routes::INTEGRATION, "PATCH") => json!({
+            "name": "Hostile rename", "enabled": false, "settings": { "type": "webhook", "url": HOOK_URL },
+        }),
         (_, "GET" | "DELETE") => return None,
         _ => json!({}),
     };
@@ -686,6 +702,7 @@ struct Fixture {
     victim: Uuid,
     group: Uuid,
     key: Uuid,
+    integration: Uuid,
     created: u32,
     snapshot: Option<Snapshot>,
     /// How many cases got each status.
@@ -776,6 +793,7 @@ impl Fixture {
             victim: Uuid::nil(),
             group: Uuid::nil(),
             key: Uuid::nil(),
+            integration: Uuid::nil(),
             created: 0,
             snapshot: None,
             statuses: BTreeMap::new(),
@@ -790,7 +808,7 @@ impl Fixture {
         resp.json().await.unwrap()
     }
 
-    /// The victim user, group and API key, created again when a case removed them.
+    /// The victim user, group, API key and integration, created again when a case removed them.
     async fn ensure_targets(&mut self) {
         if self.s.get(&routes::user(self.victim), &self.admin).await.status() != StatusCode::OK {
             // A well-formed case may have been accepted and tightened the policy past the fixture's
@@ -825,6 +843,30 @@ impl Fixture {
             let resp = self.s.post(routes::GROUPS, &self.admin, &body).await;
             assert_eq!(resp.status(), StatusCode::CREATED);
             self.group = resp.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+        }
+        if self
+            .s
+            .get(
+                &routes::INTEGRATION.replace("{id}", &self.integration.to_string()),
+                &self.admin,
+            )
+            .await
+            .status()
+            != StatusCode::OK
+        {
+            self.created += 1;
+            let body = json!({
+                "name": format!("Target hook {}", self.created),
+                "settings": { "type": "webhook", "url": HOOK_URL },
+                "sign": true,
+            });
+            let resp = self.s.post(routes::INTEGRATIONS, &self.admin, &body).await;
+            assert_eq!(resp.status(), StatusCode::CREATED, "{}", resp.text().await.unwrap());
+            self.integration = resp.json::<Value>().await.unwrap()["integration"]["id"]
                 .as_str()
                 .unwrap()
                 .parse()
@@ -896,6 +938,9 @@ impl Fixture {
                     (_, "area") => routes::area::ALL[i.index(routes::area::ALL.len())].to_owned(),
                     (_, "action") => routes::user_action::ALL[i.index(routes::user_action::ALL.len())].to_owned(),
                     (routes::GROUP, _) => self.group.to_string(),
+                    (routes::INTEGRATION | routes::INTEGRATION_TEST | routes::INTEGRATION_SIGNING_SECRET, _) => {
+                        self.integration.to_string()
+                    }
                     (routes::API_KEY | routes::API_KEY_ROTATE | routes::API_KEY_EMAIL, _) => self.key.to_string(),
                     _ => self.victim.to_string(),
                 },
@@ -914,6 +959,10 @@ impl Fixture {
                 .and_then(|a| snap.settings[a].1["version"].as_i64()),
             routes::USER => self.version_of(&routes::user(self.victim)).await,
             routes::GROUP => self.version_of(&routes::group(self.group)).await,
+            routes::INTEGRATION => {
+                self.version_of(&routes::INTEGRATION.replace("{id}", &self.integration.to_string()))
+                    .await
+            }
             _ => Some(1),
         }
     }

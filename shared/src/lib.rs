@@ -15,6 +15,7 @@ pub mod events;
 pub mod format;
 pub mod general;
 pub mod groups;
+pub mod integrations;
 pub mod inventory;
 pub mod licensing;
 pub mod openapi;

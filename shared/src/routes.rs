@@ -89,6 +89,15 @@ pub fn api_key_email(id: impl std::fmt::Display) -> String {
     API_KEY_EMAIL.replace("{id}", &id.to_string())
 }
 
+/// `GET/POST integrations`.
+pub const INTEGRATIONS: &str = "/api/v1/integrations";
+/// `GET/PATCH/DELETE integrations/{id}`.
+pub const INTEGRATION: &str = "/api/v1/integrations/{id}";
+/// `POST integrations/{id}/test`: the real call to the service.
+pub const INTEGRATION_TEST: &str = "/api/v1/integrations/{id}/test";
+/// `POST integrations/{id}/signing_secret`: a webhook's new signing secret, shown once.
+pub const INTEGRATION_SIGNING_SECRET: &str = "/api/v1/integrations/{id}/signing_secret";
+
 /// `GET users/{id}/sessions` (active sessions, admins), `DELETE` ends them all.
 pub const USER_SESSIONS: &str = "/api/v1/users/{id}/sessions";
 /// `DELETE users/{id}/sessions/{session_id}`: end one session.

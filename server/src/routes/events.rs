@@ -140,8 +140,13 @@ fn changes(
     })
 }
 
-/// The new version of a changed settings document (what a console compares its edit's version with).
+/// The new version of a changed settings document or integration (what a console compares its edit's
+/// version with; none once it is deleted).
 async fn version_of(state: &AppState, org_id: Uuid, change: &ChangeEvent) -> Option<i64> {
+    if change.area == crate::services::integrations::AREA {
+        let id = change.id.parse().ok()?;
+        return Some(state.store.integration(org_id, id).await.ok()??.view.version);
+    }
     if change.area != "settings" {
         return None;
     }

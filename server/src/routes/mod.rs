@@ -9,6 +9,7 @@ mod auth;
 mod etag;
 mod events;
 mod groups;
+mod integrations;
 mod inventory;
 mod me;
 mod sessions;
@@ -25,6 +26,7 @@ use orgdeck_shared::{
     auth::{HealthStatus, endpoints as auth_ep},
     events::endpoints as events_ep,
     groups::endpoints as group_ep,
+    integrations::endpoints as integration_ep,
     inventory::endpoints as inventory_ep,
     openapi::{self, endpoints as openapi_ep},
     security::endpoints as session_ep,
@@ -113,6 +115,13 @@ fn api() -> Api {
         .at(key_ep::Revoke, api_keys::revoke)
         .at(key_ep::Rotate, api_keys::rotate)
         .at(key_ep::Email, api_keys::email)
+        .at(integration_ep::List, integrations::list)
+        .at(integration_ep::Create, integrations::create)
+        .at(integration_ep::Get, integrations::get)
+        .at(integration_ep::Update, integrations::patch)
+        .at(integration_ep::Delete, integrations::delete)
+        .at(integration_ep::Test, integrations::test)
+        .at(integration_ep::SigningSecret, integrations::signing_secret)
 }
 
 /// The rules every request shares, outermost last: the client address, body limits, the request

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod audit_export;
 pub mod groups;
 pub mod import;
+pub mod integrations;
 pub mod licensing;
 pub mod passwords;
 pub mod sessions;

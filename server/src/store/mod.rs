@@ -6,6 +6,7 @@
 //! Every query that touches organization data takes the organization id.
 
 pub mod api_keys;
+pub mod integrations;
 pub mod mail;
 pub mod model;
 pub mod sqlite;
@@ -18,6 +19,7 @@ use orgdeck_shared::{Versioned, audit::AuditEntry, general::GeneralSettings};
 use uuid::Uuid;
 
 pub use api_keys::*;
+pub use integrations::*;
 pub use mail::*;
 pub use model::*;
 pub use two_step::*;
@@ -43,7 +45,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: UserReads + ApiKeyReads + MailReads + Send + Sync + 'static {
+pub trait Store: UserReads + ApiKeyReads + IntegrationReads + MailReads + Send + Sync + 'static {
     /// Starts a write transaction. Only one is open at a time; others wait.
     async fn begin(&self) -> StoreResult<Box<dyn WriteTx>>;
 
@@ -93,7 +95,7 @@ pub trait Store: UserReads + ApiKeyReads + MailReads + Send + Sync + 'static {
 
 /// One open write transaction. Commit consumes it; dropping it rolls back.
 #[async_trait]
-pub trait WriteTx: UserWrites + ApiKeyWrites + TwoStepWrites + MailWrites + Send {
+pub trait WriteTx: UserWrites + ApiKeyWrites + IntegrationWrites + TwoStepWrites + MailWrites + Send {
     async fn insert_session(&mut self, session: &NewSession) -> StoreResult<()>;
 
     /// Moves the session's `last_seen_at` forward.

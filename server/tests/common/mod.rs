@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod mail;
+pub mod receivers;
+pub mod sse;
 
 use std::sync::Arc;
 

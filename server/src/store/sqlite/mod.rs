@@ -10,6 +10,7 @@
 
 mod api_keys;
 pub mod cache;
+mod integrations;
 mod mail;
 pub mod ops;
 pub mod schema;

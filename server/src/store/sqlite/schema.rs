@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[
     (6, V6, None),
     (7, V7, None),
     (8, V8, None),
+    (10, V10, None),
 ];
 
 /// Two-step verification by email, and the mail queue: the methods each user enrolled in (TOTP users
@@ -78,6 +79,37 @@ ALTER TABLE sessions ADD COLUMN reauth_code_hash TEXT;
 ALTER TABLE sessions ADD COLUMN reauth_code_expires_at BIGINT;
 ALTER TABLE sessions ADD COLUMN reauth_code_sent_at BIGINT;
 ALTER TABLE sessions ADD COLUMN reauth_code_failures INTEGER NOT NULL DEFAULT 0;
+"#;
+
+/// Integrations (bug trackers and channels) of each organization. The name is unique per organization
+/// case-insensitively through `name_key` (lower-cased in Rust, Unicode-aware, which SQLite's `lower()`
+/// is not). `applications` and `settings` are JSON; the secret fields' values are one JSON object sealed
+/// with the server key (`secrets`, bound to the integration's id), and `secret_names` says which are set
+/// without opening it. `target` is the host requests go to (also when the URL is itself a secret).
+/// `status` is `active`, `off` (an admin switched it off) or `disabled` (the server did, after failed
+/// deliveries, with its reason and time). V9 is the agents' migration.
+const V10: &str = r#"
+CREATE TABLE integrations (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organizations(id),
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    enabled BOOLEAN NOT NULL,
+    applications TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    secrets BLOB,
+    secret_names TEXT NOT NULL,
+    target TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('active', 'off', 'disabled')),
+    disabled_reason TEXT,
+    disabled_at BIGINT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    version BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (org_id, name_key)
+);
 "#;
 
 /// API keys: one a user, stored as the SHA-256 of the key with a display prefix; a rotation keeps the

@@ -3,6 +3,7 @@
 mod api_keys;
 mod audit;
 mod groups;
+mod integrations;
 mod inventory;
 mod mail;
 mod org;
@@ -13,6 +14,7 @@ mod users;
 pub use api_keys::*;
 pub use audit::*;
 pub use groups::*;
+pub use integrations::*;
 pub use inventory::*;
 pub use mail::*;
 pub use org::*;
