@@ -104,9 +104,10 @@ impl IntegrationKind {
             IntegrationKind::Bugzilla => &["api_key"],
             IntegrationKind::Serena => &["password"],
             IntegrationKind::Hipchat => &["token"],
-            IntegrationKind::Slack | IntegrationKind::Teams | IntegrationKind::GoogleChat | IntegrationKind::Mattermost => {
-                &["url"]
-            }
+            IntegrationKind::Slack
+            | IntegrationKind::Teams
+            | IntegrationKind::GoogleChat
+            | IntegrationKind::Mattermost => &["url"],
             IntegrationKind::Webhook => &["signing_secret"],
         }
     }
@@ -390,9 +391,7 @@ fn is_project_key(key: &str) -> bool {
 
 /// The host of an `http(s)://` URL, lower-cased.
 pub fn host_of(url: &str) -> Option<String> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))?;
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let host = authority.rsplit('@').next()?;
     let host = if let Some(v6) = host.strip_prefix('[') {
@@ -569,7 +568,10 @@ fn check_name(name: &str) -> Result<(), FieldError> {
     if n == 0 {
         Err(FieldError::new("name", "is required"))
     } else if n > NAME_MAX {
-        Err(FieldError::new("name", format!("must be at most {NAME_MAX} characters")))
+        Err(FieldError::new(
+            "name",
+            format!("must be at most {NAME_MAX} characters"),
+        ))
     } else if name.chars().any(char::is_control) {
         Err(FieldError::new("name", "must not contain control characters"))
     } else {
@@ -705,7 +707,11 @@ mod tests {
 
     #[test]
     fn a_personal_access_token_is_refused_on_jira_cloud_and_a_project_key_must_look_like_one() {
-        assert!(jira("https://acme.atlassian.net", JiraAuth::Basic).validate().is_empty());
+        assert!(
+            jira("https://acme.atlassian.net", JiraAuth::Basic)
+                .validate()
+                .is_empty()
+        );
         let e = jira("https://acme.atlassian.net/", JiraAuth::Pat).validate();
         assert_eq!(fields(&e), ["settings.auth"]);
         assert!(jira("https://jira.acme.test", JiraAuth::Pat).validate().is_empty());
@@ -715,7 +721,10 @@ mod tests {
             project_key: "sec-1".into(),
             ..Default::default()
         };
-        assert_eq!(fields(&IntegrationSettings::Jira(s.clone()).validate()), ["settings.project_key"]);
+        assert_eq!(
+            fields(&IntegrationSettings::Jira(s.clone()).validate()),
+            ["settings.project_key"]
+        );
         s.project_key = "APP_2".into();
         assert!(IntegrationSettings::Jira(s).validate().is_empty());
     }
@@ -748,11 +757,13 @@ mod tests {
             sign: false,
         };
         assert_eq!(fields(&new.validate().unwrap_err()), ["secrets.url"]);
-        new.secrets.insert("url".into(), Secret::new("not a url with-secret-token"));
+        new.secrets
+            .insert("url".into(), Secret::new("not a url with-secret-token"));
         let e = new.validate().unwrap_err();
         assert_eq!(fields(&e), ["secrets.url"]);
         assert!(!e[0].message.contains("secret-token"), "{e:?}");
-        new.secrets.insert("url".into(), Secret::new("https://hooks.slack.com/services/T/B/x"));
+        new.secrets
+            .insert("url".into(), Secret::new("https://hooks.slack.com/services/T/B/x"));
         new.secrets.insert("token".into(), Secret::new("x"));
         assert_eq!(fields(&new.validate().unwrap_err()), ["secrets.token"]);
         new.secrets.remove("token");
@@ -767,7 +778,10 @@ mod tests {
             settings: Some(IntegrationSettings::Teams),
             ..Default::default()
         };
-        assert_eq!(fields(&patch.validate(IntegrationKind::Slack).unwrap_err()), ["settings.type"]);
+        assert_eq!(
+            fields(&patch.validate(IntegrationKind::Slack).unwrap_err()),
+            ["settings.type"]
+        );
         assert!(patch.validate(IntegrationKind::Teams).is_ok());
     }
 }

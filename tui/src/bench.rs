@@ -239,6 +239,8 @@ pub fn answer(call: &Call, total: usize) -> Option<Msg> {
         Msg::reply::<Get<ApiKeySettings>>(c, Ok(doc(ApiKeySettings::default())))
     } else if call.is::<MySessions>() {
         Msg::reply::<MySessions>(c, Ok(Vec::new()))
+    } else if call.is::<orgdeck_shared::integrations::endpoints::List>() {
+        Msg::reply::<orgdeck_shared::integrations::endpoints::List>(c, Ok(Vec::new()))
     } else if call.is::<MyPasswordPolicy>() {
         Msg::reply::<MyPasswordPolicy>(c, Ok(PasswordPolicy::default()))
     } else {
