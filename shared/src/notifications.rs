@@ -222,6 +222,94 @@ impl NotificationSettings {
     }
 }
 
+/// One's own choice for one event type (`None`: the organization's default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct MyChoice {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_app: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<bool>,
+}
+
+/// `PUT me/notifications`: a user's own in-app and email choices, per event type (the types not named
+/// follow the organization's defaults).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct MyNotifications {
+    #[serde(default)]
+    pub choices: std::collections::BTreeMap<EventType, MyChoice>,
+}
+
+impl MyNotifications {
+    /// Choices equal to no choice are dropped, so "back to the default" leaves nothing behind.
+    pub fn normalized(mut self) -> Self {
+        self.choices.retain(|_, c| c.in_app.is_some() || c.email.is_some());
+        self
+    }
+}
+
+/// The organization's default for one event type, as a user sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct EventDefault {
+    pub event: EventType,
+    pub in_app: bool,
+    pub email: bool,
+}
+
+/// `GET me/notifications`: one's own choices with the organization's defaults beside them (which users
+/// other than admins cannot read from `settings/notifications`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MyNotificationsView {
+    pub version: i64,
+    pub mine: MyNotifications,
+    pub defaults: Vec<EventDefault>,
+}
+
+impl MyNotificationsView {
+    /// What reaches me for `event`: (in-app, email).
+    pub fn effective(&self, event: EventType) -> (bool, bool) {
+        let d = self.defaults.iter().find(|d| d.event == event);
+        let c = self.mine.choices.get(&event).copied().unwrap_or_default();
+        (
+            c.in_app.unwrap_or(d.is_some_and(|d| d.in_app)),
+            c.email.unwrap_or(d.is_some_and(|d| d.email)),
+        )
+    }
+
+    pub fn defaults_of(settings: &NotificationSettings) -> Vec<EventDefault> {
+        EventType::ALL
+            .iter()
+            .map(|e| EventDefault {
+                event: *e,
+                in_app: settings.rule(*e).in_app,
+                email: settings.rule(*e).email,
+            })
+            .collect()
+    }
+}
+
+impl crate::endpoint::HasVersion for MyNotificationsView {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+pub mod endpoints {
+    use super::*;
+    use crate::routes::*;
+
+    crate::endpoints! {
+        /// One's own notification choices, with the organization's defaults beside them.
+        GetMine: Get ME_NOTIFICATIONS, User, params (), query (), body () => MyNotificationsView, etag true;
+        /// Replaces one's own choices (types not named follow the organization's defaults).
+        PutMine: Put ME_NOTIFICATIONS, User, params (), query (), body MyNotifications => MyNotificationsView, if_match Required, etag true;
+    }
+
+    pub(crate) fn each(v: &mut impl crate::endpoint::EndpointVisitor) {
+        v.visit::<GetMine>();
+        v.visit::<PutMine>();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +333,29 @@ mod tests {
         let json = serde_json::to_value(&d).unwrap();
         assert_eq!(json["application_attacked"]["email"], true);
         assert_eq!(json["new_vulnerability_severities"][0], "critical");
+    }
+
+    #[test]
+    fn my_choices_override_the_defaults_per_type_and_none_follows_them() {
+        let defaults = MyNotificationsView::defaults_of(&NotificationSettings::default());
+        let mut view = MyNotificationsView {
+            version: 1,
+            mine: MyNotifications::default(),
+            defaults,
+        };
+        assert_eq!(view.effective(EventType::ServerOffline), (true, true));
+        view.mine.choices.insert(
+            EventType::ServerOffline,
+            MyChoice {
+                in_app: None,
+                email: Some(false),
+            },
+        );
+        assert_eq!(view.effective(EventType::ServerOffline), (true, false));
+        view.mine.choices.insert(EventType::NewAsset, MyChoice::default());
+        assert_eq!(view.mine.clone().normalized().choices.len(), 1);
+        let json = serde_json::to_value(&view.mine).unwrap();
+        assert_eq!(json["choices"]["server_offline"]["email"], false);
     }
 
     #[test]

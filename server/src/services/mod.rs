@@ -6,6 +6,7 @@ pub mod audit_export;
 pub mod groups;
 pub mod import;
 pub mod licensing;
+pub mod notifications;
 pub mod passwords;
 pub mod sessions;
 pub mod settings;
