@@ -3,7 +3,7 @@
 //! default is no choice), `s` saves with the version read (412: read again, edits said lost), Esc closes
 //! (asking first when changed).
 
-use orgdeck_shared::notifications::{EventType, MyChoice, MyNotifications, MyNotificationsView};
+use orgdeck_shared::notifications::{EventType, MyNotifications, MyNotificationsView};
 use ratatui::{
     Frame,
     layout::Rect,
