@@ -334,6 +334,7 @@ pub fn each(v: &mut impl EndpointVisitor) {
     crate::security::endpoints::each(v);
     crate::api_keys::endpoints::each(v);
     crate::integrations::endpoints::each(v);
+    crate::notifications::endpoints::each(v);
     crate::account::endpoints::each(v);
     crate::events::endpoints::each(v);
     crate::openapi::endpoints::each(v);

@@ -18,6 +18,7 @@ pub mod groups;
 pub mod integrations;
 pub mod inventory;
 pub mod licensing;
+pub mod notifications;
 pub mod openapi;
 pub mod password;
 pub mod routes;

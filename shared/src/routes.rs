@@ -89,6 +89,9 @@ pub fn api_key_email(id: impl std::fmt::Display) -> String {
     API_KEY_EMAIL.replace("{id}", &id.to_string())
 }
 
+/// `GET/PUT me/notifications`: one's own notification choices.
+pub const ME_NOTIFICATIONS: &str = "/api/v1/me/notifications";
+
 /// `GET/POST integrations`.
 pub const INTEGRATIONS: &str = "/api/v1/integrations";
 /// `GET/PATCH/DELETE integrations/{id}`.

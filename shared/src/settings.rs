@@ -67,6 +67,13 @@ impl SettingsArea for TwoStepSettings {
     }
 }
 
+impl SettingsArea for crate::notifications::NotificationSettings {
+    const NAME: &'static str = area::NOTIFICATIONS;
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        self.validate()
+    }
+}
+
 impl SettingsArea for ApiKeySettings {
     const NAME: &'static str = area::API_KEYS;
     fn check(&self) -> Result<(), Vec<FieldError>> {
@@ -87,6 +94,7 @@ pub fn each_area(v: &mut impl AreaVisitor) {
     v.visit::<TwoStepSettings>();
     v.visit::<SessionSettings>();
     v.visit::<ApiKeySettings>();
+    v.visit::<crate::notifications::NotificationSettings>();
 }
 
 /// `GET` and `PUT settings/{area}` of each document type.

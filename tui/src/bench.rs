@@ -239,6 +239,11 @@ pub fn answer(call: &Call, total: usize) -> Option<Msg> {
         Msg::reply::<Get<ApiKeySettings>>(c, Ok(doc(ApiKeySettings::default())))
     } else if call.is::<MySessions>() {
         Msg::reply::<MySessions>(c, Ok(Vec::new()))
+    } else if call.is::<orgdeck_shared::integrations::endpoints::List>() {
+        Msg::reply::<orgdeck_shared::integrations::endpoints::List>(c, Ok(Vec::new()))
+    } else if call.is::<Get<orgdeck_shared::notifications::NotificationSettings>>() {
+        let s = orgdeck_shared::notifications::NotificationSettings::default();
+        Msg::reply::<Get<orgdeck_shared::notifications::NotificationSettings>>(c, Ok(doc(s)))
     } else if call.is::<MyPasswordPolicy>() {
         Msg::reply::<MyPasswordPolicy>(c, Ok(PasswordPolicy::default()))
     } else {

@@ -156,3 +156,49 @@ fn my_sessions_are_listed_and_ending_one_asks_first_and_this_one_logs_out() {
     assert!(cmds.contains(&Command::Logout), "{cmds:?}");
     assert!(app.login.is_some());
 }
+
+#[test]
+fn n_opens_my_notification_choices_over_the_defaults_and_s_saves_them_with_the_version_read() {
+    use orgdeck_shared::notifications::{
+        EventType, MyNotifications, MyNotificationsView, NotificationSettings,
+        endpoints::{GetMine, PutMine},
+    };
+    let mut app = logged_in();
+    send(&mut app, [ch('\''), ch('m')]);
+    assert_eq!(app.active_tab().title(), "Account");
+    let cmds = send(&mut app, [ch('N')]);
+    let get = call_of::<GetMine>(&cmds);
+    let view = MyNotificationsView {
+        version: 2,
+        mine: MyNotifications::default(),
+        defaults: MyNotificationsView::defaults_of(&NotificationSettings::default()),
+    };
+    app.update(reply::<GetMine>(get, Ok(view.clone())));
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("My notifications") && text.contains("Server offline"),
+        "{text}"
+    );
+    assert!(text.contains("(org)"), "{text}");
+    // Server offline (4th row), email: off, for me.
+    send(&mut app, (0..3).map(|_| key(KeyCode::Down)));
+    send(&mut app, [key(KeyCode::Right), ch(' ')]);
+    assert!(screen(&app, 80, 24).contains("(me)"));
+    assert!(app.is_dirty());
+    let cmds = send(&mut app, [ch('s')]);
+    let put = call_of::<PutMine>(&cmds);
+    assert_eq!(put.if_match, Some(2));
+    let body: MyNotifications = put.body_as().unwrap();
+    assert_eq!(body.choices[&EventType::ServerOffline].email, Some(false));
+    assert_eq!(
+        body.choices[&EventType::ServerOffline].in_app,
+        None,
+        "in-app follows the default"
+    );
+    let mut saved = view;
+    saved.version = 3;
+    saved.mine = body;
+    app.update(reply::<PutMine>(put, Ok(saved)));
+    assert!(!app.is_dirty());
+    assert!(!screen(&app, 80, 24).contains("My notifications"), "closed once saved");
+}

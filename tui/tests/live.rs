@@ -161,3 +161,17 @@ fn a_search_typed_in_one_burst_stays_applied() {
     let tab = app.tab::<orgdeck::tabs::AuditTab>().unwrap();
     assert_eq!(tab.table.query.q, "log");
 }
+
+#[test]
+fn a_deletion_announced_before_its_answer_still_says_who_was_deleted() {
+    let mut app = users_app(3);
+    let cmds = send(&mut app, [ch('d'), ch('y')]);
+    let del = call_of::<orgdeck_shared::users::endpoints::Delete>(&cmds);
+    let email = orgdeck::bench::fake_user(0).email;
+    let id = orgdeck::bench::fake_user(0).id.to_string();
+    // The stream tells of it first: the row goes.
+    app.update(change(12, "user.delete", "user", &id, None));
+    app.update(reply::<orgdeck_shared::users::endpoints::Delete>(del, Ok(())));
+    let said = app.toasts.last().map(|t| t.text.clone()).unwrap_or_default();
+    assert_eq!(said, format!("Deleted {email}"));
+}

@@ -19,8 +19,6 @@ use ratatui::style::Modifier;
 #[rustfmt::skip]
 fn thirteen_areas() -> App {
     let later = [
-        Area { id: "integrations", title: "Integrations", group: Group::IntegrationsAndNotifications, key: 'i', aliases: &[], sections: &[], keys: &[], make: || Box::new(BlankTab("Integrations")) },
-        Area { id: "notifications", title: "Notifications", group: Group::IntegrationsAndNotifications, key: 'n', aliases: &[], sections: &[], keys: &[], make: || Box::new(BlankTab("Notifications")) },
         Area { id: "servers", title: "Servers", group: Group::Servers, key: 'v', aliases: &[], sections: &[], keys: &[], make: || Box::new(BlankTab("Servers")) },
         Area { id: "agent_keys", title: "Agent keys", group: Group::Servers, key: 'e', aliases: &["agents"], sections: &[], keys: &[], make: || Box::new(BlankTab("Agent keys")) },
         Area { id: "reports", title: "Reports", group: Group::ReportsAndScores, key: 'p', aliases: &[], sections: &[], keys: &[], make: || Box::new(BlankTab("Reports")) },

@@ -1,13 +1,22 @@
 //! One's own account, every role: the password policy one's new password must meet, one's sessions.
 
-use axum::extract::{Path, State};
-use orgdeck_shared::{account::endpoints as ep, password::PasswordPolicy};
+use axum::{
+    body::Bytes,
+    extract::{Path, State},
+    http::HeaderMap,
+};
+use orgdeck_shared::{
+    account::endpoints as ep,
+    notifications::{MyNotifications, endpoints as notif_ep},
+    password::PasswordPolicy,
+};
 
-use super::Reply;
+use super::{Reply, etag::if_match};
 use crate::{
-    auth::SessionUser,
+    auth::{AuthUser, SessionUser},
     error::AppResult,
-    services::{sessions, settings},
+    http::json,
+    services::{notifications, sessions, settings},
     state::AppState,
 };
 
@@ -32,4 +41,21 @@ pub async fn end_session(
 ) -> AppResult<Reply<ep::EndMySession>> {
     sessions::end_mine(&state, &user, &id).await?;
     Ok(Reply::new(()))
+}
+
+pub async fn notifications(State(state): State<AppState>, user: AuthUser) -> AppResult<Reply<notif_ep::GetMine>> {
+    Ok(Reply::new(notifications::mine(&state, &user).await?))
+}
+
+pub async fn set_notifications(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Reply<notif_ep::PutMine>> {
+    let expected = if_match(&headers)?;
+    let mine: MyNotifications = json::parse_request(&headers, &body)?;
+    Ok(Reply::new(
+        notifications::set_mine(&state, &user, expected, mine).await?,
+    ))
 }

@@ -93,6 +93,8 @@ fn api() -> Api {
         .at(account_ep::MyPasswordPolicy, me::password_policy)
         .at(account_ep::MySessions, me::sessions)
         .at(account_ep::EndMySession, me::end_session)
+        .at(orgdeck_shared::notifications::endpoints::GetMine, me::notifications)
+        .at(orgdeck_shared::notifications::endpoints::PutMine, me::set_notifications)
         .at(user_ep::List, users::list)
         .at(user_ep::Create, users::create)
         .at(user_ep::Import, users::import)

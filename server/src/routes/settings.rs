@@ -10,6 +10,7 @@ use axum::{
 use orgdeck_shared::{
     api_keys::ApiKeySettings,
     general::GeneralSettings,
+    notifications::NotificationSettings,
     parse_etag,
     password::PasswordPolicy,
     security::{IpRestrictions, SessionSettings, TwoStepSettings},
@@ -38,6 +39,7 @@ pub fn routes() -> Api {
         .merge(doc_area::<TwoStepSettings>(no_guard))
         .merge(doc_area::<IpRestrictions>(service::refuse_self_lockout))
         .merge(doc_area::<ApiKeySettings>(no_guard))
+        .merge(doc_area::<NotificationSettings>(no_guard))
         // Any other name: 404 naming it (after the admin check, so nothing is learnt without the role).
         .rest_of(Get::<GeneralSettings>::new(), unknown_area)
         .rest_of(Put::<GeneralSettings>::new(), unknown_area)

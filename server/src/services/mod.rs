@@ -7,6 +7,7 @@ pub mod groups;
 pub mod import;
 pub mod integrations;
 pub mod licensing;
+pub mod notifications;
 pub mod passwords;
 pub mod sessions;
 pub mod settings;

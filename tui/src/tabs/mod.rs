@@ -7,6 +7,8 @@ pub mod audit;
 pub mod doc;
 mod general;
 pub mod groups;
+pub mod integrations;
+pub mod notifications;
 pub mod security;
 pub mod users;
 
@@ -15,6 +17,8 @@ pub use api_keys::ApiKeysTab;
 pub use audit::AuditTab;
 pub use general::GeneralTab;
 pub use groups::GroupsTab;
+pub use integrations::IntegrationsTab;
+pub use notifications::NotificationsTab;
 pub use security::SecurityTab;
 pub use users::UsersTab;
 
@@ -46,6 +50,8 @@ pub const AREAS: &[Area] = &[
     Area { id: "security", title: "Security", group: Group::Security, key: 's', aliases: &[], sections: security::SECTIONS, keys: security::KEYS, make: || Box::new(SecurityTab::new()) },
     Area { id: "audit", title: "Audit", group: Group::Security, key: 'a', aliases: &["log", "audit log"], sections: &[], keys: audit::KEYS, make: || Box::new(AuditTab::new()) },
     Area { id: "api_keys", title: "API keys", group: Group::UsersAndAccess, key: 'k', aliases: &["api", "keys"], sections: &[], keys: api_keys::KEYS, make: || Box::new(ApiKeysTab::new()) },
+    Area { id: "integrations", title: "Integrations", group: Group::IntegrationsAndNotifications, key: 'i', aliases: &["jira", "bugzilla", "slack", "webhooks", "teams"], sections: &[], keys: integrations::KEYS, make: || Box::new(IntegrationsTab::new()) },
+    Area { id: "notifications", title: "Notifications", group: Group::IntegrationsAndNotifications, key: 'n', aliases: &["alerts", "email"], sections: &[], keys: &[], make: || Box::new(NotificationsTab::new()) },
     Area { id: "account", title: "Account", group: Group::UsersAndAccess, key: 'm', aliases: &["me", "profile", "my account"], sections: &[], keys: account::KEYS, make: || Box::new(AccountTab::new()) },
 ];
 

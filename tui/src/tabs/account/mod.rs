@@ -3,7 +3,10 @@
 //! the fresh proof the server asks for), and my sessions (this one marked; ending one asks first, ending
 //! this one logs out).
 
+mod notifications;
 mod view;
+
+pub use notifications::MyNotificationsEditor;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use orgdeck_shared::{
@@ -13,6 +16,7 @@ use orgdeck_shared::{
         endpoints::{EndMySession, MyPasswordPolicy, MySessions},
     },
     auth::{BackupCodesLeft, Me, Secret, endpoints::CountBackupCodes},
+    notifications::endpoints::{GetMine as GetMyNotifications, PutMine as PutMyNotifications},
     password::{PasswordContext, PasswordPolicy, PasswordProblem},
     security::TwoStepMethod,
     users::{ChangePasswordRequest, endpoints::ChangePassword},
@@ -35,15 +39,27 @@ use crate::{
 /// The actions this area adds to the keymap (the help lists them under its title).
 pub const CHANGE_PASSWORD: Action = Action::Tab(TabAction("change_password"));
 
+pub const MY_NOTIFICATIONS: Action = Action::Tab(TabAction("my_notifications"));
+
 /// The rows of this area's actions.
-pub const KEYS: &[ActionSpec] = &[mutating(
-    CHANGE_PASSWORD,
-    "change_password",
-    Scope::Area("Account"),
-    &["P"],
-    "change your password (the policy's rules checked as you type)",
-    Some("change password"),
-)];
+pub const KEYS: &[ActionSpec] = &[
+    mutating(
+        CHANGE_PASSWORD,
+        "change_password",
+        Scope::Area("Account"),
+        &["P"],
+        "change your password (the policy's rules checked as you type)",
+        Some("change password"),
+    ),
+    crate::keymap::spec(
+        MY_NOTIFICATIONS,
+        "my_notifications",
+        Scope::Area("Account"),
+        &["N"],
+        "your notifications: in-app and email per event type, over the organization's defaults",
+        Some("notifications"),
+    ),
+];
 
 /// The answers of the tab's calls (the enrolment has its own).
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +68,11 @@ pub enum AccountMsg {
     Sessions(Result<Vec<MySession>, ApiError>),
     BackupCodes(Result<BackupCodesLeft, ApiError>),
     PasswordChanged(Result<(), ApiError>),
+    /// My notification choices, as read (opens the editor) or saved.
+    Notifications {
+        saved: bool,
+        result: Result<orgdeck_shared::notifications::MyNotificationsView, ApiError>,
+    },
     /// A session of mine ended (`current`: this one, which logs out).
     Ended {
         current: bool,
@@ -90,6 +111,8 @@ pub struct AccountTab {
     pending_end: Option<MySession>,
     /// Enrolling in two-step, drawn over the whole screen while open.
     pub enrolment: Option<Enrolment>,
+    /// My notification choices being edited.
+    pub notifications: Option<MyNotificationsEditor>,
 }
 
 impl Default for AccountTab {
@@ -109,6 +132,7 @@ impl AccountTab {
             change: None,
             pending_end: None,
             enrolment: None,
+            notifications: None,
         }
     }
 
@@ -207,6 +231,42 @@ impl AccountTab {
         }
     }
 
+    /// Keys while my notification choices are open.
+    fn notifications_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
+        let Some(e) = self.notifications.as_mut() else {
+            return false;
+        };
+        match action {
+            Action::Up => e.move_by(-1, 0),
+            Action::Down => e.move_by(1, 0),
+            Action::Left => e.move_by(0, -1),
+            Action::Right => e.move_by(0, 1),
+            Action::Activate | Action::ToggleSelect if !ctx.read_only => e.flip(),
+            Action::Save if ctx.read_only => fx.toast(ToastLevel::Warning, "Read-only profile: saving is disabled"),
+            Action::Save if !e.is_dirty() => fx.toast(ToastLevel::Info, "Nothing to save"),
+            Action::Save if !e.saving => {
+                e.saving = true;
+                let call = Call::new::<PutMyNotifications, _>((), &e.edited, |result| AccountMsg::Notifications {
+                    saved: true,
+                    result,
+                });
+                fx.call(call.if_match(e.read.version).label("saving your notification choices"));
+            }
+            Action::Cancel if e.is_dirty() => {
+                fx.confirm = Some(Dialog::confirm(
+                    Action::Cancel,
+                    "Discard your changes?",
+                    "Close your notification choices without saving them?",
+                    "discard",
+                    "keep editing",
+                ));
+            }
+            Action::Cancel => self.notifications = None,
+            _ => return false,
+        }
+        true
+    }
+
     fn enrol(&mut self, method: TwoStepMethod, fx: &mut Effects) {
         let Some(me) = &self.me else { return };
         let off = "Two-step verification is off in your organization";
@@ -252,8 +312,16 @@ impl Tab for AccountTab {
     }
 
     fn handle_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
+        if self.notifications.is_some() {
+            return self.notifications_action(action, ctx, fx);
+        }
         let count = self.sessions.loaded().map_or(0, Vec::len);
         match action {
+            MY_NOTIFICATIONS => {
+                let call =
+                    Call::of::<GetMyNotifications, _>((), |result| AccountMsg::Notifications { saved: false, result });
+                fx.call(call.label("loading your notification choices"));
+            }
             CHANGE_PASSWORD if !ctx.read_only => self.open_change(fx),
             crate::tabs::security::ENROL_TOTP if !ctx.read_only => self.enrol(TwoStepMethod::Totp, fx),
             crate::tabs::security::ENROL_EMAIL if !ctx.read_only => self.enrol(TwoStepMethod::Email, fx),
@@ -293,6 +361,10 @@ impl Tab for AccountTab {
     }
 
     fn confirmed(&mut self, action: Action, _ctx: &TabCtx, fx: &mut Effects) {
+        if action == Action::Cancel {
+            self.notifications = None;
+            return;
+        }
         if action == crate::tabs::security::ENROL_TOTP {
             if let Some(e) = self.enrolment.as_mut()
                 && e.confirmed() == enrolment::Outcome::Close
@@ -332,6 +404,34 @@ impl Tab for AccountTab {
             }
             AccountMsg::Sessions(Err(e)) if !needs_login(&e) => self.sessions = Load::Failed(e),
             AccountMsg::BackupCodes(Ok(left)) => self.backup_codes_left = Some(left.remaining),
+            AccountMsg::Notifications {
+                saved: false,
+                result: Ok(view),
+            } => {
+                self.notifications = Some(MyNotificationsEditor::new(view));
+            }
+            AccountMsg::Notifications {
+                saved: true,
+                result: Ok(_),
+            } => {
+                self.notifications = None;
+                fx.toast(ToastLevel::Info, "Saved your notification choices");
+            }
+            AccountMsg::Notifications { result: Err(e), .. } if needs_login(&e) => {}
+            AccountMsg::Notifications { saved, result: Err(e) } => {
+                if let Some(ed) = self.notifications.as_mut() {
+                    ed.saving = false;
+                }
+                if saved && e.code == ErrorCode::VersionMismatch {
+                    fx.toast(
+                        ToastLevel::Warning,
+                        "Not saved: your choices were changed elsewhere meanwhile; N reads them again",
+                    );
+                    self.notifications = None;
+                } else {
+                    fx.toast(ToastLevel::Error, format!("Notification choices: {}", e.message));
+                }
+            }
             AccountMsg::PasswordChanged(result) => {
                 let Some(change) = self.change.as_mut() else { return };
                 change.sending = false;
@@ -380,6 +480,7 @@ impl Tab for AccountTab {
             .as_ref()
             .is_some_and(|c| c.inputs.iter().any(|i| !i.value().is_empty()))
             || self.enrolment.as_ref().is_some_and(Enrolment::asks_before_closing)
+            || self.notifications.as_ref().is_some_and(MyNotificationsEditor::is_dirty)
     }
 
     fn hints(&self) -> Vec<(Action, &'static str)> {
@@ -393,9 +494,17 @@ impl Tab for AccountTab {
             }
             return hints;
         }
+        if self.notifications.is_some() {
+            return vec![
+                (Action::ToggleSelect, "flip"),
+                (Action::Save, "save"),
+                (Action::Cancel, "close"),
+                (Action::Help, "help"),
+            ];
+        }
         // Only what can be done now (the help lists every key): ending a session once they are listed,
         // enrolling in a method the organization offers.
-        let mut hints = vec![(CHANGE_PASSWORD, "change password")];
+        let mut hints = vec![(CHANGE_PASSWORD, "password")];
         if self.sessions.loaded().is_some_and(|s| !s.is_empty()) {
             hints.push((Action::DeleteItem, "end session"));
         }
@@ -406,6 +515,7 @@ impl Tab for AccountTab {
         } else if offered(TwoStepMethod::Email) {
             hints.push((crate::tabs::security::ENROL_EMAIL, "enrol by email"));
         }
+        hints.push((MY_NOTIFICATIONS, "notifications"));
         hints.extend([
             (Action::Reload, "reload"),
             (Action::Help, "help"),
@@ -416,6 +526,9 @@ impl Tab for AccountTab {
 
     fn render(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
         view::render(self, frame, area, ctx);
+        if let Some(e) = &self.notifications {
+            e.render(frame, area, ctx.theme);
+        }
     }
 
     fn render_overlay(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx) {

@@ -175,7 +175,12 @@ impl UsersTab {
         match (ids.len(), single, bulk) {
             (1, _, Some(BulkAction::Delete)) => {
                 let id = ids[0];
-                let call = Call::of::<users::Delete, _>(id, move |result| UsersMsg::Deleted { id, result });
+                let who = p.targets[0].1.clone();
+                let call = Call::of::<users::Delete, _>(id, move |result| UsersMsg::Deleted {
+                    id,
+                    who: who.clone(),
+                    result,
+                });
                 fx.call(call.label("deleting a user"));
             }
             (1, Some(action), _) => fx.call(act(ids[0], action)),
@@ -293,18 +298,13 @@ impl UsersTab {
                 }
                 fx.toast(ToastLevel::Error, format!("Not added: {}", e.message));
             }
-            UsersMsg::Deleted { id, result: Ok(()) } => {
-                let who = self
-                    .table
-                    .selected()
-                    .get(&id)
-                    .cloned()
-                    .or_else(|| self.table.held().find(|u| u.id == id).map(|u| u.email.clone()));
+            UsersMsg::Deleted {
+                id,
+                who,
+                result: Ok(()),
+            } => {
                 self.table.remove_rows(&[id]);
-                fx.toast(
-                    ToastLevel::Info,
-                    format!("Deleted {}", who.unwrap_or_else(|| "the user".into())),
-                );
+                fx.toast(ToastLevel::Info, format!("Deleted {who}"));
             }
             UsersMsg::Deleted { result: Err(e), .. } => {
                 fx.toast(ToastLevel::Error, format!("Not deleted: {}", e.message));

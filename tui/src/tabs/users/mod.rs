@@ -135,6 +135,9 @@ pub enum UsersMsg {
     Created(Result<Created, ApiError>),
     Deleted {
         id: Uuid,
+        /// Who was deleted, as the confirmation named them (the row may be gone by the answer: the live
+        /// update of the deletion can come first).
+        who: String,
         result: Result<(), ApiError>,
     },
     Bulk {
