@@ -91,7 +91,7 @@ impl MyNotificationsEditor {
                 "What reaches you; (org) follows the organization's default.",
                 theme.muted,
             ),
-            Line::styled(format!("  {:<24}{:<14}{}", "Event", "In-app", "Email"), theme.label),
+            Line::styled(format!("  {:<24}{:<15}{}", "Event", "In-app", "Email"), theme.label),
         ];
         for (i, event) in EventType::ALL.iter().enumerate() {
             let cells = self.cell(*event);

@@ -436,7 +436,8 @@ fn test_report(name: &str, outcome: &TestOutcome) -> Report {
         None => "No remote answer (refused here or not reached).".to_owned(),
     });
     lines.push(String::new());
-    lines.extend(outcome.message.lines().map(str::to_owned));
+    // The box is at most 78 wide: the remote's message wraps inside it.
+    lines.extend(outcome.message.lines().flat_map(|l| crate::widgets::wrap(l, 72)));
     if !outcome.detected.is_empty() {
         lines.push(String::new());
         lines.push("Detected and stored:".to_owned());
@@ -454,8 +455,9 @@ fn secret_report(name: &str, secret: orgdeck_shared::auth::Secret) -> Report {
         String::new(),
         secret.expose().to_owned(),
         String::new(),
-        "Requests carry webhook-id, webhook-timestamp and webhook-signature (Standard Webhooks 1.0:".to_owned(),
-        "v1,<base64 HMAC-SHA256 of id.timestamp.body>), and X-Orgdeck-Signature with the same value.".to_owned(),
+        "Each request carries webhook-id, webhook-timestamp and".to_owned(),
+        "webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>".to_owned(),
+        "(Standard Webhooks 1.0), and X-Orgdeck-Signature, the same value.".to_owned(),
     ];
     let mut report = Report::new(format!("Signing secret of {name}"), lines);
     report.copy = Some(secret);
