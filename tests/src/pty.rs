@@ -4,7 +4,7 @@ use std::{
     io::{Read, Write},
     num::NonZeroU16,
     path::{Path, PathBuf},
-    sync::{Arc, Mutex},
+    sync::{Arc, Condvar, Mutex},
     thread,
     time::{Duration, Instant},
 };
@@ -19,6 +19,8 @@ pub struct PtyApp {
     parser: Arc<Mutex<vt100::Parser>>,
     /// Every byte the program wrote, for checks on raw escape sequences.
     raw: Arc<Mutex<Vec<u8>>>,
+    /// Counts the chunks of output parsed so far, and wakes whoever waits for the next one.
+    parsed: Arc<(Mutex<u64>, Condvar)>,
     _reader: thread::JoinHandle<()>,
 }
 
@@ -56,7 +58,8 @@ impl PtyApp {
         let size = |n| NonZeroU16::new(n).expect("terminal size is not zero");
         let parser = Arc::new(Mutex::new(vt100::Parser::new(size(rows), size(cols), 0)));
         let raw = Arc::new(Mutex::new(Vec::new()));
-        let (p, r) = (parser.clone(), raw.clone());
+        let parsed = Arc::new((Mutex::new(0u64), Condvar::new()));
+        let (p, r, c) = (parser.clone(), raw.clone(), parsed.clone());
         let master = pair.master;
         let reader_thread = thread::spawn(move || {
             let _master = master; // keep the pty open while reading
@@ -67,6 +70,9 @@ impl PtyApp {
                 }
                 p.lock().expect("parser").process(&buf[..n]);
                 r.lock().expect("raw").extend_from_slice(&buf[..n]);
+                let (count, wake) = &*c;
+                *count.lock().expect("parsed") += 1;
+                wake.notify_all();
             }
         });
         Ok(Self {
@@ -74,6 +80,7 @@ impl PtyApp {
             writer,
             parser,
             raw,
+            parsed,
             _reader: reader_thread,
         })
     }
@@ -116,6 +123,25 @@ impl PtyApp {
                 bail!("waited {timeout:?} for {what}; the screen shows:\n{}", self.screen());
             }
             thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Like [`PtyApp::wait_until`], but checks the screen as soon as each chunk of output is parsed instead
+    /// of polling: for timings finer than the polling interval.
+    pub fn wait_until_parsed(&self, what: &str, timeout: Duration, done: impl Fn(&str) -> bool) -> Result<Duration> {
+        let start = Instant::now();
+        let (count, wake) = &*self.parsed;
+        loop {
+            // Read before looking at the screen: output parsed after the look then ends the wait below.
+            let seen = *count.lock().expect("parsed");
+            if done(&self.screen()) {
+                return Ok(start.elapsed());
+            }
+            let Some(left) = timeout.checked_sub(start.elapsed()) else {
+                bail!("waited {timeout:?} for {what}; the screen shows:\n{}", self.screen());
+            };
+            let guard = count.lock().expect("parsed");
+            drop(wake.wait_timeout_while(guard, left, |n| *n == seen).expect("parsed"));
         }
     }
 

@@ -34,11 +34,13 @@ mod idle;
 mod memory;
 mod process;
 mod server_cpu;
+mod slow;
 mod writes;
 
 use idle::s7_idle_connections;
 use memory::s6_server_memory;
 use server_cpu::s1_server_cpu_per_request;
+use slow::t6_keys_while_in_flight;
 use writes::s4_settings_writes;
 
 const CONCURRENCY: usize = 64;
@@ -123,7 +125,7 @@ impl Options {
                 "--strict" => opts.strict = true,
                 "-h" | "--help" => {
                     println!(
-                        "bench [--only S1,S2,S3,S4,S5,S6,S7,T1,T2,T3,T4,T5] [--seconds N (load duration, default 3)] [--strict]"
+                        "bench [--only S1,S2,S3,S4,S5,S6,S7,T1,T2,T3,T4,T5,T6] [--seconds N (load duration, default 3)] [--strict]"
                     );
                     std::process::exit(0);
                 }
@@ -181,6 +183,9 @@ async fn main() -> Result<()> {
     }
     if opts.wants("T5") {
         report(vec![t5_console_memory().await?]);
+    }
+    if opts.wants("T6") {
+        report(vec![t6_keys_while_in_flight().await?]);
     }
     let unmeasured = figures.iter().filter(|f| !f.measured()).count();
     let short = figures.iter().filter(|f| f.measured() && !f.passes()).count();
@@ -655,6 +660,11 @@ struct ConsoleHome {
 
 impl ConsoleHome {
     fn new(bin: &std::path::Path, server: &TestServer, token: &str) -> Result<Self> {
+        Self::at_url(bin, &server.base_url, token)
+    }
+
+    /// The same, with the profile's server at `url` (a proxy in front of a server).
+    fn at_url(bin: &std::path::Path, url: &str, token: &str) -> Result<Self> {
         let dir = tempfile::tempdir()?;
         let path = |sub: &str| dir.path().join(sub).to_str().map(str::to_owned).context("utf-8 path");
         let env = vec![
@@ -663,15 +673,7 @@ impl ConsoleHome {
             ("ORGDECK_CREDENTIAL_STORE", "file".to_owned()),
         ];
         let status = Command::new(bin)
-            .args([
-                "profile",
-                "add",
-                "bench",
-                "--url",
-                &server.base_url,
-                "--user",
-                ADMIN_EMAIL,
-            ])
+            .args(["profile", "add", "bench", "--url", url, "--user", ADMIN_EMAIL])
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(std::process::Stdio::null())
             .status()?;
