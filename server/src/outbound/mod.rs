@@ -17,6 +17,7 @@
 mod address;
 pub mod policy;
 pub mod redact;
+pub mod signing;
 
 use std::{
     net::SocketAddr,
