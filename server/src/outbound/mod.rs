@@ -18,6 +18,7 @@ mod address;
 pub mod policy;
 pub mod redact;
 pub mod signing;
+pub mod template;
 
 use std::{
     net::SocketAddr,
