@@ -48,6 +48,22 @@ pub enum Refused {
     Address(BlockedAddress),
 }
 
+impl Refused {
+    /// A stable code for the API's field error on `url` (the text says the details).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refused::InvalidUrl(_) | Refused::ControlCharacters | Refused::NoHost | Refused::HostTooLong => {
+                "invalid_url"
+            }
+            Refused::Scheme(_) => "unsupported_scheme",
+            Refused::Userinfo => "credentials_in_url",
+            Refused::Port(_) => "port_not_allowed",
+            Refused::Unresolvable { .. } => "unresolvable_host",
+            Refused::MetadataHost(_) | Refused::Address(_) => "blocked_address",
+        }
+    }
+}
+
 /// An address the policy refuses, with the name that led to it (none for an IP literal).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockedAddress {
@@ -542,6 +558,15 @@ mod tests {
             Err(Refused::Userinfo)
         );
         assert_eq!(check(&p, "https://user@public.example/").await, Err(Refused::Userinfo));
+        assert_eq!(Refused::Userinfo.code(), "credentials_in_url");
+        assert_eq!(
+            check(&p, "http://10.0.0.1/").await.unwrap_err().code(),
+            "blocked_address"
+        );
+        assert_eq!(
+            check(&p, "ftp://public.example/").await.unwrap_err().code(),
+            "unsupported_scheme"
+        );
         assert_eq!(check(&p, "http://public.example:22/").await, Err(Refused::Port(22)));
         assert_eq!(check(&p, "http://public.example:25/").await, Err(Refused::Port(25)));
         assert_eq!(
