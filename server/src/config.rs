@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::{
     clock::{Clock, SystemClock},
     mail::{MailConfig, MailTransport, SmtpConfig, SmtpSecurity, TransportKind},
+    outbound::{AllowEntry, OutboundPolicy, parse_allowlist},
     secret_box::KeyError,
 };
 use orgdeck_shared::auth::Secret;
@@ -102,6 +103,9 @@ pub struct ServerConfig {
     pub secret_key: Option<[u8; 32]>,
     /// Outgoing mail (email codes): the file outbox in the data directory unless SMTP is configured.
     pub mail: MailConfig,
+    /// Requests to user-supplied URLs (integrations, webhooks): which private targets they may reach
+    /// (`allow_private_targets`, `outbound_allowlist`) and their limits.
+    pub outbound: OutboundPolicy,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +133,7 @@ impl ServerConfig {
             login_attempts_per_minute: crate::auth::rate_limit::DEFAULT_PER_MINUTE,
             secret_key: None,
             mail: MailConfig::default(),
+            outbound: OutboundPolicy::default(),
         }
     }
 }
@@ -162,6 +167,10 @@ pub struct FileConfig {
     pub secret_key: Option<String>,
     /// The `[mail]` table.
     pub mail: Option<FileMail>,
+    /// Lets integrations and webhooks reach loopback, private, link-local and shared addresses.
+    pub allow_private_targets: Option<bool>,
+    /// Hosts (exact names) and addresses or CIDRs integrations may reach even though private.
+    pub outbound_allowlist: Option<Vec<String>>,
 }
 
 /// The `[mail]` table of the configuration file.
@@ -208,6 +217,9 @@ pub struct Overrides {
     /// Base64 of the 32-byte secrets key.
     pub secret_key: Option<String>,
     pub mail: MailOverrides,
+    pub allow_private_targets: Option<bool>,
+    /// Replaces the file's `outbound_allowlist` when not empty.
+    pub outbound_allowlist: Vec<AllowEntry>,
 }
 
 /// Mail settings from flags or the environment (the password only from `ORGDECK_SMTP_PASSWORD`).
@@ -340,6 +352,17 @@ pub fn resolve(over: Overrides, file: FileConfig) -> Result<ServerConfig, Config
         config.secret_key = Some(key);
     }
     config.mail = resolve_mail(over.mail, file.mail.unwrap_or_default())?;
+    if let Some(allow) = over.allow_private_targets.or(file.allow_private_targets) {
+        config.outbound.allow_private_targets = allow;
+    }
+    config.outbound.allowlist = if over.outbound_allowlist.is_empty() {
+        parse_allowlist(&file.outbound_allowlist.unwrap_or_default()).map_err(|message| ConfigError::Invalid {
+            key: "outbound_allowlist",
+            message,
+        })?
+    } else {
+        over.outbound_allowlist
+    };
     Ok(config)
 }
 
@@ -495,6 +518,48 @@ mod tests {
             let err = resolve(over.clone(), file).err().expect("zero is refused").to_string();
             assert!(err.contains(key), "{err:?} names {key}");
         }
+    }
+
+    #[test]
+    fn outbound_targets_are_public_only_unless_configured() {
+        let over = Overrides {
+            data_dir: Some("/tmp/x".into()),
+            ..Default::default()
+        };
+        let c = resolve(over.clone(), FileConfig::default()).unwrap();
+        assert!(!c.outbound.allow_private_targets);
+        assert!(c.outbound.allowlist.is_empty());
+        let file: FileConfig = toml::from_str(
+            "allow_private_targets = true\noutbound_allowlist = [\"jira.corp.example\", \"10.1.0.0/16\"]",
+        )
+        .unwrap();
+        let c = resolve(over.clone(), file.clone()).unwrap();
+        assert!(c.outbound.allow_private_targets);
+        assert_eq!(
+            c.outbound.allowlist,
+            [
+                AllowEntry::Host("jira.corp.example".into()),
+                AllowEntry::Net("10.1.0.0/16".parse().unwrap())
+            ]
+        );
+        // The environment (or a flag) wins, false included.
+        let env = Overrides {
+            allow_private_targets: Some(false),
+            outbound_allowlist: vec!["192.168.5.5".parse().unwrap()],
+            ..over.clone()
+        };
+        let c = resolve(env, file).unwrap();
+        assert!(!c.outbound.allow_private_targets);
+        assert_eq!(
+            c.outbound.allowlist,
+            [AllowEntry::Net("192.168.5.5/32".parse().unwrap())]
+        );
+        let bad: FileConfig = toml::from_str("outbound_allowlist = [\"*.corp.example\"]").unwrap();
+        let err = resolve(over, bad).err().expect("a wildcard is refused").to_string();
+        assert!(
+            err.contains("outbound_allowlist") && err.contains("*.corp.example"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -182,11 +182,13 @@ fn days_ago(now: Timestamp, days: i64) -> Result<Timestamp, jiff::Error> {
 }
 
 /// How `orgdeck --demo` serves the demo: on loopback at any free port, with mail (two-step codes) written
-/// to the file outbox of the demo's data directory, so nothing leaves the machine.
+/// to the file outbox of the demo's data directory, so nothing leaves the machine, and integrations allowed
+/// to reach private addresses (a local receiver).
 pub fn server_config(data_dir: &Path) -> crate::ServerConfig {
     let mut config = crate::ServerConfig::new(data_dir);
     config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     config.mail.transport = crate::mail::MailTransport::Outbox;
+    config.outbound.allow_private_targets = true;
     config
 }
 

@@ -12,6 +12,8 @@ pub mod error;
 pub mod http;
 pub mod mail;
 pub mod orgs;
+/// The one client for user-supplied URLs (integrations, webhooks), with the SSRF rules.
+pub mod outbound;
 pub mod routes;
 pub mod secret_box;
 /// Bulk data for benchmarks and tests; not in the shipped server (the `testkit` feature).

@@ -16,6 +16,7 @@ use orgdeck_server::{
     init_org,
     mail::{SmtpSecurity, TransportKind},
     orgs,
+    outbound::AllowEntry,
 };
 use orgdeck_shared::auth::Secret;
 use rand::RngExt;
@@ -144,6 +145,18 @@ struct Serve {
     /// The SMTP login name; its password comes only from ORGDECK_SMTP_PASSWORD or the config file.
     #[arg(long, env = "ORGDECK_SMTP_USERNAME")]
     smtp_username: Option<String>,
+    /// Let integrations and webhooks reach loopback, private, link-local and shared addresses (never
+    /// cloud metadata): for a demo or a closed network. --allow-private-targets alone means true.
+    #[arg(long, env = "ORGDECK_ALLOW_PRIVATE_TARGETS", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    allow_private_targets: Option<bool>,
+    /// A host name, address or CIDR integrations may reach even though it is private; repeat for several.
+    #[arg(long = "outbound-allow", env = "ORGDECK_OUTBOUND_ALLOWLIST", value_delimiter = ',', value_parser = parse_allow_entry)]
+    outbound_allowlist: Vec<AllowEntry>,
+}
+
+fn parse_allow_entry(s: &str) -> Result<AllowEntry, String> {
+    s.parse()
 }
 
 /// A CIDR, or a single address as its /32 or /128.
@@ -332,6 +345,8 @@ fn serve(args: Serve) -> anyhow::Result<()> {
             // Like the secret key: never a flag.
             smtp_password: std::env::var("ORGDECK_SMTP_PASSWORD").ok().map(Secret::new),
         },
+        allow_private_targets: args.allow_private_targets,
+        outbound_allowlist: args.outbound_allowlist,
     };
     let mut config = config::resolve(overrides, file)?;
     config.clock = Arc::new(SystemClock);
