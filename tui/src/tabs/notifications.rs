@@ -186,15 +186,12 @@ impl NotificationsTab {
                 }
             },
         }
-        self.revalidate();
-    }
-
-    fn revalidate(&mut self) {
-        let edited = self.edited.clone();
-        let errors = self.state.errors(edited.as_ref(), None);
-        if let Some(first) = errors.first() {
-            self.state.server_errors.retain(|e| e.field != first.field);
-        }
+        // The server's errors about what was just changed no longer hold.
+        let field = match row {
+            Row::Severities => "new_vulnerability_severities",
+            Row::Event(e) => e.as_str(),
+        };
+        self.state.server_errors.retain(|e| !e.field.starts_with(field));
     }
 
     fn columns_of(&self, row: Row) -> usize {

@@ -63,24 +63,20 @@ fn secret_field(wire: &str) -> Option<Text<IntegrationFields>> {
     }
 }
 
-/// How a secret field is labelled: what it is, and (editing) whether one is stored.
-fn secret_label(kind: IntegrationKind, wire: &str, set: Option<bool>) -> &'static str {
-    let what = match (kind, wire) {
-        (IntegrationKind::Jira, _) => "API token / PAT",
-        (IntegrationKind::Bugzilla, _) => "API key",
-        (IntegrationKind::Serena, _) => "Password",
-        (IntegrationKind::Hipchat, _) => "Room token",
-        (_, "url") => "Webhook URL",
-        _ => "Secret",
-    };
-    match (what, set) {
-        ("API token / PAT", Some(true)) => "API token/PAT (set)",
-        ("API token / PAT", _) => "API token / PAT",
-        ("API key", Some(true)) => "API key (set)",
-        ("Password", Some(true)) => "Password (set)",
-        ("Room token", Some(true)) => "Room token (set)",
-        ("Webhook URL", Some(true)) => "Webhook URL (set)",
-        (w, _) => w,
+/// How a kind's secret field is labelled: what it is, and (editing) whether one is stored.
+fn secret_label(kind: IntegrationKind, set: bool) -> &'static str {
+    match (kind, set) {
+        (IntegrationKind::Jira, false) => "API token / PAT",
+        (IntegrationKind::Jira, true) => "API token/PAT (set)",
+        (IntegrationKind::Bugzilla, false) => "API key",
+        (IntegrationKind::Bugzilla, true) => "API key (set)",
+        (IntegrationKind::Serena, false) => "Password",
+        (IntegrationKind::Serena, true) => "Password (set)",
+        (IntegrationKind::Hipchat, false) => "Room token",
+        (IntegrationKind::Hipchat, true) => "Room token (set)",
+        // The channels' one secret is their URL.
+        (_, false) => "Webhook URL",
+        (_, true) => "Webhook URL (set)",
     }
 }
 
@@ -157,12 +153,8 @@ impl IntegrationForm {
         }
         for wire in kind.sent_secrets() {
             if let Some(field) = secret_field(wire) {
-                let set = secrets_set.map(|s| s.get(*wire).copied().unwrap_or(false));
-                specs.push(FieldSpec::secret(
-                    field,
-                    secret_label(kind, wire, set),
-                    Some(SECRET_MAX),
-                ));
+                let set = secrets_set.is_some_and(|s| s.get(*wire).copied().unwrap_or(false));
+                specs.push(FieldSpec::secret(field, secret_label(kind, set), Some(SECRET_MAX)));
             }
         }
         specs.push(FieldSpec::toggle(ALL_APPS, "All applications"));
