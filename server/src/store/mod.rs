@@ -5,6 +5,7 @@
 //! change and its audit entry are written through the same `WriteTx`, so neither exists without the other.
 //! Every query that touches organization data takes the organization id.
 
+pub mod agents;
 pub mod api_keys;
 pub mod mail;
 pub mod model;
@@ -17,6 +18,7 @@ use jiff::Timestamp;
 use orgdeck_shared::{Versioned, audit::AuditEntry, general::GeneralSettings};
 use uuid::Uuid;
 
+pub use agents::*;
 pub use api_keys::*;
 pub use mail::*;
 pub use model::*;
@@ -43,7 +45,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: UserReads + ApiKeyReads + MailReads + Send + Sync + 'static {
+pub trait Store: UserReads + ApiKeyReads + AgentReads + MailReads + Send + Sync + 'static {
     /// Starts a write transaction. Only one is open at a time; others wait.
     async fn begin(&self) -> StoreResult<Box<dyn WriteTx>>;
 
@@ -93,7 +95,7 @@ pub trait Store: UserReads + ApiKeyReads + MailReads + Send + Sync + 'static {
 
 /// One open write transaction. Commit consumes it; dropping it rolls back.
 #[async_trait]
-pub trait WriteTx: UserWrites + ApiKeyWrites + TwoStepWrites + MailWrites + Send {
+pub trait WriteTx: UserWrites + ApiKeyWrites + AgentWrites + TwoStepWrites + MailWrites + Send {
     async fn insert_session(&mut self, session: &NewSession) -> StoreResult<()>;
 
     /// Moves the session's `last_seen_at` forward.
