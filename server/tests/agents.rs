@@ -466,6 +466,8 @@ async fn a_retried_event_is_stored_once_and_a_changed_one_under_its_id_is_refuse
         .key
         .expose()
         .to_owned();
+    // A clock between milliseconds: what is answered now is what is stored.
+    s.clock.advance(jiff::SignedDuration::from_nanos(1_234_567));
     let first = vulnerability("v-1", "Shop", "SQL injection", "critical");
     let batch = json!({ "events": [first.clone()] });
     let stored = reported(&s, &key, &batch).await;

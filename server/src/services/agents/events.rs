@@ -229,7 +229,9 @@ pub async fn report(state: &AppState, agent: &AgentCaller, raw: RawReport) -> Ap
     let report = parse(raw)?;
     let org_id = agent.org_id;
     let reported_by = agent.reported_by();
-    let now = state.clock.now();
+    // Whole milliseconds, as stored: a retry is answered the very time the first report was.
+    let now =
+        Timestamp::from_millisecond(state.clock.now().as_millisecond()).map_err(|e| AppError::Internal(e.into()))?;
     let mut tx = state.store.begin().await?;
     let mut results = Vec::with_capacity(report.events.len());
     let mut conflicts = Vec::new();
