@@ -165,8 +165,8 @@ pub(crate) fn require_org(c: &Connection, org_id: Uuid) -> Result<(), OrgError> 
     }
 }
 
-/// The rows every new organization starts with: the organization, its default settings documents and
-/// the built-in groups.
+/// The rows every new organization starts with: the organization, its default settings documents, the
+/// built-in groups and its organization key (not issued: nobody is there to be shown it).
 pub(crate) fn insert_org(c: &Connection, settings: &GeneralSettings, now: Timestamp) -> Result<(), OrgError> {
     ops::insert_org(c, settings.id, &settings.name, settings.created_at)?;
     ops::insert_settings(c, settings.id, AREA_GENERAL, &serde_json::to_string(settings)?, now)?;
@@ -181,6 +181,7 @@ pub(crate) fn insert_org(c: &Connection, settings: &GeneralSettings, now: Timest
         let all = serde_json::json!([{ "applications": "all", "role": role.as_str() }]).to_string();
         ops::insert_group(c, Uuid::new_v4(), settings.id, role.label(), Some(role), &all, now)?;
     }
+    ops::insert_agent_key(c, &crate::services::agents::unissued_org_key(settings.id, now))?;
     Ok(())
 }
 

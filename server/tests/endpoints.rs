@@ -11,6 +11,7 @@ use common::*;
 use orgdeck_server::routes::routed;
 use orgdeck_shared::{
     ApiError, ErrorCode,
+    agents::NewAgentKey,
     api_keys::NewApiKey,
     auth::OrgRole,
     endpoint::{self, Access, Described, Method},
@@ -181,6 +182,15 @@ async fn own_key(s: &TestServer, session: &str) -> String {
     resp.json::<NewApiKey>().await.unwrap().key.expose().to_owned()
 }
 
+/// A named agent key of the admin's organization.
+async fn agent_key(s: &TestServer, admin_session: &str) -> String {
+    let resp = s
+        .post(routes::AGENT_KEYS, admin_session, &json!({ "name": "probe" }))
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    resp.json::<NewAgentKey>().await.unwrap().key.expose().to_owned()
+}
+
 #[tokio::test]
 async fn each_endpoint_admits_the_callers_its_access_names() {
     let s = TestServer::start().await;
@@ -189,11 +199,12 @@ async fn each_endpoint_admits_the_callers_its_access_names() {
     let viewer = s.login("viewer@acme.example", USER_PASSWORD).await;
     let viewer_key = own_key(&s, &viewer).await;
     let admin_key = own_key(&s, &admin).await;
+    let agent = agent_key(&s, &admin).await;
     let forbidden = |status: StatusCode, body: &Value| {
         status == StatusCode::FORBIDDEN
             && serde_json::from_value::<ApiError>(body.clone()).is_ok_and(|e| e.code == ErrorCode::Forbidden)
     };
-    let mut checked = [0; 4];
+    let mut checked = [0; 6];
     for d in endpoint::all() {
         let what = |who: &str, status: StatusCode, body: &Value| {
             format!("{} {} as {who} answered {status} {body}", d.method, d.template)
@@ -239,6 +250,40 @@ async fn each_endpoint_admits_the_callers_its_access_names() {
                 );
                 checked[3] += 1;
             }
+            Access::AdminSession => {
+                for (who, token) in [
+                    ("a viewer's session", &viewer),
+                    ("a viewer's key", &viewer_key),
+                    ("an admin's key", &admin_key),
+                ] {
+                    let (status, body) = call(&s, &d, Some(token)).await;
+                    assert!(forbidden(status, &body), "{}", what(who, status, &body));
+                }
+                let (status, body) = call(&s, &d, Some(&admin)).await;
+                assert!(
+                    ![401, 403].contains(&status.as_u16()),
+                    "{}",
+                    what("an admin's session", status, &body)
+                );
+                checked[4] += 1;
+            }
+            Access::Agent => {
+                for (who, token) in [
+                    ("an admin's session", &admin),
+                    ("an admin's key", &admin_key),
+                    ("a viewer's key", &viewer_key),
+                ] {
+                    let (status, body) = call(&s, &d, Some(token)).await;
+                    assert!(forbidden(status, &body), "{}", what(who, status, &body));
+                }
+                let (status, body) = call(&s, &d, Some(&agent)).await;
+                assert!(
+                    ![401, 403].contains(&status.as_u16()),
+                    "{}",
+                    what("an agent key", status, &body)
+                );
+                checked[5] += 1;
+            }
         }
     }
     assert!(
@@ -248,6 +293,39 @@ async fn each_endpoint_admits_the_callers_its_access_names() {
     // Every refusal above left the callers as they were.
     assert_eq!(s.get(routes::ME, &viewer).await.status(), StatusCode::OK);
     assert_eq!(s.get(routes::ME, &admin_key).await.status(), StatusCode::OK);
+    s.handle.shutdown().await;
+}
+
+/// An agent key (or the organization key) is no one's credential but an agent's: every route that is
+/// not an agent route answers it 401, as it would an unknown token, and it never changes anything there.
+#[tokio::test]
+async fn an_agent_key_reaches_the_agent_routes_and_nothing_else() {
+    let s = TestServer::start().await;
+    let admin = s.admin_token().await;
+    let agent = agent_key(&s, &admin).await;
+    let resp = s.post(routes::ORG_KEY_ROTATE, &admin, &json!({})).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let org_key = resp.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_owned();
+    let audit_before = s.audit(&admin).await.len();
+    let mut refused = 0;
+    for d in endpoint::all() {
+        if matches!(d.access, Access::Public | Access::Agent) {
+            continue;
+        }
+        for (who, token) in [("an agent key", &agent), ("the organization key", &org_key)] {
+            let (status, body) = call(&s, &d, Some(token)).await;
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{} {} as {who} answered {status} {body}",
+                d.method,
+                d.template
+            );
+            refused += 1;
+        }
+    }
+    assert!(refused > 100, "{refused}");
+    assert_eq!(s.audit(&admin).await.len(), audit_before, "nothing was done");
     s.handle.shutdown().await;
 }
 

@@ -42,6 +42,8 @@ enum Caller {
     /// The caller's own account: a decoy, so nothing a case does to it stops the admin.
     Decoy,
     Anonymous,
+    /// An agent key of the organization (not the one the agent-key routes act on).
+    Agent,
 }
 
 /// One declared path with its methods (the settings areas are one path, `settings/{area}`: a case picks
@@ -54,15 +56,17 @@ struct Route {
     csv: bool,
 }
 
-use Caller::{Admin, Anonymous, Decoy};
+use Caller::{Admin, Agent, Anonymous, Decoy};
 
 /// Who calls an endpoint in these cases: nobody for a public one; the caller's own routes (`me/...`,
-/// logout) a decoy; anything else the admin (API keys too: the admin's keys of the API-only victim).
+/// logout) a decoy; the agent routes an agent key; anything else the admin (API keys too: the admin's
+/// keys of the API-only victim; agent keys: a victim agent key).
 fn caller_of(d: &Described) -> Caller {
     match d.access {
         Access::Public => Anonymous,
+        Access::Agent => Agent,
         Access::Session | Access::User if d.path == routes::LOGOUT || d.path.starts_with(routes::ME) => Decoy,
-        Access::Session | Access::User | Access::Admin => Admin,
+        Access::Session | Access::User | Access::Admin | Access::AdminSession => Admin,
     }
 }
 
@@ -206,6 +210,14 @@ const FIELDS: &[&str] = &[
     "type",
     "url",
     "scope",
+    "environment",
+    "events",
+    "id",
+    "application",
+    "title",
+    "severity",
+    "rule",
+    "vulnerability",
 ];
 
 /// Where the fixture's webhook points: loopback, on a port nothing listens on (a Test fails at once).
@@ -316,13 +328,33 @@ fn template(route: &Route, method: &str) -> Option<Value> {
             "members": [victim],
         }),
         (routes::API_KEYS, "POST") => json!({ "user_id": victim }),
-        (routes::API_KEY_ROTATE | routes::API_KEY_EMAIL, _) => json!({ "grace_minutes": 10 }),
+        (routes::API_KEY_ROTATE | routes::API_KEY_EMAIL | routes::AGENT_KEY_ROTATE | routes::ORG_KEY_ROTATE, _) => {
+            json!({ "grace_minutes": 10 })
+        }
         (routes::INTEGRATIONS, "POST") => json!({
             "name": "Hostile hook", "enabled": true, "applications": { "scope": "all" },
             "settings": { "type": "webhook", "url": HOOK_URL }, "sign": true,
         }),
         (routes::INTEGRATION, "PATCH") => json!({
             "name": "Hostile rename", "enabled": false, "settings": { "type": "webhook", "url": HOOK_URL },
+        }),
+        (routes::AGENT_KEYS, "POST") => json!({ "name": "Hostile agent", "environment": "qa" }),
+        (routes::AGENT_EVENTS, _) => json!({
+            "environment": "development",
+            "events": [
+                {
+                    "id": "hostile-1", "type": "new_vulnerability", "application": "Hostile app", "title": "SQL injection",
+                    "severity": "high", "rule": "sql-injection", "occurred_at": "2026-01-01T00:00:00Z",
+                },
+                {
+                    "id": "hostile-2", "type": "new_comment", "application": "Hostile app", "vulnerability": "hostile-1",
+                    "author": "Ann", "text": "seen",
+                },
+                {
+                    "id": "hostile-3", "type": "vulnerable_library", "application": "Hostile app", "library": "log4j-core",
+                    "version": "2.14.1", "cves": ["CVE-2021-44228"], "cvss": 10.0,
+                },
+            ],
         }),
         (_, "GET" | "DELETE") => return None,
         _ => json!({}),
@@ -703,6 +735,12 @@ struct Fixture {
     group: Uuid,
     key: Uuid,
     integration: Uuid,
+    /// The agent key the agent-key routes act on.
+    agent_key: Uuid,
+    /// The agent key the agent routes are called with.
+    agent: String,
+    /// An application (with a vulnerability).
+    application: Uuid,
     created: u32,
     snapshot: Option<Snapshot>,
     /// How many cases got each status.
@@ -794,11 +832,39 @@ impl Fixture {
             group: Uuid::nil(),
             key: Uuid::nil(),
             integration: Uuid::nil(),
+            agent_key: Uuid::nil(),
+            agent: String::new(),
+            application: Uuid::nil(),
             created: 0,
             snapshot: None,
             statuses: BTreeMap::new(),
         };
         f.ensure_targets().await;
+        let resp =
+            f.s.post(routes::AGENT_KEYS, &f.admin, &json!({ "name": "Caller" }))
+                .await;
+        assert_eq!(resp.status(), StatusCode::CREATED, "{}", resp.text().await.unwrap());
+        f.agent = resp.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_owned();
+        // Its first use records when it was used (done here, so no case is charged with it) and makes the
+        // application whose vulnerabilities are listed.
+        let event = json!({
+            "id": "fixture-1", "type": "new_vulnerability", "application": "Fixture app", "title": "XSS",
+            "severity": "low", "rule": "xss",
+        });
+        let resp =
+            f.s.request(Method::POST, routes::AGENT_EVENTS, Some(&f.agent))
+                .await
+                .json(&json!({ "events": [event] }))
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+        let received: Value = resp.json().await.unwrap();
+        f.application = received["results"][0]["stored"]["application_id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         f
     }
 
@@ -872,6 +938,28 @@ impl Fixture {
                 .parse()
                 .unwrap();
         }
+        let agent_keys = self.json(routes::AGENT_KEYS).await;
+        let victim_agent_key = agent_keys["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["name"] == "Victim")
+            .and_then(|k| k["id"].as_str());
+        self.agent_key = match victim_agent_key {
+            Some(id) => id.parse().unwrap(),
+            None => {
+                let resp = self
+                    .s
+                    .post(routes::AGENT_KEYS, &self.admin, &json!({ "name": "Victim" }))
+                    .await;
+                assert_eq!(resp.status(), StatusCode::CREATED, "{}", resp.text().await.unwrap());
+                resp.json::<Value>().await.unwrap()["info"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            }
+        };
         let keys = self.json(&format!("{}?user={}", routes::API_KEYS, self.victim)).await;
         self.key = match keys["items"][0]["id"].as_str() {
             Some(id) => id.parse().unwrap(),
@@ -942,6 +1030,8 @@ impl Fixture {
                         self.integration.to_string()
                     }
                     (routes::API_KEY | routes::API_KEY_ROTATE | routes::API_KEY_EMAIL, _) => self.key.to_string(),
+                    (routes::AGENT_KEY | routes::AGENT_KEY_ROTATE, _) => self.agent_key.to_string(),
+                    (routes::APPLICATION_VULNERABILITIES, _) => self.application.to_string(),
                     _ => self.victim.to_string(),
                 },
             };
@@ -1016,6 +1106,7 @@ impl Fixture {
         let token = match route.caller {
             Admin => Some(self.admin.clone()),
             Decoy => Some(self.decoy.clone()),
+            Agent => Some(self.agent.clone()),
             Anonymous => None,
         };
         match (&case.token, token) {

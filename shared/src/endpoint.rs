@@ -51,6 +51,12 @@ pub enum Access {
     User,
     /// An organization admin's session or key.
     Admin,
+    /// An organization admin's logged-in session: what hands out or revokes the organization's agent
+    /// credentials, which no key may do (keys never manage keys).
+    AdminSession,
+    /// An agent key or the organization key, and nothing else: the agent routes (`agent/*`), which no
+    /// session or personal key reaches (403) and which are all such a key reaches.
+    Agent,
 }
 
 /// What a request body or an answer is on the wire.
@@ -335,6 +341,8 @@ pub fn each(v: &mut impl EndpointVisitor) {
     crate::api_keys::endpoints::each(v);
     crate::integrations::endpoints::each(v);
     crate::notifications::endpoints::each(v);
+    crate::agents::endpoints::each(v);
+    crate::vulnerabilities::endpoints::each(v);
     crate::account::endpoints::each(v);
     crate::events::endpoints::each(v);
     crate::openapi::endpoints::each(v);

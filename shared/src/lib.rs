@@ -6,6 +6,7 @@
 //! server enforces.
 
 pub mod account;
+pub mod agents;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
@@ -27,6 +28,7 @@ pub mod security;
 pub mod settings;
 pub mod users;
 pub mod validate;
+pub mod vulnerabilities;
 
 pub use error::{ApiError, ErrorCode, FieldError};
 

@@ -234,7 +234,7 @@ impl Builder {
             "info": {
                 "title": "orgdeck API",
                 "version": env!("CARGO_PKG_VERSION"),
-                "description": "Organization settings, users, groups, API keys and the audit log. Every \
+                "description": "Organization settings, users, groups, API keys, agents and the audit log. Every \
                     failure answers the one error body `ApiError`; versioned resources answer an `ETag` \
                     and take it back in `If-Match`.",
                 "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" },
@@ -260,6 +260,13 @@ impl Builder {
                         "scheme": "bearer",
                         "bearerFormat": "od_ + 32 base62 characters + a 6-character checksum",
                         "description": "An API key: acts as its holder, with the holder's role.",
+                    },
+                    "agentKey": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "bearerFormat": "od_ + 32 base62 characters + a 6-character checksum",
+                        "description": "An agent key or the organization key: reaches the agent routes \
+                            (`agent/*`) of its organization and nothing else.",
                     },
                 },
             },
@@ -325,6 +332,14 @@ fn responses(d: &Described, answer: Option<Schema>) -> Value {
     match d.access {
         Access::Admin => drop(out.insert("403".into(), error("The caller is not an organization admin."))),
         Access::Session => drop(out.insert("403".into(), error("An API key cannot do this: it needs a session."))),
+        Access::AdminSession => drop(out.insert(
+            "403".into(),
+            error("The caller is not an organization admin, or sent a key instead of a session."),
+        )),
+        Access::Agent => drop(out.insert(
+            "403".into(),
+            error("A session or a personal API key: only an agent or organization key may do this."),
+        )),
         Access::Public | Access::User => {}
     }
     if d.if_match != IfMatch::No {
@@ -350,8 +365,9 @@ fn reason(status: u16) -> &'static str {
 fn security(access: Access) -> Value {
     match access {
         Access::Public => json!([]),
-        Access::Session => json!([{ "session": [] }]),
+        Access::Session | Access::AdminSession => json!([{ "session": [] }]),
         Access::User | Access::Admin => json!([{ "session": [] }, { "apiKey": [] }]),
+        Access::Agent => json!([{ "agentKey": [] }]),
     }
 }
 
@@ -361,6 +377,8 @@ fn access_name(access: Access) -> &'static str {
         Access::Session => "session",
         Access::User => "user",
         Access::Admin => "admin",
+        Access::AdminSession => "admin_session",
+        Access::Agent => "agent",
     }
 }
 
@@ -370,6 +388,10 @@ fn access_text(access: Access) -> &'static str {
         Access::Session => "A logged-in session, any role; an API key is refused (403).",
         Access::User => "A session or an API key, any role.",
         Access::Admin => "An organization admin's session or API key; other roles are refused (403).",
+        Access::AdminSession => {
+            "An organization admin's logged-in session; other roles and any API key are refused (403)."
+        }
+        Access::Agent => "An agent key or the organization key; a session or a personal API key is refused (403).",
     }
 }
 
@@ -593,6 +615,16 @@ mod tests {
         let users = op(crate::routes::USERS, "get");
         assert_eq!(users["security"], json!([{ "session": [] }, { "apiKey": [] }]));
         assert_eq!(users["x-orgdeck-access"], "admin");
+        assert_eq!(
+            op(crate::routes::AGENT_KEYS, "post")["security"],
+            json!([{ "session": [] }]),
+            "keys never manage agent keys"
+        );
+        assert_eq!(
+            op(crate::routes::AGENT_EVENTS, "post")["security"],
+            json!([{ "agentKey": [] }]),
+            "only agent keys report events"
+        );
         let query: Vec<&str> = users["parameters"]
             .as_array()
             .unwrap()

@@ -148,6 +148,38 @@ pub fn group(id: impl std::fmt::Display) -> String {
     GROUP.replace("{id}", &id.to_string())
 }
 
+/// `GET agent_keys` (admins), `POST` [`crate::agents::CreateAgentKey`]: named agent keys.
+pub const AGENT_KEYS: &str = "/api/v1/agent_keys";
+/// `DELETE agent_keys/{id}`: revoke an agent key.
+pub const AGENT_KEY: &str = "/api/v1/agent_keys/{id}";
+/// `POST agent_keys/{id}/rotate` [`crate::api_keys::RotateApiKey`]: a new agent key, shown once.
+pub const AGENT_KEY_ROTATE: &str = "/api/v1/agent_keys/{id}/rotate";
+/// `GET org_key`: the organization key as lists show it (never the key).
+pub const ORG_KEY: &str = "/api/v1/org_key";
+/// `POST org_key/rotate` [`crate::api_keys::RotateApiKey`]: a new organization key, shown once.
+pub const ORG_KEY_ROTATE: &str = "/api/v1/org_key/rotate";
+/// Every agent route starts with this; only agent and organization keys reach them.
+pub const AGENT_PREFIX: &str = "/api/v1/agent/";
+/// `POST agent/events` [`crate::agents::ReportEvents`]: an agent reports what it found.
+pub const AGENT_EVENTS: &str = "/api/v1/agent/events";
+/// `GET applications/{id}/vulnerabilities?cursor=&limit=`.
+pub const APPLICATION_VULNERABILITIES: &str = "/api/v1/applications/{id}/vulnerabilities";
+
+/// `/api/v1/agent_keys/{id}`.
+pub fn agent_key(id: impl std::fmt::Display) -> String {
+    AGENT_KEY.replace("{id}", &id.to_string())
+}
+
+/// `/api/v1/agent_keys/{id}/rotate`.
+pub fn agent_key_rotate(id: impl std::fmt::Display) -> String {
+    AGENT_KEY_ROTATE.replace("{id}", &id.to_string())
+}
+
+/// `/api/v1/applications/{id}/vulnerabilities`.
+pub fn application_vulnerabilities(id: impl std::fmt::Display) -> String {
+    APPLICATION_VULNERABILITIES.replace("{id}", &id.to_string())
+}
+
 /// Settings areas, as they appear in `settings/{area}`.
 pub mod area {
     pub const GENERAL: &str = "general";

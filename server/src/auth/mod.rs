@@ -3,6 +3,7 @@
 //! Authorization is a type. A handler that takes [`OrgAdmin`] runs only for a live session of an admin of
 //! the session's organization; every settings route takes it. [`AuthUser`] is any live session.
 
+pub mod agent;
 pub mod email_code;
 pub mod login;
 pub mod password;
@@ -33,9 +34,10 @@ use crate::{
     store::{SessionView, UserStatus},
 };
 
-/// `last_seen_at` is written only when it moved at least this much, to keep authenticated reads cheap.
-/// Idle expiry is therefore exact to within this step.
-const TOUCH_STEP: SignedDuration = SignedDuration::from_secs(60);
+/// `last_seen_at` (and a key's `last_used_at`) is written only when it moved at least this much, to keep
+/// authenticated reads cheap: an agent reporting every few seconds costs one write a minute. Idle expiry
+/// is therefore exact to within this step.
+pub(crate) const TOUCH_STEP: SignedDuration = SignedDuration::from_secs(60);
 
 /// A caller with a live session or a valid API key.
 #[derive(Debug, Clone)]
@@ -84,7 +86,7 @@ impl AuthUser {
 }
 
 /// The bearer token of the request, if it sent one.
-fn bearer(parts: &Parts) -> Option<&str> {
+pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
@@ -258,6 +260,27 @@ pub async fn still_valid(state: &AppState, parts: &Parts) -> bool {
         && check_ip(view.ip_doc.as_deref(), client_ip).is_ok()
 }
 
+/// Whether `token` is a user's credential that holds now (a live session, or a personal key in force),
+/// read without touching either: the agent routes tell such a caller "not with this credential" (403)
+/// rather than "no credential" (401).
+pub(crate) async fn holds_user_credential(state: &AppState, token: &str) -> Result<bool, AppError> {
+    let hash = token::hash_token(token);
+    let now = state.clock.now();
+    if api_keys::well_formed(token) {
+        let Some(caller) = state.store.api_key_caller(&hash).await? else {
+            return Ok(false);
+        };
+        return Ok(caller.replaced_until.is_none_or(|end| end > now)
+            && caller.user_enabled
+            && caller.user_status == UserStatus::Active);
+    }
+    let Some(mut view) = state.store.session(&hash).await? else {
+        return Ok(false);
+    };
+    apply_timeouts(&mut view)?;
+    Ok(check_session(&view, now).is_ok())
+}
+
 async fn from_api_key(state: &AppState, key: &str, client_ip: ClientIp) -> Result<AuthUser, AppError> {
     let key_hash = token::hash_token(key);
     let caller = state
@@ -366,6 +389,31 @@ impl OrgAdmin {
         } else {
             Err(AppError::Forbidden("only organization admins may do this".into()))
         }
+    }
+}
+
+/// An admin of the organization at a logged-in session, never a key: for handing out and revoking the
+/// organization's agent credentials (keys never manage keys, and only admins manage agents).
+#[derive(Debug, Clone)]
+pub struct SessionAdmin(SessionUser);
+
+impl SessionAdmin {
+    pub fn user(&self) -> &AuthUser {
+        self.0.user()
+    }
+
+    pub fn org_id(&self) -> Uuid {
+        self.0.org_id
+    }
+}
+
+impl FromRequestParts<AppState> for SessionAdmin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = SessionUser::from_request_parts(parts, state).await?;
+        OrgAdmin::of(&user)?;
+        Ok(SessionAdmin(user))
     }
 }
 

@@ -2,6 +2,7 @@
 //! Every route is an endpoint of `orgdeck_shared` registered with [`Api::at`], so the router, the
 //! console's client and the OpenAPI document (`GET openapi.json`) say the same.
 
+mod agents;
 mod api;
 mod api_keys;
 mod audit;
@@ -15,12 +16,14 @@ mod me;
 mod sessions;
 mod settings;
 mod users;
+mod vulnerabilities;
 
 use std::{sync::LazyLock, time::Duration};
 
 use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, middleware, response::IntoResponse};
 use orgdeck_shared::{
     account::endpoints as account_ep,
+    agents::endpoints as agent_ep,
     api_keys::endpoints as key_ep,
     audit::endpoints as audit_ep,
     auth::{HealthStatus, endpoints as auth_ep},
@@ -31,6 +34,7 @@ use orgdeck_shared::{
     openapi::{self, endpoints as openapi_ep},
     security::endpoints as session_ep,
     users::endpoints as user_ep,
+    vulnerabilities::endpoints as vulnerability_ep,
 };
 use tower_http::{
     catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer, trace::TraceLayer,
@@ -124,6 +128,14 @@ fn api() -> Api {
         .at(integration_ep::Delete, integrations::delete)
         .at(integration_ep::Test, integrations::test)
         .at(integration_ep::SigningSecret, integrations::signing_secret)
+        .at(agent_ep::ListKeys, agents::list)
+        .at(agent_ep::CreateKey, agents::create)
+        .at(agent_ep::RotateKey, agents::rotate)
+        .at(agent_ep::RevokeKey, agents::revoke)
+        .at(agent_ep::GetOrgKey, agents::org_key)
+        .at(agent_ep::RotateOrgKey, agents::rotate_org_key)
+        .at(agent_ep::ReportEvents, agents::report_events)
+        .at(vulnerability_ep::ListForApplication, vulnerabilities::list)
 }
 
 /// The rules every request shares, outermost last: the client address, body limits, the request

@@ -27,8 +27,9 @@ use crate::{
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 500;
 
-/// A new key (`od_` + 32 random base62 characters + checksum), its hash and its display prefix.
-fn new_key() -> (Secret, String, String) {
+/// A new key (`od_` + 32 random base62 characters + checksum), its hash and its display prefix. Agent
+/// and organization keys are made the same way.
+pub(crate) fn new_key() -> (Secret, String, String) {
     let mut random = String::with_capacity(RANDOM_LEN);
     let mut bytes = [0u8; 64];
     while random.len() < RANDOM_LEN {

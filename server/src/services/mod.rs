@@ -1,5 +1,6 @@
 //! The rules of each area, between the routes (HTTP) and the store (SQL).
 
+pub mod agents;
 pub mod api_keys;
 pub mod audit;
 pub mod audit_export;

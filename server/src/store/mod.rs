@@ -5,6 +5,7 @@
 //! change and its audit entry are written through the same `WriteTx`, so neither exists without the other.
 //! Every query that touches organization data takes the organization id.
 
+pub mod agents;
 pub mod api_keys;
 pub mod integrations;
 pub mod mail;
@@ -18,6 +19,7 @@ use jiff::Timestamp;
 use orgdeck_shared::{Versioned, audit::AuditEntry, general::GeneralSettings};
 use uuid::Uuid;
 
+pub use agents::*;
 pub use api_keys::*;
 pub use integrations::*;
 pub use mail::*;
@@ -45,7 +47,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: UserReads + ApiKeyReads + IntegrationReads + MailReads + Send + Sync + 'static {
+pub trait Store: UserReads + ApiKeyReads + IntegrationReads + AgentReads + MailReads + Send + Sync + 'static {
     /// Starts a write transaction. Only one is open at a time; others wait.
     async fn begin(&self) -> StoreResult<Box<dyn WriteTx>>;
 
@@ -95,7 +97,7 @@ pub trait Store: UserReads + ApiKeyReads + IntegrationReads + MailReads + Send +
 
 /// One open write transaction. Commit consumes it; dropping it rolls back.
 #[async_trait]
-pub trait WriteTx: UserWrites + ApiKeyWrites + IntegrationWrites + TwoStepWrites + MailWrites + Send {
+pub trait WriteTx: UserWrites + ApiKeyWrites + IntegrationWrites + AgentWrites + TwoStepWrites + MailWrites + Send {
     async fn insert_session(&mut self, session: &NewSession) -> StoreResult<()>;
 
     /// Moves the session's `last_seen_at` forward.

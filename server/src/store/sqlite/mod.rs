@@ -8,6 +8,7 @@
 //! durable, and still no write is answered before it is on disk. Without others waiting, a transaction
 //! commits at once by itself.
 
+mod agents;
 mod api_keys;
 pub mod cache;
 mod integrations;

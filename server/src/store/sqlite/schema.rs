@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[
     (6, V6, None),
     (7, V7, None),
     (8, V8, None),
+    (9, V9, Some(org_keys_v9)),
     (10, V10, None),
 ];
 
@@ -81,13 +82,92 @@ ALTER TABLE sessions ADD COLUMN reauth_code_sent_at BIGINT;
 ALTER TABLE sessions ADD COLUMN reauth_code_failures INTEGER NOT NULL DEFAULT 0;
 "#;
 
+/// Agents: the organization key and named agent keys (SHA-256 hashes with a display prefix, as personal
+/// keys; a named key unique in its organization by folded name and maybe limited to an environment; one
+/// organization key an organization, never shown until a rotation issues it), the events agents report
+/// (one row an event id the agent chose, its checked body as JSON), and the vulnerabilities of
+/// applications that `new_vulnerability` events become.
+const V9: &str = r#"
+CREATE TABLE agent_keys (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organizations(id),
+    kind TEXT NOT NULL CHECK (kind IN ('organization', 'agent')),
+    name TEXT,
+    name_key TEXT,
+    environment TEXT CHECK (environment IN ('development', 'qa', 'production')),
+    key_hash TEXT NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,
+    issued BOOLEAN NOT NULL,
+    created_at BIGINT NOT NULL,
+    rotated_at BIGINT NOT NULL,
+    last_used_at BIGINT,
+    previous_hash TEXT UNIQUE,
+    previous_valid_until BIGINT,
+    CHECK ((kind = 'agent') = (name IS NOT NULL AND name_key IS NOT NULL)),
+    CHECK (kind = 'agent' OR environment IS NULL)
+);
+CREATE UNIQUE INDEX agent_keys_one_org_key ON agent_keys (org_id) WHERE kind = 'organization';
+CREATE UNIQUE INDEX agent_keys_by_name ON agent_keys (org_id, name_key);
+
+CREATE TABLE agent_events (
+    org_id TEXT NOT NULL REFERENCES organizations(id),
+    event_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    application_id TEXT NOT NULL REFERENCES applications(id),
+    severity TEXT,
+    environment TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    reported_by TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (org_id, event_id)
+);
+CREATE INDEX agent_events_by_application ON agent_events (application_id, received_at);
+
+CREATE TABLE vulnerabilities (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organizations(id),
+    application_id TEXT NOT NULL REFERENCES applications(id),
+    event_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    severity TEXT NOT NULL CHECK (severity IN ('critical', 'high', 'medium', 'low', 'note')),
+    rule TEXT NOT NULL,
+    route TEXT,
+    description TEXT,
+    status TEXT NOT NULL,
+    found_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (org_id, event_id),
+    FOREIGN KEY (org_id, event_id) REFERENCES agent_events (org_id, event_id)
+);
+CREATE INDEX vulnerabilities_by_application ON vulnerabilities (application_id, id);
+"#;
+
+/// Gives every organization made before V9 its organization key. Nobody receives it (no one is there to
+/// be shown it): an admin issues one with `POST org_key/rotate`.
+fn org_keys_v9(c: &Connection) -> rusqlite::Result<()> {
+    let orgs: Vec<(String, i64)> = c
+        .prepare("SELECT id, created_at FROM organizations")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (org, created_at) in orgs {
+        let (_, hash, prefix) = crate::services::api_keys::new_key();
+        c.execute(
+            "INSERT INTO agent_keys (id, org_id, kind, key_hash, prefix, issued, created_at, rotated_at)
+             VALUES (?1, ?2, 'organization', ?3, ?4, 0, ?5, ?5)",
+            params![uuid::Uuid::now_v7().to_string(), org, hash, prefix, created_at],
+        )?;
+    }
+    Ok(())
+}
+
 /// Integrations (bug trackers and channels) of each organization. The name is unique per organization
 /// case-insensitively through `name_key` (lower-cased in Rust, Unicode-aware, which SQLite's `lower()`
 /// is not). `applications` and `settings` are JSON; the secret fields' values are one JSON object sealed
 /// with the server key (`secrets`, bound to the integration's id), and `secret_names` says which are set
 /// without opening it. `target` is the host requests go to (also when the URL is itself a secret).
 /// `status` is `active`, `off` (an admin switched it off) or `disabled` (the server did, after failed
-/// deliveries, with its reason and time). V9 is the agents' migration.
+/// deliveries, with its reason and time).
 const V10: &str = r#"
 CREATE TABLE integrations (
     id TEXT PRIMARY KEY,
@@ -504,6 +584,43 @@ mod tests {
             )
             .unwrap();
         assert_eq!(hit, key(3000));
+    }
+
+    #[test]
+    fn organizations_made_before_v9_get_an_organization_key_nobody_holds() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL);
+             INSERT INTO schema_version VALUES (1, 0), (2, 0), (3, 0), (4, 0), (5, 0), (6, 0), (7, 0), (8, 0);",
+        )
+        .unwrap();
+        for sql in [V1, V2, V3, V4, V5, V6, V7, V8] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch("INSERT INTO organizations VALUES ('o1', 'One', 1000), ('o2', 'Two', 2000);")
+            .unwrap();
+        migrate(&mut conn, Timestamp::UNIX_EPOCH).unwrap();
+        let keys: Vec<(String, String, bool, i64, String)> = conn
+            .prepare("SELECT org_id, kind, issued, created_at, prefix FROM agent_keys ORDER BY org_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(
+            (keys[0].0.as_str(), keys[0].1.as_str(), keys[0].2, keys[0].3),
+            ("o1", "organization", false, 1000)
+        );
+        assert_eq!((keys[1].0.as_str(), keys[1].3), ("o2", 2000));
+        assert!(keys.iter().all(|k| k.4.starts_with("od_")));
+        // One organization key an organization.
+        let second = conn.execute(
+            "INSERT INTO agent_keys (id, org_id, kind, key_hash, prefix, issued, created_at, rotated_at)
+             VALUES ('x', 'o1', 'organization', 'h', 'od_x', 0, 0, 0)",
+            [],
+        );
+        assert!(second.is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The SQL, as plain functions over a connection: used by the async store and by the operator commands.
 
+mod agents;
 mod api_keys;
 mod audit;
 mod groups;
@@ -11,6 +12,7 @@ mod security;
 mod two_step;
 mod users;
 
+pub use agents::*;
 pub use api_keys::*;
 pub use audit::*;
 pub use groups::*;
