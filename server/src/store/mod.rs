@@ -97,7 +97,9 @@ pub trait Store: UserReads + ApiKeyReads + IntegrationReads + AgentReads + MailR
 
 /// One open write transaction. Commit consumes it; dropping it rolls back.
 #[async_trait]
-pub trait WriteTx: UserWrites + ApiKeyWrites + IntegrationWrites + AgentWrites + TwoStepWrites + MailWrites + Send {
+pub trait WriteTx:
+    UserWrites + ApiKeyWrites + IntegrationWrites + AgentWrites + TwoStepWrites + MailWrites + Send
+{
     async fn insert_session(&mut self, session: &NewSession) -> StoreResult<()>;
 
     /// Moves the session's `last_seen_at` forward.
