@@ -79,6 +79,8 @@ pub enum SpawnError {
         from: String,
         source: lettre::address::AddressError,
     },
+    #[error(transparent)]
+    Outbound(#[from] outbound::SetupError),
     #[error("cannot listen on {addr}")]
     Listen { addr: SocketAddr, source: std::io::Error },
 }
@@ -178,6 +180,7 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
             config.login_attempts_per_minute,
         )),
         closing: closing_rx,
+        outbound: outbound::Outbound::new(config.outbound.clone())?,
     });
     let app = routes::router(
         state,

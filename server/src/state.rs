@@ -42,6 +42,8 @@ pub struct Services {
     /// Becomes true when the server starts shutting down: long answers (the live-update stream) end
     /// then, so their connections close and clients reconnect (elsewhere, or once it is back).
     pub closing: tokio::sync::watch::Receiver<bool>,
+    /// The one client for user-supplied URLs (integrations), with the SSRF protections of its policy.
+    pub outbound: crate::outbound::Outbound,
 }
 
 impl Services {

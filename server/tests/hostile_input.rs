@@ -220,8 +220,8 @@ const FIELDS: &[&str] = &[
     "vulnerability",
 ];
 
-/// Where the fixture's webhook points: loopback, on a port nothing listens on (a Test fails at once).
-const HOOK_URL: &str = "http://127.0.0.1:9/hostile";
+/// Where the fixture's webhook points: a name under `.test`, which never resolves (a Test fails at once).
+const HOOK_URL: &str = "https://hooks.hostile.test/hostile";
 
 /// Stands for the victim user's id in templates; replaced when the case is sent.
 const VICTIM: &str = "__VICTIM__";

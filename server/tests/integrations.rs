@@ -377,11 +377,10 @@ async fn a_channel_whose_url_is_the_secret_shows_only_its_host() {
 
 // ---- Test, against receivers on loopback ----
 
-/// A server for Test against the receivers. They are on loopback, so its configuration must let
-/// integrations reach private addresses: the outbound client's `allow_private_targets`, set here once that
-/// client is part of the server (the tests that call this are ignored until then).
+/// A server for Test against the receivers. They are on loopback, so its configuration lets integrations
+/// reach private addresses (the outbound client's `allow_private_targets`, off by default).
 async fn private_ok() -> (TestServer, String) {
-    let s = TestServer::start().await;
+    let s = TestServer::start_with(|c| c.outbound.allow_private_targets = true).await;
     let token = s.admin_token().await;
     (s, token)
 }
@@ -439,7 +438,6 @@ fn jira_receiver(cloud: bool, pat: Option<&'static str>) -> impl Fn(&Received) -
 }
 
 #[tokio::test]
-#[ignore = "needs the outbound client (branch outbound), which makes the calls and checks the URLs"]
 async fn jira_test_detects_the_deployment_checks_the_credentials_and_the_project() {
     let (s, token) = private_ok().await;
 
@@ -598,7 +596,6 @@ fn bugzilla(name: &str, url: &str, key: &str) -> Value {
 }
 
 #[tokio::test]
-#[ignore = "needs the outbound client (branch outbound), which makes the calls and checks the URLs"]
 async fn bugzilla_test_finds_how_each_server_takes_the_key_and_stores_it() {
     let (s, token) = private_ok().await;
 
@@ -661,7 +658,6 @@ async fn bugzilla_test_finds_how_each_server_takes_the_key_and_stores_it() {
 }
 
 #[tokio::test]
-#[ignore = "needs the outbound client (branch outbound), which makes the calls and checks the URLs"]
 async fn chat_channels_post_a_test_message_and_report_the_services_answer() {
     let (s, token) = private_ok().await;
 
@@ -782,7 +778,6 @@ async fn chat_channels_post_a_test_message_and_report_the_services_answer() {
 }
 
 #[tokio::test]
-#[ignore = "needs the outbound client (branch outbound), which makes the calls and checks the URLs"]
 async fn serena_test_is_a_soap_call_with_the_credentials_and_a_fault_is_a_failure() {
     let (s, token) = private_ok().await;
     let sbm = Receiver::start(|r: &Received| {
@@ -865,7 +860,6 @@ fn verify_standard_webhook(secret: &str, r: &Received) -> bool {
 }
 
 #[tokio::test]
-#[ignore = "needs the outbound client (branch outbound), which makes the calls and checks the URLs"]
 async fn a_webhook_test_is_a_signed_test_ping_the_receiver_verifies() {
     let (s, token) = private_ok().await;
     let secret: std::sync::Arc<std::sync::Mutex<String>> = Default::default();
@@ -908,7 +902,6 @@ async fn a_webhook_test_is_a_signed_test_ping_the_receiver_verifies() {
 }
 
 #[tokio::test]
-#[ignore = "needs the outbound client (branch outbound), which makes the calls and checks the URLs"]
 async fn a_successful_test_enables_again_an_integration_the_server_disabled() {
     let (s, token) = private_ok().await;
     let slack = Receiver::start(|_: &Received| Reply::text(200, "ok")).await;
@@ -939,7 +932,6 @@ async fn a_successful_test_enables_again_an_integration_the_server_disabled() {
 }
 
 #[tokio::test]
-#[ignore = "needs the outbound client (branch outbound), which makes the calls and checks the URLs"]
 async fn a_test_reports_a_redirect_and_a_dead_receiver_as_they_are() {
     let (s, token) = private_ok().await;
     let redirect = Receiver::start(|_: &Received| Reply {
@@ -969,34 +961,92 @@ async fn a_test_reports_a_redirect_and_a_dead_receiver_as_they_are() {
 }
 
 #[tokio::test]
-#[ignore = "needs the outbound client (branch outbound), which makes the calls and checks the URLs"]
 async fn a_url_to_a_private_address_is_refused_naming_the_field_unless_the_server_allows_it() {
     let s = TestServer::start().await;
     let token = s.admin_token().await;
     for url in [
-        "http://127.0.0.1:9/hook",
+        "http://127.0.0.1:8080/hook",
+        "http://0x7f.1/",
+        "http://2130706433/",
         "http://[::ffff:127.0.0.1]/",
+        "http://[::1]/",
+        "http://10.1.2.3/",
         "http://169.254.169.254/latest/meta-data",
+        "http://metadata.google.internal/",
+        "http://localhost:8080/",
+        "http://api.localhost:8080/",
+        "ftp://hooks.example.com/",
+        "http://user:pw@hooks.example.com/",
     ] {
         let body = json!({ "name": "Inside", "settings": { "type": "webhook", "url": url } });
         let fields = invalid_fields(s.post(routes::INTEGRATIONS, &token, &body).await).await;
         assert_eq!(names(&fields), ["settings.url"], "{url}");
     }
     // A secret URL: the field is named, the URL is not echoed.
-    let body = json!({ "name": "Inside", "settings": { "type": "slack" }, "secrets": { "url": "http://127.0.0.1:9/services/S3CRET" } });
+    let body = json!({ "name": "Inside", "settings": { "type": "slack" }, "secrets": { "url": "http://127.0.0.1:8080/services/S3CRET" } });
     let fields = invalid_fields(s.post(routes::INTEGRATIONS, &token, &body).await).await;
     assert_eq!(names(&fields), ["secrets.url"]);
     assert!(!fields[0].1.contains("S3CRET"), "{fields:?}");
+    // A change to a private address is refused the same way.
+    let body = json!({ "name": "Outside", "settings": { "type": "webhook", "url": "https://hooks.example.com/in" } });
+    let (created, _) = create(&s, &token, &body).await;
+    let path = integration(created.integration.id);
+    let patch = json!({ "settings": { "type": "webhook", "url": "http://192.168.1.1:8080/in" } });
+    let resp = s.send(Method::PATCH, &path, &token, Some(&patch), Some(1)).await;
+    assert_eq!(names(&invalid_fields(resp).await), ["settings.url"]);
     let list: Vec<Integration> = s.get(routes::INTEGRATIONS, &token).await.json().await.unwrap();
-    assert!(list.is_empty());
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].version, 1);
+
+    // A server that allows private targets saves them.
+    let s = TestServer::start_with(|c| c.outbound.allow_private_targets = true).await;
+    let token = s.admin_token().await;
+    let body = json!({ "name": "Inside", "settings": { "type": "webhook", "url": "http://10.1.2.3:8080/hook" } });
+    create(&s, &token, &body).await;
+}
+
+#[tokio::test]
+async fn a_payload_template_that_would_not_stay_json_is_refused_naming_the_field() {
+    let s = TestServer::start().await;
+    let token = s.admin_token().await;
+    let body = json!({ "name": "Templated", "settings": {
+        "type": "webhook", "url": "https://hooks.example.com/in", "payload_template": "{\"text\": \"$Title\"",
+    } });
+    let fields = invalid_fields(s.post(routes::INTEGRATIONS, &token, &body).await).await;
+    assert_eq!(names(&fields), ["settings.payload_template"], "{fields:?}");
+    let body = json!({ "name": "Templated", "settings": {
+        "type": "webhook", "url": "https://hooks.example.com/in", "payload_template": "{\"text\": \"$Nope\"}",
+    } });
+    let fields = invalid_fields(s.post(routes::INTEGRATIONS, &token, &body).await).await;
+    assert!(fields[0].1.contains("$Nope"), "{fields:?}");
+    let body = json!({ "name": "Templated", "settings": {
+        "type": "webhook", "url": "https://hooks.example.com/in", "payload_template": "{\"text\": \"$Title\"}",
+    } });
+    create(&s, &token, &body).await;
+}
+
+/// A resolver whose every name is a private address (as an internal DNS, or a rebinding one, answers).
+struct InsideDns;
+
+#[async_trait::async_trait]
+impl orgdeck_server::outbound::Lookup for InsideDns {
+    async fn lookup(&self, _host: &str) -> std::io::Result<Vec<std::net::IpAddr>> {
+        Ok(vec![std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 5))])
+    }
 }
 
 #[tokio::test]
 async fn a_test_that_could_not_call_says_why_changes_nothing_and_is_audited() {
-    let s = TestServer::start().await;
+    // A default server (private targets refused) whose DNS answers a private address for a public-looking
+    // name: a name is not resolved at save, so the save passes; the outbound client resolves it when it
+    // connects and refuses before sending anything.
+    let s = TestServer::start_with(|c| {
+        c.outbound = c.outbound.clone().with_lookup(std::sync::Arc::new(InsideDns));
+    })
+    .await;
     let token = s.admin_token().await;
     let body = json!({
-        "name": "Inside", "settings": { "type": "webhook", "url": "http://127.0.0.1:9/hook" }, "sign": true,
+        "name": "Inside", "settings": { "type": "webhook", "url": "https://hooks.inside.example/hook" }, "sign": true,
     });
     let (created, _) = create(&s, &token, &body).await;
     let secret = created.signing_secret.unwrap();
@@ -1004,7 +1054,7 @@ async fn a_test_that_could_not_call_says_why_changes_nothing_and_is_audited() {
     let (outcome, text) = run_test(&s, &token, id).await;
     assert!(!outcome.ok);
     assert_eq!(outcome.status, None, "no remote answered");
-    assert!(!outcome.message.is_empty());
+    assert!(outcome.message.contains("10.0.0.5"), "{}", outcome.message);
     assert!(outcome.detected.is_empty());
     assert!(!text.contains(secret.expose()));
     assert_eq!(get_integration(&s, &token, id).await.version, 1);

@@ -291,6 +291,14 @@ impl OutboundPolicy {
                 if d.len() > MAX_HOST_LEN {
                     return Err(Refused::HostTooLong);
                 }
+                // Names whose answer is known without asking DNS: refused as typed, so a save says so.
+                let name = normalize_name(d);
+                if METADATA_HOSTS.contains(&name.as_str()) && !self.host_allowed(&name) {
+                    return Err(Refused::MetadataHost(d.to_owned()));
+                }
+                if name == "localhost" || name.ends_with(".localhost") {
+                    self.check_addr(Some(d), IpAddr::V4(Ipv4Addr::LOCALHOST))?;
+                }
                 Target::Name(d.to_owned(), port)
             }
         };

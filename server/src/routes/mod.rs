@@ -209,6 +209,7 @@ mod tests {
                 crate::auth::rate_limit::DEFAULT_PER_MINUTE,
             )),
             closing: tokio::sync::watch::channel(false).1,
+            outbound: crate::outbound::Outbound::new(Default::default()).unwrap(),
         })
     }
 

@@ -154,6 +154,48 @@ fn refuse(errors: Vec<FieldError>) -> AppResult<()> {
     }
 }
 
+/// Where an integration will send, checked when it is saved: each URL's form and, when its host is an IP
+/// literal in any spelling, that address (loopback, private, link-local, metadata... unless the server's
+/// configuration allows them); a webhook's payload template. Host names are not resolved here: an answer
+/// could change before the first send, so the outbound client checks every resolved address at each
+/// connection instead, and a save does not wait on DNS. A secret URL (Slack's) is named by its field and
+/// never quoted; the policy's reasons name only the host or address.
+fn check_outbound(
+    policy: &crate::outbound::OutboundPolicy,
+    settings: &IntegrationSettings,
+    secret_url: Option<&str>,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if let Some(url) = settings.url() {
+        let field = match settings {
+            IntegrationSettings::Hipchat(_) => "settings.server_url",
+            _ => "settings.url",
+        };
+        if let Err(why) = policy.parse_url(url) {
+            errors.push(FieldError::new(field, why.to_string()));
+        }
+    }
+    if let Some(url) = secret_url.filter(|u| !u.trim().is_empty())
+        && let Err(why) = policy.parse_url(url)
+    {
+        let why = match why {
+            // The parser's message may quote the URL.
+            crate::outbound::Refused::InvalidUrl(_) | crate::outbound::Refused::ControlCharacters => {
+                "is not a valid URL".to_owned()
+            }
+            other => other.to_string(),
+        };
+        errors.push(FieldError::new("secrets.url", why));
+    }
+    if let IntegrationSettings::Webhook(w) = settings
+        && let Some(template) = &w.payload_template
+        && let Err(why) = crate::outbound::template::validate(template)
+    {
+        errors.push(FieldError::new("settings.payload_template", why.to_string()));
+    }
+    errors
+}
+
 pub async fn list(state: &AppState, admin: &OrgAdmin) -> AppResult<Vec<Integration>> {
     Ok(state.store.integrations(admin.org_id()).await?)
 }
@@ -173,6 +215,11 @@ pub async fn create(state: &AppState, admin: &OrgAdmin, new: NewIntegration) -> 
         ..new
     };
     new.validate().map_err(AppError::Validation)?;
+    refuse(check_outbound(
+        state.outbound.policy(),
+        &new.settings,
+        new.secrets.get("url").map(|u| u.expose()),
+    ))?;
     let kind = new.settings.kind();
     let mut secrets = Secrets::default();
     for (name, value) in &new.secrets {
@@ -266,6 +313,11 @@ pub async fn update(
         secrets.set(name, value.clone());
     }
     let written: Vec<&str> = patch.secrets.keys().map(String::as_str).collect();
+    refuse(check_outbound(
+        state.outbound.policy(),
+        &settings,
+        patch.secrets.get("url").map(|u| u.expose()),
+    ))?;
 
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
@@ -433,34 +485,50 @@ pub async fn test_with(
     Ok(outcome)
 }
 
-/// Why Test makes no call in this build: every request to a user-supplied URL must go through the
-/// outbound client (private and metadata addresses refused, pinned resolution, no proxy, no redirects),
-/// and this build does not have it yet. Test reports this refusal instead of calling through a client
-/// without those protections.
-const NO_OUTBOUND: &str = "outbound requests are not available in this build: the SSRF-safe outbound client is \
-                           not part of this server yet, so no call was made";
-
-/// The transport of a server without the outbound client: every call is refused with [`NO_OUTBOUND`].
-struct NoOutbound;
-
+/// Test's calls go through the server's one outbound client: the policy checks the URL and every address
+/// it resolves to, the socket connects only to checked addresses, no proxy, no redirect.
 #[async_trait::async_trait]
-impl probe::Transport for NoOutbound {
-    async fn send(&self, _request: probe::Outgoing) -> Result<probe::Answer, String> {
-        Err(NO_OUTBOUND.to_owned())
+impl probe::Transport for crate::outbound::Outbound {
+    async fn send(&self, request: probe::Outgoing) -> Result<probe::Answer, String> {
+        use reqwest::header::{HeaderName, HeaderValue};
+        let url = url::Url::parse(&request.url).map_err(|e| format!("the URL is not valid: {e}"))?;
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| format!("{} is not an HTTP method", request.method))?;
+        let mut out = crate::outbound::OutboundRequest::new(method, url);
+        for (name, value) in request.headers {
+            // The values are made here or typed by an admin (a token): one that is no header value is
+            // refused by name, never quoted (it may be a secret).
+            let value = HeaderValue::from_str(&value).map_err(|_| format!("the {name} header is not valid"))?;
+            out.headers.append(HeaderName::from_static(name), value);
+        }
+        out.body = request.body;
+        let answer = match crate::outbound::Outbound::send(self, out).await {
+            Ok(answer) => answer,
+            // Not followed; the probe reports the redirect with its status.
+            Err(crate::outbound::OutboundError::Redirect { response, .. }) => *response,
+            Err(e) => return Err(e.to_string()),
+        };
+        Ok(probe::Answer {
+            status: answer.status.as_u16(),
+            body: String::from_utf8_lossy(&answer.body).into_owned(),
+        })
     }
 
-    fn sign(&self, _secret: &str, _id: &str, _timestamp: i64, _body: &[u8]) -> Result<String, String> {
-        Err(NO_OUTBOUND.to_owned())
+    fn sign(&self, secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<String, String> {
+        use crate::outbound::signing::{MessageId, WebhookSecret};
+        let secret = WebhookSecret::parse(secret).map_err(|_| "the stored signing secret is not valid".to_owned())?;
+        let id = MessageId::parse(id).map_err(|e| e.to_string())?;
+        Ok(secret.sign(&id, timestamp, body))
     }
 }
 
-/// `POST integrations/{id}/test` through the server's outbound transport.
+/// `POST integrations/{id}/test` through the server's outbound client.
 pub async fn test(
     state: &AppState,
     admin: &OrgAdmin,
     id: Uuid,
 ) -> AppResult<orgdeck_shared::integrations::TestOutcome> {
-    test_with(state, admin, id, &NoOutbound).await
+    test_with(state, admin, id, &state.outbound).await
 }
 
 #[cfg(test)]
