@@ -244,6 +244,18 @@ pub fn answer(call: &Call, total: usize) -> Option<Msg> {
     } else if call.is::<Get<orgdeck_shared::notifications::NotificationSettings>>() {
         let s = orgdeck_shared::notifications::NotificationSettings::default();
         Msg::reply::<Get<orgdeck_shared::notifications::NotificationSettings>>(c, Ok(doc(s)))
+    } else if call.is::<orgdeck_shared::agents::endpoints::ListKeys>() {
+        Msg::reply::<orgdeck_shared::agents::endpoints::ListKeys>(c, Ok(empty()))
+    } else if call.is::<orgdeck_shared::agents::endpoints::GetOrgKey>() {
+        let key = orgdeck_shared::agents::OrgKeyInfo {
+            prefix: "od_Bench0".into(),
+            issued: false,
+            created_at: Timestamp::UNIX_EPOCH,
+            rotated_at: Timestamp::UNIX_EPOCH,
+            last_used_at: None,
+            previous_valid_until: None,
+        };
+        Msg::reply::<orgdeck_shared::agents::endpoints::GetOrgKey>(c, Ok(key))
     } else if call.is::<MyPasswordPolicy>() {
         Msg::reply::<MyPasswordPolicy>(c, Ok(PasswordPolicy::default()))
     } else {

@@ -20,7 +20,6 @@ use ratatui::style::Modifier;
 fn thirteen_areas() -> App {
     let later = [
         Area { id: "servers", title: "Servers", group: Group::Servers, key: 'v', aliases: &[], sections: &[], keys: &[], make: || Box::new(BlankTab("Servers")) },
-        Area { id: "agent_keys", title: "Agent keys", group: Group::Servers, key: 'e', aliases: &["agents"], sections: &[], keys: &[], make: || Box::new(BlankTab("Agent keys")) },
         Area { id: "reports", title: "Reports", group: Group::ReportsAndScores, key: 'p', aliases: &[], sections: &[], keys: &[], make: || Box::new(BlankTab("Reports")) },
         Area { id: "scores", title: "Scores", group: Group::ReportsAndScores, key: 'c', aliases: &[], sections: &[], keys: &[], make: || Box::new(BlankTab("Scores")) },
     ];

@@ -49,14 +49,15 @@ fn tab_number_keys_and_jump_switch_tabs() {
             "API keys",
             "Integrations",
             "Notifications",
-            "Account"
+            "Account",
+            "Agent keys"
         ]
     );
     app.tabs.push(Box::new(BlankTab("Extra")));
     send(&mut app, [key(KeyCode::Tab)]);
     assert_eq!(app.active, 1);
     send(&mut app, [key(KeyCode::BackTab), key(KeyCode::BackTab)]);
-    assert_eq!(app.active, 9, "shift-tab wraps around");
+    assert_eq!(app.active, 10, "shift-tab wraps around");
     send(&mut app, [ch('1')]);
     assert_eq!(app.active, 0);
     send(&mut app, [ch(':'), ch('u'), key(KeyCode::Enter)]);
@@ -65,7 +66,7 @@ fn tab_number_keys_and_jump_switch_tabs() {
     assert_eq!(app.jump.as_ref().unwrap().value(), "Groups", "tab completes the name");
     send(&mut app, [key(KeyCode::Enter)]);
     assert_eq!(app.active, 2);
-    app.active = 9;
+    app.active = 10;
     assert_eq!(
         app.active_tab().title(),
         "Extra",

@@ -2,6 +2,7 @@
 //! header, the list of areas, `:` and the go key) follows from that line.
 
 pub mod account;
+pub mod agents;
 pub mod api_keys;
 pub mod audit;
 pub mod doc;
@@ -13,6 +14,7 @@ pub mod security;
 pub mod users;
 
 pub use account::AccountTab;
+pub use agents::AgentsTab;
 pub use api_keys::ApiKeysTab;
 pub use audit::AuditTab;
 pub use general::GeneralTab;
@@ -53,6 +55,7 @@ pub const AREAS: &[Area] = &[
     Area { id: "integrations", title: "Integrations", group: Group::IntegrationsAndNotifications, key: 'i', aliases: &["jira", "bugzilla", "slack", "webhooks", "teams"], sections: &[], keys: integrations::KEYS, make: || Box::new(IntegrationsTab::new()) },
     Area { id: "notifications", title: "Notifications", group: Group::IntegrationsAndNotifications, key: 'n', aliases: &["alerts", "email"], sections: &[], keys: &[], make: || Box::new(NotificationsTab::new()) },
     Area { id: "account", title: "Account", group: Group::UsersAndAccess, key: 'm', aliases: &["me", "profile", "my account"], sections: &[], keys: account::KEYS, make: || Box::new(AccountTab::new()) },
+    Area { id: "agent_keys", title: "Agent keys", group: Group::Servers, key: 'e', aliases: &["agents", "organization key", "org key"], sections: &[], keys: agents::KEYS, make: || Box::new(AgentsTab::new()) },
 ];
 
 /// Every tab, in the order of [`AREAS`].
