@@ -878,3 +878,66 @@ fn a_server_that_goes_away_shows_offline_keeps_the_screen_and_comes_back_by_itse
     console.type_keys("\x03");
     console.wait_exit();
 }
+
+/// `POST agent/events` with `key`, as an agent sends it: one new vulnerability in `environment`.
+fn report_with_key(fx: &Fixture, key: &str, environment: &str, id: &str) -> reqwest::StatusCode {
+    fx.runtime.block_on(async {
+        let body = serde_json::json!({
+            "environment": environment,
+            "events": [{
+                "id": id, "type": "new_vulnerability", "application": "Pty Shop",
+                "title": "SQL injection in login", "severity": "high", "rule": "sql-injection",
+            }],
+        });
+        reqwest::Client::new()
+            .post(format!("{}{}", fx.url, orgdeck_shared::routes::AGENT_EVENTS))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    })
+}
+
+#[test]
+fn a_person_makes_an_agent_key_for_production_an_agent_reports_with_it_and_a_revoked_key_stops() {
+    let fx = Fixture::new("Pty Agents Org");
+    let mut console = fx.console();
+    console.type_keys(":agent keys\r");
+    console.wait_for("not issued yet");
+    console.type_keys("a");
+    console.wait_for("Name (unique");
+    console.type_keys("shop-prod\r");
+    console.wait_for("Only for one environment?");
+    console.type_keys("production\r");
+    console.wait_for("It will not be shown again.");
+    let key = console.api_key();
+    console.press("\x1b");
+    console.wait_for("shop-prod");
+
+    assert_eq!(
+        report_with_key(&fx, &key, "production", "pty-1"),
+        reqwest::StatusCode::OK
+    );
+    assert_eq!(
+        report_with_key(&fx, &key, "qa", "pty-2"),
+        reqwest::StatusCode::FORBIDDEN,
+        "a key limited to production reports for production only"
+    );
+    // The key opens nothing but agent/*.
+    assert_eq!(me_with_key(&fx, &key).0, reqwest::StatusCode::UNAUTHORIZED);
+
+    // Revoke it: asked first, then the agent is refused.
+    console.type_keys("j");
+    console.type_keys("d");
+    console.wait_for("Revoke agent key shop-prod");
+    console.type_keys("y");
+    console.wait_for("Revoked agent key shop-prod");
+    assert_eq!(
+        report_with_key(&fx, &key, "production", "pty-3"),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    console.type_keys("q");
+    assert!(console.wait_exit().success());
+}
