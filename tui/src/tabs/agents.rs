@@ -20,7 +20,7 @@ use ratatui::{
 };
 use uuid::Uuid;
 
-use super::{Effects, Tab, TabCtx, doc::Load, own};
+use super::{Effects, Tab, TabCtx, api_keys::grace_minutes, doc::Load, own};
 use crate::{
     api::{Call, OwnerMsg, needs_login},
     keymap::{Action, ActionSpec, Scope, TabAction, mutating},
@@ -127,18 +127,6 @@ pub fn parse_environment(text: &str) -> Result<Option<Environment>, String> {
         .find(|e| e.as_str() == t || e.as_str().starts_with(&t))
         .map(Some)
         .ok_or_else(|| "type development, qa or production (or leave it empty for any)".to_owned())
-}
-
-/// The grace prompt's number, checked as the server will.
-fn grace_minutes(text: &str) -> Result<u32, String> {
-    let minutes: u32 = text
-        .trim()
-        .parse()
-        .map_err(|_| "type a whole number of minutes (0: the old key stops now)".to_owned())?;
-    RotateApiKey { grace_minutes: minutes }
-        .validate()
-        .map_err(|errors| errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))?;
-    Ok(minutes)
 }
 
 /// A key shown once: `c` copies it.

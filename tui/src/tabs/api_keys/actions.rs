@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// The grace period typed at the rotation's prompt, in minutes.
-pub(super) fn grace_minutes(text: &str) -> Result<u32, String> {
+pub(crate) fn grace_minutes(text: &str) -> Result<u32, String> {
     let minutes: u32 = text
         .trim()
         .parse()

@@ -19,6 +19,8 @@ use orgdeck_shared::{
 use ratatui::{Frame, layout::Rect};
 use uuid::Uuid;
 
+/// The grace period prompt's number, checked as the server checks it (agent keys ask the same).
+pub(crate) use actions::grace_minutes;
 pub use reveal::KeyReveal;
 
 use super::{Effects, Tab, TabCtx, own};
