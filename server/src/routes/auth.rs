@@ -135,5 +135,7 @@ pub async fn me(user: AuthUser) -> AppResult<Reply<ep::GetMe>> {
         client_ip: user.client_ip.to_string(),
         must_change_password: user.must_change_password,
         two_step: user.two_step.clone(),
+        // The inbox is being built (branch delivery): it counts the caller's unread entries here.
+        unread: 0,
     }))
 }
