@@ -642,101 +642,6 @@ pub struct TestOutcome {
     pub detected: BTreeMap<String, String>,
 }
 
-// ---- delivery log ----
-
-/// Where a delivery to a channel stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// Waiting for its first attempt.
-    Pending,
-    /// An attempt failed; another is scheduled (`next_attempt_at`).
-    Retrying,
-    /// A 2xx answer (Slack: 200 with body `ok`).
-    Delivered,
-    /// Its attempts are exhausted, or the destination is gone (410, Slack `no_service`).
-    Failed,
-}
-
-impl DeliveryStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Retrying => "retrying",
-            DeliveryStatus::Delivered => "delivered",
-            DeliveryStatus::Failed => "failed",
-        }
-    }
-}
-
-/// One attempt of a delivery.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct DeliveryAttempt {
-    #[schemars(with = "crate::schema::Timestamp")]
-    pub at: Timestamp,
-    pub duration_ms: u32,
-    /// The remote HTTP status, when one answered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    /// The start of the remote's answer (secrets cut out), or why no answer came (timeout, refused
-    /// address, connection error).
-    pub message: String,
-}
-
-/// One event delivered (or being delivered) to one integration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Delivery {
-    pub id: Uuid,
-    pub integration_id: Uuid,
-    /// The `webhook-id` of every attempt (a redelivery keeps it, so receivers can drop duplicates).
-    pub message_id: String,
-    pub event_type: crate::notifications::EventType,
-    /// The event in one line.
-    pub title: String,
-    pub status: DeliveryStatus,
-    /// Oldest first.
-    pub attempts: Vec<DeliveryAttempt>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<crate::schema::Timestamp>")]
-    pub next_attempt_at: Option<Timestamp>,
-    #[schemars(with = "crate::schema::Timestamp")]
-    pub created_at: Timestamp,
-}
-
-/// `GET integrations/{id}/deliveries?cursor=&limit=`: newest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct DeliveryQuery {
-    /// The last id of the previous page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<Uuid>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u32>,
-}
-
-/// The largest page of `GET integrations/{id}/deliveries?limit=` (the default is 50).
-pub const DELIVERY_PAGE_MAX: u32 = 200;
-
-// ---- issues in bug trackers ----
-
-/// `POST integrations/{id}/issues`: which vulnerability to send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct NewTrackerIssue {
-    pub vulnerability_id: Uuid,
-}
-
-/// An issue made in a bug tracker for a vulnerability (kept with the vulnerability).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct TrackerIssue {
-    pub integration_id: Uuid,
-    pub kind: IntegrationKind,
-    /// The remote key or id (`SEC-42` in JIRA, `1234` in Bugzilla).
-    pub key: String,
-    /// Where a person opens it.
-    pub url: String,
-    #[schemars(with = "crate::schema::Timestamp")]
-    pub created_at: Timestamp,
-}
-
 pub mod endpoints {
     use uuid::Uuid;
 
@@ -758,12 +663,6 @@ pub mod endpoints {
         Test: Post INTEGRATION_TEST, Admin, params Uuid, query (), body () => TestOutcome, body_required false;
         /// A webhook's new signing secret, shown once.
         SigningSecret: Post INTEGRATION_SIGNING_SECRET, Admin, params Uuid, query (), body () => NewSigningSecret, body_required false;
-        /// The delivery log of a channel, newest first (the last 3 days, at least the last 1,000).
-        Deliveries: Get INTEGRATION_DELIVERIES, Admin, params Uuid, query DeliveryQuery, body () => crate::Page<Delivery>;
-        /// Sends a delivery again with the same `webhook-id` (a new attempt now, then the usual schedule).
-        Redeliver: Post INTEGRATION_REDELIVER, Admin, params (Uuid, Uuid), query (), body () => Delivery, status 202, body_required false;
-        /// Makes an issue for a vulnerability in a bug tracker (JIRA, Bugzilla) and keeps its key.
-        CreateIssue: Post INTEGRATION_ISSUES, Admin, params Uuid, query (), body NewTrackerIssue => TrackerIssue, status 201;
     }
 
     pub(crate) fn each(v: &mut impl crate::endpoint::EndpointVisitor) {
@@ -774,9 +673,6 @@ pub mod endpoints {
         v.visit::<Delete>();
         v.visit::<Test>();
         v.visit::<SigningSecret>();
-        v.visit::<Deliveries>();
-        v.visit::<Redeliver>();
-        v.visit::<CreateIssue>();
     }
 }
 

@@ -101,13 +101,6 @@ pub const INTEGRATION_TEST: &str = "/api/v1/integrations/{id}/test";
 /// `POST integrations/{id}/signing_secret`: a webhook's new signing secret, shown once.
 pub const INTEGRATION_SIGNING_SECRET: &str = "/api/v1/integrations/{id}/signing_secret";
 
-/// `GET integrations/{id}/deliveries?cursor=&limit=`: the delivery log.
-pub const INTEGRATION_DELIVERIES: &str = "/api/v1/integrations/{id}/deliveries";
-/// `POST integrations/{id}/deliveries/{delivery_id}/redeliver`: send a delivery again (same `webhook-id`).
-pub const INTEGRATION_REDELIVER: &str = "/api/v1/integrations/{id}/deliveries/{delivery_id}/redeliver";
-/// `POST integrations/{id}/issues` `{vulnerability_id}`: a vulnerability sent to a bug tracker.
-pub const INTEGRATION_ISSUES: &str = "/api/v1/integrations/{id}/issues";
-
 /// `GET inbox?unread=&cursor=&limit=`: the caller's in-app notifications.
 pub const INBOX: &str = "/api/v1/inbox";
 /// `POST inbox/{id}/read`.

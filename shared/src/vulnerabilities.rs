@@ -120,9 +120,6 @@ pub struct Vulnerability {
     /// When it was found: the event's `occurred_at`, or when it was received.
     #[schemars(with = "crate::schema::Timestamp")]
     pub found_at: Timestamp,
-    /// The issues made for it in bug trackers (`POST integrations/{id}/issues`), oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub issues: Vec<crate::integrations::TrackerIssue>,
 }
 
 /// `GET applications/{id}/vulnerabilities?cursor=&limit=`: in the order they were reported.

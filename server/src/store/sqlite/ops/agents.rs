@@ -454,8 +454,6 @@ pub fn vulnerabilities(
             status: VulnerabilityStatus::parse(&status).ok_or_else(|| corrupt(format!("status {status:?}")))?,
             event_id,
             found_at: ts(found)?,
-            // Issues in bug trackers are not stored yet (POST integrations/{id}/issues is being built).
-            issues: Vec::new(),
         });
     }
     Ok(Some(out))
