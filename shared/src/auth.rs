@@ -270,6 +270,9 @@ pub struct Me {
     pub must_change_password: bool,
     #[serde(default)]
     pub two_step: MeTwoStep,
+    /// How many of the caller's inbox entries are unread.
+    #[serde(default)]
+    pub unread: u64,
 }
 
 /// `GET health`: the server is up.

@@ -341,6 +341,7 @@ pub fn each(v: &mut impl EndpointVisitor) {
     crate::api_keys::endpoints::each(v);
     crate::integrations::endpoints::each(v);
     crate::notifications::endpoints::each(v);
+    crate::inbox::endpoints::each(v);
     crate::agents::endpoints::each(v);
     crate::vulnerabilities::endpoints::each(v);
     crate::account::endpoints::each(v);

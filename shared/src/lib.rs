@@ -16,6 +16,7 @@ pub mod events;
 pub mod format;
 pub mod general;
 pub mod groups;
+pub mod inbox;
 pub mod integrations;
 pub mod inventory;
 pub mod licensing;

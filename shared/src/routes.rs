@@ -101,6 +101,13 @@ pub const INTEGRATION_TEST: &str = "/api/v1/integrations/{id}/test";
 /// `POST integrations/{id}/signing_secret`: a webhook's new signing secret, shown once.
 pub const INTEGRATION_SIGNING_SECRET: &str = "/api/v1/integrations/{id}/signing_secret";
 
+/// `GET inbox?unread=&cursor=&limit=`: the caller's in-app notifications.
+pub const INBOX: &str = "/api/v1/inbox";
+/// `POST inbox/{id}/read`.
+pub const INBOX_READ: &str = "/api/v1/inbox/{id}/read";
+/// `POST inbox/read_all`.
+pub const INBOX_READ_ALL: &str = "/api/v1/inbox/read_all";
+
 /// `GET users/{id}/sessions` (active sessions, admins), `DELETE` ends them all.
 pub const USER_SESSIONS: &str = "/api/v1/users/{id}/sessions";
 /// `DELETE users/{id}/sessions/{session_id}`: end one session.

@@ -166,6 +166,7 @@ fn me() -> Me {
         client_ip: "127.0.0.1".into(),
         must_change_password: false,
         two_step: Default::default(),
+        unread: 0,
     }
 }
 

@@ -92,7 +92,11 @@ fn a_new_key_takes_a_name_then_an_environment_and_is_shown_once_with_copy() {
     type_text(&mut app, "staging");
     let cmds = send(&mut app, [key(KeyCode::Enter)]);
     assert!(calls_of::<ep::CreateKey>(&cmds).is_empty());
-    assert!(text(&app).contains("development, qa or production"), "{}", text(&app));
+    assert!(
+        text(&app).contains("development, qa, production or any"),
+        "{}",
+        text(&app)
+    );
     for _ in 0.."staging".len() {
         send(&mut app, [key(KeyCode::Backspace)]);
     }
@@ -123,6 +127,18 @@ fn a_new_key_takes_a_name_then_an_environment_and_is_shown_once_with_copy() {
     );
     send(&mut app, [key(KeyCode::Esc)]);
     assert!(!text(&app).contains(NEW_KEY), "shown only once");
+}
+
+#[test]
+fn enter_on_the_offered_any_makes_a_key_for_every_environment() {
+    let mut app = agents_app(Vec::new());
+    send(&mut app, [ch('a')]);
+    type_text(&mut app, "probe");
+    send(&mut app, [key(KeyCode::Enter)]);
+    assert!(text(&app).contains("> any"), "{}", text(&app));
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let body = call_of::<ep::CreateKey>(&cmds).body_as::<CreateAgentKey>().unwrap();
+    assert_eq!(body.environment, None);
 }
 
 #[test]

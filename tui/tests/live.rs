@@ -175,3 +175,28 @@ fn a_deletion_announced_before_its_answer_still_says_who_was_deleted() {
     let said = app.toasts.last().map(|t| t.text.clone()).unwrap_or_default();
     assert_eq!(said, format!("Deleted {email}"));
 }
+
+#[test]
+fn an_agents_event_refreshes_the_unread_count_once_however_many_arrive_and_the_status_line_shows_it() {
+    use orgdeck_shared::auth::endpoints::GetMe;
+    let mut app = logged_in();
+    assert!(!screen(&app, 80, 24).contains("unread"), "nothing unread: nothing said");
+    let cmds = app.update(change(9, "agent_event.new_vulnerability", "application", "a1", None));
+    let calls = calls_of::<GetMe>(&cmds);
+    assert_eq!(calls.len(), 1, "{cmds:?}");
+    let cmds = app.update(change(10, "agent_event.new_vulnerability", "application", "a1", None));
+    assert!(calls_of::<GetMe>(&cmds).is_empty(), "one refresh at a time");
+    let mut me = me();
+    me.unread = 3;
+    app.update(reply::<GetMe>(calls[0].clone(), Ok(me)));
+    let screen = screen(&app, 80, 24);
+    let status = screen.lines().find(|l| l.contains("online")).unwrap_or_default();
+    assert!(status.contains("3 unread"), "{screen}");
+    // The next event asks again.
+    let cmds = app.update(change(11, "agent_event.new_vulnerability", "application", "a1", None));
+    assert_eq!(calls_of::<GetMe>(&cmds).len(), 1);
+    // Other areas do not.
+    let mut app = logged_in();
+    let cmds = app.update(change(12, "user.update", "user", "u1", Some(2)));
+    assert!(calls_of::<GetMe>(&cmds).is_empty());
+}

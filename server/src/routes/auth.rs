@@ -104,7 +104,8 @@ pub async fn logout(State(state): State<AppState>, user: SessionUser) -> AppResu
     Ok(Reply::new(()))
 }
 
-pub async fn me(user: AuthUser) -> AppResult<Reply<ep::GetMe>> {
+pub async fn me(State(state): State<AppState>, user: AuthUser) -> AppResult<Reply<ep::GetMe>> {
+    let unread = state.store.inbox_unread(user.org_id, user.user_id).await?;
     Ok(Reply::new(Me {
         user: MeUser {
             id: user.user_id,
@@ -135,5 +136,6 @@ pub async fn me(user: AuthUser) -> AppResult<Reply<ep::GetMe>> {
         client_ip: user.client_ip.to_string(),
         must_change_password: user.must_change_password,
         two_step: user.two_step.clone(),
+        unread,
     }))
 }

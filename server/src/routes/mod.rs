@@ -10,6 +10,7 @@ mod auth;
 mod etag;
 mod events;
 mod groups;
+mod inbox;
 mod integrations;
 mod inventory;
 mod me;
@@ -29,6 +30,7 @@ use orgdeck_shared::{
     auth::{HealthStatus, endpoints as auth_ep},
     events::endpoints as events_ep,
     groups::endpoints as group_ep,
+    inbox::endpoints as inbox_ep,
     integrations::endpoints as integration_ep,
     inventory::endpoints as inventory_ep,
     openapi::{self, endpoints as openapi_ep},
@@ -136,6 +138,9 @@ fn api() -> Api {
         .at(agent_ep::RotateOrgKey, agents::rotate_org_key)
         .at(agent_ep::ReportEvents, agents::report_events)
         .at(vulnerability_ep::ListForApplication, vulnerabilities::list)
+        .at(inbox_ep::List, inbox::list)
+        .at(inbox_ep::Read, inbox::read)
+        .at(inbox_ep::ReadAll, inbox::read_all)
 }
 
 /// The rules every request shares, outermost last: the client address, body limits, the request

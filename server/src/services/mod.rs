@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_export;
 pub mod groups;
 pub mod import;
+pub mod inbox;
 pub mod integrations;
 pub mod licensing;
 pub mod notifications;

@@ -7,6 +7,7 @@
 
 pub mod agents;
 pub mod api_keys;
+pub mod inbox;
 pub mod integrations;
 pub mod mail;
 pub mod model;
@@ -21,6 +22,7 @@ use uuid::Uuid;
 
 pub use agents::*;
 pub use api_keys::*;
+pub use inbox::*;
 pub use integrations::*;
 pub use mail::*;
 pub use model::*;
@@ -47,7 +49,9 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
-pub trait Store: UserReads + ApiKeyReads + IntegrationReads + AgentReads + MailReads + Send + Sync + 'static {
+pub trait Store:
+    UserReads + ApiKeyReads + IntegrationReads + AgentReads + InboxReads + MailReads + Send + Sync + 'static
+{
     /// Starts a write transaction. Only one is open at a time; others wait.
     async fn begin(&self) -> StoreResult<Box<dyn WriteTx>>;
 
@@ -98,7 +102,7 @@ pub trait Store: UserReads + ApiKeyReads + IntegrationReads + AgentReads + MailR
 /// One open write transaction. Commit consumes it; dropping it rolls back.
 #[async_trait]
 pub trait WriteTx:
-    UserWrites + ApiKeyWrites + IntegrationWrites + AgentWrites + TwoStepWrites + MailWrites + Send
+    UserWrites + ApiKeyWrites + IntegrationWrites + AgentWrites + InboxWrites + TwoStepWrites + MailWrites + Send
 {
     async fn insert_session(&mut self, session: &NewSession) -> StoreResult<()>;
 

@@ -36,7 +36,8 @@ use crate::{
 /// The answers of the console's own calls (logging in, who the user is).
 #[derive(Debug, Clone, PartialEq)]
 pub enum AppAnswer {
-    Me(Result<Me, ApiError>),
+    /// Boxed: a `Me` is several times the size of the other answers.
+    Me(Result<Box<Me>, ApiError>),
     Login(Result<LoginResponse, ApiError>),
     /// A code for the login challenge is on its way by email.
     MfaEmail(Result<EmailCodeSent, ApiError>),
@@ -44,7 +45,7 @@ pub enum AppAnswer {
 
 /// `GET me`, answered to the console.
 pub fn me_call() -> Call {
-    Call::of::<GetMe, _>((), AppAnswer::Me).label("checking the session")
+    Call::of::<GetMe, _>((), |result| AppAnswer::Me(result.map(Box::new))).label("checking the session")
 }
 
 /// Everything that can happen to the console.
@@ -158,6 +159,8 @@ pub struct App {
     pub user: String,
     pub read_only: bool,
     pub me: Option<Me>,
+    /// A `GET me` to refresh the unread count is on its way (one at a time, however many events arrive).
+    unread_refresh: bool,
     /// The registry the tabs are made from ([`tabs::AREAS`]; a test may bring more areas).
     pub areas: &'static [Area],
     pub tabs: Vec<Box<dyn Tab>>,
@@ -241,6 +244,7 @@ impl App {
             user: init.user,
             read_only: init.read_only,
             me: None,
+            unread_refresh: false,
             areas: tabs::AREAS,
             tabs: tabs::all(),
             active: 0,
@@ -628,6 +632,8 @@ impl App {
                 }
             }
             AppAnswer::Me(Ok(me)) => {
+                let me = *me;
+                self.unread_refresh = false;
                 self.me = Some(me.clone());
                 self.user = me.user.email.clone();
                 if !self.loaded && me.two_step.must_enrol {
@@ -664,6 +670,7 @@ impl App {
                     self.with_tab(i, cmds, |t, _, fx| t.me_changed(&me, fx));
                 }
             }
+            AppAnswer::Me(Err(_)) if std::mem::take(&mut self.unread_refresh) && self.me.is_some() => {}
             AppAnswer::Me(Err(e)) if needs_login(&e) => {}
             AppAnswer::Me(Err(e)) if self.me.is_some() => {
                 let text = format!("{}: {}", call.label, e.message);
@@ -771,6 +778,12 @@ impl App {
             }
             StreamEvent::Change(change) => {
                 self.last_seq = Some(change.seq);
+                // Agents' events are filed under their application, and may have reached this inbox.
+                if change.area == "application" && !self.unread_refresh {
+                    self.unread_refresh = true;
+                    let c = self.request(me_call());
+                    cmds.push(c);
+                }
                 for i in 0..self.tabs.len() {
                     self.with_tab(i, cmds, |t, ctx, fx| t.changed(&change, ctx, fx));
                 }

@@ -91,6 +91,7 @@ impl App {
             connection: self.connection,
             busy: self.busy().map(|what| (self.spinner(), what)),
             read_only: self.read_only,
+            unread: self.me.as_ref().map_or(0, |m| m.unread),
         }
         .render(frame, status, theme);
         if self.me.is_some() {

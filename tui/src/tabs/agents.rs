@@ -116,7 +116,7 @@ fn org_call() -> Call {
     Call::of::<ep::GetOrgKey, _>((), AgentsMsg::OrgKey).label("loading the organization key")
 }
 
-/// What the environment prompt accepts: a name or its first letter; empty for any.
+/// What the environment prompt accepts: a name or its start; `any` (offered) or nothing for every one.
 pub fn parse_environment(text: &str) -> Result<Option<Environment>, String> {
     let t = text.trim().to_lowercase();
     if t.is_empty() || t == "any" {
@@ -126,7 +126,7 @@ pub fn parse_environment(text: &str) -> Result<Option<Environment>, String> {
         .into_iter()
         .find(|e| e.as_str() == t || e.as_str().starts_with(&t))
         .map(Some)
-        .ok_or_else(|| "type development, qa or production (or leave it empty for any)".to_owned())
+        .ok_or_else(|| "type development, qa, production or any".to_owned())
 }
 
 /// A key shown once: `c` copies it.
@@ -262,9 +262,10 @@ impl AgentsTab {
                             name: body.name,
                             prompt: Prompt::new(
                                 "Make an agent key",
-                                "Only for one environment? development, qa or production (empty: any):",
+                                "Only for one environment? development, qa or production (any: every one):",
                             )
-                            .with_submit("make it", "leave empty for any environment"),
+                            .with_default("any")
+                            .with_submit("make it", "type development, qa, production or any"),
                         },
                         Err(errors) => {
                             prompt.error = errors.first().map(|e| e.message.clone());
@@ -606,7 +607,7 @@ mod tests {
         assert!(
             parse_environment("staging")
                 .unwrap_err()
-                .contains("development, qa or production")
+                .contains("development, qa, production or any")
         );
     }
 

@@ -58,6 +58,8 @@ pub struct StatusLine<'a> {
     /// The spinner frame and what is running, while a request runs.
     pub busy: Option<(usize, &'a str)>,
     pub read_only: bool,
+    /// The user's unread inbox entries.
+    pub unread: u64,
 }
 
 impl StatusLine<'_> {
@@ -74,6 +76,9 @@ impl StatusLine<'_> {
             self.user.unwrap_or("-"),
             self.connection.label()
         );
+        if self.unread > 0 {
+            left.push_str(&format!(" │ {} unread", self.unread));
+        }
         if self.read_only {
             left.push_str(" │ read-only");
         }

@@ -71,6 +71,7 @@ pub fn me() -> Me {
             enrolled: Vec::new(),
             must_enrol: false,
         },
+        unread: 0,
     }
 }
 

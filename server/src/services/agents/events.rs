@@ -18,6 +18,7 @@ use orgdeck_shared::{
     },
     audit::AuditTarget,
     general::Environment,
+    inbox::{InboxEntry, Subject},
     vulnerabilities::{Vulnerability, VulnerabilityStatus},
 };
 use serde::{Deserialize, de::DeserializeOwned};
@@ -172,6 +173,57 @@ fn describe(event: &AgentEvent, application: &str) -> String {
     format!("{} {}: {what}", event.event_type(), event.id)
 }
 
+/// The inbox entry of a stored event: one line for lists, the details as the audit log words them.
+fn inbox_entry(
+    event: &AgentEvent,
+    application_id: Uuid,
+    application: &str,
+    vulnerability_id: Option<Uuid>,
+    now: Timestamp,
+) -> InboxEntry {
+    let title = match &event.body {
+        EventBody::NewVulnerability(v) => {
+            let severity = v.severity.as_str();
+            let mut chars = severity.chars();
+            let severity: String = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
+            format!("{severity} vulnerability in {application}: {}", v.title.trim())
+        }
+        EventBody::ApplicationAttacked(a) => {
+            format!(
+                "{application} attacked: {} from {} ({})",
+                a.rule,
+                a.source_ip,
+                a.outcome.as_str()
+            )
+        }
+        EventBody::VulnerableLibrary(l) => format!("Vulnerable library in {application}: {} {}", l.library, l.version),
+        EventBody::NewAsset(a) => match &a.name {
+            Some(name) => format!("New {} in {application}: {name}", a.asset.as_str()),
+            None => format!("New application: {application}"),
+        },
+        EventBody::NewComment(c) => format!("New comment by {} in {application}", c.author),
+    };
+    InboxEntry {
+        id: uuid_v7_at(now),
+        event_type: event.event_type().into(),
+        title,
+        message: describe(event, application),
+        severity: event.body.severity(),
+        application: Some(Subject {
+            id: application_id,
+            name: application.to_owned(),
+        }),
+        server: None,
+        integration: None,
+        vulnerability_id,
+        created_at: now,
+        read_at: None,
+    }
+}
+
 /// The id of the application `event` is about, made (and audited) when the organization has none of
 /// that name; it gets an `assess` license when the organization licenses new applications automatically
 /// and one is free.
@@ -232,6 +284,8 @@ pub async fn report(state: &AppState, agent: &AgentCaller, raw: RawReport) -> Ap
     // Whole milliseconds, as stored: a retry is answered the very time the first report was.
     let now =
         Timestamp::from_millisecond(state.clock.now().as_millisecond()).map_err(|e| AppError::Internal(e.into()))?;
+    // Who the events reach in-app, read before the transaction (the entries are written inside it).
+    let audience = crate::services::inbox::Audience::read(state, org_id).await?;
     let mut tx = state.store.begin().await?;
     let mut results = Vec::with_capacity(report.events.len());
     let mut conflicts = Vec::new();
@@ -311,6 +365,9 @@ pub async fn report(state: &AppState, agent: &AgentCaller, raw: RawReport) -> Ap
             }
             _ => None,
         };
+        let entry = inbox_entry(&event, application_id, &application, vulnerability_id, now);
+        let recipients = audience.in_app_recipients(entry.event_type, entry.severity, Some(application_id));
+        tx.insert_inbox_entries(&audience.rows(&entry, &recipients)).await?;
         tx.append_audit(&audit(
             agent,
             now,

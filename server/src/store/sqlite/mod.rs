@@ -11,6 +11,7 @@
 mod agents;
 mod api_keys;
 pub mod cache;
+mod inbox;
 mod integrations;
 mod mail;
 pub mod ops;

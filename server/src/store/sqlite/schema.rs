@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[
     (8, V8, None),
     (9, V9, Some(org_keys_v9)),
     (10, V10, None),
+    (11, V11, None),
 ];
 
 /// Two-step verification by email, and the mail queue: the methods each user enrolled in (TOTP users
@@ -160,6 +161,32 @@ fn org_keys_v9(c: &Connection) -> rusqlite::Result<()> {
     }
     Ok(())
 }
+
+/// The in-app inbox: one row per recipient of each event delivered in-app, with the names its subjects had
+/// then (an application renamed later keeps its old name in old entries). Paged newest first by id (UUID
+/// v7 ids grow with time) per user.
+const V11: &str = r#"
+CREATE TABLE inbox_entries (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organizations(id),
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    event_type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    message TEXT NOT NULL,
+    severity TEXT,
+    application_id TEXT,
+    application_name TEXT,
+    server_id TEXT,
+    server_name TEXT,
+    integration_id TEXT,
+    integration_name TEXT,
+    vulnerability_id TEXT,
+    created_at BIGINT NOT NULL,
+    read_at BIGINT
+);
+CREATE INDEX inbox_by_user ON inbox_entries (org_id, user_id, id);
+CREATE INDEX inbox_unread ON inbox_entries (org_id, user_id) WHERE read_at IS NULL;
+"#;
 
 /// Integrations (bug trackers and channels) of each organization. The name is unique per organization
 /// case-insensitively through `name_key` (lower-cased in Rust, Unicode-aware, which SQLite's `lower()`
