@@ -54,6 +54,29 @@ async fn shop(s: &TestServer, admin: &str) -> Uuid {
     page.items.iter().find(|a| a.name == "Shop").expect("Shop").id
 }
 
+/// Changes the organization's notification defaults as an admin would: read, change, write back.
+async fn change_defaults(s: &TestServer, admin: &str, change: impl FnOnce(&mut NotificationSettings)) {
+    let doc: Versioned<NotificationSettings> = s
+        .get(&routes::settings("notifications"), admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut value = doc.value;
+    change(&mut value);
+    let body = serde_json::to_value(&value).unwrap();
+    let resp = s
+        .send(
+            Method::PUT,
+            &routes::settings("notifications"),
+            admin,
+            Some(&body),
+            Some(doc.version),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+}
+
 fn titles(page: &InboxPage) -> Vec<&str> {
     page.items.iter().map(|e| e.title.as_str()).collect()
 }
@@ -220,25 +243,10 @@ async fn the_organizations_defaults_and_each_users_own_choice_decide_who_gets_it
     assert_eq!(inbox(&s, &bo, "").await.items.len(), 1);
 
     // The organization keeps only critical and high.
-    let doc: Versioned<NotificationSettings> = s
-        .get(&routes::settings("notifications"), &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let mut value = doc.value.clone();
-    value.new_vulnerability_severities = vec![Severity::Critical, Severity::High];
-    let body = serde_json::to_value(&value).unwrap();
-    let resp = s
-        .send(
-            Method::PUT,
-            &routes::settings("notifications"),
-            &admin,
-            Some(&body),
-            Some(doc.version),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+    change_defaults(&s, &admin, |v| {
+        v.new_vulnerability_severities = vec![Severity::Critical, Severity::High]
+    })
+    .await;
     report(&s, &key, "v-2", "Two", "medium").await;
     report(&s, &key, "v-3", "Three", "critical").await;
     assert_eq!(
@@ -250,25 +258,7 @@ async fn the_organizations_defaults_and_each_users_own_choice_decide_who_gets_it
     );
 
     // In-app off for everyone: nobody gets it, the admin neither.
-    let doc: Versioned<NotificationSettings> = s
-        .get(&routes::settings("notifications"), &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let mut value = doc.value.clone();
-    value.rule_mut(EventType::NewVulnerability).in_app = false;
-    let body = serde_json::to_value(&value).unwrap();
-    let resp = s
-        .send(
-            Method::PUT,
-            &routes::settings("notifications"),
-            &admin,
-            Some(&body),
-            Some(doc.version),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    change_defaults(&s, &admin, |v| v.rule_mut(EventType::NewVulnerability).in_app = false).await;
     let before = inbox(&s, &admin, "").await.items.len();
     report(&s, &key, "v-4", "Four", "critical").await;
     assert_eq!(inbox(&s, &admin, "").await.items.len(), before);

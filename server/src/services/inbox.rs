@@ -15,8 +15,8 @@ use orgdeck_shared::{
 use uuid::Uuid;
 
 use crate::{
-    error::{AppError, AppResult, Internal},
-    services::settings,
+    error::AppResult,
+    services::{notifications, settings},
     state::AppState,
     store::{NewInboxRow, UserListFilter},
 };
@@ -34,11 +34,6 @@ pub struct Audience {
     members: Vec<Member>,
     defaults: NotificationSettings,
     choices: HashMap<Uuid, MyNotifications>,
-}
-
-/// The settings-store key of a user's own choices (as `services::notifications` writes them).
-fn choices_key(user_id: Uuid) -> String {
-    format!("user_notifications/{user_id}")
 }
 
 impl Audience {
@@ -73,10 +68,9 @@ impl Audience {
                 admin: u.default_group == OrgRole::Admin,
                 grants: user_grants(u.default_group, rows),
             });
-            if let Some((_, doc)) = state.store.settings_doc(org_id, &choices_key(u.id)).await? {
-                let mine: MyNotifications = serde_json::from_str(&doc)
-                    .map_err(|e| AppError::Internal(Internal::stored("notification choices", e)))?;
-                choices.insert(u.id, mine);
+            let found = state.store.settings_doc(org_id, &notifications::key(u.id)).await?;
+            if found.is_some() {
+                choices.insert(u.id, notifications::parse(found)?.1);
             }
         }
         Ok(Audience {

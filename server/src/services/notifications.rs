@@ -18,11 +18,11 @@ use crate::{
 };
 
 /// The key of a user's choices in the settings store (never a settings area: no route names it).
-fn key(user_id: Uuid) -> String {
+pub(crate) fn key(user_id: Uuid) -> String {
     format!("user_notifications/{user_id}")
 }
 
-fn parse(found: Option<(i64, String)>) -> AppResult<(i64, MyNotifications)> {
+pub(crate) fn parse(found: Option<(i64, String)>) -> AppResult<(i64, MyNotifications)> {
     match found {
         Some((version, doc)) => serde_json::from_str(&doc)
             .map(|mine| (version, mine))
