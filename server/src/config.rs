@@ -106,6 +106,8 @@ pub struct ServerConfig {
     /// Requests to user-supplied URLs (integrations, webhooks): which private targets they may reach
     /// (`allow_private_targets`, `outbound_allowlist`) and their limits.
     pub outbound: OutboundPolicy,
+    /// Channel deliveries: whether this instance runs their worker (`delivery_worker`), their schedule.
+    pub delivery: crate::delivery::DeliveryConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -134,6 +136,7 @@ impl ServerConfig {
             secret_key: None,
             mail: MailConfig::default(),
             outbound: OutboundPolicy::default(),
+            delivery: crate::delivery::DeliveryConfig::default(),
         }
     }
 }
@@ -171,6 +174,9 @@ pub struct FileConfig {
     pub allow_private_targets: Option<bool>,
     /// Hosts (exact names) and addresses or CIDRs integrations may reach even though private.
     pub outbound_allowlist: Option<Vec<String>>,
+    /// Whether this instance sends channel deliveries (default true; an instance without it still
+    /// queues them for one that has it, or for its own next start with it).
+    pub delivery_worker: Option<bool>,
 }
 
 /// The `[mail]` table of the configuration file.
@@ -363,6 +369,9 @@ pub fn resolve(over: Overrides, file: FileConfig) -> Result<ServerConfig, Config
     } else {
         over.outbound_allowlist
     };
+    if let Some(worker) = file.delivery_worker {
+        config.delivery.worker = worker;
+    }
     Ok(config)
 }
 

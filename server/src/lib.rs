@@ -4,9 +4,11 @@
 //! [`init_org`], [`create_user`] and [`demo::seed`] prepare a data directory without a running server.
 
 pub mod auth;
+pub mod background;
 pub mod clock;
 pub mod config;
 pub mod data_dir;
+pub mod delivery;
 pub mod demo;
 pub mod error;
 pub mod http;
@@ -94,7 +96,8 @@ pub struct ServerHandle {
     /// Tells long answers (the live-update stream) to end at shutdown.
     closing: tokio::sync::watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
-    mail: Option<mail::worker::WorkerHandle>,
+    mail: Option<background::WorkerHandle>,
+    deliveries: Option<background::WorkerHandle>,
     /// The data directory's lock, shared with the serving task: released once both are done (after
     /// [`ServerHandle::shutdown`], or never while a dropped handle's server still runs).
     _lock: Arc<data_dir::ServeLock>,
@@ -107,8 +110,8 @@ impl ServerHandle {
         format!("{scheme}://{}", self.addr)
     }
 
-    /// Stops accepting connections, ends live-update streams, lets requests in flight finish, stops the mail worker (mail not
-    /// yet delivered stays queued for the next start), and waits for the server to stop.
+    /// Stops accepting connections, ends live-update streams, lets requests in flight finish, stops the mail and delivery workers (what
+    /// is not yet delivered stays queued for the next start), and waits for the server to stop.
     pub async fn shutdown(mut self) {
         self.closing.send_replace(true);
         if let Some(tx) = self.shutdown.take() {
@@ -119,6 +122,9 @@ impl ServerHandle {
         }
         if let Some(mail) = self.mail.take() {
             mail.stop().await;
+        }
+        if let Some(deliveries) = self.deliveries.take() {
+            deliveries.stop().await;
         }
     }
 
@@ -173,6 +179,7 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
         store,
         secret_box,
         mail: mail_queue,
+        deliveries: Arc::new(tokio::sync::Notify::new()),
         clock: config.clock.clone(),
         passwords,
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
@@ -181,6 +188,10 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
         )),
         closing: closing_rx,
         outbound: outbound::Outbound::new(config.outbound.clone())?,
+    });
+    let delivery_worker = config.delivery.worker.then(|| delivery::worker::Worker {
+        state: state.clone(),
+        config: config.delivery.clone(),
     });
     let app = routes::router(
         state,
@@ -219,6 +230,7 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
         closing,
         task: Some(task),
         mail: Some(mail_worker.start()),
+        deliveries: delivery_worker.map(delivery::worker::Worker::start),
         _lock: lock,
     })
 }

@@ -37,6 +37,8 @@ pub struct Services {
     pub trusted_proxies: Arc<Vec<IpNet>>,
     /// Wakes the mail worker after a commit that queued mail.
     pub mail: Arc<crate::mail::MailQueue>,
+    /// Wakes the delivery worker after a commit that queued channel deliveries.
+    pub deliveries: Arc<tokio::sync::Notify>,
     /// Login attempts per client address.
     pub login_limiter: Arc<LoginLimiter>,
     /// Becomes true when the server starts shutting down: long answers (the live-update stream) end

@@ -1,6 +1,8 @@
 //! A crashed server loses no acknowledged write: the real binary is killed with SIGKILL right after
 //! answering, and a new process finds every acknowledged change.
 
+mod common;
+
 use std::{
     io::{BufRead, BufReader, Write},
     process::{Child, Command, Stdio},
@@ -19,11 +21,20 @@ const PASSWORD: &str = "crash test admin passphrase";
 
 /// Starts `orgdeck-server serve` on a free port and returns it with its base URL (read from its first line).
 fn serve(data_dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
+    serve_with(data_dir, None)
+}
+
+/// [`serve`] with a configuration file.
+fn serve_with(data_dir: &std::path::Path, config: Option<&std::path::Path>) -> (Child, String) {
+    let mut command = Command::new(BIN);
+    command.env_remove("ORGDECK_CONFIG");
+    if let Some(config) = config {
+        command.env("ORGDECK_CONFIG", config);
+    }
+    let mut child = command
         .args(["serve", "--data-dir"])
         .arg(data_dir)
         .args(["--listen", "127.0.0.1:0", "--log-level", "warn"])
-        .env_remove("ORGDECK_CONFIG")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -37,12 +48,11 @@ fn serve(data_dir: &std::path::Path) -> (Child, String) {
     (child, url)
 }
 
-#[tokio::test]
-async fn acknowledged_writes_survive_a_kill_9() {
-    let dir = tempfile::tempdir().unwrap();
+/// `orgdeck-server init` of the organization "Crashy" in `dir`, the password on stdin.
+fn init(dir: &std::path::Path) {
     let mut init = Command::new(BIN)
         .args(["init", "--data-dir"])
-        .arg(dir.path())
+        .arg(dir)
         .args(["--org", "Crashy", "--admin-email", "admin@crashy.example"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -54,12 +64,16 @@ async fn acknowledged_writes_survive_a_kill_9() {
         .write_all(format!("{PASSWORD}\n").as_bytes())
         .unwrap();
     assert!(init.wait().unwrap().success(), "init reads the password from stdin");
+}
 
-    let (mut server, url) = serve(dir.path());
-    let http = reqwest::Client::builder()
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+async fn login(http: &reqwest::Client, url: &str) -> String {
     let login: serde_json::Value = http
         .post(format!("{url}{}", routes::LOGIN))
         .json(&json!({"email": "admin@crashy.example", "password": PASSWORD}))
@@ -69,7 +83,16 @@ async fn acknowledged_writes_survive_a_kill_9() {
         .json()
         .await
         .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
+    login["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_a_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let (mut server, url) = serve(dir.path());
+    let http = client();
+    let token = login(&http, &url).await;
     let settings_url = format!("{url}{}", routes::settings(area::GENERAL));
     let doc: Versioned<GeneralSettings> = http
         .get(&settings_url)
@@ -126,6 +149,115 @@ async fn acknowledged_writes_survive_a_kill_9() {
         20,
         "every acknowledged change kept its audit entry"
     );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+/// Deliveries are an outbox: events acknowledged by a server that is then killed (its worker off here, so
+/// none went out before the kill) are each delivered once by the next start, with distinct, stable ids.
+#[tokio::test]
+async fn deliveries_queued_before_a_kill_9_go_out_once_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let hook =
+        common::receivers::Receiver::start(|_: &common::receivers::Received| common::receivers::Reply::empty(204))
+            .await;
+    let no_worker = dir.path().join("no-worker.toml");
+    std::fs::write(&no_worker, "allow_private_targets = true\ndelivery_worker = false\n").unwrap();
+    let with_worker = dir.path().join("worker.toml");
+    std::fs::write(&with_worker, "allow_private_targets = true\n").unwrap();
+
+    let (mut server, url) = serve_with(dir.path(), Some(&no_worker));
+    let http = client();
+    let token = login(&http, &url).await;
+    let created: serde_json::Value = http
+        .post(format!("{url}{}", routes::INTEGRATIONS))
+        .bearer_auth(&token)
+        .json(&json!({ "name": "Hook", "settings": { "type": "webhook", "url": hook.url("/in") } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let hook_id = created["integration"]["id"].as_str().unwrap().to_owned();
+    let notifications = format!("{url}{}", routes::settings("notifications"));
+    let doc: serde_json::Value = http
+        .get(&notifications)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut value = doc["value"].clone();
+    value["new_vulnerability"]["channels"] = json!([hook_id]);
+    let resp = http
+        .put(&notifications)
+        .bearer_auth(&token)
+        .header("if-match", etag_for(doc["version"].as_i64().unwrap()))
+        .json(&value)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    let key: serde_json::Value = http
+        .post(format!("{url}{}", routes::AGENT_KEYS))
+        .bearer_auth(&token)
+        .json(&json!({ "name": "crash-agent" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = key["key"].as_str().unwrap().to_owned();
+    for batch in 0..4 {
+        let events: Vec<serde_json::Value> = (0..5)
+            .map(|i| {
+                json!({ "id": format!("ev-{batch}-{i}"), "type": "new_vulnerability", "application": "Shop",
+                        "title": format!("Finding {batch}-{i}"), "severity": "critical", "rule": "xss" })
+            })
+            .collect();
+        let resp = http
+            .post(format!("{url}{}", routes::AGENT_EVENTS))
+            .bearer_auth(&key)
+            .json(&json!({ "events": events }))
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(hook.requests().is_empty(), "this instance runs no delivery worker");
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let (mut server, _url) = serve_with(dir.path(), Some(&with_worker));
+    let end = tokio::time::Instant::now() + Duration::from_secs(15);
+    while hook.requests().len() < 20 {
+        assert!(
+            tokio::time::Instant::now() < end,
+            "{} of 20 delivered",
+            hook.requests().len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = hook.requests();
+    assert_eq!(got.len(), 20, "each delivery once");
+    let mut ids: Vec<&str> = got.iter().map(|r| r.header("webhook-id").unwrap()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 20);
+    let mut titles: Vec<String> = got
+        .iter()
+        .map(|r| r.json()["data"]["title"].as_str().unwrap().to_owned())
+        .collect();
+    titles.sort();
+    titles.dedup();
+    assert_eq!(titles.len(), 20);
     server.kill().unwrap();
     server.wait().unwrap();
 }

@@ -642,6 +642,102 @@ pub struct TestOutcome {
     pub detected: BTreeMap<String, String>,
 }
 
+// ---- delivery log ----
+
+/// Where a delivery to a channel stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its first attempt.
+    Pending,
+    /// An attempt failed; another is scheduled (`next_attempt_at`).
+    Retrying,
+    /// A 2xx answer (Slack: 200 with the body `ok`).
+    Delivered,
+    /// Its attempts are exhausted, the destination is gone (410, Slack `no_service`), or the integration
+    /// was switched off or disabled before it went out.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 4] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Retrying,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Retrying => "retrying",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    /// Still to be sent (by the schedule or a redelivery).
+    pub fn open(self) -> bool {
+        matches!(self, DeliveryStatus::Pending | DeliveryStatus::Retrying)
+    }
+}
+
+/// One attempt of a delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DeliveryAttempt {
+    #[schemars(with = "crate::schema::Timestamp")]
+    pub at: Timestamp,
+    pub duration_ms: u32,
+    /// The remote HTTP status, when one answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The start of the remote's answer (secrets cut out), or why no answer came (a timeout, a refused
+    /// address, a connection error).
+    pub message: String,
+}
+
+/// The most attempts a delivery's log keeps (the oldest are dropped first).
+pub const DELIVERY_ATTEMPTS_KEPT: usize = 20;
+
+/// One event delivered (or being delivered) to one channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub integration_id: Uuid,
+    /// The `webhook-id` of every attempt (a redelivery keeps it, so receivers can drop duplicates).
+    pub message_id: String,
+    pub event_type: crate::notifications::EventType,
+    /// The event in one line.
+    pub title: String,
+    pub status: DeliveryStatus,
+    /// Oldest first (at most [`DELIVERY_ATTEMPTS_KEPT`]).
+    pub attempts: Vec<DeliveryAttempt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::schema::Timestamp>")]
+    pub next_attempt_at: Option<Timestamp>,
+    #[schemars(with = "crate::schema::Timestamp")]
+    pub created_at: Timestamp,
+}
+
+/// `GET integrations/{id}/deliveries?cursor=&limit=`: newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DeliveryQuery {
+    /// The `next_cursor` of the previous page (the last id it held).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// The largest page of `GET integrations/{id}/deliveries?limit=` (the default is 50).
+pub const DELIVERY_PAGE_MAX: u32 = 200;
+/// The page when no `limit` is given.
+pub const DELIVERY_PAGE_DEFAULT: u32 = 50;
+
 pub mod endpoints {
     use uuid::Uuid;
 
@@ -663,6 +759,10 @@ pub mod endpoints {
         Test: Post INTEGRATION_TEST, Admin, params Uuid, query (), body () => TestOutcome, body_required false;
         /// A webhook's new signing secret, shown once.
         SigningSecret: Post INTEGRATION_SIGNING_SECRET, Admin, params Uuid, query (), body () => NewSigningSecret, body_required false;
+        /// The delivery log of a channel, newest first (the last 3 days, at least the last 1,000).
+        Deliveries: Get INTEGRATION_DELIVERIES, Admin, params Uuid, query DeliveryQuery, body () => crate::Page<Delivery>;
+        /// Sends a delivery again with the same `webhook-id`: an attempt now, then the usual schedule.
+        Redeliver: Post INTEGRATION_REDELIVER, Admin, params (Uuid, Uuid), query (), body () => Delivery, status 202, body_required false;
     }
 
     pub(crate) fn each(v: &mut impl crate::endpoint::EndpointVisitor) {
@@ -673,6 +773,8 @@ pub mod endpoints {
         v.visit::<Delete>();
         v.visit::<Test>();
         v.visit::<SigningSecret>();
+        v.visit::<Deliveries>();
+        v.visit::<Redeliver>();
     }
 }
 

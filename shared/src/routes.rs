@@ -100,6 +100,10 @@ pub const INTEGRATION: &str = "/api/v1/integrations/{id}";
 pub const INTEGRATION_TEST: &str = "/api/v1/integrations/{id}/test";
 /// `POST integrations/{id}/signing_secret`: a webhook's new signing secret, shown once.
 pub const INTEGRATION_SIGNING_SECRET: &str = "/api/v1/integrations/{id}/signing_secret";
+/// `GET integrations/{id}/deliveries?cursor=&limit=`: the delivery log.
+pub const INTEGRATION_DELIVERIES: &str = "/api/v1/integrations/{id}/deliveries";
+/// `POST integrations/{id}/deliveries/{delivery_id}/redeliver`: send a delivery again (same `webhook-id`).
+pub const INTEGRATION_REDELIVER: &str = "/api/v1/integrations/{id}/deliveries/{delivery_id}/redeliver";
 
 /// `GET inbox?unread=&cursor=&limit=`: the caller's in-app notifications.
 pub const INBOX: &str = "/api/v1/inbox";

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{MailError, MailQueue, RetryPolicy, mask_email, seal_context, transport::Transport};
 use crate::{
+    background::WorkerHandle,
     clock::Clock,
     secret_box::SecretBox,
     store::{AuditRecord, OutboxMail, Store},
@@ -31,32 +32,11 @@ pub struct Worker {
     pub retry: RetryPolicy,
 }
 
-/// The running worker; [`WorkerHandle::stop`] ends it (an attempt in flight is dropped and the message
-/// stays queued for the next start).
-pub struct WorkerHandle {
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl WorkerHandle {
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
 impl Worker {
+    /// Starts the worker (an attempt in flight at [`WorkerHandle::stop`] is dropped and the message stays
+    /// queued for the next start).
     pub fn start(self) -> WorkerHandle {
-        let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(self.run(rx));
-        WorkerHandle {
-            stop: Some(tx),
-            task: Some(task),
-        }
+        WorkerHandle::spawn(|stop| self.run(stop))
     }
 
     async fn run(self, mut stop: oneshot::Receiver<()>) {

@@ -1,11 +1,12 @@
-//! `integrations`, `integrations/{id}`, `integrations/{id}/test`, `integrations/{id}/signing_secret`: an
+//! `integrations`, `integrations/{id}`, `integrations/{id}/test`, `integrations/{id}/signing_secret`,
+//! `integrations/{id}/deliveries` and their redelivery: an
 //! organization's admins only, for their organization only (another's id is not found).
 
 use axum::{
     extract::{Path, State},
     http::HeaderMap,
 };
-use orgdeck_shared::integrations::{IntegrationPatch, NewIntegration, endpoints as ep};
+use orgdeck_shared::integrations::{DeliveryQuery, IntegrationPatch, NewIntegration, endpoints as ep};
 use uuid::Uuid;
 
 use super::{
@@ -15,7 +16,7 @@ use super::{
 use crate::{
     auth::OrgAdmin,
     error::{AppError, AppResult},
-    http::{json, json::ApiJson},
+    http::{json, json::ApiJson, query::ApiQuery},
     services::integrations as service,
     state::AppState,
 };
@@ -81,5 +82,28 @@ pub async fn signing_secret(
 ) -> AppResult<Reply<ep::SigningSecret>> {
     Ok(Reply::new(
         service::rotate_signing_secret(&state, &admin, integration_id(&id)?).await?,
+    ))
+}
+
+pub async fn deliveries(
+    State(state): State<AppState>,
+    admin: OrgAdmin,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<DeliveryQuery>,
+) -> AppResult<Reply<ep::Deliveries>> {
+    Ok(Reply::new(
+        service::deliveries::list(&state, &admin, integration_id(&id)?, query).await?,
+    ))
+}
+
+/// Takes no body (one sent is ignored).
+pub async fn redeliver(
+    State(state): State<AppState>,
+    admin: OrgAdmin,
+    Path((id, delivery_id)): Path<(String, String)>,
+) -> AppResult<Reply<ep::Redeliver>> {
+    let delivery_id = Uuid::parse_str(&delivery_id).map_err(|_| AppError::NotFound("delivery not found".into()))?;
+    Ok(Reply::new(
+        service::deliveries::redeliver(&state, &admin, integration_id(&id)?, delivery_id).await?,
     ))
 }

@@ -130,6 +130,8 @@ fn api() -> Api {
         .at(integration_ep::Delete, integrations::delete)
         .at(integration_ep::Test, integrations::test)
         .at(integration_ep::SigningSecret, integrations::signing_secret)
+        .at(integration_ep::Deliveries, integrations::deliveries)
+        .at(integration_ep::Redeliver, integrations::redeliver)
         .at(agent_ep::ListKeys, agents::list)
         .at(agent_ep::CreateKey, agents::create)
         .at(agent_ep::RotateKey, agents::rotate)
@@ -207,6 +209,7 @@ mod tests {
             store: Arc::new(SqliteStore::open(dir, jiff::Timestamp::now()).await.unwrap()),
             secret_box: Arc::new(crate::secret_box::SecretBox::new(&[0; 32])),
             mail: Arc::new(crate::mail::MailQueue::default()),
+            deliveries: Arc::new(tokio::sync::Notify::new()),
             clock: Arc::new(SystemClock),
             passwords: Arc::new(Passwords::new().unwrap()),
             trusted_proxies: Arc::new(Vec::new()),

@@ -19,7 +19,12 @@ use crate::{
 
 /// The key of a user's choices in the settings store (never a settings area: no route names it).
 pub(crate) fn key(user_id: Uuid) -> String {
-    format!("user_notifications/{user_id}")
+    format!("{}{user_id}", key_prefix())
+}
+
+/// What every user's key starts with (the fan-out reads them all at once).
+pub(crate) fn key_prefix() -> &'static str {
+    "user_notifications/"
 }
 
 pub(crate) fn parse(found: Option<(i64, String)>) -> AppResult<(i64, MyNotifications)> {

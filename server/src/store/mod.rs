@@ -7,6 +7,7 @@
 
 pub mod agents;
 pub mod api_keys;
+pub mod deliveries;
 pub mod inbox;
 pub mod integrations;
 pub mod mail;
@@ -22,6 +23,7 @@ use uuid::Uuid;
 
 pub use agents::*;
 pub use api_keys::*;
+pub use deliveries::*;
 pub use inbox::*;
 pub use integrations::*;
 pub use mail::*;
@@ -50,7 +52,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
 pub trait Store:
-    UserReads + ApiKeyReads + IntegrationReads + AgentReads + InboxReads + MailReads + Send + Sync + 'static
+    UserReads + ApiKeyReads + IntegrationReads + AgentReads + InboxReads + DeliveryReads + MailReads + Send + Sync + 'static
 {
     /// Starts a write transaction. Only one is open at a time; others wait.
     async fn begin(&self) -> StoreResult<Box<dyn WriteTx>>;
@@ -78,6 +80,9 @@ pub trait Store:
     /// A settings area's stored document and version (`None`: never written, its defaults at version 1).
     async fn settings_doc(&self, org_id: Uuid, area: &str) -> StoreResult<Option<(i64, String)>>;
 
+    /// The documents whose key starts with `prefix`, as `(key, document)` (every user's own choices).
+    async fn settings_docs_under(&self, org_id: Uuid, prefix: &str) -> StoreResult<Vec<(String, String)>>;
+
     /// The user's last `n` password hashes, newest first.
     async fn password_history(&self, user_id: Uuid, n: u32) -> StoreResult<Vec<String>>;
 
@@ -102,7 +107,15 @@ pub trait Store:
 /// One open write transaction. Commit consumes it; dropping it rolls back.
 #[async_trait]
 pub trait WriteTx:
-    UserWrites + ApiKeyWrites + IntegrationWrites + AgentWrites + InboxWrites + TwoStepWrites + MailWrites + Send
+    UserWrites
+    + ApiKeyWrites
+    + IntegrationWrites
+    + AgentWrites
+    + InboxWrites
+    + DeliveryWrites
+    + TwoStepWrites
+    + MailWrites
+    + Send
 {
     async fn insert_session(&mut self, session: &NewSession) -> StoreResult<()>;
 

@@ -51,6 +51,7 @@ pub struct Reply {
     pub status: u16,
     pub content_type: &'static str,
     pub body: String,
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
@@ -59,6 +60,7 @@ impl Reply {
             status,
             content_type: "application/json",
             body: body.to_string(),
+            headers: Vec::new(),
         }
     }
 
@@ -67,6 +69,7 @@ impl Reply {
             status,
             content_type: "text/plain",
             body: body.to_owned(),
+            headers: Vec::new(),
         }
     }
 
@@ -75,11 +78,18 @@ impl Reply {
             status,
             content_type: "text/xml; charset=utf-8",
             body: body.to_owned(),
+            headers: Vec::new(),
         }
     }
 
     pub fn empty(status: u16) -> Self {
         Reply::text(status, "")
+    }
+
+    /// The same answer with one more header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 }
 
@@ -111,11 +121,13 @@ impl Receiver {
                 };
                 let reply = answer(&received);
                 seen.lock().unwrap().push(received);
-                Response::builder()
+                let mut response = Response::builder()
                     .status(StatusCode::from_u16(reply.status).unwrap())
-                    .header("content-type", reply.content_type)
-                    .body(Body::from(reply.body))
-                    .unwrap()
+                    .header("content-type", reply.content_type);
+                for (name, value) in reply.headers {
+                    response = response.header(name, value);
+                }
+                response.body(Body::from(reply.body)).unwrap()
             }
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -141,4 +153,25 @@ impl Drop for Receiver {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// Whether `r` carries a valid Standard Webhooks signature under `secret` (`whsec_…`), checked the way a
+/// receiver would (HMAC-SHA256 of `id.timestamp.body`), and the same value in `X-Orgdeck-Signature`.
+pub fn verify_standard_webhook(secret: &str, r: &Received) -> bool {
+    use base64::Engine;
+    use hmac::{Hmac, KeyInit, Mac};
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let (Some(id), Some(ts), Some(sig)) = (
+        r.header("webhook-id"),
+        r.header("webhook-timestamp"),
+        r.header("webhook-signature"),
+    ) else {
+        return false;
+    };
+    let key = b64.decode(secret.trim_start_matches("whsec_")).unwrap();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{ts}.").as_bytes());
+    mac.update(&r.body);
+    let expected = format!("v1,{}", b64.encode(mac.finalize().into_bytes()));
+    sig.split(' ').any(|s| s == expected) && r.header("x-orgdeck-signature") == Some(sig)
 }

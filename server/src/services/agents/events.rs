@@ -7,7 +7,8 @@
 //! answer), and refuses the batch with 409 when it is not. Each event is filed under its application,
 //! made when the organization has not seen it yet; a `new_vulnerability` becomes a vulnerability of it.
 //!
-//! Notifications (SETTINGS.md section 8) will fan out from the same transaction; they are not built yet.
+//! Each stored event fans out (SETTINGS.md section 8: inbox entries, mail, channel deliveries) in the
+//! same transaction ([`crate::services::fanout`]); the workers are woken after the commit.
 
 use jiff::Timestamp;
 use orgdeck_shared::{
@@ -284,8 +285,9 @@ pub async fn report(state: &AppState, agent: &AgentCaller, raw: RawReport) -> Ap
     // Whole milliseconds, as stored: a retry is answered the very time the first report was.
     let now =
         Timestamp::from_millisecond(state.clock.now().as_millisecond()).map_err(|e| AppError::Internal(e.into()))?;
-    // Who the events reach in-app, read before the transaction (the entries are written inside it).
-    let audience = crate::services::inbox::Audience::read(state, org_id).await?;
+    // Who and what the events reach, read before the transaction (the fan-out is written inside it).
+    let fanout = crate::services::fanout::Fanout::read(state, org_id).await?;
+    let mut queued = crate::services::fanout::Queued::default();
     let mut tx = state.store.begin().await?;
     let mut results = Vec::with_capacity(report.events.len());
     let mut conflicts = Vec::new();
@@ -366,8 +368,7 @@ pub async fn report(state: &AppState, agent: &AgentCaller, raw: RawReport) -> Ap
             _ => None,
         };
         let entry = inbox_entry(&event, application_id, &application, vulnerability_id, now);
-        let recipients = audience.in_app_recipients(entry.event_type, entry.severity, Some(application_id));
-        tx.insert_inbox_entries(&audience.rows(&entry, &recipients)).await?;
+        queued += fanout.write(tx.as_mut(), &state.secret_box, &entry, now, None).await?;
         tx.append_audit(&audit(
             agent,
             now,
@@ -399,6 +400,7 @@ pub async fn report(state: &AppState, agent: &AgentCaller, raw: RawReport) -> Ap
         return Err(AppError::Validation(refused));
     }
     tx.commit().await?;
+    queued.wake(state);
     let stored = results.iter().filter(|r| r.outcome == EventOutcome::Stored).count();
     tracing::info!(org = %org_id, key = %agent.prefix, stored, received = results.len(), "agent events");
     Ok(EventsReceived { results })

@@ -3,6 +3,8 @@
 //! answered only as set or not, recorded in the audit log only as `***`. Every change is audited under
 //! the target kind `integration`, which is also how the live-update stream announces it.
 
+pub mod deliveries;
+pub mod messages;
 pub mod probe;
 pub mod secrets;
 
@@ -485,24 +487,28 @@ pub async fn test_with(
     Ok(outcome)
 }
 
+/// The outbound client's request for `request`; `Err` names what is wrong with it (a header value is
+/// never quoted: it may be a secret).
+pub fn to_request(request: probe::Outgoing) -> Result<crate::outbound::OutboundRequest, String> {
+    use reqwest::header::{HeaderName, HeaderValue};
+    let url = url::Url::parse(&request.url).map_err(|e| format!("the URL is not valid: {e}"))?;
+    let method = reqwest::Method::from_bytes(request.method.as_bytes())
+        .map_err(|_| format!("{} is not an HTTP method", request.method))?;
+    let mut out = crate::outbound::OutboundRequest::new(method, url);
+    for (name, value) in request.headers {
+        let value = HeaderValue::from_str(&value).map_err(|_| format!("the {name} header is not valid"))?;
+        out.headers.append(HeaderName::from_static(name), value);
+    }
+    out.body = request.body;
+    Ok(out)
+}
+
 /// Test's calls go through the server's one outbound client: the policy checks the URL and every address
 /// it resolves to, the socket connects only to checked addresses, no proxy, no redirect.
 #[async_trait::async_trait]
 impl probe::Transport for crate::outbound::Outbound {
     async fn send(&self, request: probe::Outgoing) -> Result<probe::Answer, String> {
-        use reqwest::header::{HeaderName, HeaderValue};
-        let url = url::Url::parse(&request.url).map_err(|e| format!("the URL is not valid: {e}"))?;
-        let method = reqwest::Method::from_bytes(request.method.as_bytes())
-            .map_err(|_| format!("{} is not an HTTP method", request.method))?;
-        let mut out = crate::outbound::OutboundRequest::new(method, url);
-        for (name, value) in request.headers {
-            // The values are made here or typed by an admin (a token): one that is no header value is
-            // refused by name, never quoted (it may be a secret).
-            let value = HeaderValue::from_str(&value).map_err(|_| format!("the {name} header is not valid"))?;
-            out.headers.append(HeaderName::from_static(name), value);
-        }
-        out.body = request.body;
-        let answer = match crate::outbound::Outbound::send(self, out).await {
+        let answer = match crate::outbound::Outbound::send(self, to_request(request)?).await {
             Ok(answer) => answer,
             // Not followed; the probe reports the redirect with its status.
             Err(crate::outbound::OutboundError::Redirect { response, .. }) => *response,

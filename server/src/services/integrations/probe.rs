@@ -10,12 +10,15 @@ use async_trait::async_trait;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use jiff::Timestamp;
 use orgdeck_shared::integrations::{
-    BugzillaAuthStyle, BugzillaSettings, HipchatSettings, Integration, IntegrationSettings, JiraAuth, JiraDeployment,
-    JiraSettings, SerenaSettings, TestOutcome, WebhookSettings,
+    BugzillaAuthStyle, BugzillaSettings, Integration, IntegrationSettings, JiraAuth, JiraDeployment, JiraSettings,
+    SerenaSettings, TestOutcome, WebhookSettings,
 };
 use serde_json::{Value, json};
 
-use super::secrets::{SIGNING_SECRET, Secrets};
+use super::{
+    messages::{self, base, encode},
+    secrets::{SIGNING_SECRET, Secrets},
+};
 
 /// One request to a user-supplied URL.
 #[derive(Debug, Clone)]
@@ -36,7 +39,7 @@ impl Outgoing {
         }
     }
 
-    fn post_json(url: String, body: &Value) -> Self {
+    pub(crate) fn post_json(url: String, body: &Value) -> Self {
         Outgoing {
             method: "POST",
             url,
@@ -45,7 +48,7 @@ impl Outgoing {
         }
     }
 
-    fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+    pub(crate) fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
     }
@@ -158,17 +161,6 @@ fn clip(text: &str) -> String {
     }
 }
 
-/// A base URL without its trailing slashes, so paths can follow it.
-fn base(url: &str) -> &str {
-    url.trim_end_matches('/')
-}
-
-fn encode(part: &str) -> String {
-    form_urlencoded::byte_serialize(part.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
-}
-
 /// What a failed answer says: the service's own error text when it has one (JIRA's `errorMessages` and
 /// `errors`, Bugzilla's `message`, Slack's plain text), else the start of the body.
 fn remote_error(answer: &Answer) -> String {
@@ -232,21 +224,12 @@ pub async fn run(transport: &dyn Transport, integration: &Integration, secrets: 
             let result = serena(&mut run, s).await;
             run.finish(result, None)
         }
-        IntegrationSettings::Slack | IntegrationSettings::Mattermost => {
-            let slack = matches!(integration.settings, IntegrationSettings::Slack);
-            let result = slack_like(&mut run, name, slack).await;
-            run.finish(result, None)
-        }
-        IntegrationSettings::Teams => {
-            let result = teams(&mut run, name).await;
-            run.finish(result, None)
-        }
-        IntegrationSettings::GoogleChat => {
-            let result = google_chat(&mut run, name).await;
-            run.finish(result, None)
-        }
-        IntegrationSettings::Hipchat(s) => {
-            let result = hipchat(&mut run, s, name).await;
+        IntegrationSettings::Slack
+        | IntegrationSettings::Mattermost
+        | IntegrationSettings::Teams
+        | IntegrationSettings::GoogleChat
+        | IntegrationSettings::Hipchat(_) => {
+            let result = channel(&mut run, &integration.settings, name).await;
             run.finish(result, None)
         }
         IntegrationSettings::Webhook(s) => {
@@ -607,98 +590,31 @@ async fn serena(run: &mut Run<'_>, s: &SerenaSettings) -> Result<String, Stop> {
 
 // ---- channels (notes sections 3, 4.1, 4.3) ----
 
-/// Slack's mrkdwn needs `&`, `<` and `>` escaped in text people typed (else `<!channel>` pings everyone).
-fn mrkdwn(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
-/// Slack: `text` (the notification fallback) and Block Kit `blocks`; Mattermost: the Slack-compatible
-/// `text`. Both answer 200 with the body `ok`; anything else is the service's error string.
-async fn slack_like(run: &mut Run<'_>, name: &str, slack: bool) -> Result<String, Stop> {
-    let url = secret(run, "url")?.to_owned();
-    let text = mrkdwn(&test_text(name));
-    let body = if slack {
-        json!({
-            "text": text,
-            "blocks": [
-                { "type": "header", "text": { "type": "plain_text", "text": "orgdeck test message" } },
-                { "type": "section", "text": { "type": "mrkdwn", "text": text } },
-            ],
-        })
-    } else {
-        json!({ "text": text, "username": "orgdeck" })
+/// The test message, in the channel's own format ([`messages`]), and what the channel answered.
+async fn channel(run: &mut Run<'_>, settings: &IntegrationSettings, name: &str) -> Result<String, Stop> {
+    let title = format!("orgdeck test message for {name}");
+    let text = test_text(name);
+    let message = messages::Message {
+        title: &title,
+        text: &text,
+        facts: Vec::new(),
+        severity: None,
     };
-    let answer = run.send(Outgoing::post_json(url, &body)).await?;
-    let service = if slack { "Slack" } else { "Mattermost" };
-    if answer.status == 200 && answer.body.trim() == "ok" {
-        Ok(format!("{service} accepted the test message"))
-    } else {
-        Err(Stop(format!("{service}: {}", remote_error(&answer))))
+    let request = messages::channel_request(settings, run.secrets, &message).map_err(Stop)?;
+    let answer = run.send(request).await?;
+    let service = settings.kind().label();
+    if !messages::accepted(settings, &answer) {
+        return Err(Stop(format!("{service}: {}", remote_error(&answer))));
     }
-}
-
-/// A Teams Workflows webhook takes an Adaptive Card in a message envelope and answers 202: the flow took
-/// it, which does not prove it was posted.
-async fn teams(run: &mut Run<'_>, name: &str) -> Result<String, Stop> {
-    let url = secret(run, "url")?.to_owned();
-    let body = json!({
-        "type": "message",
-        "attachments": [{
-            "contentType": "application/vnd.microsoft.card.adaptive",
-            "contentUrl": null,
-            "content": {
-                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                "type": "AdaptiveCard",
-                "version": "1.4",
-                "body": [
-                    { "type": "TextBlock", "text": "orgdeck test message", "weight": "Bolder", "size": "Medium", "wrap": true },
-                    { "type": "TextBlock", "text": test_text(name), "wrap": true },
-                ],
-            },
-        }],
-    });
-    let answer = run.send(Outgoing::post_json(url, &body)).await?;
-    if answer.success() {
-        Ok(format!(
+    Ok(match settings {
+        // Teams' 202 says the flow took it, which does not prove it was posted.
+        IntegrationSettings::Teams => format!(
             "Teams accepted the test message (HTTP {}): the workflow took it; check the channel to see it posted",
             answer.status
-        ))
-    } else {
-        Err(Stop(format!("Teams: {}", remote_error(&answer))))
-    }
-}
-
-async fn google_chat(run: &mut Run<'_>, name: &str) -> Result<String, Stop> {
-    let url = secret(run, "url")?.to_owned();
-    let answer = run
-        .send(Outgoing::post_json(url, &json!({ "text": test_text(name) })))
-        .await?;
-    if answer.success() {
-        Ok("Google Chat posted the test message".into())
-    } else {
-        Err(Stop(format!("Google Chat: {}", remote_error(&answer))))
-    }
-}
-
-/// HipChat Server's v2 room notification with the room token as a bearer token; 204 when posted.
-async fn hipchat(run: &mut Run<'_>, s: &HipchatSettings, name: &str) -> Result<String, Stop> {
-    let token = secret(run, "token")?;
-    let url = format!("{}/v2/room/{}/notification", base(&s.server_url), encode(&s.room));
-    let body = json!({
-        "message": test_text(name),
-        "message_format": "text",
-        "color": "green",
-        "notify": false,
-        "from": "orgdeck",
-    });
-    let answer = run
-        .send(Outgoing::post_json(url, &body).header("authorization", format!("Bearer {token}")))
-        .await?;
-    if answer.success() {
-        Ok(format!("HipChat posted the test message to room {}", s.room))
-    } else {
-        Err(Stop(format!("HipChat: {}", remote_error(&answer))))
-    }
+        ),
+        IntegrationSettings::Hipchat(s) => format!("HipChat posted the test message to room {}", s.room),
+        _ => format!("{service} accepted the test message"),
+    })
 }
 
 /// A `test.ping` event, signed per Standard Webhooks when the webhook has a signing secret: `webhook-id`,

@@ -11,6 +11,7 @@
 mod agents;
 mod api_keys;
 pub mod cache;
+mod deliveries;
 mod inbox;
 mod integrations;
 mod mail;
@@ -466,6 +467,11 @@ impl Store for SqliteStore {
     async fn audit_search(&self, org_id: Uuid, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
         let filter = filter.clone();
         self.read(move |c| ops::audit_search(c, org_id, &filter)).await
+    }
+
+    async fn settings_docs_under(&self, org_id: Uuid, prefix: &str) -> StoreResult<Vec<(String, String)>> {
+        let prefix = prefix.to_owned();
+        self.read(move |c| ops::settings_docs_under(c, org_id, &prefix)).await
     }
 
     async fn settings_doc(&self, org_id: Uuid, area: &str) -> StoreResult<Option<(i64, String)>> {

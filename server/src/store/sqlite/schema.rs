@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[
     (9, V9, Some(org_keys_v9)),
     (10, V10, None),
     (11, V11, None),
+    (12, V12, None),
 ];
 
 /// Two-step verification by email, and the mail queue: the methods each user enrolled in (TOTP users
@@ -186,6 +187,30 @@ CREATE TABLE inbox_entries (
 );
 CREATE INDEX inbox_by_user ON inbox_entries (org_id, user_id, id);
 CREATE INDEX inbox_unread ON inbox_entries (org_id, user_id) WHERE read_at IS NULL;
+"#;
+
+/// Channel deliveries: the outbox of each event's channel messages (written in the event's transaction,
+/// sent after the commit) and each channel's delivery log. `notice` is the event as the inbox words it
+/// (JSON), rendered in the channel's format at each attempt; `attempts` is the JSON log of attempts;
+/// `tries` counts the attempts since the delivery was made or redelivered; `next_attempt_at` is set while
+/// it is open. Ids are UUID v7, so a channel's log pages newest first by id.
+const V12: &str = r#"
+CREATE TABLE deliveries (
+    id TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES organizations(id),
+    integration_id TEXT NOT NULL REFERENCES integrations(id) ON DELETE CASCADE,
+    message_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    notice TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'retrying', 'delivered', 'failed')),
+    tries INTEGER NOT NULL DEFAULT 0,
+    attempts TEXT NOT NULL DEFAULT '[]',
+    next_attempt_at BIGINT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status IN ('pending', 'retrying');
+CREATE INDEX deliveries_log ON deliveries (org_id, integration_id, id);
 "#;
 
 /// Integrations (bug trackers and channels) of each organization. The name is unique per organization

@@ -3,6 +3,7 @@
 mod agents;
 mod api_keys;
 mod audit;
+mod deliveries;
 mod groups;
 mod inbox;
 mod integrations;
@@ -16,6 +17,7 @@ mod users;
 pub use agents::*;
 pub use api_keys::*;
 pub use audit::*;
+pub use deliveries::*;
 pub use groups::*;
 pub use inbox::*;
 pub use integrations::*;

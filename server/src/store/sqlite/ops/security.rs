@@ -17,6 +17,19 @@ pub fn settings_doc(c: &Connection, org_id: Uuid, area: &str) -> StoreResult<Opt
         .map_err(db_err)
 }
 
+/// The documents whose key starts with `prefix` (`user_notifications/`), as `(key, document)`. The range
+/// `[prefix, prefix + U+FFFF)` keeps the primary key's index usable, which `LIKE` would not.
+pub fn settings_docs_under(c: &Connection, org_id: Uuid, prefix: &str) -> StoreResult<Vec<(String, String)>> {
+    let end = format!("{prefix}\u{ffff}");
+    let mut stmt = c
+        .prepare_cached("SELECT area, doc FROM settings WHERE org_id = ?1 AND area >= ?2 AND area < ?3")
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![org_id.to_string(), prefix, end], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(db_err)?;
+    rows.map(|r| r.map_err(db_err)).collect()
+}
+
 /// Writes a settings document over version `expected` (1 for a document never written); returns the
 /// new version.
 pub fn update_settings_doc(

@@ -1,0 +1,52 @@
+//! The delivery storage traits on SQLite: each method runs its `ops` function off the async threads.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use orgdeck_shared::integrations::Delivery;
+use uuid::Uuid;
+
+use super::{SqliteStore, SqliteTx, ops};
+use crate::store::{DeliveryReads, DeliveryRow, DeliveryUpdate, DeliveryWrites, StoreResult};
+
+#[async_trait]
+impl DeliveryReads for SqliteStore {
+    async fn due_deliveries(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<DeliveryRow>> {
+        self.read(move |c| ops::due_deliveries(c, now, limit)).await
+    }
+
+    async fn next_delivery_due(&self) -> StoreResult<Option<Timestamp>> {
+        self.read_point(ops::next_delivery_due)
+    }
+
+    async fn deliveries(
+        &self,
+        org_id: Uuid,
+        integration_id: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        self.read(move |c| ops::deliveries(c, org_id, integration_id, before, limit))
+            .await
+    }
+}
+
+#[async_trait]
+impl DeliveryWrites for SqliteTx {
+    async fn insert_deliveries(&mut self, rows: &[DeliveryRow]) -> StoreResult<()> {
+        let rows = rows.to_vec();
+        self.run(move |c| ops::insert_deliveries(c, &rows)).await
+    }
+
+    async fn delivery_tx(&mut self, org_id: Uuid, integration_id: Uuid, id: Uuid) -> StoreResult<Option<DeliveryRow>> {
+        self.run(move |c| ops::delivery(c, org_id, integration_id, id)).await
+    }
+
+    async fn update_delivery(&mut self, update: &DeliveryUpdate) -> StoreResult<()> {
+        let update = update.clone();
+        self.run(move |c| ops::update_delivery(c, &update)).await
+    }
+
+    async fn prune_deliveries(&mut self, before: Timestamp, keep: u32) -> StoreResult<u64> {
+        self.run(move |c| ops::prune_deliveries(c, before, keep)).await
+    }
+}
