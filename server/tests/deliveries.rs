@@ -514,3 +514,98 @@ async fn the_delivery_log_is_for_admins_of_its_organization_only() {
     assert_eq!(settled(&hook).await, 3);
     let _ = outbox(s.dir.path());
 }
+
+#[tokio::test]
+async fn the_defaults_name_only_the_organizations_channels_and_a_deleted_channel_leaves_them() {
+    let (s, admin) = server().await;
+    let hook = Receiver::start(|_: &Received| Reply::empty(204)).await;
+    let id = create(
+        &s,
+        &admin,
+        &json!({ "name": "Hook", "settings": { "type": "webhook", "url": hook.url("/in") } }),
+    )
+    .await
+    .integration
+    .id;
+    let jira = create(
+        &s,
+        &admin,
+        &json!({ "name": "Tracker", "settings": { "type": "jira", "url": "https://acme.atlassian.net", "auth": "basic",
+                  "user": "bot@acme.example", "project_key": "SEC" }, "secrets": { "token": "jira-token-123" } }),
+    )
+    .await
+    .integration
+    .id;
+    s.add_org("Globex", "admin@globex.example");
+    let other = s.login("admin@globex.example", ADMIN_PASSWORD).await;
+    let theirs = create(
+        &s,
+        &other,
+        &json!({ "name": "Their hook", "settings": { "type": "webhook", "url": hook.url("/theirs") } }),
+    )
+    .await
+    .integration
+    .id;
+
+    let doc: Versioned<NotificationSettings> = s
+        .get(&routes::settings("notifications"), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut value = serde_json::to_value(&doc.value).unwrap();
+    value["new_vulnerability"]["channels"] = json!([id, theirs]);
+    value["server_offline"]["channels"] = json!([jira]);
+    let resp = s
+        .send(
+            Method::PUT,
+            &routes::settings("notifications"),
+            &admin,
+            Some(&value),
+            Some(doc.version),
+        )
+        .await;
+    let err: orgdeck_shared::ApiError = api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let fields: Vec<(&str, &str)> = err
+        .fields
+        .iter()
+        .map(|f| (f.field.as_str(), f.message.as_str()))
+        .collect();
+    assert_eq!(fields.len(), 2, "{fields:?}");
+    assert_eq!(fields[0].0, "new_vulnerability.channels");
+    assert!(fields[0].1.contains(&theirs.to_string()), "{fields:?}");
+    assert_eq!(
+        fields[1],
+        ("server_offline.channels", "Tracker is a bug tracker, not a channel")
+    );
+
+    route_to(&s, &admin, "new_vulnerability", &[id]).await;
+    route_to(&s, &admin, "application_attacked", &[id]).await;
+    let resp = s
+        .send(
+            Method::DELETE,
+            &routes::INTEGRATION.replace("{id}", &id.to_string()),
+            &admin,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let doc: Versioned<NotificationSettings> = s
+        .get(&routes::settings("notifications"), &admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(doc.value.new_vulnerability.channels.is_empty());
+    assert!(doc.value.application_attacked.channels.is_empty());
+    let audit = s.audit(&admin).await;
+    let deleted = audit.iter().find(|e| e.action == "integration.delete").unwrap();
+    assert!(
+        deleted
+            .summary
+            .contains("no longer a channel of new_vulnerability, application_attacked"),
+        "{}",
+        deleted.summary
+    );
+}

@@ -39,7 +39,8 @@ pub fn routes() -> Api {
         .merge(doc_area::<TwoStepSettings>(no_guard))
         .merge(doc_area::<IpRestrictions>(service::refuse_self_lockout))
         .merge(doc_area::<ApiKeySettings>(no_guard))
-        .merge(doc_area::<NotificationSettings>(no_guard))
+        .at(Get::<NotificationSettings>::new(), get_doc::<NotificationSettings>)
+        .at(Put::<NotificationSettings>::new(), put_notifications)
         // Any other name: 404 naming it (after the admin check, so nothing is learnt without the role).
         .rest_of(Get::<GeneralSettings>::new(), unknown_area)
         .rest_of(Put::<GeneralSettings>::new(), unknown_area)
@@ -93,6 +94,20 @@ async fn put_doc<T: SettingsArea + Default>(
     let value: T = json::parse_request(&headers, &body)?;
     let doc = service::update_doc(&state, &admin, expected, value, |new| guard(new, &admin)).await?;
     Ok(Reply::new(doc))
+}
+
+/// The notification defaults name channels, which must be the organization's.
+async fn put_notifications(
+    State(state): State<AppState>,
+    admin: OrgAdmin,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Reply<Put<NotificationSettings>>> {
+    let expected = if_match(&headers)?;
+    let value: NotificationSettings = json::parse_request(&headers, &body)?;
+    Ok(Reply::new(
+        service::update_notifications(&state, &admin, expected, value).await?,
+    ))
 }
 
 /// The general settings live with the organization (name, time zone, licensing), not in the settings store.

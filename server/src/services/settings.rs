@@ -1,9 +1,11 @@
 //! Settings documents: read with a version, written only over the version they were read at.
 
+use jiff::Timestamp;
 use orgdeck_shared::{
-    Versioned,
+    FieldError, Versioned,
     audit::{AuditTarget, diff_fields},
     general::GeneralSettings,
+    notifications::{EventType, NotificationSettings},
     security::IpRestrictions,
     settings::SettingsArea,
 };
@@ -98,21 +100,48 @@ pub async fn update_doc<T: SettingsArea + Default>(
     new: T,
     guard: impl FnOnce(&T) -> AppResult<()>,
 ) -> AppResult<Versioned<T>> {
-    let org_id = admin.org_id();
-    let now = state.clock.now();
     new.check().map_err(AppError::Validation)?;
     let mut tx = state.store.begin().await?;
+    guard(&new)?;
+    write_doc(state, tx.as_mut(), admin, expected, new)
+        .await?
+        .commit(tx)
+        .await
+}
+
+/// A document written in `tx` (not yet committed): [`Written::commit`] commits and answers it.
+pub struct Written<T>(Versioned<T>, bool);
+
+impl<T> Written<T> {
+    pub async fn commit(self, tx: Box<dyn WriteTx>) -> AppResult<Versioned<T>> {
+        if self.1 {
+            tx.commit().await?;
+        }
+        Ok(self.0)
+    }
+}
+
+/// Writes `new` over version `expected` inside `tx`, audited with the changed fields; nothing when it
+/// changes nothing.
+async fn write_doc<T: SettingsArea + Default>(
+    state: &AppState,
+    tx: &mut dyn WriteTx,
+    admin: &OrgAdmin,
+    expected: i64,
+    new: T,
+) -> AppResult<Written<T>> {
+    let org_id = admin.org_id();
+    let now = state.clock.now();
     let current: Versioned<T> = parse_doc(tx.settings_doc_tx(org_id, T::NAME).await?)?;
     if current.version != expected {
         return Err(AppError::VersionMismatch {
             current: current.version,
         });
     }
-    guard(&new)?;
     let value = new.stored();
     let changes = diff_fields(&current.value, &value, T::SECRET_FIELDS);
     if changes.is_empty() {
-        return Ok(current);
+        return Ok(Written(current, false));
     }
     let doc = serde_json::to_string(&value).map_err(|e| AppError::Internal(e.into()))?;
     let version = tx.update_settings_doc(org_id, T::NAME, expected, &doc, now).await?;
@@ -129,8 +158,66 @@ pub async fn update_doc<T: SettingsArea + Default>(
     .ip(admin.user().client_ip.to_string())
     .changes(changes);
     tx.append_audit(&record).await?;
-    tx.commit().await?;
-    Ok(Versioned { version, value })
+    Ok(Written(Versioned { version, value }, true))
+}
+
+/// Takes a deleted channel out of the notification defaults inside `tx` (the delete's own transaction, so
+/// the defaults never name a channel that is gone); returns the event types that named it.
+pub async fn forget_channel(tx: &mut dyn WriteTx, org_id: Uuid, id: Uuid, now: Timestamp) -> AppResult<Vec<EventType>> {
+    let current: Versioned<NotificationSettings> = doc_tx(tx, org_id).await?;
+    let mut value = current.value;
+    let mut named = Vec::new();
+    for event in EventType::ALL {
+        let rule = value.rule_mut(event);
+        if rule.channels.contains(&id) {
+            rule.channels.retain(|c| *c != id);
+            named.push(event);
+        }
+    }
+    if !named.is_empty() {
+        let doc = serde_json::to_string(&value).map_err(|e| AppError::Internal(e.into()))?;
+        tx.update_settings_doc(org_id, NotificationSettings::NAME, current.version, &doc, now)
+            .await?;
+    }
+    Ok(named)
+}
+
+/// `PUT settings/notifications`: besides the document's own rules, every channel it names must be one of
+/// the organization's channels (not a bug tracker), checked in the write's transaction, each wrong one
+/// named by its field (`new_vulnerability.channels`).
+pub async fn update_notifications(
+    state: &AppState,
+    admin: &OrgAdmin,
+    expected: i64,
+    new: NotificationSettings,
+) -> AppResult<Versioned<NotificationSettings>> {
+    new.check().map_err(AppError::Validation)?;
+    let mut tx = state.store.begin().await?;
+    let integrations = tx.integrations_tx(admin.org_id()).await?;
+    let mut errors = Vec::new();
+    for event in EventType::ALL {
+        for id in &new.rule(event).channels {
+            let field = format!("{}.channels", event.as_str());
+            match integrations.iter().find(|i| i.id == *id) {
+                None => errors.push(FieldError::new(
+                    field,
+                    format!("no integration {id} in this organization"),
+                )),
+                Some(i) if i.kind.tracker() => errors.push(FieldError::new(
+                    field,
+                    format!("{} is a bug tracker, not a channel", i.name),
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    write_doc(state, tx.as_mut(), admin, expected, new)
+        .await?
+        .commit(tx)
+        .await
 }
 
 /// Saving a list that leaves out the caller's own address locks them out: refused unless confirmed.

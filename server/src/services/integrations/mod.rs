@@ -388,7 +388,12 @@ pub async fn delete(state: &AppState, admin: &OrgAdmin, id: Uuid, expected: Opti
         return Err(no_integration());
     }
     let view = before.view;
-    let summary = format!("{} integration {} deleted", view.kind.label(), view.name);
+    let named = crate::services::settings::forget_channel(tx.as_mut(), org_id, id, now).await?;
+    let mut summary = format!("{} integration {} deleted", view.kind.label(), view.name);
+    if !named.is_empty() {
+        let names: Vec<&str> = named.iter().map(|e| e.as_str()).collect();
+        summary.push_str(&format!("; no longer a channel of {}", names.join(", ")));
+    }
     let changes = changes(&view, &blank(&view), &[]);
     tx.append_audit(&audit(admin, now, "integration.delete", id, summary).changes(changes))
         .await?;
