@@ -257,6 +257,13 @@ pub fn answer(call: &Call, total: usize) -> Option<Msg> {
             previous_valid_until: None,
         };
         Msg::reply::<orgdeck_shared::agents::endpoints::GetOrgKey>(c, Ok(key))
+    } else if call.is::<orgdeck_shared::inbox::endpoints::List>() {
+        let page = orgdeck_shared::inbox::InboxPage {
+            items: Vec::new(),
+            next_cursor: None,
+            unread: 0,
+        };
+        Msg::reply::<orgdeck_shared::inbox::endpoints::List>(c, Ok(page))
     } else if call.is::<MyPasswordPolicy>() {
         Msg::reply::<MyPasswordPolicy>(c, Ok(PasswordPolicy::default()))
     } else {

@@ -10,12 +10,14 @@ use common::*;
 use crossterm::event::KeyCode;
 use orgdeck::{App, Command, tabs::IntegrationsTab};
 use orgdeck_shared::{
-    ApiError, ErrorCode, FieldError,
+    ApiError, ErrorCode, FieldError, Page,
     auth::Secret,
     integrations::{
-        Applications, Integration, IntegrationCreated, IntegrationKind, IntegrationSettings, IntegrationStatus,
-        NewIntegration, NewSigningSecret, TestOutcome, WebhookSettings, endpoints as ep,
+        Applications, Delivery, DeliveryAttempt, DeliveryStatus, Integration, IntegrationCreated, IntegrationKind,
+        IntegrationSettings, IntegrationStatus, NewIntegration, NewSigningSecret, TestOutcome, WebhookSettings,
+        endpoints as ep,
     },
+    notifications::EventType,
 };
 use uuid::Uuid;
 
@@ -242,4 +244,135 @@ fn the_list_and_a_jira_form_80x24() {
     insta::assert_snapshot!("integrations_list_80x24", screen(&app, 80, 24));
     add_kind(&mut app, IntegrationKind::Jira);
     insta::assert_snapshot!("integrations_jira_form_80x24", screen(&app, 80, 24));
+}
+
+fn delivery(n: u128, status: DeliveryStatus, answers: &[(Option<u16>, &str)]) -> Delivery {
+    let at: jiff::Timestamp = "2026-11-28T10:00:00Z".parse().unwrap();
+    Delivery {
+        id: Uuid::from_u128(n),
+        integration_id: Uuid::from_u128(1),
+        message_id: format!("msg_{n:032x}"),
+        event_type: EventType::NewVulnerability,
+        title: format!("High vulnerability in Shop: finding {n}"),
+        status,
+        attempts: answers
+            .iter()
+            .map(|(status, message)| DeliveryAttempt {
+                at,
+                duration_ms: 12,
+                status: *status,
+                message: (*message).into(),
+            })
+            .collect(),
+        next_attempt_at: status
+            .open()
+            .then(|| jiff::Timestamp::now() + jiff::SignedDuration::from_secs(300)),
+        created_at: at,
+    }
+}
+
+/// The integrations list with one webhook, its delivery log open on `items`.
+fn log_app(items: Vec<Delivery>) -> (App, Vec<Command>) {
+    let mut app = integrations_app(vec![webhook(1, "SIEM")]);
+    let cmds = send(&mut app, [ch('D')]);
+    let call = call_of::<ep::Deliveries>(&cmds);
+    assert!(
+        call.path
+            .contains(&format!("/integrations/{}/deliveries", Uuid::from_u128(1))),
+        "{}",
+        call.path
+    );
+    let cmds = app.update(reply::<ep::Deliveries>(
+        call,
+        Ok(Page {
+            items,
+            next_cursor: None,
+        }),
+    ));
+    (app, cmds)
+}
+
+#[test]
+fn the_delivery_log_shows_each_delivery_and_its_attempts() {
+    let (mut app, _) = log_app(vec![
+        delivery(3, DeliveryStatus::Delivered, &[(Some(204), "")]),
+        delivery(
+            2,
+            DeliveryStatus::Failed,
+            &[
+                (Some(500), "boom"),
+                (None, "cannot connect to https://hooks.acme.test/orgdeck"),
+            ],
+        ),
+    ]);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("Deliveries to SIEM"), "{s}");
+    assert!(s.contains("delivered") && s.contains("failed"), "{s}");
+    assert!(
+        s.contains("#1") && s.contains("HTTP 204"),
+        "the cursor delivery's last attempt: {s}"
+    );
+    send(&mut app, [ch('j'), key(KeyCode::Enter)]);
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("#2") && s.contains("no answer") && s.contains("#1") && s.contains("HTTP 500: boom"),
+        "{s}"
+    );
+    send(&mut app, [key(KeyCode::Esc)]);
+    assert!(screen(&app, 80, 24).contains("hooks.acme.test"), "back to the list");
+}
+
+#[test]
+fn redeliver_sends_a_finished_delivery_again_and_the_log_follows() {
+    let (mut app, _) = log_app(vec![
+        delivery(3, DeliveryStatus::Retrying, &[(Some(429), "slow down")]),
+        delivery(2, DeliveryStatus::Failed, &[(Some(410), "gone")]),
+    ]);
+    let cmds = send(&mut app, [ch('R')]);
+    assert!(!sends::<ep::Redeliver>(&cmds), "an open delivery goes out by itself");
+    assert!(screen(&app, 80, 24).contains("still retrying"));
+    let cmds = send(&mut app, [ch('j'), ch('R')]);
+    let call = call_of::<ep::Redeliver>(&cmds);
+    assert!(
+        call.path
+            .ends_with(&format!("/deliveries/{}/redeliver", Uuid::from_u128(2))),
+        "{}",
+        call.path
+    );
+    let mut pending = delivery(2, DeliveryStatus::Pending, &[(Some(410), "gone")]);
+    pending.next_attempt_at = Some(jiff::Timestamp::now());
+    let cmds = app.update(reply::<ep::Redeliver>(call, Ok(pending)));
+    assert!(
+        cmds.iter().any(|c| matches!(c, Command::Timer { .. })),
+        "the log is read again once it went out: {cmds:?}"
+    );
+    assert!(screen(&app, 80, 24).contains("same webhook-id"));
+}
+
+#[test]
+fn an_open_delivery_reads_the_log_again_when_its_next_attempt_is_due_and_a_tracker_has_no_log() {
+    let (_, cmds) = log_app(vec![delivery(3, DeliveryStatus::Retrying, &[(Some(500), "down")])]);
+    let delay = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::Timer { delay, .. } => Some(*delay),
+            _ => None,
+        })
+        .expect("a timer for the next attempt");
+    assert!(
+        delay > std::time::Duration::from_secs(290) && delay <= std::time::Duration::from_secs(302),
+        "{delay:?}"
+    );
+    let (_, cmds) = log_app(vec![delivery(3, DeliveryStatus::Delivered, &[(Some(200), "ok")])]);
+    assert!(
+        !cmds.iter().any(|c| matches!(c, Command::Timer { .. })),
+        "nothing to wait for: no timer"
+    );
+
+    let mut jira = webhook(9, "Tracker");
+    jira.kind = IntegrationKind::Jira;
+    let mut app = integrations_app(vec![jira]);
+    let cmds = send(&mut app, [ch('D')]);
+    assert!(!sends::<ep::Deliveries>(&cmds));
+    assert!(screen(&app, 80, 24).contains("bug tracker"));
 }

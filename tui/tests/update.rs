@@ -50,14 +50,15 @@ fn tab_number_keys_and_jump_switch_tabs() {
             "Integrations",
             "Notifications",
             "Account",
-            "Agent keys"
+            "Agent keys",
+            "Inbox"
         ]
     );
     app.tabs.push(Box::new(BlankTab("Extra")));
     send(&mut app, [key(KeyCode::Tab)]);
     assert_eq!(app.active, 1);
     send(&mut app, [key(KeyCode::BackTab), key(KeyCode::BackTab)]);
-    assert_eq!(app.active, 10, "shift-tab wraps around");
+    assert_eq!(app.active, 11, "shift-tab wraps around");
     send(&mut app, [ch('1')]);
     assert_eq!(app.active, 0);
     send(&mut app, [ch(':'), ch('u'), key(KeyCode::Enter)]);
@@ -66,7 +67,7 @@ fn tab_number_keys_and_jump_switch_tabs() {
     assert_eq!(app.jump.as_ref().unwrap().value(), "Groups", "tab completes the name");
     send(&mut app, [key(KeyCode::Enter)]);
     assert_eq!(app.active, 2);
-    app.active = 10;
+    app.active = 11;
     assert_eq!(
         app.active_tab().title(),
         "Extra",

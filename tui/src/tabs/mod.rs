@@ -8,8 +8,10 @@ pub mod audit;
 pub mod doc;
 mod general;
 pub mod groups;
+pub mod inbox;
 pub mod integrations;
 pub mod notifications;
+mod paged;
 pub mod security;
 pub mod users;
 
@@ -19,6 +21,7 @@ pub use api_keys::ApiKeysTab;
 pub use audit::AuditTab;
 pub use general::GeneralTab;
 pub use groups::GroupsTab;
+pub use inbox::InboxTab;
 pub use integrations::IntegrationsTab;
 pub use notifications::NotificationsTab;
 pub use security::SecurityTab;
@@ -56,6 +59,7 @@ pub const AREAS: &[Area] = &[
     Area { id: "notifications", title: "Notifications", group: Group::IntegrationsAndNotifications, key: 'n', aliases: &["alerts", "email"], sections: &[], keys: &[], make: || Box::new(NotificationsTab::new()) },
     Area { id: "account", title: "Account", group: Group::UsersAndAccess, key: 'm', aliases: &["me", "profile", "my account"], sections: &[], keys: account::KEYS, make: || Box::new(AccountTab::new()) },
     Area { id: "agent_keys", title: "Agent keys", group: Group::Servers, key: 'e', aliases: &["agents", "organization key", "org key"], sections: &[], keys: agents::KEYS, make: || Box::new(AgentsTab::new()) },
+    Area { id: "inbox", title: "Inbox", group: Group::IntegrationsAndNotifications, key: 'x', aliases: &["unread", "notifications inbox"], sections: &[], keys: inbox::KEYS, make: || Box::new(InboxTab::new()) },
 ];
 
 /// Every tab, in the order of [`AREAS`].

@@ -3,16 +3,18 @@
 //! signing secret shown once, and removal asked first.
 
 mod form;
+mod log;
 mod view;
 
 pub use form::{IntegrationFields, IntegrationForm};
+pub use log::DeliveryLog;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use orgdeck_shared::{
     ApiError, ErrorCode, Page,
     integrations::{
-        Integration, IntegrationCreated, IntegrationKind, IntegrationPatch, IntegrationStatus, NewSigningSecret,
-        TestOutcome, endpoints as ep,
+        Delivery, Integration, IntegrationCreated, IntegrationKind, IntegrationPatch, IntegrationStatus,
+        NewSigningSecret, TestOutcome, endpoints as ep,
     },
     inventory::{Application, endpoints::ListApplications},
 };
@@ -22,13 +24,15 @@ use uuid::Uuid;
 use super::{Effects, Tab, TabCtx, doc::Load, own};
 use crate::{
     api::{Call, OwnerMsg, needs_login},
-    keymap::{Action, ActionSpec, Scope, TabAction, mutating},
+    keymap::{Action, ActionSpec, Scope, TabAction, mutating, spec},
     widgets::{Dialog, FormEvent, Report, ToastLevel, overlay::ReportEvent},
 };
 
 /// The actions this area adds to the keymap.
 pub const TEST: Action = Action::Tab(TabAction("test_integration"));
 pub const SIGNING_SECRET: Action = Action::Tab(TabAction("new_signing_secret"));
+pub const DELIVERIES: Action = Action::Tab(TabAction("delivery_log"));
+pub const REDELIVER: Action = Action::Tab(TabAction("redeliver"));
 
 pub const KEYS: &[ActionSpec] = &[
     mutating(
@@ -46,6 +50,22 @@ pub const KEYS: &[ActionSpec] = &[
         &["S"],
         "Integrations: a new signing secret for a webhook (shown once; the old one stops; asks first)",
         Some("new secret"),
+    ),
+    spec(
+        DELIVERIES,
+        "delivery_log",
+        Scope::Area("Integrations"),
+        &["D"],
+        "Integrations: a channel's delivery log (status, attempts, answers; enter shows every attempt)",
+        Some("deliveries"),
+    ),
+    mutating(
+        REDELIVER,
+        "redeliver",
+        Scope::Area("Integrations"),
+        &["R"],
+        "Integrations: in the delivery log, send the delivery under the cursor again (same webhook-id)",
+        Some("redeliver"),
     ),
 ];
 
@@ -70,6 +90,16 @@ pub enum IntegrationsMsg {
         id: Uuid,
         result: Result<NewSigningSecret, ApiError>,
     },
+    /// A page of a channel's delivery log (`more`: a page after the first).
+    Log {
+        id: Uuid,
+        more: bool,
+        result: Result<Page<Delivery>, ApiError>,
+    },
+    Redelivered {
+        id: Uuid,
+        result: Result<Delivery, ApiError>,
+    },
 }
 
 fn list_call() -> Call {
@@ -86,6 +116,8 @@ pub enum Mode {
     Form(Box<IntegrationForm>),
     /// A test's answer, or a signing secret shown once.
     Report(Report),
+    /// A channel's delivery log.
+    Log(Box<DeliveryLog>),
 }
 
 pub struct IntegrationsTab {
@@ -293,6 +325,23 @@ impl IntegrationsTab {
                     self.test(fx);
                 }
             }
+            DELIVERIES => {
+                let Some(i) = self.current().cloned() else {
+                    fx.toast(ToastLevel::Info, "No integration here yet: a adds one");
+                    return true;
+                };
+                if i.kind.tracker() {
+                    fx.toast(
+                        ToastLevel::Info,
+                        format!("{} is a bug tracker: it gets issues, not deliveries", i.name),
+                    );
+                    return true;
+                }
+                let mut log = DeliveryLog::new(i);
+                log.read_first(fx);
+                self.mode = Mode::Log(Box::new(log));
+            }
+            REDELIVER => fx.toast(ToastLevel::Info, "Open a channel's delivery log first (D)"),
             SIGNING_SECRET if editable => {
                 let Some(i) = self.current().cloned() else { return true };
                 if i.kind != IntegrationKind::Webhook {
@@ -500,6 +549,17 @@ impl Tab for IntegrationsTab {
             Mode::Browse => self.browse_action(action, ctx, fx),
             Mode::Kinds { .. } => self.kinds_action(action),
             Mode::Form(_) => self.form_action(action, ctx, fx),
+            Mode::Log(log) => {
+                match action {
+                    Action::Cancel => self.mode = Mode::Browse,
+                    REDELIVER if ctx.read_only => {
+                        fx.toast(ToastLevel::Warning, "Read-only profile: redelivery is disabled")
+                    }
+                    REDELIVER => log.redeliver(fx),
+                    _ => return log.handle(action, fx),
+                }
+                true
+            }
             Mode::Report(r) => {
                 match r.handle(action) {
                     ReportEvent::Close => self.mode = Mode::Browse,
@@ -592,6 +652,33 @@ impl Tab for IntegrationsTab {
                 Err(e) if needs_login(&e) => {}
                 Err(e) => fx.toast(ToastLevel::Error, format!("No new secret: {}", e.message)),
             },
+            IntegrationsMsg::Log { id, more, result } => {
+                if let Mode::Log(log) = &mut self.mode
+                    && log.integration.id == id
+                {
+                    log.page(more, result, fx);
+                }
+            }
+            IntegrationsMsg::Redelivered { id, result } => match result {
+                Ok(d) => {
+                    if let Mode::Log(log) = &mut self.mode
+                        && log.integration.id == id
+                    {
+                        log.redelivered(d, fx);
+                    }
+                }
+                Err(e) if needs_login(&e) => {}
+                Err(e) => fx.toast(ToastLevel::Error, format!("Not sent again: {}", e.message)),
+            },
+        }
+    }
+
+    fn timer(&mut self, name: &'static str, token: u64, _ctx: &TabCtx, fx: &mut Effects) {
+        if name == log::REFRESH_TIMER
+            && let Mode::Log(log) = &mut self.mode
+            && log.token == token
+        {
+            log.read_first(fx);
         }
     }
 
@@ -646,6 +733,14 @@ impl Tab for IntegrationsTab {
                 (Action::Activate, "add"),
                 (Action::Cancel, "cancel"),
             ],
+            Mode::Log(log) => {
+                let mut h = vec![(Action::Activate, "attempts")];
+                if log.list.current().is_some_and(|d| !d.status.open()) {
+                    h.push((REDELIVER, "redeliver"));
+                }
+                h.extend([(Action::Reload, "reload"), (Action::Cancel, "close")]);
+                h
+            }
             Mode::Report(r) if r.copy.is_some() => vec![(Action::Copy, "copy"), (Action::Cancel, "close")],
             Mode::Report(_) => vec![(Action::Down, "scroll"), (Action::Cancel, "close")],
             Mode::Browse => {
@@ -656,6 +751,9 @@ impl Tab for IntegrationsTab {
                         (TEST, "test"),
                         (Action::DeleteItem, "remove"),
                     ]);
+                    if !i.kind.tracker() {
+                        h.push((DELIVERIES, "deliveries"));
+                    }
                     if i.kind == IntegrationKind::Webhook {
                         h.push((SIGNING_SECRET, "new secret"));
                     }

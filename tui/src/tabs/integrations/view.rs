@@ -46,6 +46,7 @@ pub fn render(tab: &IntegrationsTab, frame: &mut Frame, area: Rect, ctx: &TabCtx
         Mode::Kinds { cursor } => render_kinds(*cursor, frame, area, theme),
         Mode::Form(f) => render_form(f, frame, area, theme),
         Mode::Report(r) => r.render(frame, area, theme),
+        Mode::Log(log) => log.render(frame, area, ctx),
     }
 }
 

@@ -1,0 +1,421 @@
+//! The Inbox (SETTINGS.md section 8): the user's own in-app notifications, newest first, unread marked.
+//! `Enter` opens an entry (and marks it read), `A` marks every entry read, `U` shows only the unread ones.
+//! The unread count in the status line follows (the tab asks `GET me` again after a change of its own);
+//! a new event (a live update, or an unread count that grew) reads the first page again.
+
+use crossterm::event::KeyEvent;
+use orgdeck_shared::{
+    ApiError,
+    auth::Me,
+    inbox::{InboxEntry, InboxPage, InboxQuery, Unread, endpoints as ep},
+};
+use ratatui::{
+    Frame,
+    layout::{Constraint, Layout, Rect},
+    text::{Line, Span},
+    widgets::{Block, Borders, Paragraph, Wrap},
+};
+use uuid::Uuid;
+
+use super::{
+    Effects, Tab, TabCtx,
+    doc::Load,
+    own,
+    paged::{Nav, Paged},
+};
+use crate::{
+    api::{Call, OwnerMsg, needs_login},
+    keymap::{Action, ActionSpec, Scope, TabAction, spec},
+    widgets::{Report, ToastLevel, overlay::ReportEvent, table::fit},
+};
+
+pub const READ_ALL: Action = Action::Tab(TabAction("inbox_read_all"));
+pub const UNREAD_ONLY: Action = Action::Tab(TabAction("inbox_unread_only"));
+
+pub const KEYS: &[ActionSpec] = &[
+    spec(
+        READ_ALL,
+        "inbox_read_all",
+        Scope::Area("Inbox"),
+        &["A"],
+        "Inbox: mark every entry read",
+        Some("all read"),
+    ),
+    spec(
+        UNREAD_ONLY,
+        "inbox_unread_only",
+        Scope::Area("Inbox"),
+        &["U"],
+        "Inbox: show only unread entries, or all again",
+        Some("unread only"),
+    ),
+];
+
+/// Entries read at a time.
+const PAGE: u32 = 50;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum InboxMsg {
+    First(Result<InboxPage, ApiError>),
+    More(Result<InboxPage, ApiError>),
+    Read { id: Uuid, result: Result<Unread, ApiError> },
+    AllRead(Result<Unread, ApiError>),
+}
+
+pub struct InboxTab {
+    pub list: Paged<InboxEntry>,
+    /// The unread count the last page came with.
+    pub unread: u64,
+    pub unread_only: bool,
+    /// An entry opened.
+    pub open: Option<Report>,
+    /// A first page is on its way; `again` when something changed meanwhile (one more read after it).
+    reading: bool,
+    again: bool,
+}
+
+impl Default for InboxTab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn page_of(page: InboxPage) -> (Vec<InboxEntry>, Option<String>) {
+    (page.items, page.next_cursor)
+}
+
+/// An entry as its report shows it: the title, what it is about, when, and the details.
+fn entry_report(e: &InboxEntry, ctx: &TabCtx) -> Report {
+    let mut lines = Vec::new();
+    lines.extend(crate::widgets::wrap(&e.title, 72));
+    lines.push(String::new());
+    let mut about = vec![format!(
+        "{} · {}",
+        e.event_type.label(),
+        ctx.dates.datetime(e.created_at)
+    )];
+    if let Some(s) = e.severity {
+        about.push(format!("Severity: {}", s.as_str()));
+    }
+    if let Some(a) = &e.application {
+        about.push(format!("Application: {}", a.name));
+    }
+    if let Some(s) = &e.server {
+        about.push(format!("Server: {}", s.name));
+    }
+    if let Some(i) = &e.integration {
+        about.push(format!("Integration: {} (' i opens Integrations)", i.name));
+    }
+    lines.extend(about);
+    lines.push(String::new());
+    lines.extend(e.message.lines().flat_map(|l| crate::widgets::wrap(l, 72)));
+    Report::new("Notification", lines)
+}
+
+impl InboxTab {
+    pub fn new() -> Self {
+        InboxTab {
+            list: Paged::default(),
+            unread: 0,
+            unread_only: false,
+            open: None,
+            reading: false,
+            again: false,
+        }
+    }
+
+    fn query(&self, cursor: Option<Uuid>) -> InboxQuery {
+        InboxQuery {
+            unread: self.unread_only.then_some(true),
+            cursor,
+            limit: Some(PAGE),
+        }
+    }
+
+    fn read_first(&mut self, fx: &mut Effects) {
+        if self.reading {
+            self.again = true;
+            return;
+        }
+        self.reading = true;
+        self.list.reloading();
+        fx.call(
+            Call::of::<ep::List, _>((), InboxMsg::First)
+                .query(&self.query(None))
+                .label("loading the inbox"),
+        );
+    }
+
+    fn read_more(&mut self, fx: &mut Effects) {
+        let cursor = self.list.next.as_deref().and_then(|c| Uuid::parse_str(c).ok());
+        fx.call(
+            Call::of::<ep::List, _>((), InboxMsg::More)
+                .query(&self.query(cursor))
+                .label("loading older entries"),
+        );
+    }
+
+    fn mark(&mut self, id: Uuid, at: jiff::Timestamp) {
+        if let Load::Loaded(rows) = &mut self.list.rows
+            && let Some(e) = rows.iter_mut().find(|e| e.id == id)
+            && e.read_at.is_none()
+        {
+            e.read_at = Some(at);
+        }
+    }
+
+    fn open_current(&mut self, ctx: &TabCtx, fx: &mut Effects) {
+        let Some(e) = self.list.current().cloned() else {
+            fx.toast(ToastLevel::Info, "Nothing in the inbox");
+            return;
+        };
+        self.open = Some(entry_report(&e, ctx));
+        if e.read_at.is_none() {
+            // Shown read at once; the server's answer brings the count.
+            self.mark(e.id, jiff::Timestamp::now());
+            let id = e.id;
+            fx.call(
+                Call::of::<ep::Read, _>(id, move |result| InboxMsg::Read { id, result })
+                    .retryable(true)
+                    .label("marking it read"),
+            );
+        }
+    }
+
+    fn unread_changed(&mut self, result: Result<Unread, ApiError>, fx: &mut Effects) {
+        match result {
+            Ok(u) => {
+                self.unread = u.unread;
+                fx.refresh_me = true;
+            }
+            Err(e) if needs_login(&e) => {}
+            Err(e) => {
+                fx.toast(ToastLevel::Error, format!("Not marked read: {}", e.message));
+                self.read_first(fx);
+            }
+        }
+    }
+}
+
+impl Tab for InboxTab {
+    fn title(&self) -> &'static str {
+        "Inbox"
+    }
+
+    fn load(&mut self, fx: &mut Effects) {
+        self.read_first(fx);
+    }
+
+    fn captures_input(&self) -> bool {
+        false
+    }
+
+    fn handle_key(&mut self, _key: &KeyEvent, _ctx: &TabCtx, _fx: &mut Effects) {}
+
+    fn handle_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
+        if let Some(r) = &mut self.open {
+            if r.handle(action) == ReportEvent::Close {
+                self.open = None;
+            }
+            return true;
+        }
+        match self.list.nav(action, 10) {
+            Nav::Moved => return true,
+            Nav::More => {
+                self.read_more(fx);
+                return true;
+            }
+            Nav::No => {}
+        }
+        match action {
+            Action::Activate | Action::Detail => self.open_current(ctx, fx),
+            Action::Reload => self.read_first(fx),
+            READ_ALL => {
+                if self.list.items().iter().all(|e| e.read_at.is_some()) && self.unread == 0 {
+                    fx.toast(ToastLevel::Info, "Nothing unread");
+                    return true;
+                }
+                let now = jiff::Timestamp::now();
+                if let Load::Loaded(rows) = &mut self.list.rows {
+                    for e in rows.iter_mut().filter(|e| e.read_at.is_none()) {
+                        e.read_at = Some(now);
+                    }
+                }
+                fx.call(
+                    Call::of::<ep::ReadAll, _>((), InboxMsg::AllRead)
+                        .retryable(true)
+                        .label("marking all read"),
+                );
+            }
+            UNREAD_ONLY => {
+                self.unread_only = !self.unread_only;
+                self.list.cursor = 0;
+                self.list.rows = Load::Loading;
+                self.read_first(fx);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn confirmed(&mut self, _action: Action, _ctx: &TabCtx, _fx: &mut Effects) {}
+
+    fn answer(&mut self, msg: OwnerMsg, _ctx: &TabCtx, fx: &mut Effects) {
+        let Some(msg) = own::<InboxMsg>(msg) else { return };
+        match msg {
+            InboxMsg::First(result) => {
+                self.reading = false;
+                if let Ok(page) = &result {
+                    self.unread = page.unread;
+                }
+                match self.list.first(result.map(page_of)) {
+                    Err(e) if needs_login(&e) => {}
+                    Err(e) if self.list.rows.loaded().is_some() => {
+                        fx.toast(ToastLevel::Error, format!("Reload failed: {}", e.message))
+                    }
+                    _ => {}
+                }
+                if std::mem::take(&mut self.again) {
+                    self.read_first(fx);
+                }
+            }
+            InboxMsg::More(result) => {
+                if let Err(e) = self.list.more(result.map(page_of))
+                    && !needs_login(&e)
+                {
+                    fx.toast(ToastLevel::Error, format!("Older entries did not load: {}", e.message));
+                }
+            }
+            InboxMsg::Read { result, .. } | InboxMsg::AllRead(result) => self.unread_changed(result, fx),
+        }
+    }
+
+    fn me_changed(&mut self, me: &Me, fx: &mut Effects) {
+        // More unread than the page said: something arrived.
+        if self.list.rows.loaded().is_some() && me.unread > self.unread {
+            self.read_first(fx);
+        }
+    }
+
+    fn changed(&mut self, change: &orgdeck_shared::events::ChangeEvent, _ctx: &TabCtx, fx: &mut Effects) {
+        // Events are audited under their application, a disabling under its integration.
+        if matches!(change.area.as_str(), "application" | "integration") && self.list.rows.loaded().is_some() {
+            self.read_first(fx);
+        }
+    }
+
+    fn is_dirty(&self) -> bool {
+        false
+    }
+
+    fn hints(&self) -> Vec<(Action, &'static str)> {
+        if self.open.is_some() {
+            return vec![(Action::Down, "scroll"), (Action::Cancel, "close")];
+        }
+        vec![
+            (Action::Activate, "open"),
+            (READ_ALL, "all read"),
+            (UNREAD_ONLY, if self.unread_only { "show all" } else { "unread only" }),
+            (Action::Reload, "reload"),
+            (Action::Help, "help"),
+        ]
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
+        let theme = ctx.theme;
+        let title = match (self.unread_only, self.unread) {
+            (true, n) => format!(" Inbox: unread only ({n}) "),
+            (false, 0) => " Inbox ".to_owned(),
+            (false, n) => format!(" Inbox ({n} unread) "),
+        };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border)
+            .title(Span::styled(title, theme.title));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        match &self.list.rows {
+            Load::NotLoaded | Load::Loading => {
+                frame.render_widget(Paragraph::new(Span::styled("Loading…", theme.muted)), inner);
+            }
+            Load::Failed(e) => {
+                frame.render_widget(
+                    Paragraph::new(Span::styled(
+                        format!("Could not load the inbox: {} (r retries)", e.message),
+                        theme.error,
+                    ))
+                    .wrap(Wrap { trim: true }),
+                    inner,
+                );
+            }
+            Load::Loaded(rows) if rows.is_empty() => {
+                let text = if self.unread_only {
+                    "Nothing unread. U shows every entry."
+                } else {
+                    "Nothing yet. What your notification settings send in-app (new vulnerabilities, attacks, \
+                     disabled integrations...) arrives here."
+                };
+                frame.render_widget(
+                    Paragraph::new(Span::styled(text, theme.muted)).wrap(Wrap { trim: true }),
+                    inner,
+                );
+            }
+            Load::Loaded(rows) => self.render_rows(rows, frame, inner, ctx),
+        }
+        if let Some(r) = &self.open {
+            r.render(frame, area, theme);
+        }
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}
+
+impl InboxTab {
+    fn render_rows(&self, rows: &[InboxEntry], frame: &mut Frame, area: Rect, ctx: &TabCtx) {
+        let theme = ctx.theme;
+        let detail_rows = 3.min(area.height.saturating_sub(3));
+        let [list, detail] = Layout::vertical([Constraint::Min(2), Constraint::Length(detail_rows)]).areas(area);
+        let w = list.width;
+        let when_w: u16 = 18;
+        let title_w = w.saturating_sub(when_w + 4);
+        let mut lines = vec![Line::styled(
+            fit(
+                &format!("    {:<ww$}{}", "When", "Notification", ww = when_w as usize),
+                w,
+            ),
+            theme.label,
+        )];
+        let shown = list.height.saturating_sub(1) as usize;
+        let offset = self.list.offset(shown);
+        for (i, e) in rows.iter().enumerate().skip(offset).take(shown) {
+            let marker = if i == self.list.cursor { ">" } else { " " };
+            // NO_COLOR keeps the dot: unread is never colour alone.
+            let dot = if e.read_at.is_none() { "●" } else { " " };
+            let text = format!(
+                "{marker}{dot}  {:<ww$}{}",
+                fit(&ctx.dates.datetime(e.created_at), when_w - 1),
+                fit(&e.title, title_w),
+                ww = when_w as usize
+            );
+            let style = if i == self.list.cursor {
+                theme.cursor_row
+            } else if e.read_at.is_none() {
+                theme.title
+            } else {
+                theme.base
+            };
+            lines.push(Line::styled(text, style));
+        }
+        if self.list.more_asked {
+            lines.push(Line::styled("  loading older entries…", theme.muted));
+        }
+        frame.render_widget(Paragraph::new(lines), list);
+        if let Some(e) = self.list.current() {
+            let mut text = vec![Line::styled("─".repeat(detail.width as usize), theme.border)];
+            text.push(Line::styled(e.message.replace('\n', " "), theme.base));
+            frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), detail);
+        }
+    }
+}
