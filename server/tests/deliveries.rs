@@ -411,7 +411,7 @@ async fn a_dead_destination_fails_at_once_and_five_failures_disable_the_integrat
         panic!("{:?}", integration.status)
     };
     assert!(
-        reason.contains("5 deliveries in a row failed") && reason.contains("no_service"),
+        reason.contains("5 deliveries in a row failed") && reason.contains("the last: HTTP 404: no_service"),
         "{reason}"
     );
     let audit = s.audit(&admin).await;

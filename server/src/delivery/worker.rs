@@ -79,6 +79,15 @@ fn with_attempt(mut attempts: Vec<DeliveryAttempt>, attempt: DeliveryAttempt) ->
     attempts
 }
 
+/// An attempt in a few words for a disabling's reason: the remote status and what it said.
+fn describe(attempt: &DeliveryAttempt) -> String {
+    match (attempt.status, attempt.message.trim()) {
+        (Some(status), "") => format!("HTTP {status}"),
+        (Some(status), said) => format!("HTTP {status}: {said}"),
+        (None, said) => said.to_owned(),
+    }
+}
+
 /// The inbox entry (and channel message, and mail) saying that `integration` was disabled.
 fn disabled_notice(integration: &Integration, reason: &str, failures: u32, now: Timestamp) -> InboxEntry {
     InboxEntry {
@@ -275,7 +284,7 @@ impl Worker {
                 }
                 Outcome::Sent { verdict, attempt } => {
                     let tries = row.tries + 1;
-                    let message = attempt.message.clone();
+                    let message = describe(&attempt);
                     let attempts = with_attempt(row.view.attempts.clone(), attempt);
                     let next = match &verdict {
                         Verdict::Delivered | Verdict::Dead => None,

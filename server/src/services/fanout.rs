@@ -335,7 +335,10 @@ fn mail_body(entry: &InboxEntry) -> String {
     if let Some(severity) = entry.severity {
         body.push_str(&format!("Severity: {}\n", severity.as_str()));
     }
-    body.push_str(&format!("When: {}\n", entry.created_at));
+    body.push_str(&format!(
+        "When: {}\n",
+        entry.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    ));
     body.push_str(&format!(
         "\nYou get this mail because your organization's notification settings, or your own, send \
          \"{}\" events by email. Change your own choices in the orgdeck console: Notifications.\n",

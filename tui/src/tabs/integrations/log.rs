@@ -201,7 +201,7 @@ impl DeliveryLog {
             );
             return;
         }
-        let detail_rows = if self.detail { (inner.height / 2).max(3) } else { 3 }.min(inner.height.saturating_sub(3));
+        let detail_rows = if self.detail { (inner.height / 2).max(3) } else { 4 }.min(inner.height.saturating_sub(3));
         let [list, detail] = Layout::vertical([Constraint::Min(2), Constraint::Length(detail_rows)]).areas(inner);
         let w = list.width;
         let (when_w, status_w, tries_w): (u16, u16, u16) = (17, 10, 4);
@@ -251,23 +251,24 @@ impl DeliveryLog {
     fn render_detail(&self, d: &Delivery, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
         let theme = ctx.theme;
         let mut lines = vec![Line::styled("─".repeat(area.width as usize), theme.border)];
-        let next = match (d.status, d.next_attempt_at) {
-            (DeliveryStatus::Retrying | DeliveryStatus::Pending, Some(at)) => {
-                format!(" · next attempt {}", ctx.dates.datetime(at))
-            }
-            _ => String::new(),
-        };
-        lines.push(Line::styled(
-            format!("{} · webhook-id {}{next}", d.event_type.label(), d.message_id),
-            theme.muted,
-        ));
+        let mut head = d.event_type.label().to_owned();
+        if let (true, Some(at)) = (d.status.open(), d.next_attempt_at) {
+            head.push_str(&format!(" · next attempt {}", ctx.dates.datetime(at)));
+        }
+        if self.detail {
+            head.push_str(&format!(" · webhook-id {}", d.message_id));
+        }
+        lines.push(Line::styled(head, theme.muted));
         let attempt_line = |n: usize, a: &orgdeck_shared::integrations::DeliveryAttempt| {
             let status = a.status.map_or_else(|| "no answer".to_owned(), |s| format!("HTTP {s}"));
+            let said = match a.message.trim() {
+                "" => String::new(),
+                m => format!(": {}", m.replace('\n', " ")),
+            };
             format!(
-                "#{n} {} · {} ms · {status}: {}",
+                "#{n} {} · {} ms · {status}{said}",
                 ctx.dates.datetime(a.at),
-                a.duration_ms,
-                a.message.replace('\n', " ")
+                a.duration_ms
             )
         };
         if self.detail {
