@@ -55,6 +55,10 @@ pub enum AppError {
     /// Another limit than the login one (e.g. one email code a minute); the message says which.
     #[error("{message}")]
     RateLimited { message: String, retry_after: u64 },
+    /// A service called for the request (a bug tracker) refused it or could not be reached: 502 with what
+    /// it said (secrets cut out by the caller).
+    #[error("{0}")]
+    Remote(String),
     #[error(transparent)]
     Internal(#[from] Internal),
 }
@@ -162,6 +166,7 @@ impl AppError {
             AppError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
             AppError::ReauthRequired => ErrorCode::ReauthRequired,
             AppError::TooManyRequests { .. } | AppError::RateLimited { .. } => ErrorCode::TooManyRequests,
+            AppError::Remote(_) => ErrorCode::RemoteFailed,
             AppError::Internal(_) => return internal_error(),
         };
         ApiError::new(code, self.to_string())

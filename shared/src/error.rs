@@ -36,6 +36,9 @@ pub enum ErrorCode {
     Timeout,
     Internal,
     Unavailable,
+    /// A service the server called for the request (a bug tracker) refused it or could not be reached;
+    /// the message says what it answered.
+    RemoteFailed,
     /// The client could not reach the server (produced by clients, never sent by the server).
     Network,
     /// Any code this version does not know (a newer server).
@@ -60,6 +63,7 @@ impl ErrorCode {
             ErrorCode::PreconditionRequired => 428,
             ErrorCode::TooManyRequests => 429,
             ErrorCode::Internal | ErrorCode::Unknown => 500,
+            ErrorCode::RemoteFailed => 502,
             ErrorCode::Unavailable | ErrorCode::Network => 503,
             ErrorCode::Timeout => 504,
         }

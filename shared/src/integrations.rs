@@ -738,6 +738,27 @@ pub const DELIVERY_PAGE_MAX: u32 = 200;
 /// The page when no `limit` is given.
 pub const DELIVERY_PAGE_DEFAULT: u32 = 50;
 
+// ---- issues in bug trackers ----
+
+/// `POST integrations/{id}/issues`: which vulnerability to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct NewTrackerIssue {
+    pub vulnerability_id: Uuid,
+}
+
+/// An issue made in a bug tracker for a vulnerability (kept with the vulnerability).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TrackerIssue {
+    pub integration_id: Uuid,
+    pub kind: IntegrationKind,
+    /// The remote key or id (`SEC-42` in JIRA, `1234` in Bugzilla).
+    pub key: String,
+    /// Where a person opens it.
+    pub url: String,
+    #[schemars(with = "crate::schema::Timestamp")]
+    pub created_at: Timestamp,
+}
+
 pub mod endpoints {
     use uuid::Uuid;
 
@@ -763,6 +784,8 @@ pub mod endpoints {
         Deliveries: Get INTEGRATION_DELIVERIES, Admin, params Uuid, query DeliveryQuery, body () => crate::Page<Delivery>;
         /// Sends a delivery again with the same `webhook-id`: an attempt now, then the usual schedule.
         Redeliver: Post INTEGRATION_REDELIVER, Admin, params (Uuid, Uuid), query (), body () => Delivery, status 202, body_required false;
+        /// Makes an issue for a vulnerability in a bug tracker (JIRA, Bugzilla) and keeps its key.
+        CreateIssue: Post INTEGRATION_ISSUES, Admin, params Uuid, query (), body NewTrackerIssue => TrackerIssue, status 201;
     }
 
     pub(crate) fn each(v: &mut impl crate::endpoint::EndpointVisitor) {
@@ -775,6 +798,7 @@ pub mod endpoints {
         v.visit::<SigningSecret>();
         v.visit::<Deliveries>();
         v.visit::<Redeliver>();
+        v.visit::<CreateIssue>();
     }
 }
 

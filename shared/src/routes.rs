@@ -104,6 +104,8 @@ pub const INTEGRATION_SIGNING_SECRET: &str = "/api/v1/integrations/{id}/signing_
 pub const INTEGRATION_DELIVERIES: &str = "/api/v1/integrations/{id}/deliveries";
 /// `POST integrations/{id}/deliveries/{delivery_id}/redeliver`: send a delivery again (same `webhook-id`).
 pub const INTEGRATION_REDELIVER: &str = "/api/v1/integrations/{id}/deliveries/{delivery_id}/redeliver";
+/// `POST integrations/{id}/issues` `{vulnerability_id}`: a vulnerability sent to a bug tracker.
+pub const INTEGRATION_ISSUES: &str = "/api/v1/integrations/{id}/issues";
 
 /// `GET inbox?unread=&cursor=&limit=`: the caller's in-app notifications.
 pub const INBOX: &str = "/api/v1/inbox";

@@ -120,6 +120,9 @@ pub struct Vulnerability {
     /// When it was found: the event's `occurred_at`, or when it was received.
     #[schemars(with = "crate::schema::Timestamp")]
     pub found_at: Timestamp,
+    /// The issues made for it in bug trackers.
+    #[serde(default)]
+    pub issues: Vec<crate::integrations::TrackerIssue>,
 }
 
 /// `GET applications/{id}/vulnerabilities?cursor=&limit=`: in the order they were reported.

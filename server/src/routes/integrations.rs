@@ -1,12 +1,12 @@
 //! `integrations`, `integrations/{id}`, `integrations/{id}/test`, `integrations/{id}/signing_secret`,
-//! `integrations/{id}/deliveries` and their redelivery: an
+//! `integrations/{id}/deliveries` and their redelivery, `integrations/{id}/issues`: an
 //! organization's admins only, for their organization only (another's id is not found).
 
 use axum::{
     extract::{Path, State},
     http::HeaderMap,
 };
-use orgdeck_shared::integrations::{DeliveryQuery, IntegrationPatch, NewIntegration, endpoints as ep};
+use orgdeck_shared::integrations::{DeliveryQuery, IntegrationPatch, NewIntegration, NewTrackerIssue, endpoints as ep};
 use uuid::Uuid;
 
 use super::{
@@ -105,5 +105,16 @@ pub async fn redeliver(
     let delivery_id = Uuid::parse_str(&delivery_id).map_err(|_| AppError::NotFound("delivery not found".into()))?;
     Ok(Reply::new(
         service::deliveries::redeliver(&state, &admin, integration_id(&id)?, delivery_id).await?,
+    ))
+}
+
+pub async fn create_issue(
+    State(state): State<AppState>,
+    admin: OrgAdmin,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<NewTrackerIssue>,
+) -> AppResult<Reply<ep::CreateIssue>> {
+    Ok(Reply::new(
+        service::issues::create(&state, &admin, integration_id(&id)?, input).await?,
     ))
 }

@@ -132,6 +132,7 @@ fn api() -> Api {
         .at(integration_ep::SigningSecret, integrations::signing_secret)
         .at(integration_ep::Deliveries, integrations::deliveries)
         .at(integration_ep::Redeliver, integrations::redeliver)
+        .at(integration_ep::CreateIssue, integrations::create_issue)
         .at(agent_ep::ListKeys, agents::list)
         .at(agent_ep::CreateKey, agents::create)
         .at(agent_ep::RotateKey, agents::rotate)

@@ -133,6 +133,9 @@ pub trait AgentReads {
         after: Option<Uuid>,
         limit: u32,
     ) -> StoreResult<Option<Vec<Vulnerability>>>;
+
+    /// One vulnerability of the organization, with its application's name.
+    async fn vulnerability(&self, org_id: Uuid, id: Uuid) -> StoreResult<Option<(Vulnerability, String)>>;
 }
 
 #[async_trait]
@@ -173,6 +176,24 @@ pub trait AgentWrites {
     async fn insert_agent_event(&mut self, row: &NewAgentEventRow) -> StoreResult<()>;
 
     async fn insert_vulnerability(&mut self, row: &NewVulnerabilityRow) -> StoreResult<()>;
+
+    /// The issue row of `vulnerability` in `integration`: `(key, url, at)`, the key empty for a claim.
+    async fn tracker_issue_claim(
+        &mut self,
+        vulnerability: Uuid,
+        integration: Uuid,
+    ) -> StoreResult<Option<(String, String, Timestamp)>>;
+
+    /// Writes a vulnerability's issue (or a claim: empty key and url) in the issue's integration.
+    async fn put_tracker_issue(
+        &mut self,
+        org_id: Uuid,
+        vulnerability: Uuid,
+        issue: &orgdeck_shared::integrations::TrackerIssue,
+    ) -> StoreResult<()>;
+
+    /// Drops a claim that did not become an issue.
+    async fn drop_tracker_claim(&mut self, vulnerability: Uuid, integration: Uuid) -> StoreResult<()>;
 
     /// The vulnerability the organization's event `event_id` reported.
     async fn vulnerability_of_event(&mut self, org_id: Uuid, event_id: &str) -> StoreResult<Option<VulnerabilityRef>>;

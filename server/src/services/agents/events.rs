@@ -359,6 +359,7 @@ pub async fn report(state: &AppState, agent: &AgentCaller, raw: RawReport) -> Ap
                         status: VulnerabilityStatus::Reported,
                         event_id: event.id.clone(),
                         found_at: event.occurred_at.unwrap_or(now),
+                        issues: Vec::new(),
                     },
                     created_at: now,
                 })

@@ -4,6 +4,7 @@
 //! the target kind `integration`, which is also how the live-update stream announces it.
 
 pub mod deliveries;
+pub mod issues;
 pub mod messages;
 pub mod probe;
 pub mod secrets;

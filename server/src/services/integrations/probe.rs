@@ -62,11 +62,11 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn success(&self) -> bool {
+    pub(crate) fn success(&self) -> bool {
         (200..300).contains(&self.status)
     }
 
-    fn json(&self) -> Option<Value> {
+    pub(crate) fn json(&self) -> Option<Value> {
         serde_json::from_str(&self.body).ok()
     }
 }
@@ -144,7 +144,7 @@ impl Run<'_> {
 }
 
 /// One line, control characters out, at most [`MESSAGE_MAX`] characters.
-fn clip(text: &str) -> String {
+pub(crate) fn clip(text: &str) -> String {
     let flat: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -163,7 +163,7 @@ fn clip(text: &str) -> String {
 
 /// What a failed answer says: the service's own error text when it has one (JIRA's `errorMessages` and
 /// `errors`, Bugzilla's `message`, Slack's plain text), else the start of the body.
-fn remote_error(answer: &Answer) -> String {
+pub(crate) fn remote_error(answer: &Answer) -> String {
     let said = match answer.json() {
         Some(v) => {
             let mut parts: Vec<String> = Vec::new();
@@ -251,19 +251,24 @@ fn test_text(name: &str) -> String {
 
 // ---- JIRA (notes section 1) ----
 
+/// JIRA's `Authorization` value: Basic `user:token` (Cloud) or a bearer token (Data Center's PAT); with
+/// the Basic pair, which messages must not show either.
+pub(crate) fn jira_auth(s: &JiraSettings, token: &str) -> (String, Option<String>) {
+    match s.auth {
+        JiraAuth::Basic => {
+            let pair = format!("{}:{token}", s.user);
+            (format!("Basic {}", STANDARD.encode(&pair)), Some(pair))
+        }
+        JiraAuth::Pat => (format!("Bearer {token}"), None),
+    }
+}
+
 /// `serverInfo` (reachability, Cloud or Data Center), `myself` (the credentials), `project/{KEY}` (the
 /// project exists and the account may browse it).
 async fn jira(run: &mut Run<'_>, s: &mut JiraSettings) -> Result<String, Stop> {
     let token = secret(run, "token")?;
-    let auth = match s.auth {
-        JiraAuth::Basic => {
-            let pair = format!("{}:{token}", s.user);
-            let header = format!("Basic {}", STANDARD.encode(&pair));
-            run.extra.push(pair);
-            header
-        }
-        JiraAuth::Pat => format!("Bearer {token}"),
-    };
+    let (auth, pair) = jira_auth(s, token);
+    run.extra.extend(pair);
     let api = format!("{}/rest/api/2", base(&s.url));
 
     let info = run

@@ -39,6 +39,10 @@ impl AgentReads for SqliteStore {
         self.read(move |c| ops::vulnerabilities(c, org_id, application_id, after, limit))
             .await
     }
+
+    async fn vulnerability(&self, org_id: Uuid, id: Uuid) -> StoreResult<Option<(Vulnerability, String)>> {
+        self.read(move |c| ops::vulnerability(c, org_id, id)).await
+    }
 }
 
 #[async_trait]
@@ -94,6 +98,31 @@ impl AgentWrites for SqliteTx {
     async fn insert_vulnerability(&mut self, row: &NewVulnerabilityRow) -> StoreResult<()> {
         let row = row.clone();
         self.run(move |c| ops::insert_vulnerability(c, &row)).await
+    }
+
+    async fn tracker_issue_claim(
+        &mut self,
+        vulnerability: Uuid,
+        integration: Uuid,
+    ) -> StoreResult<Option<(String, String, Timestamp)>> {
+        self.run(move |c| ops::tracker_issue_claim(c, vulnerability, integration))
+            .await
+    }
+
+    async fn put_tracker_issue(
+        &mut self,
+        org_id: Uuid,
+        vulnerability: Uuid,
+        issue: &orgdeck_shared::integrations::TrackerIssue,
+    ) -> StoreResult<()> {
+        let issue = issue.clone();
+        self.run(move |c| ops::put_tracker_issue(c, org_id, vulnerability, &issue))
+            .await
+    }
+
+    async fn drop_tracker_claim(&mut self, vulnerability: Uuid, integration: Uuid) -> StoreResult<()> {
+        self.run(move |c| ops::drop_tracker_claim(c, vulnerability, integration))
+            .await
     }
 
     async fn vulnerability_of_event(&mut self, org_id: Uuid, event_id: &str) -> StoreResult<Option<VulnerabilityRef>> {

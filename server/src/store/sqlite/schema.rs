@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[
     (10, V10, None),
     (11, V11, None),
     (12, V12, None),
+    (13, V13, None),
 ];
 
 /// Two-step verification by email, and the mail queue: the methods each user enrolled in (TOTP users
@@ -187,6 +188,23 @@ CREATE TABLE inbox_entries (
 );
 CREATE INDEX inbox_by_user ON inbox_entries (org_id, user_id, id);
 CREATE INDEX inbox_unread ON inbox_entries (org_id, user_id) WHERE read_at IS NULL;
+"#;
+
+/// Issues made in bug trackers for vulnerabilities: one per vulnerability and tracker, with the remote key
+/// and where to open it. A row with an empty key is a claim while the tracker is being called (so two
+/// admins sending the same vulnerability at once make one issue); a claim left by a crash expires.
+/// `integration_id` is not a reference: the issue stays on record when the integration is removed.
+const V13: &str = r#"
+CREATE TABLE vulnerability_issues (
+    vulnerability_id TEXT NOT NULL REFERENCES vulnerabilities(id) ON DELETE CASCADE,
+    integration_id TEXT NOT NULL,
+    org_id TEXT NOT NULL REFERENCES organizations(id),
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    url TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (vulnerability_id, integration_id)
+);
 "#;
 
 /// Channel deliveries: the outbox of each event's channel messages (written in the event's transaction,

@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 use orgdeck_shared::{
     agents::{AgentEvent, AgentKeyInfo, OrgKeyInfo, StoredEvent},
+    integrations::{IntegrationKind, TrackerIssue},
     vulnerabilities::{Severity, Vulnerability, VulnerabilityStatus},
 };
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -392,8 +393,88 @@ pub fn insert_reported_application(c: &Connection, row: &NewApplicationRow) -> S
     Ok(())
 }
 
-/// The application's vulnerabilities after `after`, or `None` when the organization has no such
-/// application (so another organization's id reads as unknown, never as empty).
+type RawVulnerability = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    i64,
+);
+
+const VULNERABILITY_COLUMNS: &str =
+    "id, application_id, title, severity, rule, route, description, status, event_id, found_at";
+
+fn raw_vulnerability(r: &rusqlite::Row) -> rusqlite::Result<RawVulnerability> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+    ))
+}
+
+fn vulnerability_of(raw: RawVulnerability) -> StoreResult<Vulnerability> {
+    let (id, application_id, title, severity, rule, route, description, status, event_id, found) = raw;
+    Ok(Vulnerability {
+        id: uuid(&id)?,
+        application_id: uuid(&application_id)?,
+        title,
+        severity: Severity::parse(&severity).ok_or_else(|| corrupt(format!("severity {severity:?}")))?,
+        rule,
+        route,
+        description,
+        status: VulnerabilityStatus::parse(&status).ok_or_else(|| corrupt(format!("status {status:?}")))?,
+        event_id,
+        found_at: ts(found)?,
+        issues: Vec::new(),
+    })
+}
+
+fn tracker_issue(r: &rusqlite::Row) -> rusqlite::Result<(String, String, String, String, String, i64)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+}
+
+/// Files each stored issue (`vulnerability_id, integration_id, kind, key, url, created_at`) under its
+/// vulnerability; a claim still being made (no key yet) is left out.
+fn attach_issues(
+    out: &mut [Vulnerability],
+    rows: impl Iterator<Item = rusqlite::Result<(String, String, String, String, String, i64)>>,
+) -> StoreResult<()> {
+    for row in rows {
+        let (vulnerability, integration, kind, key, url, created) = row.map_err(db_err)?;
+        if key.is_empty() {
+            continue;
+        }
+        let vulnerability = uuid(&vulnerability)?;
+        if let Some(v) = out.iter_mut().find(|v| v.id == vulnerability) {
+            v.issues.push(TrackerIssue {
+                integration_id: uuid(&integration)?,
+                kind: IntegrationKind::ALL
+                    .into_iter()
+                    .find(|k| k.as_str() == kind)
+                    .ok_or_else(|| corrupt(format!("integration kind {kind:?}")))?,
+                key,
+                url,
+                created_at: ts(created)?,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The application's vulnerabilities after `after`, with their tracker issues, or `None` when the
+/// organization has no such application (so another organization's id reads as unknown, never as empty).
 pub fn vulnerabilities(
     c: &Connection,
     org_id: Uuid,
@@ -410,51 +491,115 @@ pub fn vulnerabilities(
     if exists.is_none() {
         return Ok(None);
     }
+    let page = "SELECT id FROM vulnerabilities WHERE org_id = ?1 AND application_id = ?2 AND id > ?3
+                ORDER BY id LIMIT ?4";
+    let args = params![
+        org_id.to_string(),
+        application_id.to_string(),
+        after.map(|a| a.to_string()).unwrap_or_default(),
+        limit
+    ];
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT {VULNERABILITY_COLUMNS} FROM vulnerabilities WHERE id IN ({page}) ORDER BY id"
+        ))
+        .map_err(db_err)?;
+    let mut out = stmt
+        .query_map(args, raw_vulnerability)
+        .map_err(db_err)?
+        .map(|r| vulnerability_of(r.map_err(db_err)?))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT vulnerability_id, integration_id, kind, key, url, created_at FROM vulnerability_issues
+             WHERE vulnerability_id IN ({page}) ORDER BY created_at"
+        ))
+        .map_err(db_err)?;
+    attach_issues(&mut out, stmt.query_map(args, tracker_issue).map_err(db_err)?)?;
+    Ok(Some(out))
+}
+
+/// One vulnerability of the organization with its application's name and its tracker issues.
+pub fn vulnerability(c: &Connection, org_id: Uuid, id: Uuid) -> StoreResult<Option<(Vulnerability, String)>> {
+    let found = c
+        .prepare_cached(&format!(
+            "SELECT {VULNERABILITY_COLUMNS}, (SELECT name FROM applications a WHERE a.id = v.application_id)
+             FROM vulnerabilities v WHERE org_id = ?1 AND id = ?2"
+        ))
+        .map_err(db_err)?
+        .query_row(params![org_id.to_string(), id.to_string()], |r| {
+            Ok((raw_vulnerability(r)?, r.get::<_, String>(10)?))
+        })
+        .optional()
+        .map_err(db_err)?;
+    let Some((raw, application)) = found else {
+        return Ok(None);
+    };
+    let mut one = [vulnerability_of(raw)?];
     let mut stmt = c
         .prepare_cached(
-            "SELECT id, title, severity, rule, route, description, status, event_id, found_at
-             FROM vulnerabilities WHERE org_id = ?1 AND application_id = ?2 AND id > ?3
-             ORDER BY id LIMIT ?4",
+            "SELECT vulnerability_id, integration_id, kind, key, url, created_at FROM vulnerability_issues
+             WHERE vulnerability_id = ?1 ORDER BY created_at",
         )
         .map_err(db_err)?;
-    let rows = stmt
-        .query_map(
-            params![
-                org_id.to_string(),
-                application_id.to_string(),
-                after.map(|a| a.to_string()).unwrap_or_default(),
-                limit
-            ],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, i64>(8)?,
-                ))
-            },
+    attach_issues(
+        &mut one,
+        stmt.query_map(params![id.to_string()], tracker_issue).map_err(db_err)?,
+    )?;
+    let [v] = one;
+    Ok(Some((v, application)))
+}
+
+/// The issue of `vulnerability` in `integration`: its key (empty while a claim is being made) and when
+/// it was made or claimed.
+pub fn tracker_issue_claim(
+    c: &Connection,
+    vulnerability: Uuid,
+    integration: Uuid,
+) -> StoreResult<Option<(String, String, Timestamp)>> {
+    let found = c
+        .prepare_cached(
+            "SELECT key, url, created_at FROM vulnerability_issues WHERE vulnerability_id = ?1 AND integration_id = ?2",
         )
+        .map_err(db_err)?
+        .query_row(params![vulnerability.to_string(), integration.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+        })
+        .optional()
         .map_err(db_err)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, title, severity, rule, route, description, status, event_id, found) = row.map_err(db_err)?;
-        out.push(Vulnerability {
-            id: uuid(&id)?,
-            application_id,
-            title,
-            severity: Severity::parse(&severity).ok_or_else(|| corrupt(format!("severity {severity:?}")))?,
-            rule,
-            route,
-            description,
-            status: VulnerabilityStatus::parse(&status).ok_or_else(|| corrupt(format!("status {status:?}")))?,
-            event_id,
-            found_at: ts(found)?,
-        });
-    }
-    Ok(Some(out))
+    found.map(|(k, u, at)| Ok((k, u, ts(at)?))).transpose()
+}
+
+/// Writes (or replaces) the issue row of `vulnerability` in the issue's integration: a claim has an
+/// empty key and url.
+pub fn put_tracker_issue(c: &Connection, org_id: Uuid, vulnerability: Uuid, issue: &TrackerIssue) -> StoreResult<()> {
+    c.prepare_cached(
+        "INSERT INTO vulnerability_issues (vulnerability_id, integration_id, org_id, kind, key, url, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (vulnerability_id, integration_id) DO UPDATE SET
+             kind = excluded.kind, key = excluded.key, url = excluded.url, created_at = excluded.created_at",
+    )
+    .map_err(db_err)?
+    .execute(params![
+        vulnerability.to_string(),
+        issue.integration_id.to_string(),
+        org_id.to_string(),
+        issue.kind.as_str(),
+        issue.key,
+        issue.url,
+        ms(issue.created_at)
+    ])
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Drops a claim that did not become an issue (the tracker refused).
+pub fn drop_tracker_claim(c: &Connection, vulnerability: Uuid, integration: Uuid) -> StoreResult<()> {
+    c.prepare_cached(
+        "DELETE FROM vulnerability_issues WHERE vulnerability_id = ?1 AND integration_id = ?2 AND key = ''",
+    )
+    .map_err(db_err)?
+    .execute(params![vulnerability.to_string(), integration.to_string()])
+    .map_err(db_err)?;
+    Ok(())
 }
