@@ -11,6 +11,10 @@ use orgdeck::{App, Command, Msg, api::StreamEvent, tabs::InboxTab};
 use orgdeck_shared::{
     events::ChangeEvent,
     inbox::{InboxEntry, InboxPage, InboxQuery, Subject, Unread, endpoints as ep},
+    integrations::{
+        Applications, Integration, IntegrationKind, IntegrationStatus, NewTrackerIssue, TrackerIssue,
+        endpoints as integration_ep,
+    },
     notifications::{EventType, Severity},
 };
 use uuid::Uuid;
@@ -214,4 +218,116 @@ fn a_larger_unread_count_in_me_reads_the_inbox_again() {
         Ok(me),
     ));
     assert!(!sends::<ep::List>(&cmds));
+}
+
+fn tracker(n: u128, name: &str, kind: IntegrationKind) -> Integration {
+    Integration {
+        id: Uuid::from_u128(n),
+        name: name.into(),
+        kind,
+        enabled: true,
+        applications: Applications::All,
+        settings: kind.blank(),
+        secrets: Default::default(),
+        target: "tracker.acme.test".into(),
+        status: IntegrationStatus::Active,
+        failures: 0,
+        created_at: jiff::Timestamp::UNIX_EPOCH,
+        updated_at: jiff::Timestamp::UNIX_EPOCH,
+        version: 1,
+    }
+}
+
+#[test]
+fn a_vulnerability_goes_to_the_chosen_bug_tracker_and_its_link_can_be_copied() {
+    let mut with_vuln = entry(3, "Critical vulnerability in Shop: SQL injection", false);
+    with_vuln.vulnerability_id = Some(Uuid::from_u128(77));
+    let mut app = inbox_app(page(vec![with_vuln, entry(2, "Shop attacked", true)], None, 1));
+    assert!(screen(&app, 80, 24).contains("T to tracker"));
+    let cmds = send(&mut app, [ch('T')]);
+    let list = call_of::<integration_ep::List>(&cmds);
+    app.update(reply::<integration_ep::List>(
+        list,
+        Ok(vec![
+            tracker(10, "Jira SEC", IntegrationKind::Jira),
+            tracker(11, "Alerts", IntegrationKind::Slack),
+            tracker(12, "Bugzilla", IntegrationKind::Bugzilla),
+        ]),
+    ));
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("Jira SEC (JIRA)") && s.contains("Bugzilla (Bugzilla)") && !s.contains("Alerts"),
+        "{s}"
+    );
+    // A name that is no tracker is refused in place; the start of one is enough.
+    send(&mut app, [ctrl('u')]);
+    type_text(&mut app, "Alerts");
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    assert!(!sends::<integration_ep::CreateIssue>(&cmds));
+    assert!(screen(&app, 80, 24).contains("type one of: Jira SEC, Bugzilla"));
+    send(&mut app, [ctrl('u')]);
+    type_text(&mut app, "bug");
+    let cmds = send(&mut app, [key(KeyCode::Enter)]);
+    let create = call_of::<integration_ep::CreateIssue>(&cmds);
+    assert!(
+        create
+            .path
+            .ends_with(&format!("/integrations/{}/issues", Uuid::from_u128(12))),
+        "{}",
+        create.path
+    );
+    assert_eq!(
+        create.body_as::<NewTrackerIssue>(),
+        Some(NewTrackerIssue {
+            vulnerability_id: Uuid::from_u128(77)
+        })
+    );
+    let issue = TrackerIssue {
+        integration_id: Uuid::from_u128(12),
+        kind: IntegrationKind::Bugzilla,
+        key: "1234".into(),
+        url: "https://bugs.acme.test/show_bug.cgi?id=1234".into(),
+        created_at: jiff::Timestamp::UNIX_EPOCH,
+    };
+    app.update(reply::<integration_ep::CreateIssue>(create, Ok(issue)));
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("Bugzilla made issue 1234") && s.contains("show_bug.cgi?id=1234"),
+        "{s}"
+    );
+    let cmds = send(&mut app, [ch('c')]);
+    assert!(
+        cmds.iter().any(
+            |c| matches!(c, Command::Copy(link) if link.expose() == "https://bugs.acme.test/show_bug.cgi?id=1234")
+        ),
+        "{cmds:?}"
+    );
+}
+
+#[test]
+fn only_a_vulnerability_goes_to_a_tracker_and_only_for_admins() {
+    let mut with_vuln = entry(3, "High vulnerability in Shop: XSS", false);
+    with_vuln.vulnerability_id = Some(Uuid::from_u128(77));
+    let mut app = inbox_app(page(vec![entry(4, "Shop attacked", false), with_vuln], None, 2));
+    let cmds = send(&mut app, [ch('T')]);
+    assert!(!sends::<integration_ep::List>(&cmds));
+    assert!(screen(&app, 80, 24).contains("Only a new vulnerability"));
+    let cmds = send(&mut app, [ch('j'), ch('T')]);
+    let list = call_of::<integration_ep::List>(&cmds);
+    app.update(reply::<integration_ep::List>(
+        list,
+        Err(orgdeck_shared::ApiError::new(
+            orgdeck_shared::ErrorCode::Forbidden,
+            "admins only",
+        )),
+    ));
+    assert!(screen(&app, 80, 24).contains("Only organization admins send"));
+    assert!(tab(&app).choice.is_none());
+    // No tracker switched on: said so, nothing asked.
+    let cmds = send(&mut app, [ch('T')]);
+    let list = call_of::<integration_ep::List>(&cmds);
+    let mut off = tracker(10, "Jira SEC", IntegrationKind::Jira);
+    off.enabled = false;
+    app.update(reply::<integration_ep::List>(list, Ok(vec![off])));
+    assert!(screen(&app, 80, 24).contains("No bug tracker is switched on"));
 }

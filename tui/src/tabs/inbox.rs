@@ -1,13 +1,15 @@
 //! The Inbox (SETTINGS.md section 8): the user's own in-app notifications, newest first, unread marked.
-//! `Enter` opens an entry (and marks it read), `A` marks every entry read, `U` shows only the unread ones.
+//! `Enter` opens an entry (and marks it read), `A` marks every entry read, `U` shows only the unread ones,
+//! `T` sends a new vulnerability's entry to a bug tracker as an issue (admins; the link shown with copy).
 //! The unread count in the status line follows (the tab asks `GET me` again after a change of its own);
 //! a new event (a live update, or an unread count that grew) reads the first page again.
 
 use crossterm::event::KeyEvent;
 use orgdeck_shared::{
-    ApiError,
+    ApiError, ErrorCode,
     auth::Me,
     inbox::{InboxEntry, InboxPage, InboxQuery, Unread, endpoints as ep},
+    integrations::{Integration, IntegrationStatus, NewTrackerIssue, TrackerIssue, endpoints as integration_ep},
 };
 use ratatui::{
     Frame,
@@ -25,12 +27,17 @@ use super::{
 };
 use crate::{
     api::{Call, OwnerMsg, needs_login},
-    keymap::{Action, ActionSpec, Scope, TabAction, spec},
-    widgets::{Report, ToastLevel, overlay::ReportEvent, table::fit},
+    keymap::{Action, ActionSpec, Scope, TabAction, mutating, spec},
+    widgets::{
+        Prompt, Report, ToastLevel,
+        overlay::{PromptEvent, ReportEvent},
+        table::fit,
+    },
 };
 
 pub const READ_ALL: Action = Action::Tab(TabAction("inbox_read_all"));
 pub const UNREAD_ONLY: Action = Action::Tab(TabAction("inbox_unread_only"));
+pub const SEND_TO_TRACKER: Action = Action::Tab(TabAction("send_to_tracker"));
 
 pub const KEYS: &[ActionSpec] = &[
     spec(
@@ -49,6 +56,14 @@ pub const KEYS: &[ActionSpec] = &[
         "Inbox: show only unread entries, or all again",
         Some("unread only"),
     ),
+    mutating(
+        SEND_TO_TRACKER,
+        "send_to_tracker",
+        Scope::Area("Inbox"),
+        &["T"],
+        "Inbox: send the vulnerability of the entry to a bug tracker (JIRA, Bugzilla) as an issue",
+        Some("to tracker"),
+    ),
 ];
 
 /// Entries read at a time.
@@ -58,8 +73,47 @@ const PAGE: u32 = 50;
 pub enum InboxMsg {
     First(Result<InboxPage, ApiError>),
     More(Result<InboxPage, ApiError>),
-    Read { id: Uuid, result: Result<Unread, ApiError> },
+    Read {
+        id: Uuid,
+        result: Result<Unread, ApiError>,
+    },
     AllRead(Result<Unread, ApiError>),
+    /// The organization's integrations, to choose a bug tracker for `vulnerability`.
+    Trackers {
+        vulnerability: Uuid,
+        title: String,
+        result: Result<Vec<Integration>, ApiError>,
+    },
+    Issue {
+        tracker: String,
+        result: Result<TrackerIssue, ApiError>,
+    },
+}
+
+/// Choosing the bug tracker a vulnerability goes to.
+pub struct TrackerChoice {
+    pub vulnerability: Uuid,
+    pub trackers: Vec<Integration>,
+    pub prompt: Prompt,
+}
+
+/// The tracker `text` names: its name, or the start of exactly one name, any letter case.
+pub fn pick_tracker<'a>(trackers: &'a [Integration], text: &str) -> Result<&'a Integration, String> {
+    let t = text.trim().to_lowercase();
+    if let Some(exact) = trackers.iter().find(|i| i.name.to_lowercase() == t) {
+        return Ok(exact);
+    }
+    let starting: Vec<&Integration> = trackers
+        .iter()
+        .filter(|i| i.name.to_lowercase().starts_with(&t))
+        .collect();
+    match starting.as_slice() {
+        [one] => Ok(one),
+        _ => Err(format!(
+            "type one of: {}",
+            trackers.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ")
+        )),
+    }
 }
 
 pub struct InboxTab {
@@ -67,8 +121,10 @@ pub struct InboxTab {
     /// The unread count the last page came with.
     pub unread: u64,
     pub unread_only: bool,
-    /// An entry opened.
+    /// An entry opened, or an issue made.
     pub open: Option<Report>,
+    /// Choosing a bug tracker.
+    pub choice: Option<TrackerChoice>,
     /// A first page is on its way; `again` when something changed meanwhile (one more read after it).
     reading: bool,
     again: bool,
@@ -119,6 +175,7 @@ impl InboxTab {
             unread: 0,
             unread_only: false,
             open: None,
+            choice: None,
             reading: false,
             again: false,
         }
@@ -182,6 +239,90 @@ impl InboxTab {
         }
     }
 
+    /// `T`: the trackers are read first (only admins may), then chosen.
+    fn to_tracker(&mut self, ctx: &TabCtx, fx: &mut Effects) {
+        if ctx.read_only {
+            fx.toast(
+                ToastLevel::Warning,
+                "Read-only profile: sending to a bug tracker is disabled",
+            );
+            return;
+        }
+        let Some(e) = self.list.current() else {
+            fx.toast(ToastLevel::Info, "Nothing in the inbox");
+            return;
+        };
+        let Some(vulnerability) = e.vulnerability_id else {
+            fx.toast(
+                ToastLevel::Info,
+                "Only a new vulnerability can be sent to a bug tracker",
+            );
+            return;
+        };
+        let title = e.title.clone();
+        fx.call(
+            Call::of::<integration_ep::List, _>((), move |result| InboxMsg::Trackers {
+                vulnerability,
+                title: title.clone(),
+                result,
+            })
+            .label("loading the bug trackers"),
+        );
+    }
+
+    fn trackers(
+        &mut self,
+        vulnerability: Uuid,
+        title: String,
+        result: Result<Vec<Integration>, ApiError>,
+        fx: &mut Effects,
+    ) {
+        let all = match result {
+            Ok(all) => all,
+            Err(e) if e.code == ErrorCode::Forbidden => {
+                fx.toast(
+                    ToastLevel::Warning,
+                    "Only organization admins send vulnerabilities to bug trackers",
+                );
+                return;
+            }
+            Err(e) if needs_login(&e) => return,
+            Err(e) => {
+                fx.toast(
+                    ToastLevel::Error,
+                    format!("The bug trackers did not load: {}", e.message),
+                );
+                return;
+            }
+        };
+        let trackers: Vec<Integration> = all
+            .into_iter()
+            .filter(|i| i.kind.tracker() && !i.kind.legacy() && i.enabled && i.status == IntegrationStatus::Active)
+            .collect();
+        let Some(first) = trackers.first() else {
+            fx.toast(
+                ToastLevel::Info,
+                "No bug tracker is switched on: add JIRA or Bugzilla in Integrations (' i)",
+            );
+            return;
+        };
+        let names: Vec<String> = trackers
+            .iter()
+            .map(|i| format!("{} ({})", i.name, i.kind.label()))
+            .collect();
+        let prompt = Prompt::new(
+            "Send to a bug tracker",
+            format!("{title}\n\nAs an issue in which tracker? {}", names.join(", ")),
+        )
+        .with_default(first.name.clone())
+        .with_submit("send", "type a tracker's name");
+        self.choice = Some(TrackerChoice {
+            vulnerability,
+            trackers,
+            prompt,
+        });
+    }
+
     fn unread_changed(&mut self, result: Result<Unread, ApiError>, fx: &mut Effects) {
         match result {
             Ok(u) => {
@@ -207,17 +348,49 @@ impl Tab for InboxTab {
     }
 
     fn captures_input(&self) -> bool {
-        false
+        self.choice.is_some()
     }
 
-    fn handle_key(&mut self, _key: &KeyEvent, _ctx: &TabCtx, _fx: &mut Effects) {}
+    fn handle_key(&mut self, key: &KeyEvent, _ctx: &TabCtx, fx: &mut Effects) {
+        let Some(choice) = &mut self.choice else { return };
+        match choice.prompt.handle_key(key) {
+            PromptEvent::None => {}
+            PromptEvent::Cancel => self.choice = None,
+            PromptEvent::Submit(text) => match pick_tracker(&choice.trackers, &text) {
+                Err(why) => choice.prompt.error = Some(why),
+                Ok(tracker) => {
+                    let (id, name) = (tracker.id, tracker.name.clone());
+                    let body = NewTrackerIssue {
+                        vulnerability_id: choice.vulnerability,
+                    };
+                    fx.call(
+                        Call::new::<integration_ep::CreateIssue, _>(id, &body, move |result| InboxMsg::Issue {
+                            tracker: name.clone(),
+                            result,
+                        })
+                        .retryable(false)
+                        .label("sending it to the bug tracker"),
+                    );
+                    self.choice = None;
+                }
+            },
+        }
+    }
 
     fn handle_action(&mut self, action: Action, ctx: &TabCtx, fx: &mut Effects) -> bool {
         if let Some(r) = &mut self.open {
-            if r.handle(action) == ReportEvent::Close {
-                self.open = None;
+            match r.handle(action) {
+                ReportEvent::Close => self.open = None,
+                ReportEvent::Copy(link) => {
+                    fx.copy = Some(link);
+                    fx.toast(ToastLevel::Info, "Copied the issue's link");
+                }
+                ReportEvent::None => {}
             }
             return true;
+        }
+        if self.choice.is_some() {
+            return false;
         }
         match self.list.nav(action, 10) {
             Nav::Moved => return true,
@@ -230,6 +403,7 @@ impl Tab for InboxTab {
         match action {
             Action::Activate | Action::Detail => self.open_current(ctx, fx),
             Action::Reload => self.read_first(fx),
+            SEND_TO_TRACKER => self.to_tracker(ctx, fx),
             READ_ALL => {
                 if self.list.items().iter().all(|e| e.read_at.is_some()) && self.unread == 0 {
                     fx.toast(ToastLevel::Info, "Nothing unread");
@@ -287,6 +461,27 @@ impl Tab for InboxTab {
                 }
             }
             InboxMsg::Read { result, .. } | InboxMsg::AllRead(result) => self.unread_changed(result, fx),
+            InboxMsg::Trackers {
+                vulnerability,
+                title,
+                result,
+            } => self.trackers(vulnerability, title, result, fx),
+            InboxMsg::Issue { tracker, result } => match result {
+                Ok(issue) => {
+                    let lines = vec![
+                        format!("✓ {tracker} made issue {}.", issue.key),
+                        String::new(),
+                        issue.url.clone(),
+                        String::new(),
+                        "c copies the link (it works over SSH: OSC 52).".to_owned(),
+                    ];
+                    let mut report = Report::new(format!("Sent to {tracker}"), lines);
+                    report.copy = Some(orgdeck_shared::auth::Secret::new(issue.url));
+                    self.open = Some(report);
+                }
+                Err(e) if needs_login(&e) => {}
+                Err(e) => fx.toast(ToastLevel::Error, format!("Not sent to {tracker}: {}", e.message)),
+            },
         }
     }
 
@@ -309,16 +504,26 @@ impl Tab for InboxTab {
     }
 
     fn hints(&self) -> Vec<(Action, &'static str)> {
-        if self.open.is_some() {
+        if self.choice.is_some() {
+            return vec![(Action::Activate, "send"), (Action::Cancel, "cancel")];
+        }
+        if let Some(r) = &self.open {
+            if r.copy.is_some() {
+                return vec![(Action::Copy, "copy link"), (Action::Cancel, "close")];
+            }
             return vec![(Action::Down, "scroll"), (Action::Cancel, "close")];
         }
-        vec![
-            (Action::Activate, "open"),
+        let mut hints = vec![(Action::Activate, "open")];
+        if self.list.current().is_some_and(|e| e.vulnerability_id.is_some()) {
+            hints.push((SEND_TO_TRACKER, "to tracker"));
+        }
+        hints.extend([
             (READ_ALL, "all read"),
             (UNREAD_ONLY, if self.unread_only { "show all" } else { "unread only" }),
             (Action::Reload, "reload"),
             (Action::Help, "help"),
-        ]
+        ]);
+        hints
     }
 
     fn render(&self, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
@@ -364,6 +569,9 @@ impl Tab for InboxTab {
         }
         if let Some(r) = &self.open {
             r.render(frame, area, theme);
+        }
+        if let Some(c) = &self.choice {
+            c.prompt.render(frame, area, theme);
         }
     }
 
