@@ -240,7 +240,7 @@ impl InboxTab {
     }
 
     /// `T`: the trackers are read first (only admins may), then chosen.
-    fn to_tracker(&mut self, ctx: &TabCtx, fx: &mut Effects) {
+    fn ask_tracker(&mut self, ctx: &TabCtx, fx: &mut Effects) {
         if ctx.read_only {
             fx.toast(
                 ToastLevel::Warning,
@@ -403,7 +403,7 @@ impl Tab for InboxTab {
         match action {
             Action::Activate | Action::Detail => self.open_current(ctx, fx),
             Action::Reload => self.read_first(fx),
-            SEND_TO_TRACKER => self.to_tracker(ctx, fx),
+            SEND_TO_TRACKER => self.ask_tracker(ctx, fx),
             READ_ALL => {
                 if self.list.items().iter().all(|e| e.read_at.is_some()) && self.unread == 0 {
                     fx.toast(ToastLevel::Info, "Nothing unread");
