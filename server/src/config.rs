@@ -108,6 +108,8 @@ pub struct ServerConfig {
     pub outbound: OutboundPolicy,
     /// Channel deliveries: whether this instance runs their worker (`delivery_worker`), their schedule.
     pub delivery: crate::delivery::DeliveryConfig,
+    /// The server's own events (expiring licenses): how often they are looked for.
+    pub watch: crate::watch::WatchConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -137,6 +139,7 @@ impl ServerConfig {
             mail: MailConfig::default(),
             outbound: OutboundPolicy::default(),
             delivery: crate::delivery::DeliveryConfig::default(),
+            watch: crate::watch::WatchConfig::default(),
         }
     }
 }

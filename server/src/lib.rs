@@ -24,6 +24,7 @@ pub mod seed;
 pub mod services;
 pub mod state;
 pub mod store;
+pub mod watch;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -98,6 +99,7 @@ pub struct ServerHandle {
     task: Option<tokio::task::JoinHandle<()>>,
     mail: Option<background::WorkerHandle>,
     deliveries: Option<background::WorkerHandle>,
+    watch: Option<background::WorkerHandle>,
     /// The data directory's lock, shared with the serving task: released once both are done (after
     /// [`ServerHandle::shutdown`], or never while a dropped handle's server still runs).
     _lock: Arc<data_dir::ServeLock>,
@@ -125,6 +127,9 @@ impl ServerHandle {
         }
         if let Some(deliveries) = self.deliveries.take() {
             deliveries.stop().await;
+        }
+        if let Some(watch) = self.watch.take() {
+            watch.stop().await;
         }
     }
 
@@ -193,6 +198,11 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
         state: state.clone(),
         config: config.delivery.clone(),
     });
+    // The server's own events: with the delivery worker (one instance raises them).
+    let watch = config.delivery.worker.then(|| watch::Watch {
+        state: state.clone(),
+        config: config.watch,
+    });
     let app = routes::router(
         state,
         routes::Limits {
@@ -231,6 +241,7 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
         task: Some(task),
         mail: Some(mail_worker.start()),
         deliveries: delivery_worker.map(delivery::worker::Worker::start),
+        watch: watch.map(watch::Watch::start),
         _lock: lock,
     })
 }

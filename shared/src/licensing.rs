@@ -21,6 +21,10 @@ impl LicenseKind {
             LicenseKind::Protect => "protect",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 /// Licenses that expire on one day.

@@ -70,6 +70,13 @@ pub trait Store:
 
     async fn licenses(&self, org_id: Uuid) -> StoreResult<LicenseFacts>;
 
+    /// Every organization's licenses expiring between `from` and `to` (included), per kind and day.
+    async fn licenses_expiring(
+        &self,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> StoreResult<Vec<ExpiringLicenses>>;
+
     async fn applications(&self, org_id: Uuid) -> StoreResult<Vec<orgdeck_shared::inventory::Application>>;
 
     async fn servers(&self, org_id: Uuid) -> StoreResult<Vec<orgdeck_shared::inventory::Server>>;
@@ -176,6 +183,9 @@ pub trait WriteTx:
 
     /// Appends one audit entry. There is no way to change or delete one.
     async fn append_audit(&mut self, entry: &AuditRecord) -> StoreResult<()>;
+
+    /// Records that the organization's server event `key` was raised; false when it was already.
+    async fn record_server_event(&mut self, org_id: Uuid, key: &str, at: Timestamp) -> StoreResult<bool>;
 
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

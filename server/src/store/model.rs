@@ -188,6 +188,15 @@ pub struct LicenseRow {
     pub expires_on: Date,
 }
 
+/// Licenses of one organization, kind and expiry day (the server's `license_expiring` event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiringLicenses {
+    pub org_id: Uuid,
+    pub kind: LicenseKind,
+    pub expires_on: Date,
+    pub count: u32,
+}
+
 /// The raw facts a license summary is computed from.
 #[derive(Debug, Clone, Default)]
 pub struct LicenseFacts {

@@ -778,9 +778,9 @@ impl App {
             }
             StreamEvent::Change(change) => {
                 self.last_seq = Some(change.seq);
-                // Agents' events are audited under their application, a disabling under its integration:
-                // either may have brought inbox entries.
-                if matches!(change.area.as_str(), "application" | "integration") && !self.unread_refresh {
+                // Agents' events are audited under their application, a disabling under its integration,
+                // an expiring license under its licenses: each may have brought inbox entries.
+                if matches!(change.area.as_str(), "application" | "integration" | "license") && !self.unread_refresh {
                     self.unread_refresh = true;
                     let c = self.request(me_call());
                     cmds.push(c);

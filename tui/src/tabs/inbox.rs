@@ -493,8 +493,11 @@ impl Tab for InboxTab {
     }
 
     fn changed(&mut self, change: &orgdeck_shared::events::ChangeEvent, _ctx: &TabCtx, fx: &mut Effects) {
-        // Events are audited under their application, a disabling under its integration.
-        if matches!(change.area.as_str(), "application" | "integration") && self.list.rows.loaded().is_some() {
+        // Events are audited under their application, a disabling under its integration, an expiring
+        // license under its licenses.
+        if matches!(change.area.as_str(), "application" | "integration" | "license")
+            && self.list.rows.loaded().is_some()
+        {
             self.read_first(fx);
         }
     }

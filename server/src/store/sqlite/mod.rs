@@ -439,6 +439,14 @@ impl Store for SqliteStore {
         self.read(move |c| ops::licenses(c, org_id)).await
     }
 
+    async fn licenses_expiring(
+        &self,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> StoreResult<Vec<crate::store::ExpiringLicenses>> {
+        self.read(move |c| ops::licenses_expiring(c, from, to)).await
+    }
+
     async fn applications(&self, org_id: Uuid) -> StoreResult<Vec<Application>> {
         self.read(move |c| ops::applications(c, org_id)).await
     }
@@ -643,6 +651,11 @@ impl WriteTx for SqliteTx {
     async fn append_audit(&mut self, entry: &AuditRecord) -> StoreResult<()> {
         let entry = entry.clone();
         self.run(move |c| ops::append_audit(c, &entry)).await
+    }
+
+    async fn record_server_event(&mut self, org_id: Uuid, key: &str, at: Timestamp) -> StoreResult<bool> {
+        let key = key.to_owned();
+        self.run(move |c| ops::record_server_event(c, org_id, &key, at)).await
     }
 
     async fn commit(mut self: Box<Self>) -> StoreResult<()> {

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[
     (11, V11, None),
     (12, V12, None),
     (13, V13, None),
+    (14, V14, None),
 ];
 
 /// Two-step verification by email, and the mail queue: the methods each user enrolled in (TOTP users
@@ -188,6 +189,17 @@ CREATE TABLE inbox_entries (
 );
 CREATE INDEX inbox_by_user ON inbox_entries (org_id, user_id, id);
 CREATE INDEX inbox_unread ON inbox_entries (org_id, user_id) WHERE read_at IS NULL;
+"#;
+
+/// The server's own events already raised, one row per organization and key (`license_expiring:assess:
+/// 2027-01-19:30`), so each is raised once whatever the restarts.
+const V14: &str = r#"
+CREATE TABLE server_events (
+    org_id TEXT NOT NULL REFERENCES organizations(id),
+    key TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (org_id, key)
+);
 "#;
 
 /// Issues made in bug trackers for vulnerabilities: one per vulnerability and tracker, with the remote key

@@ -10,7 +10,7 @@ use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 use super::{corrupt, db_err, environment, ms, uuid};
-use crate::store::{LicenseFacts, LicenseRow, StoreResult};
+use crate::store::{ExpiringLicenses, LicenseFacts, LicenseRow, StoreResult};
 
 // ---- licenses and inventory ----
 
@@ -35,6 +35,47 @@ pub fn insert_license(
     )
     .map_err(db_err)?;
     Ok(())
+}
+
+/// Every organization's licenses that expire between `from` and `to` (both included), summed per
+/// organization, kind and day.
+pub fn licenses_expiring(c: &Connection, from: Date, to: Date) -> StoreResult<Vec<ExpiringLicenses>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT org_id, kind, expires_on, SUM(count) FROM licenses
+             WHERE expires_on >= ?1 AND expires_on <= ?2
+             GROUP BY org_id, kind, expires_on ORDER BY expires_on, org_id, kind",
+        )
+        .map_err(db_err)?;
+    let rows = stmt
+        .query_map(params![from.to_string(), to.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })
+        .map_err(db_err)?;
+    rows.map(|row| {
+        let (org, kind, expires_on, count) = row.map_err(db_err)?;
+        Ok(ExpiringLicenses {
+            org_id: uuid(&org)?,
+            kind: LicenseKind::parse(&kind).ok_or_else(|| corrupt(format!("license kind {kind:?}")))?,
+            expires_on: expires_on.parse().map_err(corrupt)?,
+            count: u32::try_from(count).unwrap_or(u32::MAX),
+        })
+    })
+    .collect()
+}
+
+/// Records that the organization's server event `key` was raised; false when it was before.
+pub fn record_server_event(c: &Connection, org_id: Uuid, key: &str, at: Timestamp) -> StoreResult<bool> {
+    c.prepare_cached("INSERT INTO server_events (org_id, key, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
+        .map_err(db_err)?
+        .execute(params![org_id.to_string(), key, ms(at)])
+        .map(|n| n > 0)
+        .map_err(db_err)
 }
 
 pub fn licenses(c: &Connection, org_id: Uuid) -> StoreResult<LicenseFacts> {
