@@ -1,10 +1,12 @@
 //! The delivery worker: one task per server, started by [`crate::spawn`] and stopped on shutdown. It
-//! delivers queued mail oldest first, each attempt bounded by the timeout; a failure is retried with
+//! delivers queued mail oldest first, several at once, each attempt bounded by the timeout, and records
+//! a batch in one transaction; a failure is retried with
 //! backoff (timers in memory: after a restart everything queued is due at once) until the attempts run
 //! out, which is logged and audited. A delivered or abandoned message loses its body.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
+use futures_util::{StreamExt, stream};
 use lettre::{Message, message::Mailbox, message::header::ContentType};
 use orgdeck_shared::audit::{AuditActor, AuditTarget};
 use tokio::{sync::oneshot, time::Instant};
@@ -20,6 +22,8 @@ use crate::{
 
 /// Messages read from the queue at a time.
 const BATCH: u32 = 200;
+/// Messages being sent at once (the outbox's file syncs or an SMTP relay's connections overlap).
+const SENDING: usize = 8;
 
 pub struct Worker {
     pub store: Arc<dyn Store>,
@@ -44,26 +48,39 @@ impl Worker {
         let mut not_before: HashMap<Uuid, Instant> = HashMap::new();
         loop {
             let mut next: Option<Instant> = None;
+            // A full batch may have more behind it: look again at once rather than wait for a wake.
+            let mut more = false;
+            let mut attempted = 0usize;
             match self.store.queued_mail(BATCH).await {
                 Ok(batch) => {
+                    more = batch.len() >= BATCH as usize;
                     not_before.retain(|id, _| batch.iter().any(|m| m.id == *id));
-                    for mail in batch {
-                        if let Some(at) = not_before.get(&mail.id)
-                            && *at > Instant::now()
-                        {
-                            next = Some(next.map_or(*at, |n| n.min(*at)));
-                            continue;
-                        }
-                        let outcome = tokio::select! {
-                            outcome = self.attempt(&mail) => outcome,
-                            _ = &mut stop => return,
-                        };
-                        if let Some(delay) = outcome {
-                            let at = Instant::now() + delay;
-                            not_before.insert(mail.id, at);
-                            next = Some(next.map_or(at, |n| n.min(at)));
-                        } else {
-                            not_before.remove(&mail.id);
+                    let now = Instant::now();
+                    let due: Vec<OutboxMail> = batch
+                        .into_iter()
+                        .filter(|mail| match not_before.get(&mail.id) {
+                            Some(at) if *at > now => {
+                                next = Some(next.map_or(*at, |n| n.min(*at)));
+                                false
+                            }
+                            _ => true,
+                        })
+                        .collect();
+                    attempted = due.len();
+                    let outcomes = tokio::select! {
+                        outcomes = self.attempt_all(due) => outcomes,
+                        _ = &mut stop => return,
+                    };
+                    for (id, retry) in outcomes {
+                        match retry {
+                            Some(delay) => {
+                                let at = Instant::now() + delay;
+                                not_before.insert(id, at);
+                                next = Some(next.map_or(at, |n| n.min(at)));
+                            }
+                            None => {
+                                not_before.remove(&id);
+                            }
                         }
                     }
                 }
@@ -71,6 +88,9 @@ impl Worker {
                     tracing::error!(error = %e, "cannot read the mail queue");
                     next = Some(Instant::now() + self.retry.initial);
                 }
+            }
+            if more && attempted > 0 {
+                continue;
             }
             let retry_timer = async {
                 match next {
@@ -86,56 +106,74 @@ impl Worker {
         }
     }
 
-    /// One delivery attempt and its bookkeeping; `Some(delay)` when it is to be tried again.
-    async fn attempt(&self, mail: &OutboxMail) -> Option<Duration> {
-        let to = mask_email(&mail.recipient);
-        let result = match tokio::time::timeout(self.timeout, self.deliver(mail)).await {
-            Ok(r) => r,
-            Err(_) => Err(MailError::Timeout(self.timeout.as_secs())),
-        };
+    /// Sends `mails` (several at once, each bounded by the timeout), then records every outcome in one
+    /// transaction; `(id, Some(delay))` for each to try again. A crash between sending and recording sends
+    /// those again on the next start, with the same Message-ID.
+    async fn attempt_all(&self, mails: Vec<OutboxMail>) -> Vec<(Uuid, Option<Duration>)> {
+        if mails.is_empty() {
+            return Vec::new();
+        }
+        let sent: Vec<(OutboxMail, Result<(), MailError>)> = stream::iter(mails)
+            .map(|mail| async move {
+                let result = match tokio::time::timeout(self.timeout, self.deliver(&mail)).await {
+                    Ok(r) => r,
+                    Err(_) => Err(MailError::Timeout(self.timeout.as_secs())),
+                };
+                (mail, result)
+            })
+            .buffer_unordered(SENDING)
+            .collect()
+            .await;
         let now = self.clock.now();
         let recorded = async {
             let mut tx = self.store.begin().await?;
-            let retry = match &result {
-                Ok(()) => {
-                    tx.mail_delivered(mail.id, now).await?;
-                    tracing::info!(mail = %mail.id, %to, "mail delivered");
-                    None
-                }
-                Err(e) => {
-                    let error = e.to_string();
-                    let attempts = tx.mail_attempt_failed(mail.id, &error).await?;
-                    if attempts >= self.retry.max_attempts {
-                        tx.mail_given_up(mail.id, &error, now).await?;
-                        tx.append_audit(&AuditRecord::new(
-                            mail.org_id,
-                            now,
-                            AuditActor::system(),
-                            "mail.failed",
-                            AuditTarget::new("mail", mail.id.to_string()),
-                            format!(
-                                "Mail \"{}\" to {to} not delivered after {attempts} attempts: {error}",
-                                mail.subject
-                            ),
-                        ))
-                        .await?;
-                        tracing::warn!(mail = %mail.id, %to, attempts, error, "mail given up");
+            let mut outcomes = Vec::with_capacity(sent.len());
+            for (mail, result) in &sent {
+                let to = mask_email(&mail.recipient);
+                let retry = match result {
+                    Ok(()) => {
+                        tx.mail_delivered(mail.id, now).await?;
+                        tracing::info!(mail = %mail.id, %to, "mail delivered");
                         None
-                    } else {
-                        let delay = self.retry.delay(attempts);
-                        tracing::warn!(mail = %mail.id, %to, attempts, error, retry_in_ms = delay.as_millis() as u64, "mail delivery failed; will retry");
-                        Some(delay)
                     }
-                }
-            };
+                    Err(e) => {
+                        let error = e.to_string();
+                        let attempts = tx.mail_attempt_failed(mail.id, &error).await?;
+                        if attempts >= self.retry.max_attempts {
+                            tx.mail_given_up(mail.id, &error, now).await?;
+                            tx.append_audit(&AuditRecord::new(
+                                mail.org_id,
+                                now,
+                                AuditActor::system(),
+                                "mail.failed",
+                                AuditTarget::new("mail", mail.id.to_string()),
+                                format!(
+                                    "Mail \"{}\" to {to} not delivered after {attempts} attempts: {error}",
+                                    mail.subject
+                                ),
+                            ))
+                            .await?;
+                            tracing::warn!(mail = %mail.id, %to, attempts, error, "mail given up");
+                            None
+                        } else {
+                            let delay = self.retry.delay(attempts);
+                            tracing::warn!(mail = %mail.id, %to, attempts, error, retry_in_ms = delay.as_millis() as u64, "mail delivery failed; will retry");
+                            Some(delay)
+                        }
+                    }
+                };
+                outcomes.push((mail.id, retry));
+            }
             tx.commit().await?;
-            Ok::<_, MailError>(retry)
+            Ok::<_, MailError>(outcomes)
         };
         match recorded.await {
-            Ok(retry) => retry,
+            Ok(outcomes) => outcomes,
             Err(e) => {
-                tracing::error!(mail = %mail.id, error = %e, "cannot record a mail delivery");
-                Some(self.retry.initial)
+                tracing::error!(error = %e, "cannot record mail deliveries");
+                sent.iter()
+                    .map(|(mail, _)| (mail.id, Some(self.retry.initial)))
+                    .collect()
             }
         }
     }

@@ -30,6 +30,7 @@ use process::process_cpu;
 use ratatui::crossterm::event::KeyCode;
 use tokio::net::TcpStream;
 
+mod fanout;
 mod idle;
 mod memory;
 mod process;
@@ -37,6 +38,7 @@ mod server_cpu;
 mod slow;
 mod writes;
 
+use fanout::s9_fanout;
 use idle::s7_idle_connections;
 use memory::s6_server_memory;
 use server_cpu::s1_server_cpu_per_request;
@@ -125,7 +127,7 @@ impl Options {
                 "--strict" => opts.strict = true,
                 "-h" | "--help" => {
                     println!(
-                        "bench [--only S1,S2,S3,S4,S5,S6,S7,T1,T2,T3,T4,T5,T6] [--seconds N (load duration, default 3)] [--strict]"
+                        "bench [--only S1,S2,S3,S4,S5,S6,S7,S9,T1,T2,T3,T4,T5,T6] [--seconds N (load duration, default 3)] [--strict]"
                     );
                     std::process::exit(0);
                 }
@@ -174,6 +176,9 @@ async fn main() -> Result<()> {
     }
     if opts.wants("S7") {
         report(s7_idle_connections(&opts).await?);
+    }
+    if opts.wants("S9") {
+        report(vec![s9_fanout().await?]);
     }
     if opts.wants("T1") || opts.wants("T4") {
         report(console_figures(&opts).await?);
