@@ -236,11 +236,17 @@ struct Fixture {
 
 impl Fixture {
     fn new(org: &str) -> Fixture {
+        Fixture::with(org, |_| {})
+    }
+
+    /// A fixture whose server's configuration `configure` changes.
+    fn with(org: &str, configure: impl FnOnce(&mut ServerConfig)) -> Fixture {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let data = tempfile::tempdir().unwrap();
         orgdeck_server::init_org(data.path(), org, EMAIL, PASSWORD, &SystemClock).expect("init_org");
         let mut config = ServerConfig::new(data.path());
         config.listen = "127.0.0.1:0".parse().unwrap();
+        configure(&mut config);
         let server = runtime.block_on(orgdeck_server::spawn(config)).expect("server starts");
         let url = server.base_url();
         let home = tempfile::tempdir().unwrap();
@@ -938,6 +944,136 @@ fn a_person_makes_an_agent_key_for_production_an_agent_reports_with_it_and_a_rev
         report_with_key(&fx, &key, "production", "pty-3"),
         reqwest::StatusCode::UNAUTHORIZED
     );
+    console.type_keys("q");
+    assert!(console.wait_exit().success());
+}
+
+/// A webhook receiver on loopback: every request's `webhook-id` and body, answered 204.
+fn webhook_receiver(fx: &Fixture) -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+    let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let seen = got.clone();
+    let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap, body: String| {
+        let seen = seen.clone();
+        async move {
+            let id = headers
+                .get("webhook-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            seen.lock().unwrap().push((id, body));
+            axum::http::StatusCode::NO_CONTENT
+        }
+    });
+    let listener = fx
+        .runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("http://{}/orgdeck", listener.local_addr().unwrap());
+    fx.runtime.spawn(async move { axum::serve(listener, app).await });
+    (url, got)
+}
+
+#[test]
+fn a_person_adds_a_webhook_tests_it_and_sees_an_agents_event_delivered_and_in_the_inbox() {
+    let fx = Fixture::with("Pty Hooks Org", |c| c.outbound.allow_private_targets = true);
+    let (url, received) = webhook_receiver(&fx);
+    let mut console = fx.console();
+
+    // Add the webhook in the console: kind, name, URL, save.
+    console.type_keys(":integrations\r");
+    console.wait_for("No integrations yet");
+    console.type_keys("a");
+    console.wait_for("Add an integration");
+    console.type_keys("jjjjj\r");
+    console.wait_for("Add Webhook");
+    console.type_keys("\rSIEM hook\r");
+    console.type_keys("jj\r");
+    console.type_keys(&url);
+    console.type_keys("\r");
+    console.press("\x13"); // ctrl-s
+    console.wait_for("Added SIEM hook");
+
+    // Test it for real: the receiver gets a test.ping.
+    console.type_keys("t");
+    console.wait_for("It works.");
+    assert!(
+        received
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, body)| body.contains("test.ping"))
+    );
+    console.press("\x1b");
+
+    // New vulnerabilities go to it (the Notifications area has its own test), and an agent reports one.
+    let client = fx.client();
+    let hook = fx
+        .runtime
+        .block_on(client.send::<orgdeck_shared::integrations::endpoints::List>(&(), &(), &()))
+        .unwrap()
+        .into_iter()
+        .find(|i| i.name == "SIEM hook")
+        .expect("the webhook the console added");
+    let doc = fx
+        .runtime
+        .block_on(client.send::<Get<orgdeck_shared::notifications::NotificationSettings>>(&(), &(), &()))
+        .unwrap();
+    let mut defaults = doc.value;
+    defaults.new_vulnerability.channels = vec![hook.id];
+    fx.runtime
+        .block_on(
+            client.send_versioned::<orgdeck_shared::settings::endpoints::Put<orgdeck_shared::notifications::NotificationSettings>>(
+                &(),
+                &(),
+                &defaults,
+                Some(doc.version),
+            ),
+        )
+        .unwrap();
+    let key = fx
+        .runtime
+        .block_on(client.send::<orgdeck_shared::agents::endpoints::CreateKey>(
+            &(),
+            &(),
+            &orgdeck_shared::agents::CreateAgentKey {
+                name: "pty-agent".into(),
+                environment: None,
+            },
+        ))
+        .unwrap()
+        .key;
+    assert_eq!(
+        report_with_key(&fx, key.expose(), "production", "pty-hook-1"),
+        reqwest::StatusCode::OK
+    );
+
+    // The delivery in the webhook's log, and the receiver got the event once.
+    console.type_keys("D");
+    console.wait_for("Deliveries to SIEM hook");
+    console.wait_for("delivered");
+    console.wait_for("High vulnerability in Pty Shop");
+    let events: Vec<(String, String)> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, body)| body.contains("new_vulnerability"))
+        .cloned()
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    // Enter shows every attempt and the webhook-id the receiver got.
+    console.type_keys("\r");
+    console.wait_for(&format!("webhook-id {}", events[0].0));
+    console.press("\x1b");
+
+    // The entry in the inbox, unread in the status line; opened, it is read.
+    console.wait_for("1 unread");
+    console.type_keys(":inbox\r");
+    console.wait_for("Inbox (1 unread)");
+    console.wait_for("High vulnerability in Pty Shop: SQL injection in login");
+    console.type_keys("\r");
+    console.wait_for("Severity: high");
+    console.press("\x1b");
+    console.wait_for("Inbox ");
     console.type_keys("q");
     assert!(console.wait_exit().success());
 }
