@@ -948,9 +948,12 @@ fn a_person_makes_an_agent_key_for_production_an_agent_reports_with_it_and_a_rev
     assert!(console.wait_exit().success());
 }
 
+/// What a receiver got: each request's `webhook-id` and body.
+type Received = Arc<Mutex<Vec<(String, String)>>>;
+
 /// A webhook receiver on loopback: every request's `webhook-id` and body, answered 204.
-fn webhook_receiver(fx: &Fixture) -> (String, Arc<Mutex<Vec<(String, String)>>>) {
-    let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+fn webhook_receiver(fx: &Fixture) -> (String, Received) {
+    let got: Received = Arc::default();
     let seen = got.clone();
     let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap, body: String| {
         let seen = seen.clone();
