@@ -609,3 +609,91 @@ async fn the_defaults_name_only_the_organizations_channels_and_a_deleted_channel
         deleted.summary
     );
 }
+
+#[tokio::test]
+async fn an_attack_is_mailed_through_smtp_to_the_users_who_want_it_by_email() {
+    use common::mail::{SmtpReceiver, header, smtp_to};
+    let receiver = SmtpReceiver::start().await;
+    let s = TestServer::start_with(smtp_to(receiver.addr, None)).await;
+    let admin = s.admin_token().await;
+    s.add_user("viewer@acme.example", OrgRole::View);
+    // One more admin, who chose not to get attacks by email.
+    s.add_user("quiet@acme.example", OrgRole::Admin);
+    let quiet = s.login("quiet@acme.example", USER_PASSWORD).await;
+    let mine: Value = s.get(routes::ME_NOTIFICATIONS, &quiet).await.json().await.unwrap();
+    let resp = s
+        .send(
+            Method::PUT,
+            routes::ME_NOTIFICATIONS,
+            &quiet,
+            Some(&json!({ "choices": { "application_attacked": { "email": false } } })),
+            mine["version"].as_i64(),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+
+    let key = agent_key(&s, &admin).await;
+    let body = json!({ "environment": "production", "events": [{
+        "id": "attack-1", "type": "application_attacked", "application": "Shop", "rule": "sql-injection",
+        "outcome": "blocked", "source_ip": "203.0.113.9",
+    }]});
+    let resp = s.post(routes::AGENT_EVENTS, &key, &body).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Email is on by default for attacks: the admin and the viewer (whose role sees every application)
+    // get one each; the other admin said no.
+    receiver.wait_for(2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut got_all = receiver.wait_for(2).await;
+    got_all.sort_by(|a, b| a.to.cmp(&b.to));
+    let to: Vec<&str> = got_all.iter().map(|m| m.to[0].as_str()).collect();
+    assert_eq!(to, ["admin@acme.example", "viewer@acme.example"]);
+    assert_eq!(
+        header(&got_all[0].data, "Subject"),
+        Some("[orgdeck] Shop attacked: sql-injection from 203.0.113.9 (blocked)")
+    );
+    assert!(got_all[0].data.contains("Application: Shop"), "{}", got_all[0].data);
+}
+
+#[tokio::test]
+async fn the_log_keeps_three_days_and_at_least_the_newest_deliveries() {
+    let (s, admin) = server().await;
+    let hook = Receiver::start(|_: &Received| Reply::empty(204)).await;
+    let id = create(
+        &s,
+        &admin,
+        &json!({ "name": "Hook", "settings": { "type": "webhook", "url": hook.url("/in") } }),
+    )
+    .await
+    .integration
+    .id;
+    route_to(&s, &admin, "new_vulnerability", &[id]).await;
+    let key = agent_key(&s, &admin).await;
+    for i in 0..4 {
+        vulnerability(&s, &key, &format!("old-{i}"), &format!("Old {i}")).await;
+    }
+    wait_for(&hook, 4).await;
+    wait_for_status(&s, &admin, id, DeliveryStatus::Delivered).await;
+    // Four days later, with a log that keeps at least 2 per channel: the restart prunes the two oldest.
+    s.clock.advance(SignedDuration::from_hours(96));
+    let s = s
+        .restart(|c| {
+            c.outbound.allow_private_targets = true;
+            c.delivery.poll = Duration::from_millis(20);
+            c.delivery.keep = 2;
+        })
+        .await;
+    let admin = s.admin_token().await;
+    let end = tokio::time::Instant::now() + WAIT;
+    loop {
+        let titles: Vec<String> = log(&s, &admin, id).await.into_iter().map(|d| d.title).collect();
+        if titles.len() == 2 {
+            assert_eq!(
+                titles,
+                ["High vulnerability in Shop: Old 3", "High vulnerability in Shop: Old 2"]
+            );
+            break;
+        }
+        assert!(tokio::time::Instant::now() < end, "{titles:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
