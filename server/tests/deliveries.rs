@@ -63,24 +63,11 @@ async fn agent_key(s: &TestServer, admin: &str) -> String {
 
 /// Sends the channels `ids` the organization's `event` notifications.
 async fn route_to(s: &TestServer, admin: &str, event: &str, ids: &[Uuid]) {
-    let doc: Versioned<NotificationSettings> = s
-        .get(&routes::settings("notifications"), admin)
-        .await
-        .json()
-        .await
+    let event = orgdeck_shared::notifications::EventType::ALL
+        .into_iter()
+        .find(|e| e.as_str() == event)
         .unwrap();
-    let mut value = serde_json::to_value(&doc.value).unwrap();
-    value[event]["channels"] = json!(ids);
-    let resp = s
-        .send(
-            Method::PUT,
-            &routes::settings("notifications"),
-            admin,
-            Some(&value),
-            Some(doc.version),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+    change_notification_defaults(s, admin, |d| d.rule_mut(event).channels = ids.to_vec()).await;
 }
 
 async fn vulnerability(s: &TestServer, key: &str, id: &str, title: &str) {
@@ -93,6 +80,21 @@ async fn vulnerability(s: &TestServer, key: &str, id: &str, title: &str) {
     });
     let resp = s.post(routes::AGENT_EVENTS, key, &body).await;
     assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+}
+
+/// A webhook "Hook" to `receiver` that the defaults send new vulnerabilities to, and an agent key to
+/// report them: the integration's id and the key.
+async fn hook_for_vulnerabilities(s: &TestServer, admin: &str, receiver: &Receiver) -> (Uuid, String) {
+    let id = create(
+        s,
+        admin,
+        &json!({ "name": "Hook", "settings": { "type": "webhook", "url": receiver.url("/in") } }),
+    )
+    .await
+    .integration
+    .id;
+    route_to(s, admin, "new_vulnerability", &[id]).await;
+    (id, agent_key(s, admin).await)
 }
 
 /// Waits until `receiver` got `n` requests; returns them.
@@ -263,16 +265,7 @@ async fn failures_are_retried_on_the_schedule_after_retry_after_and_a_redelivery
         _ => Reply::empty(200),
     })
     .await;
-    let id = create(
-        &s,
-        &admin,
-        &json!({ "name": "Hook", "settings": { "type": "webhook", "url": hook.url("/in") } }),
-    )
-    .await
-    .integration
-    .id;
-    route_to(&s, &admin, "new_vulnerability", &[id]).await;
-    let key = agent_key(&s, &admin).await;
+    let (id, key) = hook_for_vulnerabilities(&s, &admin, &hook).await;
     vulnerability(&s, &key, "ev-1", "XSS").await;
     wait_for(&hook, 1).await;
     let retrying = wait_for_status(&s, &admin, id, DeliveryStatus::Retrying).await;
@@ -441,16 +434,7 @@ async fn a_dead_destination_fails_at_once_and_five_failures_disable_the_integrat
 async fn the_delivery_log_is_for_admins_of_its_organization_only() {
     let (s, admin) = server().await;
     let hook = Receiver::start(|_: &Received| Reply::empty(204)).await;
-    let id = create(
-        &s,
-        &admin,
-        &json!({ "name": "Hook", "settings": { "type": "webhook", "url": hook.url("/in") } }),
-    )
-    .await
-    .integration
-    .id;
-    route_to(&s, &admin, "new_vulnerability", &[id]).await;
-    let key = agent_key(&s, &admin).await;
+    let (id, key) = hook_for_vulnerabilities(&s, &admin, &hook).await;
     for i in 0..3 {
         vulnerability(&s, &key, &format!("ev-{i}"), &format!("Finding {i}")).await;
     }
@@ -658,16 +642,7 @@ async fn an_attack_is_mailed_through_smtp_to_the_users_who_want_it_by_email() {
 async fn the_log_keeps_three_days_and_at_least_the_newest_deliveries() {
     let (s, admin) = server().await;
     let hook = Receiver::start(|_: &Received| Reply::empty(204)).await;
-    let id = create(
-        &s,
-        &admin,
-        &json!({ "name": "Hook", "settings": { "type": "webhook", "url": hook.url("/in") } }),
-    )
-    .await
-    .integration
-    .id;
-    route_to(&s, &admin, "new_vulnerability", &[id]).await;
-    let key = agent_key(&s, &admin).await;
+    let (id, key) = hook_for_vulnerabilities(&s, &admin, &hook).await;
     for i in 0..4 {
         vulnerability(&s, &key, &format!("old-{i}"), &format!("Old {i}")).await;
     }

@@ -5,12 +5,12 @@ mod common;
 
 use common::*;
 use orgdeck_shared::{
-    Page, Versioned,
+    Page,
     agents::NewAgentKey,
     auth::{Me, OrgRole},
     inbox::{InboxPage, Unread},
     inventory::Application,
-    notifications::{EventType, MyNotificationsView, NotificationSettings, Severity},
+    notifications::{EventType, MyNotificationsView, Severity},
     routes,
 };
 use reqwest::{Method, StatusCode};
@@ -52,29 +52,6 @@ async fn unread_in_me(s: &TestServer, token: &str) -> u64 {
 async fn shop(s: &TestServer, admin: &str) -> Uuid {
     let page: Page<Application> = s.get(routes::APPLICATIONS, admin).await.json().await.unwrap();
     page.items.iter().find(|a| a.name == "Shop").expect("Shop").id
-}
-
-/// Changes the organization's notification defaults as an admin would: read, change, write back.
-async fn change_defaults(s: &TestServer, admin: &str, change: impl FnOnce(&mut NotificationSettings)) {
-    let doc: Versioned<NotificationSettings> = s
-        .get(&routes::settings("notifications"), admin)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let mut value = doc.value;
-    change(&mut value);
-    let body = serde_json::to_value(&value).unwrap();
-    let resp = s
-        .send(
-            Method::PUT,
-            &routes::settings("notifications"),
-            admin,
-            Some(&body),
-            Some(doc.version),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
 }
 
 fn titles(page: &InboxPage) -> Vec<&str> {
@@ -243,7 +220,7 @@ async fn the_organizations_defaults_and_each_users_own_choice_decide_who_gets_it
     assert_eq!(inbox(&s, &bo, "").await.items.len(), 1);
 
     // The organization keeps only critical and high.
-    change_defaults(&s, &admin, |v| {
+    change_notification_defaults(&s, &admin, |v| {
         v.new_vulnerability_severities = vec![Severity::Critical, Severity::High]
     })
     .await;
@@ -258,7 +235,7 @@ async fn the_organizations_defaults_and_each_users_own_choice_decide_who_gets_it
     );
 
     // In-app off for everyone: nobody gets it, the admin neither.
-    change_defaults(&s, &admin, |v| v.rule_mut(EventType::NewVulnerability).in_app = false).await;
+    change_notification_defaults(&s, &admin, |v| v.rule_mut(EventType::NewVulnerability).in_app = false).await;
     let before = inbox(&s, &admin, "").await.items.len();
     report(&s, &key, "v-4", "Four", "critical").await;
     assert_eq!(inbox(&s, &admin, "").await.items.len(), before);

@@ -363,3 +363,19 @@ pub async fn logout(s: &TestServer, token: &str) {
     let resp = s.post(routes::LOGOUT, token, &json!({})).await;
     assert!(resp.status().is_success());
 }
+
+/// Changes the organization's notification defaults as an admin would: read them, change, write back.
+pub async fn change_notification_defaults(
+    s: &TestServer,
+    admin: &str,
+    change: impl FnOnce(&mut orgdeck_shared::notifications::NotificationSettings),
+) {
+    let path = routes::settings("notifications");
+    let doc: orgdeck_shared::Versioned<orgdeck_shared::notifications::NotificationSettings> =
+        s.get(&path, admin).await.json().await.unwrap();
+    let mut value = doc.value;
+    change(&mut value);
+    let body = serde_json::to_value(&value).unwrap();
+    let resp = s.send(Method::PUT, &path, admin, Some(&body), Some(doc.version)).await;
+    assert_eq!(resp.status(), reqwest::StatusCode::OK, "{}", resp.text().await.unwrap());
+}
