@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod password;
 pub mod routes;
 mod schema;
+pub mod scores;
 pub mod security;
 pub mod settings;
 pub mod users;
