@@ -7,7 +7,7 @@ use orgdeck_shared::{
     ErrorCode, Page, Versioned, audit::AuditEntry, auth::OrgRole, general::GeneralSettings, inventory::Application,
     licensing::LicenseSummary, routes,
 };
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 #[tokio::test]
@@ -151,11 +151,73 @@ async fn other_roles_get_403_on_every_admin_route() {
 }
 
 #[tokio::test]
-async fn other_settings_areas_answer_404_for_now() {
+async fn an_unknown_settings_area_answers_404_naming_it() {
     let s = TestServer::start().await;
     let token = s.admin_token().await;
-    let err = api_error(s.get(&routes::settings("scores"), &token).await, StatusCode::NOT_FOUND).await;
+    let err = api_error(
+        s.get(&routes::settings("nonsense"), &token).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     assert_eq!(err.code, ErrorCode::NotFound);
+    assert!(err.message.contains("nonsense"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn report_and_score_settings_have_their_defaults_and_refuse_bad_values_by_field() {
+    let s = TestServer::start().await;
+    let token = s.admin_token().await;
+    let reports: serde_json::Value = s.get(&routes::settings("reports"), &token).await.json().await.unwrap();
+    assert_eq!(reports["version"], 1);
+    assert_eq!(reports["value"]["report_types"], json!(["owasp_top10_2021"]));
+    let scores: serde_json::Value = s.get(&routes::settings("scores"), &token).await.json().await.unwrap();
+    assert_eq!(scores["value"]["weights"]["critical"], 20.0);
+    assert_eq!(scores["value"]["grades"], json!({ "a": 90, "b": 80, "c": 70, "d": 60 }));
+
+    // Bounds not decreasing, a negative weight: refused, each by its field; nothing written.
+    let mut bad = scores["value"].clone();
+    bad["grades"]["c"] = json!(85);
+    bad["weights"]["low"] = json!(-1);
+    let resp = s
+        .send(Method::PUT, &routes::settings("scores"), &token, Some(&bad), Some(1))
+        .await;
+    let err = api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let fields: Vec<&str> = err.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["weights.low", "grades.c"]);
+    let mut good = scores["value"].clone();
+    good["weights"]["high"] = json!(12.5);
+    good["overall"] = json!("custom_code_only");
+    good["languages"] = json!(["Java"]);
+    let resp = s
+        .send(Method::PUT, &routes::settings("scores"), &token, Some(&good), Some(1))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
+    let audit = s.audit(&token).await;
+    assert!(audit.iter().any(|e| e.summary.contains("Changed scores settings")));
+
+    let mut footer = reports["value"].clone();
+    footer["custom_footer"] = json!("x".repeat(501));
+    footer["statuses"] = json!([]);
+    let resp = s
+        .send(
+            Method::PUT,
+            &routes::settings("reports"),
+            &token,
+            Some(&footer),
+            Some(1),
+        )
+        .await;
+    let err = api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let fields: Vec<&str> = err.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["statuses", "custom_footer"]);
+
+    // Admins only.
+    s.add_user("viewer@acme.example", orgdeck_shared::auth::OrgRole::View);
+    let viewer = s.login("viewer@acme.example", USER_PASSWORD).await;
+    assert_eq!(
+        s.get(&routes::settings("scores"), &viewer).await.status(),
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ pub mod licensing;
 pub mod notifications;
 pub mod openapi;
 pub mod password;
+pub mod reports;
 pub mod routes;
 mod schema;
 pub mod scores;

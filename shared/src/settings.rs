@@ -33,6 +33,20 @@ impl SettingsArea for GeneralSettings {
     }
 }
 
+impl SettingsArea for crate::reports::ReportSettings {
+    const NAME: &'static str = area::REPORTS;
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        self.validate()
+    }
+}
+
+impl SettingsArea for crate::scores::ScoreSettings {
+    const NAME: &'static str = area::SCORES;
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        self.validate()
+    }
+}
+
 impl SettingsArea for PasswordPolicy {
     const NAME: &'static str = area::PASSWORD_POLICY;
     fn check(&self) -> Result<(), Vec<FieldError>> {
@@ -95,6 +109,8 @@ pub fn each_area(v: &mut impl AreaVisitor) {
     v.visit::<SessionSettings>();
     v.visit::<ApiKeySettings>();
     v.visit::<crate::notifications::NotificationSettings>();
+    v.visit::<crate::reports::ReportSettings>();
+    v.visit::<crate::scores::ScoreSettings>();
 }
 
 /// `GET` and `PUT settings/{area}` of each document type.

@@ -39,6 +39,8 @@ pub fn routes() -> Api {
         .merge(doc_area::<TwoStepSettings>(no_guard))
         .merge(doc_area::<IpRestrictions>(service::refuse_self_lockout))
         .merge(doc_area::<ApiKeySettings>(no_guard))
+        .merge(doc_area::<orgdeck_shared::reports::ReportSettings>(no_guard))
+        .merge(doc_area::<orgdeck_shared::scores::ScoreSettings>(no_guard))
         .at(Get::<NotificationSettings>::new(), get_doc::<NotificationSettings>)
         .at(Put::<NotificationSettings>::new(), put_notifications)
         // Any other name: 404 naming it (after the admin check, so nothing is learnt without the role).
