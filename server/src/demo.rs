@@ -280,6 +280,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                 language: a.language.clone(),
                 environment: a.environment,
                 licensed: a.licensed,
+                open_vulnerabilities: Default::default(),
             };
             ops::insert_application(c, org_id, &app, created_at).map_err(|source| DemoDataError::Application {
                 name: a.name.clone(),

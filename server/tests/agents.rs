@@ -792,3 +792,27 @@ async fn consoles_hear_of_reported_events_at_once_without_their_content() {
     assert!(!text.contains("Secret-looking"), "no event body in the stream: {text}");
     s.handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn applications_count_their_open_vulnerabilities_by_severity() {
+    let s = TestServer::start().await;
+    let admin = s.admin_token().await;
+    let key = make_key(&s, &admin, json!({ "name": "counting" })).await;
+    let events = [
+        vulnerability("c1", "Ledger", "Finding c1", "critical"),
+        vulnerability("h1", "Ledger", "Finding h1", "high"),
+        vulnerability("h2", "Ledger", "Finding h2", "high"),
+        vulnerability("n1", "Ledger", "Finding n1", "note"),
+        vulnerability("a1", "Shop", "One", "low"),
+    ];
+    reported(&s, key.key.expose(), &json!({ "events": events })).await;
+    let apps = applications(&s, &admin).await;
+    let ledger = apps.iter().find(|a| a.name == "Ledger").unwrap();
+    let c = ledger.open_vulnerabilities;
+    assert_eq!((c.critical, c.high, c.medium, c.low, c.note), (1, 2, 0, 0, 1));
+    let shop = apps.iter().find(|a| a.name == "Shop").unwrap();
+    assert_eq!(shop.open_vulnerabilities.low, 1);
+    // What the custom-code score makes of them: 100 − 20 − 2·10 = 60.
+    let settings = orgdeck_shared::scores::ScoreSettings::default();
+    assert_eq!(orgdeck_shared::scores::code_score(&c, &settings.weights), 60.0);
+}

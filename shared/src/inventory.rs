@@ -14,6 +14,10 @@ pub struct Application {
     pub language: String,
     pub environment: Environment,
     pub licensed: bool,
+    /// Its open vulnerabilities (reported, suspicious or confirmed) by severity: what its custom-code score
+    /// is computed from ([`crate::scores`]).
+    #[serde(default)]
+    pub open_vulnerabilities: crate::scores::SeverityCounts,
 }
 
 /// A server running an agent; a licensed one uses a `protect` license.

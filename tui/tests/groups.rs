@@ -62,6 +62,7 @@ fn applications() -> Vec<Application> {
             language: "java".into(),
             environment: Environment::Production,
             licensed: true,
+            open_vulnerabilities: Default::default(),
         })
         .collect()
 }

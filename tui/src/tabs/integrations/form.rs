@@ -445,6 +445,7 @@ mod tests {
             language: "java".into(),
             environment: orgdeck_shared::general::Environment::Production,
             licensed: true,
+            open_vulnerabilities: Default::default(),
         }]
     }
 

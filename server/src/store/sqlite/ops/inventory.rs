@@ -5,6 +5,7 @@ use orgdeck_shared::{
     auth::OrgRole,
     inventory::{Application, Server},
     licensing::LicenseKind,
+    scores::SeverityCounts,
 };
 use rusqlite::{Connection, params};
 use uuid::Uuid;
@@ -136,32 +137,51 @@ pub fn insert_application(c: &Connection, org_id: Uuid, app: &Application, at: T
     Ok(())
 }
 
+/// The organization's applications by name, each with its open vulnerabilities counted by severity.
 pub fn applications(c: &Connection, org_id: Uuid) -> StoreResult<Vec<Application>> {
     let mut stmt = c
         .prepare_cached(
-            "SELECT id, name, language, environment, licensed FROM applications WHERE org_id = ?1 ORDER BY name, id",
+            "SELECT a.id, a.name, a.language, a.environment, a.licensed,
+                    COALESCE(SUM(v.severity = 'critical'), 0), COALESCE(SUM(v.severity = 'high'), 0),
+                    COALESCE(SUM(v.severity = 'medium'), 0), COALESCE(SUM(v.severity = 'low'), 0),
+                    COALESCE(SUM(v.severity = 'note'), 0)
+             FROM applications a
+             LEFT JOIN vulnerabilities v ON v.application_id = a.id
+                  AND v.status IN ('reported', 'suspicious', 'confirmed')
+             WHERE a.org_id = ?1
+             GROUP BY a.id
+             ORDER BY a.name, a.id",
         )
         .map_err(db_err)?;
     let rows = stmt
         .query_map(params![org_id.to_string()], |r| {
+            let counts = SeverityCounts {
+                critical: r.get(5)?,
+                high: r.get(6)?,
+                medium: r.get(7)?,
+                low: r.get(8)?,
+                note: r.get(9)?,
+            };
             Ok((
                 r.get::<_, String>(0)?,
                 r.get(1)?,
                 r.get(2)?,
                 r.get::<_, String>(3)?,
                 r.get(4)?,
+                counts,
             ))
         })
         .map_err(db_err)?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, name, language, env, licensed) = row.map_err(db_err)?;
+        let (id, name, language, env, licensed, open_vulnerabilities) = row.map_err(db_err)?;
         out.push(Application {
             id: uuid(&id)?,
             name,
             language,
             environment: environment(&env)?,
             licensed,
+            open_vulnerabilities,
         });
     }
     Ok(out)
