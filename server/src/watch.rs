@@ -122,7 +122,11 @@ impl Watch {
             let days_left = (batch.expires_on - day).get_days();
             let Some(t) = threshold(days_left) else { continue };
             let key = format!("license_expiring:{}:{}:{t}", batch.kind.as_str(), batch.expires_on);
-            // Read before the transaction, as every fan-out is.
+            // Raised before: nothing to read (the hourly look passes here until the next mark).
+            if self.state.store.server_event_raised(batch.org_id, &key).await? {
+                continue;
+            }
+            // Read before the transaction, as every fan-out is; the transaction checks the key again.
             let fanout = Fanout::read(&self.state, batch.org_id).await?;
             let mut tx = self.state.store.begin().await?;
             if !tx.record_server_event(batch.org_id, &key, now).await? {

@@ -52,6 +52,11 @@ async fn create(s: &TestServer, token: &str, body: &Value) -> IntegrationCreated
     serde_json::from_str(&text).unwrap()
 }
 
+/// `POST integrations`, expecting 201: the new integration's id.
+async fn create_id(s: &TestServer, token: &str, body: &Value) -> Uuid {
+    create(s, token, body).await.integration.id
+}
+
 async fn agent_key(s: &TestServer, admin: &str) -> String {
     let resp = s
         .post(routes::AGENT_KEYS, admin, &json!({ "name": "delivery-agent" }))
@@ -63,10 +68,7 @@ async fn agent_key(s: &TestServer, admin: &str) -> String {
 
 /// Sends the channels `ids` the organization's `event` notifications.
 async fn route_to(s: &TestServer, admin: &str, event: &str, ids: &[Uuid]) {
-    let event = orgdeck_shared::notifications::EventType::ALL
-        .into_iter()
-        .find(|e| e.as_str() == event)
-        .unwrap();
+    let event = orgdeck_shared::notifications::EventType::parse(event).unwrap();
     change_notification_defaults(s, admin, |d| d.rule_mut(event).channels = ids.to_vec()).await;
 }
 
@@ -85,14 +87,12 @@ async fn vulnerability(s: &TestServer, key: &str, id: &str, title: &str) {
 /// A webhook "Hook" to `receiver` that the defaults send new vulnerabilities to, and an agent key to
 /// report them: the integration's id and the key.
 async fn hook_for_vulnerabilities(s: &TestServer, admin: &str, receiver: &Receiver) -> (Uuid, String) {
-    let id = create(
+    let id = create_id(
         s,
         admin,
         &json!({ "name": "Hook", "settings": { "type": "webhook", "url": receiver.url("/in") } }),
     )
-    .await
-    .integration
-    .id;
+    .await;
     route_to(s, admin, "new_vulnerability", &[id]).await;
     (id, agent_key(s, admin).await)
 }
@@ -179,22 +179,13 @@ async fn an_agent_event_reaches_each_channel_in_its_own_format_and_the_webhook_i
     )
     .await;
     let secret = webhook.signing_secret.clone().unwrap().expose().to_owned();
-    let slack_id = create(
-        &s,
-        &admin,
-        &json!({ "name": "Alerts", "settings": { "type": "slack" }, "secrets": { "url": slack.url("/services/T/B/x") } }),
-    )
-    .await
-    .integration
-    .id;
-    let teams_id = create(
+    let slack_id = create_id(&s, &admin, &json!({ "name": "Alerts", "settings": { "type": "slack" }, "secrets": { "url": slack.url("/services/T/B/x") } })).await;
+    let teams_id = create_id(
         &s,
         &admin,
         &json!({ "name": "Team", "settings": { "type": "teams" }, "secrets": { "url": teams.url("/workflows/x") } }),
     )
-    .await
-    .integration
-    .id;
+    .await;
     // A channel no event type names hears nothing.
     create(
         &s,
@@ -314,14 +305,12 @@ async fn exhausted_attempts_fail_the_delivery_and_count_against_the_integration(
     let (s, admin) = server().await;
     // Always busy, asking for 1 s (shorter than every wait of the schedule, which then wins).
     let slack = Receiver::start(|_: &Received| Reply::text(429, "rate_limited").header("retry-after", "1")).await;
-    let id = create(
+    let id = create_id(
         &s,
         &admin,
         &json!({ "name": "Alerts", "settings": { "type": "slack" }, "secrets": { "url": slack.url("/services/x") } }),
     )
-    .await
-    .integration
-    .id;
+    .await;
     route_to(&s, &admin, "new_vulnerability", &[id]).await;
     let key = agent_key(&s, &admin).await;
     vulnerability(&s, &key, "ev-1", "XSS").await;
@@ -360,22 +349,18 @@ async fn a_dead_destination_fails_at_once_and_five_failures_disable_the_integrat
     let (s, admin) = server().await;
     let gone = Receiver::start(|_: &Received| Reply::text(404, "no_service")).await;
     let ops = Receiver::start(|_: &Received| Reply::empty(204)).await;
-    let dead_id = create(
+    let dead_id = create_id(
         &s,
         &admin,
         &json!({ "name": "Old Slack", "settings": { "type": "slack" }, "secrets": { "url": gone.url("/services/x") } }),
     )
-    .await
-    .integration
-    .id;
-    let ops_id = create(
+    .await;
+    let ops_id = create_id(
         &s,
         &admin,
         &json!({ "name": "Ops hook", "settings": { "type": "webhook", "url": ops.url("/ops") } }),
     )
-    .await
-    .integration
-    .id;
+    .await;
     route_to(&s, &admin, "new_vulnerability", &[dead_id]).await;
     route_to(&s, &admin, "integration_disabled", &[dead_id, ops_id]).await;
     let key = agent_key(&s, &admin).await;
@@ -503,14 +488,12 @@ async fn the_delivery_log_is_for_admins_of_its_organization_only() {
 async fn the_defaults_name_only_the_organizations_channels_and_a_deleted_channel_leaves_them() {
     let (s, admin) = server().await;
     let hook = Receiver::start(|_: &Received| Reply::empty(204)).await;
-    let id = create(
+    let id = create_id(
         &s,
         &admin,
         &json!({ "name": "Hook", "settings": { "type": "webhook", "url": hook.url("/in") } }),
     )
-    .await
-    .integration
-    .id;
+    .await;
     let jira = create(
         &s,
         &admin,
@@ -522,14 +505,12 @@ async fn the_defaults_name_only_the_organizations_channels_and_a_deleted_channel
     .id;
     s.add_org("Globex", "admin@globex.example");
     let other = s.login("admin@globex.example", ADMIN_PASSWORD).await;
-    let theirs = create(
+    let theirs = create_id(
         &s,
         &other,
         &json!({ "name": "Their hook", "settings": { "type": "webhook", "url": hook.url("/theirs") } }),
     )
-    .await
-    .integration
-    .id;
+    .await;
 
     let doc: Versioned<NotificationSettings> = s
         .get(&routes::settings("notifications"), &admin)

@@ -35,6 +35,11 @@ impl EventType {
         EventType::IntegrationDisabled,
     ];
 
+    /// The event type of a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventType::NewVulnerability => "new_vulnerability",

@@ -177,40 +177,30 @@ pub fn request(
     secrets: &Secrets,
     now: Timestamp,
 ) -> Result<OutboundRequest, String> {
-    let outgoing = match &integration.settings {
-        IntegrationSettings::Webhook(s) => {
-            let (body, content_type) = webhook_body(s, &row.notice)?;
-            let id = MessageId::parse(&row.view.message_id).map_err(|e| e.to_string())?;
-            let keys = match secrets.get(SIGNING_SECRET) {
-                Some(secret) => {
-                    vec![
-                        WebhookSecret::parse(secret)
-                            .map_err(|_| "the stored signing secret is not valid".to_owned())?,
-                    ]
-                }
-                None => Vec::new(),
-            };
-            let signed = signing::headers(&keys, &id, now.as_second(), &body);
-            let mut out = Outgoing {
-                method: "POST",
-                url: s.url.clone(),
-                headers: vec![("content-type", content_type.to_owned())],
-                body: Some(body),
-            };
-            for (name, value) in &signed {
-                let name: &'static str = match name.as_str() {
-                    signing::WEBHOOK_ID => signing::WEBHOOK_ID,
-                    signing::WEBHOOK_TIMESTAMP => signing::WEBHOOK_TIMESTAMP,
-                    signing::WEBHOOK_SIGNATURE => signing::WEBHOOK_SIGNATURE,
-                    _ => signing::X_ORGDECK_SIGNATURE,
-                };
-                out = out.header(name, value.to_str().unwrap_or_default());
-            }
-            out
-        }
-        settings => messages::channel_request(settings, secrets, &message(&row.notice))?,
+    let IntegrationSettings::Webhook(s) = &integration.settings else {
+        return to_request(messages::channel_request(
+            &integration.settings,
+            secrets,
+            &message(&row.notice),
+        )?);
     };
-    to_request(outgoing)
+    let (body, content_type) = webhook_body(s, &row.notice)?;
+    let id = MessageId::parse(&row.view.message_id).map_err(|e| e.to_string())?;
+    let keys = match secrets.get(SIGNING_SECRET) {
+        Some(secret) => {
+            vec![WebhookSecret::parse(secret).map_err(|_| "the stored signing secret is not valid".to_owned())?]
+        }
+        None => Vec::new(),
+    };
+    let signed = signing::headers(&keys, &id, now.as_second(), &body);
+    let mut request = to_request(Outgoing {
+        method: "POST",
+        url: s.url.clone(),
+        headers: vec![("content-type", content_type.to_owned())],
+        body: Some(body),
+    })?;
+    request.headers.extend(signed);
+    Ok(request)
 }
 
 /// The longest answer excerpt a delivery's log keeps.

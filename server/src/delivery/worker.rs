@@ -251,11 +251,21 @@ impl Worker {
     /// in a row (reset by a delivery, disabling it at the limit, with its audit entry and fan-out).
     async fn record(&self, sent: Vec<(DeliveryRow, Outcome)>) -> AppResult<()> {
         let now = self.state.clock.now();
-        // The fan-out of a disabling is read before the transaction, for the organizations that may need it.
+        // The fan-out of a disabling is read before the transaction, for the organizations where a delivery
+        // fails for good in this batch (a retry disables nothing).
         let mut fanouts: HashMap<Uuid, Fanout> = HashMap::new();
         let failing: HashSet<Uuid> = sent
             .iter()
-            .filter(|(_, o)| matches!(o, Outcome::Sent { verdict, .. } if *verdict != Verdict::Delivered))
+            .filter(|(row, o)| match o {
+                Outcome::Sent {
+                    verdict: Verdict::Dead, ..
+                } => true,
+                Outcome::Sent {
+                    verdict: Verdict::Retry { after },
+                    ..
+                } => self.config.wait_after(row.tries + 1, *after).is_none(),
+                _ => false,
+            })
             .map(|(row, _)| row.org_id)
             .collect();
         for org in failing {

@@ -184,28 +184,28 @@ impl Fanout {
         self.defaults.rule(event)
     }
 
-    /// The users an event reaches in-app: their own choice, else the organization's default.
-    pub fn in_app_recipients(&self, entry: &InboxEntry) -> Vec<Uuid> {
+    /// The members `entry` reaches by one way: each one's own choice (`mine`), else the organization's
+    /// default for the type (`default`).
+    fn reached<'a>(
+        &'a self,
+        entry: &'a InboxEntry,
+        mine: fn(&MyChoice) -> Option<bool>,
+        default: fn(&EventRule) -> bool,
+    ) -> impl Iterator<Item = &'a Member> + 'a {
         let event = entry.event_type;
+        let fallback = default(self.rule(event));
         self.audience(entry)
-            .filter(|m| {
-                self.choice(m.id, event)
-                    .and_then(|c| c.in_app)
-                    .unwrap_or(self.rule(event).in_app)
-            })
-            .map(|m| m.id)
-            .collect()
+            .filter(move |m| self.choice(m.id, event).and_then(mine).unwrap_or(fallback))
     }
 
-    /// The addresses an event reaches by email: their own choice, else the organization's default.
+    /// The users an event reaches in-app.
+    pub fn in_app_recipients(&self, entry: &InboxEntry) -> Vec<Uuid> {
+        self.reached(entry, |c| c.in_app, |r| r.in_app).map(|m| m.id).collect()
+    }
+
+    /// The addresses an event reaches by email.
     pub fn email_recipients<'a>(&'a self, entry: &'a InboxEntry) -> Vec<&'a str> {
-        let event = entry.event_type;
-        self.audience(entry)
-            .filter(|m| {
-                self.choice(m.id, event)
-                    .and_then(|c| c.email)
-                    .unwrap_or(self.rule(event).email)
-            })
+        self.reached(entry, |c| c.email, |r| r.email)
             .map(|m| m.email.as_str())
             .collect()
     }

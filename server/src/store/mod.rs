@@ -70,6 +70,9 @@ pub trait Store:
 
     async fn licenses(&self, org_id: Uuid) -> StoreResult<LicenseFacts>;
 
+    /// Whether the organization's server event `key` was raised.
+    async fn server_event_raised(&self, org_id: Uuid, key: &str) -> StoreResult<bool>;
+
     /// Every organization's licenses expiring between `from` and `to` (included), per kind and day.
     async fn licenses_expiring(
         &self,

@@ -439,6 +439,11 @@ impl Store for SqliteStore {
         self.read(move |c| ops::licenses(c, org_id)).await
     }
 
+    async fn server_event_raised(&self, org_id: Uuid, key: &str) -> StoreResult<bool> {
+        let key = key.to_owned();
+        self.read(move |c| ops::server_event_raised(c, org_id, &key)).await
+    }
+
     async fn licenses_expiring(
         &self,
         from: jiff::civil::Date,

@@ -58,10 +58,7 @@ fn row(raw: Raw) -> StoreResult<DeliveryRow> {
             id: uuid(&id)?,
             integration_id: uuid(&integration_id)?,
             message_id,
-            event_type: EventType::ALL
-                .into_iter()
-                .find(|t| t.as_str() == kind)
-                .ok_or_else(|| corrupt(format!("event type {kind:?}")))?,
+            event_type: EventType::parse(&kind).ok_or_else(|| corrupt(format!("event type {kind:?}")))?,
             title,
             status: DeliveryStatus::parse(&status).ok_or_else(|| corrupt(format!("delivery status {status:?}")))?,
             attempts,

@@ -48,10 +48,7 @@ fn entry(raw: RawEntry) -> StoreResult<InboxEntry> {
     let (id, kind, title, message, severity, [app_id, app, server_id, server, int_id, int], vuln, created, read) = raw;
     Ok(InboxEntry {
         id: uuid(&id)?,
-        event_type: EventType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == kind)
-            .ok_or_else(|| corrupt(format!("event type {kind:?}")))?,
+        event_type: EventType::parse(&kind).ok_or_else(|| corrupt(format!("event type {kind:?}")))?,
         title,
         message,
         severity: severity

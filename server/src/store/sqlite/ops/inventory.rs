@@ -70,6 +70,14 @@ pub fn licenses_expiring(c: &Connection, from: Date, to: Date) -> StoreResult<Ve
     .collect()
 }
 
+/// Whether the organization's server event `key` was raised.
+pub fn server_event_raised(c: &Connection, org_id: Uuid, key: &str) -> StoreResult<bool> {
+    c.prepare_cached("SELECT 1 FROM server_events WHERE org_id = ?1 AND key = ?2")
+        .map_err(db_err)?
+        .exists(params![org_id.to_string(), key])
+        .map_err(db_err)
+}
+
 /// Records that the organization's server event `key` was raised; false when it was before.
 pub fn record_server_event(c: &Connection, org_id: Uuid, key: &str, at: Timestamp) -> StoreResult<bool> {
     c.prepare_cached("INSERT INTO server_events (org_id, key, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
