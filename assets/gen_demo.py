@@ -38,6 +38,79 @@ def user(first, last, role, status="active", api_only=False):
     }
 
 
+# What each application's vulnerabilities and libraries look like, so that the default score settings give
+# every grade (A to F) across the demo: (open custom-code findings by severity, libraries as
+# (years behind, versions behind, highest CVSS or None)).
+PROFILES = {
+    "A": ({"low": 1}, [(0, 0, None), (0.5, 0, None)]),
+    "B": ({"high": 1, "medium": 2}, [(0.6, 1, None), (0, 0, None)]),
+    "C": ({"critical": 1, "high": 1, "medium": 1}, [(2.0, 1, None), (1.0, 0, None)]),
+    "D": ({"critical": 1, "high": 2, "medium": 1, "low": 4}, [(3.0, 1, 1.5), (1.0, 1, None)]),
+    "F": ({"critical": 3, "high": 2, "medium": 3}, [(6.0, 4, 9.8), (2.0, 1, 7.5)]),
+}
+RULES = [("sql-injection", "SQL injection in {route}", "POST /api/orders/search"),
+         ("xss-reflected", "Reflected cross-site scripting in {route}", "GET /search"),
+         ("path-traversal", "Path traversal in {route}", "GET /files/{id}"),
+         ("cmd-injection", "Command injection in {route}", "POST /admin/export"),
+         ("crypto-bad-mac", "Weak hash algorithm (MD5) used in {route}", "POST /login"),
+         ("ssrf", "Server-side request forgery in {route}", "POST /webhooks/test"),
+         ("untrusted-deserialization", "Untrusted deserialization in {route}", "POST /api/import"),
+         ("cookie-flags", "Session cookie without Secure flag at {route}", "GET /"),
+         ("csrf", "Cross-site request forgery at {route}", "POST /account/email")]
+LIBS = [("org.apache.logging.log4j:log4j-core", "2.14.1", "2.24.3", ["CVE-2021-44228"]),
+        ("com.fasterxml.jackson.core:jackson-databind", "2.9.10", "2.18.2", ["CVE-2020-36518"]),
+        ("lodash", "4.17.15", "4.17.21", ["CVE-2020-8203"]),
+        ("requests", "2.25.0", "2.32.3", ["CVE-2023-32681"]),
+        ("org.springframework:spring-web", "5.3.18", "6.2.1", ["CVE-2016-1000027"]),
+        ("express", "4.17.1", "4.21.2", ["CVE-2024-29041"]),
+        ("golang.org/x/net", "0.17.0", "0.33.0", ["CVE-2023-44487"]),
+        ("Newtonsoft.Json", "12.0.3", "13.0.3", ["CVE-2024-21907"])]
+NOTE_AUTHORS = ["Priya Sharma", "Jonas Berg", "Security Champions"]
+
+
+def findings(apps):
+    """Adds vulnerabilities (open ones by the profile, plus closed ones for the reports' status filter) and
+    libraries to each application, from a generator of their own (the rest of the file keeps its values)."""
+    r = random.Random(20261205)
+    for i, app in enumerate(apps):
+        grade = "ABCDF"[i % 5]
+        counts, libs = PROFILES[grade]
+        vulns = []
+        n = 0
+        for severity in ("critical", "high", "medium", "low"):
+            for _ in range(counts.get(severity, 0)):
+                rule, title, route = RULES[(i + n) % len(RULES)]
+                vulns.append({"title": title.format(route=route), "severity": severity, "rule": rule,
+                              "route": route, "status": r.choice(["reported", "reported", "confirmed", "suspicious"]),
+                              "days_ago": r.randint(1, 120), "notes": []})
+                n += 1
+        # Closed findings: what a report of fixed or dismissed vulnerabilities lists; no score counts them.
+        for status in ("fixed", "not_a_problem", "remediated")[: 1 + i % 3]:
+            rule, title, route = RULES[(i + n) % len(RULES)]
+            vulns.append({"title": title.format(route=route), "severity": r.choice(["high", "medium", "low"]),
+                          "rule": rule, "route": route, "status": status, "days_ago": r.randint(30, 300),
+                          "notes": []})
+            n += 1
+        if i % 2 == 0:
+            vulns.append({"title": "Stack trace disclosed in error page", "severity": "note", "rule": "stacktrace-disclosure",
+                          "route": "GET /error", "status": "reported", "days_ago": r.randint(1, 60), "notes": []})
+        for v in vulns[: 2]:
+            v["notes"].append({"author": r.choice(NOTE_AUTHORS),
+                               "text": r.choice(["Reproduced on staging; fix planned for the next sprint.",
+                                                 "Input reaches the query unescaped; parameterize it.",
+                                                 "Mitigated by the WAF rule until the release ships."])})
+        libraries = []
+        for k, (years, behind, cvss) in enumerate(libs):
+            name, version, latest, cves = LIBS[(i + k) % len(LIBS)]
+            latest_days = r.randint(20, 200)
+            libraries.append({"name": name, "version": version if behind or years else latest,
+                              "latest_version": latest, "released_days_ago": latest_days + int(years * 365.25),
+                              "latest_released_days_ago": latest_days, "versions_behind": behind,
+                              "cves": cves if cvss is not None else [], "cvss": cvss})
+        app["vulnerabilities"] = vulns
+        app["libraries"] = libraries
+
+
 def main():
     names = [(f, l) for f in FIRST for l in LAST]
     rng.shuffle(names)
@@ -65,6 +138,12 @@ def main():
         servers.append({"name": f"{env[:4]}-node-{i + 1:02d}", "hostname": f"{env[:4]}-node-{i + 1:02d}.dc1.{DOMAIN}",
                         "environment": env, "agent_version": rng.choice(["4.2.1", "4.2.0", "4.1.7", "4.3.0"]),
                         "licensed": env == "production" or i % 4 == 1})
+
+    findings(apps)
+    for i, srv in enumerate(servers):
+        srv["language"] = APPS[i % len(APPS)][1]
+        # Most agents beat every minute; a few went silent (offline after 15 minutes), one for weeks.
+        srv["last_seen_minutes_ago"] = {5: 42, 17: 600, 29: 60 * 24 * 40}.get(i, i % 3)
 
     emails = [u["email"] for u in users]
     groups = [

@@ -12,8 +12,9 @@ use orgdeck_shared::{
     audit::{AuditActor, AuditTarget, FieldChange},
     auth::OrgRole,
     general::{DateFormat, Environment, GeneralSettings, TimeFormat},
-    inventory::{Application, Server},
+    inventory::{Application, Library, Server},
     licensing::LicenseKind,
+    vulnerabilities::{Severity, Vulnerability, VulnerabilityStatus},
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -23,7 +24,7 @@ use crate::{
     clock::Clock,
     orgs::{self, OrgError, WriteError},
     store::{
-        AuditRecord, StoreError, UserStatus,
+        AuditRecord, NewAgentEventRow, NewVulnerabilityRow, StoreError, UserStatus,
         sqlite::{self, ops},
         uuid_v7_at,
     },
@@ -120,6 +121,132 @@ struct DemoApplication {
     language: String,
     environment: Environment,
     licensed: bool,
+    #[serde(default)]
+    vulnerabilities: Vec<DemoVulnerability>,
+    #[serde(default)]
+    libraries: Vec<DemoLibrary>,
+}
+
+#[derive(Deserialize)]
+struct DemoVulnerability {
+    title: String,
+    severity: Severity,
+    rule: String,
+    route: String,
+    status: VulnerabilityStatus,
+    days_ago: i64,
+    notes: Vec<DemoNote>,
+}
+
+#[derive(Deserialize)]
+struct DemoNote {
+    author: String,
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct DemoLibrary {
+    name: String,
+    version: String,
+    latest_version: String,
+    released_days_ago: i64,
+    latest_released_days_ago: i64,
+    versions_behind: u32,
+    cves: Vec<String>,
+    cvss: Option<f64>,
+}
+
+/// The application's vulnerabilities (each as the `new_vulnerability` event an agent would have sent,
+/// reported with the organization key), their notes (`new_comment` events), and its libraries.
+fn findings(
+    c: &rusqlite::Connection,
+    org_id: Uuid,
+    app: &Application,
+    demo: &DemoApplication,
+    now: Timestamp,
+) -> Result<(), DemoDataError> {
+    use orgdeck_shared::agents::{AgentEvent, EventBody, NewComment, NewVulnerability};
+    let Some((key_id, _)) = ops::org_key(c, org_id)? else {
+        return Ok(());
+    };
+    let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let day = |days_ago: i64| today.checked_sub(jiff::Span::new().days(days_ago));
+    for (i, v) in demo.vulnerabilities.iter().enumerate() {
+        let found_at = now.checked_sub(SignedDuration::from_hours(24 * v.days_ago))?;
+        let event_id = format!("demo:{}:{i}", app.name);
+        let event = AgentEvent {
+            id: event_id.clone(),
+            occurred_at: Some(found_at),
+            body: EventBody::NewVulnerability(NewVulnerability {
+                application: app.name.clone(),
+                language: Some(app.language.clone()),
+                title: v.title.clone(),
+                severity: v.severity,
+                rule: v.rule.clone(),
+                route: Some(v.route.clone()),
+                description: None,
+            }),
+        };
+        let row = |event: AgentEvent, at: Timestamp| NewAgentEventRow {
+            org_id,
+            severity: event.body.severity(),
+            event,
+            application_id: app.id,
+            environment: app.environment,
+            key_id,
+            reported_by: "demo agent".into(),
+            received_at: at,
+        };
+        ops::insert_agent_event(c, &row(event, found_at))?;
+        ops::insert_vulnerability(
+            c,
+            &NewVulnerabilityRow {
+                org_id,
+                vulnerability: Vulnerability {
+                    id: uuid_v7_at(found_at),
+                    application_id: app.id,
+                    title: v.title.clone(),
+                    severity: v.severity,
+                    rule: v.rule.clone(),
+                    route: Some(v.route.clone()),
+                    description: None,
+                    status: v.status,
+                    event_id: event_id.clone(),
+                    found_at,
+                    issues: Vec::new(),
+                },
+                created_at: found_at,
+            },
+        )?;
+        for (k, note) in v.notes.iter().enumerate() {
+            let at = found_at.checked_add(SignedDuration::from_hours(6 * (k as i64 + 1)))?;
+            let comment = AgentEvent {
+                id: format!("{event_id}:note:{k}"),
+                occurred_at: Some(at),
+                body: EventBody::NewComment(NewComment {
+                    application: app.name.clone(),
+                    vulnerability: event_id.clone(),
+                    author: note.author.clone(),
+                    text: note.text.clone(),
+                }),
+            };
+            ops::insert_agent_event(c, &row(comment, at))?;
+        }
+    }
+    for l in &demo.libraries {
+        let library = Library {
+            name: l.name.clone(),
+            version: l.version.clone(),
+            latest_version: Some(l.latest_version.clone()),
+            released_on: Some(day(l.released_days_ago)?),
+            latest_released_on: Some(day(l.latest_released_days_ago)?),
+            versions_behind: l.versions_behind,
+            cves: l.cves.clone(),
+            highest_cvss: l.cvss,
+        };
+        ops::upsert_library(c, org_id, app.id, &library, now)?;
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -127,8 +254,11 @@ struct DemoServer {
     name: String,
     hostname: String,
     environment: Environment,
+    language: String,
     agent_version: String,
     licensed: bool,
+    /// Offline when more than 15.
+    last_seen_minutes_ago: i64,
 }
 
 #[derive(Deserialize)]
@@ -281,23 +411,31 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                 environment: a.environment,
                 licensed: a.licensed,
                 open_vulnerabilities: Default::default(),
+                score: None,
             };
             ops::insert_application(c, org_id, &app, created_at).map_err(|source| DemoDataError::Application {
                 name: a.name.clone(),
                 source,
             })?;
             app_ids.insert(a.name.clone(), app.id);
+            findings(c, org_id, &app, a, now)?;
         }
         for s in &demo.servers {
+            let last_seen_at = now
+                .checked_sub(SignedDuration::from_mins(s.last_seen_minutes_ago))?;
             let server = Server {
                 id: Uuid::new_v4(),
                 name: s.name.clone(),
                 hostname: s.hostname.clone(),
                 environment: s.environment,
+                language: s.language.clone(),
                 agent_version: s.agent_version.clone(),
                 licensed: s.licensed,
+                status: orgdeck_shared::servers::ServerStatus::at(last_seen_at, now),
+                last_seen_at,
+                registered_at: created_at.min(last_seen_at),
             };
-            ops::insert_server(c, org_id, &server, created_at)?;
+            ops::insert_server(c, org_id, &server, orgdeck_shared::servers::EnvironmentOrigin::Agent)?;
         }
         for g in &demo.groups {
             let group_id = Uuid::new_v4();

@@ -3,24 +3,34 @@
 //! start) and raises `license_expiring` 30, 7 and 1 days before a batch of licenses expires: once per
 //! organization, kind, day and threshold (a threshold missed while the server was down is raised late, a
 //! larger one then skipped), recorded in the same transaction as the event's audit entry and fan-out.
-//! (`integration_disabled` is raised by the delivery worker; `server_offline` comes with agent heartbeats.)
+//!
+//! Every `servers_every` (a minute) it looks for servers silent for 15 minutes and raises `server_offline`
+//! for each once per silence (a heartbeat ends it), and removes the servers silent longer than their
+//! environment's `cleanup.after_days` where cleanup is on, freeing their licenses (audited as the system).
+//! (`integration_disabled` is raised by the delivery worker.)
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
-use jiff::{Timestamp, civil::Date, tz::TimeZone};
+use jiff::{SignedDuration, Timestamp, civil::Date, tz::TimeZone};
 use orgdeck_shared::{
     audit::{AuditActor, AuditTarget},
-    inbox::InboxEntry,
+    general::Environment,
+    inbox::{InboxEntry, Subject},
     notifications::EventType,
+    servers::{Cleanup, OFFLINE_AFTER_MINUTES},
 };
+use uuid::Uuid;
 use tokio::sync::oneshot;
 
 use crate::{
     background::WorkerHandle,
-    error::AppResult,
-    services::fanout::{Fanout, Queued},
+    error::{AppError, AppResult},
+    services::{
+        fanout::{Fanout, Queued},
+        servers,
+    },
     state::AppState,
-    store::{AuditRecord, ExpiringLicenses, uuid_v7_at},
+    store::{AuditRecord, ExpiringLicenses, SilentQuery, SilentServer, uuid_v7_at},
 };
 
 /// Days before an expiry that raise `license_expiring`, most urgent first.
@@ -30,15 +40,21 @@ pub const LICENSE_THRESHOLDS: [i32; 3] = [1, 7, 30];
 pub struct WatchConfig {
     /// How often the day is looked at.
     pub every: Duration,
+    /// How often silent servers are looked for.
+    pub servers_every: Duration,
 }
 
 impl Default for WatchConfig {
     fn default() -> Self {
         WatchConfig {
             every: Duration::from_secs(60 * 60),
+            servers_every: Duration::from_secs(60),
         }
     }
 }
+
+/// Silent servers read at a time.
+const SILENT_PAGE: u32 = 500;
 
 /// The threshold an expiry `days_left` away has reached (the most urgent), if any.
 pub fn threshold(days_left: i32) -> Option<i32> {
@@ -99,15 +115,155 @@ impl Watch {
     }
 
     async fn run(self, mut stop: oneshot::Receiver<()>) {
+        let mut licenses_due = tokio::time::Instant::now();
         loop {
-            if let Err(e) = self.licenses().await {
-                tracing::error!(error = %e, "cannot look for expiring licenses");
+            if tokio::time::Instant::now() >= licenses_due {
+                if let Err(e) = self.licenses().await {
+                    tracing::error!(error = %e, "cannot look for expiring licenses");
+                }
+                licenses_due = tokio::time::Instant::now() + self.config.every;
             }
+            if let Err(e) = self.servers().await {
+                tracing::error!(error = %e, "cannot look for silent servers");
+            }
+            let next = licenses_due.min(tokio::time::Instant::now() + self.config.servers_every);
             tokio::select! {
-                _ = tokio::time::sleep(self.config.every) => {}
+                _ = tokio::time::sleep_until(next) => {}
                 _ = &mut stop => return,
             }
         }
+    }
+
+    /// Raises `server_offline` for each server silent for 15 minutes (once per silence), then removes
+    /// the servers silent past their environment's cleanup. Returns (raised, removed).
+    pub async fn servers(&self) -> AppResult<(usize, usize)> {
+        let now = self.state.clock.now();
+        let before = now
+            .checked_sub(SignedDuration::from_mins(OFFLINE_AFTER_MINUTES))
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let mut raised = 0;
+        let mut fanouts: HashMap<Uuid, Fanout> = HashMap::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .state
+                .store
+                .servers_silent(&SilentQuery {
+                    before,
+                    unraised_only: true,
+                    after,
+                    limit: SILENT_PAGE,
+                    now,
+                })
+                .await?;
+            for silent in &page {
+                if !fanouts.contains_key(&silent.org_id) {
+                    fanouts.insert(silent.org_id, Fanout::read(&self.state, silent.org_id).await?);
+                }
+                let fanout = &fanouts[&silent.org_id];
+                if self.offline(fanout, silent, before, now).await? {
+                    raised += 1;
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == SILENT_PAGE as usize => {
+                    after = Some((last.server.last_seen_at, last.server.id))
+                }
+                _ => break,
+            }
+        }
+        // Cleanup: nothing is removed before a day of silence (the shortest `after_days`).
+        let day_ago = now
+            .checked_sub(SignedDuration::from_hours(24))
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let mut cleanups: HashMap<(Uuid, Environment), Cleanup> = HashMap::new();
+        let mut removed = 0;
+        let mut after = None;
+        loop {
+            let page = self
+                .state
+                .store
+                .servers_silent(&SilentQuery {
+                    before: day_ago,
+                    unraised_only: false,
+                    after,
+                    limit: SILENT_PAGE,
+                    now,
+                })
+                .await?;
+            for silent in &page {
+                let key = (silent.org_id, silent.server.environment);
+                if !cleanups.contains_key(&key) {
+                    let settings = servers::defaults(&self.state, key.0, key.1).await?.value;
+                    cleanups.insert(key, settings.cleanup);
+                }
+                let cleanup = cleanups[&key];
+                let silent_for = now.duration_since(silent.server.last_seen_at);
+                if cleanup.enabled
+                    && silent_for > SignedDuration::from_hours(24 * i64::from(cleanup.after_days))
+                    && servers::clean_up(&self.state, silent.org_id, &silent.server, cleanup.after_days).await?
+                {
+                    removed += 1;
+                    tracing::info!(org = %silent.org_id, server = %silent.server.id, "silent server removed");
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == SILENT_PAGE as usize => {
+                    after = Some((last.server.last_seen_at, last.server.id))
+                }
+                _ => break,
+            }
+        }
+        Ok((raised, removed))
+    }
+
+    /// One server's `server_offline`: marked, audited and fanned out in one transaction, unless a
+    /// heartbeat came first or another pass raised it.
+    async fn offline(&self, fanout: &Fanout, silent: &SilentServer, before: Timestamp, now: Timestamp) -> AppResult<bool> {
+        let s = &silent.server;
+        let mut tx = self.state.store.begin().await?;
+        if !tx.mark_offline_raised(s.id, before).await? {
+            return Ok(false);
+        }
+        let entry = InboxEntry {
+            id: uuid_v7_at(now),
+            event_type: EventType::ServerOffline,
+            title: format!("Server {} is offline", s.name),
+            message: format!(
+                "No heartbeat from {} ({}, {}) since {} UTC. It is back online when its agent beats again; the \
+                 Servers area lists it, and removes it after the cleanup days of its environment when cleanup is on.",
+                s.name,
+                s.hostname,
+                s.environment,
+                s.last_seen_at.strftime("%Y-%m-%d %H:%M")
+            ),
+            severity: None,
+            application: None,
+            server: Some(Subject {
+                id: s.id,
+                name: s.name.clone(),
+            }),
+            integration: None,
+            vulnerability_id: None,
+            created_at: now,
+            read_at: None,
+        };
+        tx.append_audit(&AuditRecord::new(
+            Some(silent.org_id),
+            now,
+            AuditActor::system(),
+            "server.offline",
+            AuditTarget::new("server", s.id.to_string()),
+            entry.title.clone(),
+        ))
+        .await?;
+        let queued: Queued = fanout
+            .write(tx.as_mut(), &self.state.secret_box, &entry, now, None)
+            .await?;
+        tx.commit().await?;
+        queued.wake(&self.state);
+        tracing::info!(org = %silent.org_id, server = %s.id, "server offline raised");
+        Ok(true)
     }
 
     /// Raises `license_expiring` for every batch that reached a threshold not raised yet.

@@ -253,6 +253,17 @@ pub struct VulnerableLibrary {
     /// The highest CVSS base score of those CVEs (0 to 10), which sets the event's severity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cvss: Option<f64>,
+    /// When the version in use was released (the library score counts the years behind the latest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::schema::Date>")]
+    pub released_on: Option<jiff::civil::Date>,
+    /// When the latest version was released.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<crate::schema::Date>")]
+    pub latest_released_on: Option<jiff::civil::Date>,
+    /// Versions released after the one in use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions_behind: Option<u32>,
 }
 
 /// What kind of asset an agent discovered.
@@ -382,6 +393,17 @@ impl EventBody {
                     && !(0.0..=10.0).contains(&score)
                 {
                     check(Err(FieldError::new("cvss", "must be from 0 to 10")));
+                }
+                if let (Some(used), Some(latest)) = (e.released_on, e.latest_released_on)
+                    && latest < used
+                {
+                    check(Err(FieldError::new(
+                        "latest_released_on",
+                        "must not be before released_on (the latest release is the newest)",
+                    )));
+                }
+                if e.versions_behind.is_some_and(|n| n > 10_000) {
+                    check(Err(FieldError::new("versions_behind", "must be at most 10000")));
                 }
             }
             EventBody::NewAsset(e) => {

@@ -344,6 +344,9 @@ pub fn each(v: &mut impl EndpointVisitor) {
     crate::inbox::endpoints::each(v);
     crate::agents::endpoints::each(v);
     crate::vulnerabilities::endpoints::each(v);
+    crate::servers::endpoints::each(v);
+    crate::reports::endpoints::each(v);
+    crate::scores::endpoints::each(v);
     crate::account::endpoints::each(v);
     crate::events::endpoints::each(v);
     crate::openapi::endpoints::each(v);

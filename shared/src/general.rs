@@ -98,9 +98,13 @@ impl fmt::Display for TimeFormat {
 }
 
 /// Deployment environments of applications and servers (agents).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Environment {
+    /// The `default_environment` of a new organization (SETTINGS.md section 7).
+    #[default]
     Development,
     Qa,
     Production,

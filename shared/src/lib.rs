@@ -28,6 +28,7 @@ pub mod routes;
 mod schema;
 pub mod scores;
 pub mod security;
+pub mod servers;
 pub mod settings;
 pub mod users;
 pub mod validate;

@@ -10,6 +10,10 @@ use crate::{
     vulnerabilities::{Severity, VulnerabilityStatus},
 };
 
+pub mod render;
+
+pub use render::{Note, ReportFormat};
+
 /// The longest custom footer, in characters.
 pub const FOOTER_MAX: usize = 500;
 
@@ -129,6 +133,46 @@ impl ReportSettings {
             ));
         }
         if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+}
+
+/// `POST reports/preview?format=`: the report of an application under `settings` (absent: the saved ones).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PreviewRequest {
+    pub application_id: uuid::Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<ReportSettings>,
+}
+
+/// `?format=markdown|html` (Markdown when absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PreviewQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<ReportFormat>,
+}
+
+/// A rendered report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ReportPreview {
+    pub application: String,
+    pub format: ReportFormat,
+    /// How many vulnerabilities it lists, of how many the application has.
+    pub listed: u32,
+    pub total: u32,
+    pub content: String,
+}
+
+pub mod endpoints {
+    use super::*;
+    use crate::routes::*;
+
+    crate::endpoints! {
+        /// Renders an application's report under the given (or the saved) report settings.
+        Preview: Post REPORT_PREVIEW, Admin, params (), query PreviewQuery, body PreviewRequest => ReportPreview;
+    }
+
+    pub(crate) fn each(v: &mut impl crate::endpoint::EndpointVisitor) {
+        v.visit::<Preview>();
     }
 }
 

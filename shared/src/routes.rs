@@ -177,6 +177,26 @@ pub const AGENT_PREFIX: &str = "/api/v1/agent/";
 pub const AGENT_EVENTS: &str = "/api/v1/agent/events";
 /// `GET applications/{id}/vulnerabilities?cursor=&limit=`.
 pub const APPLICATION_VULNERABILITIES: &str = "/api/v1/applications/{id}/vulnerabilities";
+/// `GET applications/{id}/libraries`: what its library score is made of.
+pub const APPLICATION_LIBRARIES: &str = "/api/v1/applications/{id}/libraries";
+/// `POST agent/register` [`crate::servers::RegisterAgent`].
+pub const AGENT_REGISTER: &str = "/api/v1/agent/register";
+/// `POST agent/heartbeat` [`crate::servers::Heartbeat`].
+pub const AGENT_HEARTBEAT: &str = "/api/v1/agent/heartbeat";
+/// `PATCH servers/{id}` [`crate::servers::UpdateServer`], `DELETE servers/{id}`.
+pub const SERVER: &str = "/api/v1/servers/{id}";
+/// `POST licenses/protect` [`crate::servers::LicenseServer`].
+pub const LICENSES_PROTECT: &str = "/api/v1/licenses/protect";
+/// `DELETE licenses/protect/{server_id}`.
+pub const LICENSE_PROTECT: &str = "/api/v1/licenses/protect/{id}";
+/// `POST licenses/assess` [`crate::servers::LicenseApplication`].
+pub const LICENSES_ASSESS: &str = "/api/v1/licenses/assess";
+/// `DELETE licenses/assess/{application_id}`.
+pub const LICENSE_ASSESS: &str = "/api/v1/licenses/assess/{id}";
+/// `POST reports/preview` [`crate::reports::PreviewRequest`].
+pub const REPORT_PREVIEW: &str = "/api/v1/reports/preview";
+/// `POST scores/preview` [`crate::scores::PreviewRequest`].
+pub const SCORE_PREVIEW: &str = "/api/v1/scores/preview";
 
 /// `/api/v1/agent_keys/{id}`.
 pub fn agent_key(id: impl std::fmt::Display) -> String {
@@ -203,11 +223,16 @@ pub mod area {
     pub const NOTIFICATIONS: &str = "notifications";
     pub const REPORTS: &str = "reports";
     pub const SCORES: &str = "scores";
+    /// [`crate::servers::ServerSettings`].
+    pub const SERVERS: &str = "servers";
+    pub const SERVERS_DEVELOPMENT: &str = "servers/development";
+    pub const SERVERS_QA: &str = "servers/qa";
+    pub const SERVERS_PRODUCTION: &str = "servers/production";
     /// [`crate::api_keys::ApiKeySettings`].
     pub const API_KEYS: &str = "api_keys";
 
     /// Every area above; the server answers 404 for those it holds no document for yet.
-    pub const ALL: [&str; 9] = [
+    pub const ALL: [&str; 13] = [
         GENERAL,
         PASSWORD_POLICY,
         IP_RESTRICTIONS,
@@ -217,6 +242,10 @@ pub mod area {
         REPORTS,
         SCORES,
         API_KEYS,
+        SERVERS,
+        SERVERS_DEVELOPMENT,
+        SERVERS_QA,
+        SERVERS_PRODUCTION,
     ];
 }
 

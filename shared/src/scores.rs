@@ -304,7 +304,7 @@ pub struct ScoreInputs {
 }
 
 /// An application's scores and grade.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Scored {
     pub code: u32,
     /// Absent without libraries.
@@ -323,6 +323,53 @@ pub fn score(settings: &ScoreSettings, inputs: &ScoreInputs) -> Scored {
         library: library.map(round_half_up),
         overall,
         grade: grade(overall, &settings.grades),
+    }
+}
+
+/// `POST scores/preview`: every application scored under `settings` (not saved) and under the saved ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PreviewRequest {
+    pub settings: ScoreSettings,
+}
+
+/// One application in a preview: what it is scored from, its scores now and under the settings given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ApplicationScore {
+    pub application_id: uuid::Uuid,
+    pub name: String,
+    pub inputs: ScoreInputs,
+    /// Under the saved settings.
+    pub now: Scored,
+    /// Under the settings of the request.
+    pub edited: Scored,
+}
+
+impl ApplicationScore {
+    pub fn grade_changed(&self) -> bool {
+        self.now.grade != self.edited.grade
+    }
+}
+
+/// The answer to `POST scores/preview`, by application name. The inputs let the console score again as
+/// the settings are edited, with the same functions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ScorePreview {
+    /// The saved settings' version the `now` column was computed under.
+    pub saved_version: i64,
+    pub applications: Vec<ApplicationScore>,
+}
+
+pub mod endpoints {
+    use super::*;
+    use crate::routes::*;
+
+    crate::endpoints! {
+        /// Every application's score and grade now and under the given score settings.
+        Preview: Post SCORE_PREVIEW, Admin, params (), query (), body PreviewRequest => ScorePreview;
+    }
+
+    pub(crate) fn each(v: &mut impl crate::endpoint::EndpointVisitor) {
+        v.visit::<Preview>();
     }
 }
 

@@ -47,6 +47,13 @@ impl SettingsArea for crate::scores::ScoreSettings {
     }
 }
 
+impl SettingsArea for crate::servers::ServerSettings {
+    const NAME: &'static str = area::SERVERS;
+    fn check(&self) -> Result<(), Vec<FieldError>> {
+        self.validate()
+    }
+}
+
 impl SettingsArea for PasswordPolicy {
     const NAME: &'static str = area::PASSWORD_POLICY;
     fn check(&self) -> Result<(), Vec<FieldError>> {
@@ -111,6 +118,10 @@ pub fn each_area(v: &mut impl AreaVisitor) {
     v.visit::<crate::notifications::NotificationSettings>();
     v.visit::<crate::reports::ReportSettings>();
     v.visit::<crate::scores::ScoreSettings>();
+    v.visit::<crate::servers::ServerSettings>();
+    v.visit::<crate::servers::DevelopmentDefaults>();
+    v.visit::<crate::servers::QaDefaults>();
+    v.visit::<crate::servers::ProductionDefaults>();
 }
 
 /// `GET` and `PUT settings/{area}` of each document type.

@@ -1,10 +1,17 @@
-//! `GET licenses`, `GET applications`, `GET servers`: read-only views for admins.
+//! `GET licenses`, `GET applications`, `GET applications/{id}/libraries`: read-only views for admins.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use orgdeck_shared::{Page, inventory::endpoints as ep};
 
 use super::Reply;
-use crate::{auth::OrgAdmin, error::AppResult, services::licensing, state::AppState};
+use uuid::Uuid;
+
+use crate::{
+    auth::OrgAdmin,
+    error::{AppError, AppResult},
+    services::{licensing, scoring},
+    state::AppState,
+};
 
 pub async fn licenses(State(state): State<AppState>, admin: OrgAdmin) -> AppResult<Reply<ep::GetLicenses>> {
     let facts = state.store.licenses(admin.org_id()).await?;
@@ -12,18 +19,22 @@ pub async fn licenses(State(state): State<AppState>, admin: OrgAdmin) -> AppResu
     Ok(Reply::new(licensing::summarize(&facts, today)))
 }
 
+/// Each with its score under the saved score settings.
 pub async fn applications(State(state): State<AppState>, admin: OrgAdmin) -> AppResult<Reply<ep::ListApplications>> {
-    let items = state.store.applications(admin.org_id()).await?;
+    let items = scoring::applications(&state, admin.org_id()).await?;
     Ok(Reply::new(Page {
         items,
         next_cursor: None,
     }))
 }
 
-pub async fn servers(State(state): State<AppState>, admin: OrgAdmin) -> AppResult<Reply<ep::ListServers>> {
-    let items = state.store.servers(admin.org_id()).await?;
-    Ok(Reply::new(Page {
-        items,
-        next_cursor: None,
-    }))
+pub async fn libraries(
+    State(state): State<AppState>,
+    admin: OrgAdmin,
+    Path(id): Path<String>,
+) -> AppResult<Reply<ep::ListLibraries>> {
+    let not_found = || AppError::NotFound("application not found".into());
+    let id = Uuid::parse_str(&id).map_err(|_| not_found())?;
+    let libraries = state.store.libraries(admin.org_id(), id).await?.ok_or_else(not_found)?;
+    Ok(Reply::new(libraries))
 }

@@ -14,6 +14,8 @@ mod inbox;
 mod integrations;
 mod inventory;
 mod me;
+mod previews;
+mod servers;
 mod sessions;
 mod settings;
 mod users;
@@ -35,6 +37,7 @@ use orgdeck_shared::{
     inventory::endpoints as inventory_ep,
     openapi::{self, endpoints as openapi_ep},
     security::endpoints as session_ep,
+    servers::endpoints as server_ep,
     users::endpoints as user_ep,
     vulnerabilities::endpoints as vulnerability_ep,
 };
@@ -91,7 +94,18 @@ fn api() -> Api {
         .at(auth_ep::NewBackupCodes, auth::backup_codes_new)
         .at(inventory_ep::GetLicenses, inventory::licenses)
         .at(inventory_ep::ListApplications, inventory::applications)
-        .at(inventory_ep::ListServers, inventory::servers)
+        .at(inventory_ep::ListLibraries, inventory::libraries)
+        .at(server_ep::Register, servers::register)
+        .at(server_ep::Beat, servers::heartbeat)
+        .at(server_ep::List, servers::list)
+        .at(server_ep::Update, servers::update)
+        .at(server_ep::Remove, servers::remove)
+        .at(server_ep::LicenseServer, servers::license_server)
+        .at(server_ep::UnlicenseServer, servers::unlicense_server)
+        .at(server_ep::LicenseApplication, servers::license_application)
+        .at(server_ep::UnlicenseApplication, servers::unlicense_application)
+        .at(orgdeck_shared::reports::endpoints::Preview, previews::report)
+        .at(orgdeck_shared::scores::endpoints::Preview, previews::scores)
         .at(audit_ep::Search, audit::search)
         .at(audit_ep::Export, audit::export)
         .at(user_ep::Activate, users::activate)

@@ -41,6 +41,10 @@ pub fn routes() -> Api {
         .merge(doc_area::<ApiKeySettings>(no_guard))
         .merge(doc_area::<orgdeck_shared::reports::ReportSettings>(no_guard))
         .merge(doc_area::<orgdeck_shared::scores::ScoreSettings>(no_guard))
+        .merge(doc_area::<orgdeck_shared::servers::ServerSettings>(no_guard))
+        .merge(doc_area::<orgdeck_shared::servers::DevelopmentDefaults>(no_guard))
+        .merge(doc_area::<orgdeck_shared::servers::QaDefaults>(no_guard))
+        .merge(doc_area::<orgdeck_shared::servers::ProductionDefaults>(no_guard))
         .at(Get::<NotificationSettings>::new(), get_doc::<NotificationSettings>)
         .at(Put::<NotificationSettings>::new(), put_notifications)
         // Any other name: 404 naming it (after the admin check, so nothing is learnt without the role).

@@ -13,6 +13,7 @@ pub mod integrations;
 pub mod mail;
 pub mod model;
 pub mod sqlite;
+pub mod servers;
 pub mod two_step;
 pub mod users;
 
@@ -28,6 +29,7 @@ pub use inbox::*;
 pub use integrations::*;
 pub use mail::*;
 pub use model::*;
+pub use servers::*;
 pub use two_step::*;
 pub use users::*;
 
@@ -52,7 +54,17 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[async_trait]
 pub trait Store:
-    UserReads + ApiKeyReads + IntegrationReads + AgentReads + InboxReads + DeliveryReads + MailReads + Send + Sync + 'static
+    UserReads
+    + ApiKeyReads
+    + IntegrationReads
+    + AgentReads
+    + ServerReads
+    + InboxReads
+    + DeliveryReads
+    + MailReads
+    + Send
+    + Sync
+    + 'static
 {
     /// Starts a write transaction. Only one is open at a time; others wait.
     async fn begin(&self) -> StoreResult<Box<dyn WriteTx>>;
@@ -81,8 +93,6 @@ pub trait Store:
     ) -> StoreResult<Vec<ExpiringLicenses>>;
 
     async fn applications(&self, org_id: Uuid) -> StoreResult<Vec<orgdeck_shared::inventory::Application>>;
-
-    async fn servers(&self, org_id: Uuid) -> StoreResult<Vec<orgdeck_shared::inventory::Server>>;
 
     /// Entries of one organization matching `filter`, newest first, at most `filter.limit`.
     async fn audit_search(&self, org_id: Uuid, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
@@ -121,6 +131,7 @@ pub trait WriteTx:
     + ApiKeyWrites
     + IntegrationWrites
     + AgentWrites
+    + ServerWrites
     + InboxWrites
     + DeliveryWrites
     + TwoStepWrites

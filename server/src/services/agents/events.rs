@@ -366,6 +366,21 @@ pub async fn report(state: &AppState, agent: &AgentCaller, raw: RawReport) -> Ap
                 .await?;
                 Some(id)
             }
+            EventBody::VulnerableLibrary(l) => {
+                // What the application's library score is made of: the latest report of each library.
+                let library = orgdeck_shared::inventory::Library {
+                    name: l.library.trim().to_owned(),
+                    version: l.version.trim().to_owned(),
+                    latest_version: l.latest_version.as_deref().map(|v| v.trim().to_owned()),
+                    released_on: l.released_on,
+                    latest_released_on: l.latest_released_on,
+                    versions_behind: l.versions_behind.unwrap_or(0),
+                    cves: l.cves.clone(),
+                    highest_cvss: l.cvss,
+                };
+                tx.upsert_library(org_id, application_id, &library, now).await?;
+                None
+            }
             _ => None,
         };
         let entry = inbox_entry(&event, application_id, &application, vulnerability_id, now);

@@ -17,6 +17,7 @@ mod integrations;
 mod mail;
 pub mod ops;
 pub mod schema;
+mod servers;
 mod two_step;
 mod users;
 
@@ -35,7 +36,7 @@ use orgdeck_shared::{
     Versioned,
     audit::AuditEntry,
     general::GeneralSettings,
-    inventory::{Application, Server},
+    inventory::Application,
 };
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{OwnedMutexGuard, Semaphore, mpsc, watch};
@@ -456,9 +457,6 @@ impl Store for SqliteStore {
         self.read(move |c| ops::applications(c, org_id)).await
     }
 
-    async fn servers(&self, org_id: Uuid) -> StoreResult<Vec<Server>> {
-        self.read(move |c| ops::servers(c, org_id)).await
-    }
 
     async fn change_head(&self) -> StoreResult<i64> {
         self.read(ops::change_head).await

@@ -24,7 +24,40 @@ const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[
     (12, V12, None),
     (13, V13, None),
     (14, V14, None),
+    (15, V15, None),
 ];
+
+/// Servers as agents register and beat (SETTINGS.md section 7): the language the agent instruments, when
+/// it was last heard from (offline 15 minutes later; the servers known before start as seen when they
+/// were made), whether its `server_offline` was raised for this silence, and how its environment was
+/// decided (an admin's move is kept when the agent registers again without naming one). An agent is one
+/// server per organization, name and hostname. Libraries: what each application loads, as its library
+/// score sees it (from `vulnerable_library` events and the demo data).
+const V15: &str = r#"
+ALTER TABLE servers ADD COLUMN language TEXT NOT NULL DEFAULT 'unknown';
+ALTER TABLE servers ADD COLUMN last_seen_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE servers ADD COLUMN offline_raised BOOLEAN NOT NULL DEFAULT 0;
+ALTER TABLE servers ADD COLUMN environment_origin TEXT NOT NULL DEFAULT 'agent';
+UPDATE servers SET last_seen_at = created_at;
+CREATE UNIQUE INDEX servers_identity ON servers (org_id, name, hostname);
+CREATE INDEX servers_last_seen ON servers (last_seen_at);
+
+CREATE TABLE libraries (
+    application_id TEXT NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+    org_id TEXT NOT NULL REFERENCES organizations(id),
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    latest_version TEXT,
+    released_on TEXT,
+    latest_released_on TEXT,
+    versions_behind INTEGER NOT NULL DEFAULT 0,
+    cves TEXT NOT NULL DEFAULT '[]',
+    highest_cvss REAL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (application_id, name)
+);
+CREATE INDEX libraries_by_org ON libraries (org_id);
+"#;
 
 /// Two-step verification by email, and the mail queue: the methods each user enrolled in (TOTP users
 /// enrolled before V5 are carried over), the keyed hash of an enrolment code, the methods a login

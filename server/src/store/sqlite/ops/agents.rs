@@ -393,7 +393,7 @@ pub fn insert_reported_application(c: &Connection, row: &NewApplicationRow) -> S
     Ok(())
 }
 
-type RawVulnerability = (
+pub(super) type RawVulnerability = (
     String,
     String,
     String,
@@ -406,10 +406,10 @@ type RawVulnerability = (
     i64,
 );
 
-const VULNERABILITY_COLUMNS: &str =
+pub(super) const VULNERABILITY_COLUMNS: &str =
     "id, application_id, title, severity, rule, route, description, status, event_id, found_at";
 
-fn raw_vulnerability(r: &rusqlite::Row) -> rusqlite::Result<RawVulnerability> {
+pub(super) fn raw_vulnerability(r: &rusqlite::Row) -> rusqlite::Result<RawVulnerability> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -424,7 +424,7 @@ fn raw_vulnerability(r: &rusqlite::Row) -> rusqlite::Result<RawVulnerability> {
     ))
 }
 
-fn vulnerability_of(raw: RawVulnerability) -> StoreResult<Vulnerability> {
+pub(super) fn vulnerability_of(raw: RawVulnerability) -> StoreResult<Vulnerability> {
     let (id, application_id, title, severity, rule, route, description, status, event_id, found) = raw;
     Ok(Vulnerability {
         id: uuid(&id)?,

@@ -3,7 +3,7 @@
 use jiff::{Timestamp, civil::Date};
 use orgdeck_shared::{
     auth::OrgRole,
-    inventory::{Application, Server},
+    inventory::Application,
     licensing::LicenseKind,
     scores::SeverityCounts,
 };
@@ -147,6 +147,11 @@ pub fn insert_application(c: &Connection, org_id: Uuid, app: &Application, at: T
 
 /// The organization's applications by name, each with its open vulnerabilities counted by severity.
 pub fn applications(c: &Connection, org_id: Uuid) -> StoreResult<Vec<Application>> {
+    applications_where(c, org_id, None)
+}
+
+/// The organization's applications (or the one with id `only`), with their open vulnerability counts.
+pub fn applications_where(c: &Connection, org_id: Uuid, only: Option<Uuid>) -> StoreResult<Vec<Application>> {
     let mut stmt = c
         .prepare_cached(
             "SELECT a.id, a.name, a.language, a.environment, a.licensed,
@@ -156,13 +161,13 @@ pub fn applications(c: &Connection, org_id: Uuid) -> StoreResult<Vec<Application
              FROM applications a
              LEFT JOIN vulnerabilities v ON v.application_id = a.id
                   AND v.status IN ('reported', 'suspicious', 'confirmed')
-             WHERE a.org_id = ?1
+             WHERE a.org_id = ?1 AND (?2 IS NULL OR a.id = ?2)
              GROUP BY a.id
              ORDER BY a.name, a.id",
         )
         .map_err(db_err)?;
     let rows = stmt
-        .query_map(params![org_id.to_string()], |r| {
+        .query_map(params![org_id.to_string(), only.map(|id| id.to_string())], |r| {
             let counts = SeverityCounts {
                 critical: r.get(5)?,
                 high: r.get(6)?,
@@ -190,59 +195,7 @@ pub fn applications(c: &Connection, org_id: Uuid) -> StoreResult<Vec<Application
             environment: environment(&env)?,
             licensed,
             open_vulnerabilities,
-        });
-    }
-    Ok(out)
-}
-
-pub fn insert_server(c: &Connection, org_id: Uuid, s: &Server, at: Timestamp) -> StoreResult<()> {
-    c.execute(
-        "INSERT INTO servers (id, org_id, name, hostname, environment, agent_version, licensed, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            s.id.to_string(),
-            org_id.to_string(),
-            s.name,
-            s.hostname,
-            s.environment.as_str(),
-            s.agent_version,
-            s.licensed,
-            ms(at)
-        ],
-    )
-    .map_err(db_err)?;
-    Ok(())
-}
-
-pub fn servers(c: &Connection, org_id: Uuid) -> StoreResult<Vec<Server>> {
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT id, name, hostname, environment, agent_version, licensed FROM servers
-             WHERE org_id = ?1 ORDER BY name, id",
-        )
-        .map_err(db_err)?;
-    let rows = stmt
-        .query_map(params![org_id.to_string()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get::<_, String>(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
-        .map_err(db_err)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, name, hostname, env, agent_version, licensed) = row.map_err(db_err)?;
-        out.push(Server {
-            id: uuid(&id)?,
-            name,
-            hostname,
-            environment: environment(&env)?,
-            agent_version,
-            licensed,
+            score: None,
         });
     }
     Ok(out)

@@ -11,6 +11,7 @@ mod inventory;
 mod mail;
 mod org;
 mod security;
+mod servers;
 mod two_step;
 mod users;
 
@@ -25,6 +26,7 @@ pub use inventory::*;
 pub use mail::*;
 pub use org::*;
 pub use security::*;
+pub use servers::*;
 pub use two_step::*;
 pub use users::*;
 
