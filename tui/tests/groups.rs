@@ -63,6 +63,7 @@ fn applications() -> Vec<Application> {
             environment: Environment::Production,
             licensed: true,
             open_vulnerabilities: Default::default(),
+            score: None,
         })
         .collect()
 }

@@ -446,6 +446,7 @@ mod tests {
             environment: orgdeck_shared::general::Environment::Production,
             licensed: true,
             open_vulnerabilities: Default::default(),
+            score: None,
         }]
     }
 
