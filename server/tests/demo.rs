@@ -136,6 +136,19 @@ async fn the_demo_mails_codes_into_its_own_outbox() {
     .await;
     let resp = s.post(routes::ME_EMAIL_CODE, &token, &serde_json::json!({})).await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let mails = common::mail::wait_for_outbox(s.dir.path(), 1).await;
-    assert_eq!(common::mail::header(&mails[0], "To"), Some(login.email.as_str()));
+    // The demo's silent servers are announced to its admins by mail too; the code is the one mail that
+    // is not about a server.
+    let end = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let mails = common::mail::outbox(s.dir.path());
+        let code = mails.iter().find(|m| {
+            common::mail::header(m, "Subject").is_some_and(|subject| !subject.starts_with("[orgdeck] Server"))
+        });
+        if let Some(code) = code {
+            assert_eq!(common::mail::header(code, "To"), Some(login.email.as_str()));
+            break;
+        }
+        assert!(tokio::time::Instant::now() < end, "no code mail: {mails:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

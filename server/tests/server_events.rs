@@ -24,9 +24,14 @@ async fn demo() -> (TestServer, orgdeck_server::demo::DemoLogin) {
     (s, login)
 }
 
+/// The titles of the license notices (the demo's silent servers are announced too).
 async fn titles(s: &TestServer, token: &str) -> Vec<String> {
     let page: InboxPage = s.get(routes::INBOX, token).await.json().await.unwrap();
-    page.items.into_iter().map(|e| e.title).collect()
+    page.items
+        .into_iter()
+        .filter(|e| e.event_type == orgdeck_shared::notifications::EventType::LicenseExpiring)
+        .map(|e| e.title)
+        .collect()
 }
 
 async fn wait_for_titles(s: &TestServer, token: &str, n: usize) -> Vec<String> {

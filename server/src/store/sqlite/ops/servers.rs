@@ -250,17 +250,20 @@ pub fn update_registration(
 
 pub fn beat(c: &Connection, id: Uuid, at: Timestamp, agent_version: Option<&str>) -> StoreResult<bool> {
     let raised: bool = c
-        .prepare_cached(
-            "UPDATE servers SET last_seen_at = MAX(last_seen_at, ?2), offline_raised = 0,
-                                agent_version = COALESCE(?3, agent_version)
-             WHERE id = ?1
-             RETURNING (SELECT offline_raised FROM servers WHERE id = ?1)",
-        )
+        .prepare_cached("SELECT offline_raised FROM servers WHERE id = ?1")
         .map_err(db_err)?
-        .query_row(params![id.to_string(), ms(at), agent_version], |r| r.get(0))
+        .query_row(params![id.to_string()], |r| r.get(0))
         .optional()
         .map_err(db_err)?
         .unwrap_or(false);
+    c.prepare_cached(
+        "UPDATE servers SET last_seen_at = MAX(last_seen_at, ?2), offline_raised = 0,
+                            agent_version = COALESCE(?3, agent_version)
+         WHERE id = ?1",
+    )
+    .map_err(db_err)?
+    .execute(params![id.to_string(), ms(at), agent_version])
+    .map_err(db_err)?;
     Ok(raised)
 }
 
