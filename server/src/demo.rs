@@ -421,8 +421,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
             findings(c, org_id, &app, a, now)?;
         }
         for s in &demo.servers {
-            let last_seen_at = now
-                .checked_sub(SignedDuration::from_mins(s.last_seen_minutes_ago))?;
+            let last_seen_at = now.checked_sub(SignedDuration::from_mins(s.last_seen_minutes_ago))?;
             let server = Server {
                 id: Uuid::new_v4(),
                 name: s.name.clone(),

@@ -19,8 +19,8 @@ use orgdeck_shared::{
     notifications::EventType,
     servers::{Cleanup, OFFLINE_AFTER_MINUTES},
 };
-use uuid::Uuid;
 use tokio::sync::oneshot;
+use uuid::Uuid;
 
 use crate::{
     background::WorkerHandle,
@@ -219,7 +219,13 @@ impl Watch {
 
     /// One server's `server_offline`: marked, audited and fanned out in one transaction, unless a
     /// heartbeat came first or another pass raised it.
-    async fn offline(&self, fanout: &Fanout, silent: &SilentServer, before: Timestamp, now: Timestamp) -> AppResult<bool> {
+    async fn offline(
+        &self,
+        fanout: &Fanout,
+        silent: &SilentServer,
+        before: Timestamp,
+        now: Timestamp,
+    ) -> AppResult<bool> {
         let s = &silent.server;
         let mut tx = self.state.store.begin().await?;
         if !tx.mark_offline_raised(s.id, before).await? {

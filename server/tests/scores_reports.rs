@@ -59,18 +59,30 @@ async fn the_demo_scores_every_grade_and_a_preview_shows_what_edited_weights_wou
 
     let mut edited = score_settings(&s, &admin).await;
     edited["weights"]["critical"] = json!(40.0);
-    let resp = s.post(routes::SCORE_PREVIEW, &admin, &json!({ "settings": edited })).await;
+    let resp = s
+        .post(routes::SCORE_PREVIEW, &admin, &json!({ "settings": edited }))
+        .await;
     assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
     let preview: ScorePreview = resp.json().await.unwrap();
     assert_eq!(preview.applications.len(), 22);
-    let row = preview.applications.iter().find(|a| a.name == "ledger-service").unwrap();
+    let row = preview
+        .applications
+        .iter()
+        .find(|a| a.name == "ledger-service")
+        .unwrap();
     assert_eq!((row.now.overall, row.now.grade), (78, Grade::C));
     assert_eq!((row.edited.overall, row.edited.grade), (68, Grade::D));
     assert!(row.grade_changed());
     assert_eq!(row.inputs.counts.critical, 1);
     assert_eq!(row.inputs.libraries.len(), 2);
     // Nothing was saved: the applications still score as before.
-    assert_eq!(by_name(&applications(&s, &admin).await, "ledger-service").score.unwrap().grade, Grade::C);
+    assert_eq!(
+        by_name(&applications(&s, &admin).await, "ledger-service")
+            .score
+            .unwrap()
+            .grade,
+        Grade::C
+    );
 
     // Checked as a save would be.
     let mut bad = score_settings(&s, &admin).await;
@@ -101,12 +113,18 @@ async fn libraries_come_from_the_demo_and_from_agents_and_move_the_score() {
     let apps = applications(&s, &admin).await;
     let ledger = by_name(&apps, "ledger-service");
     let resp = s
-        .get(&routes::APPLICATION_LIBRARIES.replace("{id}", &ledger.id.to_string()), &admin)
+        .get(
+            &routes::APPLICATION_LIBRARIES.replace("{id}", &ledger.id.to_string()),
+            &admin,
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let libs: Vec<Library> = resp.json().await.unwrap();
     assert_eq!(libs.len(), 2);
-    assert!(libs.iter().all(|l| l.released_on.is_some() && l.latest_version.is_some()));
+    assert!(
+        libs.iter()
+            .all(|l| l.released_on.is_some() && l.latest_version.is_some())
+    );
     let before = ledger.score.unwrap();
 
     // An agent reports a vulnerable library: it joins the application's libraries.
@@ -130,15 +148,23 @@ async fn libraries_come_from_the_demo_and_from_agents_and_move_the_score() {
         .await;
     assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
     let libs: Vec<Library> = s
-        .get(&routes::APPLICATION_LIBRARIES.replace("{id}", &ledger.id.to_string()), &admin)
+        .get(
+            &routes::APPLICATION_LIBRARIES.replace("{id}", &ledger.id.to_string()),
+            &admin,
+        )
         .await
         .json()
         .await
         .unwrap();
     let snake = libs.iter().find(|l| l.name == "org.yaml:snakeyaml").unwrap();
     assert_eq!((snake.versions_behind, snake.highest_cvss), (3, Some(8.3)));
-    let after = by_name(&applications(&s, &admin).await, "ledger-service").score.unwrap();
-    assert!(after.library.unwrap() < before.library.unwrap(), "{before:?} -> {after:?}");
+    let after = by_name(&applications(&s, &admin).await, "ledger-service")
+        .score
+        .unwrap();
+    assert!(
+        after.library.unwrap() < before.library.unwrap(),
+        "{before:?} -> {after:?}"
+    );
 
     // A bad release order is named.
     let resp = s
@@ -159,7 +185,10 @@ async fn libraries_come_from_the_demo_and_from_agents_and_move_the_score() {
     s.add_org("Globex", "admin@globex.example");
     let globex = s.login("admin@globex.example", ADMIN_PASSWORD).await;
     let resp = s
-        .get(&routes::APPLICATION_LIBRARIES.replace("{id}", &ledger.id.to_string()), &globex)
+        .get(
+            &routes::APPLICATION_LIBRARIES.replace("{id}", &ledger.id.to_string()),
+            &globex,
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     s.handle.shutdown().await;
@@ -182,7 +211,11 @@ async fn a_report_lists_the_chosen_statuses_and_severities_under_settings_not_sa
     // Open findings of every severity but notes (the defaults): ledger-service has three, and closed ones.
     assert_eq!(saved.listed, 3, "{}", saved.content);
     assert!(saved.total > saved.listed);
-    assert!(saved.content.starts_with("# Security report: ledger-service"), "{}", saved.content);
+    assert!(
+        saved.content.starts_with("# Security report: ledger-service"),
+        "{}",
+        saved.content
+    );
     assert!(saved.content.contains("Northwind Security"));
     assert!(saved.content.contains("A03:2021 Injection") || saved.content.contains("A01:2021"));
     assert!(!saved.content.contains("## Notes"));
@@ -234,11 +267,19 @@ async fn a_report_lists_the_chosen_statuses_and_severities_under_settings_not_sa
     let err = api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(err.fields[0].field, "settings.report_types");
     let resp = s
-        .post(routes::REPORT_PREVIEW, &admin, &json!({ "application_id": Uuid::new_v4() }))
+        .post(
+            routes::REPORT_PREVIEW,
+            &admin,
+            &json!({ "application_id": Uuid::new_v4() }),
+        )
         .await;
     assert_eq!(api_error(resp, StatusCode::NOT_FOUND).await.code, ErrorCode::NotFound);
     let resp = s
-        .post(&format!("{}?format=pdf", routes::REPORT_PREVIEW), &admin, &json!({ "application_id": ledger.id }))
+        .post(
+            &format!("{}?format=pdf", routes::REPORT_PREVIEW),
+            &admin,
+            &json!({ "application_id": ledger.id }),
+        )
         .await;
     assert!(resp.status().is_client_error());
     s.handle.shutdown().await;

@@ -101,14 +101,20 @@ async fn agents_get_their_environments_settings_with_where_each_value_came_from(
     assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
 
     let prod = register(&s, &key, &agent("web-1", Some("production"))).await;
-    assert_eq!(prod.server.environment, orgdeck_shared::general::Environment::Production);
+    assert_eq!(
+        prod.server.environment,
+        orgdeck_shared::general::Environment::Production
+    );
     assert_eq!(prod.environment_origin, EnvironmentOrigin::Agent);
     assert_eq!(prod.settings.sampling.baseline, 9);
     assert_eq!(prod.settings_version, 2);
     let origin = |r: &Registration, f: &str| r.effective.iter().find(|e| e.field == f).unwrap().clone();
     assert_eq!(origin(&prod, "log_level").value, "debug");
     assert_eq!(origin(&prod, "log_level").origin, SettingOrigin::EnvironmentDefaults);
-    assert_eq!(origin(&prod, "sampling.frequency").origin, SettingOrigin::ProductDefault);
+    assert_eq!(
+        origin(&prod, "sampling.frequency").origin,
+        SettingOrigin::ProductDefault
+    );
     assert!(!prod.registered_before);
 
     // No environment named: the organization's default environment, here changed to qa.
@@ -174,8 +180,16 @@ async fn agents_get_their_environments_settings_with_where_each_value_came_from(
         .unwrap();
     assert_eq!(beat.settings_version, 2);
     let audit = s.audit(&admin).await;
-    assert!(audit.iter().any(|e| e.action == "server.register" && e.actor.email == "agent key fleet"));
-    assert!(audit.iter().any(|e| e.action == "server.update" && e.summary.contains("from production to qa")));
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "server.register" && e.actor.email == "agent key fleet")
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "server.update" && e.summary.contains("from production to qa"))
+    );
     s.handle.shutdown().await;
 }
 
@@ -209,7 +223,10 @@ async fn registration_and_settings_name_each_bad_field() {
         .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     let resp = s.get(&format!("{}?cursor=nonsense", routes::SERVERS), &admin).await;
-    assert_eq!(api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field, "cursor");
+    assert_eq!(
+        api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
+        "cursor"
+    );
     s.handle.shutdown().await;
 }
 
@@ -220,15 +237,27 @@ async fn auto_licensing_says_why_and_licenses_never_go_beyond_the_total() {
     let key = make_key(&s, &admin, json!({ "name": "fleet" })).await;
     let first = register(&s, &key, &agent("p1", Some("production"))).await;
     assert!(!first.license.licensed);
-    assert!(first.license.reason.contains("auto-licensing of new servers is off"), "{}", first.license.reason);
+    assert!(
+        first.license.reason.contains("auto-licensing of new servers is off"),
+        "{}",
+        first.license.reason
+    );
 
     auto_license_servers(&s, &admin, &["production"]).await;
     let dev = register(&s, &key, &agent("d1", Some("development"))).await;
     assert!(!dev.license.licensed);
-    assert!(dev.license.reason.contains("covers production only, not development"), "{}", dev.license.reason);
+    assert!(
+        dev.license.reason.contains("covers production only, not development"),
+        "{}",
+        dev.license.reason
+    );
     let none_left = register(&s, &key, &agent("p2", Some("production"))).await;
     assert!(!none_left.license.licensed);
-    assert!(none_left.license.reason.contains("no unexpired protect license"), "{}", none_left.license.reason);
+    assert!(
+        none_left.license.reason.contains("no unexpired protect license"),
+        "{}",
+        none_left.license.reason
+    );
 
     add_licenses(&s, LicenseKind::Protect, 2, jiff::civil::date(2027, 6, 30));
     let p3 = register(&s, &key, &agent("p3", Some("production"))).await;
@@ -237,7 +266,11 @@ async fn auto_licensing_says_why_and_licenses_never_go_beyond_the_total() {
 
     // The admin applies the last one by hand; a third is refused with what to do.
     let resp = s
-        .post(routes::LICENSES_PROTECT, &admin, &json!({ "server_id": first.server.id }))
+        .post(
+            routes::LICENSES_PROTECT,
+            &admin,
+            &json!({ "server_id": first.server.id }),
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
     let summary = licenses(&s, &admin).await;
@@ -246,7 +279,11 @@ async fn auto_licensing_says_why_and_licenses_never_go_beyond_the_total() {
         .post(routes::LICENSES_PROTECT, &admin, &json!({ "server_id": dev.server.id }))
         .await;
     let err = api_error(resp, StatusCode::CONFLICT).await;
-    assert!(err.message.contains("no protect license left: 2 of 2 in use"), "{}", err.message);
+    assert!(
+        err.message.contains("no protect license left: 2 of 2 in use"),
+        "{}",
+        err.message
+    );
     let p4 = register(&s, &key, &agent("p4", Some("production"))).await;
     assert!(!p4.license.licensed);
     assert!(p4.license.reason.contains("2 of 2 in use"), "{}", p4.license.reason);
@@ -266,7 +303,11 @@ async fn auto_licensing_says_why_and_licenses_never_go_beyond_the_total() {
     assert!(!freed.licensed);
     assert_eq!(licenses(&s, &admin).await.protect.available, 1);
     let audit = s.audit(&admin).await;
-    assert!(audit.iter().any(|e| e.action == "license.remove" && e.target.kind == "license"));
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "license.remove" && e.target.kind == "license")
+    );
 
     // An expired batch stops counting: past its day, nothing can be applied.
     s.clock.set("2027-07-01T12:00:00Z".parse().unwrap());
@@ -274,7 +315,11 @@ async fn auto_licensing_says_why_and_licenses_never_go_beyond_the_total() {
     let summary = licenses(&s, &admin).await;
     assert_eq!((summary.protect.total, summary.protect.available), (0, 0));
     let resp = s
-        .post(routes::LICENSES_PROTECT, &admin, &json!({ "server_id": first.server.id }))
+        .post(
+            routes::LICENSES_PROTECT,
+            &admin,
+            &json!({ "server_id": first.server.id }),
+        )
         .await;
     let err = api_error(resp, StatusCode::CONFLICT).await;
     assert!(err.message.contains("no unexpired protect license"), "{}", err.message);
@@ -286,9 +331,7 @@ async fn assess_licenses_are_applied_and_removed_on_applications_within_the_tota
     let s = TestServer::start().await;
     let admin = s.admin_token().await;
     let key = make_key(&s, &admin, json!({ "name": "fleet" })).await;
-    let event = |id: &str, app: &str| {
-        json!({ "id": id, "type": "new_asset", "application": app, "asset": "application", "language": "java" })
-    };
+    let event = |id: &str, app: &str| json!({ "id": id, "type": "new_asset", "application": app, "asset": "application", "language": "java" });
     let resp = s
         .post(
             routes::AGENT_EVENTS,
@@ -309,7 +352,11 @@ async fn assess_licenses_are_applied_and_removed_on_applications_within_the_tota
         .post(routes::LICENSES_ASSESS, &admin, &json!({ "application_id": ledger }))
         .await;
     let err = api_error(resp, StatusCode::CONFLICT).await;
-    assert!(err.message.contains("no assess license left: 1 of 1 in use"), "{}", err.message);
+    assert!(
+        err.message.contains("no assess license left: 1 of 1 in use"),
+        "{}",
+        err.message
+    );
     let resp = s
         .send(
             Method::DELETE,
@@ -344,12 +391,22 @@ async fn only_admins_of_the_organization_reach_servers_and_only_agents_register(
         (Method::DELETE, routes::SERVER.replace("{id}", &id)),
     ] {
         let resp = s
-            .send(method.clone(), &path, &viewer, Some(&json!({ "environment": "qa" })), None)
+            .send(
+                method.clone(),
+                &path,
+                &viewer,
+                Some(&json!({ "environment": "qa" })),
+                None,
+            )
             .await;
         assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{method} {path}");
     }
     let resp = s
-        .post(routes::LICENSES_PROTECT, &viewer, &json!({ "server_id": reg.server.id }))
+        .post(
+            routes::LICENSES_PROTECT,
+            &viewer,
+            &json!({ "server_id": reg.server.id }),
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     // A session cannot register as an agent; an agent key cannot list servers.
@@ -369,15 +426,29 @@ async fn only_admins_of_the_organization_reach_servers_and_only_agents_register(
         (Method::DELETE, routes::LICENSE_PROTECT.replace("{id}", &id)),
     ] {
         let resp = s
-            .send(method.clone(), &path, &globex, Some(&json!({ "environment": "qa" })), None)
+            .send(
+                method.clone(),
+                &path,
+                &globex,
+                Some(&json!({ "environment": "qa" })),
+                None,
+            )
             .await;
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{method} {path}");
     }
     let globex_key = make_key(&s, &globex, json!({ "name": "theirs" })).await;
     let resp = s
-        .post(routes::AGENT_HEARTBEAT, &globex_key, &json!({ "server_id": reg.server.id }))
+        .post(
+            routes::AGENT_HEARTBEAT,
+            &globex_key,
+            &json!({ "server_id": reg.server.id }),
+        )
         .await;
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND, "another organization's server is not theirs");
+    assert_eq!(
+        resp.status(),
+        StatusCode::NOT_FOUND,
+        "another organization's server is not theirs"
+    );
     s.handle.shutdown().await;
 }
 
@@ -405,7 +476,10 @@ async fn the_list_pages_by_name_and_filters_by_text_environment_status_and_licen
     }
     assert_eq!(names, (0..7).map(|i| format!("node-{i}")).collect::<Vec<_>>());
     let online = servers(&s, &admin, "?status=online").await;
-    assert_eq!(online.items.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), ["node-2"]);
+    assert_eq!(
+        online.items.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
+        ["node-2"]
+    );
     let offline = servers(&s, &admin, "?status=offline&environment=production").await;
     assert_eq!(
         offline.items.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
@@ -416,7 +490,10 @@ async fn the_list_pages_by_name_and_filters_by_text_environment_status_and_licen
     let unlicensed = servers(&s, &admin, "?licensed=false").await;
     assert_eq!(unlicensed.items.len(), 7);
     let resp = s.get(&format!("{}?limit=0", routes::SERVERS), &admin).await;
-    assert_eq!(api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field, "limit");
+    assert_eq!(
+        api_error(resp, StatusCode::UNPROCESSABLE_ENTITY).await.fields[0].field,
+        "limit"
+    );
     s.handle.shutdown().await;
 }
 
@@ -481,7 +558,10 @@ async fn a_silent_server_goes_offline_once_and_cleanup_removes_it_freeing_its_li
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(inbox_titles(&s, &admin).await.len(), 1, "raised once per silence");
     let offline = servers(&s, &admin, "?status=offline").await;
-    assert_eq!(offline.items.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(), ["web-1"]);
+    assert_eq!(
+        offline.items.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
+        ["web-1"]
+    );
 
     // Its heartbeat brings it back (audited); silence again raises it again.
     let resp = s
@@ -533,11 +613,21 @@ async fn cleanup_spares_environments_without_it_and_removing_by_hand_frees_the_l
     assert_eq!(left.items.len(), 1, "cleanup is off by default");
     assert_eq!(left.items[0].status, ServerStatus::Offline);
     let resp = s
-        .send(Method::DELETE, &routes::SERVER.replace("{id}", &qa.server.id.to_string()), &admin, None, None)
+        .send(
+            Method::DELETE,
+            &routes::SERVER.replace("{id}", &qa.server.id.to_string()),
+            &admin,
+            None,
+            None,
+        )
         .await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(licenses(&s, &admin).await.protect.used, 0);
     let removed = s.audit(&admin).await;
-    assert!(removed.iter().any(|e| e.action == "server.remove" && e.summary.contains("license is free")));
+    assert!(
+        removed
+            .iter()
+            .any(|e| e.action == "server.remove" && e.summary.contains("license is free"))
+    );
     s.handle.shutdown().await;
 }

@@ -280,7 +280,10 @@ impl AgentSettings {
             errors.push(FieldError::new("sampling.baseline", "must be from 1 to 10000 requests"));
         }
         if !(1..=10_000).contains(&s.frequency) {
-            errors.push(FieldError::new("sampling.frequency", "must be from 1 to 10000 (one in N)"));
+            errors.push(FieldError::new(
+                "sampling.frequency",
+                "must be from 1 to 10000 (one in N)",
+            ));
         }
         if !(1..=86_400).contains(&s.window_seconds) {
             errors.push(FieldError::new(
@@ -671,7 +674,10 @@ mod tests {
             (s.sampling.baseline, s.sampling.frequency, s.sampling.window_seconds),
             (5, 10, 180)
         );
-        assert_eq!((s.syslog.port, s.syslog.protocol, s.syslog.facility), (514, SyslogProtocol::Udp, 19));
+        assert_eq!(
+            (s.syslog.port, s.syslog.protocol, s.syslog.facility),
+            (514, SyslogProtocol::Udp, 19)
+        );
         assert_eq!(s.syslog.severities.exploited, SyslogSeverity::Alert);
         assert_eq!(s.syslog.severities.blocked, SyslogSeverity::Warning);
         assert_eq!(s.syslog.severities.probed, SyslogSeverity::Notice);
@@ -679,7 +685,8 @@ mod tests {
         assert!(s.validate().is_ok());
         assert_eq!(ServerSettings::default().default_environment, Environment::Development);
         // A document missing fields reads as the defaults of those fields.
-        let partial: AgentSettings = serde_json::from_str(r#"{"log_level": "debug", "syslog": {"port": 601}}"#).unwrap();
+        let partial: AgentSettings =
+            serde_json::from_str(r#"{"log_level": "debug", "syslog": {"port": 601}}"#).unwrap();
         assert_eq!(partial.log_level, LogLevel::Debug);
         assert_eq!((partial.syslog.port, partial.syslog.facility), (601, 19));
     }

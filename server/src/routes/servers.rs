@@ -51,10 +51,16 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UpdateServer>,
 ) -> AppResult<Reply<ep::Update>> {
-    Ok(Reply::new(service::update(&state, &admin, id_of(&id, "server")?, req).await?))
+    Ok(Reply::new(
+        service::update(&state, &admin, id_of(&id, "server")?, req).await?,
+    ))
 }
 
-pub async fn remove(State(state): State<AppState>, admin: OrgAdmin, Path(id): Path<String>) -> AppResult<Reply<ep::Remove>> {
+pub async fn remove(
+    State(state): State<AppState>,
+    admin: OrgAdmin,
+    Path(id): Path<String>,
+) -> AppResult<Reply<ep::Remove>> {
     service::remove(&state, &admin, id_of(&id, "server")?).await?;
     Ok(Reply::new(()))
 }
@@ -64,7 +70,9 @@ pub async fn license_server(
     admin: OrgAdmin,
     ApiJson(req): ApiJson<LicenseServer>,
 ) -> AppResult<Reply<ep::LicenseServer>> {
-    Ok(Reply::new(service::license_server(&state, &admin, req.server_id).await?))
+    Ok(Reply::new(
+        service::license_server(&state, &admin, req.server_id).await?,
+    ))
 }
 
 pub async fn unlicense_server(
@@ -72,7 +80,9 @@ pub async fn unlicense_server(
     admin: OrgAdmin,
     Path(id): Path<String>,
 ) -> AppResult<Reply<ep::UnlicenseServer>> {
-    Ok(Reply::new(service::unlicense_server(&state, &admin, id_of(&id, "server")?).await?))
+    Ok(Reply::new(
+        service::unlicense_server(&state, &admin, id_of(&id, "server")?).await?,
+    ))
 }
 
 pub async fn license_application(
@@ -80,7 +90,9 @@ pub async fn license_application(
     admin: OrgAdmin,
     ApiJson(req): ApiJson<LicenseApplication>,
 ) -> AppResult<Reply<ep::LicenseApplication>> {
-    Ok(Reply::new(service::license_application(&state, &admin, req.application_id).await?))
+    Ok(Reply::new(
+        service::license_application(&state, &admin, req.application_id).await?,
+    ))
 }
 
 pub async fn unlicense_application(

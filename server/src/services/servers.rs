@@ -166,7 +166,8 @@ pub async fn register(state: &AppState, agent: &AgentCaller, req: RegisterAgent)
             "this agent key registers servers in {limit} only, not {asked}"
         )));
     }
-    let now = Timestamp::from_millisecond(state.clock.now().as_millisecond()).map_err(|e| AppError::Internal(e.into()))?;
+    let now =
+        Timestamp::from_millisecond(state.clock.now().as_millisecond()).map_err(|e| AppError::Internal(e.into()))?;
     let mut tx = state.store.begin().await?;
     let existing = tx.server_by_identity(org_id, &name, &hostname, now).await?;
     let (environment, origin) = match (agent.environment, req.environment, &existing) {
@@ -272,7 +273,10 @@ pub async fn heartbeat(state: &AppState, agent: &AgentCaller, beat: Heartbeat) -
     }
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    let server = tx.server(agent.org_id, beat.server_id, now).await?.ok_or_else(no_server)?;
+    let server = tx
+        .server(agent.org_id, beat.server_id, now)
+        .await?
+        .ok_or_else(no_server)?;
     if let Some(limit) = agent.environment
         && limit != server.environment
     {
@@ -281,7 +285,9 @@ pub async fn heartbeat(state: &AppState, agent: &AgentCaller, beat: Heartbeat) -
             server.name, server.environment
         )));
     }
-    let was_offline = tx.beat(server.id, now, beat.agent_version.as_deref().map(str::trim)).await?;
+    let was_offline = tx
+        .beat(server.id, now, beat.agent_version.as_deref().map(str::trim))
+        .await?;
     if was_offline {
         tx.append_audit(&agent_audit(
             agent,
@@ -292,7 +298,9 @@ pub async fn heartbeat(state: &AppState, agent: &AgentCaller, beat: Heartbeat) -
         ))
         .await?;
     }
-    let version = defaults_tx(tx.as_mut(), agent.org_id, server.environment).await?.version;
+    let version = defaults_tx(tx.as_mut(), agent.org_id, server.environment)
+        .await?
+        .version;
     tx.commit().await?;
     Ok(HeartbeatAnswer {
         environment: server.environment,
@@ -329,7 +337,10 @@ pub async fn list(state: &AppState, admin: &OrgAdmin, q: ServerQuery) -> AppResu
     if let Some(t) = text
         && t.chars().count() > 200
     {
-        return Err(AppError::Validation(vec![FieldError::new("q", "at most 200 characters")]));
+        return Err(AppError::Validation(vec![FieldError::new(
+            "q",
+            "at most 200 characters",
+        )]));
     }
     let filter = ServerFilter {
         q: text.map(str::to_lowercase),
@@ -470,12 +481,24 @@ async fn set_server_license(state: &AppState, admin: &OrgAdmin, id: Uuid, licens
     }
     tx.set_server_licensed(id, licensed).await?;
     let (action, summary) = if licensed {
-        ("license.apply", format!("Protect license applied to server {}", server.name))
+        (
+            "license.apply",
+            format!("Protect license applied to server {}", server.name),
+        )
     } else {
-        ("license.remove", format!("Protect license removed from server {}", server.name))
+        (
+            "license.remove",
+            format!("Protect license removed from server {}", server.name),
+        )
     };
-    tx.append_audit(&admin_audit(admin, now, action, license_target(LicenseKind::Protect, id), summary))
-        .await?;
+    tx.append_audit(&admin_audit(
+        admin,
+        now,
+        action,
+        license_target(LicenseKind::Protect, id),
+        summary,
+    ))
+    .await?;
     tx.commit().await?;
     server.licensed = licensed;
     Ok(server)
@@ -512,12 +535,24 @@ async fn set_application_license(
     }
     tx.set_application_licensed(org_id, id, licensed).await?;
     let (action, summary) = if licensed {
-        ("license.apply", format!("Assess license applied to application {}", app.name))
+        (
+            "license.apply",
+            format!("Assess license applied to application {}", app.name),
+        )
     } else {
-        ("license.remove", format!("Assess license removed from application {}", app.name))
+        (
+            "license.remove",
+            format!("Assess license removed from application {}", app.name),
+        )
     };
-    tx.append_audit(&admin_audit(admin, now, action, license_target(LicenseKind::Assess, id), summary))
-        .await?;
+    tx.append_audit(&admin_audit(
+        admin,
+        now,
+        action,
+        license_target(LicenseKind::Assess, id),
+        summary,
+    ))
+    .await?;
     tx.commit().await?;
     app.licensed = licensed;
     Ok(app)

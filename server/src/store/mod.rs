@@ -12,8 +12,8 @@ pub mod inbox;
 pub mod integrations;
 pub mod mail;
 pub mod model;
-pub mod sqlite;
 pub mod servers;
+pub mod sqlite;
 pub mod two_step;
 pub mod users;
 

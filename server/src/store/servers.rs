@@ -124,6 +124,11 @@ pub trait ServerWrites {
     async fn mark_offline_raised(&mut self, id: Uuid, before: Timestamp) -> StoreResult<bool>;
 
     /// Stores what the application loads of a library (replacing what was known of it).
-    async fn upsert_library(&mut self, org_id: Uuid, application_id: Uuid, library: &Library, at: Timestamp)
-    -> StoreResult<()>;
+    async fn upsert_library(
+        &mut self,
+        org_id: Uuid,
+        application_id: Uuid,
+        library: &Library,
+        at: Timestamp,
+    ) -> StoreResult<()>;
 }

@@ -118,7 +118,8 @@ pub fn listed<'a>(settings: &ReportSettings, findings: &'a [Finding]) -> Vec<&'a
     let mut out: Vec<&Finding> = findings
         .iter()
         .filter(|f| {
-            settings.statuses.contains(&f.vulnerability.status) && settings.severities.contains(&f.vulnerability.severity)
+            settings.statuses.contains(&f.vulnerability.status)
+                && settings.severities.contains(&f.vulnerability.severity)
         })
         .collect();
     out.sort_by(|a, b| {
@@ -133,10 +134,7 @@ pub fn listed<'a>(settings: &ReportSettings, findings: &'a [Finding]) -> Vec<&'a
 
 /// Text from an agent, on one line, safe in a Markdown table cell.
 fn md(text: &str) -> String {
-    let flat: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let mut out = String::with_capacity(flat.len());
     for c in flat.trim().chars() {
         if matches!(c, '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#') {
@@ -201,7 +199,11 @@ pub fn render(settings: &ReportSettings, input: &ReportInput, format: ReportForm
     match format {
         ReportFormat::Markdown => {
             let mut out = String::new();
-            out.push_str(&format!("# {}\n\n{}\n\nReport types: {types}\n\n{scope}\n\n", md(&title), md(&about)));
+            out.push_str(&format!(
+                "# {}\n\n{}\n\nReport types: {types}\n\n{scope}\n\n",
+                md(&title),
+                md(&about)
+            ));
             out.push_str("## Summary\n\n| Severity | Count |\n|---|---:|\n");
             for (s, n) in &counts {
                 out.push_str(&format!("| {s} | {n} |\n"));
@@ -421,7 +423,10 @@ mod tests {
             ..ReportSettings::default()
         };
         let text = render(&settings, &input(&a, &f, &dates), ReportFormat::Markdown);
-        assert!(text.starts_with("# Security report: payments\\-api") || text.starts_with("# Security report: payments-api"));
+        assert!(
+            text.starts_with("# Security report: payments\\-api")
+                || text.starts_with("# Security report: payments-api")
+        );
         assert!(text.contains("3 of 5 vulnerabilities listed"), "{text}");
         assert!(text.contains("| critical | 1 |"), "{text}");
         assert!(text.contains("SQL \\| injection \\<b\\>"), "{text}");
@@ -430,9 +435,16 @@ mod tests {
         assert!(text.contains("A01:2021 Broken Access Control"), "{text}");
         assert!(text.contains("## Notes"), "{text}");
         assert!(text.contains("looked at Path"), "{text}");
-        assert!(!text.contains("looked at Fixed XSS"), "only listed vulnerabilities' notes");
+        assert!(
+            !text.contains("looked at Fixed XSS"),
+            "only listed vulnerabilities' notes"
+        );
         assert!(text.contains("Northwind \\| internal"), "{text}");
-        let no_notes = render(&ReportSettings::default(), &input(&a, &f, &dates), ReportFormat::Markdown);
+        let no_notes = render(
+            &ReportSettings::default(),
+            &input(&a, &f, &dates),
+            ReportFormat::Markdown,
+        );
         assert!(!no_notes.contains("## Notes"));
         assert!(!no_notes.contains("PCI DSS"));
     }
@@ -454,8 +466,14 @@ mod tests {
 
     #[test]
     fn rules_map_to_each_framework_or_to_none() {
-        assert_eq!(category("sql-injection", ReportType::Nist80053), Some("SI-10 Information Input Validation"));
-        assert_eq!(category("xss-stored", ReportType::DisaStig), Some("APSC-DV-002490 Cross-site scripting"));
+        assert_eq!(
+            category("sql-injection", ReportType::Nist80053),
+            Some("SI-10 Information Input Validation")
+        );
+        assert_eq!(
+            category("xss-stored", ReportType::DisaStig),
+            Some("APSC-DV-002490 Cross-site scripting")
+        );
         assert_eq!(category("ssrf", ReportType::DisaStig), None);
         assert_eq!(category("cookie-flags", ReportType::OwaspTop102021), None);
     }

@@ -434,6 +434,27 @@ mod tests {
     }
 
     #[test]
+    fn no_area_key_is_taken_by_a_global_or_navigation_key() {
+        // The console tries global and navigation keys before the area's: an area key bound to one of
+        // them would never reach its area (an area once bound `L`, which logs out).
+        let specs: Vec<&ActionSpec> = all_specs().collect();
+        let taken: Vec<&str> = specs
+            .iter()
+            .filter(|s| matches!(s.scope, Scope::Global | Scope::Navigate))
+            .flat_map(|s| s.default_keys.iter().copied())
+            .collect();
+        for s in specs.iter().filter(|s| matches!(s.scope, Scope::Area(_))) {
+            for k in s.default_keys {
+                assert!(
+                    !taken.contains(k),
+                    "{} is bound to {k}, a global or navigation key",
+                    s.name
+                );
+            }
+        }
+    }
+
+    #[test]
     fn shifted_characters_and_ctrl_letters_match() {
         let map = Keymap::default();
         assert!(map.is(&key(KeyCode::Char('?'), KeyModifiers::SHIFT), Action::Help));

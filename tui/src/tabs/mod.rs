@@ -13,6 +13,7 @@ pub mod integrations;
 pub mod notifications;
 mod paged;
 pub mod security;
+pub mod servers;
 pub mod users;
 
 pub use account::AccountTab;
@@ -25,6 +26,7 @@ pub use inbox::InboxTab;
 pub use integrations::IntegrationsTab;
 pub use notifications::NotificationsTab;
 pub use security::SecurityTab;
+pub use servers::ServersTab;
 pub use users::UsersTab;
 
 use std::time::Duration;
@@ -59,6 +61,7 @@ pub const AREAS: &[Area] = &[
     Area { id: "notifications", title: "Notifications", group: Group::IntegrationsAndNotifications, key: 'n', aliases: &["alerts", "email"], sections: &[], keys: &[], make: || Box::new(NotificationsTab::new()) },
     Area { id: "account", title: "Account", group: Group::UsersAndAccess, key: 'm', aliases: &["me", "profile", "my account"], sections: &[], keys: account::KEYS, make: || Box::new(AccountTab::new()) },
     Area { id: "agent_keys", title: "Agent keys", group: Group::Servers, key: 'e', aliases: &["agents", "organization key", "org key"], sections: &[], keys: agents::KEYS, make: || Box::new(AgentsTab::new()) },
+    Area { id: "servers", title: "Servers", group: Group::Servers, key: 'v', aliases: &["hosts", "fleet", "protect licenses"], sections: servers::SECTIONS, keys: servers::KEYS, make: || Box::new(ServersTab::new()) },
     Area { id: "inbox", title: "Inbox", group: Group::IntegrationsAndNotifications, key: 'x', aliases: &["unread", "notifications inbox"], sections: &[], keys: inbox::KEYS, make: || Box::new(InboxTab::new()) },
 ];
 

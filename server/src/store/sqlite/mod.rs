@@ -32,12 +32,7 @@ use std::{
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use orgdeck_shared::{
-    Versioned,
-    audit::AuditEntry,
-    general::GeneralSettings,
-    inventory::Application,
-};
+use orgdeck_shared::{Versioned, audit::AuditEntry, general::GeneralSettings, inventory::Application};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{OwnedMutexGuard, Semaphore, mpsc, watch};
 use uuid::Uuid;
@@ -456,7 +451,6 @@ impl Store for SqliteStore {
     async fn applications(&self, org_id: Uuid) -> StoreResult<Vec<Application>> {
         self.read(move |c| ops::applications(c, org_id)).await
     }
-
 
     async fn change_head(&self) -> StoreResult<i64> {
         self.read(ops::change_head).await

@@ -73,7 +73,8 @@ impl ServerWrites for SqliteTx {
         at: Timestamp,
     ) -> StoreResult<()> {
         let server = server.clone();
-        self.run(move |c| ops::update_registration(c, id, &server, origin, at)).await
+        self.run(move |c| ops::update_registration(c, id, &server, origin, at))
+            .await
     }
 
     async fn beat(&mut self, id: Uuid, at: Timestamp, agent_version: Option<&str>) -> StoreResult<bool> {

@@ -323,6 +323,11 @@ impl Tab for GeneralTab {
     fn changed(&mut self, change: &orgdeck_shared::events::ChangeEvent, ctx: &TabCtx, fx: &mut Effects) {
         let edited = self.edited();
         self.state.changed(change, edited.as_ref(), ctx.dates, fx);
+        // A license applied or removed, a server registered (maybe licensed) or cleaned up, an application
+        // reported (maybe licensed): the bars follow at once.
+        if matches!(change.area.as_str(), "license" | "server" | "application") && self.licenses.loaded().is_some() {
+            self.read_licenses(fx);
+        }
     }
 
     fn is_dirty(&self) -> bool {

@@ -526,10 +526,26 @@ impl<F> Form<F> {
     /// save orders and names fields by it).
     pub fn labels(&self) -> impl Fn(&str) -> Option<(usize, String)> + '_ {
         |name: &str| {
-            let name = error_field(name);
-            let i = self.fields.iter().position(|f| f.spec.name == name)?;
+            let i = self.field_at(name)?;
             Some((i, self.fields[i].spec.label.trim().to_owned()))
         }
+    }
+
+    /// The field a wire path names: the field of that name, or the one the path is within (`rules[0].ip`
+    /// is in `rules`); a field may be named by a path itself (`syslog.host`), the longest one wins.
+    fn field_at(&self, path: &str) -> Option<usize> {
+        let within = |name: &str| {
+            path == name
+                || path
+                    .strip_prefix(name)
+                    .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+        };
+        self.fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| within(f.spec.name))
+            .max_by_key(|(_, f)| f.spec.name.len())
+            .map(|(i, _)| i)
     }
 
     pub fn focus<K: Kind>(&mut self, field: Field<F, K>) {
@@ -540,8 +556,7 @@ impl<F> Form<F> {
     /// Focuses the field an error names by its wire name (`list[2].x` names `list`), as the error shows
     /// under it; `false` when no field has that name (an error about the document as a whole).
     pub fn focus_named(&mut self, name: &str) -> bool {
-        let name = error_field(name);
-        match self.fields.iter().position(|f| f.spec.name == name) {
+        match self.field_at(name) {
             Some(i) => {
                 self.editing = None;
                 self.focus = i;
@@ -559,7 +574,11 @@ impl<F> Form<F> {
     pub fn set_errors(&mut self, errors: impl IntoIterator<Item = FieldError>) {
         self.errors.clear();
         for e in errors {
-            let name = error_field(&e.field).to_owned();
+            let name = match self.field_at(&e.field) {
+                Some(i) => self.fields[i].spec.name,
+                None => error_field(&e.field),
+            }
+            .to_owned();
             self.errors.entry(name).or_insert(e.message);
         }
     }
@@ -735,11 +754,34 @@ impl<F> Form<F> {
         (self.fields.len() + errors) as u16
     }
 
+    /// The first field drawn in `area`: 0 when the form fits, else the one that puts the focused field
+    /// (and its error) on the last rows, so a long form scrolls with its focus.
+    fn first_shown(&self, area: Rect) -> usize {
+        if self.height(area.width) <= area.height || self.fields.is_empty() {
+            return 0;
+        }
+        let rows = |i: usize| {
+            1 + self
+                .errors
+                .get(self.fields[i].spec.name)
+                .map_or(0, |e| self.error_lines(e, area.width).len())
+        };
+        let focus = self.focus.min(self.fields.len() - 1);
+        let mut first = focus;
+        let mut used = rows(focus);
+        while first > 0 && used + rows(first - 1) <= area.height as usize {
+            first -= 1;
+            used += rows(first);
+        }
+        first
+    }
+
     /// Draws the form; `active` shows the focus (a `>` marker and reverse video on the label).
     pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme, active: bool) {
         let label_width = self.label_width();
         let mut y = area.y;
-        for (i, field) in self.fields.iter().enumerate() {
+        let first = self.first_shown(area);
+        for (i, field) in self.fields.iter().enumerate().skip(first) {
             if y >= area.bottom() {
                 break;
             }

@@ -1,12 +1,7 @@
 //! Licenses, applications, servers and groups.
 
 use jiff::{Timestamp, civil::Date};
-use orgdeck_shared::{
-    auth::OrgRole,
-    inventory::Application,
-    licensing::LicenseKind,
-    scores::SeverityCounts,
-};
+use orgdeck_shared::{auth::OrgRole, inventory::Application, licensing::LicenseKind, scores::SeverityCounts};
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 

@@ -11,16 +11,26 @@ use orgdeck_shared::{
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
 use uuid::Uuid;
 
-use super::{
-    VULNERABILITY_COLUMNS, corrupt, db_err, environment, ms, raw_vulnerability, ts, uuid, vulnerability_of,
-};
+use super::{VULNERABILITY_COLUMNS, corrupt, db_err, environment, ms, raw_vulnerability, ts, uuid, vulnerability_of};
 use crate::store::{NewServerRow, ServerFilter, SilentQuery, SilentServer, StoreError, StoreResult};
 
-const SERVER_COLUMNS: &str =
-    "id, name, hostname, environment, language, agent_version, licensed, last_seen_at, created_at, offline_raised, \
+const SERVER_COLUMNS: &str = "id, name, hostname, environment, language, agent_version, licensed, last_seen_at, created_at, offline_raised, \
      environment_origin, org_id";
 
-type RawServer = (String, String, String, String, String, String, bool, i64, i64, bool, String, String);
+type RawServer = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    bool,
+    i64,
+    i64,
+    bool,
+    String,
+    String,
+);
 
 fn raw_server(r: &rusqlite::Row) -> rusqlite::Result<RawServer> {
     Ok((
@@ -213,13 +223,15 @@ pub fn server_by_identity(
 }
 
 pub fn server(c: &Connection, org_id: Uuid, id: Uuid, now: Timestamp) -> StoreResult<Option<Server>> {
-    c.prepare_cached(&format!("SELECT {SERVER_COLUMNS} FROM servers WHERE org_id = ?1 AND id = ?2"))
-        .map_err(db_err)?
-        .query_row(params![org_id.to_string(), id.to_string()], raw_server)
-        .optional()
-        .map_err(db_err)?
-        .map(|raw| server_of(raw, now).map(|(s, ..)| s))
-        .transpose()
+    c.prepare_cached(&format!(
+        "SELECT {SERVER_COLUMNS} FROM servers WHERE org_id = ?1 AND id = ?2"
+    ))
+    .map_err(db_err)?
+    .query_row(params![org_id.to_string(), id.to_string()], raw_server)
+    .optional()
+    .map_err(db_err)?
+    .map(|raw| server_of(raw, now).map(|(s, ..)| s))
+    .transpose()
 }
 
 pub fn update_registration(
@@ -343,8 +355,7 @@ pub fn upsert_library(c: &Connection, org_id: Uuid, app: Uuid, l: &Library, at: 
     Ok(())
 }
 
-const LIBRARY_COLUMNS: &str =
-    "application_id, name, version, latest_version, released_on, latest_released_on, versions_behind, cves, highest_cvss";
+const LIBRARY_COLUMNS: &str = "application_id, name, version, latest_version, released_on, latest_released_on, versions_behind, cves, highest_cvss";
 
 fn library_row(r: &rusqlite::Row) -> rusqlite::Result<(String, Library, Option<String>, Option<String>, String)> {
     Ok((
@@ -386,7 +397,11 @@ pub fn libraries(c: &Connection, org_id: Uuid, app: Uuid) -> StoreResult<Option<
     if !application_exists(c, org_id, app)? {
         return Ok(None);
     }
-    let rows = libraries_where(c, "org_id = ?1 AND application_id = ?2", &[&org_id.to_string(), &app.to_string()])?;
+    let rows = libraries_where(
+        c,
+        "org_id = ?1 AND application_id = ?2",
+        &[&org_id.to_string(), &app.to_string()],
+    )?;
     Ok(Some(rows.into_iter().map(|(_, l)| l).collect()))
 }
 
@@ -432,7 +447,9 @@ pub fn findings(c: &Connection, org_id: Uuid, app: Uuid) -> StoreResult<Vec<Find
         let (payload, received) = row.map_err(db_err)?;
         let event: AgentEvent = serde_json::from_str(&payload).map_err(corrupt)?;
         if let EventBody::NewComment(comment) = event.body
-            && let Some(f) = out.iter_mut().find(|f| f.vulnerability.event_id == comment.vulnerability)
+            && let Some(f) = out
+                .iter_mut()
+                .find(|f| f.vulnerability.event_id == comment.vulnerability)
         {
             f.notes.push(Note {
                 author: comment.author,
