@@ -1080,3 +1080,92 @@ fn a_person_adds_a_webhook_tests_it_and_sees_an_agents_event_delivered_and_in_th
     console.type_keys("q");
     assert!(console.wait_exit().success());
 }
+
+/// `POST agent/register` with `key`, as an agent sends it.
+fn register_agent(fx: &Fixture, key: &str, name: &str, environment: &str) -> orgdeck_shared::servers::Registration {
+    fx.runtime.block_on(async {
+        let body = serde_json::json!({
+            "name": name, "hostname": format!("{name}.dc1.pty.example"), "environment": environment,
+            "language": "java", "agent_version": "4.3.1",
+        });
+        let resp = reqwest::Client::new()
+            .post(format!("{}{}", fx.url, orgdeck_shared::routes::AGENT_REGISTER))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), reqwest::StatusCode::OK);
+        resp.json().await.unwrap()
+    })
+}
+
+#[test]
+fn a_person_turns_on_auto_licensing_and_an_agent_that_registers_appears_licensed_in_the_servers_area() {
+    let fx = Fixture::new("Pty Servers Org");
+    // The operator bought two protect licenses.
+    let db = orgdeck_server::store::sqlite::connect(&orgdeck_server::store::sqlite::db_path(fx._data.path()), false)
+        .unwrap();
+    let org: String = db
+        .query_row("SELECT id FROM organizations", [], |r| r.get(0))
+        .unwrap();
+    orgdeck_server::store::sqlite::ops::insert_license(
+        &db,
+        uuid::Uuid::parse_str(&org).unwrap(),
+        orgdeck_shared::licensing::LicenseKind::Protect,
+        2,
+        jiff::civil::date(2099, 12, 31),
+        jiff::Timestamp::now(),
+    )
+    .unwrap();
+    drop(db);
+    let mut console = fx.console();
+    // General: "Auto-license new servers" is the sixth field (production is its default environment).
+    console.type_keys("jjjjj");
+    console.type_keys("\r");
+    console.wait_for("[x] on");
+    console.type_keys("s");
+    console.wait_for("Saved");
+    console.type_keys(":servers\r");
+    console.wait_for("No server yet");
+
+    // An agent registers over HTTP with a key the admin made.
+    let client = fx.client();
+    let key = fx
+        .runtime
+        .block_on(client.send::<orgdeck_shared::agents::endpoints::CreateKey>(
+            &(),
+            &(),
+            &orgdeck_shared::agents::CreateAgentKey {
+                name: "fleet".into(),
+                environment: None,
+            },
+        ))
+        .expect("an agent key")
+        .key
+        .expose()
+        .to_owned();
+    let reg = register_agent(&fx, &key, "web-pty-01", "production");
+    assert!(reg.license.licensed, "{}", reg.license.reason);
+
+    // The console hears of it and shows it, licensed, without a key pressed.
+    console.wait_for("web-pty-01");
+    let row = console
+        .contents()
+        .lines()
+        .find(|l| l.contains("web-pty-01"))
+        .unwrap()
+        .to_owned();
+    assert!(row.contains("production") && row.contains("online") && row.contains("protect"), "{row}");
+
+    // A development agent is not covered: it appears unlicensed; + gives it the last license.
+    register_agent(&fx, &key, "dev-pty-02", "development");
+    console.wait_for("dev-pty-02");
+    console.type_keys("+");
+    console.wait_for("Protect license applied to dev-pty-02");
+    // None left: the General area's bar says so.
+    console.type_keys(":general\r");
+    console.wait_for("2 used");
+    console.type_keys("q");
+    assert!(console.wait_exit().success());
+}
