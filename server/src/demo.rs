@@ -72,10 +72,43 @@ pub enum DemoDataError {
     Json(#[from] serde_json::Error),
 }
 
-/// How to log in to the demo organization.
+/// How to log in to the demo organization, and what its stand-in agents need.
 pub struct DemoLogin {
     pub email: String,
     pub password: String,
+    /// The demo's agent key "demo agents" (made with the demo; only its hash is stored).
+    pub agent_key: orgdeck_shared::auth::Secret,
+    /// The servers that were online when the demo was made: [`run_agents`] keeps them beating.
+    pub beating: Vec<Uuid>,
+}
+
+/// The demo's stand-in for its agents: every minute, a heartbeat over HTTP (`POST agent/heartbeat`
+/// with the demo's agent key) for each server that was online when the demo was made, so they stay
+/// online while the demo runs and the silent ones stay offline. Runs until dropped (abort the handle).
+pub fn run_agents(
+    base_url: String,
+    key: orgdeck_shared::auth::Secret,
+    servers: Vec<Uuid>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        let url = format!("{base_url}{}", orgdeck_shared::routes::AGENT_HEARTBEAT);
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            for id in &servers {
+                let beat = orgdeck_shared::servers::Heartbeat {
+                    server_id: *id,
+                    agent_version: None,
+                };
+                let sent = client.post(&url).bearer_auth(key.expose()).json(&beat).send().await;
+                if let Err(e) = sent.and_then(|r| r.error_for_status()) {
+                    tracing::debug!(error = %e, "a demo agent's heartbeat failed");
+                }
+            }
+        }
+    })
 }
 
 #[derive(Deserialize)]
@@ -333,6 +366,8 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
     let admin_hash = password::hash(&demo.admin.password)?;
     let user_hash = password::hash(&demo.user_password)?;
     let org_id = Uuid::new_v4();
+    let mut key = None;
+    let mut beating = Vec::new();
     orgs::write(data_dir, now, |c| -> Result<(), DemoDataError> {
         let o = &demo.organization;
         let created_at = days_ago(now, o.created_days_ago)?;
@@ -420,6 +455,22 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
             app_ids.insert(a.name.clone(), app.id);
             findings(c, org_id, &app, a, now)?;
         }
+        let (agent_key, key_hash, prefix) = crate::services::api_keys::new_key();
+        ops::insert_agent_key(
+            c,
+            &crate::store::NewAgentKeyRow {
+                id: Uuid::new_v4(),
+                org_id,
+                kind: crate::store::AgentKeyKind::Agent,
+                name: Some("demo agents".into()),
+                environment: None,
+                key_hash,
+                prefix,
+                issued: true,
+                at: created_at,
+            },
+        )?;
+        key = Some(agent_key);
         for s in &demo.servers {
             let last_seen_at = now.checked_sub(SignedDuration::from_mins(s.last_seen_minutes_ago))?;
             let server = Server {
@@ -435,6 +486,9 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                 registered_at: created_at.min(last_seen_at),
             };
             ops::insert_server(c, org_id, &server, orgdeck_shared::servers::EnvironmentOrigin::Agent)?;
+            if server.status == orgdeck_shared::servers::ServerStatus::Online {
+                beating.push(server.id);
+            }
         }
         for g in &demo.groups {
             let group_id = Uuid::new_v4();
@@ -516,5 +570,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
     Ok(DemoLogin {
         email: demo.admin.email.to_lowercase(),
         password: demo.admin.password,
+        agent_key: key.expect("the demo's agent key is made with it"),
+        beating,
     })
 }

@@ -152,3 +152,39 @@ async fn the_demo_mails_codes_into_its_own_outbox() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn the_demos_stand_in_agents_keep_its_online_servers_beating_and_the_silent_ones_stay_offline() {
+    let (s, login) = demo_server().await;
+    let token = s.login(&login.email, &login.password).await;
+    let offline = |token: String| {
+        let s = &s;
+        async move {
+            let page: Page<Server> = s
+                .get(&format!("{}?status=offline&limit=500", routes::SERVERS), &token)
+                .await
+                .json()
+                .await
+                .unwrap();
+            page.items.len()
+        }
+    };
+    assert_eq!(
+        offline(token.clone()).await,
+        3,
+        "three demo servers went silent before it started"
+    );
+    assert_eq!(login.beating.len(), 33);
+    // Half an hour later nobody beat: every server is offline.
+    s.advance_minutes(30);
+    let token = s.login(&login.email, &login.password).await;
+    assert_eq!(offline(token.clone()).await, 36);
+    // The stand-ins beat over HTTP with the demo's agent key (at once, then every minute).
+    let agents = demo::run_agents(s.handle.base_url(), login.agent_key.clone(), login.beating.clone());
+    let end = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while offline(token.clone()).await != 3 {
+        assert!(tokio::time::Instant::now() < end, "the demo's agents did not beat");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    agents.abort();
+}

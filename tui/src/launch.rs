@@ -111,6 +111,7 @@ pub async fn open(app: App, client: ApiClient, credentials: Credentials) -> anyh
 
 /// `orgdeck --demo`: a fresh temporary database with the demo organization, served on loopback, and the
 /// console logged in as its admin. The token stays in memory; the server stops when the console does.
+/// Stand-in agents beat for the demo's online servers over HTTP, as real agents would.
 #[cfg(feature = "demo")]
 pub async fn demo(dirs: &Dirs) -> anyhow::Result<ExitCode> {
     use orgdeck_server::SystemClock;
@@ -135,6 +136,8 @@ pub async fn demo(dirs: &Dirs) -> anyhow::Result<ExitCode> {
         .context("starting the demo server")?;
     let url = server.base_url();
     tracing::info!(%url, "demo server listening");
+    // Stand-ins for the demo's agents keep its online servers beating (the silent ones stay offline).
+    let agents = orgdeck_server::demo::run_agents(url.clone(), login.agent_key.clone(), login.beating.clone());
     let client = ApiClient::new(&url, None)?;
     let body = LoginRequest {
         email: login.email.clone(),
@@ -167,6 +170,7 @@ pub async fn demo(dirs: &Dirs) -> anyhow::Result<ExitCode> {
         notices,
     };
     let result = open(App::new(init), client, Credentials::memory("demo")).await;
+    agents.abort();
     server.shutdown().await;
     drop(data);
     result.map(|()| ExitCode::SUCCESS)
