@@ -257,6 +257,20 @@ pub fn answer(call: &Call, total: usize) -> Option<Msg> {
             previous_valid_until: None,
         };
         Msg::reply::<orgdeck_shared::agents::endpoints::GetOrgKey>(c, Ok(key))
+    } else if call.is::<orgdeck_shared::servers::endpoints::List>() {
+        Msg::reply::<orgdeck_shared::servers::endpoints::List>(c, Ok(empty()))
+    } else if call.is::<Get<orgdeck_shared::servers::ServerSettings>>() {
+        let s = orgdeck_shared::servers::ServerSettings::default();
+        Msg::reply::<Get<orgdeck_shared::servers::ServerSettings>>(c, Ok(doc(s)))
+    } else if call.is::<Get<orgdeck_shared::servers::DevelopmentDefaults>>() {
+        let s = orgdeck_shared::servers::DevelopmentDefaults::default();
+        Msg::reply::<Get<orgdeck_shared::servers::DevelopmentDefaults>>(c, Ok(doc(s)))
+    } else if call.is::<Get<orgdeck_shared::servers::QaDefaults>>() {
+        let s = orgdeck_shared::servers::QaDefaults::default();
+        Msg::reply::<Get<orgdeck_shared::servers::QaDefaults>>(c, Ok(doc(s)))
+    } else if call.is::<Get<orgdeck_shared::servers::ProductionDefaults>>() {
+        let s = orgdeck_shared::servers::ProductionDefaults::default();
+        Msg::reply::<Get<orgdeck_shared::servers::ProductionDefaults>>(c, Ok(doc(s)))
     } else if call.is::<orgdeck_shared::inbox::endpoints::List>() {
         let page = orgdeck_shared::inbox::InboxPage {
             items: Vec::new(),

@@ -25,7 +25,8 @@ fn fourteen_areas() -> App {
     ];
     let mut app = logged_in();
     let mut areas = AREAS.to_vec();
-    areas.extend(later);
+    // Those not built yet stand in as blank tabs.
+    areas.extend(later.into_iter().filter(|l| AREAS.iter().all(|a| a.id != l.id)));
     app.areas = Box::leak(areas.into_boxed_slice());
     for a in &app.areas[app.tabs.len()..] {
         app.tabs.push((a.make)());
@@ -92,12 +93,24 @@ fn the_prompt_lists_matches_prefix_first_and_tab_cycles_through_them() {
     let crumbs: Vec<String> = app.jump_list().into_iter().map(|e| e.crumb).collect();
     assert_eq!(
         crumbs,
-        ["Security", "Security › Sessions", "General", "Users"],
-        "prefixes before substrings (General: licenses)"
+        [
+            "Security",
+            "Security › Sessions",
+            "Servers",
+            "Servers › Server list",
+            "Servers › Agent defaults",
+            "General",
+            "Users",
+            "Servers › Applications"
+        ],
+        "prefixes before substrings (General: licenses; Servers › Applications: assess licenses)"
     );
     let s = screen(&app, 80, 24);
     assert!(s.contains("> Security "), "{s}");
-    assert!(s.contains("Security › Sessions  :session "), "{s}");
+    assert!(
+        s.lines().any(|l| l.contains("Security › Sessions") && l.contains(":session ")),
+        "{s}"
+    );
     send(&mut app, [key(KeyCode::Tab)]);
     assert_eq!(app.jump.as_ref().unwrap().value(), "Security");
     send(&mut app, [key(KeyCode::Tab)]);
