@@ -9,7 +9,10 @@
 //! environment's `cleanup.after_days` where cleanup is on, freeing their licenses (audited as the system).
 //! (`integration_disabled` is raised by the delivery worker.)
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    time::Duration,
+};
 
 use jiff::{SignedDuration, Timestamp, civil::Date, tz::TimeZone};
 use orgdeck_shared::{
@@ -157,10 +160,10 @@ impl Watch {
                 })
                 .await?;
             for silent in &page {
-                if !fanouts.contains_key(&silent.org_id) {
-                    fanouts.insert(silent.org_id, Fanout::read(&self.state, silent.org_id).await?);
-                }
-                let fanout = &fanouts[&silent.org_id];
+                let fanout = match fanouts.entry(silent.org_id) {
+                    Entry::Occupied(known) => known.into_mut(),
+                    Entry::Vacant(new) => new.insert(Fanout::read(&self.state, silent.org_id).await?),
+                };
                 if self.offline(fanout, silent, before, now).await? {
                     raised += 1;
                 }
@@ -193,11 +196,12 @@ impl Watch {
                 .await?;
             for silent in &page {
                 let key = (silent.org_id, silent.server.environment);
-                if !cleanups.contains_key(&key) {
-                    let settings = servers::defaults(&self.state, key.0, key.1).await?.value;
-                    cleanups.insert(key, settings.cleanup);
-                }
-                let cleanup = cleanups[&key];
+                let cleanup = match cleanups.entry(key) {
+                    Entry::Occupied(known) => *known.get(),
+                    Entry::Vacant(new) => {
+                        *new.insert(servers::defaults(&self.state, key.0, key.1).await?.value.cleanup)
+                    }
+                };
                 let silent_for = now.duration_since(silent.server.last_seen_at);
                 if cleanup.enabled
                     && silent_for > SignedDuration::from_hours(24 * i64::from(cleanup.after_days))

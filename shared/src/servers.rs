@@ -723,9 +723,14 @@ mod tests {
 
     #[test]
     fn effective_settings_say_which_values_the_organization_changed() {
-        let mut s = AgentSettings::default();
-        s.log_level = LogLevel::Debug;
-        s.sampling.baseline = 7;
+        let s = AgentSettings {
+            log_level: LogLevel::Debug,
+            sampling: Sampling {
+                baseline: 7,
+                ..Sampling::default()
+            },
+            ..AgentSettings::default()
+        };
         let eff = effective(&s);
         let origin = |f: &str| eff.iter().find(|e| e.field == f).unwrap().origin;
         assert_eq!(origin("log_level"), SettingOrigin::EnvironmentDefaults);

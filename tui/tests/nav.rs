@@ -108,7 +108,8 @@ fn the_prompt_lists_matches_prefix_first_and_tab_cycles_through_them() {
     let s = screen(&app, 80, 24);
     assert!(s.contains("> Security "), "{s}");
     assert!(
-        s.lines().any(|l| l.contains("Security › Sessions") && l.contains(":session ")),
+        s.lines()
+            .any(|l| l.contains("Security › Sessions") && l.contains(":session ")),
         "{s}"
     );
     send(&mut app, [key(KeyCode::Tab)]);

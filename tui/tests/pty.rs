@@ -1106,9 +1106,7 @@ fn a_person_turns_on_auto_licensing_and_an_agent_that_registers_appears_licensed
     // The operator bought two protect licenses.
     let db = orgdeck_server::store::sqlite::connect(&orgdeck_server::store::sqlite::db_path(fx._data.path()), false)
         .unwrap();
-    let org: String = db
-        .query_row("SELECT id FROM organizations", [], |r| r.get(0))
-        .unwrap();
+    let org: String = db.query_row("SELECT id FROM organizations", [], |r| r.get(0)).unwrap();
     orgdeck_server::store::sqlite::ops::insert_license(
         &db,
         uuid::Uuid::parse_str(&org).unwrap(),
@@ -1156,7 +1154,10 @@ fn a_person_turns_on_auto_licensing_and_an_agent_that_registers_appears_licensed
         .find(|l| l.contains("web-pty-01"))
         .unwrap()
         .to_owned();
-    assert!(row.contains("production") && row.contains("online") && row.contains("protect"), "{row}");
+    assert!(
+        row.contains("production") && row.contains("online") && row.contains("protect"),
+        "{row}"
+    );
 
     // A development agent is not covered: it appears unlicensed; + gives it the last license.
     register_agent(&fx, &key, "dev-pty-02", "development");

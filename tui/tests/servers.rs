@@ -22,7 +22,13 @@ use orgdeck_shared::{
 };
 use uuid::Uuid;
 
-fn server(n: u128, name: &str, env: Environment, status: ServerStatus, licensed: bool) -> orgdeck_shared::inventory::Server {
+fn server(
+    n: u128,
+    name: &str,
+    env: Environment,
+    status: ServerStatus,
+    licensed: bool,
+) -> orgdeck_shared::inventory::Server {
     orgdeck_shared::inventory::Server {
         id: Uuid::from_u128(n),
         name: name.into(),
@@ -121,7 +127,10 @@ fn filters_and_search_are_sent_to_the_server() {
     settle(&mut app);
     let cmds = send(&mut app, [ch('v')]);
     let q = query(&cmds);
-    assert_eq!((q.status, q.environment), (Some(ServerStatus::Offline), Some(Environment::Development)));
+    assert_eq!(
+        (q.status, q.environment),
+        (Some(ServerStatus::Offline), Some(Environment::Development))
+    );
     settle(&mut app);
     send(&mut app, [ch('/')]);
     type_text(&mut app, "web");
@@ -170,7 +179,12 @@ fn a_license_is_applied_at_once_and_removed_after_a_yes() {
     send(&mut app, [ch('-')]);
     let cmds = send(&mut app, [ch('y')]);
     let call = call_of::<ep::UnlicenseServer>(&cmds);
-    assert!(call.path.ends_with(&format!("/licenses/protect/{}", Uuid::from_u128(2))), "{}", call.path);
+    assert!(
+        call.path
+            .ends_with(&format!("/licenses/protect/{}", Uuid::from_u128(2))),
+        "{}",
+        call.path
+    );
 }
 
 #[test]
@@ -197,7 +211,10 @@ fn a_server_is_moved_and_removed_after_a_yes() {
     let cmds = send(&mut app, [ch('d')]);
     assert!(!sends::<ep::Remove>(&cmds));
     let s = screen(&app, 80, 24);
-    assert!(s.contains("Remove db-1?") && s.contains("license goes back to the pool"), "{s}");
+    assert!(
+        s.contains("Remove db-1?") && s.contains("license goes back to the pool"),
+        "{s}"
+    );
     let cmds = send(&mut app, [ch('y')]);
     let call = call_of::<ep::Remove>(&cmds);
     assert!(call.path.ends_with(&format!("/servers/{}", Uuid::from_u128(1))));

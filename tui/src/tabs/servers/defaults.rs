@@ -168,16 +168,20 @@ fn sync(form: &mut Form<AgentSettings>) {
     form.set_disabled(CLEANUP_DAYS, !form.bool(CLEANUP));
 }
 
+/// The option at `i` (the last one past the end).
+fn pick<T: Copy>(all: &[T], i: usize) -> T {
+    all[i.min(all.len() - 1)]
+}
+
 fn number<T: TryFrom<i64>>(n: i64, fallback: T) -> T {
     T::try_from(n).unwrap_or(fallback)
 }
 
 pub fn read(form: &Form<AgentSettings>, base: &AgentSettings) -> AgentSettings {
     let mut s = base.clone();
-    let pick = |all: &[_], i: usize| all[i.min(all.len() - 1)];
     s.log_level = pick(&LogLevel::ALL, form.choice(LOG_LEVEL));
     s.assess_enabled = form.bool(ASSESS);
-    s.stacktraces = [Stacktraces::All, Stacktraces::Some, Stacktraces::None][form.choice(STACKTRACES).min(2)];
+    s.stacktraces = pick(&Stacktraces::ALL, form.choice(STACKTRACES));
     s.sampling.enabled = form.bool(SAMPLING);
     s.sampling.baseline = number(form.number(BASELINE), 0);
     s.sampling.frequency = number(form.number(FREQUENCY), 0);
@@ -187,13 +191,11 @@ pub fn read(form: &Form<AgentSettings>, base: &AgentSettings) -> AgentSettings {
     s.syslog.enabled = form.bool(SYSLOG);
     s.syslog.host = form.text(SYSLOG_HOST);
     s.syslog.port = number(form.number(SYSLOG_PORT), 0);
-    s.syslog.protocol =
-        [SyslogProtocol::Udp, SyslogProtocol::Tcp, SyslogProtocol::Tls][form.choice(SYSLOG_PROTOCOL).min(2)];
+    s.syslog.protocol = pick(&SyslogProtocol::ALL, form.choice(SYSLOG_PROTOCOL));
     s.syslog.facility = number(form.number(FACILITY), 24);
-    let severity = |i: usize| SyslogSeverity::ALL[i.min(SyslogSeverity::ALL.len() - 1)];
-    s.syslog.severities.exploited = severity(form.choice(EXPLOITED));
-    s.syslog.severities.blocked = severity(form.choice(BLOCKED));
-    s.syslog.severities.probed = severity(form.choice(PROBED));
+    s.syslog.severities.exploited = pick(&SyslogSeverity::ALL, form.choice(EXPLOITED));
+    s.syslog.severities.blocked = pick(&SyslogSeverity::ALL, form.choice(BLOCKED));
+    s.syslog.severities.probed = pick(&SyslogSeverity::ALL, form.choice(PROBED));
     s.cleanup.enabled = form.bool(CLEANUP);
     s.cleanup.after_days = number(form.number(CLEANUP_DAYS), 0);
     s
@@ -597,9 +599,11 @@ mod tests {
     #[test]
     fn the_form_gives_back_what_it_was_filled_with() {
         let mut form = agent_form();
-        let mut s = AgentSettings::default();
-        s.log_level = LogLevel::Trace;
-        s.stacktraces = Stacktraces::None;
+        let mut s = AgentSettings {
+            log_level: LogLevel::Trace,
+            stacktraces: Stacktraces::None,
+            ..AgentSettings::default()
+        };
         s.sampling.enabled = true;
         s.sampling.baseline = 12;
         s.syslog.enabled = true;

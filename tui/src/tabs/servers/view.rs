@@ -228,7 +228,7 @@ fn applications(tab: &ServersTab, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
 fn defaults(tab: &ServersTab, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
     let theme = ctx.theme;
     let d = &tab.defaults;
-    for merge in [
+    let merge = [
         d.server.merge.as_ref(),
         d.development.state.merge.as_ref(),
         d.qa.state.merge.as_ref(),
@@ -236,7 +236,8 @@ fn defaults(tab: &ServersTab, frame: &mut Frame, area: Rect, ctx: &TabCtx) {
     ]
     .into_iter()
     .flatten()
-    {
+    .next();
+    if let Some(merge) = merge {
         merge.render(frame, area, theme);
         return;
     }

@@ -357,7 +357,10 @@ pub fn upsert_library(c: &Connection, org_id: Uuid, app: Uuid, l: &Library, at: 
 
 const LIBRARY_COLUMNS: &str = "application_id, name, version, latest_version, released_on, latest_released_on, versions_behind, cves, highest_cvss";
 
-fn library_row(r: &rusqlite::Row) -> rusqlite::Result<(String, Library, Option<String>, Option<String>, String)> {
+/// A library row: its application, the library without its dates and CVEs, then those as stored.
+type LibraryRow = (String, Library, Option<String>, Option<String>, String);
+
+fn library_row(r: &rusqlite::Row) -> rusqlite::Result<LibraryRow> {
     Ok((
         r.get(0)?,
         Library {
