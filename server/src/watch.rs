@@ -137,85 +137,62 @@ impl Watch {
         }
     }
 
+    /// Every server silent since before `before` (only those not announced yet when `unraised_only`),
+    /// read page by page.
+    async fn silent(&self, before: Timestamp, unraised_only: bool, now: Timestamp) -> AppResult<Vec<SilentServer>> {
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            let query = SilentQuery {
+                before,
+                unraised_only,
+                after,
+                limit: SILENT_PAGE,
+                now,
+            };
+            let page = self.state.store.servers_silent(&query).await?;
+            let full = page.len() == SILENT_PAGE as usize;
+            after = page.last().map(|last| (last.server.last_seen_at, last.server.id));
+            all.extend(page);
+            if !full {
+                return Ok(all);
+            }
+        }
+    }
+
     /// Raises `server_offline` for each server silent for 15 minutes (once per silence), then removes
     /// the servers silent past their environment's cleanup. Returns (raised, removed).
     pub async fn servers(&self) -> AppResult<(usize, usize)> {
         let now = self.state.clock.now();
-        let before = now
-            .checked_sub(SignedDuration::from_mins(OFFLINE_AFTER_MINUTES))
-            .map_err(|e| AppError::Internal(e.into()))?;
+        let ago = |d: SignedDuration| now.checked_sub(d).map_err(|e| AppError::Internal(e.into()));
+        let before = ago(SignedDuration::from_mins(OFFLINE_AFTER_MINUTES))?;
         let mut raised = 0;
         let mut fanouts: HashMap<Uuid, Fanout> = HashMap::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .state
-                .store
-                .servers_silent(&SilentQuery {
-                    before,
-                    unraised_only: true,
-                    after,
-                    limit: SILENT_PAGE,
-                    now,
-                })
-                .await?;
-            for silent in &page {
-                let fanout = match fanouts.entry(silent.org_id) {
-                    Entry::Occupied(known) => known.into_mut(),
-                    Entry::Vacant(new) => new.insert(Fanout::read(&self.state, silent.org_id).await?),
-                };
-                if self.offline(fanout, silent, before, now).await? {
-                    raised += 1;
-                }
-            }
-            match page.last() {
-                Some(last) if page.len() == SILENT_PAGE as usize => {
-                    after = Some((last.server.last_seen_at, last.server.id))
-                }
-                _ => break,
+        for silent in self.silent(before, true, now).await? {
+            let fanout = match fanouts.entry(silent.org_id) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(new) => new.insert(Fanout::read(&self.state, silent.org_id).await?),
+            };
+            if self.offline(fanout, &silent, before, now).await? {
+                raised += 1;
             }
         }
         // Cleanup: nothing is removed before a day of silence (the shortest `after_days`).
-        let day_ago = now
-            .checked_sub(SignedDuration::from_hours(24))
-            .map_err(|e| AppError::Internal(e.into()))?;
         let mut cleanups: HashMap<(Uuid, Environment), Cleanup> = HashMap::new();
         let mut removed = 0;
-        let mut after = None;
-        loop {
-            let page = self
-                .state
-                .store
-                .servers_silent(&SilentQuery {
-                    before: day_ago,
-                    unraised_only: false,
-                    after,
-                    limit: SILENT_PAGE,
-                    now,
-                })
-                .await?;
-            for silent in &page {
-                let key = (silent.org_id, silent.server.environment);
-                let cleanup = match cleanups.entry(key) {
-                    Entry::Occupied(known) => *known.get(),
-                    Entry::Vacant(new) => {
-                        *new.insert(servers::defaults(&self.state, key.0, key.1).await?.value.cleanup)
-                    }
-                };
-                let silent_for = now.duration_since(silent.server.last_seen_at);
-                if cleanup.enabled
-                    && silent_for > SignedDuration::from_hours(24 * i64::from(cleanup.after_days))
-                    && servers::clean_up(&self.state, silent.org_id, &silent.server, cleanup.after_days).await?
-                {
-                    removed += 1;
-                    tracing::info!(org = %silent.org_id, server = %silent.server.id, "silent server removed");
-                }
-            }
-            match page.last() {
-                Some(last) if page.len() == SILENT_PAGE as usize => {
-                    after = Some((last.server.last_seen_at, last.server.id))
-                }
-                _ => break,
+        for silent in self.silent(ago(SignedDuration::from_hours(24))?, false, now).await? {
+            let key = (silent.org_id, silent.server.environment);
+            let cleanup = match cleanups.entry(key) {
+                Entry::Occupied(known) => *known.get(),
+                Entry::Vacant(new) => *new.insert(servers::defaults(&self.state, key.0, key.1).await?.value.cleanup),
+            };
+            let silent_for = now.duration_since(silent.server.last_seen_at);
+            if cleanup.enabled
+                && silent_for > SignedDuration::from_hours(24 * i64::from(cleanup.after_days))
+                && servers::clean_up(&self.state, silent.org_id, &silent.server, cleanup.after_days).await?
+            {
+                removed += 1;
+                tracing::info!(org = %silent.org_id, server = %silent.server.id, "silent server removed");
             }
         }
         Ok((raised, removed))

@@ -519,15 +519,14 @@ async fn wait_until<F: std::future::Future<Output = bool>>(mut check: impl FnMut
     }
 }
 
+/// A server whose watch looks for silent servers every 20 ms.
+async fn watched() -> TestServer {
+    TestServer::start_with(|c| c.watch.servers_every = Duration::from_millis(20)).await
+}
+
 #[tokio::test]
 async fn a_silent_server_goes_offline_once_and_cleanup_removes_it_freeing_its_license() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = orgdeck_server::ManualClock::new(start_time());
-    let org = orgdeck_server::init_org(dir.path(), "Acme", ADMIN_EMAIL, ADMIN_PASSWORD, &clock).unwrap();
-    let s = TestServer::serve_with(dir, clock, org, |c| {
-        c.watch.servers_every = Duration::from_millis(20);
-    })
-    .await;
+    let s = watched().await;
     let admin = s.admin_token().await;
     let key = make_key(&s, &admin, json!({ "name": "fleet" })).await;
     add_licenses(&s, LicenseKind::Protect, 5, jiff::civil::date(2027, 12, 31));
@@ -593,13 +592,7 @@ async fn a_silent_server_goes_offline_once_and_cleanup_removes_it_freeing_its_li
 
 #[tokio::test]
 async fn cleanup_spares_environments_without_it_and_removing_by_hand_frees_the_license() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = orgdeck_server::ManualClock::new(start_time());
-    let org = orgdeck_server::init_org(dir.path(), "Acme", ADMIN_EMAIL, ADMIN_PASSWORD, &clock).unwrap();
-    let s = TestServer::serve_with(dir, clock, org, |c| {
-        c.watch.servers_every = Duration::from_millis(20);
-    })
-    .await;
+    let s = watched().await;
     let admin = s.admin_token().await;
     let key = make_key(&s, &admin, json!({ "name": "fleet" })).await;
     add_licenses(&s, LicenseKind::Protect, 5, jiff::civil::date(2027, 12, 31));

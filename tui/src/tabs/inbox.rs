@@ -125,9 +125,6 @@ pub struct InboxTab {
     pub open: Option<Report>,
     /// Choosing a bug tracker.
     pub choice: Option<TrackerChoice>,
-    /// A first page is on its way; `again` when something changed meanwhile (one more read after it).
-    reading: bool,
-    again: bool,
 }
 
 impl Default for InboxTab {
@@ -176,8 +173,6 @@ impl InboxTab {
             unread_only: false,
             open: None,
             choice: None,
-            reading: false,
-            again: false,
         }
     }
 
@@ -190,12 +185,9 @@ impl InboxTab {
     }
 
     fn read_first(&mut self, fx: &mut Effects) {
-        if self.reading {
-            self.again = true;
+        if !self.list.start_first() {
             return;
         }
-        self.reading = true;
-        self.list.reloading();
         fx.call(
             Call::of::<ep::List, _>((), InboxMsg::First)
                 .query(&self.query(None))
@@ -438,7 +430,6 @@ impl Tab for InboxTab {
         let Some(msg) = own::<InboxMsg>(msg) else { return };
         match msg {
             InboxMsg::First(result) => {
-                self.reading = false;
                 if let Ok(page) = &result {
                     self.unread = page.unread;
                 }
@@ -449,7 +440,7 @@ impl Tab for InboxTab {
                     }
                     _ => {}
                 }
-                if std::mem::take(&mut self.again) {
+                if self.list.first_arrived() {
                     self.read_first(fx);
                 }
             }

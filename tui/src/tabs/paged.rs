@@ -23,6 +23,9 @@ pub struct Paged<T> {
     pub cursor: usize,
     /// A next page is on its way.
     pub more_asked: bool,
+    /// A first page is on its way; `again` when something changed meanwhile (one more read after it).
+    reading: bool,
+    again: bool,
 }
 
 impl<T> Default for Paged<T> {
@@ -32,6 +35,8 @@ impl<T> Default for Paged<T> {
             next: None,
             cursor: 0,
             more_asked: false,
+            reading: false,
+            again: false,
         }
     }
 }
@@ -43,6 +48,24 @@ impl<T> Paged<T> {
 
     pub fn current(&self) -> Option<&T> {
         self.items().get(self.cursor)
+    }
+
+    /// Whether to ask for the first page now: not while one is on its way (then it is asked once more
+    /// when that one arrives, however many changes come meanwhile: [`Paged::first_arrived`]).
+    pub fn start_first(&mut self) -> bool {
+        if self.reading {
+            self.again = true;
+            return false;
+        }
+        self.reading = true;
+        self.reloading();
+        true
+    }
+
+    /// The answer to the first page's call came: whether to ask for it once more.
+    pub fn first_arrived(&mut self) -> bool {
+        self.reading = false;
+        std::mem::take(&mut self.again)
     }
 
     /// Reading again from the first page: what is shown stays until the answer.

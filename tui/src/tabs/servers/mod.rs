@@ -142,8 +142,6 @@ pub struct ServersTab {
     pub asking: Option<Asking>,
     pub pending: Option<Pending>,
     pub open: Option<Report>,
-    reading: bool,
-    again: bool,
 }
 
 impl Default for ServersTab {
@@ -185,8 +183,6 @@ impl ServersTab {
             asking: None,
             pending: None,
             open: None,
-            reading: false,
-            again: false,
         }
     }
 
@@ -202,12 +198,9 @@ impl ServersTab {
     }
 
     fn read_first(&mut self, fx: &mut Effects) {
-        if self.reading {
-            self.again = true;
+        if !self.list.start_first() {
             return;
         }
-        self.reading = true;
-        self.list.reloading();
         fx.call(
             Call::of::<ep::List, _>((), ServersMsg::First)
                 .query(&self.query(None))
@@ -713,7 +706,6 @@ impl Tab for ServersTab {
         let Some(msg) = own::<ServersMsg>(msg) else { return };
         match msg {
             ServersMsg::First(result) => {
-                self.reading = false;
                 match self.list.first(result.map(|p| (p.items, p.next_cursor))) {
                     Err(e) if needs_login(&e) => {}
                     Err(e) if self.list.rows.loaded().is_some() => {
@@ -721,7 +713,7 @@ impl Tab for ServersTab {
                     }
                     _ => {}
                 }
-                if std::mem::take(&mut self.again) {
+                if self.list.first_arrived() {
                     self.read_first(fx);
                 }
             }
