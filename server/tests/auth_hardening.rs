@@ -566,3 +566,25 @@ async fn inactivity_does_not_lock_the_last_admin() {
     // Now the first admin is the last one who can log in: not locked for inactivity.
     s.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
 }
+
+#[tokio::test]
+async fn wrong_passwords_that_cross_the_limit_together_lock_the_account_once() {
+    let s = TestServer::start_with(|c| c.login_attempts_per_minute = 1000).await;
+    let admin = s.admin_token().await;
+    s.add_user(BOB, OrgRole::Edit);
+    // Nine wrong passwords; then eight at once, each seeing nine failures before it.
+    for _ in 0..9 {
+        refused(s.login_raw(BOB, "guess guess guess").await).await;
+    }
+    let together = (0..8).map(|_| s.login_raw(BOB, "guess guess guess"));
+    for resp in futures_util::future::join_all(together).await {
+        refused(resp).await;
+    }
+    refused(s.login_raw(BOB, USER_PASSWORD).await).await;
+    let actions = audit_actions(&s, &admin).await;
+    assert_eq!(
+        actions.iter().filter(|a| *a == "auth.lockout").count(),
+        1,
+        "locked and audited once: {actions:?}"
+    );
+}

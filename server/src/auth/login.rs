@@ -114,8 +114,7 @@ pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResu
             end_lock(tx.as_mut(), &user, now).await?;
         }
         let mut lockout = None;
-        if inactive {
-            tx.lock_user(user.id, now).await?;
+        if inactive && tx.lock_user(user.id, now).await? {
             lockout = Some(format!(
                 "User {} locked: no login for more than {} days; all sessions ended",
                 user.email, policy.inactive_lock_days
@@ -216,7 +215,10 @@ pub(crate) async fn count_failure(
     if user.status != UserStatus::Active || failures < policy.lockout_attempts {
         return Ok(false);
     }
-    tx.lock_user(user.id, now).await?;
+    if !tx.lock_user(user.id, now).await? {
+        // Another request locked it first, and audited it.
+        return Ok(true);
+    }
     tx.append_audit(&lockout_record(
         user,
         ip,

@@ -189,8 +189,9 @@ pub trait UserWrites {
     /// Removes and returns the activation with this hash (whether or not it has expired).
     async fn take_activation(&mut self, token_hash: &str) -> StoreResult<Option<Activation>>;
 
-    /// Locks a user after too many failures and ends their sessions.
-    async fn lock_user(&mut self, user_id: Uuid, at: Timestamp) -> StoreResult<()>;
+    /// Locks a user after too many failures and ends their sessions; false when already locked (the
+    /// request that locked first audits it).
+    async fn lock_user(&mut self, user_id: Uuid, at: Timestamp) -> StoreResult<bool>;
 
     /// Groups as [`UserReads::groups`] lists them, as this transaction sees them, except that built-in
     /// groups come without members (all the users of a role: never needed inside a change).

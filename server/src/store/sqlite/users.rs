@@ -79,7 +79,7 @@ impl UserWrites for SqliteTx {
         self.run(move |c| ops::take_activation(c, &h)).await
     }
 
-    async fn lock_user(&mut self, user_id: Uuid, at: Timestamp) -> StoreResult<()> {
+    async fn lock_user(&mut self, user_id: Uuid, at: Timestamp) -> StoreResult<bool> {
         self.run(move |c| ops::lock_user(c, user_id, at)).await
     }
 

@@ -358,14 +358,17 @@ pub fn take_activation(c: &Connection, token_hash: &str) -> StoreResult<Option<A
     .transpose()
 }
 
-pub fn lock_user(c: &Connection, user_id: Uuid, at: Timestamp) -> StoreResult<()> {
-    c.execute(
-        "UPDATE users SET status = ?2, locked_at = ?3, version = version + 1 WHERE id = ?1",
-        params![user_id.to_string(), UserStatus::Locked.as_str(), ms(at)],
-    )
-    .map_err(db_err)?;
+/// Locks the user and ends their sessions; false when they were locked already (so two requests that
+/// cross the limit together lock and audit once).
+pub fn lock_user(c: &Connection, user_id: Uuid, at: Timestamp) -> StoreResult<bool> {
+    let changed = c
+        .execute(
+            "UPDATE users SET status = ?2, locked_at = ?3, version = version + 1 WHERE id = ?1 AND status <> ?2",
+            params![user_id.to_string(), UserStatus::Locked.as_str(), ms(at)],
+        )
+        .map_err(db_err)?;
     end_user_sessions(c, user_id)?;
-    Ok(())
+    Ok(changed > 0)
 }
 
 pub fn users_in_org(c: &Connection, org_id: Uuid, ids: &[Uuid]) -> StoreResult<Vec<Uuid>> {
