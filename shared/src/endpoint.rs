@@ -72,6 +72,8 @@ pub enum Content {
     Export,
     /// Server-sent events (`text/event-stream`), each a JSON object, for as long as the client stays.
     EventStream,
+    /// A document to save as a file: Markdown or HTML as the query's `format` asks (a report).
+    Document,
 }
 
 /// One route. Implemented by marker types: the values a call needs are its [`Endpoint::Params`],

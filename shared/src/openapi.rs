@@ -294,6 +294,18 @@ fn responses(d: &Described, answer: Option<Schema>) -> Value {
                 },
             });
         }
+        (Content::Document, _) => {
+            success["content"] = json!({
+                "text/markdown": { "schema": { "type": "string" } },
+                "text/html": { "schema": { "type": "string" } },
+            });
+            success["headers"] = json!({
+                "Content-Disposition": {
+                    "description": "An attachment with a file name.",
+                    "schema": { "type": "string" },
+                },
+            });
+        }
         (Content::Export, _) => {
             success["content"] = json!({
                 "text/csv": { "schema": { "type": "string" } },

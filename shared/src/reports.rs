@@ -169,10 +169,13 @@ pub mod endpoints {
     crate::endpoints! {
         /// Renders an application's report under the given (or the saved) report settings.
         Preview: Post REPORT_PREVIEW, Admin, params (), query PreviewQuery, body PreviewRequest => ReportPreview;
+        /// The same report as a document (Markdown or HTML) with a file name, to save.
+        Render: Post REPORT_RENDER, Admin, params (), query PreviewQuery, body PreviewRequest => String, answer_content Document;
     }
 
     pub(crate) fn each(v: &mut impl crate::endpoint::EndpointVisitor) {
         v.visit::<Preview>();
+        v.visit::<Render>();
     }
 }
 

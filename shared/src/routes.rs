@@ -195,6 +195,8 @@ pub const LICENSES_ASSESS: &str = "/api/v1/licenses/assess";
 pub const LICENSE_ASSESS: &str = "/api/v1/licenses/assess/{id}";
 /// `POST reports/preview` [`crate::reports::PreviewRequest`].
 pub const REPORT_PREVIEW: &str = "/api/v1/reports/preview";
+/// `POST reports/render?format=` [`crate::reports::PreviewRequest`]: the report itself, to save as a file.
+pub const REPORT_RENDER: &str = "/api/v1/reports/render";
 /// `POST scores/preview` [`crate::scores::PreviewRequest`].
 pub const SCORE_PREVIEW: &str = "/api/v1/scores/preview";
 

@@ -271,6 +271,15 @@ pub fn answer(call: &Call, total: usize) -> Option<Msg> {
     } else if call.is::<Get<orgdeck_shared::servers::ProductionDefaults>>() {
         let s = orgdeck_shared::servers::ProductionDefaults::default();
         Msg::reply::<Get<orgdeck_shared::servers::ProductionDefaults>>(c, Ok(doc(s)))
+    } else if call.is::<Get<orgdeck_shared::scores::ScoreSettings>>() {
+        let s = orgdeck_shared::scores::ScoreSettings::default();
+        Msg::reply::<Get<orgdeck_shared::scores::ScoreSettings>>(c, Ok(doc(s)))
+    } else if call.is::<orgdeck_shared::scores::endpoints::Preview>() {
+        let preview = orgdeck_shared::scores::ScorePreview {
+            saved_version: 1,
+            applications: Vec::new(),
+        };
+        Msg::reply::<orgdeck_shared::scores::endpoints::Preview>(c, Ok(preview))
     } else if call.is::<orgdeck_shared::inbox::endpoints::List>() {
         let page = orgdeck_shared::inbox::InboxPage {
             items: Vec::new(),

@@ -1170,3 +1170,76 @@ fn a_person_turns_on_auto_licensing_and_an_agent_that_registers_appears_licensed
     console.type_keys("q");
     assert!(console.wait_exit().success());
 }
+
+#[test]
+fn a_person_raises_a_score_weight_and_sees_the_grade_change_in_the_preview_before_saving() {
+    let fx = Fixture::new("Pty Scores Org");
+    let client = fx.client();
+    let key = fx
+        .runtime
+        .block_on(client.send::<orgdeck_shared::agents::endpoints::CreateKey>(
+            &(),
+            &(),
+            &orgdeck_shared::agents::CreateAgentKey {
+                name: "scanner".into(),
+                environment: None,
+            },
+        ))
+        .expect("an agent key")
+        .key
+        .expose()
+        .to_owned();
+    // One critical and one high finding: custom code 100 - 20 - 10 = 70, no libraries: a C.
+    let status = fx.runtime.block_on(async {
+        let event = |id: &str, severity: &str| {
+            serde_json::json!({
+                "id": id, "type": "new_vulnerability", "application": "pty-ledger", "title": format!("{severity} one"),
+                "severity": severity, "rule": "sql-injection",
+            })
+        };
+        reqwest::Client::new()
+            .post(format!("{}{}", fx.url, orgdeck_shared::routes::AGENT_EVENTS))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({ "events": [event("v1", "critical"), event("v2", "high")] }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let mut console = fx.console();
+    console.type_keys(":scores\r");
+    console.wait_for("no grade changes");
+    let row = |c: &Console| {
+        c.contents()
+            .lines()
+            .find(|l| l.contains("pty-ledger"))
+            .unwrap()
+            .to_owned()
+    };
+    assert!(row(&console).contains("70 C      70 C"), "{}", row(&console));
+    // The critical weight is the fourth field: 40 instead of 20 makes it 50, an F, as it is typed.
+    console.type_keys("jjj\r");
+    console.type_keys("\x15"); // ctrl-u clears the field
+    console.type_keys("40");
+    console.wait_for("1 grade changes");
+    let changed = row(&console);
+    assert!(
+        changed.starts_with("│* pty-ledger") && changed.contains("70 C      50 F"),
+        "{changed}"
+    );
+    // Nothing is saved yet.
+    let saved = fx
+        .runtime
+        .block_on(client.send::<Get<orgdeck_shared::scores::ScoreSettings>>(&(), &(), &()))
+        .unwrap();
+    assert_eq!(saved.value.weights.critical, 20.0);
+    // Saved, the grade now is the new one.
+    console.type_keys("\r");
+    console.type_keys("s");
+    console.wait_for("Saved score settings");
+    console.wait_for("no grade changes");
+    assert!(row(&console).contains("50 F      50 F"), "{}", row(&console));
+    console.type_keys("q");
+    assert!(console.wait_exit().success());
+}

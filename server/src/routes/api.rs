@@ -54,7 +54,7 @@ impl<E: Endpoint> Reply<E> {
     pub fn new(answer: E::Response) -> Self {
         const {
             assert!(
-                !matches!(E::ANSWER, Content::Export | Content::EventStream),
+                !matches!(E::ANSWER, Content::Export | Content::EventStream | Content::Document),
                 "a streamed answer is a Reply::stream"
             )
         };
@@ -77,7 +77,7 @@ impl<E: Endpoint> Reply<E> {
     pub fn stream(response: Response) -> Self {
         const {
             assert!(
-                matches!(E::ANSWER, Content::Export | Content::EventStream),
+                matches!(E::ANSWER, Content::Export | Content::EventStream | Content::Document),
                 "only a streamed endpoint answers a stream"
             )
         };

@@ -105,6 +105,7 @@ fn api() -> Api {
         .at(server_ep::LicenseApplication, servers::license_application)
         .at(server_ep::UnlicenseApplication, servers::unlicense_application)
         .at(orgdeck_shared::reports::endpoints::Preview, previews::report)
+        .at(orgdeck_shared::reports::endpoints::Render, previews::render)
         .at(orgdeck_shared::scores::endpoints::Preview, previews::scores)
         .at(audit_ep::Search, audit::search)
         .at(audit_ep::Export, audit::export)

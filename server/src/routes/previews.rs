@@ -26,6 +26,45 @@ pub async fn report(
     Ok(Reply::new(report_service::preview(&state, &admin, req, format).await?))
 }
 
+/// The report as a file: `text/markdown` or `text/html`, named after the application.
+pub async fn render(
+    State(state): State<AppState>,
+    admin: OrgAdmin,
+    ApiQuery(query): ApiQuery<PreviewQuery>,
+    ApiJson(req): ApiJson<reports::PreviewRequest>,
+) -> AppResult<Reply<reports::endpoints::Render>> {
+    use axum::{
+        http::{HeaderValue, header},
+        response::IntoResponse,
+    };
+    let format = query.format.unwrap_or_default();
+    let report = report_service::preview(&state, &admin, req, format).await?;
+    let content_type = match format {
+        reports::ReportFormat::Markdown => "text/markdown; charset=utf-8",
+        reports::ReportFormat::Html => "text/html; charset=utf-8",
+    };
+    // The name holds only what needs no quoting: an application's name is the agent's words.
+    let stem: String = report
+        .application
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"{stem}-report.{}\"", format.extension());
+    let mut resp = report.content.into_response();
+    let headers = resp.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(Reply::stream(resp))
+}
+
 pub async fn scores(
     State(state): State<AppState>,
     admin: OrgAdmin,

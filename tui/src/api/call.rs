@@ -171,6 +171,22 @@ impl Call {
         call
     }
 
+    /// A call of `E` with a body whose answer (a document) is written to a file ([`SaveTo`]).
+    pub fn save_with_body<E, M>(
+        params: E::Params,
+        body: &E::Body,
+        save: SaveTo,
+        then: impl Fn(Result<super::ExportReport, ApiError>) -> M + Send + Sync + 'static,
+    ) -> Call
+    where
+        E: Endpoint,
+        M: Send + 'static,
+    {
+        let mut call = Call::build::<E, super::ExportReport, M>(params, body, then);
+        call.save_to = Some(save);
+        call
+    }
+
     /// A call of `E` without a body.
     pub fn of<E, M>(
         params: E::Params,

@@ -419,8 +419,10 @@ impl<F> Form<F> {
     pub(crate) fn assert_names_fields_of(&self, doc: &impl serde::Serialize) {
         let json = serde_json::to_value(doc).expect("a document serializes");
         for f in &self.fields {
+            // A field may name a path into the document (`syslog.host`).
+            let found = f.spec.name.split('.').try_fold(&json, |v, key| v.get(key)).is_some();
             assert!(
-                json.get(f.spec.name).is_some(),
+                found,
                 "the field {} of the form {} is not a field of {json}",
                 f.spec.name,
                 type_name::<F>()
