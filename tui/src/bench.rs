@@ -271,6 +271,9 @@ pub fn answer(call: &Call, total: usize) -> Option<Msg> {
     } else if call.is::<Get<orgdeck_shared::servers::ProductionDefaults>>() {
         let s = orgdeck_shared::servers::ProductionDefaults::default();
         Msg::reply::<Get<orgdeck_shared::servers::ProductionDefaults>>(c, Ok(doc(s)))
+    } else if call.is::<Get<orgdeck_shared::reports::ReportSettings>>() {
+        let s = orgdeck_shared::reports::ReportSettings::default();
+        Msg::reply::<Get<orgdeck_shared::reports::ReportSettings>>(c, Ok(doc(s)))
     } else if call.is::<Get<orgdeck_shared::scores::ScoreSettings>>() {
         let s = orgdeck_shared::scores::ScoreSettings::default();
         Msg::reply::<Get<orgdeck_shared::scores::ScoreSettings>>(c, Ok(doc(s)))

@@ -12,6 +12,7 @@ pub mod inbox;
 pub mod integrations;
 pub mod notifications;
 mod paged;
+pub mod reports;
 pub mod scores;
 pub mod security;
 pub mod servers;
@@ -26,6 +27,7 @@ pub use groups::GroupsTab;
 pub use inbox::InboxTab;
 pub use integrations::IntegrationsTab;
 pub use notifications::NotificationsTab;
+pub use reports::ReportsTab;
 pub use scores::ScoresTab;
 pub use security::SecurityTab;
 pub use servers::ServersTab;
@@ -64,6 +66,7 @@ pub const AREAS: &[Area] = &[
     Area { id: "account", title: "Account", group: Group::UsersAndAccess, key: 'm', aliases: &["me", "profile", "my account"], sections: &[], keys: account::KEYS, make: || Box::new(AccountTab::new()) },
     Area { id: "agent_keys", title: "Agent keys", group: Group::Servers, key: 'e', aliases: &["agents", "organization key", "org key"], sections: &[], keys: agents::KEYS, make: || Box::new(AgentsTab::new()) },
     Area { id: "servers", title: "Servers", group: Group::Servers, key: 'v', aliases: &["hosts", "fleet", "protect licenses"], sections: servers::SECTIONS, keys: servers::KEYS, make: || Box::new(ServersTab::new()) },
+    Area { id: "reports", title: "Reports", group: Group::ReportsAndScores, key: 'p', aliases: &["report settings", "report", "owasp", "pci"], sections: &[], keys: reports::KEYS, make: || Box::new(ReportsTab::new()) },
     Area { id: "scores", title: "Scores", group: Group::ReportsAndScores, key: 'c', aliases: &["score settings", "grades", "weights"], sections: &[], keys: &[], make: || Box::new(ScoresTab::new()) },
     Area { id: "inbox", title: "Inbox", group: Group::IntegrationsAndNotifications, key: 'x', aliases: &["unread", "notifications inbox"], sections: &[], keys: inbox::KEYS, make: || Box::new(InboxTab::new()) },
 ];
