@@ -99,11 +99,13 @@ fn the_prompt_lists_matches_prefix_first_and_tab_cycles_through_them() {
             "Servers",
             "Servers › Server list",
             "Servers › Agent defaults",
+            "Reports",
+            "Scores",
             "General",
             "Users",
             "Servers › Applications"
         ],
-        "prefixes before substrings (General: licenses; Servers › Applications: assess licenses)"
+        "prefixes before substrings (Reports and Scores: their settings; General: licenses; Servers › Applications: assess licenses)"
     );
     let s = screen(&app, 80, 24);
     assert!(s.contains("> Security "), "{s}");

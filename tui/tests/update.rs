@@ -52,6 +52,8 @@ fn tab_number_keys_and_jump_switch_tabs() {
             "Account",
             "Agent keys",
             "Servers",
+            "Reports",
+            "Scores",
             "Inbox"
         ]
     );

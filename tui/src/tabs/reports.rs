@@ -321,6 +321,13 @@ impl ReportsTab {
         }
     }
 
+    fn read_applications(&mut self, fx: &mut Effects) {
+        if self.applications.loaded().is_none() {
+            self.applications = Load::Loading;
+        }
+        fx.call(Call::of::<ListApplications, _>((), ReportsMsg::Applications).label("loading applications"));
+    }
+
     fn ask_application(&mut self, fx: &mut Effects) {
         let Some(apps) = self.applications.loaded() else {
             fx.toast(ToastLevel::Info, "The applications are still loading");
@@ -441,10 +448,7 @@ impl Tab for ReportsTab {
 
     fn load(&mut self, fx: &mut Effects) {
         self.state.load(fx);
-        if self.applications.loaded().is_none() {
-            self.applications = Load::Loading;
-        }
-        fx.call(Call::of::<ListApplications, _>((), ReportsMsg::Applications).label("loading applications"));
+        self.read_applications(fx);
     }
 
     fn captures_input(&self) -> bool {
@@ -492,6 +496,7 @@ impl Tab for ReportsTab {
             }
             Action::Reload => {
                 self.state.reload(fx);
+                self.read_applications(fx);
                 self.read_preview(fx);
             }
             Action::PageDown => self.scroll = (self.scroll + 10).min(lines.saturating_sub(1)),
