@@ -182,7 +182,7 @@ impl ScoresTab {
 
     /// The settings as the form has them now.
     pub fn edited(&self) -> Option<ScoreSettings> {
-        let base = self.state.base()?;
+        self.state.base()?;
         let f = &self.form;
         let grade = |n: i64| u32::try_from(n).unwrap_or(0);
         let languages = f
@@ -212,7 +212,6 @@ impl ScoresTab {
                 c: grade(f.number(GRADE_C)),
                 d: grade(f.number(GRADE_D)),
             },
-            ..base.value.clone()
         })
     }
 
