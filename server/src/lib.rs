@@ -16,6 +16,9 @@ pub mod mail;
 pub mod orgs;
 /// The one client for user-supplied URLs (integrations, webhooks), with the SSRF rules.
 pub mod outbound;
+/// A PostgreSQL server for tests (the `testkit` feature).
+#[cfg(feature = "testkit")]
+pub mod pg_test;
 pub mod routes;
 pub mod secret_box;
 /// Bulk data for benchmarks and tests; not in the shipped server (the `testkit` feature).

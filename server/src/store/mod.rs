@@ -12,6 +12,7 @@ pub mod inbox;
 pub mod integrations;
 pub mod mail;
 pub mod model;
+pub mod postgres;
 pub mod servers;
 pub mod sqlite;
 pub mod two_step;
