@@ -336,3 +336,47 @@ fn each_environment_keeps_its_edits_and_the_default_environment_is_saved_too() {
     assert_eq!(qa.log_level.as_str(), "warn");
     assert!(!sends::<Put<ProductionDefaults>>(&cmds));
 }
+
+#[test]
+fn the_inbox_opens_the_server_an_entry_is_about() {
+    use orgdeck_shared::{
+        inbox::{InboxEntry, InboxPage, Subject, endpoints as inbox},
+        notifications::EventType,
+    };
+    let mut app = servers_app();
+    send(&mut app, [ch('\''), ch('x')]);
+    send(&mut app, [ch('r')]);
+    let entry = InboxEntry {
+        id: Uuid::from_u128(77),
+        event_type: EventType::ServerOffline,
+        title: "Server qa-1 is offline".into(),
+        message: "No heartbeat from qa-1".into(),
+        severity: None,
+        application: None,
+        server: Some(Subject {
+            id: Uuid::from_u128(3),
+            name: "qa-1".into(),
+        }),
+        integration: None,
+        vulnerability_id: None,
+        created_at: "2026-11-28T10:00:00Z".parse().unwrap(),
+        read_at: None,
+    };
+    let page = InboxPage {
+        items: vec![entry],
+        next_cursor: None,
+        unread: 1,
+    };
+    while app.running().any(|c| c.is::<inbox::List>()) {
+        let msg = answer::<inbox::List>(&app, Ok(page.clone()));
+        app.update(msg);
+    }
+    let cmds = send(&mut app, [ch('O')]);
+    assert_eq!(app.active_tab().title(), "Servers");
+    let q = query(&cmds);
+    assert_eq!((q.q.as_deref(), q.status, q.environment), (Some("qa-1"), None, None));
+    let msg = answer::<ep::List>(&app, Ok(fleet()));
+    app.update(msg);
+    assert_eq!(tab(&app).list.cursor, 2, "on qa-1");
+    assert!(screen(&app, 80, 24).contains("\"qa-1\""));
+}

@@ -545,6 +545,17 @@ impl App {
         if let Some(d) = fx.confirm {
             self.dialog = Some(d);
         }
+        if let Some(show) = fx.open {
+            let (area, section) = show.place();
+            if let Some(tab) = self.areas.iter().position(|a| a.id == area) {
+                self.go_to(crate::nav::Place {
+                    tab,
+                    section: Some(section),
+                });
+                let value: std::sync::Arc<dyn std::any::Any + Send + Sync> = std::sync::Arc::new(show);
+                self.with_tab(tab, cmds, |t, _, fx| t.broadcast(value.as_ref(), fx));
+            }
+        }
     }
 
     fn on_answer(&mut self, call: Call, result: Result<Answer, ApiError>, cmds: &mut Vec<Command>) {

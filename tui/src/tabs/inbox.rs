@@ -38,6 +38,7 @@ use crate::{
 pub const READ_ALL: Action = Action::Tab(TabAction("inbox_read_all"));
 pub const UNREAD_ONLY: Action = Action::Tab(TabAction("inbox_unread_only"));
 pub const SEND_TO_TRACKER: Action = Action::Tab(TabAction("send_to_tracker"));
+pub const OPEN_SUBJECT: Action = Action::Tab(TabAction("inbox_open_subject"));
 
 pub const KEYS: &[ActionSpec] = &[
     spec(
@@ -55,6 +56,14 @@ pub const KEYS: &[ActionSpec] = &[
         &["U"],
         "Inbox: show only unread entries, or all again",
         Some("unread only"),
+    ),
+    spec(
+        OPEN_SUBJECT,
+        "inbox_open_subject",
+        Scope::Area("Inbox"),
+        &["O"],
+        "Inbox: open the server or application the entry is about (in the Servers area)",
+        Some("open subject"),
     ),
     mutating(
         SEND_TO_TRACKER,
@@ -396,6 +405,24 @@ impl Tab for InboxTab {
             Action::Activate | Action::Detail => self.open_current(ctx, fx),
             Action::Reload => self.read_first(fx),
             SEND_TO_TRACKER => self.ask_tracker(ctx, fx),
+            OPEN_SUBJECT => match self.list.current() {
+                Some(InboxEntry { server: Some(s), .. }) => {
+                    fx.open = Some(super::Show::Server {
+                        id: s.id,
+                        name: s.name.clone(),
+                    })
+                }
+                Some(InboxEntry {
+                    application: Some(a), ..
+                }) => {
+                    fx.open = Some(super::Show::Application {
+                        id: a.id,
+                        name: a.name.clone(),
+                    })
+                }
+                Some(_) => fx.toast(ToastLevel::Info, "This entry is about no server or application"),
+                None => fx.toast(ToastLevel::Info, "Nothing in the inbox"),
+            },
             READ_ALL => {
                 if self.list.items().iter().all(|e| e.read_at.is_some()) && self.unread == 0 {
                     fx.toast(ToastLevel::Info, "Nothing unread");
@@ -508,6 +535,13 @@ impl Tab for InboxTab {
             return vec![(Action::Down, "scroll"), (Action::Cancel, "close")];
         }
         let mut hints = vec![(Action::Activate, "open")];
+        if self
+            .list
+            .current()
+            .is_some_and(|e| e.server.is_some() || e.application.is_some())
+        {
+            hints.push((OPEN_SUBJECT, "open subject"));
+        }
         if self.list.current().is_some_and(|e| e.vulnerability_id.is_some()) {
             hints.push((SEND_TO_TRACKER, "to tracker"));
         }

@@ -107,6 +107,27 @@ pub struct Effects {
     pub timers: Vec<(&'static str, Duration, u64)>,
     /// Text to put on the terminal's clipboard (OSC 52).
     pub copy: Option<Secret>,
+    /// Open another area on what a row is about (the Inbox's server or application).
+    pub open: Option<Show>,
+}
+
+/// What another area is asked to show: it goes there and the area finds it ([`Tab::broadcast`] gets it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Show {
+    /// A registered server, in the Servers area's list.
+    Server { id: uuid::Uuid, name: String },
+    /// An application, in the Servers area's applications.
+    Application { id: uuid::Uuid, name: String },
+}
+
+impl Show {
+    /// The area and section that show it.
+    pub fn place(&self) -> (&'static str, &'static str) {
+        match self {
+            Show::Server { .. } => ("servers", "server_list"),
+            Show::Application { .. } => ("servers", "applications"),
+        }
+    }
 }
 
 impl Effects {

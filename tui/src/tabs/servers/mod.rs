@@ -142,6 +142,8 @@ pub struct ServersTab {
     pub asking: Option<Asking>,
     pub pending: Option<Pending>,
     pub open: Option<Report>,
+    /// A server or application another area asked to show: the cursor goes to it once its list is read.
+    pub wanted: Option<super::Show>,
 }
 
 impl Default for ServersTab {
@@ -183,6 +185,30 @@ impl ServersTab {
             asking: None,
             pending: None,
             open: None,
+            wanted: None,
+        }
+    }
+
+    /// Puts the cursor on what was asked to be shown, when its list holds it.
+    fn find_wanted(&mut self) {
+        match &self.wanted {
+            Some(super::Show::Server { id, .. }) => {
+                if let Some(i) = self.list.items().iter().position(|s| s.id == *id) {
+                    self.list.cursor = i;
+                    self.wanted = None;
+                }
+            }
+            Some(super::Show::Application { id, .. }) => {
+                if let Some(i) = self
+                    .applications
+                    .loaded()
+                    .and_then(|apps| apps.iter().position(|a| a.id == *id))
+                {
+                    self.app_cursor = i;
+                    self.wanted = None;
+                }
+            }
+            None => {}
         }
     }
 
@@ -713,6 +739,7 @@ impl Tab for ServersTab {
                     }
                     _ => {}
                 }
+                self.find_wanted();
                 if self.list.first_arrived() {
                     self.read_first(fx);
                 }
@@ -726,6 +753,7 @@ impl Tab for ServersTab {
                 Ok(page) => {
                     self.app_cursor = self.app_cursor.min(page.items.len().saturating_sub(1));
                     self.applications = Load::Loaded(page.items);
+                    self.find_wanted();
                 }
                 Err(e) if needs_login(&e) => {}
                 Err(e) if self.applications.loaded().is_some() => Self::refused("Reload failed", &e, fx),
@@ -758,6 +786,33 @@ impl Tab for ServersTab {
             },
             ServersMsg::Libraries { application, result } => self.libraries(*application, result, fx),
             ServersMsg::Doc(d) => self.defaults.answer(d, fx),
+        }
+    }
+
+    fn broadcast(&mut self, what: &(dyn std::any::Any + Send + Sync), fx: &mut Effects) {
+        let Some(show) = what.downcast_ref::<super::Show>() else {
+            return;
+        };
+        self.open = None;
+        self.asking = None;
+        match show {
+            super::Show::Server { name, .. } => {
+                // Searched by its name, whatever the filters were (it may be offline, in any environment).
+                self.section = Section::Servers;
+                self.q = name.clone();
+                self.status = None;
+                self.environment = None;
+                self.wanted = Some(show.clone());
+                self.refilter(fx);
+            }
+            super::Show::Application { .. } => {
+                self.section = Section::Applications;
+                self.wanted = Some(show.clone());
+                self.find_wanted();
+                if self.wanted.is_some() {
+                    self.read_applications(fx);
+                }
+            }
         }
     }
 
