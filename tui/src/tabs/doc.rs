@@ -443,3 +443,54 @@ impl<D: Document> Default for DocState<D> {
         Self::new()
     }
 }
+
+/// A settings document's form in a box: its title (marked while modified), the banner of stale or saving
+/// edits, then the form; loading and a failure to load are said in its place.
+pub fn render_form_box<D: Document, F>(
+    state: &DocState<D>,
+    form: &crate::widgets::Form<F>,
+    title: &str,
+    dirty: bool,
+    frame: &mut ratatui::Frame,
+    area: ratatui::layout::Rect,
+    theme: &crate::theme::Theme,
+) {
+    use ratatui::{
+        layout::{Constraint, Layout},
+        text::Span,
+        widgets::{Block, Borders, Paragraph, Wrap},
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(
+            format!(" {title}{} ", if dirty { " * modified" } else { "" }),
+            theme.title,
+        ));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    match &state.doc {
+        Load::Loaded(_) => {
+            let banner = state.banner();
+            let [b, f] =
+                Layout::vertical([Constraint::Length(u16::from(banner.is_some())), Constraint::Min(0)]).areas(inner);
+            if let Some(text) = banner {
+                frame.render_widget(Paragraph::new(Span::styled(text, theme.warning)), b);
+            }
+            form.render(frame, f, theme, true);
+        }
+        Load::Failed(e) => frame.render_widget(
+            Paragraph::new(Span::styled(
+                if e.code == ErrorCode::Forbidden {
+                    "Only organization admins can see these settings.".to_owned()
+                } else {
+                    format!("Could not load the settings: {} (r retries)", e.message)
+                },
+                theme.error,
+            ))
+            .wrap(Wrap { trim: true }),
+            inner,
+        ),
+        _ => frame.render_widget(Paragraph::new(Span::styled("Loading…", theme.muted)), inner),
+    }
+}

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use orgdeck_shared::{
     ApiError, ErrorCode, Page, Versioned,
     inventory::{Application, endpoints::ListApplications},
@@ -34,7 +34,7 @@ use crate::{
     keymap::{Action, ActionSpec, Scope, TabAction, spec},
     widgets::{
         Dialog, FieldSpec, Form, FormEvent, Prompt, ToastLevel,
-        form::{Multi, Text, Toggle},
+        form::{EditKey, Multi, Text, Toggle},
         merge::Merge,
         overlay::PromptEvent,
     },
@@ -460,18 +460,11 @@ impl Tab for ReportsTab {
             self.prompt_key(key, fx);
             return;
         }
-        let is_char =
-            matches!(key.code, KeyCode::Char(_)) && !key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL);
-        if !is_char && ctx.keymap.is(key, Action::Save) {
-            self.save(ctx, fx);
-            return;
-        }
-        let commit = !is_char && ctx.keymap.is(key, Action::Activate);
-        let cancel = !is_char && ctx.keymap.is(key, Action::Cancel);
-        match self.form.handle_edit_key(key, commit, cancel) {
-            FormEvent::Changed(field) => self.revalidate(Some(field), fx),
-            FormEvent::EditCancelled => self.revalidate(None, fx),
-            _ => {}
+        match self.form.edit_key(key, ctx.keymap) {
+            EditKey::Save => self.save(ctx, fx),
+            EditKey::Edit(FormEvent::Changed(field)) => self.revalidate(Some(field), fx),
+            EditKey::Edit(FormEvent::EditCancelled) => self.revalidate(None, fx),
+            EditKey::Edit(_) => {}
         }
     }
 
@@ -662,40 +655,15 @@ impl Tab for ReportsTab {
         let form_rows = 2 + self.form.height(area.width.saturating_sub(2)) + u16::from(self.state.banner().is_some());
         let [form_area, preview_area] =
             Layout::vertical([Constraint::Length(form_rows.min(area.height / 2)), Constraint::Min(3)]).areas(area);
-        let dirty = self.is_dirty();
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.border)
-            .title(Span::styled(
-                format!(" Report settings{} ", if dirty { " * modified" } else { "" }),
-                theme.title,
-            ));
-        let inner = block.inner(form_area);
-        frame.render_widget(block, form_area);
-        match &self.state.doc {
-            Load::Loaded(_) => {
-                let banner = self.state.banner();
-                let [b, f] = Layout::vertical([Constraint::Length(u16::from(banner.is_some())), Constraint::Min(0)])
-                    .areas(inner);
-                if let Some(text) = banner {
-                    frame.render_widget(Paragraph::new(Span::styled(text, theme.warning)), b);
-                }
-                self.form.render(frame, f, theme, true);
-            }
-            Load::Failed(e) => frame.render_widget(
-                Paragraph::new(Span::styled(
-                    if e.code == ErrorCode::Forbidden {
-                        "Only organization admins can see these settings.".to_owned()
-                    } else {
-                        format!("Could not load the settings: {} (r retries)", e.message)
-                    },
-                    theme.error,
-                ))
-                .wrap(Wrap { trim: true }),
-                inner,
-            ),
-            _ => frame.render_widget(Paragraph::new(Span::styled("Loading…", theme.muted)), inner),
-        }
+        super::doc::render_form_box(
+            &self.state,
+            &self.form,
+            "Report settings",
+            self.is_dirty(),
+            frame,
+            form_area,
+            theme,
+        );
         self.render_preview(frame, preview_area, ctx);
         match &self.asking {
             Some(Asking::Application(p)) | Some(Asking::Path(p)) => p.render(frame, area, theme),

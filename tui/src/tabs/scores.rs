@@ -6,7 +6,7 @@
 //! request. While the edits do not pass the checks, the preview keeps the last settings that did, and says
 //! so.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use orgdeck_shared::{
     ApiError, ErrorCode, Versioned,
     scores::{
@@ -31,7 +31,7 @@ use crate::{
     keymap::Action,
     widgets::{
         Dialog, FieldSpec, Form, FormEvent, ToastLevel,
-        form::{Choice, Number, Text},
+        form::{Choice, EditKey, Number, Text},
         merge::Merge,
         table::fit,
     },
@@ -325,18 +325,11 @@ impl Tab for ScoresTab {
     }
 
     fn handle_key(&mut self, key: &KeyEvent, ctx: &TabCtx, fx: &mut Effects) {
-        let is_char =
-            matches!(key.code, KeyCode::Char(_)) && !key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL);
-        if !is_char && ctx.keymap.is(key, Action::Save) {
-            self.save(ctx, fx);
-            return;
-        }
-        let commit = !is_char && ctx.keymap.is(key, Action::Activate);
-        let cancel = !is_char && ctx.keymap.is(key, Action::Cancel);
-        match self.form.handle_edit_key(key, commit, cancel) {
-            FormEvent::Changed(field) => self.revalidate(Some(field)),
-            FormEvent::EditCancelled => self.revalidate(None),
-            _ => {}
+        match self.form.edit_key(key, ctx.keymap) {
+            EditKey::Save => self.save(ctx, fx),
+            EditKey::Edit(FormEvent::Changed(field)) => self.revalidate(Some(field)),
+            EditKey::Edit(FormEvent::EditCancelled) => self.revalidate(None),
+            EditKey::Edit(_) => {}
         }
     }
 
@@ -474,38 +467,15 @@ impl Tab for ScoresTab {
             let [a, b] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
             (a, b)
         };
-        let dirty = self.is_dirty();
-        let title = format!(" Score settings{} ", if dirty { " * modified" } else { "" });
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.border)
-            .title(Span::styled(title, theme.title));
-        let inner = block.inner(form_area);
-        frame.render_widget(block, form_area);
-        match &self.state.doc {
-            Load::Loaded(_) => {
-                let banner = self.state.banner();
-                let [b, f] = Layout::vertical([Constraint::Length(u16::from(banner.is_some())), Constraint::Min(0)])
-                    .areas(inner);
-                if let Some(text) = banner {
-                    frame.render_widget(Paragraph::new(Span::styled(text, theme.warning)), b);
-                }
-                self.form.render(frame, f, theme, true);
-            }
-            Load::Failed(e) => frame.render_widget(
-                Paragraph::new(Span::styled(
-                    if e.code == ErrorCode::Forbidden {
-                        "Only organization admins can see these settings.".to_owned()
-                    } else {
-                        format!("Could not load the settings: {} (r retries)", e.message)
-                    },
-                    theme.error,
-                ))
-                .wrap(Wrap { trim: true }),
-                inner,
-            ),
-            _ => frame.render_widget(Paragraph::new(Span::styled("Loading…", theme.muted)), inner),
-        }
+        super::doc::render_form_box(
+            &self.state,
+            &self.form,
+            "Score settings",
+            self.is_dirty(),
+            frame,
+            form_area,
+            theme,
+        );
         self.render_preview(frame, preview_area, ctx);
     }
 

@@ -3,7 +3,7 @@
 
 mod view;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use orgdeck_shared::{
     ApiError, ErrorCode, Versioned,
     general::{DateFormat, Environment, GeneralSettings, NAME_MAX, TimeFormat},
@@ -22,7 +22,7 @@ use crate::{
     keymap::Action,
     widgets::{
         Dialog, FieldSpec, Form, FormEvent, ToastLevel,
-        form::{Choice, Multi, Text, Toggle},
+        form::{Choice, EditKey, Multi, Text, Toggle},
         merge::Merge,
     },
 };
@@ -222,18 +222,11 @@ impl Tab for GeneralTab {
     }
 
     fn handle_key(&mut self, key: &KeyEvent, ctx: &TabCtx, fx: &mut Effects) {
-        let is_char =
-            matches!(key.code, KeyCode::Char(_)) && !key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL);
-        if !is_char && ctx.keymap.is(key, Action::Save) {
-            self.save(ctx, fx);
-            return;
-        }
-        let commit = !is_char && ctx.keymap.is(key, Action::Activate);
-        let cancel = !is_char && ctx.keymap.is(key, Action::Cancel);
-        match self.form.handle_edit_key(key, commit, cancel) {
-            FormEvent::Changed(field) => self.revalidate(Some(field)),
-            FormEvent::EditCancelled => self.revalidate(None),
-            _ => {}
+        match self.form.edit_key(key, ctx.keymap) {
+            EditKey::Save => self.save(ctx, fx),
+            EditKey::Edit(FormEvent::Changed(field)) => self.revalidate(Some(field)),
+            EditKey::Edit(FormEvent::EditCancelled) => self.revalidate(None),
+            EditKey::Edit(_) => {}
         }
     }
 

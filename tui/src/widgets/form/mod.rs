@@ -297,6 +297,14 @@ pub enum FormEvent {
     Changed(&'static str),
 }
 
+/// What a raw key did while a field is being edited ([`Form::edit_key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditKey {
+    /// The save key (never a typed character): the owner saves (the edit is committed by its save).
+    Save,
+    Edit(FormEvent),
+}
+
 /// The form named by the marker type `F`; its fields are the [`Field<F, _>`](Field) handles of its specs.
 pub struct Form<F> {
     fields: Vec<Slot>,
@@ -660,6 +668,19 @@ impl<F> Form<F> {
             },
             _ => FormEvent::Ignored,
         }
+    }
+
+    /// A raw key while a field is being edited, read through the keymap: the save key (not a character
+    /// typed), or an edit (`Activate` commits it, `Cancel` restores the value from before it).
+    pub fn edit_key(&mut self, key: &KeyEvent, keymap: &crate::keymap::Keymap) -> EditKey {
+        let is_char =
+            matches!(key.code, KeyCode::Char(_)) && !key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL);
+        if !is_char && keymap.is(key, Action::Save) {
+            return EditKey::Save;
+        }
+        let commit = !is_char && keymap.is(key, Action::Activate);
+        let cancel = !is_char && keymap.is(key, Action::Cancel);
+        EditKey::Edit(self.handle_edit_key(key, commit, cancel))
     }
 
     /// A key while a text or number field is being edited: `commit` ends the edit keeping the text,
