@@ -199,7 +199,7 @@ fn findings(
     now: Timestamp,
 ) -> Result<(), DemoDataError> {
     use orgdeck_shared::agents::{AgentEvent, EventBody, NewComment, NewVulnerability};
-    let Some((key_id, _)) = ops::org_key(c, org_id)? else {
+    let Some((key_id, _)) = ops::org_key(&crate::store::sql::Connection::Sqlite(c), org_id)? else {
         return Ok(());
     };
     let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
@@ -230,9 +230,9 @@ fn findings(
             reported_by: "demo agent".into(),
             received_at: at,
         };
-        ops::insert_agent_event(c, &row(event, found_at))?;
+        ops::insert_agent_event(&crate::store::sql::Connection::Sqlite(c), &row(event, found_at))?;
         ops::insert_vulnerability(
-            c,
+            &crate::store::sql::Connection::Sqlite(c),
             &NewVulnerabilityRow {
                 org_id,
                 vulnerability: Vulnerability {
@@ -263,7 +263,7 @@ fn findings(
                     text: note.text.clone(),
                 }),
             };
-            ops::insert_agent_event(c, &row(comment, at))?;
+            ops::insert_agent_event(&crate::store::sql::Connection::Sqlite(c), &row(comment, at))?;
         }
     }
     for l in &demo.libraries {
@@ -277,7 +277,7 @@ fn findings(
             cves: l.cves.clone(),
             highest_cvss: l.cvss,
         };
-        ops::upsert_library(c, org_id, app.id, &library, now)?;
+        ops::upsert_library(&crate::store::sql::Connection::Sqlite(c), org_id, app.id, &library, now)?;
     }
     Ok(())
 }
@@ -382,7 +382,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
         let admin_id = Uuid::new_v4();
         let admin_email = demo.admin.email.to_lowercase();
         ops::insert_user(
-            c,
+            &crate::store::sql::Connection::Sqlite(c),
             &ops::NewUser {
                 id: admin_id,
                 org_id,
@@ -405,7 +405,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
             let email = u.email.to_lowercase();
             let last_login_at = u.last_login_days_ago.map(|d| days_ago(now, d)).transpose()?;
             ops::insert_user(
-                c,
+                &crate::store::sql::Connection::Sqlite(c),
                 &ops::NewUser {
                     id,
                     org_id,
@@ -435,7 +435,14 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                 .to_zoned_datetime(jiff::tz::TimeZone::UTC)
                 .date()
                 .checked_add(SignedDuration::from_hours(24 * l.expires_in_days))?;
-            ops::insert_license(c, org_id, l.kind, l.count, expires_on, created_at)?;
+            ops::insert_license(
+                &crate::store::sql::Connection::Sqlite(c),
+                org_id,
+                l.kind,
+                l.count,
+                expires_on,
+                created_at,
+            )?;
         }
         let mut app_ids: HashMap<String, Uuid> = HashMap::new();
         for a in &demo.applications {
@@ -448,16 +455,18 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                 open_vulnerabilities: Default::default(),
                 score: None,
             };
-            ops::insert_application(c, org_id, &app, created_at).map_err(|source| DemoDataError::Application {
-                name: a.name.clone(),
-                source,
-            })?;
+            ops::insert_application(&crate::store::sql::Connection::Sqlite(c), org_id, &app, created_at).map_err(
+                |source| DemoDataError::Application {
+                    name: a.name.clone(),
+                    source,
+                },
+            )?;
             app_ids.insert(a.name.clone(), app.id);
             findings(c, org_id, &app, a, now)?;
         }
         let (agent_key, key_hash, prefix) = crate::services::api_keys::new_key();
         ops::insert_agent_key(
-            c,
+            &crate::store::sql::Connection::Sqlite(c),
             &crate::store::NewAgentKeyRow {
                 id: Uuid::new_v4(),
                 org_id,
@@ -485,7 +494,12 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                 last_seen_at,
                 registered_at: created_at.min(last_seen_at),
             };
-            ops::insert_server(c, org_id, &server, orgdeck_shared::servers::EnvironmentOrigin::Agent)?;
+            ops::insert_server(
+                &crate::store::sql::Connection::Sqlite(c),
+                org_id,
+                &server,
+                orgdeck_shared::servers::EnvironmentOrigin::Agent,
+            )?;
             if server.status == orgdeck_shared::servers::ServerStatus::Online {
                 beating.push(server.id);
             }
@@ -518,7 +532,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                 access.push(serde_json::json!({ "applications": applications, "role": grant.role }));
             }
             ops::insert_group(
-                c,
+                &crate::store::sql::Connection::Sqlite(c),
                 group_id,
                 org_id,
                 &g.name,
@@ -531,7 +545,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                     group: g.name.clone(),
                     email: m.clone(),
                 })?;
-                ops::insert_group_member(c, group_id, *user)?;
+                ops::insert_group_member(&crate::store::sql::Connection::Sqlite(c), group_id, *user)?;
             }
         }
 
@@ -562,7 +576,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
             if let Some(ip) = &a.ip {
                 rec = rec.ip(ip.clone());
             }
-            ops::append_audit(c, &rec)?;
+            ops::append_audit(&crate::store::sql::Connection::Sqlite(c), &rec)?;
         }
         Ok(())
     })

@@ -124,14 +124,14 @@ pub fn organization_count(data_dir: &Path) -> Result<u64, OrgError> {
         return Ok(0);
     }
     let conn = sqlite::connect(&sqlite::db_path(data_dir), true)?;
-    Ok(ops::organization_count(&conn).unwrap_or(0))
+    Ok(ops::organization_count(&crate::store::sql::Connection::Sqlite(&conn)).unwrap_or(0))
 }
 
 /// The stored password hash (argon2id PHC string) of the user with `email`, for benchmarks that compare
 /// a login with one verify.
 pub fn password_hash_of(data_dir: &Path, email: &str) -> Result<String, OrgError> {
     let conn = sqlite::connect(&sqlite::db_path(data_dir), true)?;
-    let user = ops::user_for_login(&conn, &normalize_email(email))?
+    let user = ops::user_for_login(&crate::store::sql::Connection::Sqlite(&conn), &normalize_email(email))?
         .ok_or_else(|| OrgError::NoUserWithEmail(email.to_owned()))?;
     user.password_hash.ok_or_else(|| OrgError::NoPassword(email.to_owned()))
 }
@@ -158,7 +158,7 @@ pub(crate) fn write<T, E: From<WriteError>>(
 
 /// Fails with [`OrgError::NoSuchOrganization`] unless `org_id` exists.
 pub(crate) fn require_org(c: &Connection, org_id: Uuid) -> Result<(), OrgError> {
-    match ops::general_settings(c, org_id) {
+    match ops::general_settings(&crate::store::sql::Connection::Sqlite(c), org_id) {
         Ok(_) => Ok(()),
         Err(StoreError::NotFound(_)) => Err(OrgError::NoSuchOrganization(org_id)),
         Err(e) => Err(e.into()),
@@ -168,10 +168,21 @@ pub(crate) fn require_org(c: &Connection, org_id: Uuid) -> Result<(), OrgError> 
 /// The rows every new organization starts with: the organization, its default settings documents, the
 /// built-in groups and its organization key (not issued: nobody is there to be shown it).
 pub(crate) fn insert_org(c: &Connection, settings: &GeneralSettings, now: Timestamp) -> Result<(), OrgError> {
-    ops::insert_org(c, settings.id, &settings.name, settings.created_at)?;
-    ops::insert_settings(c, settings.id, AREA_GENERAL, &serde_json::to_string(settings)?, now)?;
+    ops::insert_org(
+        &crate::store::sql::Connection::Sqlite(c),
+        settings.id,
+        &settings.name,
+        settings.created_at,
+    )?;
     ops::insert_settings(
-        c,
+        &crate::store::sql::Connection::Sqlite(c),
+        settings.id,
+        AREA_GENERAL,
+        &serde_json::to_string(settings)?,
+        now,
+    )?;
+    ops::insert_settings(
+        &crate::store::sql::Connection::Sqlite(c),
         settings.id,
         AREA_SESSIONS,
         &serde_json::to_string(&SessionTimeouts::default())?,
@@ -179,9 +190,20 @@ pub(crate) fn insert_org(c: &Connection, settings: &GeneralSettings, now: Timest
     )?;
     for role in OrgRole::ALL {
         let all = serde_json::json!([{ "applications": "all", "role": role.as_str() }]).to_string();
-        ops::insert_group(c, Uuid::new_v4(), settings.id, role.label(), Some(role), &all, now)?;
+        ops::insert_group(
+            &crate::store::sql::Connection::Sqlite(c),
+            Uuid::new_v4(),
+            settings.id,
+            role.label(),
+            Some(role),
+            &all,
+            now,
+        )?;
     }
-    ops::insert_agent_key(c, &crate::services::agents::unissued_org_key(settings.id, now))?;
+    ops::insert_agent_key(
+        &crate::store::sql::Connection::Sqlite(c),
+        &crate::services::agents::unissued_org_key(settings.id, now),
+    )?;
     Ok(())
 }
 
@@ -206,7 +228,7 @@ pub fn init_org(
         let settings = GeneralSettings::new(org_id, org_name, now);
         insert_org(c, &settings, now)?;
         ops::append_audit(
-            c,
+            &crate::store::sql::Connection::Sqlite(c),
             &AuditRecord::new(
                 Some(org_id),
                 now,
@@ -237,7 +259,7 @@ fn insert_user(
 ) -> Result<(), OrgError> {
     let first_name = email.split('@').next().unwrap_or(email).to_owned();
     ops::insert_user(
-        c,
+        &crate::store::sql::Connection::Sqlite(c),
         &NewUser {
             id: user_id,
             org_id,
@@ -255,10 +277,10 @@ fn insert_user(
         },
     )?;
     if let Some(hash) = &password_hash {
-        ops::record_password_change(c, user_id, hash, now)?;
+        ops::record_password_change(&crate::store::sql::Connection::Sqlite(c), user_id, hash, now)?;
     }
     ops::append_audit(
-        c,
+        &crate::store::sql::Connection::Sqlite(c),
         &AuditRecord::new(
             Some(org_id),
             now,
@@ -296,9 +318,10 @@ pub fn create_user(
 pub fn disable_user(data_dir: &Path, user_id: Uuid, clock: &dyn Clock) -> Result<(), OrgError> {
     let now = clock.now();
     write(data_dir, now, |c| {
-        let org_id = ops::disable_user(c, user_id)?.ok_or(OrgError::NoSuchUser(user_id))?;
+        let org_id = ops::disable_user(&crate::store::sql::Connection::Sqlite(c), user_id)?
+            .ok_or(OrgError::NoSuchUser(user_id))?;
         ops::append_audit(
-            c,
+            &crate::store::sql::Connection::Sqlite(c),
             &AuditRecord::new(
                 Some(org_id),
                 now,
@@ -325,16 +348,22 @@ pub fn disable_integration(
     use orgdeck_shared::integrations::IntegrationStatus;
     let now = clock.now();
     write(data_dir, now, |c| {
-        let mut row = ops::integration(c, org_id, id)?.ok_or(OrgError::NoSuchIntegration(id))?;
+        let mut row = ops::integration(&crate::store::sql::Connection::Sqlite(c), org_id, id)?
+            .ok_or(OrgError::NoSuchIntegration(id))?;
         let before = row.view.status.clone();
         row.view.status = IntegrationStatus::Disabled {
             reason: reason.to_owned(),
             at: now,
         };
         row.view.updated_at = now;
-        ops::save_integration(c, org_id, &row, row.view.version)?;
+        ops::save_integration(
+            &crate::store::sql::Connection::Sqlite(c),
+            org_id,
+            &row,
+            row.view.version,
+        )?;
         ops::append_audit(
-            c,
+            &crate::store::sql::Connection::Sqlite(c),
             &AuditRecord::new(
                 Some(org_id),
                 now,
@@ -393,7 +422,7 @@ pub fn recover_admin(
             data_dir: data_dir.to_owned(),
         })?;
         let org_id = ops::uuid(&org_id)?;
-        let admins = ops::login_admin_count(c, org_id)?;
+        let admins = ops::login_admin_count(&crate::store::sql::Connection::Sqlite(c), org_id)?;
         if admins > 0 {
             return Err(OrgError::AdminsRemain {
                 org: org_name.to_owned(),
@@ -416,7 +445,7 @@ pub fn recover_admin(
                 )?;
                 c.execute("DELETE FROM sessions WHERE user_id = ?1", [&id])?;
                 let id = ops::uuid(&id)?;
-                ops::record_password_change(c, id, &hash, now)?;
+                ops::record_password_change(&crate::store::sql::Connection::Sqlite(c), id, &hash, now)?;
                 (id, true)
             }
             None => {
@@ -426,7 +455,7 @@ pub fn recover_admin(
             }
         };
         ops::append_audit(
-            c,
+            &crate::store::sql::Connection::Sqlite(c),
             &AuditRecord::new(
                 Some(org_id),
                 now,

@@ -173,7 +173,7 @@ pub fn seed_users(data_dir: &Path, org_id: Uuid, count: usize, clock: &dyn Clock
             };
             let created_at = now.checked_sub(SignedDuration::from_hours(24 * 120))?;
             ops::insert_user(
-                c,
+                &crate::store::sql::Connection::Sqlite(c),
                 &ops::NewUser {
                     id: Uuid::new_v4(),
                     org_id,
@@ -192,7 +192,7 @@ pub fn seed_users(data_dir: &Path, org_id: Uuid, count: usize, clock: &dyn Clock
             )?;
         }
         ops::append_audit(
-            c,
+            &crate::store::sql::Connection::Sqlite(c),
             &AuditRecord::new(
                 Some(org_id),
                 now,
@@ -236,7 +236,7 @@ pub fn seed_audit(data_dir: &Path, org_id: Uuid, count: usize, clock: &dyn Clock
             let (action, kind, summary) = AUDIT_KINDS[rng.below(AUDIT_KINDS.len() as u64) as usize];
             let ip = format!("198.51.100.{}", rng.below(250) + 1);
             ops::append_audit(
-                c,
+                &crate::store::sql::Connection::Sqlite(c),
                 &AuditRecord::new(
                     Some(org_id),
                     at,

@@ -720,7 +720,15 @@ async fn new_applications_take_an_assess_license_when_the_organization_says_so()
     let db =
         orgdeck_server::store::sqlite::connect(&orgdeck_server::store::sqlite::db_path(s.dir.path()), false).unwrap();
     let expires = jiff::civil::date(2027, 12, 31);
-    ops::insert_license(&db, s.org.org_id, LicenseKind::Assess, 1, expires, s.clock.now()).unwrap();
+    ops::insert_license(
+        &orgdeck_server::store::sql::Connection::Sqlite(&db),
+        s.org.org_id,
+        LicenseKind::Assess,
+        1,
+        expires,
+        s.clock.now(),
+    )
+    .unwrap();
     let key = make_key(&s, &admin, json!({ "name": "agent" }))
         .await
         .key

@@ -60,7 +60,15 @@ async fn licenses(s: &TestServer, admin: &str) -> LicenseSummary {
 fn add_licenses(s: &TestServer, kind: LicenseKind, count: u32, expires: jiff::civil::Date) {
     let db =
         orgdeck_server::store::sqlite::connect(&orgdeck_server::store::sqlite::db_path(s.dir.path()), false).unwrap();
-    ops::insert_license(&db, s.org.org_id, kind, count, expires, s.clock.now()).unwrap();
+    ops::insert_license(
+        &orgdeck_server::store::sql::Connection::Sqlite(&db),
+        s.org.org_id,
+        kind,
+        count,
+        expires,
+        s.clock.now(),
+    )
+    .unwrap();
 }
 
 async fn put_doc(s: &TestServer, admin: &str, area: &str, change: impl FnOnce(&mut Value)) -> reqwest::Response {

@@ -1108,7 +1108,7 @@ fn a_person_turns_on_auto_licensing_and_an_agent_that_registers_appears_licensed
         .unwrap();
     let org: String = db.query_row("SELECT id FROM organizations", [], |r| r.get(0)).unwrap();
     orgdeck_server::store::sqlite::ops::insert_license(
-        &db,
+        &orgdeck_server::store::sql::Connection::Sqlite(&db),
         uuid::Uuid::parse_str(&org).unwrap(),
         orgdeck_shared::licensing::LicenseKind::Protect,
         2,

@@ -8,12 +8,15 @@
 pub mod agents;
 pub mod api_keys;
 pub mod deliveries;
+pub mod engine;
 pub mod inbox;
 pub mod integrations;
 pub mod mail;
 pub mod model;
+pub mod ops;
 pub mod postgres;
 pub mod servers;
+pub mod sql;
 pub mod sqlite;
 pub mod two_step;
 pub mod users;

@@ -8,18 +8,11 @@
 //! durable, and still no write is answered before it is on disk. Without others waiting, a transaction
 //! commits at once by itself.
 
-mod agents;
-mod api_keys;
 pub mod cache;
-mod deliveries;
-mod inbox;
-mod integrations;
-mod mail;
-pub mod ops;
 pub mod schema;
-mod servers;
-mod two_step;
-mod users;
+
+/// The operations are shared by the engines (`store::ops`); this path is kept for the operator commands.
+pub use crate::store::ops;
 
 use std::{
     path::{Path, PathBuf},
@@ -32,16 +25,17 @@ use std::{
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use orgdeck_shared::{Versioned, audit::AuditEntry, general::GeneralSettings, inventory::Application};
+use orgdeck_shared::{Versioned, general::GeneralSettings};
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{OwnedMutexGuard, Semaphore, mpsc, watch};
 use uuid::Uuid;
 
 use crate::data_dir::DataDirError;
+use crate::store::sql;
 
 use super::{
-    AuditFilter, AuditRecord, LicenseFacts, LoginUser, NewSession, SessionInfo, SessionTimeouts, SessionView, Store,
-    StoreError, StoreResult, WriteTx,
+    SessionView, StoreError, StoreResult, WriteTx,
+    engine::{Engine, TxEngine},
 };
 
 /// The database file's name inside the data directory.
@@ -183,7 +177,7 @@ impl Writer {
             }
             Err(e) => {
                 self.abandon(&format!("commit failed: {e}"));
-                Err(ops::db_err(e))
+                Err(ops::db_err(e.into()))
             }
         }
     }
@@ -310,11 +304,18 @@ impl SqliteStore {
         .await
         .map_err(OpenError::Task)?
     }
+}
 
+#[async_trait]
+impl Engine for SqliteStore {
     /// Runs `f` on a reader connection right here on the async thread, for indexed point lookups that take
     /// microseconds (a session, a settings document): a hop to the blocking pool would cost more than the
     /// query. Anything that scans goes through [`Self::read`].
-    fn read_point<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+    async fn read_point<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&sql::Connection<'_>) -> StoreResult<T> + Send + 'static,
+    {
         let pooled = self
             .readers
             .lock()
@@ -322,9 +323,9 @@ impl SqliteStore {
             .pop();
         let conn = match pooled {
             Some(c) => c,
-            None => open_connection(&self.path, true).map_err(ops::db_err)?,
+            None => open_connection(&self.path, true).map_err(|e| ops::db_err(e.into()))?,
         };
-        let result = f(&conn);
+        let result = f(&sql::Connection::Sqlite(&conn));
         if let Ok(mut pool) = self.readers.lock() {
             pool.push(conn);
         }
@@ -335,7 +336,7 @@ impl SqliteStore {
     async fn read<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&sql::Connection<'_>) -> StoreResult<T> + Send + 'static,
     {
         let _permit = self.reader_permits.clone().acquire_owned().await.map_err(backend)?;
         let readers = self.readers.clone();
@@ -348,9 +349,9 @@ impl SqliteStore {
             // A connection lost to a panic is replaced.
             let conn = match pooled {
                 Some(c) => c,
-                None => open_connection(&path, true).map_err(ops::db_err)?,
+                None => open_connection(&path, true).map_err(|e| ops::db_err(e.into()))?,
             };
-            let result = f(&conn);
+            let result = f(&sql::Connection::Sqlite(&conn));
             if let Ok(mut pool) = readers.lock() {
                 pool.push(conn);
             }
@@ -359,11 +360,8 @@ impl SqliteStore {
         .await
         .map_err(backend)?
     }
-}
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn begin(&self) -> StoreResult<Box<dyn WriteTx>> {
+    async fn open_tx(&self) -> StoreResult<Box<dyn WriteTx>> {
         let mut guard = self.writer.lock().await;
         if guard.batch.is_some() {
             guard.check_transaction();
@@ -372,19 +370,22 @@ impl Store for SqliteStore {
             // Joins the open transaction: a savepoint takes microseconds, no disk.
             guard.conn.execute_batch("SAVEPOINT tx").map_err(|e| {
                 guard.check_transaction();
-                ops::db_err(e)
+                ops::db_err(e.into())
             })?;
             TxConn { guard, open: true }
         } else {
             tokio::task::spawn_blocking(move || -> StoreResult<TxConn> {
                 if !guard.conn.is_autocommit() {
                     // A transaction left open by a cancelled request: it never committed, so end it.
-                    guard.conn.execute_batch("ROLLBACK").map_err(ops::db_err)?;
+                    guard
+                        .conn
+                        .execute_batch("ROLLBACK")
+                        .map_err(|e| ops::db_err(e.into()))?;
                 }
                 // Waits (up to the busy timeout) for a write of another process to end.
                 guard.conn.execute_batch("BEGIN IMMEDIATE; SAVEPOINT tx").map_err(|e| {
                     guard.abandon("begin failed");
-                    ops::db_err(e)
+                    ops::db_err(e.into())
                 })?;
                 Ok(TxConn { guard, open: true })
             })
@@ -398,106 +399,47 @@ impl Store for SqliteStore {
         }))
     }
 
-    async fn user_for_login(&self, email: &str) -> StoreResult<Option<LoginUser>> {
-        let email = email.to_owned();
-        self.read(move |c| ops::user_for_login(c, &email)).await
-    }
-
-    async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionView>> {
+    async fn point_session(&self, token_hash: &str) -> StoreResult<Option<SessionView>> {
         let at = self.generation.stamp();
         if let Some(view) = at.and_then(|at| self.sessions.get(token_hash, at)) {
             return Ok(Some(view));
         }
-        let view = self.read_point(|c| ops::session(c, token_hash))?;
+        let h = token_hash.to_owned();
+        let view = self.read_point(move |c| ops::session(c, &h)).await?;
         if let (Some(at), Some(v)) = (at, &view) {
             self.sessions.put(token_hash.to_owned(), at, v.clone());
         }
         Ok(view)
     }
 
-    async fn session_timeouts(&self, org_id: Uuid) -> StoreResult<SessionTimeouts> {
-        self.read(move |c| ops::session_timeouts(c, org_id)).await
-    }
-
-    async fn general_settings(&self, org_id: Uuid) -> StoreResult<Versioned<GeneralSettings>> {
+    async fn point_general_settings(&self, org_id: Uuid) -> StoreResult<Versioned<GeneralSettings>> {
         let at = self.generation.stamp();
         if let Some(v) = at.and_then(|at| self.general.get(&org_id, at)) {
             return Ok(v);
         }
-        let v = self.read_point(|c| ops::general_settings(c, org_id))?;
+        let v = self.read_point(move |c| ops::general_settings(c, org_id)).await?;
         if let Some(at) = at {
             self.general.put(org_id, at, v.clone());
         }
         Ok(v)
     }
 
-    async fn licenses(&self, org_id: Uuid) -> StoreResult<LicenseFacts> {
-        self.read(move |c| ops::licenses(c, org_id)).await
-    }
-
-    async fn server_event_raised(&self, org_id: Uuid, key: &str) -> StoreResult<bool> {
-        let key = key.to_owned();
-        self.read(move |c| ops::server_event_raised(c, org_id, &key)).await
-    }
-
-    async fn licenses_expiring(
-        &self,
-        from: jiff::civil::Date,
-        to: jiff::civil::Date,
-    ) -> StoreResult<Vec<crate::store::ExpiringLicenses>> {
-        self.read(move |c| ops::licenses_expiring(c, from, to)).await
-    }
-
-    async fn applications(&self, org_id: Uuid) -> StoreResult<Vec<Application>> {
-        self.read(move |c| ops::applications(c, org_id)).await
-    }
-
-    async fn change_head(&self) -> StoreResult<i64> {
-        self.read(ops::change_head).await
-    }
-
-    async fn changes_after(
-        &self,
-        org_id: Uuid,
-        after: i64,
-        limit: usize,
-    ) -> StoreResult<Vec<orgdeck_shared::events::ChangeEvent>> {
-        self.read(move |c| ops::changes_after(c, org_id, after, limit)).await
-    }
-
-    fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.generation.watch()
-    }
-
-    async fn audit_search(&self, org_id: Uuid, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
-        let filter = filter.clone();
-        self.read(move |c| ops::audit_search(c, org_id, &filter)).await
-    }
-
-    async fn settings_docs_under(&self, org_id: Uuid, prefix: &str) -> StoreResult<Vec<(String, String)>> {
-        let prefix = prefix.to_owned();
-        self.read(move |c| ops::settings_docs_under(c, org_id, &prefix)).await
-    }
-
-    async fn settings_doc(&self, org_id: Uuid, area: &str) -> StoreResult<Option<(i64, String)>> {
+    async fn point_settings_doc(&self, org_id: Uuid, area: &str) -> StoreResult<Option<(i64, String)>> {
         let at = self.generation.stamp();
         let key = (org_id, area.to_owned());
         if let Some(doc) = at.and_then(|at| self.docs.get(&key, at)) {
             return Ok(doc);
         }
-        let doc = self.read_point(|c| ops::settings_doc(c, org_id, area))?;
+        let a = area.to_owned();
+        let doc = self.read_point(move |c| ops::settings_doc(c, org_id, &a)).await?;
         if let Some(at) = at {
             self.docs.put(key, at, doc.clone());
         }
         Ok(doc)
     }
 
-    async fn password_history(&self, user_id: Uuid, n: u32) -> StoreResult<Vec<String>> {
-        self.read(move |c| ops::password_history(c, user_id, n)).await
-    }
-
-    async fn user_sessions(&self, org_id: Uuid, user_id: Uuid) -> StoreResult<Vec<SessionInfo>> {
-        self.read(move |c| ops::user_sessions(c, org_id, user_id)).await
+    fn commit_watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.generation.watch()
     }
 }
 
@@ -530,12 +472,13 @@ struct SqliteTx {
     writer: Arc<WriterLock>,
 }
 
-impl SqliteTx {
+#[async_trait]
+impl TxEngine for SqliteTx {
     /// Runs one operation of this transaction on the blocking pool.
     async fn run<T, F>(&mut self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&sql::Connection<'_>) -> StoreResult<T> + Send + 'static,
     {
         let tx = self
             .conn
@@ -543,7 +486,7 @@ impl SqliteTx {
             .ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
         let (tx, result) = tokio::task::spawn_blocking(move || {
             let mut tx = tx;
-            let result = f(&tx.guard.conn);
+            let result = f(&sql::Connection::Sqlite(&tx.guard.conn));
             if result.is_err() {
                 tx.guard.check_transaction();
             }
@@ -554,115 +497,15 @@ impl SqliteTx {
         self.conn = Some(tx);
         result
     }
-}
 
-#[async_trait]
-impl WriteTx for SqliteTx {
-    async fn insert_session(&mut self, session: &NewSession) -> StoreResult<()> {
-        let s = session.clone();
-        self.run(move |c| ops::insert_session(c, &s)).await
-    }
-
-    async fn touch_session(&mut self, token_hash: &str, at: Timestamp) -> StoreResult<()> {
-        let h = token_hash.to_owned();
-        self.run(move |c| ops::touch_session(c, &h, at)).await
-    }
-
-    async fn delete_session(&mut self, token_hash: &str) -> StoreResult<bool> {
-        let h = token_hash.to_owned();
-        self.run(move |c| ops::delete_session(c, &h)).await
-    }
-
-    async fn delete_ended_sessions(&mut self, user_id: Uuid, now: Timestamp) -> StoreResult<()> {
-        self.run(move |c| ops::delete_ended_sessions(c, user_id, now)).await
-    }
-
-    async fn record_login(&mut self, user_id: Uuid, at: Timestamp, ip: &str) -> StoreResult<()> {
-        let ip = ip.to_owned();
-        self.run(move |c| ops::record_login(c, user_id, at, &ip)).await
-    }
-
-    async fn record_failed_login(&mut self, user_id: Uuid) -> StoreResult<u32> {
-        self.run(move |c| ops::record_failed_login(c, user_id)).await
-    }
-
-    async fn general_settings(&mut self, org_id: Uuid) -> StoreResult<Versioned<GeneralSettings>> {
-        self.run(move |c| ops::general_settings(c, org_id)).await
-    }
-
-    async fn update_general_settings(
-        &mut self,
-        org_id: Uuid,
-        expected: i64,
-        value: &GeneralSettings,
-        at: Timestamp,
-    ) -> StoreResult<i64> {
-        let value = value.clone();
-        self.run(move |c| ops::update_general_settings(c, org_id, expected, &value, at))
-            .await
-    }
-
-    async fn settings_doc_tx(&mut self, org_id: Uuid, area: &str) -> StoreResult<Option<(i64, String)>> {
-        let area = area.to_owned();
-        self.run(move |c| ops::settings_doc(c, org_id, &area)).await
-    }
-
-    async fn update_settings_doc(
-        &mut self,
-        org_id: Uuid,
-        area: &str,
-        expected: i64,
-        doc: &str,
-        at: Timestamp,
-    ) -> StoreResult<i64> {
-        let (area, doc) = (area.to_owned(), doc.to_owned());
-        self.run(move |c| ops::update_settings_doc(c, org_id, &area, expected, &doc, at))
-            .await
-    }
-
-    async fn record_password_change(&mut self, user_id: Uuid, hash: &str, at: Timestamp) -> StoreResult<()> {
-        let hash = hash.to_owned();
-        self.run(move |c| ops::record_password_change(c, user_id, &hash, at))
-            .await
-    }
-
-    async fn mark_unlocked(&mut self, user_id: Uuid, at: Timestamp) -> StoreResult<()> {
-        self.run(move |c| ops::mark_unlocked(c, user_id, at)).await
-    }
-
-    async fn require_password_change(&mut self, user_id: Uuid) -> StoreResult<()> {
-        self.run(move |c| ops::require_password_change(c, user_id)).await
-    }
-
-    async fn delete_session_by_id(&mut self, org_id: Uuid, user_id: Uuid, id: &str) -> StoreResult<bool> {
-        let id = id.to_owned();
-        self.run(move |c| ops::delete_session_by_id(c, org_id, user_id, &id))
-            .await
-    }
-
-    async fn end_other_sessions(&mut self, user_id: Uuid, keep: &str) -> StoreResult<u64> {
-        let keep = keep.to_owned();
-        self.run(move |c| ops::end_other_sessions(c, user_id, &keep)).await
-    }
-
-    async fn append_audit(&mut self, entry: &AuditRecord) -> StoreResult<()> {
-        let entry = entry.clone();
-        self.run(move |c| ops::append_audit(c, &entry)).await
-    }
-
-    async fn record_server_event(&mut self, org_id: Uuid, key: &str, at: Timestamp) -> StoreResult<bool> {
-        let key = key.to_owned();
-        self.run(move |c| ops::record_server_event(c, org_id, &key, at)).await
-    }
-
-    async fn commit(mut self: Box<Self>) -> StoreResult<()> {
+    async fn finish(mut self: Box<Self>) -> StoreResult<()> {
         let mut tx = self
             .conn
             .take()
             .ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
         if let Err(e) = tx.guard.conn.execute_batch("RELEASE tx") {
             tx.guard.check_transaction();
-            return Err(ops::db_err(e));
+            return Err(ops::db_err(e.into()));
         }
         tx.open = false;
         let batch = tx.guard.batch.get_or_insert_with(|| Batch {
@@ -699,6 +542,7 @@ mod tests {
     use orgdeck_shared::audit::{AuditActor, AuditTarget};
 
     use super::*;
+    use crate::store::{AuditRecord, Store};
 
     fn entry(summary: &str) -> AuditRecord {
         AuditRecord::new(

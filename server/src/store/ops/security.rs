@@ -1,7 +1,7 @@
 //! Security: settings documents by area, password history, sessions by their opaque id.
 
+use crate::store::sql::{Connection, OptionalExtension, params};
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::{db_err, ms, ts};

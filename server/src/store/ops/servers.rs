@@ -1,5 +1,7 @@
 //! Servers as agents register and beat, license allocation flags, libraries, and what a report lists.
 
+use crate::store::sql;
+use crate::store::sql::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
 use jiff::{Timestamp, civil::Date};
 use orgdeck_shared::{
     agents::{AgentEvent, EventBody},
@@ -8,7 +10,6 @@ use orgdeck_shared::{
     reports::render::{Finding, Note},
     servers::{EnvironmentOrigin, OFFLINE_AFTER_MINUTES, ServerStatus},
 };
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
 use uuid::Uuid;
 
 use super::{VULNERABILITY_COLUMNS, corrupt, db_err, environment, ms, raw_vulnerability, ts, uuid, vulnerability_of};
@@ -32,7 +33,7 @@ type RawServer = (
     String,
 );
 
-fn raw_server(r: &rusqlite::Row) -> rusqlite::Result<RawServer> {
+fn raw_server(r: &Row) -> sql::Result<RawServer> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -360,7 +361,7 @@ const LIBRARY_COLUMNS: &str = "application_id, name, version, latest_version, re
 /// A library row: its application, the library without its dates and CVEs, then those as stored.
 type LibraryRow = (String, Library, Option<String>, Option<String>, String);
 
-fn library_row(r: &rusqlite::Row) -> rusqlite::Result<LibraryRow> {
+fn library_row(r: &Row) -> sql::Result<LibraryRow> {
     Ok((
         r.get(0)?,
         Library {
@@ -379,7 +380,7 @@ fn library_row(r: &rusqlite::Row) -> rusqlite::Result<LibraryRow> {
     ))
 }
 
-fn libraries_where(c: &Connection, filter: &str, args: &[&dyn rusqlite::ToSql]) -> StoreResult<Vec<(Uuid, Library)>> {
+fn libraries_where(c: &Connection, filter: &str, args: &[&dyn sql::ToSql]) -> StoreResult<Vec<(Uuid, Library)>> {
     let mut stmt = c
         .prepare_cached(&format!(
             "SELECT {LIBRARY_COLUMNS} FROM libraries WHERE {filter} ORDER BY application_id, name"

@@ -1,21 +1,22 @@
-//! The delivery storage traits on SQLite: each method runs its `ops` function off the async threads.
+//! The delivery storage traits on either engine: each method runs its `ops` function off the async threads.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use orgdeck_shared::integrations::Delivery;
 use uuid::Uuid;
 
-use super::{SqliteStore, SqliteTx, ops};
+use super::{Engine, TxEngine};
+use crate::store::ops;
 use crate::store::{DeliveryReads, DeliveryRow, DeliveryUpdate, DeliveryWrites, StoreResult};
 
 #[async_trait]
-impl DeliveryReads for SqliteStore {
+impl<E: Engine> DeliveryReads for E {
     async fn due_deliveries(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<DeliveryRow>> {
         self.read(move |c| ops::due_deliveries(c, now, limit)).await
     }
 
     async fn next_delivery_due(&self) -> StoreResult<Option<Timestamp>> {
-        self.read_point(ops::next_delivery_due)
+        self.read_point(ops::next_delivery_due).await
     }
 
     async fn deliveries(
@@ -31,7 +32,7 @@ impl DeliveryReads for SqliteStore {
 }
 
 #[async_trait]
-impl DeliveryWrites for SqliteTx {
+impl<T: TxEngine> DeliveryWrites for T {
     async fn insert_deliveries(&mut self, rows: &[DeliveryRow]) -> StoreResult<()> {
         let rows = rows.to_vec();
         self.run(move |c| ops::insert_deliveries(c, &rows)).await

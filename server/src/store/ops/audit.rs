@@ -1,7 +1,8 @@
 //! The audit log: append and search, nothing else.
 
+use crate::store::sql;
+use crate::store::sql::{Connection, OptionalExtension, params};
 use orgdeck_shared::audit::{AuditActor, AuditEntry, AuditTarget, FieldChange};
-use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::{corrupt, db_err, ms, ts, uuid};
@@ -19,16 +20,19 @@ pub fn append_audit(c: &Connection, rec: &AuditRecord) -> StoreResult<()> {
     let e = &rec.entry;
     let changes = serde_json::to_string(&e.changes).map_err(corrupt)?;
     let search = audit_search_key(&e.summary, &e.actor.email, &e.action, &e.target.kind, &e.target.id);
-    let key = time_key(c, e.at)?;
-    let mut insert = c
-        .prepare_cached(
-        "INSERT INTO audit_log (rowid, id, org_id, at, actor_user_id, actor_email, action, target_kind, target_id, ip,
-                                summary, changes, search)
-         VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )
-    .map_err(db_err)?;
-    let rowid = insert
-        .insert(params![
+    if c.is_postgres() {
+        // The change stream's place (`seq`) must follow commit order, or a reader that saw place n could
+        // miss an n-1 committed later: appends take one lock, held until their transaction ends.
+        c.query_row("SELECT pg_advisory_xact_lock(?1)", params![AUDIT_LOCK], |_| Ok(()))
+            .map_err(db_err)?;
+        c.prepare_cached(
+            "INSERT INTO audit_log (seq, id, org_id, at, actor_user_id, actor_email, action, target_kind, target_id,
+                                    ip, summary, changes, search)
+             VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
+                     ?11, ?12)",
+        )
+        .map_err(db_err)?
+        .execute(params![
             e.id.to_string(),
             rec.org_id.map(|o| o.to_string()),
             ms(e.at),
@@ -41,15 +45,42 @@ pub fn append_audit(c: &Connection, rec: &AuditRecord) -> StoreResult<()> {
             e.summary,
             changes,
             search,
-            key,
         ])
         .map_err(db_err)?;
+        return Ok(());
+    }
+    let key = time_key(c, e.at)?;
+    c.prepare_cached(
+        "INSERT INTO audit_log (rowid, id, org_id, at, actor_user_id, actor_email, action, target_kind, target_id, ip,
+                                summary, changes, search)
+         VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )
+    .map_err(db_err)?
+    .execute(params![
+        e.id.to_string(),
+        rec.org_id.map(|o| o.to_string()),
+        ms(e.at),
+        e.actor.user_id.map(|u| u.to_string()),
+        e.actor.email,
+        e.action,
+        e.target.kind,
+        e.target.id,
+        e.ip,
+        e.summary,
+        changes,
+        search,
+        key,
+    ])
+    .map_err(db_err)?;
     c.prepare_cached("INSERT INTO audit_fts (rowid, search) VALUES (?1, ?2)")
         .map_err(db_err)?
-        .execute(params![rowid, search])
+        .execute(params![key, search])
         .map_err(db_err)?;
     Ok(())
 }
+
+/// The PostgreSQL advisory lock that orders audit appends (any constant unique to this use).
+const AUDIT_LOCK: i64 = 0x6f72_6764_6175_6474; // "orgdaudt"
 
 /// Entries of one millisecond a time key has room for.
 const PER_MS: i64 = 1 << 16;
@@ -76,7 +107,7 @@ fn time_key(c: &Connection, at: jiff::Timestamp) -> StoreResult<i64> {
 }
 
 /// Adds a query parameter; returns its 1-based position.
-fn bind(args: &mut Vec<Box<dyn rusqlite::ToSql>>, v: impl rusqlite::ToSql + 'static) -> usize {
+fn bind(args: &mut Vec<Box<dyn sql::ToSql>>, v: impl sql::ToSql + 'static) -> usize {
     args.push(Box::new(v));
     args.len()
 }
@@ -95,9 +126,9 @@ enum Plan {
 }
 
 /// The conditions every search shares: organization, range and keyset position.
-fn base_conditions(org_id: Uuid, f: &AuditFilter, prefix: &str) -> (String, Vec<Box<dyn rusqlite::ToSql>>) {
+fn base_conditions(org_id: Uuid, f: &AuditFilter, prefix: &str) -> (String, Vec<Box<dyn sql::ToSql>>) {
     let mut sql = format!(" WHERE {prefix}org_id = ?1");
-    let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(org_id.to_string())];
+    let mut args: Vec<Box<dyn sql::ToSql>> = vec![Box::new(org_id.to_string())];
     if let Some(from) = f.from {
         let n = bind(&mut args, ms(from));
         sql.push_str(&format!(" AND {prefix}at >= ?{n}"));
@@ -121,7 +152,7 @@ fn window_end(c: &Connection, org_id: Uuid, f: &AuditFilter) -> StoreResult<Opti
     let (conditions, mut args) = base_conditions(org_id, f, "");
     let n = bind(&mut args, SCAN_WINDOW - 1);
     let sql = format!("SELECT at, id FROM audit_log{conditions} ORDER BY at DESC, id DESC LIMIT 1 OFFSET ?{n}");
-    let params: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
+    let params: Vec<&dyn sql::ToSql> = args.iter().map(|a| a.as_ref()).collect();
     c.prepare_cached(&sql)
         .map_err(db_err)?
         .query_row(params.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))
@@ -136,8 +167,10 @@ fn fts_phrase(keyword: &str) -> String {
 
 pub fn audit_search(c: &Connection, org_id: Uuid, f: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
     let keyword = f.keyword.as_deref().filter(|k| !k.is_empty());
-    // The trigram index needs three characters; shorter keywords (and no keyword) scan.
-    if keyword.is_none_or(|k| k.chars().count() < 3) {
+    // The trigram index needs three characters; shorter keywords (and no keyword) scan. PostgreSQL's
+    // planner chooses between the time index and the trigram index by itself (each search is planned
+    // for its own values: `plan_cache_mode = force_custom_plan`, `store::postgres`).
+    if c.is_postgres() || keyword.is_none_or(|k| k.chars().count() < 3) {
         return search_with(c, org_id, f, Plan::Scan { down_to: None });
     }
     let boundary = window_end(c, org_id, f)?;
@@ -205,8 +238,19 @@ fn search_with(c: &Connection, org_id: Uuid, f: &AuditFilter, plan: Plan) -> Sto
     if let Some(k) = f.keyword.as_deref().filter(|k| !k.is_empty()) {
         // Both sides are folded already: a plain substring test (no per-character case folding or
         // wildcard handling, which makes LIKE several times slower).
-        let n = bind(&mut args, k.to_lowercase());
-        sql.push_str(&format!(" AND instr(a.search, ?{n}) > 0"));
+        if c.is_postgres() {
+            // LIKE is what the pg_trgm index answers; its wildcards and escape in the keyword are literal.
+            let escaped = k
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let n = bind(&mut args, format!("%{escaped}%"));
+            sql.push_str(&format!(" AND a.search LIKE ?{n}"));
+        } else {
+            let n = bind(&mut args, k.to_lowercase());
+            sql.push_str(&format!(" AND instr(a.search, ?{n}) > 0"));
+        }
     }
     let n = bind(&mut args, i64::from(f.limit));
     match plan_is_trigram {
@@ -215,7 +259,7 @@ fn search_with(c: &Connection, org_id: Uuid, f: &AuditFilter, plan: Plan) -> Sto
         false => sql.push_str(&format!(" ORDER BY a.at DESC, a.id DESC LIMIT ?{n}")),
     }
     let mut stmt = c.prepare_cached(&sql).map_err(db_err)?;
-    let params: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a.as_ref()).collect();
+    let params: Vec<&dyn sql::ToSql> = args.iter().map(|a| a.as_ref()).collect();
     let rows = stmt
         .query_map(params.as_slice(), |r| {
             Ok((
@@ -254,9 +298,13 @@ fn search_with(c: &Connection, org_id: Uuid, f: &AuditFilter, plan: Plan) -> Sto
 }
 
 /// The newest place in the change stream: the largest audit rowid (rowid order is time, then write order).
+/// On PostgreSQL, the `seq` column (in commit order, see [`append_audit`]).
 pub fn change_head(c: &Connection) -> StoreResult<i64> {
-    c.query_row("SELECT COALESCE(MAX(rowid), 0) FROM audit_log", [], |r| r.get(0))
-        .map_err(db_err)
+    let sql = match c.is_postgres() {
+        true => "SELECT COALESCE(MAX(seq), 0) FROM audit_log",
+        false => "SELECT COALESCE(MAX(rowid), 0) FROM audit_log",
+    };
+    c.query_row(sql, [], |r| r.get(0)).map_err(db_err)
 }
 
 /// The organization's audit entries after place `after`, oldest first, as change events (no summary, no
@@ -268,13 +316,19 @@ pub fn changes_after(
     limit: usize,
 ) -> StoreResult<Vec<orgdeck_shared::events::ChangeEvent>> {
     let mut stmt = c
-        .prepare_cached(
-            "SELECT rowid, at, actor_email, action, target_kind, target_id FROM audit_log
-             WHERE rowid > ?1 AND org_id = ?2 ORDER BY rowid LIMIT ?3",
-        )
+        .prepare_cached(match c.is_postgres() {
+            true => {
+                "SELECT seq, at, actor_email, action, target_kind, target_id FROM audit_log
+                 WHERE seq > ?1 AND org_id = ?2 ORDER BY seq LIMIT ?3"
+            }
+            false => {
+                "SELECT rowid, at, actor_email, action, target_kind, target_id FROM audit_log
+                 WHERE rowid > ?1 AND org_id = ?2 ORDER BY rowid LIMIT ?3"
+            }
+        })
         .map_err(db_err)?;
     let rows = stmt
-        .query_map(rusqlite::params![after, org_id.to_string(), limit as i64], |r| {
+        .query_map(params![after, org_id.to_string(), limit as i64], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,

@@ -1,8 +1,9 @@
 //! Organizations, settings documents, users and sessions.
 
+use crate::store::sql;
+use crate::store::sql::{Connection, OptionalExtension, Row, params};
 use jiff::{SignedDuration, Timestamp};
 use orgdeck_shared::{Versioned, auth::OrgRole, general::GeneralSettings};
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use super::{AREA_GENERAL, AREA_IP_RESTRICTIONS, AREA_SESSIONS, corrupt, db_err, ms, role, status, ts, uuid};
@@ -315,7 +316,7 @@ struct RawSession {
     two_step_doc: Option<String>,
 }
 
-fn session_row(r: &Row<'_>) -> rusqlite::Result<RawSession> {
+fn session_row(r: &Row<'_>) -> sql::Result<RawSession> {
     Ok(RawSession {
         org_id: r.get(0)?,
         org_name: r.get(1)?,

@@ -1,13 +1,14 @@
 //! Agent keys (the organization key and named keys: hashes and display prefixes, a replaced hash kept
 //! through a grace period), the events agents report, and the vulnerabilities they become.
 
+use crate::store::sql;
+use crate::store::sql::{Connection, OptionalExtension, Row, params};
 use jiff::Timestamp;
 use orgdeck_shared::{
     agents::{AgentEvent, AgentKeyInfo, OrgKeyInfo, StoredEvent},
     integrations::{IntegrationKind, TrackerIssue},
     vulnerabilities::{Severity, Vulnerability, VulnerabilityStatus},
 };
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use super::{AREA_IP_RESTRICTIONS, corrupt, db_err, environment, ms, ts, uuid};
@@ -93,7 +94,7 @@ struct RawInfo {
     until: Option<i64>,
 }
 
-fn info_row(r: &Row<'_>) -> rusqlite::Result<RawInfo> {
+fn info_row(r: &Row<'_>) -> sql::Result<RawInfo> {
     Ok(RawInfo {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -409,7 +410,7 @@ pub(super) type RawVulnerability = (
 pub(super) const VULNERABILITY_COLUMNS: &str =
     "id, application_id, title, severity, rule, route, description, status, event_id, found_at";
 
-pub(super) fn raw_vulnerability(r: &rusqlite::Row) -> rusqlite::Result<RawVulnerability> {
+pub(super) fn raw_vulnerability(r: &Row) -> sql::Result<RawVulnerability> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -441,7 +442,7 @@ pub(super) fn vulnerability_of(raw: RawVulnerability) -> StoreResult<Vulnerabili
     })
 }
 
-fn tracker_issue(r: &rusqlite::Row) -> rusqlite::Result<(String, String, String, String, String, i64)> {
+fn tracker_issue(r: &Row) -> sql::Result<(String, String, String, String, String, i64)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
 }
 
@@ -449,7 +450,7 @@ fn tracker_issue(r: &rusqlite::Row) -> rusqlite::Result<(String, String, String,
 /// vulnerability; a claim still being made (no key yet) is left out.
 fn attach_issues(
     out: &mut [Vulnerability],
-    rows: impl Iterator<Item = rusqlite::Result<(String, String, String, String, String, i64)>>,
+    rows: impl Iterator<Item = sql::Result<(String, String, String, String, String, i64)>>,
 ) -> StoreResult<()> {
     for row in rows {
         let (vulnerability, integration, kind, key, url, created) = row.map_err(db_err)?;

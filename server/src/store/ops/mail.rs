@@ -1,7 +1,7 @@
 //! The mail queue's rows.
 
+use crate::store::sql::{Connection, params};
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 use super::{db_err, ms, ts, uuid};

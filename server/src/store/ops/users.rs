@@ -1,12 +1,13 @@
 //! Users: read, write, and the paged, searchable list.
 
+use crate::store::sql;
+use crate::store::sql::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
 use jiff::Timestamp;
 use orgdeck_shared::{
     auth::OrgRole,
     password::PasswordPolicy,
     users::{User, UserSort},
 };
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter, types::Value};
 use uuid::Uuid;
 
 use super::{corrupt, db_err, ms, role, status, ts, uuid};
@@ -25,7 +26,7 @@ const USER_COLUMNS: &str = "id, email, first_name, last_name, role, enabled, api
     last_login_ip, failed_attempts, two_step_enabled, created_at, version, org_id, password_hash, \
     must_change_password, locked_at";
 
-fn record_row(r: &Row<'_>) -> rusqlite::Result<RawUser> {
+fn record_row(r: &Row<'_>) -> sql::Result<RawUser> {
     Ok(RawUser {
         id: r.get(0)?,
         email: r.get(1)?,
@@ -160,7 +161,7 @@ fn set_memberships(c: &Connection, user_id: Uuid, groups: &[Uuid]) -> StoreResul
     Ok(())
 }
 
-fn email_conflict(email: &str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+fn email_conflict(email: &str) -> impl FnOnce(sql::Error) -> StoreError + '_ {
     move |e| match db_err(e) {
         StoreError::Conflict(_) => StoreError::Conflict(format!("a user with email {email} already exists")),
         other => other,

@@ -1,21 +1,22 @@
-//! The mail queue's storage traits on SQLite.
+//! The mail queue's storage traits on either engine.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use super::{SqliteStore, SqliteTx, ops};
+use super::{Engine, TxEngine};
+use crate::store::ops;
 use crate::store::{MailReads, MailWrites, OutboxMail, StoreResult};
 
 #[async_trait]
-impl MailReads for SqliteStore {
+impl<E: Engine> MailReads for E {
     async fn queued_mail(&self, limit: u32) -> StoreResult<Vec<OutboxMail>> {
         self.read(move |c| ops::queued_mail(c, limit)).await
     }
 }
 
 #[async_trait]
-impl MailWrites for SqliteTx {
+impl<T: TxEngine> MailWrites for T {
     async fn queue_mail(&mut self, mail: &OutboxMail) -> StoreResult<()> {
         let mail = mail.clone();
         self.run(move |c| ops::queue_mail(c, &mail)).await

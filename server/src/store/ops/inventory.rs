@@ -1,8 +1,8 @@
 //! Licenses, applications, servers and groups.
 
+use crate::store::sql::{Connection, params};
 use jiff::{Timestamp, civil::Date};
 use orgdeck_shared::{auth::OrgRole, inventory::Application, licensing::LicenseKind, scores::SeverityCounts};
-use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 use super::{corrupt, db_err, environment, ms, uuid};

@@ -1,8 +1,9 @@
 //! API keys: hashes and display prefixes, one key a user, a replaced hash kept through a grace period.
 
+use crate::store::sql;
+use crate::store::sql::{Connection, OptionalExtension, Row, params};
 use jiff::Timestamp;
 use orgdeck_shared::api_keys::{ApiKeyHolder, ApiKeyInfo};
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use super::{AREA_IP_RESTRICTIONS, db_err, ms, role, status, ts, uuid};
@@ -114,7 +115,7 @@ struct RawInfo {
     until: Option<i64>,
 }
 
-fn info_row(r: &Row<'_>) -> rusqlite::Result<RawInfo> {
+fn info_row(r: &Row<'_>) -> sql::Result<RawInfo> {
     Ok(RawInfo {
         id: r.get(0)?,
         user_id: r.get(1)?,

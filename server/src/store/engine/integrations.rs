@@ -1,26 +1,27 @@
-//! The integration storage traits on SQLite: each method runs its `ops` function off the async threads
+//! The integration storage traits on either engine: each method runs its `ops` function off the async threads
 //! (one integration by id inline, as a point lookup).
 
 use async_trait::async_trait;
 use orgdeck_shared::integrations::Integration;
 use uuid::Uuid;
 
-use super::{SqliteStore, SqliteTx, ops};
+use super::{Engine, TxEngine};
+use crate::store::ops;
 use crate::store::{IntegrationReads, IntegrationRow, IntegrationWrites, StoreResult};
 
 #[async_trait]
-impl IntegrationReads for SqliteStore {
+impl<E: Engine> IntegrationReads for E {
     async fn integrations(&self, org_id: Uuid) -> StoreResult<Vec<Integration>> {
         self.read(move |c| ops::integrations(c, org_id)).await
     }
 
     async fn integration(&self, org_id: Uuid, id: Uuid) -> StoreResult<Option<IntegrationRow>> {
-        self.read_point(|c| ops::integration(c, org_id, id))
+        self.read_point(move |c| ops::integration(c, org_id, id)).await
     }
 }
 
 #[async_trait]
-impl IntegrationWrites for SqliteTx {
+impl<T: TxEngine> IntegrationWrites for T {
     async fn integrations_tx(&mut self, org_id: Uuid) -> StoreResult<Vec<Integration>> {
         self.run(move |c| ops::integrations(c, org_id)).await
     }

@@ -1,8 +1,9 @@
 //! Groups: built-in (membership by default group) and custom (access rows and members).
 
+use crate::store::sql;
+use crate::store::sql::{Connection, OptionalExtension, params};
 use jiff::Timestamp;
 use orgdeck_shared::groups::{AppAccess, Group};
-use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::{corrupt, db_err, ms, role, uuid};
@@ -120,7 +121,7 @@ fn set_members(c: &Connection, group_id: Uuid, members: &[Uuid]) -> StoreResult<
     Ok(())
 }
 
-fn name_conflict(name: &str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+fn name_conflict(name: &str) -> impl FnOnce(sql::Error) -> StoreError + '_ {
     move |e| match db_err(e) {
         StoreError::Conflict(_) => StoreError::Conflict(format!("a group named {name:?} already exists")),
         other => other,

@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::store::sql;
+use crate::store::sql::{Connection, OptionalExtension, Row, params};
 use orgdeck_shared::integrations::{
     Applications, Integration, IntegrationKind, IntegrationSettings, IntegrationStatus,
 };
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use super::{corrupt, db_err, ms, ts, uuid};
@@ -40,7 +41,7 @@ struct Raw {
     updated_at: i64,
 }
 
-fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
+fn raw(r: &Row<'_>) -> sql::Result<Raw> {
     Ok(Raw {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -165,7 +166,7 @@ fn columns(v: &Integration) -> StoreResult<Columns> {
     })
 }
 
-fn name_conflict(name: &str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+fn name_conflict(name: &str) -> impl FnOnce(sql::Error) -> StoreError + '_ {
     move |e| match db_err(e) {
         StoreError::Conflict(_) => StoreError::Conflict(format!("an integration named {name:?} already exists")),
         other => other,

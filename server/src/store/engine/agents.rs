@@ -1,4 +1,4 @@
-//! The agent storage traits on SQLite: each method runs its `ops` function off the async threads (the
+//! The agent storage traits on either engine: each method runs its `ops` function off the async threads (the
 //! per-request key lookup inline, as session and API key lookups are).
 
 use async_trait::async_trait;
@@ -9,16 +9,18 @@ use orgdeck_shared::{
 };
 use uuid::Uuid;
 
-use super::{SqliteStore, SqliteTx, ops};
+use super::{Engine, TxEngine};
+use crate::store::ops;
 use crate::store::{
     AgentKeyCaller, AgentReads, AgentWrites, LicenseFacts, NewAgentEventRow, NewAgentKeyRow, NewApplicationRow,
     NewVulnerabilityRow, StoreResult, VulnerabilityRef,
 };
 
 #[async_trait]
-impl AgentReads for SqliteStore {
+impl<E: Engine> AgentReads for E {
     async fn agent_key_caller(&self, key_hash: &str) -> StoreResult<Option<AgentKeyCaller>> {
-        self.read_point(|c| ops::agent_key_caller(c, key_hash))
+        let key_hash = key_hash.to_owned();
+        self.read_point(move |c| ops::agent_key_caller(c, &key_hash)).await
     }
 
     async fn agent_keys(&self, org_id: Uuid) -> StoreResult<Vec<AgentKeyInfo>> {
@@ -26,7 +28,8 @@ impl AgentReads for SqliteStore {
     }
 
     async fn org_key(&self, org_id: Uuid) -> StoreResult<Option<OrgKeyInfo>> {
-        self.read_point(|c| Ok(ops::org_key(c, org_id)?.map(|(_, info)| info)))
+        self.read_point(move |c| Ok(ops::org_key(c, org_id)?.map(|(_, info)| info)))
+            .await
     }
 
     async fn vulnerabilities(
@@ -46,7 +49,7 @@ impl AgentReads for SqliteStore {
 }
 
 #[async_trait]
-impl AgentWrites for SqliteTx {
+impl<T: TxEngine> AgentWrites for T {
     async fn agent_key(&mut self, org_id: Uuid, id: Uuid) -> StoreResult<Option<AgentKeyInfo>> {
         self.run(move |c| ops::agent_key(c, org_id, id)).await
     }

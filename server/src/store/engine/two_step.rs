@@ -1,15 +1,16 @@
-//! The two-step storage trait on SQLite: each method runs its `ops` function off the async threads.
+//! The two-step storage trait on either engine: each method runs its `ops` function off the async threads.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use orgdeck_shared::{auth::MfaMethod, security::TwoStepMethod};
 use uuid::Uuid;
 
-use super::{SqliteTx, ops};
+use super::TxEngine;
+use crate::store::ops;
 use crate::store::{MfaChallenge, PendingCode, StoreResult, TotpRow, TwoStepWrites};
 
 #[async_trait]
-impl TwoStepWrites for SqliteTx {
+impl<T: TxEngine> TwoStepWrites for T {
     async fn totp_row(&mut self, user_id: Uuid) -> StoreResult<Option<TotpRow>> {
         self.run(move |c| ops::totp_row(c, user_id)).await
     }

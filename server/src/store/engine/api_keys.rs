@@ -1,4 +1,4 @@
-//! The API key storage traits on SQLite: each method runs its `ops` function off the async threads
+//! The API key storage traits on either engine: each method runs its `ops` function off the async threads
 //! (the per-request lookup inline, as session lookups are).
 
 use async_trait::async_trait;
@@ -6,13 +6,15 @@ use jiff::Timestamp;
 use orgdeck_shared::api_keys::ApiKeyInfo;
 use uuid::Uuid;
 
-use super::{SqliteStore, SqliteTx, ops};
+use super::{Engine, TxEngine};
+use crate::store::ops;
 use crate::store::{ApiKeyCaller, ApiKeyReads, ApiKeyWrites, NewApiKeyRow, StoreResult};
 
 #[async_trait]
-impl ApiKeyReads for SqliteStore {
+impl<E: Engine> ApiKeyReads for E {
     async fn api_key_caller(&self, key_hash: &str) -> StoreResult<Option<ApiKeyCaller>> {
-        self.read_point(|c| ops::api_key_caller(c, key_hash))
+        let key_hash = key_hash.to_owned();
+        self.read_point(move |c| ops::api_key_caller(c, &key_hash)).await
     }
 
     async fn api_keys(
@@ -27,7 +29,7 @@ impl ApiKeyReads for SqliteStore {
 }
 
 #[async_trait]
-impl ApiKeyWrites for SqliteTx {
+impl<T: TxEngine> ApiKeyWrites for T {
     async fn api_key(&mut self, org_id: Uuid, id: Uuid) -> StoreResult<Option<ApiKeyInfo>> {
         self.run(move |c| ops::api_key(c, org_id, id)).await
     }

@@ -1,15 +1,16 @@
-//! The Users and Groups storage traits on SQLite: each method runs its `ops` function off the async threads.
+//! The Users and Groups storage traits on either engine: each method runs its `ops` function off the async threads.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use orgdeck_shared::{groups::Group, password::PasswordPolicy, users::User};
 use uuid::Uuid;
 
-use super::{SqliteStore, SqliteTx, ops};
+use super::{Engine, TxEngine};
+use crate::store::ops;
 use crate::store::{Activation, StoreResult, UserListFilter, UserReads, UserRecord, UserWrites};
 
 #[async_trait]
-impl UserReads for SqliteStore {
+impl<E: Engine> UserReads for E {
     async fn list_users(&self, org_id: Uuid, filter: &UserListFilter) -> StoreResult<Vec<User>> {
         let filter = filter.clone();
         self.read(move |c| ops::list_users(c, org_id, &filter)).await
@@ -33,7 +34,7 @@ impl UserReads for SqliteStore {
 }
 
 #[async_trait]
-impl UserWrites for SqliteTx {
+impl<T: TxEngine> UserWrites for T {
     async fn user_record(&mut self, org_id: Uuid, user_id: Uuid) -> StoreResult<Option<UserRecord>> {
         self.run(move |c| ops::user_record(c, org_id, user_id)).await
     }

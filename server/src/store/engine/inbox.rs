@@ -1,15 +1,16 @@
-//! The inbox storage traits on SQLite: each method runs its `ops` function off the async threads.
+//! The inbox storage traits on either engine: each method runs its `ops` function off the async threads.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use orgdeck_shared::inbox::InboxEntry;
 use uuid::Uuid;
 
-use super::{SqliteStore, SqliteTx, ops};
+use super::{Engine, TxEngine};
+use crate::store::ops;
 use crate::store::{InboxReads, InboxWrites, NewInboxRow, StoreResult};
 
 #[async_trait]
-impl InboxReads for SqliteStore {
+impl<E: Engine> InboxReads for E {
     async fn inbox(
         &self,
         org_id: Uuid,
@@ -23,12 +24,12 @@ impl InboxReads for SqliteStore {
     }
 
     async fn inbox_unread(&self, org_id: Uuid, user_id: Uuid) -> StoreResult<u64> {
-        self.read_point(|c| ops::inbox_unread(c, org_id, user_id))
+        self.read_point(move |c| ops::inbox_unread(c, org_id, user_id)).await
     }
 }
 
 #[async_trait]
-impl InboxWrites for SqliteTx {
+impl<T: TxEngine> InboxWrites for T {
     async fn insert_inbox_entries(&mut self, rows: &[NewInboxRow]) -> StoreResult<()> {
         let rows = rows.to_vec();
         self.run(move |c| ops::insert_inbox_entries(c, &rows)).await

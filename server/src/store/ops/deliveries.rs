@@ -1,12 +1,13 @@
 //! Channel deliveries: the outbox of each event's channel messages and each channel's delivery log.
 
+use crate::store::sql;
+use crate::store::sql::{Connection, OptionalExtension, Row, params};
 use jiff::Timestamp;
 use orgdeck_shared::{
     inbox::InboxEntry,
     integrations::{Delivery, DeliveryAttempt, DeliveryStatus},
     notifications::EventType,
 };
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use super::{corrupt, db_err, ms, ts, uuid};
@@ -30,7 +31,7 @@ type Raw = (
     i64,
 );
 
-fn raw(r: &Row) -> rusqlite::Result<Raw> {
+fn raw(r: &Row) -> sql::Result<Raw> {
     Ok((
         r.get(0)?,
         r.get(1)?,

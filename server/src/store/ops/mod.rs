@@ -42,14 +42,11 @@ pub const AREA_IP_RESTRICTIONS: &str = "ip_restrictions";
 pub const AREA_TWO_STEP: &str = "two_step";
 
 /// Maps an engine error: uniqueness violations become conflicts, the rest stays opaque.
-pub fn db_err(e: rusqlite::Error) -> StoreError {
-    if let rusqlite::Error::SqliteFailure(f, msg) = &e
-        && f.code == rusqlite::ErrorCode::ConstraintViolation
-        && f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-    {
-        return StoreError::Conflict(msg.clone().unwrap_or_else(|| "already exists".into()));
+pub fn db_err(e: crate::store::sql::Error) -> StoreError {
+    match e.unique_violation() {
+        Some(msg) => StoreError::Conflict(msg),
+        None => StoreError::Backend(Box::new(e)),
     }
-    StoreError::Backend(Box::new(e))
 }
 
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {

@@ -1,11 +1,12 @@
 //! The in-app inbox: one row per recipient of an event, read and marked by that recipient only.
 
+use crate::store::sql;
+use crate::store::sql::{Connection, Row, params};
 use jiff::Timestamp;
 use orgdeck_shared::{
     inbox::{InboxEntry, Subject},
     notifications::{EventType, Severity},
 };
-use rusqlite::{Connection, Row, params};
 use uuid::Uuid;
 
 use super::{corrupt, db_err, ms, ts, uuid};
@@ -30,7 +31,7 @@ type RawEntry = (
     Option<i64>,
 );
 
-fn raw(r: &Row) -> rusqlite::Result<RawEntry> {
+fn raw(r: &Row) -> sql::Result<RawEntry> {
     Ok((
         r.get(0)?,
         r.get(1)?,

@@ -1,4 +1,4 @@
-//! The server storage traits on SQLite: each method runs its `ops` function off the async threads.
+//! The server storage traits on either engine: each method runs its `ops` function off the async threads.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -10,11 +10,12 @@ use orgdeck_shared::{
 };
 use uuid::Uuid;
 
-use super::{SqliteStore, SqliteTx, ops};
+use super::{Engine, TxEngine};
+use crate::store::ops;
 use crate::store::{NewServerRow, ServerFilter, ServerReads, ServerWrites, SilentQuery, SilentServer, StoreResult};
 
 #[async_trait]
-impl ServerReads for SqliteStore {
+impl<E: Engine> ServerReads for E {
     async fn servers_page(&self, org_id: Uuid, filter: &ServerFilter) -> StoreResult<Vec<Server>> {
         let filter = filter.clone();
         self.read(move |c| ops::servers_page(c, org_id, &filter)).await
@@ -43,7 +44,7 @@ impl ServerReads for SqliteStore {
 }
 
 #[async_trait]
-impl ServerWrites for SqliteTx {
+impl<T: TxEngine> ServerWrites for T {
     async fn server_by_identity(
         &mut self,
         org_id: Uuid,

@@ -1,9 +1,9 @@
 //! Two-step verification rows: TOTP secrets (sealed), enrolled methods, backup code hashes, login
 //! challenges, and emailed codes (keyed hashes only).
 
+use crate::store::sql::{Connection, OptionalExtension, params};
 use jiff::Timestamp;
 use orgdeck_shared::{auth::MfaMethod, security::TwoStepMethod};
-use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::{corrupt, db_err, ms, ts};
