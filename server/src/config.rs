@@ -56,6 +56,12 @@ pub enum ConfigError {
     SmtpHostMissing,
     #[error("an SMTP password without a username (smtp_username)")]
     SmtpPasswordWithoutUsername,
+    /// Instances sharing a PostgreSQL database must share the key that seals secrets in it.
+    #[error(
+        "a PostgreSQL database needs the secret key given (ORGDECK_SECRET_KEY or secret_key in the configuration \
+         file), the same on every instance"
+    )]
+    SecretKeyRequired,
 }
 
 /// Where a secret key came from, to name it in an error.
@@ -101,6 +107,10 @@ pub struct ServerConfig {
     /// The 32-byte key that encrypts TOTP secrets at rest (`ORGDECK_SECRET_KEY` or
     /// `secret_key` in the file, base64). `None`: the data directory's `secret.key`, created on first start.
     pub secret_key: Option<[u8; 32]>,
+    /// A PostgreSQL database (`postgres://...` or key-value pairs) instead of the data directory's SQLite
+    /// file: several instances can serve one organization set. Requires `secret_key` (every instance must
+    /// open what another sealed).
+    pub database: Option<String>,
     /// Outgoing mail (email codes): the file outbox in the data directory unless SMTP is configured.
     pub mail: MailConfig,
     /// Requests to user-supplied URLs (integrations, webhooks): which private targets they may reach
@@ -136,6 +146,7 @@ impl ServerConfig {
             clock: Arc::new(SystemClock),
             login_attempts_per_minute: crate::auth::rate_limit::DEFAULT_PER_MINUTE,
             secret_key: None,
+            database: None,
             mail: MailConfig::default(),
             outbound: OutboundPolicy::default(),
             delivery: crate::delivery::DeliveryConfig::default(),
@@ -171,6 +182,8 @@ pub struct FileConfig {
     pub login_attempts_per_minute: Option<u32>,
     /// Base64 of the 32-byte key that encrypts TOTP secrets at rest.
     pub secret_key: Option<String>,
+    /// A PostgreSQL database URL instead of the data directory's SQLite file.
+    pub database: Option<String>,
     /// The `[mail]` table.
     pub mail: Option<FileMail>,
     /// Lets integrations and webhooks reach loopback, private, link-local and shared addresses.
@@ -225,6 +238,8 @@ pub struct Overrides {
     pub trusted_proxies: Vec<IpNet>,
     /// Base64 of the 32-byte secrets key.
     pub secret_key: Option<String>,
+    /// A PostgreSQL database URL (`ORGDECK_DATABASE_URL`).
+    pub database: Option<String>,
     pub mail: MailOverrides,
     pub allow_private_targets: Option<bool>,
     /// Replaces the file's `outbound_allowlist` when not empty.
@@ -359,6 +374,16 @@ pub fn resolve(over: Overrides, file: FileConfig) -> Result<ServerConfig, Config
     if let Some((key, origin)) = key {
         let key = crate::secret_box::parse_key(&key).map_err(|source| ConfigError::SecretKey { origin, source })?;
         config.secret_key = Some(key);
+    }
+    if let Some(url) = over.database.or(file.database).filter(|u| !u.trim().is_empty()) {
+        crate::store::postgres::config(&url).map_err(|e| ConfigError::Invalid {
+            key: "database",
+            message: e.to_string(),
+        })?;
+        if config.secret_key.is_none() {
+            return Err(ConfigError::SecretKeyRequired);
+        }
+        config.database = Some(url);
     }
     config.mail = resolve_mail(over.mail, file.mail.unwrap_or_default())?;
     if let Some(allow) = over.allow_private_targets.or(file.allow_private_targets) {

@@ -192,14 +192,14 @@ struct DemoLibrary {
 /// The application's vulnerabilities (each as the `new_vulnerability` event an agent would have sent,
 /// reported with the organization key), their notes (`new_comment` events), and its libraries.
 fn findings(
-    c: &rusqlite::Connection,
+    c: &crate::store::sql::Connection,
     org_id: Uuid,
     app: &Application,
     demo: &DemoApplication,
     now: Timestamp,
 ) -> Result<(), DemoDataError> {
     use orgdeck_shared::agents::{AgentEvent, EventBody, NewComment, NewVulnerability};
-    let Some((key_id, _)) = ops::org_key(&crate::store::sql::Connection::Sqlite(c), org_id)? else {
+    let Some((key_id, _)) = ops::org_key(c, org_id)? else {
         return Ok(());
     };
     let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
@@ -230,9 +230,9 @@ fn findings(
             reported_by: "demo agent".into(),
             received_at: at,
         };
-        ops::insert_agent_event(&crate::store::sql::Connection::Sqlite(c), &row(event, found_at))?;
+        ops::insert_agent_event(c, &row(event, found_at))?;
         ops::insert_vulnerability(
-            &crate::store::sql::Connection::Sqlite(c),
+            c,
             &NewVulnerabilityRow {
                 org_id,
                 vulnerability: Vulnerability {
@@ -263,7 +263,7 @@ fn findings(
                     text: note.text.clone(),
                 }),
             };
-            ops::insert_agent_event(&crate::store::sql::Connection::Sqlite(c), &row(comment, at))?;
+            ops::insert_agent_event(c, &row(comment, at))?;
         }
     }
     for l in &demo.libraries {
@@ -277,7 +277,7 @@ fn findings(
             cves: l.cves.clone(),
             highest_cvss: l.cvss,
         };
-        ops::upsert_library(&crate::store::sql::Connection::Sqlite(c), org_id, app.id, &library, now)?;
+        ops::upsert_library(c, org_id, app.id, &library, now)?;
     }
     Ok(())
 }
@@ -368,7 +368,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
     let org_id = Uuid::new_v4();
     let mut key = None;
     let mut beating = Vec::new();
-    orgs::write(data_dir, now, |c| -> Result<(), DemoDataError> {
+    orgs::write(&data_dir.into(), now, |c| -> Result<(), DemoDataError> {
         let o = &demo.organization;
         let created_at = days_ago(now, o.created_days_ago)?;
         let mut settings = GeneralSettings::new(org_id, o.name.clone(), created_at);
@@ -382,7 +382,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
         let admin_id = Uuid::new_v4();
         let admin_email = demo.admin.email.to_lowercase();
         ops::insert_user(
-            &crate::store::sql::Connection::Sqlite(c),
+            c,
             &ops::NewUser {
                 id: admin_id,
                 org_id,
@@ -405,7 +405,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
             let email = u.email.to_lowercase();
             let last_login_at = u.last_login_days_ago.map(|d| days_ago(now, d)).transpose()?;
             ops::insert_user(
-                &crate::store::sql::Connection::Sqlite(c),
+                c,
                 &ops::NewUser {
                     id,
                     org_id,
@@ -436,7 +436,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                 .date()
                 .checked_add(SignedDuration::from_hours(24 * l.expires_in_days))?;
             ops::insert_license(
-                &crate::store::sql::Connection::Sqlite(c),
+                c,
                 org_id,
                 l.kind,
                 l.count,
@@ -455,7 +455,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                 open_vulnerabilities: Default::default(),
                 score: None,
             };
-            ops::insert_application(&crate::store::sql::Connection::Sqlite(c), org_id, &app, created_at).map_err(
+            ops::insert_application(c, org_id, &app, created_at).map_err(
                 |source| DemoDataError::Application {
                     name: a.name.clone(),
                     source,
@@ -466,7 +466,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
         }
         let (agent_key, key_hash, prefix) = crate::services::api_keys::new_key();
         ops::insert_agent_key(
-            &crate::store::sql::Connection::Sqlite(c),
+            c,
             &crate::store::NewAgentKeyRow {
                 id: Uuid::new_v4(),
                 org_id,
@@ -495,7 +495,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                 registered_at: created_at.min(last_seen_at),
             };
             ops::insert_server(
-                &crate::store::sql::Connection::Sqlite(c),
+                c,
                 org_id,
                 &server,
                 orgdeck_shared::servers::EnvironmentOrigin::Agent,
@@ -532,7 +532,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                 access.push(serde_json::json!({ "applications": applications, "role": grant.role }));
             }
             ops::insert_group(
-                &crate::store::sql::Connection::Sqlite(c),
+                c,
                 group_id,
                 org_id,
                 &g.name,
@@ -545,7 +545,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                     group: g.name.clone(),
                     email: m.clone(),
                 })?;
-                ops::insert_group_member(&crate::store::sql::Connection::Sqlite(c), group_id, *user)?;
+                ops::insert_group_member(c, group_id, *user)?;
             }
         }
 
@@ -576,7 +576,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
             if let Some(ip) = &a.ip {
                 rec = rec.ip(ip.clone());
             }
-            ops::append_audit(&crate::store::sql::Connection::Sqlite(c), &rec)?;
+            ops::append_audit(c, &rec)?;
         }
         Ok(())
     })

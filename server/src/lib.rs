@@ -34,7 +34,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ServerConfig, TlsFiles};
 pub use orgs::{
-    OrgCreated, OrgError, UserCreated, create_user, disable_integration, disable_user, init_org, password_hash_of,
+    Database, OrgCreated, OrgError, UserCreated, create_user, disable_integration, disable_user, init_org, password_hash_of,
 };
 #[cfg(feature = "testkit")]
 pub use seed::{SEED_PASSWORD, SeedError, seed_audit, seed_users};
@@ -72,6 +72,10 @@ pub enum SpawnError {
     Tls(#[from] TlsError),
     #[error("cannot open the database in {}", .dir.display())]
     Database { dir: PathBuf, source: OpenError },
+    #[error(transparent)]
+    Postgres(#[from] crate::store::postgres::PgOpenError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error(transparent)]
     Passwords(#[from] PasswordError),
     #[error("preparing password verification did not finish")]
@@ -153,12 +157,20 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
         Some(files) => Some(http::tls::acceptor(&files.cert, &files.key)?),
         None => None,
     };
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir, config.clock.now()).await.map_err(
-        |source| SpawnError::Database {
-            dir: config.data_dir.clone(),
-            source,
-        },
-    )?);
+    let store: Arc<dyn Store> = match &config.database {
+        Some(url) => {
+            if config.secret_key.is_none() {
+                return Err(crate::config::ConfigError::SecretKeyRequired.into());
+            }
+            Arc::new(crate::store::postgres::PgStore::open(url, config.clock.now()).await?)
+        }
+        None => Arc::new(SqliteStore::open(&config.data_dir, config.clock.now()).await.map_err(
+            |source| SpawnError::Database {
+                dir: config.data_dir.clone(),
+                source,
+            },
+        )?),
+    };
     let passwords = Arc::new(
         tokio::task::spawn_blocking(Passwords::new)
             .await

@@ -90,6 +90,11 @@ struct Common {
     /// A TOML configuration file.
     #[arg(long, env = "ORGDECK_CONFIG")]
     config: Option<PathBuf>,
+    /// A PostgreSQL database instead of the data directory's SQLite file (postgres://user@host/db), for
+    /// several instances serving one deployment. A password never goes here (every user can read a
+    /// command line): use ORGDECK_DATABASE_URL, `database` in the configuration file, or PGPASSWORD.
+    #[arg(long, env = "ORGDECK_DATABASE_URL")]
+    database: Option<String>,
     /// Log filter: error, warn, info, debug, trace, or a tracing directive.
     #[arg(long, env = "ORGDECK_LOG_LEVEL")]
     log_level: Option<String>,
@@ -201,8 +206,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// The data directory of an operator command, with its logging set up (quiet unless asked).
-fn operator_data_dir(common: Common) -> anyhow::Result<PathBuf> {
+/// The database of an operator command (PostgreSQL when configured, else the data directory's file),
+/// with its logging set up (quiet unless asked).
+fn operator_database(common: Common) -> anyhow::Result<orgs::Database> {
     let file = load_file(&common)?;
     init_logging(
         common
@@ -211,20 +217,41 @@ fn operator_data_dir(common: Common) -> anyhow::Result<PathBuf> {
             .or(file.log_level.as_deref())
             .or(Some("warn")),
     )?;
-    match common.data_dir.or(file.data_dir) {
-        Some(d) => Ok(d),
-        None => Ok(config::default_data_dir()?),
+    let url = database_url(&common, &file)?;
+    let data_dir = match common.data_dir.or(file.data_dir) {
+        Some(d) => d,
+        None => config::default_data_dir()?,
+    };
+    Ok(orgs::Database::configured(&data_dir, url.as_deref()))
+}
+
+/// The PostgreSQL database configured by `--database`/`ORGDECK_DATABASE_URL` or the file; refuses a
+/// password on the command line.
+fn database_url(common: &Common, file: &FileConfig) -> anyhow::Result<Option<String>> {
+    let from_env = std::env::var("ORGDECK_DATABASE_URL").ok();
+    if let Some(url) = &common.database
+        && from_env.as_deref() != Some(url.as_str())
+        && orgdeck_server::store::postgres::config(url)
+            .map(|c| c.get_password().is_some())
+            .unwrap_or(false)
+    {
+        anyhow::bail!(
+            "--database holds a password, which every user of this machine can read on a command line: put \
+             the URL in ORGDECK_DATABASE_URL or `database` in the configuration file, or the password in \
+             PGPASSWORD"
+        );
     }
+    Ok(common.database.clone().or(file.database.clone()).filter(|u| !u.trim().is_empty()))
 }
 
 fn create_admin(args: CreateAdmin) -> anyhow::Result<()> {
-    let data_dir = operator_data_dir(args.common)?;
+    let db = operator_database(args.common)?;
     let password = if args.generate_password {
         generate_password()
     } else {
         read_password()?
     };
-    let done = orgs::recover_admin(&data_dir, &args.org, &args.email, &password, &SystemClock)?;
+    let done = orgs::recover_admin(&db, &args.org, &args.email, &password, &SystemClock)?;
     let email = args.email.trim().to_lowercase();
     if done.existing {
         println!(
@@ -259,18 +286,18 @@ fn init_logging(level: Option<&str>) -> anyhow::Result<()> {
 }
 
 fn create_org(args: CreateOrg, first: bool) -> anyhow::Result<()> {
-    let data_dir = operator_data_dir(args.common)?;
-    let existing = orgs::organization_count(&data_dir)?;
+    let db = operator_database(args.common)?;
+    let existing = orgs::organization_count(&db)?;
     if first && existing > 0 {
         anyhow::bail!(
             "{} already holds {existing} organization(s); add one with `orgdeck-server org create`",
-            data_dir.display()
+            db.describe()
         );
     }
     if !first && existing == 0 {
         anyhow::bail!(
             "{} holds no organization yet; start with `orgdeck-server init`",
-            data_dir.display()
+            db.describe()
         );
     }
     let password = if args.generate_password {
@@ -278,12 +305,12 @@ fn create_org(args: CreateOrg, first: bool) -> anyhow::Result<()> {
     } else {
         read_password()?
     };
-    let created = init_org(&data_dir, &args.org, &args.admin_email, &password, &SystemClock)?;
+    let created = init_org(&db, &args.org, &args.admin_email, &password, &SystemClock)?;
     println!(
         "Created organization {:?} ({}) in {}",
         args.org,
         created.org_id,
-        data_dir.display()
+        db.describe()
     );
     println!("Admin: {}", args.admin_email.trim().to_lowercase());
     if args.generate_password {
@@ -326,8 +353,10 @@ fn read_password() -> anyhow::Result<String> {
 fn serve(args: Serve) -> anyhow::Result<()> {
     let file = load_file(&args.common)?;
     init_logging(args.common.log_level.as_deref().or(file.log_level.as_deref()))?;
+    let database = database_url(&args.common, &file)?;
     let overrides = Overrides {
         data_dir: args.common.data_dir,
+        database,
         listen: args.listen,
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
@@ -352,13 +381,14 @@ fn serve(args: Serve) -> anyhow::Result<()> {
     config.clock = Arc::new(SystemClock);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        if orgs::organization_count(&config.data_dir)? == 0 {
+        let db = orgs::Database::configured(&config.data_dir, config.database.as_deref());
+        let handle = orgdeck_server::spawn(config).await?;
+        if orgs::organization_count(&db)? == 0 {
             tracing::warn!(
-                data_dir = %config.data_dir.display(),
+                database = %db.describe(),
                 "no organization yet: create one with `orgdeck-server init`"
             );
         }
-        let handle = orgdeck_server::spawn(config).await?;
         println!("orgdeck server listening on {}", handle.base_url());
         shutdown_signal().await;
         tracing::info!("shutting down");

@@ -1,6 +1,7 @@
-//! Operator actions on a data directory, without a running server: create an organization with its
+//! Operator actions on a deployment's database, without a running server: create an organization with its
 //! admin, add a user. The command line (`init`, `org create`) and the tests use them. Each runs in one
-//! transaction with its audit entries.
+//! transaction with its audit entries, on the data directory's SQLite file or on a PostgreSQL database
+//! ([`Database`]).
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,7 @@ use orgdeck_shared::{
     auth::OrgRole,
     general::{GeneralSettings, validate_name},
 };
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::TransactionBehavior;
 use uuid::Uuid;
 
 use crate::{
@@ -22,6 +23,8 @@ use crate::{
     clock::Clock,
     store::{
         AuditRecord, SessionTimeouts, StoreError, UserStatus,
+        postgres::{self as pg, PgOpenError},
+        sql::{Connection, OptionalExtension, PgConn, params},
         sqlite::{
             self, OpenError,
             ops::{self, AREA_GENERAL, AREA_SESSIONS, NewUser},
@@ -51,8 +54,8 @@ pub enum OrgError {
     NoPassword(String),
     #[error("{} holds no database: nothing to recover", .0.display())]
     NoDatabase(PathBuf),
-    #[error("no organization named {name:?} in {}", .data_dir.display())]
-    NoOrganizationNamed { name: String, data_dir: PathBuf },
+    #[error("no organization named {name:?} in {place}")]
+    NoOrganizationNamed { name: String, place: String },
     #[error(
         "{org} still has {admins} admin(s) who can log in: they can make another admin; recovery is for an \
          organization with none"
@@ -74,6 +77,8 @@ pub enum OrgError {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
     #[error(transparent)]
+    Sql(#[from] crate::store::sql::Error),
+    #[error(transparent)]
     Json(#[from] serde_json::Error),
 }
 
@@ -86,9 +91,60 @@ pub enum WriteError {
     Begin(#[source] rusqlite::Error),
     #[error("cannot commit the change")]
     Commit(#[source] rusqlite::Error),
+    #[error(transparent)]
+    Postgres(#[from] PgOpenError),
+    #[error("PostgreSQL: {0}")]
+    Pg(#[source] tokio_postgres::Error),
+    #[error("cannot start the PostgreSQL client")]
+    Runtime(#[source] std::io::Error),
     /// Committed, but a server running on the directory was not told (its read caches may be stale).
     #[error("the change is saved, but a server running on it may not see it: cannot write {}", .path.display())]
     Announce { path: PathBuf, source: std::io::Error },
+}
+
+/// The database an operator action works on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// The SQLite file of this data directory (created and migrated as needed).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (a URL or key-value pairs), migrated as needed.
+    Postgres(String),
+}
+
+impl From<&Path> for Database {
+    fn from(dir: &Path) -> Self {
+        Database::Sqlite(dir.to_owned())
+    }
+}
+
+impl From<&PathBuf> for Database {
+    fn from(dir: &PathBuf) -> Self {
+        Database::Sqlite(dir.clone())
+    }
+}
+
+impl From<&Database> for Database {
+    fn from(db: &Database) -> Self {
+        db.clone()
+    }
+}
+
+impl Database {
+    /// The configured database: PostgreSQL when a URL is given, else the data directory's file.
+    pub fn configured(data_dir: &Path, url: Option<&str>) -> Self {
+        match url {
+            Some(url) => Database::Postgres(url.to_owned()),
+            None => Database::Sqlite(data_dir.to_owned()),
+        }
+    }
+
+    /// Where it is, for messages (never a password).
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(dir) => dir.display().to_string(),
+            Database::Postgres(url) => pg::config(url).map_or_else(|_| "PostgreSQL".into(), |c| pg::describe(&c)),
+        }
+    }
 }
 
 /// A new organization and its first admin.
@@ -118,35 +174,52 @@ pub fn check_email(email: &str) -> Result<String, OrgError> {
     Ok(email)
 }
 
-/// How many organizations the data directory holds (0 when it has no database yet).
-pub fn organization_count(data_dir: &Path) -> Result<u64, OrgError> {
-    if !sqlite::db_path(data_dir).exists() {
-        return Ok(0);
+/// How many organizations the database holds (0 when a data directory has no database yet).
+pub fn organization_count(db: impl Into<Database>) -> Result<u64, OrgError> {
+    match db.into() {
+        Database::Sqlite(dir) => {
+            if !sqlite::db_path(&dir).exists() {
+                return Ok(0);
+            }
+            let conn = sqlite::connect(&sqlite::db_path(&dir), true)?;
+            Ok(ops::organization_count(&Connection::Sqlite(&conn)).unwrap_or(0))
+        }
+        db => Ok(on_postgres(&db, Timestamp::now(), false, |c| Ok::<_, OrgError>(ops::organization_count(c)?))?),
     }
-    let conn = sqlite::connect(&sqlite::db_path(data_dir), true)?;
-    Ok(ops::organization_count(&crate::store::sql::Connection::Sqlite(&conn)).unwrap_or(0))
 }
 
 /// The stored password hash (argon2id PHC string) of the user with `email`, for benchmarks that compare
-/// a login with one verify.
-pub fn password_hash_of(data_dir: &Path, email: &str) -> Result<String, OrgError> {
-    let conn = sqlite::connect(&sqlite::db_path(data_dir), true)?;
-    let user = ops::user_for_login(&crate::store::sql::Connection::Sqlite(&conn), &normalize_email(email))?
-        .ok_or_else(|| OrgError::NoUserWithEmail(email.to_owned()))?;
-    user.password_hash.ok_or_else(|| OrgError::NoPassword(email.to_owned()))
+/// login latency with one verify.
+pub fn password_hash_of(db: impl Into<Database>, email: &str) -> Result<String, OrgError> {
+    let lookup = |c: &Connection| -> Result<String, OrgError> {
+        let user = ops::user_for_login(c, &normalize_email(email))?
+            .ok_or_else(|| OrgError::NoUserWithEmail(email.to_owned()))?;
+        user.password_hash.ok_or_else(|| OrgError::NoPassword(email.to_owned()))
+    };
+    match db.into() {
+        Database::Sqlite(dir) => {
+            let conn = sqlite::connect(&sqlite::db_path(&dir), true)?;
+            lookup(&Connection::Sqlite(&conn))
+        }
+        db => on_postgres(&db, Timestamp::now(), false, lookup),
+    }
 }
 
-/// Runs `f` in one write transaction on the database of `data_dir` (created and migrated if needed).
-pub(crate) fn write<T, E: From<WriteError>>(
-    data_dir: &Path,
+/// Runs `f` in one write transaction on `db` (created and migrated if needed).
+pub(crate) fn write<T: Send, E: From<WriteError> + Send>(
+    db: &Database,
     now: Timestamp,
-    f: impl FnOnce(&Connection) -> Result<T, E>,
+    f: impl FnOnce(&Connection) -> Result<T, E> + Send,
 ) -> Result<T, E> {
+    let data_dir = match db {
+        Database::Sqlite(dir) => dir,
+        Database::Postgres(_) => return on_postgres(db, now, true, f),
+    };
     let mut conn = sqlite::open_and_migrate(data_dir, now).map_err(WriteError::Open)?;
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(WriteError::Begin)?;
-    let out = f(&tx)?;
+    let out = f(&Connection::Sqlite(&tx))?;
     tx.commit().map_err(WriteError::Commit)?;
     // A server running on this data directory drops what it cached.
     sqlite::cache::mark_external_write(data_dir).map_err(|source| WriteError::Announce {
@@ -156,9 +229,72 @@ pub(crate) fn write<T, E: From<WriteError>>(
     Ok(out)
 }
 
+/// Runs `f` in one transaction on `db` and commits it: tests and benchmarks read and prepare rows this way
+/// on either engine.
+#[cfg(feature = "testkit")]
+pub fn transaction<T: Send>(
+    db: &Database,
+    f: impl FnOnce(&Connection) -> Result<T, OrgError> + Send,
+) -> Result<T, OrgError> {
+    write(db, Timestamp::now(), f)
+}
+
+/// Runs `f` in one transaction on PostgreSQL, committed when `commit` (and announced to running
+/// instances), else rolled back. It runs on a thread of its own with its own runtime: callers may be
+/// inside a runtime (tests, the server) or not (the command line), and `f` waits for each statement.
+fn on_postgres<T: Send, E: From<WriteError> + Send>(
+    db: &Database,
+    now: Timestamp,
+    commit: bool,
+    f: impl FnOnce(&Connection) -> Result<T, E> + Send,
+) -> Result<T, E> {
+    let Database::Postgres(url) = db else {
+        unreachable!("on_postgres is given a PostgreSQL database")
+    };
+    std::thread::scope(|scope| {
+        scope
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                    .map_err(WriteError::Runtime)?;
+                let pool = pg::pool(pg::config(url).map_err(WriteError::from)?, 1).map_err(WriteError::from)?;
+                let client = runtime.block_on(async {
+                    let mut client = pool.get().await.map_err(|e| {
+                        WriteError::Postgres(PgOpenError::Connect {
+                            target: db.describe(),
+                            source: Box::new(e),
+                        })
+                    })?;
+                    pg::schema::migrate(&mut client, now.as_millisecond())
+                        .await
+                        .map_err(|e| WriteError::Postgres(e.into()))?;
+                    client
+                        .batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({})", ops::WRITE_LOCK))
+                        .await
+                        .map_err(WriteError::Pg)?;
+                    Ok::<_, WriteError>(client)
+                })?;
+                let out = f(&Connection::Pg(PgConn {
+                    client: &client,
+                    runtime: runtime.handle(),
+                }));
+                let end = match (&out, commit) {
+                    (Ok(_), true) => "NOTIFY orgdeck_changes; COMMIT",
+                    _ => "ROLLBACK",
+                };
+                runtime.block_on(client.batch_execute(end)).map_err(WriteError::Pg)?;
+                out
+            })
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// Fails with [`OrgError::NoSuchOrganization`] unless `org_id` exists.
 pub(crate) fn require_org(c: &Connection, org_id: Uuid) -> Result<(), OrgError> {
-    match ops::general_settings(&crate::store::sql::Connection::Sqlite(c), org_id) {
+    match ops::general_settings(c, org_id) {
         Ok(_) => Ok(()),
         Err(StoreError::NotFound(_)) => Err(OrgError::NoSuchOrganization(org_id)),
         Err(e) => Err(e.into()),
@@ -169,20 +305,20 @@ pub(crate) fn require_org(c: &Connection, org_id: Uuid) -> Result<(), OrgError> 
 /// built-in groups and its organization key (not issued: nobody is there to be shown it).
 pub(crate) fn insert_org(c: &Connection, settings: &GeneralSettings, now: Timestamp) -> Result<(), OrgError> {
     ops::insert_org(
-        &crate::store::sql::Connection::Sqlite(c),
+        c,
         settings.id,
         &settings.name,
         settings.created_at,
     )?;
     ops::insert_settings(
-        &crate::store::sql::Connection::Sqlite(c),
+        c,
         settings.id,
         AREA_GENERAL,
         &serde_json::to_string(settings)?,
         now,
     )?;
     ops::insert_settings(
-        &crate::store::sql::Connection::Sqlite(c),
+        c,
         settings.id,
         AREA_SESSIONS,
         &serde_json::to_string(&SessionTimeouts::default())?,
@@ -191,7 +327,7 @@ pub(crate) fn insert_org(c: &Connection, settings: &GeneralSettings, now: Timest
     for role in OrgRole::ALL {
         let all = serde_json::json!([{ "applications": "all", "role": role.as_str() }]).to_string();
         ops::insert_group(
-            &crate::store::sql::Connection::Sqlite(c),
+            c,
             Uuid::new_v4(),
             settings.id,
             role.label(),
@@ -201,7 +337,7 @@ pub(crate) fn insert_org(c: &Connection, settings: &GeneralSettings, now: Timest
         )?;
     }
     ops::insert_agent_key(
-        &crate::store::sql::Connection::Sqlite(c),
+        c,
         &crate::services::agents::unissued_org_key(settings.id, now),
     )?;
     Ok(())
@@ -210,7 +346,7 @@ pub(crate) fn insert_org(c: &Connection, settings: &GeneralSettings, now: Timest
 /// Creates the database if needed, then an organization named `org_name` and its admin. The password
 /// must satisfy the default policy (at least 15 characters).
 pub fn init_org(
-    data_dir: &Path,
+    db: impl Into<Database>,
     org_name: &str,
     admin_email: &str,
     admin_password: &str,
@@ -224,11 +360,11 @@ pub fn init_org(
     let now = clock.now();
     let org_id = Uuid::new_v4();
     let admin_id = Uuid::new_v4();
-    write(data_dir, now, |c| {
+    write(&db.into(), now, |c| {
         let settings = GeneralSettings::new(org_id, org_name, now);
         insert_org(c, &settings, now)?;
         ops::append_audit(
-            &crate::store::sql::Connection::Sqlite(c),
+            c,
             &AuditRecord::new(
                 Some(org_id),
                 now,
@@ -259,7 +395,7 @@ fn insert_user(
 ) -> Result<(), OrgError> {
     let first_name = email.split('@').next().unwrap_or(email).to_owned();
     ops::insert_user(
-        &crate::store::sql::Connection::Sqlite(c),
+        c,
         &NewUser {
             id: user_id,
             org_id,
@@ -277,10 +413,10 @@ fn insert_user(
         },
     )?;
     if let Some(hash) = &password_hash {
-        ops::record_password_change(&crate::store::sql::Connection::Sqlite(c), user_id, hash, now)?;
+        ops::record_password_change(c, user_id, hash, now)?;
     }
     ops::append_audit(
-        &crate::store::sql::Connection::Sqlite(c),
+        c,
         &AuditRecord::new(
             Some(org_id),
             now,
@@ -295,7 +431,7 @@ fn insert_user(
 
 /// Adds an active user with `role` to an existing organization.
 pub fn create_user(
-    data_dir: &Path,
+    db: impl Into<Database>,
     org_id: Uuid,
     email: &str,
     password: &str,
@@ -307,7 +443,7 @@ pub fn create_user(
     let hash = password::hash(password)?;
     let now = clock.now();
     let user_id = Uuid::new_v4();
-    write(data_dir, now, |c| {
+    write(&db.into(), now, |c| {
         require_org(c, org_id)?;
         insert_user(c, org_id, user_id, &email, Some(hash), role, now)
     })?;
@@ -315,13 +451,13 @@ pub fn create_user(
 }
 
 /// Disables a user and ends their sessions (the users API comes later; operators and tests use this).
-pub fn disable_user(data_dir: &Path, user_id: Uuid, clock: &dyn Clock) -> Result<(), OrgError> {
+pub fn disable_user(db: impl Into<Database>, user_id: Uuid, clock: &dyn Clock) -> Result<(), OrgError> {
     let now = clock.now();
-    write(data_dir, now, |c| {
-        let org_id = ops::disable_user(&crate::store::sql::Connection::Sqlite(c), user_id)?
+    write(&db.into(), now, |c| {
+        let org_id = ops::disable_user(c, user_id)?
             .ok_or(OrgError::NoSuchUser(user_id))?;
         ops::append_audit(
-            &crate::store::sql::Connection::Sqlite(c),
+            c,
             &AuditRecord::new(
                 Some(org_id),
                 now,
@@ -339,7 +475,7 @@ pub fn disable_user(data_dir: &Path, user_id: Uuid, clock: &dyn Clock) -> Result
 /// until a Test succeeds. Audited as done by `system` (`integration.disable`). The delivery worker does the
 /// same through the store; operators and tests use this.
 pub fn disable_integration(
-    data_dir: &Path,
+    db: impl Into<Database>,
     org_id: Uuid,
     id: Uuid,
     reason: &str,
@@ -347,8 +483,8 @@ pub fn disable_integration(
 ) -> Result<(), OrgError> {
     use orgdeck_shared::integrations::IntegrationStatus;
     let now = clock.now();
-    write(data_dir, now, |c| {
-        let mut row = ops::integration(&crate::store::sql::Connection::Sqlite(c), org_id, id)?
+    write(&db.into(), now, |c| {
+        let mut row = ops::integration(c, org_id, id)?
             .ok_or(OrgError::NoSuchIntegration(id))?;
         let before = row.view.status.clone();
         row.view.status = IntegrationStatus::Disabled {
@@ -357,13 +493,13 @@ pub fn disable_integration(
         };
         row.view.updated_at = now;
         ops::save_integration(
-            &crate::store::sql::Connection::Sqlite(c),
+            c,
             org_id,
             &row,
             row.view.version,
         )?;
         ops::append_audit(
-            &crate::store::sql::Connection::Sqlite(c),
+            c,
             &AuditRecord::new(
                 Some(org_id),
                 now,
@@ -395,7 +531,7 @@ pub struct AdminRecovered {
 /// flag and sessions are cleared). Refused while the organization still has an admin who can log in, so
 /// it cannot be used to slip in around them. Audited as done by `system`.
 pub fn recover_admin(
-    data_dir: &Path,
+    db: impl Into<Database>,
     org_name: &str,
     email: &str,
     password: &str,
@@ -403,26 +539,30 @@ pub fn recover_admin(
 ) -> Result<AdminRecovered, OrgError> {
     let email = check_email(email)?;
     password::check_new(password).map_err(OrgError::WeakPassword)?;
-    if !sqlite::db_path(data_dir).exists() {
-        return Err(OrgError::NoDatabase(data_dir.to_owned()));
+    let db = db.into();
+    if let Database::Sqlite(dir) = &db
+        && !sqlite::db_path(dir).exists()
+    {
+        return Err(OrgError::NoDatabase(dir.clone()));
     }
     let hash = password::hash(password)?;
     let now = clock.now();
-    write(data_dir, now, |c| {
+    let place = db.describe();
+    write(&db, now, |c| {
         let org_name = org_name.trim();
         let org_id: Option<String> = c
             .query_row(
-                "SELECT id FROM organizations WHERE name = ?1 COLLATE NOCASE",
-                [org_name],
+                "SELECT id FROM organizations WHERE lower(name) = lower(?1)",
+                params![org_name],
                 |r| r.get(0),
             )
             .optional()?;
         let org_id = org_id.ok_or_else(|| OrgError::NoOrganizationNamed {
             name: org_name.to_owned(),
-            data_dir: data_dir.to_owned(),
+            place: place.clone(),
         })?;
         let org_id = ops::uuid(&org_id)?;
-        let admins = ops::login_admin_count(&crate::store::sql::Connection::Sqlite(c), org_id)?;
+        let admins = ops::login_admin_count(c, org_id)?;
         if admins > 0 {
             return Err(OrgError::AdminsRemain {
                 org: org_name.to_owned(),
@@ -430,7 +570,7 @@ pub fn recover_admin(
             });
         }
         let found: Option<(String, String)> = c
-            .query_row("SELECT id, org_id FROM users WHERE email = ?1", [&email], |r| {
+            .query_row("SELECT id, org_id FROM users WHERE email = ?1", params![email], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
@@ -438,14 +578,14 @@ pub fn recover_admin(
             Some((_, other)) if other != org_id.to_string() => return Err(OrgError::OtherOrganization(email.clone())),
             Some((id, _)) => {
                 c.execute(
-                    "UPDATE users SET role = ?2, enabled = 1, api_only = 0, status = ?3, failed_attempts = 0,
-                         locked_at = NULL, password_hash = ?4, must_change_password = 0, version = version + 1
+                    "UPDATE users SET role = ?2, enabled = TRUE, api_only = FALSE, status = ?3, failed_attempts = 0,
+                         locked_at = NULL, password_hash = ?4, must_change_password = FALSE, version = version + 1
                      WHERE id = ?1",
-                    rusqlite::params![id, OrgRole::Admin.as_str(), UserStatus::Active.as_str(), hash],
+                    params![id, OrgRole::Admin.as_str(), UserStatus::Active.as_str(), hash],
                 )?;
-                c.execute("DELETE FROM sessions WHERE user_id = ?1", [&id])?;
+                c.execute("DELETE FROM sessions WHERE user_id = ?1", params![id])?;
                 let id = ops::uuid(&id)?;
-                ops::record_password_change(&crate::store::sql::Connection::Sqlite(c), id, &hash, now)?;
+                ops::record_password_change(c, id, &hash, now)?;
                 (id, true)
             }
             None => {
@@ -455,7 +595,7 @@ pub fn recover_admin(
             }
         };
         ops::append_audit(
-            &crate::store::sql::Connection::Sqlite(c),
+            c,
             &AuditRecord::new(
                 Some(org_id),
                 now,

@@ -1,6 +1,5 @@
 //! Many realistic users fast, for benchmarks and tests: one transaction, one password hash.
 
-use std::path::Path;
 
 use jiff::SignedDuration;
 use orgdeck_shared::{
@@ -29,7 +28,7 @@ pub enum SeedError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Sqlite(#[from] rusqlite::Error),
+    Sql(#[from] crate::store::sql::Error),
     #[error(transparent)]
     Time(#[from] jiff::Error),
 }
@@ -137,15 +136,15 @@ impl Mix {
 /// unique emails (`first.last.N@seed.example`), mostly active with some disabled, locked and pending
 /// (no password), mostly View with some Edit, Rules Admin and Admin, and a last login for most. Those with
 /// a password share [`SEED_PASSWORD`] (hashed once). 100,000 users take a few seconds.
-pub fn seed_users(data_dir: &Path, org_id: Uuid, count: usize, clock: &dyn Clock) -> Result<(), SeedError> {
+pub fn seed_users(db: impl Into<orgs::Database>, org_id: Uuid, count: usize, clock: &dyn Clock) -> Result<(), SeedError> {
     let hash = password::hash(SEED_PASSWORD)?;
     let now = clock.now();
     let mut rng = Mix(0x5eed_0000 ^ count as u64);
-    orgs::write(data_dir, now, |c| -> Result<(), SeedError> {
+    orgs::write(&db.into(), now, |c| -> Result<(), SeedError> {
         orgs::require_org(c, org_id)?;
         let base: i64 = c.query_row(
             "SELECT COUNT(*) FROM users WHERE org_id = ?1",
-            [org_id.to_string()],
+            crate::store::sql::params![org_id.to_string()],
             |r| r.get(0),
         )?;
         for i in 0..count {
@@ -173,7 +172,7 @@ pub fn seed_users(data_dir: &Path, org_id: Uuid, count: usize, clock: &dyn Clock
             };
             let created_at = now.checked_sub(SignedDuration::from_hours(24 * 120))?;
             ops::insert_user(
-                &crate::store::sql::Connection::Sqlite(c),
+                c,
                 &ops::NewUser {
                     id: Uuid::new_v4(),
                     org_id,
@@ -192,7 +191,7 @@ pub fn seed_users(data_dir: &Path, org_id: Uuid, count: usize, clock: &dyn Clock
             )?;
         }
         ops::append_audit(
-            &crate::store::sql::Connection::Sqlite(c),
+            c,
             &AuditRecord::new(
                 Some(org_id),
                 now,
@@ -220,13 +219,13 @@ const AUDIT_KINDS: &[(&str, &str, &str)] = &[
 /// `count` audit entries of `org_id` in one transaction, spread evenly over the year before the clock's
 /// now (oldest first), with actors, actions and summaries that vary like a real log. A million take
 /// seconds in a release build (the S3 measurement seeds this way).
-pub fn seed_audit(data_dir: &Path, org_id: Uuid, count: usize, clock: &dyn Clock) -> Result<(), SeedError> {
+pub fn seed_audit(db: impl Into<orgs::Database>, org_id: Uuid, count: usize, clock: &dyn Clock) -> Result<(), SeedError> {
     let now = clock.now();
     let span_ms: i64 = 365 * 24 * 3600 * 1000;
     let step = span_ms / count.max(1) as i64;
     let start = now.checked_sub(SignedDuration::from_millis(span_ms))?;
     let mut rng = Mix(0xa0d1_7000 ^ count as u64);
-    orgs::write(data_dir, now, |c| -> Result<(), SeedError> {
+    orgs::write(&db.into(), now, |c| -> Result<(), SeedError> {
         orgs::require_org(c, org_id)?;
         for i in 0..count {
             let at = start.checked_add(SignedDuration::from_millis(step * i as i64))?;
@@ -236,7 +235,7 @@ pub fn seed_audit(data_dir: &Path, org_id: Uuid, count: usize, clock: &dyn Clock
             let (action, kind, summary) = AUDIT_KINDS[rng.below(AUDIT_KINDS.len() as u64) as usize];
             let ip = format!("198.51.100.{}", rng.below(250) + 1);
             ops::append_audit(
-                &crate::store::sql::Connection::Sqlite(c),
+                c,
                 &AuditRecord::new(
                     Some(org_id),
                     at,

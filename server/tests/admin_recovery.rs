@@ -84,7 +84,7 @@ async fn recovery_creates_a_new_admin_and_never_crosses_organizations() {
     // The only admin is disabled from the command line (no admin left who can log in).
     let me: Value = s.get(routes::ME, &admin).await.json().await.unwrap();
     let admin_id = me["user"]["id"].as_str().unwrap().parse().unwrap();
-    orgdeck_server::disable_user(s.dir.path(), admin_id, &s.clock).unwrap();
+    orgdeck_server::disable_user(&s.db, admin_id, &s.clock).unwrap();
     // An email of another organization is refused; an unknown organization too.
     let (ok, text) = admin_create(s.dir.path(), "Acme", "admin@beta.example");
     assert!(!ok && text.contains("another organization"), "{text}");

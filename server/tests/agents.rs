@@ -717,18 +717,9 @@ async fn new_applications_take_an_assess_license_when_the_organization_says_so()
     let resp = s.put_general(&admin, general["version"].as_i64(), &doc).await;
     assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
     // The operator bought one assess license (written beside the running server, as the demo's are).
-    let db =
-        orgdeck_server::store::sqlite::connect(&orgdeck_server::store::sqlite::db_path(s.dir.path()), false).unwrap();
     let expires = jiff::civil::date(2027, 12, 31);
-    ops::insert_license(
-        &orgdeck_server::store::sql::Connection::Sqlite(&db),
-        s.org.org_id,
-        LicenseKind::Assess,
-        1,
-        expires,
-        s.clock.now(),
-    )
-    .unwrap();
+    let now = s.clock.now();
+    s.sql(|c| Ok(ops::insert_license(c, s.org.org_id, LicenseKind::Assess, 1, expires, now)?));
     let key = make_key(&s, &admin, json!({ "name": "agent" }))
         .await
         .key

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::path::Path;
 
 use common::{mail::*, *};
 use orgdeck_shared::{
@@ -47,13 +46,6 @@ fn key_in(mail: &str) -> String {
     let key: String = mail[at..].chars().take(api_keys::KEY_LEN).collect();
     assert!(api_keys::well_formed(&key), "{key:?}");
     key
-}
-
-fn database_bytes(dir: &Path) -> Vec<u8> {
-    ["orgdeck.db", "orgdeck.db-wal"]
-        .iter()
-        .flat_map(|name| std::fs::read(dir.join(name)).unwrap_or_default())
-        .collect()
 }
 
 fn holds(haystack: &[u8], needle: &str) -> bool {
@@ -208,7 +200,7 @@ async fn the_database_holds_a_queued_key_mail_only_sealed() {
     assert_eq!(rows[0].0, "queued");
     let sealed = rows[0].1.clone().expect("a queued body");
     assert!(!holds(&sealed, &emailed.info.prefix) && !holds(&sealed, "API key is"));
-    let bytes = database_bytes(s.dir.path());
+    let bytes = s.stored_bytes();
     assert!(
         !holds(&bytes, "Your new orgdeck API key is"),
         "a mail body in the database"
@@ -219,5 +211,5 @@ async fn the_database_holds_a_queued_key_mail_only_sealed() {
     assert_eq!(got[0].to, vec![DANA.to_owned()]);
     let key = key_in(&got[0].data);
     assert_eq!(me_status(&s, &key).await, StatusCode::OK);
-    assert!(!holds(&database_bytes(s.dir.path()), &key), "the key in the database");
+    assert!(!holds(&s.stored_bytes(), &key), "the key in the database");
 }

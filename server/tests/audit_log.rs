@@ -171,7 +171,7 @@ async fn export_streams_the_whole_search_as_csv_and_jsonl() {
 #[tokio::test]
 async fn an_export_larger_than_a_page_is_complete_and_in_order() {
     let s = TestServer::start().await;
-    orgdeck_server::seed_audit(s.dir.path(), s.org.org_id, 2_500, &s.clock).unwrap();
+    orgdeck_server::seed_audit(&s.db, s.org.org_id, 2_500, &s.clock).unwrap();
     let token = s.admin_token().await;
     let text = s
         .get(&format!("{}?format=jsonl", routes::AUDIT_EXPORT), &token)
@@ -190,7 +190,7 @@ async fn an_export_larger_than_a_page_is_complete_and_in_order() {
 #[tokio::test]
 async fn searches_over_many_entries_match_a_full_filter_exactly() {
     let s = TestServer::start().await;
-    orgdeck_server::seed_audit(s.dir.path(), s.org.org_id, 9_000, &s.clock).unwrap();
+    orgdeck_server::seed_audit(&s.db, s.org.org_id, 9_000, &s.clock).unwrap();
     let token = s.admin_token().await;
     let text = s
         .get(&format!("{}?format=jsonl", routes::AUDIT_EXPORT), &token)

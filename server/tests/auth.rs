@@ -53,7 +53,7 @@ async fn a_disabled_user_cannot_log_in_and_loses_their_sessions() {
     let s = TestServer::start().await;
     let user = s.add_user("dana@acme.example", OrgRole::Edit);
     let token = s.login("dana@acme.example", USER_PASSWORD).await;
-    orgdeck_server::orgs::disable_user(s.dir.path(), user, &s.clock).unwrap();
+    orgdeck_server::orgs::disable_user(&s.db, user, &s.clock).unwrap();
 
     let resp = s.login_raw("dana@acme.example", USER_PASSWORD).await;
     let err = api_error(resp, StatusCode::UNAUTHORIZED).await;
@@ -72,7 +72,7 @@ async fn a_user_disabled_from_the_command_line_is_refused_on_the_next_request() 
     for _ in 0..3 {
         assert_eq!(s.get(routes::ME, &token).await.status(), StatusCode::OK);
     }
-    orgdeck_server::orgs::disable_user(s.dir.path(), user, &s.clock).unwrap();
+    orgdeck_server::orgs::disable_user(&s.db, user, &s.clock).unwrap();
     let err = api_error(s.get(routes::ME, &token).await, StatusCode::UNAUTHORIZED).await;
     assert_eq!(err.code, ErrorCode::Unauthorized);
 }
@@ -164,21 +164,24 @@ async fn an_unknown_two_step_challenge_is_refused() {
 async fn the_session_token_is_stored_only_as_a_hash() {
     let s = TestServer::start().await;
     let token = s.admin_token().await;
-    let conn = rusqlite::Connection::open(s.dir.path().join("orgdeck.db")).unwrap();
-    let hashes: Vec<String> = conn
-        .prepare("SELECT token_hash FROM sessions")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let hashes: Vec<String> = s.sql(|c| {
+        Ok(c.prepare("SELECT token_hash FROM sessions")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    });
     assert_eq!(hashes.len(), 1);
     assert_eq!(hashes[0].len(), 64, "hex SHA-256");
     assert_ne!(hashes[0], token);
-    drop(conn);
-    // Nothing in the database files holds the token or the password.
+    // Nothing in the database, nor any file of the data directory, holds the token or the password.
+    let stored = String::from_utf8_lossy(&s.stored_bytes()).into_owned();
+    assert!(!stored.contains(&token));
+    assert!(!stored.contains(ADMIN_PASSWORD));
     for entry in std::fs::read_dir(s.dir.path()).unwrap() {
-        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            continue;
+        }
+        let bytes = std::fs::read(path).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains(&token));
         assert!(!text.contains(ADMIN_PASSWORD));

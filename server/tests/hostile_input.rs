@@ -765,51 +765,13 @@ fn shown_long(text: &str) -> String {
     text.chars().take(4_000).collect()
 }
 
-/// Every row of every table of the server's database file (read-only, beside the running server: the
-/// server answers a write only once it is committed). Virtual tables are read through their shadow tables.
-fn database_rows(data_dir: &std::path::Path) -> BTreeMap<String, Table> {
-    use rusqlite::{OpenFlags, types::ValueRef};
-    let db = rusqlite::Connection::open_with_flags(
-        data_dir.join("orgdeck.db"),
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .expect("open the database file read-only");
-    let names: Vec<String> = db
-        .prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name",
-        )
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut tables = BTreeMap::new();
-    for name in names {
-        let mut stmt = db.prepare(&format!("SELECT * FROM \"{name}\"")).unwrap();
-        let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
-        let width = columns.len();
-        let mut rows: Vec<Vec<String>> = stmt
-            .query_map([], |r| {
-                (0..width)
-                    .map(|i| {
-                        Ok(match r.get_ref(i)? {
-                            ValueRef::Null => "NULL".to_owned(),
-                            ValueRef::Integer(n) => n.to_string(),
-                            ValueRef::Real(f) => f.to_string(),
-                            ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                            ValueRef::Blob(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        rows.sort();
-        tables.insert(name, Table { columns, rows });
-    }
-    tables
+/// Every row of every table of the server's database (beside the running server: the server answers a
+/// write only once it is committed).
+fn database_rows(s: &TestServer) -> BTreeMap<String, Table> {
+    s.table_rows()
+        .into_iter()
+        .map(|(name, (columns, rows))| (name, Table { columns, rows }))
+        .collect()
 }
 
 impl Fixture {
@@ -1001,7 +963,7 @@ impl Fixture {
         }
         Snapshot {
             settings,
-            tables: database_rows(self.s.dir.path()),
+            tables: database_rows(&self.s),
         }
     }
 

@@ -30,6 +30,11 @@ fn engine_table(name: &str) -> bool {
     name == "schema_version" || name.starts_with("sqlite_") || name.starts_with("audit_fts")
 }
 
+/// Columns only one engine has: PostgreSQL's audit place in commit order (SQLite's is the rowid).
+fn engine_column(table: &str, column: &str) -> bool {
+    (table, column) == ("audit_log", "seq")
+}
+
 fn sqlite_schema() -> (Columns, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let c = sqlite::open_and_migrate(dir.path(), jiff::Timestamp::now()).unwrap();
@@ -101,7 +106,7 @@ async fn postgres_schema(client: &tokio_postgres::Client) -> (Columns, Vec<Strin
         .unwrap()
     {
         let (table, column, ty, nullable): (String, String, String, String) = (r.get(0), r.get(1), r.get(2), r.get(3));
-        if engine_table(&table) {
+        if engine_table(&table) || engine_column(&table, &column) {
             continue;
         }
         let is_pk = pk.contains(&(table.clone(), column.clone()));
@@ -113,7 +118,7 @@ async fn postgres_schema(client: &tokio_postgres::Client) -> (Columns, Vec<Strin
         .query(
             "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public'
                AND indexname NOT IN (SELECT conname FROM pg_constraint)
-               AND indexname <> 'audit_search_trgm'",
+               AND indexname NOT IN ('audit_search_trgm', 'audit_by_seq')",
             &[],
         )
         .await

@@ -58,17 +58,8 @@ async fn licenses(s: &TestServer, admin: &str) -> LicenseSummary {
 
 /// The operator's licenses, written beside the running server as the demo's are.
 fn add_licenses(s: &TestServer, kind: LicenseKind, count: u32, expires: jiff::civil::Date) {
-    let db =
-        orgdeck_server::store::sqlite::connect(&orgdeck_server::store::sqlite::db_path(s.dir.path()), false).unwrap();
-    ops::insert_license(
-        &orgdeck_server::store::sql::Connection::Sqlite(&db),
-        s.org.org_id,
-        kind,
-        count,
-        expires,
-        s.clock.now(),
-    )
-    .unwrap();
+    let now = s.clock.now();
+    s.sql(|c| Ok(ops::insert_license(c, s.org.org_id, kind, count, expires, now)?));
 }
 
 async fn put_doc(s: &TestServer, admin: &str, area: &str, change: impl FnOnce(&mut Value)) -> reqwest::Response {

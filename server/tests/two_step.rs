@@ -144,14 +144,13 @@ async fn admin_reset_lets_the_user_in_with_the_password_only() {
     let resp = s.user_action(&admin, id, "reset_two_step").await;
     assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
     s.login("dave@acme.example", USER_PASSWORD).await;
-    let conn = rusqlite::Connection::open(s.dir.path().join("orgdeck.db")).unwrap();
-    let n: i64 = conn
-        .query_row(
+    let n: i64 = s.sql(|c| {
+        Ok(c.query_row(
             "SELECT (SELECT COUNT(*) FROM user_totp WHERE user_id = ?1) + (SELECT COUNT(*) FROM backup_codes WHERE user_id = ?1)",
-            [id.to_string()],
+            orgdeck_server::store::sql::params![id.to_string()],
             |r| r.get(0),
-        )
-        .unwrap();
+        )?)
+    });
     assert_eq!(n, 0);
 }
 

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::path::Path;
 
 use common::{mail::*, *};
 use orgdeck_shared::{
@@ -270,18 +269,17 @@ async fn admin_reset_clears_the_email_enrolment_and_pending_codes() {
     }
     let token = s.login(BOB, USER_PASSWORD).await;
     assert_eq!(me_two_step(&s, &token).await["enrolled"], json!([]));
-    let conn = rusqlite::Connection::open(s.dir.path().join("orgdeck.db")).unwrap();
     for user in [bob_id, id] {
-        let n: i64 = conn
-            .query_row(
+        let n: i64 = s.sql(|c| {
+            Ok(c.query_row(
                 "SELECT (SELECT COUNT(*) FROM user_two_step_methods WHERE user_id = ?1)
                       + (SELECT COUNT(*) FROM email_enrolments WHERE user_id = ?1)
                       + (SELECT COUNT(*) FROM mfa_challenges WHERE user_id = ?1)
                       + (SELECT COUNT(*) FROM backup_codes WHERE user_id = ?1)",
-                [user.to_string()],
+                orgdeck_server::store::sql::params![user.to_string()],
                 |r| r.get(0),
-            )
-            .unwrap();
+            )?)
+        });
         assert_eq!(n, 0);
     }
     // Carol's pending enrolment code no longer confirms.
@@ -396,23 +394,13 @@ fn plain_occurrences(haystack: &[u8], needle: &[u8]) -> usize {
         .count()
 }
 
-fn database_bytes(dir: &Path) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for name in ["orgdeck.db", "orgdeck.db-wal"] {
-        if let Ok(b) = std::fs::read(dir.join(name)) {
-            bytes.extend(b);
-        }
-    }
-    bytes
-}
-
 #[tokio::test]
 async fn the_database_never_holds_an_emailed_code_in_plaintext() {
     let (s, _admin, bob) = server_with_bob().await;
     enrol_by_email(&s, &bob, 1).await;
     email_challenge(&s, BOB).await;
     let mails = wait_for_outbox(s.dir.path(), 2).await;
-    let bytes = database_bytes(s.dir.path());
+    let bytes = s.stored_bytes();
     assert!(!bytes.is_empty());
     for mail in &mails {
         let code = code_in(mail);

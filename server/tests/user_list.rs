@@ -40,7 +40,7 @@ fn name_key(u: &User) -> (String, String, uuid::Uuid) {
 #[tokio::test]
 async fn paging_with_a_cursor_never_repeats_or_skips_while_users_are_added() {
     let s = TestServer::start().await;
-    orgdeck_server::seed_users(s.dir.path(), s.org.org_id, 300, &s.clock).unwrap();
+    orgdeck_server::seed_users(&s.db, s.org.org_id, 300, &s.clock).unwrap();
     let token = s.admin_token().await;
     for sort in [
         "name",
@@ -147,7 +147,7 @@ async fn search_finds_by_first_name_last_name_full_name_and_email_prefix() {
 #[tokio::test]
 async fn search_stays_correct_past_many_hits() {
     let s = TestServer::start().await;
-    orgdeck_server::seed_users(s.dir.path(), s.org.org_id, 6000, &s.clock).unwrap();
+    orgdeck_server::seed_users(&s.db, s.org.org_id, 6000, &s.clock).unwrap();
     let token = s.admin_token().await;
     // "m" hits more than the sorted-hits limit, so the list walks the sort index instead.
     for q in ["m", "ma", "maria", "smith"] {
@@ -165,15 +165,14 @@ async fn search_stays_correct_past_many_hits() {
             found.windows(2).all(|w| name_key(&w[0]) < name_key(&w[1])),
             "{q}: sorted, no repeats"
         );
-        let conn = rusqlite::Connection::open(s.dir.path().join("orgdeck.db")).unwrap();
         let like = format!("{q}%");
-        let expected: i64 = conn
-            .query_row(
+        let expected: i64 = s.sql(|c| {
+            Ok(c.query_row(
                 "SELECT COUNT(*) FROM users WHERE full_key LIKE ?1 OR rev_key LIKE ?1 OR email LIKE ?1",
-                [&like],
+                orgdeck_server::store::sql::params![like],
                 |r| r.get(0),
-            )
-            .unwrap();
+            )?)
+        });
         assert_eq!(found.len() as i64, expected, "{q}");
     }
 }

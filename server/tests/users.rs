@@ -90,10 +90,7 @@ async fn an_invitation_is_redeemed_once_and_then_the_user_logs_in() {
     assert_eq!(user.status, UserStatus::Active);
 
     // The token is stored only as a hash.
-    let conn = rusqlite::Connection::open(s.dir.path().join("orgdeck.db")).unwrap();
-    let left: i64 = conn
-        .query_row("SELECT COUNT(*) FROM activation_tokens", [], |r| r.get(0))
-        .unwrap();
+    let left: i64 = s.sql(|c| Ok(c.query_row("SELECT COUNT(*) FROM activation_tokens", [], |r| r.get(0))?));
     assert_eq!(left, 0);
 }
 

@@ -112,14 +112,12 @@ pub fn smtp_to(addr: SocketAddr, credentials: Option<(&str, &str)>) -> impl FnOn
 
 /// `(status, sealed body, failed attempts)` of every queued, sent or given-up mail, oldest first.
 pub fn outbox_rows(s: &super::TestServer) -> Vec<(String, Option<Vec<u8>>, i64)> {
-    let conn = rusqlite::Connection::open(s.dir.path().join("orgdeck.db")).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT status, body, attempts FROM mail_outbox ORDER BY id")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+    orgdeck_server::orgs::transaction(&s.db, |c| {
+        Ok(c.prepare("SELECT status, body, attempts FROM mail_outbox ORDER BY id")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?)
+    })
+    .unwrap()
 }
 
 /// Waits until the first message has failed `n` delivery attempts.

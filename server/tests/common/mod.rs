@@ -8,7 +8,7 @@ pub mod sse;
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
-use orgdeck_server::{Clock, ManualClock, OrgCreated, ServerConfig, ServerHandle, create_user, init_org};
+use orgdeck_server::{Clock, Database, ManualClock, OrgCreated, ServerConfig, ServerHandle, create_user, init_org};
 use orgdeck_shared::{
     ApiError,
     auth::{BackupCodes, OrgRole, TotpEnrollment},
@@ -22,10 +22,27 @@ pub const ADMIN_EMAIL: &str = "admin@acme.example";
 pub const ADMIN_PASSWORD: &str = "acme admin password 2026";
 pub const USER_PASSWORD: &str = "plain user password 2026";
 
+/// The runtime a server on PostgreSQL runs on, apart from the test's: a test that waits for the database
+/// (an operator action, a look at what is stored) blocks its own thread, and the server must go on
+/// meanwhile, as a real one would (it may hold the write lock the test waits for).
+pub struct ServerRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for ServerRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 pub struct TestServer {
     pub handle: ServerHandle,
+    pub runtime: ServerRuntime,
     pub clock: ManualClock,
     pub dir: tempfile::TempDir,
+    /// The server's database: the data directory's SQLite file, or with `ORGDECK_TEST_DATABASE=postgres`
+    /// a fresh PostgreSQL database of its own (`orgdeck_server::pg_test`).
+    pub db: Database,
     pub org: OrgCreated,
     pub http: reqwest::Client,
 }
@@ -34,58 +51,206 @@ pub fn start_time() -> Timestamp {
     "2026-11-28T12:00:00Z".parse().unwrap()
 }
 
+/// Whether the tests' servers run on PostgreSQL (`ORGDECK_TEST_DATABASE=postgres`) instead of SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var("ORGDECK_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// The secret key of servers on PostgreSQL (which requires one given).
+pub const PG_SECRET_KEY: [u8; 32] = [7; 32];
+
+/// The database of a test server with data directory `dir`: its SQLite file, or a fresh PostgreSQL
+/// database when the tests run on PostgreSQL.
+pub async fn test_database(dir: &std::path::Path) -> Database {
+    if on_postgres() {
+        let pg = orgdeck_server::pg_test::server().expect("ORGDECK_TEST_DATABASE=postgres needs a PostgreSQL");
+        Database::Postgres(pg.fresh_database().await)
+    } else {
+        Database::Sqlite(dir.to_owned())
+    }
+}
+
+/// Points `config` at `db`.
+pub fn use_database(config: &mut ServerConfig, db: &Database) {
+    if let Database::Postgres(url) = db {
+        config.database = Some(url.clone());
+        config.secret_key.get_or_insert(PG_SECRET_KEY);
+    }
+}
+
 impl TestServer {
     /// A server with one organization, "Acme", and its admin.
     pub async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let clock = ManualClock::new(start_time());
-        let org = init_org(dir.path(), "Acme", ADMIN_EMAIL, ADMIN_PASSWORD, &clock).unwrap();
-        Self::serve(dir, clock, org).await
-    }
-
-    pub async fn serve(dir: tempfile::TempDir, clock: ManualClock, org: OrgCreated) -> Self {
-        Self::serve_with(dir, clock, org, |_| {}).await
+        Self::start_with(|_| {}).await
     }
 
     /// Like [`TestServer::start`], with a change to the configuration (e.g. trusted proxies).
     pub async fn start_with(configure: impl FnOnce(&mut ServerConfig)) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let db = test_database(dir.path()).await;
         let clock = ManualClock::new(start_time());
-        let org = init_org(dir.path(), "Acme", ADMIN_EMAIL, ADMIN_PASSWORD, &clock).unwrap();
-        Self::serve_with(dir, clock, org, configure).await
+        let org = init_org(&db, "Acme", ADMIN_EMAIL, ADMIN_PASSWORD, &clock).unwrap();
+        Self::serve_on(dir, db, clock, org, configure).await
     }
 
+    /// A server on the data directory `dir`'s database, prepared by the caller (SQLite only).
+    pub async fn serve(dir: tempfile::TempDir, clock: ManualClock, org: OrgCreated) -> Self {
+        Self::serve_with(dir, clock, org, |_| {}).await
+    }
+
+    /// Like [`TestServer::serve`], with a change to the configuration (SQLite only).
     pub async fn serve_with(
         dir: tempfile::TempDir,
         clock: ManualClock,
         org: OrgCreated,
         configure: impl FnOnce(&mut ServerConfig),
     ) -> Self {
+        let db = Database::Sqlite(dir.path().to_owned());
+        Self::serve_on(dir, db, clock, org, configure).await
+    }
+
+    /// A server on `db`, prepared by the caller.
+    pub async fn serve_on(
+        dir: tempfile::TempDir,
+        db: Database,
+        clock: ManualClock,
+        org: OrgCreated,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> Self {
         let mut config = ServerConfig::new(dir.path());
         config.listen = "127.0.0.1:0".parse().unwrap();
+        use_database(&mut config, &db);
         configure(&mut config);
         config.clock = Arc::new(clock.clone());
-        let handle = orgdeck_server::spawn(config).await.unwrap();
+        let (handle, runtime) = match db {
+            Database::Postgres(_) => {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                let handle = runtime.spawn(orgdeck_server::spawn(config)).await.unwrap().unwrap();
+                (handle, ServerRuntime(Some(runtime)))
+            }
+            Database::Sqlite(_) => (orgdeck_server::spawn(config).await.unwrap(), ServerRuntime(None)),
+        };
         Self {
             handle,
+            runtime,
             clock,
             dir,
+            db,
             org,
             http: reqwest::Client::new(),
         }
     }
 
-    /// Stops the server and starts it again on the same data directory and clock.
+    /// Stops the server and starts it again on the same data directory, database and clock.
     pub async fn restart(self, configure: impl FnOnce(&mut ServerConfig)) -> Self {
         let TestServer {
             handle,
+            runtime,
             clock,
             dir,
+            db,
             org,
             ..
         } = self;
         handle.shutdown().await;
-        Self::serve_with(dir, clock, org, configure).await
+        drop(runtime);
+        Self::serve_on(dir, db, clock, org, configure).await
+    }
+
+    /// Runs `f` on the server's database in one committed transaction, whichever the engine (tests look
+    /// at what is stored, or prepare rows an operator would).
+    pub fn sql<T: Send>(
+        &self,
+        f: impl FnOnce(&orgdeck_server::store::sql::Connection) -> Result<T, orgdeck_server::OrgError> + Send,
+    ) -> T {
+        orgdeck_server::orgs::transaction(&self.db, f).unwrap()
+    }
+
+    /// Every value every table holds, as text by table and column (rows sorted): the engine's own
+    /// values, bytes as hex.
+    pub fn table_rows(&self) -> std::collections::BTreeMap<String, (Vec<String>, Vec<Vec<String>>)> {
+        let tables: Vec<String> = self.sql(|c| {
+            let sql = match c.is_postgres() {
+                true => "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' \
+                         AND table_type = 'BASE TABLE' ORDER BY 1",
+                false => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+                          AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name",
+            };
+            Ok(c.prepare(sql)?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?)
+        });
+        let mut out = std::collections::BTreeMap::new();
+        for table in tables {
+            let (columns, rows) = self.sql(|c| {
+                let columns: Vec<(String, String)> = match c.is_postgres() {
+                    true => c
+                        .prepare(
+                            "SELECT column_name::text, data_type::text FROM information_schema.columns
+                             WHERE table_schema = 'public' AND table_name = ?1 ORDER BY ordinal_position",
+                        )?
+                        .query_map(orgdeck_server::store::sql::params![table], |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .collect::<Result<_, _>>()?,
+                    false => c
+                        .prepare(&format!("SELECT name, type FROM pragma_table_info('{table}')"))?
+                        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .collect::<Result<_, _>>()?,
+                };
+                let select: Vec<String> = columns
+                    .iter()
+                    .map(|(name, ty)| match ty.to_ascii_lowercase().as_str() {
+                        "bytea" => format!("encode(\"{name}\", 'hex')"),
+                        "blob" => format!("lower(hex(\"{name}\"))"),
+                        _ => format!("CAST(\"{name}\" AS TEXT)"),
+                    })
+                    .collect();
+                let width = columns.len();
+                let mut rows: Vec<Vec<String>> = c
+                    .prepare(&format!("SELECT {} FROM \"{table}\"", select.join(", ")))?
+                    .query_map([], |r| {
+                        (0..width)
+                            .map(|i| Ok(r.get::<_, Option<String>>(i)?.unwrap_or_else(|| "NULL".into())))
+                            .collect()
+                    })?
+                    .collect::<Result<_, _>>()?;
+                rows.sort();
+                Ok((columns.into_iter().map(|(n, _)| n).collect::<Vec<_>>(), rows))
+            });
+            out.insert(table, (columns, rows));
+        }
+        out
+    }
+
+    /// What the database holds, to search for a secret: the SQLite files (the log too), or on PostgreSQL
+    /// every value of every table (bytes as they are).
+    pub fn stored_bytes(&self) -> Vec<u8> {
+        match &self.db {
+            Database::Sqlite(dir) => ["orgdeck.db", "orgdeck.db-wal"]
+                .iter()
+                .flat_map(|name| std::fs::read(dir.join(name)).unwrap_or_default())
+                .collect(),
+            Database::Postgres(_) => {
+                let mut bytes = Vec::new();
+                for (_, rows) in self.table_rows().into_values() {
+                    for value in rows.into_iter().flatten() {
+                        bytes.extend(value.as_bytes());
+                        // Hex of bytes, decoded: a secret kept as bytes is found too.
+                        if value.len() % 2 == 0
+                            && let Some(raw) = (0..value.len())
+                                .step_by(2)
+                                .map(|i| u8::from_str_radix(&value[i..i + 2], 16).ok())
+                                .collect::<Option<Vec<u8>>>()
+                        {
+                            bytes.extend(raw);
+                        }
+                        bytes.push(b'\n');
+                    }
+                }
+                bytes
+            }
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -94,13 +259,13 @@ impl TestServer {
 
     /// Another organization in the same server, with its admin.
     pub fn add_org(&self, name: &str, admin_email: &str) -> OrgCreated {
-        init_org(self.dir.path(), name, admin_email, ADMIN_PASSWORD, &self.clock).unwrap()
+        init_org(&self.db, name, admin_email, ADMIN_PASSWORD, &self.clock).unwrap()
     }
 
     /// A user of the first organization with `role`.
     pub fn add_user(&self, email: &str, role: OrgRole) -> Uuid {
         create_user(
-            self.dir.path(),
+            &self.db,
             self.org.org_id,
             email,
             USER_PASSWORD,

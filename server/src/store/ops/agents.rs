@@ -224,9 +224,9 @@ pub fn rotate_agent_key(
     let n = c
         .execute(
             "UPDATE agent_keys SET
-                 previous_hash = CASE WHEN ?5 IS NULL THEN NULL ELSE key_hash END,
+                 previous_hash = CASE WHEN CAST(?5 AS BIGINT) IS NULL THEN NULL ELSE key_hash END,
                  previous_valid_until = ?5,
-                 key_hash = ?2, prefix = ?3, rotated_at = ?4, issued = 1
+                 key_hash = ?2, prefix = ?3, rotated_at = ?4, issued = TRUE
              WHERE id = ?1",
             params![id.to_string(), key_hash, prefix, ms(at), replaced_until.map(ms)],
         )

@@ -153,7 +153,7 @@ pub fn api_keys(
     let mut stmt = c
         .prepare_cached(&format!(
             "SELECT {INFO_COLUMNS} FROM api_keys k JOIN users u ON u.id = k.user_id
-             WHERE k.org_id = ?1 AND (?2 IS NULL OR k.user_id = ?2) AND k.id > ?3
+             WHERE k.org_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR k.user_id = ?2) AND k.id > ?3
              ORDER BY k.id LIMIT ?4"
         ))
         .map_err(db_err)?;
@@ -213,7 +213,7 @@ pub fn rotate_api_key(
     let n = c
         .execute(
             "UPDATE api_keys SET
-                 previous_hash = CASE WHEN ?5 IS NULL THEN NULL ELSE key_hash END,
+                 previous_hash = CASE WHEN CAST(?5 AS BIGINT) IS NULL THEN NULL ELSE key_hash END,
                  previous_valid_until = ?5,
                  key_hash = ?2, prefix = ?3, rotated_at = ?4
              WHERE id = ?1",

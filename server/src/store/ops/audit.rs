@@ -22,8 +22,9 @@ pub fn append_audit(c: &Connection, rec: &AuditRecord) -> StoreResult<()> {
     let search = audit_search_key(&e.summary, &e.actor.email, &e.action, &e.target.kind, &e.target.id);
     if c.is_postgres() {
         // The change stream's place (`seq`) must follow commit order, or a reader that saw place n could
-        // miss an n-1 committed later: appends take one lock, held until their transaction ends.
-        c.query_row("SELECT pg_advisory_xact_lock(?1)", params![AUDIT_LOCK], |_| Ok(()))
+        // miss an n-1 committed later: writers hold the write lock until they end (taken again here for
+        // a connection that did not take it when it began).
+        c.query_row("SELECT pg_advisory_xact_lock(?1)", params![super::WRITE_LOCK], |_| Ok(()))
             .map_err(db_err)?;
         c.prepare_cached(
             "INSERT INTO audit_log (seq, id, org_id, at, actor_user_id, actor_email, action, target_kind, target_id,
@@ -78,9 +79,6 @@ pub fn append_audit(c: &Connection, rec: &AuditRecord) -> StoreResult<()> {
         .map_err(db_err)?;
     Ok(())
 }
-
-/// The PostgreSQL advisory lock that orders audit appends (any constant unique to this use).
-const AUDIT_LOCK: i64 = 0x6f72_6764_6175_6474; // "orgdaudt"
 
 /// Entries of one millisecond a time key has room for.
 const PER_MS: i64 = 1 << 16;

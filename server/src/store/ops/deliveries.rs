@@ -106,7 +106,7 @@ pub fn deliveries(
     let mut stmt = c
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM deliveries
-             WHERE org_id = ?1 AND integration_id = ?2 AND (?3 IS NULL OR id < ?3)
+             WHERE org_id = ?1 AND integration_id = ?2 AND (CAST(?3 AS TEXT) IS NULL OR id < ?3)
              ORDER BY id DESC LIMIT ?4"
         ))
         .map_err(db_err)?;
@@ -190,7 +190,7 @@ pub fn prune_deliveries(c: &Connection, before: Timestamp, keep: u32) -> StoreRe
                  SELECT id, created_at, status,
                         ROW_NUMBER() OVER (PARTITION BY integration_id ORDER BY id DESC) AS place
                  FROM deliveries
-             ) WHERE place > ?2 AND created_at < ?1 AND status IN ('delivered', 'failed')
+             ) AS ranked WHERE place > ?2 AND created_at < ?1 AND status IN ('delivered', 'failed')
          )",
     )
     .map_err(db_err)?

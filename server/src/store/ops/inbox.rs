@@ -77,7 +77,7 @@ pub fn inbox(
             "SELECT id, event_type, title, message, severity, application_id, application_name, server_id,
                     server_name, integration_id, integration_name, vulnerability_id, created_at, read_at
              FROM inbox_entries
-             WHERE org_id = ?1 AND user_id = ?2 AND (?3 = 0 OR read_at IS NULL) AND (?4 IS NULL OR id < ?4)
+             WHERE org_id = ?1 AND user_id = ?2 AND (?3 = 0 OR read_at IS NULL) AND (CAST(?4 AS TEXT) IS NULL OR id < ?4)
              ORDER BY id DESC
              LIMIT ?5",
         )

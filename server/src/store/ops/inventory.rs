@@ -150,13 +150,13 @@ pub fn applications_where(c: &Connection, org_id: Uuid, only: Option<Uuid>) -> S
     let mut stmt = c
         .prepare_cached(
             "SELECT a.id, a.name, a.language, a.environment, a.licensed,
-                    COALESCE(SUM(v.severity = 'critical'), 0), COALESCE(SUM(v.severity = 'high'), 0),
-                    COALESCE(SUM(v.severity = 'medium'), 0), COALESCE(SUM(v.severity = 'low'), 0),
-                    COALESCE(SUM(v.severity = 'note'), 0)
+                    COALESCE(SUM(CASE WHEN v.severity = 'critical' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN v.severity = 'high' THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN v.severity = 'medium' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN v.severity = 'low' THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN v.severity = 'note' THEN 1 ELSE 0 END), 0)
              FROM applications a
              LEFT JOIN vulnerabilities v ON v.application_id = a.id
                   AND v.status IN ('reported', 'suspicious', 'confirmed')
-             WHERE a.org_id = ?1 AND (?2 IS NULL OR a.id = ?2)
+             WHERE a.org_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR a.id = ?2)
              GROUP BY a.id
              ORDER BY a.name, a.id",
         )

@@ -41,6 +41,12 @@ pub const AREA_SESSIONS: &str = "sessions";
 pub const AREA_IP_RESTRICTIONS: &str = "ip_restrictions";
 pub const AREA_TWO_STEP: &str = "two_step";
 
+/// The PostgreSQL advisory lock every write transaction holds until it ends ("orgdwrit"): writers run
+/// one at a time, as on SQLite, across every instance. So the rules that read and then write (the last
+/// admin, a code used once, the first write of a settings area) hold as they do with one writer, and the
+/// audit log's place follows commit order.
+pub const WRITE_LOCK: i64 = 0x6f72_6764_7772_6974;
+
 /// Maps an engine error: uniqueness violations become conflicts, the rest stays opaque.
 pub fn db_err(e: crate::store::sql::Error) -> StoreError {
     match e.unique_violation() {

@@ -273,7 +273,7 @@ pub fn session(c: &Connection, token_hash: &str) -> StoreResult<Option<SessionVi
             "SELECT s.org_id, o.name, s.user_id, u.email, u.first_name, u.last_name, u.role, u.enabled, u.status,
                     s.created_at, s.last_seen_at, s.expires_at, s.idle_timeout_ms, u.must_change_password,
                     s.id, st.doc, ip.doc,
-                    (SELECT group_concat(m.method) FROM user_two_step_methods m WHERE m.user_id = s.user_id),
+                    (SELECT string_agg(m.method, ',') FROM user_two_step_methods m WHERE m.user_id = s.user_id),
                     ts.doc
              FROM sessions s
              JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id

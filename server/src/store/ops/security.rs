@@ -112,7 +112,7 @@ pub fn mark_unlocked(c: &Connection, user_id: Uuid, at: Timestamp) -> StoreResul
 /// Marks a user as having to change their password before anything else.
 pub fn require_password_change(c: &Connection, user_id: Uuid) -> StoreResult<()> {
     c.execute(
-        "UPDATE users SET must_change_password = 1, version = version + 1 WHERE id = ?1",
+        "UPDATE users SET must_change_password = TRUE, version = version + 1 WHERE id = ?1",
         params![user_id.to_string()],
     )
     .map_err(db_err)?;

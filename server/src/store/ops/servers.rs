@@ -183,7 +183,7 @@ pub fn servers_silent(c: &Connection, q: &SilentQuery) -> StoreResult<Vec<Silent
     let mut stmt = c
         .prepare_cached(&format!(
             "SELECT {SERVER_COLUMNS} FROM servers
-             WHERE last_seen_at < ?1 AND (?2 = 0 OR offline_raised = 0)
+             WHERE last_seen_at < ?1 AND (?2 = 0 OR NOT offline_raised)
                AND (last_seen_at > ?3 OR (last_seen_at = ?3 AND id > ?4))
              ORDER BY last_seen_at, id LIMIT ?5"
         ))
@@ -244,7 +244,7 @@ pub fn update_registration(
 ) -> StoreResult<()> {
     c.prepare_cached(
         "UPDATE servers SET environment = ?2, language = ?3, agent_version = ?4, licensed = ?5, last_seen_at = ?6,
-                            offline_raised = 0, environment_origin = ?7
+                            offline_raised = FALSE, environment_origin = ?7
          WHERE id = ?1",
     )
     .map_err(db_err)?
@@ -270,7 +270,7 @@ pub fn beat(c: &Connection, id: Uuid, at: Timestamp, agent_version: Option<&str>
         .map_err(db_err)?
         .unwrap_or(false);
     c.prepare_cached(
-        "UPDATE servers SET last_seen_at = MAX(last_seen_at, ?2), offline_raised = 0,
+        "UPDATE servers SET last_seen_at = CASE WHEN last_seen_at > ?2 THEN last_seen_at ELSE ?2 END, offline_raised = FALSE,
                             agent_version = COALESCE(?3, agent_version)
          WHERE id = ?1",
     )
@@ -313,7 +313,7 @@ pub fn delete_server(c: &Connection, org_id: Uuid, id: Uuid) -> StoreResult<bool
 }
 
 pub fn mark_offline_raised(c: &Connection, id: Uuid, before: Timestamp) -> StoreResult<bool> {
-    c.prepare_cached("UPDATE servers SET offline_raised = 1 WHERE id = ?1 AND offline_raised = 0 AND last_seen_at < ?2")
+    c.prepare_cached("UPDATE servers SET offline_raised = TRUE WHERE id = ?1 AND NOT offline_raised AND last_seen_at < ?2")
         .map_err(db_err)?
         .execute(params![id.to_string(), ms(before)])
         .map(|n| n > 0)

@@ -54,7 +54,7 @@ fn enrol(
     .map_err(db_err)?;
     replace_backup_codes(c, user_id, backup_hashes)?;
     c.execute(
-        "UPDATE users SET two_step_enabled = 1, version = version + 1 WHERE id = ?1",
+        "UPDATE users SET two_step_enabled = TRUE, version = version + 1 WHERE id = ?1",
         params![id],
     )
     .map_err(db_err)?;
@@ -120,7 +120,7 @@ pub fn parse_methods(list: Option<&str>) -> StoreResult<Vec<TwoStepMethod>> {
 pub fn two_step_methods(c: &Connection, user_id: Uuid) -> StoreResult<Vec<TwoStepMethod>> {
     let list: Option<String> = c
         .query_row(
-            "SELECT group_concat(method) FROM user_two_step_methods WHERE user_id = ?1",
+            "SELECT string_agg(method, ',') FROM user_two_step_methods WHERE user_id = ?1",
             params![user_id.to_string()],
             |r| r.get(0),
         )
@@ -349,7 +349,8 @@ pub fn backup_codes_left(c: &Connection, user_id: Uuid) -> StoreResult<u32> {
 pub fn session_proved_at(c: &Connection, token_hash: &str) -> StoreResult<Option<Timestamp>> {
     let at: Option<i64> = c
         .query_row(
-            "SELECT MAX(created_at, COALESCE(reauth_at, 0)) FROM sessions WHERE token_hash = ?1",
+            "SELECT CASE WHEN created_at > COALESCE(reauth_at, 0) THEN created_at ELSE COALESCE(reauth_at, 0) END
+             FROM sessions WHERE token_hash = ?1",
             params![token_hash],
             |r| r.get(0),
         )

@@ -1,5 +1,339 @@
 //! The PostgreSQL store, for deployments that run several server instances against one database
-//! (`../shared/notes/postgres.md`). So far: the schema and its migration, applied under an advisory lock
-//! so instances starting together migrate once. The `Store` implementation is being built on it.
+//! (`../shared/notes/postgres.md`).
+//!
+//! The operations are the SQLite store's (`store::ops`, through `store::sql`); what differs is here:
+//! - a pool of connections (deadpool-postgres), each statement kept prepared per connection, and every
+//!   statement planned for its own values (`plan_cache_mode = force_custom_plan`: a generic plan of the
+//!   audit search is hundreds of times slower, notes §4.3);
+//! - a write transaction is a pooled connection inside `BEGIN` … `COMMIT` that first takes the write lock
+//!   (`ops::WRITE_LOCK`, a transaction-scoped advisory lock): write transactions run one at a time across
+//!   every instance, as SQLite's do, so every rule that reads then writes holds; one dropped without a
+//!   commit is rolled back before its connection is used again, or its connection is closed;
+//! - no cache: every read asks the database, so an instance never serves what another changed;
+//! - commits are announced on the channel `orgdeck_changes` (`NOTIFY`, delivered once committed), which
+//!   every instance listens to, so live updates reach consoles connected to any instance.
 
 pub mod schema;
+
+use std::{str::FromStr, sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use futures_util::StreamExt;
+use jiff::Timestamp;
+use orgdeck_shared::{Versioned, general::GeneralSettings};
+use tokio::sync::watch;
+use tokio_postgres::{AsyncMessage, NoTls};
+use uuid::Uuid;
+
+use super::{
+    SessionView, StoreError, StoreResult, WriteTx,
+    engine::{Engine, TxEngine},
+    ops,
+    sql::{Connection, PgConn},
+};
+
+/// Connections per instance for reads, and for write transactions (one writes at a time; the others
+/// wait for the write lock holding theirs).
+const READERS: usize = 12;
+const WRITERS: usize = 4;
+/// The channel commits are announced on.
+const CHANNEL: &str = "orgdeck_changes";
+
+/// Why the PostgreSQL store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum PgOpenError {
+    #[error("the database URL is not one PostgreSQL understands: {0}")]
+    Url(#[source] tokio_postgres::Error),
+    #[error("cannot connect to PostgreSQL at {target}: {source}")]
+    Connect {
+        target: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("cannot migrate the PostgreSQL database")]
+    Migrate(#[from] schema::MigrateError),
+    #[error("cannot set up the connection pool")]
+    Pool(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Where a URL points, without its password (for messages).
+pub fn describe(config: &tokio_postgres::Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    format!(
+        "{} database {}",
+        hosts.join(","),
+        config.get_dbname().unwrap_or("(default)")
+    )
+}
+
+/// The driver's configuration for `url`, with what every connection of the store needs.
+pub fn config(url: &str) -> Result<tokio_postgres::Config, PgOpenError> {
+    let mut config = tokio_postgres::Config::from_str(url).map_err(PgOpenError::Url)?;
+    if config.get_password().is_none()
+        && let Ok(password) = std::env::var("PGPASSWORD")
+    {
+        config.password(password);
+    }
+    let options = match config.get_options() {
+        Some(o) if !o.is_empty() => format!("{o} -c plan_cache_mode=force_custom_plan"),
+        _ => "-c plan_cache_mode=force_custom_plan".to_owned(),
+    };
+    config.options(&options);
+    if config.get_application_name().is_none() {
+        config.application_name("orgdeck-server");
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    Ok(config)
+}
+
+/// A pool of connections to the database `config` names.
+pub fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool, PgOpenError> {
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .create_timeout(Some(Duration::from_secs(10)))
+        .wait_timeout(Some(Duration::from_secs(30)))
+        .build()
+        .map_err(|e| PgOpenError::Pool(Box::new(e)))
+}
+
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+pub struct PgStore {
+    /// Connections for reads.
+    readers: Pool,
+    /// Connections for write transactions: apart, so requests holding a transaction (and waiting for the
+    /// write lock) never take every connection a read needs.
+    writers: Pool,
+    /// Moves with every commit of any instance (this one's at once, others' when announced).
+    commits: Arc<watch::Sender<u64>>,
+    /// Ends the listener when the store is dropped.
+    _listener: tokio::task::AbortHandle,
+}
+
+impl PgStore {
+    /// Connects to the database at `url`, migrates it (under the migration lock) and starts listening for
+    /// other instances' commits.
+    pub async fn open(url: &str, now: Timestamp) -> Result<Self, PgOpenError> {
+        let config = config(url)?;
+        let target = describe(&config);
+        let readers = pool(config.clone(), READERS)?;
+        let writers = pool(config.clone(), WRITERS)?;
+        let mut client = writers.get().await.map_err(|e| PgOpenError::Connect {
+            target: target.clone(),
+            source: Box::new(e),
+        })?;
+        schema::migrate(&mut client, now.as_millisecond()).await?;
+        drop(client);
+        let commits = Arc::new(watch::Sender::new(0u64));
+        let listener = tokio::spawn(listen(config, commits.clone())).abort_handle();
+        Ok(Self {
+            readers,
+            writers,
+            commits,
+            _listener: listener,
+        })
+    }
+
+    async fn connection(&self) -> StoreResult<Object> {
+        self.readers.get().await.map_err(backend)
+    }
+}
+
+/// Listens for commits announced by any instance and moves `commits` for each; reconnects after a lost
+/// connection (and moves `commits` then too: announcements may have been missed meanwhile).
+async fn listen(config: tokio_postgres::Config, commits: Arc<watch::Sender<u64>>) {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match config.connect(NoTls).await {
+            Ok((client, mut connection)) => {
+                let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                let subscribed = async { client.batch_execute(&format!("LISTEN {CHANNEL}")).await };
+                // The connection must be polled for the LISTEN to be answered.
+                let mut subscribed = std::pin::pin!(subscribed);
+                let ok = loop {
+                    tokio::select! {
+                        r = &mut subscribed => break r.is_ok(),
+                        m = messages.next() => if m.is_none() { break false },
+                    }
+                };
+                if ok {
+                    delay = Duration::from_millis(200);
+                    commits.send_modify(|n| *n += 1);
+                    while let Some(message) = messages.next().await {
+                        match message {
+                            Ok(AsyncMessage::Notification(_)) => commits.send_modify(|n| *n += 1),
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::warn!(error = %e, "the PostgreSQL listener lost its connection");
+                                break;
+                            }
+                        }
+                    }
+                }
+                // `client` (the LISTEN) ends here, after the messages stopped.
+            }
+            Err(e) => tracing::warn!(error = %e, "the PostgreSQL listener cannot connect"),
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+}
+
+/// Runs `f` on `client` on the blocking pool.
+async fn on_blocking<T, F>(client: Object, f: F) -> StoreResult<(Object, StoreResult<T>)>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection<'_>) -> StoreResult<T> + Send + 'static,
+{
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let result = f(&Connection::Pg(PgConn {
+            client: &client,
+            runtime: &runtime,
+        }));
+        (client, result)
+    })
+    .await
+    .map_err(backend)
+}
+
+#[async_trait]
+impl Engine for PgStore {
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let client = self.connection().await?;
+        on_blocking(client, f).await?.1
+    }
+
+    async fn read_point<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        self.read(f).await
+    }
+
+    async fn open_tx(&self) -> StoreResult<Box<dyn WriteTx>> {
+        let client = self.writers.get().await.map_err(backend)?;
+        client
+            .batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({})", ops::WRITE_LOCK))
+            .await
+            .map_err(backend)?;
+        Ok(Box::new(PgTx {
+            conn: Some(TxConn(Some(client))),
+            commits: self.commits.clone(),
+        }))
+    }
+
+    async fn point_session(&self, token_hash: &str) -> StoreResult<Option<SessionView>> {
+        let h = token_hash.to_owned();
+        self.read(move |c| ops::session(c, &h)).await
+    }
+
+    async fn point_general_settings(&self, org_id: Uuid) -> StoreResult<Versioned<GeneralSettings>> {
+        self.read(move |c| ops::general_settings(c, org_id)).await
+    }
+
+    async fn point_settings_doc(&self, org_id: Uuid, area: &str) -> StoreResult<Option<(i64, String)>> {
+        let area = area.to_owned();
+        self.read(move |c| ops::settings_doc(c, org_id, &area)).await
+    }
+
+    fn commit_watch(&self) -> watch::Receiver<u64> {
+        self.commits.subscribe()
+    }
+}
+
+/// A pooled connection inside an open transaction: rolled back when dropped before its commit.
+struct TxConn(Option<Object>);
+
+impl Drop for TxConn {
+    fn drop(&mut self) {
+        let Some(client) = self.0.take() else { return };
+        match tokio::runtime::Handle::try_current() {
+            // Back to the pool only once rolled back; a connection that cannot roll back is closed.
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if client.batch_execute("ROLLBACK").await.is_err() {
+                        drop(Object::take(client));
+                    }
+                });
+            }
+            Err(_) => drop(Object::take(client)),
+        }
+    }
+}
+
+pub struct PgTx {
+    /// `None` only while an operation runs on the blocking pool (or after it was cancelled there).
+    conn: Option<TxConn>,
+    commits: Arc<watch::Sender<u64>>,
+}
+
+#[async_trait]
+impl TxEngine for PgTx {
+    async fn run<T, F>(&mut self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let mut tx = self
+            .conn
+            .take()
+            .ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
+        let client = tx.0.take().ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
+        // Cancelled while the operation runs: its connection is rolled back when the answer is dropped.
+        let runtime = tokio::runtime::Handle::current();
+        let (tx, result) = tokio::task::spawn_blocking(move || {
+            let result = f(&Connection::Pg(PgConn {
+                client: &client,
+                runtime: &runtime,
+            }));
+            (TxConn(Some(client)), result)
+        })
+        .await
+        .map_err(backend)?;
+        drop(std::mem::replace(&mut self.conn, Some(tx)));
+        result
+    }
+
+    async fn finish(mut self: Box<Self>) -> StoreResult<()> {
+        let mut tx = self
+            .conn
+            .take()
+            .ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
+        let client = tx.0.as_ref().ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
+        // The announcement is delivered only if the commit succeeds, and after it.
+        client
+            .batch_execute(&format!("NOTIFY {CHANNEL}; COMMIT"))
+            .await
+            .map_err(|e| ops::db_err(e.into()))?;
+        // Committed: the connection goes back to the pool as it is.
+        drop(tx.0.take());
+        self.commits.send_modify(|n| *n += 1);
+        Ok(())
+    }
+}

@@ -79,8 +79,13 @@ CREATE TABLE audit_log (
     ip TEXT COLLATE "C",
     summary TEXT COLLATE "C" NOT NULL,
     changes TEXT COLLATE "C" NOT NULL,
-    search TEXT COLLATE "C" NOT NULL DEFAULT ''
+    search TEXT COLLATE "C" NOT NULL DEFAULT '',
+    -- The change stream's place, in commit order (SQLite's is the rowid): appends take an advisory lock
+    -- held until their commit (store::ops::append_audit).
+    seq BIGINT NOT NULL
 );
+
+CREATE UNIQUE INDEX audit_by_seq ON audit_log (seq);
 
 CREATE TABLE licenses (
     id TEXT COLLATE "C" PRIMARY KEY,
