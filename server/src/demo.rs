@@ -435,14 +435,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                 .to_zoned_datetime(jiff::tz::TimeZone::UTC)
                 .date()
                 .checked_add(SignedDuration::from_hours(24 * l.expires_in_days))?;
-            ops::insert_license(
-                c,
-                org_id,
-                l.kind,
-                l.count,
-                expires_on,
-                created_at,
-            )?;
+            ops::insert_license(c, org_id, l.kind, l.count, expires_on, created_at)?;
         }
         let mut app_ids: HashMap<String, Uuid> = HashMap::new();
         for a in &demo.applications {
@@ -455,12 +448,10 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                 open_vulnerabilities: Default::default(),
                 score: None,
             };
-            ops::insert_application(c, org_id, &app, created_at).map_err(
-                |source| DemoDataError::Application {
-                    name: a.name.clone(),
-                    source,
-                },
-            )?;
+            ops::insert_application(c, org_id, &app, created_at).map_err(|source| DemoDataError::Application {
+                name: a.name.clone(),
+                source,
+            })?;
             app_ids.insert(a.name.clone(), app.id);
             findings(c, org_id, &app, a, now)?;
         }
@@ -494,12 +485,7 @@ pub fn seed(data_dir: &Path, clock: &dyn Clock) -> Result<DemoLogin, DemoError> 
                 last_seen_at,
                 registered_at: created_at.min(last_seen_at),
             };
-            ops::insert_server(
-                c,
-                org_id,
-                &server,
-                orgdeck_shared::servers::EnvironmentOrigin::Agent,
-            )?;
+            ops::insert_server(c, org_id, &server, orgdeck_shared::servers::EnvironmentOrigin::Agent)?;
             if server.status == orgdeck_shared::servers::ServerStatus::Online {
                 beating.push(server.id);
             }

@@ -34,7 +34,8 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ServerConfig, TlsFiles};
 pub use orgs::{
-    Database, OrgCreated, OrgError, UserCreated, create_user, disable_integration, disable_user, init_org, password_hash_of,
+    Database, OrgCreated, OrgError, UserCreated, create_user, disable_integration, disable_user, init_org,
+    password_hash_of,
 };
 #[cfg(feature = "testkit")]
 pub use seed::{SEED_PASSWORD, SeedError, seed_audit, seed_users};
@@ -164,12 +165,14 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
             }
             Arc::new(crate::store::postgres::PgStore::open(url, config.clock.now()).await?)
         }
-        None => Arc::new(SqliteStore::open(&config.data_dir, config.clock.now()).await.map_err(
-            |source| SpawnError::Database {
-                dir: config.data_dir.clone(),
-                source,
-            },
-        )?),
+        None => Arc::new(
+            SqliteStore::open(&config.data_dir, config.clock.now())
+                .await
+                .map_err(|source| SpawnError::Database {
+                    dir: config.data_dir.clone(),
+                    source,
+                })?,
+        ),
     };
     let passwords = Arc::new(
         tokio::task::spawn_blocking(Passwords::new)

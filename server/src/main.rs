@@ -241,7 +241,11 @@ fn database_url(common: &Common, file: &FileConfig) -> anyhow::Result<Option<Str
              PGPASSWORD"
         );
     }
-    Ok(common.database.clone().or(file.database.clone()).filter(|u| !u.trim().is_empty()))
+    Ok(common
+        .database
+        .clone()
+        .or(file.database.clone())
+        .filter(|u| !u.trim().is_empty()))
 }
 
 fn create_admin(args: CreateAdmin) -> anyhow::Result<()> {

@@ -184,7 +184,9 @@ pub fn organization_count(db: impl Into<Database>) -> Result<u64, OrgError> {
             let conn = sqlite::connect(&sqlite::db_path(&dir), true)?;
             Ok(ops::organization_count(&Connection::Sqlite(&conn)).unwrap_or(0))
         }
-        db => Ok(on_postgres(&db, Timestamp::now(), false, |c| Ok::<_, OrgError>(ops::organization_count(c)?))?),
+        db => on_postgres(&db, Timestamp::now(), Use::Read { migrate: true }, |c| {
+            Ok::<_, OrgError>(ops::organization_count(c)?)
+        }),
     }
 }
 
@@ -201,7 +203,7 @@ pub fn password_hash_of(db: impl Into<Database>, email: &str) -> Result<String, 
             let conn = sqlite::connect(&sqlite::db_path(&dir), true)?;
             lookup(&Connection::Sqlite(&conn))
         }
-        db => on_postgres(&db, Timestamp::now(), false, lookup),
+        db => on_postgres(&db, Timestamp::now(), Use::Read { migrate: true }, lookup),
     }
 }
 
@@ -213,7 +215,7 @@ pub(crate) fn write<T: Send, E: From<WriteError> + Send>(
 ) -> Result<T, E> {
     let data_dir = match db {
         Database::Sqlite(dir) => dir,
-        Database::Postgres(_) => return on_postgres(db, now, true, f),
+        Database::Postgres(_) => return on_postgres(db, now, Use::Commit { migrate: true }, f),
     };
     let mut conn = sqlite::open_and_migrate(data_dir, now).map_err(WriteError::Open)?;
     let tx = conn
@@ -229,23 +231,49 @@ pub(crate) fn write<T: Send, E: From<WriteError> + Send>(
     Ok(out)
 }
 
-/// Runs `f` in one transaction on `db` and commits it: tests and benchmarks read and prepare rows this way
-/// on either engine.
+/// Runs `f` on what `db` has committed (read-only): tests and benchmarks look at stored rows this way on
+/// either engine.
+#[cfg(feature = "testkit")]
+pub fn read<T: Send>(db: &Database, f: impl FnOnce(&Connection) -> Result<T, OrgError> + Send) -> Result<T, OrgError> {
+    match db {
+        Database::Sqlite(dir) => {
+            let conn = sqlite::connect(&sqlite::db_path(dir), true)?;
+            f(&Connection::Sqlite(&conn))
+        }
+        Database::Postgres(_) => on_postgres(db, Timestamp::now(), Use::Read { migrate: false }, f),
+    }
+}
+
+/// Runs `f` in one transaction on `db` and commits it: tests and benchmarks prepare rows this way on
+/// either engine.
 #[cfg(feature = "testkit")]
 pub fn transaction<T: Send>(
     db: &Database,
     f: impl FnOnce(&Connection) -> Result<T, OrgError> + Send,
 ) -> Result<T, OrgError> {
-    write(db, Timestamp::now(), f)
+    match db {
+        Database::Sqlite(_) => write(db, Timestamp::now(), f),
+        // The database is the running server's, migrated already.
+        Database::Postgres(_) => on_postgres(db, Timestamp::now(), Use::Commit { migrate: false }, f),
+    }
 }
 
-/// Runs `f` in one transaction on PostgreSQL, committed when `commit` (and announced to running
-/// instances), else rolled back. It runs on a thread of its own with its own runtime: callers may be
-/// inside a runtime (tests, the server) or not (the command line), and `f` waits for each statement.
+/// How [`on_postgres`] uses its transaction.
+#[derive(Clone, Copy)]
+enum Use {
+    /// Reads only (migrating first when asked: an empty database has no tables yet); rolled back.
+    Read { migrate: bool },
+    /// Writes under the write lock, committed and announced to running instances.
+    Commit { migrate: bool },
+}
+
+/// Runs `f` in one transaction on PostgreSQL. It runs on a thread of its own with its own runtime:
+/// callers may be inside a runtime (tests, the server) or not (the command line), and `f` waits for each
+/// statement.
 fn on_postgres<T: Send, E: From<WriteError> + Send>(
     db: &Database,
     now: Timestamp,
-    commit: bool,
+    how: Use,
     f: impl FnOnce(&Connection) -> Result<T, E> + Send,
 ) -> Result<T, E> {
     let Database::Postgres(url) = db else {
@@ -267,21 +295,24 @@ fn on_postgres<T: Send, E: From<WriteError> + Send>(
                             source: Box::new(e),
                         })
                     })?;
-                    pg::schema::migrate(&mut client, now.as_millisecond())
-                        .await
-                        .map_err(|e| WriteError::Postgres(e.into()))?;
-                    client
-                        .batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({})", ops::WRITE_LOCK))
-                        .await
-                        .map_err(WriteError::Pg)?;
+                    if matches!(how, Use::Read { migrate: true } | Use::Commit { migrate: true }) {
+                        pg::schema::migrate(&mut client, now.as_millisecond())
+                            .await
+                            .map_err(|e| WriteError::Postgres(e.into()))?;
+                    }
+                    let begin = match how {
+                        Use::Read { .. } => "BEGIN".to_owned(),
+                        Use::Commit { .. } => format!("BEGIN; SELECT pg_advisory_xact_lock({})", ops::WRITE_LOCK),
+                    };
+                    client.batch_execute(&begin).await.map_err(WriteError::Pg)?;
                     Ok::<_, WriteError>(client)
                 })?;
                 let out = f(&Connection::Pg(PgConn {
                     client: &client,
                     runtime: runtime.handle(),
                 }));
-                let end = match (&out, commit) {
-                    (Ok(_), true) => "NOTIFY orgdeck_changes; COMMIT",
+                let end = match (&out, how) {
+                    (Ok(_), Use::Commit { .. }) => "NOTIFY orgdeck_changes; COMMIT",
                     _ => "ROLLBACK",
                 };
                 runtime.block_on(client.batch_execute(end)).map_err(WriteError::Pg)?;
@@ -304,19 +335,8 @@ pub(crate) fn require_org(c: &Connection, org_id: Uuid) -> Result<(), OrgError> 
 /// The rows every new organization starts with: the organization, its default settings documents, the
 /// built-in groups and its organization key (not issued: nobody is there to be shown it).
 pub(crate) fn insert_org(c: &Connection, settings: &GeneralSettings, now: Timestamp) -> Result<(), OrgError> {
-    ops::insert_org(
-        c,
-        settings.id,
-        &settings.name,
-        settings.created_at,
-    )?;
-    ops::insert_settings(
-        c,
-        settings.id,
-        AREA_GENERAL,
-        &serde_json::to_string(settings)?,
-        now,
-    )?;
+    ops::insert_org(c, settings.id, &settings.name, settings.created_at)?;
+    ops::insert_settings(c, settings.id, AREA_GENERAL, &serde_json::to_string(settings)?, now)?;
     ops::insert_settings(
         c,
         settings.id,
@@ -326,20 +346,9 @@ pub(crate) fn insert_org(c: &Connection, settings: &GeneralSettings, now: Timest
     )?;
     for role in OrgRole::ALL {
         let all = serde_json::json!([{ "applications": "all", "role": role.as_str() }]).to_string();
-        ops::insert_group(
-            c,
-            Uuid::new_v4(),
-            settings.id,
-            role.label(),
-            Some(role),
-            &all,
-            now,
-        )?;
+        ops::insert_group(c, Uuid::new_v4(), settings.id, role.label(), Some(role), &all, now)?;
     }
-    ops::insert_agent_key(
-        c,
-        &crate::services::agents::unissued_org_key(settings.id, now),
-    )?;
+    ops::insert_agent_key(c, &crate::services::agents::unissued_org_key(settings.id, now))?;
     Ok(())
 }
 
@@ -454,8 +463,7 @@ pub fn create_user(
 pub fn disable_user(db: impl Into<Database>, user_id: Uuid, clock: &dyn Clock) -> Result<(), OrgError> {
     let now = clock.now();
     write(&db.into(), now, |c| {
-        let org_id = ops::disable_user(c, user_id)?
-            .ok_or(OrgError::NoSuchUser(user_id))?;
+        let org_id = ops::disable_user(c, user_id)?.ok_or(OrgError::NoSuchUser(user_id))?;
         ops::append_audit(
             c,
             &AuditRecord::new(
@@ -484,20 +492,14 @@ pub fn disable_integration(
     use orgdeck_shared::integrations::IntegrationStatus;
     let now = clock.now();
     write(&db.into(), now, |c| {
-        let mut row = ops::integration(c, org_id, id)?
-            .ok_or(OrgError::NoSuchIntegration(id))?;
+        let mut row = ops::integration(c, org_id, id)?.ok_or(OrgError::NoSuchIntegration(id))?;
         let before = row.view.status.clone();
         row.view.status = IntegrationStatus::Disabled {
             reason: reason.to_owned(),
             at: now,
         };
         row.view.updated_at = now;
-        ops::save_integration(
-            c,
-            org_id,
-            &row,
-            row.view.version,
-        )?;
+        ops::save_integration(c, org_id, &row, row.view.version)?;
         ops::append_audit(
             c,
             &AuditRecord::new(

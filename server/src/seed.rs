@@ -1,6 +1,5 @@
 //! Many realistic users fast, for benchmarks and tests: one transaction, one password hash.
 
-
 use jiff::SignedDuration;
 use orgdeck_shared::{
     audit::{AuditActor, AuditTarget},
@@ -136,7 +135,12 @@ impl Mix {
 /// unique emails (`first.last.N@seed.example`), mostly active with some disabled, locked and pending
 /// (no password), mostly View with some Edit, Rules Admin and Admin, and a last login for most. Those with
 /// a password share [`SEED_PASSWORD`] (hashed once). 100,000 users take a few seconds.
-pub fn seed_users(db: impl Into<orgs::Database>, org_id: Uuid, count: usize, clock: &dyn Clock) -> Result<(), SeedError> {
+pub fn seed_users(
+    db: impl Into<orgs::Database>,
+    org_id: Uuid,
+    count: usize,
+    clock: &dyn Clock,
+) -> Result<(), SeedError> {
     let hash = password::hash(SEED_PASSWORD)?;
     let now = clock.now();
     let mut rng = Mix(0x5eed_0000 ^ count as u64);
@@ -219,7 +223,12 @@ const AUDIT_KINDS: &[(&str, &str, &str)] = &[
 /// `count` audit entries of `org_id` in one transaction, spread evenly over the year before the clock's
 /// now (oldest first), with actors, actions and summaries that vary like a real log. A million take
 /// seconds in a release build (the S3 measurement seeds this way).
-pub fn seed_audit(db: impl Into<orgs::Database>, org_id: Uuid, count: usize, clock: &dyn Clock) -> Result<(), SeedError> {
+pub fn seed_audit(
+    db: impl Into<orgs::Database>,
+    org_id: Uuid,
+    count: usize,
+    clock: &dyn Clock,
+) -> Result<(), SeedError> {
     let now = clock.now();
     let span_ms: i64 = 365 * 24 * 3600 * 1000;
     let step = span_ms / count.max(1) as i64;

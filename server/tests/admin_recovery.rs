@@ -17,10 +17,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_orgdeck-server");
 const NEW_PASSWORD: &str = "recovered admin password 2026";
 
 /// Runs `orgdeck-server admin create` with the password on stdin; answers (success, stdout + stderr).
-fn admin_create(dir: &std::path::Path, org: &str, email: &str) -> (bool, String) {
-    let mut child = Command::new(BIN)
+/// `orgdeck-server admin create` on the server's database (its data directory, or its PostgreSQL database
+/// through the environment, as an operator gives it).
+fn admin_create(s: &TestServer, org: &str, email: &str) -> (bool, String) {
+    let mut command = Command::new(BIN);
+    command
         .args(["admin", "create", "--org", org, "--email", email, "--data-dir"])
-        .arg(dir)
+        .arg(s.dir.path())
+        .env_remove("ORGDECK_DATABASE_URL");
+    if let orgdeck_server::Database::Postgres(url) = &s.db {
+        command.env("ORGDECK_DATABASE_URL", url);
+    }
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -41,7 +49,7 @@ async fn an_organization_whose_only_admin_is_locked_out_gets_one_back() {
     let s = TestServer::start_with(|c| c.login_attempts_per_minute = 1000).await;
     let admin = s.admin_token().await;
     // While the admin can log in, recovery is refused and changes nothing.
-    let (ok, text) = admin_create(s.dir.path(), "Acme", "rescue@acme.example");
+    let (ok, text) = admin_create(&s, "Acme", "rescue@acme.example");
     assert!(!ok, "{text}");
     assert!(text.contains("still has 1 admin"), "{text}");
     refused(s.login_raw("rescue@acme.example", NEW_PASSWORD).await).await;
@@ -60,7 +68,7 @@ async fn an_organization_whose_only_admin_is_locked_out_gets_one_back() {
     }
     refused(s.login_raw(ADMIN_EMAIL, ADMIN_PASSWORD).await).await;
     // The operator makes the locked admin usable again (unlocked, new password).
-    let (ok, text) = admin_create(s.dir.path(), "acme", ADMIN_EMAIL);
+    let (ok, text) = admin_create(&s, "acme", ADMIN_EMAIL);
     assert!(ok, "{text}");
     assert!(text.contains("admin again"), "{text}");
     refused(s.login_raw(ADMIN_EMAIL, ADMIN_PASSWORD).await).await;
@@ -86,11 +94,11 @@ async fn recovery_creates_a_new_admin_and_never_crosses_organizations() {
     let admin_id = me["user"]["id"].as_str().unwrap().parse().unwrap();
     orgdeck_server::disable_user(&s.db, admin_id, &s.clock).unwrap();
     // An email of another organization is refused; an unknown organization too.
-    let (ok, text) = admin_create(s.dir.path(), "Acme", "admin@beta.example");
+    let (ok, text) = admin_create(&s, "Acme", "admin@beta.example");
     assert!(!ok && text.contains("another organization"), "{text}");
-    let (ok, text) = admin_create(s.dir.path(), "Gamma", "x@gamma.example");
+    let (ok, text) = admin_create(&s, "Gamma", "x@gamma.example");
     assert!(!ok && text.contains("no organization named"), "{text}");
-    let (ok, text) = admin_create(s.dir.path(), "Acme", "rescue@acme.example");
+    let (ok, text) = admin_create(&s, "Acme", "rescue@acme.example");
     assert!(ok, "{text}");
     let token = s.login("rescue@acme.example", NEW_PASSWORD).await;
     // The new admin administers Acme, not Beta.

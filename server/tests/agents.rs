@@ -719,7 +719,16 @@ async fn new_applications_take_an_assess_license_when_the_organization_says_so()
     // The operator bought one assess license (written beside the running server, as the demo's are).
     let expires = jiff::civil::date(2027, 12, 31);
     let now = s.clock.now();
-    s.sql(|c| Ok(ops::insert_license(c, s.org.org_id, LicenseKind::Assess, 1, expires, now)?));
+    s.sql_write(|c| {
+        Ok(ops::insert_license(
+            c,
+            s.org.org_id,
+            LicenseKind::Assess,
+            1,
+            expires,
+            now,
+        )?)
+    });
     let key = make_key(&s, &admin, json!({ "name": "agent" }))
         .await
         .key

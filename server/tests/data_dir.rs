@@ -193,7 +193,7 @@ async fn every_file_is_private_whatever_the_umask_and_a_second_serve_is_refused(
 
 #[tokio::test]
 async fn a_second_server_in_one_process_is_refused_until_the_first_stops_and_loose_files_are_tightened() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_on_sqlite().await;
     let mut config = orgdeck_server::ServerConfig::new(s.dir.path());
     config.listen = "127.0.0.1:0".parse().unwrap();
     let err = match orgdeck_server::spawn(config.clone()).await {

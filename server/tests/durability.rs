@@ -61,7 +61,7 @@ fn pages_not_on_disk(path: &Path) -> u64 {
 
 #[tokio::test]
 async fn every_answered_settings_write_is_on_the_disk_before_the_answer() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_on_sqlite().await;
     let token = s.admin_token().await;
     let resp = s.get(&routes::settings("general"), &token).await;
     let mut doc: Versioned<GeneralSettings> = resp.json().await.unwrap();

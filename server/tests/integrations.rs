@@ -890,8 +890,7 @@ async fn a_successful_test_enables_again_an_integration_the_server_disabled() {
         json!({ "name": "Alerts", "settings": { "type": "slack" }, "secrets": { "url": slack.url("/services/x") } });
     let (created, _) = create(&s, &token, &body).await;
     let id = created.integration.id;
-    orgdeck_server::disable_integration(&s.db, s.org.org_id, id, "5 deliveries failed in a row", &s.clock)
-        .unwrap();
+    orgdeck_server::disable_integration(&s.db, s.org.org_id, id, "5 deliveries failed in a row", &s.clock).unwrap();
     let disabled = get_integration(&s, &token, id).await;
     assert!(matches!(&disabled.status, IntegrationStatus::Disabled { reason, .. } if reason.contains("5 deliveries")));
     // Switching it on is not enough.

@@ -59,7 +59,7 @@ async fn licenses(s: &TestServer, admin: &str) -> LicenseSummary {
 /// The operator's licenses, written beside the running server as the demo's are.
 fn add_licenses(s: &TestServer, kind: LicenseKind, count: u32, expires: jiff::civil::Date) {
     let now = s.clock.now();
-    s.sql(|c| Ok(ops::insert_license(c, s.org.org_id, kind, count, expires, now)?));
+    s.sql_write(|c| Ok(ops::insert_license(c, s.org.org_id, kind, count, expires, now)?));
 }
 
 async fn put_doc(s: &TestServer, admin: &str, area: &str, change: impl FnOnce(&mut Value)) -> reqwest::Response {

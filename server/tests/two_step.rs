@@ -190,12 +190,7 @@ async fn the_database_file_alone_does_not_reveal_the_secret() {
     enable(&s, &admin, false).await;
     let (secret, backup) = enrol(&s, &admin).await;
     let raw = totp_rs::Secret::try_from_base32(&secret).unwrap().as_ref().to_vec();
-    let mut bytes = Vec::new();
-    for name in ["orgdeck.db", "orgdeck.db-wal"] {
-        if let Ok(b) = std::fs::read(s.dir.path().join(name)) {
-            bytes.extend(b);
-        }
-    }
+    let bytes = s.stored_bytes();
     assert!(!bytes.is_empty());
     assert!(
         !bytes.windows(raw.len()).any(|w| w == raw.as_slice()),

@@ -4,7 +4,6 @@
 
 mod common;
 
-
 use common::{mail::*, *};
 use orgdeck_shared::{
     ErrorCode,

@@ -55,8 +55,18 @@ pub fn parse_request<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> R
     parse(body)
 }
 
-/// Parses a JSON body, naming the offending field when a value has the wrong shape.
+/// Parses a JSON body, naming the offending field when a value has the wrong shape. Text holding a NUL
+/// character is refused, naming its field: no text of the API may hold one, and PostgreSQL cannot store it.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    if bytes.windows(6).any(|w| w == b"\\u0000")
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(field) = nul_in(&value, String::new())
+    {
+        return Err(AppError::Validation(vec![FieldError::new(
+            if field.is_empty() { ".".to_owned() } else { field },
+            "holds a NUL character (\\u0000), which no text may hold",
+        )]));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -81,6 +91,33 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     Ok(value)
 }
 
+/// The path (`members[2]`, `syslog.host`) of the first text or key holding a NUL character.
+fn nul_in(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) => s.contains('\0').then_some(path),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_in(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(join(&k.replace('\0', "\\u0000")))
+            } else {
+                nul_in(v, join(k))
+            }
+        }),
+        _ => None,
+    }
+}
+
 /// serde_json appends " at line L column C", which means nothing to the person reading the field error.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
@@ -93,6 +130,19 @@ fn strip_position(message: &str) -> String {
 mod tests {
     use super::*;
     use orgdeck_shared::general::GeneralSettings;
+
+    #[test]
+    fn text_with_a_nul_character_is_refused_naming_its_field() {
+        let AppError::Validation(fields) = parse::<serde_json::Value>(br#"{"a":{"b":["x","y\u0000z"]}}"#)
+            .err()
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(fields[0].field, "a.b[1]");
+        // An escaped backslash before "u0000" is no NUL.
+        assert!(parse::<serde_json::Value>(br#"{"a":"\\u0000"}"#).is_ok());
+    }
 
     #[test]
     fn a_wrong_value_names_its_field() {

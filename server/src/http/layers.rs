@@ -5,6 +5,7 @@ use axum::{
     body::Body,
     extract::{MatchedPath, Request},
     http::{HeaderValue, header},
+    response::IntoResponse,
     response::Response,
 };
 use orgdeck_shared::ApiError;
@@ -20,6 +21,17 @@ pub fn request_span(req: &Request) -> tracing::Span {
         None => req.uri().path(),
     };
     tracing::info_span!("request", method = req.method().as_str(), route)
+}
+
+/// Refuses an address holding a NUL character (`%00`) in its path or query: no id, name or search may
+/// hold one (and PostgreSQL cannot store or compare one), so nothing further looks at it.
+pub async fn refuse_nul(req: Request, next: axum::middleware::Next) -> Response {
+    let uri = req.uri();
+    let nul = |s: &str| s.as_bytes().windows(3).any(|w| w == b"%00") || s.contains('\0');
+    if nul(uri.path()) || uri.query().is_some_and(nul) {
+        return crate::error::AppError::BadRequest("the address holds a NUL character (%00)".into()).into_response();
+    }
+    next.run(req).await
 }
 
 /// Gives every failure without a JSON body (router 404/405, body limit, timeout, panic) the `ApiError`

@@ -169,6 +169,7 @@ fn with_layers(routes: Router<AppState>, state: AppState, limits: Limits) -> Rou
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), client_ip::layer))
+        .layer(middleware::from_fn(layers::refuse_nul))
         .layer(DefaultBodyLimit::max(limits.body_limit))
         .layer(RequestBodyLimitLayer::new(limits.body_limit))
         .layer(TimeoutLayer::with_status_code(

@@ -315,13 +315,12 @@ fn cursor_of(s: &Server) -> String {
     format!("{}:{}", s.id, s.name)
 }
 
+/// A cursor: `{uuid}:{name}` (the name may hold anything, `:` too; the id never does).
 fn parse_cursor(text: &str) -> AppResult<(String, Uuid)> {
     let bad = || AppError::Validation(vec![FieldError::new("cursor", "is not a cursor this server gave")]);
-    if text.len() < 37 || !text.is_char_boundary(36) || &text[36..37] != ":" {
-        return Err(bad());
-    }
-    let id = Uuid::parse_str(&text[..36]).map_err(|_| bad())?;
-    Ok((text[37..].to_owned(), id))
+    let (id, name) = text.split_once(':').ok_or_else(bad)?;
+    let id = Uuid::parse_str(id).map_err(|_| bad())?;
+    Ok((name.to_owned(), id))
 }
 
 /// `GET servers`: one page by name.
@@ -556,4 +555,27 @@ async fn set_application_license(
     tx.commit().await?;
     app.licensed = licensed;
     Ok(app)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_reads_back_and_anything_else_is_refused_without_a_panic() {
+        let id = Uuid::new_v4();
+        assert_eq!(
+            parse_cursor(&format!("{id}:web:01")).unwrap(),
+            ("web:01".to_owned(), id)
+        );
+        for bad in [
+            "",
+            ":",
+            "x",
+            "é🚀é🚀é🚀é🚀é🚀é🚀é🚀é🚀é🚀é🚀é🚀é🚀é🚀é🚀é🚀",
+            &format!("{id}é"),
+        ] {
+            assert!(parse_cursor(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -471,8 +471,21 @@ impl<T: FromColumn + rusqlite::types::FromSql> FromColumn for Option<T> {
 }
 
 /// A value encoded for the type PostgreSQL inferred for its parameter.
-#[derive(Debug)]
 struct PgArg(Value);
+
+/// The driver logs each statement's parameters at debug level: a value is never shown (it may be a
+/// password hash, a token's hash or a sealed secret), only its kind.
+impl fmt::Debug for PgArg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            Value::Null => "NULL",
+            Value::Integer(_) => "<integer>",
+            Value::Real(_) => "<real>",
+            Value::Text(_) => "<text>",
+            Value::Blob(_) => "<bytes>",
+        })
+    }
+}
 
 fn text_type(ty: &Type) -> bool {
     matches!(

@@ -112,7 +112,7 @@ pub fn smtp_to(addr: SocketAddr, credentials: Option<(&str, &str)>) -> impl FnOn
 
 /// `(status, sealed body, failed attempts)` of every queued, sent or given-up mail, oldest first.
 pub fn outbox_rows(s: &super::TestServer) -> Vec<(String, Option<Vec<u8>>, i64)> {
-    orgdeck_server::orgs::transaction(&s.db, |c| {
+    orgdeck_server::orgs::read(&s.db, |c| {
         Ok(c.prepare("SELECT status, body, attempts FROM mail_outbox ORDER BY id")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?)

@@ -93,6 +93,16 @@ impl TestServer {
         Self::serve_on(dir, db, clock, org, configure).await
     }
 
+    /// Like [`TestServer::start`], on the data directory's SQLite file whatever the tests run on: for what
+    /// only SQLite has (its files' durability and modes).
+    pub async fn start_on_sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::new(start_time());
+        let db = Database::Sqlite(dir.path().to_owned());
+        let org = init_org(&db, "Acme", ADMIN_EMAIL, ADMIN_PASSWORD, &clock).unwrap();
+        Self::serve_on(dir, db, clock, org, |_| {}).await
+    }
+
     /// A server on the data directory `dir`'s database, prepared by the caller (SQLite only).
     pub async fn serve(dir: tempfile::TempDir, clock: ManualClock, org: OrgCreated) -> Self {
         Self::serve_with(dir, clock, org, |_| {}).await
@@ -161,9 +171,17 @@ impl TestServer {
         Self::serve_on(dir, db, clock, org, configure).await
     }
 
-    /// Runs `f` on the server's database in one committed transaction, whichever the engine (tests look
-    /// at what is stored, or prepare rows an operator would).
+    /// Runs `f` on the server's database, whichever the engine, reading what is committed (tests look at
+    /// what is stored).
     pub fn sql<T: Send>(
+        &self,
+        f: impl FnOnce(&orgdeck_server::store::sql::Connection) -> Result<T, orgdeck_server::OrgError> + Send,
+    ) -> T {
+        orgdeck_server::orgs::read(&self.db, f).unwrap()
+    }
+
+    /// Like [`TestServer::sql`], in a write transaction (rows an operator adds beside the running server).
+    pub fn sql_write<T: Send>(
         &self,
         f: impl FnOnce(&orgdeck_server::store::sql::Connection) -> Result<T, orgdeck_server::OrgError> + Send,
     ) -> T {
@@ -173,37 +191,43 @@ impl TestServer {
     /// Every value every table holds, as text by table and column (rows sorted): the engine's own
     /// values, bytes as hex.
     pub fn table_rows(&self) -> std::collections::BTreeMap<String, (Vec<String>, Vec<Vec<String>>)> {
-        let tables: Vec<String> = self.sql(|c| {
+        self.sql(|c| {
             let sql = match c.is_postgres() {
-                true => "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' \
-                         AND table_type = 'BASE TABLE' ORDER BY 1",
-                false => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-                          AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name",
+                true => {
+                    "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' \
+                         AND table_type = 'BASE TABLE' ORDER BY 1"
+                }
+                false => {
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+                          AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"
+                }
             };
-            Ok(c.prepare(sql)?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?)
-        });
-        let mut out = std::collections::BTreeMap::new();
-        for table in tables {
-            let (columns, rows) = self.sql(|c| {
+            let tables: Vec<String> = c.prepare(sql)?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            let mut out = std::collections::BTreeMap::new();
+            for table in tables {
                 let columns: Vec<(String, String)> = match c.is_postgres() {
                     true => c
                         .prepare(
                             "SELECT column_name::text, data_type::text FROM information_schema.columns
                              WHERE table_schema = 'public' AND table_name = ?1 ORDER BY ordinal_position",
                         )?
-                        .query_map(orgdeck_server::store::sql::params![table], |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .query_map(orgdeck_server::store::sql::params![table], |r| {
+                            Ok((r.get(0)?, r.get(1)?))
+                        })?
                         .collect::<Result<_, _>>()?,
                     false => c
                         .prepare(&format!("SELECT name, type FROM pragma_table_info('{table}')"))?
                         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                         .collect::<Result<_, _>>()?,
                 };
+                // Read as bytes: SQLite's text may be any bytes a request managed to store.
                 let select: Vec<String> = columns
                     .iter()
                     .map(|(name, ty)| match ty.to_ascii_lowercase().as_str() {
-                        "bytea" => format!("encode(\"{name}\", 'hex')"),
-                        "blob" => format!("lower(hex(\"{name}\"))"),
-                        _ => format!("CAST(\"{name}\" AS TEXT)"),
+                        "bytea" => format!("convert_to(encode(\"{name}\", 'hex'), 'UTF8')"),
+                        "blob" => format!("CAST(lower(hex(\"{name}\")) AS BLOB)"),
+                        _ if c.is_postgres() => format!("convert_to(CAST(\"{name}\" AS TEXT), 'UTF8')"),
+                        _ => format!("CAST(\"{name}\" AS BLOB)"),
                     })
                     .collect();
                 let width = columns.len();
@@ -211,16 +235,18 @@ impl TestServer {
                     .prepare(&format!("SELECT {} FROM \"{table}\"", select.join(", ")))?
                     .query_map([], |r| {
                         (0..width)
-                            .map(|i| Ok(r.get::<_, Option<String>>(i)?.unwrap_or_else(|| "NULL".into())))
+                            .map(|i| {
+                                Ok(r.get::<_, Option<Vec<u8>>>(i)?
+                                    .map_or_else(|| "NULL".into(), |b| String::from_utf8_lossy(&b).into_owned()))
+                            })
                             .collect()
                     })?
                     .collect::<Result<_, _>>()?;
                 rows.sort();
-                Ok((columns.into_iter().map(|(n, _)| n).collect::<Vec<_>>(), rows))
-            });
-            out.insert(table, (columns, rows));
-        }
-        out
+                out.insert(table, (columns.into_iter().map(|(n, _)| n).collect(), rows));
+            }
+            Ok(out)
+        })
     }
 
     /// What the database holds, to search for a secret: the SQLite files (the log too), or on PostgreSQL
@@ -264,16 +290,9 @@ impl TestServer {
 
     /// A user of the first organization with `role`.
     pub fn add_user(&self, email: &str, role: OrgRole) -> Uuid {
-        create_user(
-            &self.db,
-            self.org.org_id,
-            email,
-            USER_PASSWORD,
-            role,
-            &self.clock,
-        )
-        .unwrap()
-        .user_id
+        create_user(&self.db, self.org.org_id, email, USER_PASSWORD, role, &self.clock)
+            .unwrap()
+            .user_id
     }
 
     pub fn advance_minutes(&self, minutes: i64) {

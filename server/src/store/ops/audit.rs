@@ -24,8 +24,10 @@ pub fn append_audit(c: &Connection, rec: &AuditRecord) -> StoreResult<()> {
         // The change stream's place (`seq`) must follow commit order, or a reader that saw place n could
         // miss an n-1 committed later: writers hold the write lock until they end (taken again here for
         // a connection that did not take it when it began).
-        c.query_row("SELECT pg_advisory_xact_lock(?1)", params![super::WRITE_LOCK], |_| Ok(()))
-            .map_err(db_err)?;
+        c.query_row("SELECT pg_advisory_xact_lock(?1)", params![super::WRITE_LOCK], |_| {
+            Ok(())
+        })
+        .map_err(db_err)?;
         c.prepare_cached(
             "INSERT INTO audit_log (seq, id, org_id, at, actor_user_id, actor_email, action, target_kind, target_id,
                                     ip, summary, changes, search)

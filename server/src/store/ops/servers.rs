@@ -313,11 +313,13 @@ pub fn delete_server(c: &Connection, org_id: Uuid, id: Uuid) -> StoreResult<bool
 }
 
 pub fn mark_offline_raised(c: &Connection, id: Uuid, before: Timestamp) -> StoreResult<bool> {
-    c.prepare_cached("UPDATE servers SET offline_raised = TRUE WHERE id = ?1 AND NOT offline_raised AND last_seen_at < ?2")
-        .map_err(db_err)?
-        .execute(params![id.to_string(), ms(before)])
-        .map(|n| n > 0)
-        .map_err(db_err)
+    c.prepare_cached(
+        "UPDATE servers SET offline_raised = TRUE WHERE id = ?1 AND NOT offline_raised AND last_seen_at < ?2",
+    )
+    .map_err(db_err)?
+    .execute(params![id.to_string(), ms(before)])
+    .map(|n| n > 0)
+    .map_err(db_err)
 }
 
 // ---- libraries ----

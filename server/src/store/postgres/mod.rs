@@ -304,7 +304,9 @@ impl TxEngine for PgTx {
             .conn
             .take()
             .ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
-        let client = tx.0.take().ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
+        let client =
+            tx.0.take()
+                .ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
         // Cancelled while the operation runs: its connection is rolled back when the answer is dropped.
         let runtime = tokio::runtime::Handle::current();
         let (tx, result) = tokio::task::spawn_blocking(move || {
@@ -325,7 +327,9 @@ impl TxEngine for PgTx {
             .conn
             .take()
             .ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
-        let client = tx.0.as_ref().ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
+        let client =
+            tx.0.as_ref()
+                .ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
         // The announcement is delivered only if the commit succeeds, and after it.
         client
             .batch_execute(&format!("NOTIFY {CHANNEL}; COMMIT"))
