@@ -196,7 +196,11 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
         from,
         timeout: config.mail.timeout,
         retry: config.mail.retry,
+        wake_on_commits: config.database.is_some(),
     };
+    // On a shared database, the mail worker runs where the delivery worker does (one instance sends, so
+    // each message goes out once); alone on SQLite, always.
+    let mail_worker = (config.delivery.worker || config.database.is_none()).then_some(mail_worker);
     let (closing, closing_rx) = tokio::sync::watch::channel(false);
     let state = AppState::new(crate::state::Services {
         store,
@@ -257,7 +261,7 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
         shutdown: Some(tx),
         closing,
         task: Some(task),
-        mail: Some(mail_worker.start()),
+        mail: mail_worker.map(mail::worker::Worker::start),
         deliveries: delivery_worker.map(delivery::worker::Worker::start),
         watch: watch.map(watch::Watch::start),
         _lock: lock,

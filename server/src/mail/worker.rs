@@ -34,6 +34,9 @@ pub struct Worker {
     pub from: Mailbox,
     pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// Also look at the queue after every commit the store hears of: with several instances on one
+    /// database, mail queued by another instance (whose own wake does not reach this one).
+    pub wake_on_commits: bool,
 }
 
 impl Worker {
@@ -46,6 +49,7 @@ impl Worker {
     async fn run(self, mut stop: oneshot::Receiver<()>) {
         // When each message that failed may be tried again.
         let mut not_before: HashMap<Uuid, Instant> = HashMap::new();
+        let mut commits = self.store.commits();
         loop {
             let mut next: Option<Instant> = None;
             // A full batch may have more behind it: look again at once rather than wait for a wake.
@@ -98,8 +102,15 @@ impl Worker {
                     None => std::future::pending().await,
                 }
             };
+            let committed = async {
+                match self.wake_on_commits {
+                    true if commits.changed().await.is_ok() => {}
+                    _ => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = self.queue.woken() => {}
+                _ = committed => {}
                 _ = retry_timer => {}
                 _ = &mut stop => return,
             }

@@ -318,7 +318,7 @@ impl TxEngine for PgTx {
         })
         .await
         .map_err(backend)?;
-        drop(std::mem::replace(&mut self.conn, Some(tx)));
+        self.conn = Some(tx);
         result
     }
 
