@@ -292,7 +292,7 @@ fn on_postgres<T: Send, E: From<WriteError> + Send>(
                     let mut client = pool.get().await.map_err(|e| {
                         WriteError::Postgres(PgOpenError::Connect {
                             target: db.describe(),
-                            source: Box::new(e),
+                            reason: pg::pool_error(&e),
                         })
                     })?;
                     if matches!(how, Use::Read { migrate: true } | Use::Commit { migrate: true }) {

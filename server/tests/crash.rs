@@ -3,11 +3,7 @@
 
 mod common;
 
-use std::{
-    io::{BufRead, BufReader, Write},
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::{process::Child, time::Duration};
 
 use orgdeck_shared::{
     Versioned, etag_for,
@@ -16,54 +12,19 @@ use orgdeck_shared::{
 };
 use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_orgdeck-server");
 const PASSWORD: &str = "crash test admin passphrase";
 
-/// Starts `orgdeck-server serve` on a free port and returns it with its base URL (read from its first line).
 fn serve(data_dir: &std::path::Path) -> (Child, String) {
-    serve_with(data_dir, None)
+    common::process::serve(data_dir, None, &[])
 }
 
-/// [`serve`] with a configuration file.
 fn serve_with(data_dir: &std::path::Path, config: Option<&std::path::Path>) -> (Child, String) {
-    let mut command = Command::new(BIN);
-    command.env_remove("ORGDECK_CONFIG");
-    if let Some(config) = config {
-        command.env("ORGDECK_CONFIG", config);
-    }
-    let mut child = command
-        .args(["serve", "--data-dir"])
-        .arg(data_dir)
-        .args(["--listen", "127.0.0.1:0", "--log-level", "warn"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start orgdeck-server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read the first line");
-    let url = line.trim().rsplit(' ').next().expect("an address").to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "unexpected first line {line:?}");
-    (child, url)
+    common::process::serve(data_dir, config, &[])
 }
 
-/// `orgdeck-server init` of the organization "Crashy" in `dir`, the password on stdin.
+/// `orgdeck-server init` of the organization "Crashy" in `dir`.
 fn init(dir: &std::path::Path) {
-    let mut init = Command::new(BIN)
-        .args(["init", "--data-dir"])
-        .arg(dir)
-        .args(["--org", "Crashy", "--admin-email", "admin@crashy.example"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    init.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    assert!(init.wait().unwrap().success(), "init reads the password from stdin");
+    common::process::init(Some(dir), &[], "Crashy", "admin@crashy.example", PASSWORD);
 }
 
 fn client() -> reqwest::Client {

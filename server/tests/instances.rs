@@ -4,18 +4,15 @@
 //! stream on one hears what the other changed. One killed with SIGKILL in the middle of writes loses no
 //! acknowledged write.
 
-use std::{
-    io::{BufRead, BufReader, Write},
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+mod common;
+
+use std::{process::Child, time::Duration};
 
 use orgdeck_server::pg_test;
 use orgdeck_shared::routes;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_orgdeck-server");
 const EMAIL: &str = "admin@twin.example";
 const PASSWORD: &str = "the admin keeps a long passphrase";
 const USER_PASSWORD: &str = "she keeps a long passphrase";
@@ -34,23 +31,8 @@ struct Instance {
 impl Instance {
     fn start(database: &str) -> Instance {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(BIN)
-            .args(["serve", "--data-dir"])
-            .arg(dir.path())
-            .args(["--listen", "127.0.0.1:0", "--log-level", "warn"])
-            .env_remove("ORGDECK_CONFIG")
-            .env("ORGDECK_DATABASE_URL", database)
-            .env("ORGDECK_SECRET_KEY", SECRET_KEY)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start orgdeck-server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read the first line");
-        let url = line.trim().rsplit(' ').next().expect("an address").to_owned();
-        assert!(url.starts_with("http://127.0.0.1:"), "unexpected first line {line:?}");
+        let env = [("ORGDECK_DATABASE_URL", database), ("ORGDECK_SECRET_KEY", SECRET_KEY)];
+        let (child, url) = common::process::serve(dir.path(), None, &env);
         Instance { child, url, _dir: dir }
     }
 
@@ -66,23 +48,9 @@ impl Drop for Instance {
     }
 }
 
-/// `orgdeck-server init` on the database (the password on stdin).
+/// `orgdeck-server init` on the database.
 fn init(database: &str) {
-    let mut init = Command::new(BIN)
-        .args(["init", "--org", "Twin", "--admin-email", EMAIL])
-        .env_remove("ORGDECK_CONFIG")
-        .env_remove("ORGDECK_DATA_DIR")
-        .env("ORGDECK_DATABASE_URL", database)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    init.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    assert!(init.wait().unwrap().success(), "init on PostgreSQL");
+    common::process::init(None, &[("ORGDECK_DATABASE_URL", database)], "Twin", EMAIL, PASSWORD);
 }
 
 fn client() -> reqwest::Client {

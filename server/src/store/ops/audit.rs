@@ -20,44 +20,27 @@ pub fn append_audit(c: &Connection, rec: &AuditRecord) -> StoreResult<()> {
     let e = &rec.entry;
     let changes = serde_json::to_string(&e.changes).map_err(corrupt)?;
     let search = audit_search_key(&e.summary, &e.actor.email, &e.action, &e.target.kind, &e.target.id);
-    if c.is_postgres() {
-        // The change stream's place (`seq`) must follow commit order, or a reader that saw place n could
-        // miss an n-1 committed later: writers hold the write lock until they end (taken again here for
-        // a connection that did not take it when it began).
+    // Where the entry stands in the change stream (`?13`): SQLite's time-ordered rowid, or PostgreSQL's
+    // `seq`, which must follow commit order (else a reader that saw place n could miss an n-1 committed
+    // later): writers hold the write lock until they end (taken again here for a connection that did not
+    // take it when it began), so the next place is the largest so far plus one.
+    let (sql, place) = if c.is_postgres() {
         c.query_row("SELECT pg_advisory_xact_lock(?1)", params![super::WRITE_LOCK], |_| {
             Ok(())
         })
         .map_err(db_err)?;
-        c.prepare_cached(
-            "INSERT INTO audit_log (seq, id, org_id, at, actor_user_id, actor_email, action, target_kind, target_id,
-                                    ip, summary, changes, search)
-             VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,
-                     ?11, ?12)",
-        )
-        .map_err(db_err)?
-        .execute(params![
-            e.id.to_string(),
-            rec.org_id.map(|o| o.to_string()),
-            ms(e.at),
-            e.actor.user_id.map(|u| u.to_string()),
-            e.actor.email,
-            e.action,
-            e.target.kind,
-            e.target.id,
-            e.ip,
-            e.summary,
-            changes,
-            search,
-        ])
-        .map_err(db_err)?;
-        return Ok(());
-    }
-    let key = time_key(c, e.at)?;
-    c.prepare_cached(
-        "INSERT INTO audit_log (rowid, id, org_id, at, actor_user_id, actor_email, action, target_kind, target_id, ip,
-                                summary, changes, search)
-         VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )
+        let next: i64 = c
+            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log", [], |r| r.get(0))
+            .map_err(db_err)?;
+        ("seq", next)
+    } else {
+        ("rowid", time_key(c, e.at)?)
+    };
+    c.prepare_cached(&format!(
+        "INSERT INTO audit_log ({sql}, id, org_id, at, actor_user_id, actor_email, action, target_kind, target_id,
+                                ip, summary, changes, search)
+         VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    ))
     .map_err(db_err)?
     .execute(params![
         e.id.to_string(),
@@ -72,13 +55,15 @@ pub fn append_audit(c: &Connection, rec: &AuditRecord) -> StoreResult<()> {
         e.summary,
         changes,
         search,
-        key,
+        place,
     ])
     .map_err(db_err)?;
-    c.prepare_cached("INSERT INTO audit_fts (rowid, search) VALUES (?1, ?2)")
-        .map_err(db_err)?
-        .execute(params![key, search])
-        .map_err(db_err)?;
+    if !c.is_postgres() {
+        c.prepare_cached("INSERT INTO audit_fts (rowid, search) VALUES (?1, ?2)")
+            .map_err(db_err)?
+            .execute(params![place, search])
+            .map_err(db_err)?;
+    }
     Ok(())
 }
 

@@ -45,12 +45,8 @@ const CHANNEL: &str = "orgdeck_changes";
 pub enum PgOpenError {
     #[error("the database URL is not one PostgreSQL understands: {0}")]
     Url(#[source] tokio_postgres::Error),
-    #[error("cannot connect to PostgreSQL at {target}: {source}")]
-    Connect {
-        target: String,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
+    #[error("cannot connect to PostgreSQL at {target}: {reason}")]
+    Connect { target: String, reason: String },
     #[error("cannot migrate the PostgreSQL database")]
     Migrate(#[from] schema::MigrateError),
     #[error("cannot set up the connection pool")]
@@ -114,6 +110,22 @@ pub fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool, PgOpenE
         .map_err(|e| PgOpenError::Pool(Box::new(e)))
 }
 
+/// What went wrong getting a connection, once (the pool wraps the driver's error, which wraps the cause).
+pub fn pool_error(e: &deadpool_postgres::PoolError) -> String {
+    use std::error::Error;
+    let mut innermost: &dyn Error = e;
+    while let Some(next) = innermost.source() {
+        innermost = next;
+    }
+    match e {
+        deadpool_postgres::PoolError::Backend(db) => match db.as_db_error() {
+            Some(db) => db.message().to_owned(),
+            None => innermost.to_string(),
+        },
+        _ => innermost.to_string(),
+    }
+}
+
 fn backend(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Backend(Box::new(e))
 }
@@ -140,7 +152,7 @@ impl PgStore {
         let writers = pool(config.clone(), WRITERS)?;
         let mut client = writers.get().await.map_err(|e| PgOpenError::Connect {
             target: target.clone(),
-            source: Box::new(e),
+            reason: pool_error(&e),
         })?;
         schema::migrate(&mut client, now.as_millisecond()).await?;
         drop(client);
