@@ -202,6 +202,11 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
     // each message goes out once); alone on SQLite, always.
     let mail_worker = (config.delivery.worker || config.database.is_none()).then_some(mail_worker);
     let (closing, closing_rx) = tokio::sync::watch::channel(false);
+    // Instances sharing a database share the login limit.
+    let login_limiter = Arc::new(match config.database {
+        Some(_) => crate::auth::rate_limit::LoginLimiter::shared(config.login_attempts_per_minute, store.clone()),
+        None => crate::auth::rate_limit::LoginLimiter::new(config.login_attempts_per_minute),
+    });
     let state = AppState::new(crate::state::Services {
         store,
         secret_box,
@@ -210,9 +215,7 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
         clock: config.clock.clone(),
         passwords,
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
-        login_limiter: Arc::new(crate::auth::rate_limit::LoginLimiter::new(
-            config.login_attempts_per_minute,
-        )),
+        login_limiter,
         closing: closing_rx,
         outbound: outbound::Outbound::new(config.outbound.clone())?,
     });

@@ -770,6 +770,9 @@ fn shown_long(text: &str) -> String {
 fn database_rows(s: &TestServer) -> BTreeMap<String, Table> {
     s.table_rows()
         .into_iter()
+        // Every login attempt counts against its address, refused or not (on PostgreSQL the buckets are
+        // a table; on SQLite, memory).
+        .filter(|(name, _)| name != "login_buckets")
         .map(|(name, (columns, rows))| (name, Table { columns, rows }))
         .collect()
 }

@@ -30,9 +30,16 @@ struct Instance {
 
 impl Instance {
     fn start(database: &str) -> Instance {
+        Self::start_with(database, "")
+    }
+
+    /// With `config` as its configuration file.
+    fn start_with(database: &str, config: &str) -> Instance {
         let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, config).unwrap();
         let env = [("ORGDECK_DATABASE_URL", database), ("ORGDECK_SECRET_KEY", SECRET_KEY)];
-        let (child, url) = common::process::serve(dir.path(), None, &env);
+        let (child, url) = common::process::serve(dir.path(), Some(&file), &env);
         Instance { child, url, _dir: dir }
     }
 
@@ -239,6 +246,30 @@ async fn two_instances_on_one_database_share_everything_and_nothing_is_stale() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::PRECONDITION_FAILED);
+}
+
+#[tokio::test]
+async fn the_login_limit_per_address_is_shared_by_the_instances() {
+    let Some(pg) = pg_test::server() else { return };
+    let database = pg.fresh_database().await;
+    init(&database);
+    let config = "login_attempts_per_minute = 4\n";
+    let (a, b) = (
+        Instance::start_with(&database, config),
+        Instance::start_with(&database, config),
+    );
+    let http = client();
+    // Four attempts from one address, spread over both instances: each counts against the one bucket.
+    for at in [&a, &b, &a, &b] {
+        let resp = login(&http, at, EMAIL, "not the password at all").await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "on {}", at.url);
+    }
+    // The fifth is refused wherever it lands (alone, each instance would have allowed two more).
+    for at in [&a, &b] {
+        let resp = login(&http, at, EMAIL, PASSWORD).await;
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS, "on {}", at.url);
+        assert!(resp.headers().contains_key("retry-after"));
+    }
 }
 
 #[tokio::test]

@@ -28,6 +28,8 @@ fn type_class(t: &str) -> String {
 /// Tables only one engine has for its own machinery.
 fn engine_table(name: &str) -> bool {
     name == "schema_version" || name.starts_with("sqlite_") || name.starts_with("audit_fts")
+        // Shared login buckets: one SQLite server counts in memory.
+        || name == "login_buckets"
 }
 
 /// Columns only one engine has: PostgreSQL's audit place in commit order (SQLite's is the rowid).
@@ -118,7 +120,7 @@ async fn postgres_schema(client: &tokio_postgres::Client) -> (Columns, Vec<Strin
         .query(
             "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public'
                AND indexname NOT IN (SELECT conname FROM pg_constraint)
-               AND indexname NOT IN ('audit_search_trgm', 'audit_by_seq')",
+               AND indexname NOT IN ('audit_search_trgm', 'audit_by_seq', 'login_buckets_by_time')",
             &[],
         )
         .await

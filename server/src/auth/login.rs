@@ -25,7 +25,7 @@ pub fn normalize_email(email: &str) -> String {
 }
 
 pub async fn login(state: &AppState, req: LoginRequest, ip: ClientIp) -> AppResult<LoginResponse> {
-    if let Verdict::Limited { retry_after, first } = state.login_limiter.check(ip.0, state.clock.now()) {
+    if let Verdict::Limited { retry_after, first } = state.login_limiter.attempt(ip.0, state.clock.now()).await? {
         if first {
             let mut tx = state.store.begin().await?;
             tx.append_audit(

@@ -5,6 +5,10 @@
 //! Addresses are counted per IPv4 address and per IPv6 /64 (one host usually has a whole /64, so
 //! rotating through it does not buy more attempts). The map never grows past [`MAX_ADDRESSES`]: when full,
 //! buckets that have refilled (nothing to remember) are dropped, and if that is not enough, all are.
+//!
+//! Instances sharing a PostgreSQL database share the buckets too ([`LoginLimiter::shared`]): each attempt
+//! takes its token from the address's row (`login_buckets`) in a short transaction, so the limit is the
+//! same however a load balancer spreads the attempts.
 
 use std::{collections::HashMap, net::IpAddr, sync::Mutex};
 
@@ -15,12 +19,44 @@ pub const DEFAULT_PER_MINUTE: u32 = 20;
 /// The most addresses remembered at once.
 pub const MAX_ADDRESSES: usize = 100_000;
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at_ms: i64,
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bucket {
+    pub tokens: f64,
+    pub at_ms: i64,
     /// A refusal of this bucket was already audited (reset when an attempt is allowed again).
-    reported: bool,
+    pub reported: bool,
+}
+
+impl Bucket {
+    /// A full bucket of `burst` tokens at `now_ms`.
+    pub fn full(burst: f64, now_ms: i64) -> Self {
+        Bucket {
+            tokens: burst,
+            at_ms: now_ms,
+            reported: false,
+        }
+    }
+
+    /// Takes one attempt at `now_ms` from a bucket of `burst` tokens a minute.
+    pub fn take(&mut self, burst: f64, now_ms: i64) -> Verdict {
+        let per_ms = burst / 60_000.0;
+        let elapsed = (now_ms - self.at_ms).max(0) as f64;
+        self.tokens = (self.tokens + elapsed * per_ms).min(burst);
+        self.at_ms = now_ms.max(self.at_ms);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            self.reported = false;
+            Verdict::Allowed
+        } else {
+            let wait_ms = ((1.0 - self.tokens) / per_ms).ceil() as u64;
+            let first = !self.reported;
+            self.reported = true;
+            Verdict::Limited {
+                retry_after: wait_ms.div_ceil(1000).max(1),
+                first,
+            }
+        }
+    }
 }
 
 /// What the limiter says about one attempt.
@@ -34,10 +70,11 @@ pub enum Verdict {
     },
 }
 
-#[derive(Debug)]
 pub struct LoginLimiter {
     burst: f64,
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    /// The database whose `login_buckets` every instance shares; `None`: this process's map.
+    shared: Option<std::sync::Arc<dyn crate::store::Store>>,
 }
 
 fn key(ip: IpAddr) -> IpAddr {
@@ -53,7 +90,29 @@ impl LoginLimiter {
         Self {
             burst: f64::from(per_minute.max(1)),
             buckets: Mutex::new(HashMap::new()),
+            shared: None,
         }
+    }
+
+    /// Like [`LoginLimiter::new`], the buckets kept in `store`'s database for every instance on it.
+    pub fn shared(per_minute: u32, store: std::sync::Arc<dyn crate::store::Store>) -> Self {
+        Self {
+            shared: Some(store),
+            ..Self::new(per_minute)
+        }
+    }
+
+    /// Takes one attempt for `ip` at `now`, in the shared buckets when there are.
+    pub async fn attempt(&self, ip: IpAddr, now: Timestamp) -> crate::store::StoreResult<Verdict> {
+        let Some(store) = &self.shared else {
+            return Ok(self.check(ip, now));
+        };
+        let mut tx = store.begin().await?;
+        let verdict = tx
+            .login_attempt(&key(ip).to_string(), self.burst, now.as_millisecond())
+            .await?;
+        tx.commit().await?;
+        Ok(verdict)
     }
 
     fn refill_per_ms(&self) -> f64 {
@@ -76,26 +135,9 @@ impl LoginLimiter {
                 map.clear();
             }
         }
-        let b = map.entry(k).or_insert(Bucket {
-            tokens: self.burst,
-            at_ms: now_ms,
-            reported: false,
-        });
-        b.tokens = self.refilled(b, now_ms);
-        b.at_ms = now_ms.max(b.at_ms);
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            b.reported = false;
-            Verdict::Allowed
-        } else {
-            let wait_ms = ((1.0 - b.tokens) / self.refill_per_ms()).ceil() as u64;
-            let first = !b.reported;
-            b.reported = true;
-            Verdict::Limited {
-                retry_after: wait_ms.div_ceil(1000).max(1),
-                first,
-            }
-        }
+        map.entry(k)
+            .or_insert(Bucket::full(self.burst, now_ms))
+            .take(self.burst, now_ms)
     }
 
     /// Addresses remembered now.

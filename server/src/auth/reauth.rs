@@ -66,8 +66,8 @@ async fn wrong_secret(
 }
 
 /// The login limiter guards every place a password is checked.
-fn check_rate(state: &AppState, user: &SessionUser) -> AppResult<()> {
-    match state.login_limiter.check(user.client_ip.0, state.clock.now()) {
+async fn check_rate(state: &AppState, user: &SessionUser) -> AppResult<()> {
+    match state.login_limiter.attempt(user.client_ip.0, state.clock.now()).await? {
         Verdict::Limited { retry_after, .. } => Err(AppError::TooManyRequests { retry_after }),
         Verdict::Allowed => Ok(()),
     }
@@ -84,7 +84,7 @@ pub async fn check_password(
     summary: &str,
     field: FieldError,
 ) -> AppResult<LoginUser> {
-    check_rate(state, user)?;
+    check_rate(state, user).await?;
     let login = login_user(state, user).await?;
     if state.passwords.verify(password, login.password_hash.as_deref()).await? {
         Ok(login)

@@ -221,7 +221,7 @@ pub async fn challenge(
 /// lockout like wrong passwords; every refusal answers `invalid_credentials`.
 pub async fn verify_mfa(state: &AppState, req: MfaRequest, ip: ClientIp) -> AppResult<LoginResponse> {
     let now = state.clock.now();
-    if let Verdict::Limited { retry_after, .. } = state.login_limiter.check(ip.0, now) {
+    if let Verdict::Limited { retry_after, .. } = state.login_limiter.attempt(ip.0, now).await? {
         return Err(AppError::TooManyRequests { retry_after });
     }
     let hash = token::hash_token(req.challenge.expose());

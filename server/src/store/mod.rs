@@ -205,5 +205,14 @@ pub trait WriteTx:
     /// Records that the organization's server event `key` was raised; false when it was already.
     async fn record_server_event(&mut self, org_id: Uuid, key: &str, at: Timestamp) -> StoreResult<bool>;
 
+    /// One login attempt from address `addr` against its shared bucket of `burst` tokens a minute
+    /// (PostgreSQL: instances share the limit).
+    async fn login_attempt(
+        &mut self,
+        addr: &str,
+        burst: f64,
+        now_ms: i64,
+    ) -> StoreResult<crate::auth::rate_limit::Verdict>;
+
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

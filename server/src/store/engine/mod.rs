@@ -254,6 +254,16 @@ impl<T: TxEngine> WriteTx for T {
         self.run(move |c| ops::record_server_event(c, org_id, &key, at)).await
     }
 
+    async fn login_attempt(
+        &mut self,
+        addr: &str,
+        burst: f64,
+        now_ms: i64,
+    ) -> StoreResult<crate::auth::rate_limit::Verdict> {
+        let addr = addr.to_owned();
+        self.run(move |c| ops::login_attempt(c, &addr, burst, now_ms)).await
+    }
+
     async fn commit(self: Box<Self>) -> StoreResult<()> {
         self.finish().await
     }

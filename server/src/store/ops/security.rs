@@ -177,3 +177,41 @@ pub fn end_other_sessions(c: &Connection, user_id: Uuid, keep: &str) -> StoreRes
         .map_err(db_err)?;
     Ok(n as u64)
 }
+
+/// One login attempt from `addr` against its bucket in `login_buckets` (PostgreSQL only: shared by every
+/// instance). The write lock every transaction holds there makes the read and the write one step; buckets
+/// silent for a minute are full again, so they are forgotten.
+pub fn login_attempt(
+    c: &Connection,
+    addr: &str,
+    burst: f64,
+    now_ms: i64,
+) -> StoreResult<crate::auth::rate_limit::Verdict> {
+    use crate::auth::rate_limit::Bucket;
+    c.execute("DELETE FROM login_buckets WHERE at_ms < ?1", params![now_ms - 60_000])
+        .map_err(db_err)?;
+    let found = c
+        .query_row(
+            "SELECT tokens, at_ms, reported FROM login_buckets WHERE addr = ?1",
+            params![addr],
+            |r| {
+                Ok(Bucket {
+                    tokens: r.get(0)?,
+                    at_ms: r.get(1)?,
+                    reported: r.get(2)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(db_err)?;
+    let mut bucket = found.unwrap_or(Bucket::full(burst, now_ms));
+    let verdict = bucket.take(burst, now_ms);
+    c.execute(
+        "INSERT INTO login_buckets (addr, tokens, at_ms, reported) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (addr) DO UPDATE SET tokens = excluded.tokens, at_ms = excluded.at_ms,
+                                          reported = excluded.reported",
+        params![addr, bucket.tokens, bucket.at_ms, bucket.reported],
+    )
+    .map_err(db_err)?;
+    Ok(verdict)
+}

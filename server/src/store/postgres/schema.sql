@@ -423,3 +423,14 @@ CREATE TABLE libraries (
 CREATE INDEX libraries_by_org ON libraries (org_id);
 
 CREATE INDEX audit_search_trgm ON audit_log USING gin (search gin_trgm_ops);
+
+-- Login attempts per client address, shared by every instance (SQLite's one server counts in memory):
+-- a token bucket each, forgotten a minute after its last attempt (then it is full again).
+CREATE TABLE login_buckets (
+    addr TEXT COLLATE "C" PRIMARY KEY,
+    tokens DOUBLE PRECISION NOT NULL,
+    at_ms BIGINT NOT NULL,
+    reported BOOLEAN NOT NULL
+);
+
+CREATE INDEX login_buckets_by_time ON login_buckets (at_ms);
