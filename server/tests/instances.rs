@@ -84,6 +84,12 @@ async fn token(http: &reqwest::Client, at: &Instance, email: &str, password: &st
         .to_owned()
 }
 
+/// `GET` with a session, answered as JSON.
+async fn get_json(http: &reqwest::Client, url: String, token: &str) -> Value {
+    let resp = http.get(url).bearer_auth(token).send().await.unwrap();
+    resp.json().await.unwrap()
+}
+
 async fn me(http: &reqwest::Client, at: &Instance, token: &str) -> StatusCode {
     http.get(at.at(routes::ME))
         .bearer_auth(token)
@@ -204,15 +210,7 @@ async fn two_instances_on_one_database_share_everything_and_nothing_is_stale() {
 
     // A settings change on A is what B serves next, version and all.
     let admin = token(&http, &b, EMAIL, PASSWORD).await;
-    let general: Value = http
-        .get(b.at(&routes::settings("general")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let general: Value = get_json(&http, b.at(&routes::settings("general")), &admin).await;
     let mut doc = general["value"].clone();
     doc["name"] = json!("Twin, renamed on A");
     let version = general["version"].as_i64().unwrap();
@@ -225,15 +223,7 @@ async fn two_instances_on_one_database_share_everything_and_nothing_is_stale() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
-    let seen: Value = http
-        .get(b.at(&routes::settings("general")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen: Value = get_json(&http, b.at(&routes::settings("general")), &admin).await;
     assert_eq!(seen["value"]["name"], "Twin, renamed on A");
     assert_eq!(seen["version"].as_i64(), Some(version + 1));
     // The same old version written on B is refused: the write A made is not overwritten.
@@ -315,15 +305,7 @@ async fn an_instance_killed_in_the_middle_of_writes_loses_no_acknowledged_write(
     assert!(acked_a.len() < WRITES, "A was killed in the middle of its writes");
     assert_eq!(acked_b.len(), WRITES, "B went on alone");
 
-    let groups: Value = http
-        .get(b.at(routes::GROUPS))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let groups: Value = get_json(&http, b.at(routes::GROUPS), &admin).await;
     let names: std::collections::HashSet<&str> = groups
         .as_array()
         .or(groups["items"].as_array())
