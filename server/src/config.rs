@@ -193,6 +193,8 @@ pub struct FileConfig {
     /// Whether this instance sends channel deliveries (default true; an instance without it still
     /// queues them for one that has it, or for its own next start with it).
     pub delivery_worker: Option<bool>,
+    /// The longest one integration request (a delivery, a Test, an issue filed) takes, answer read.
+    pub outbound_timeout_secs: Option<u64>,
 }
 
 /// The `[mail]` table of the configuration file.
@@ -400,6 +402,9 @@ pub fn resolve(over: Overrides, file: FileConfig) -> Result<ServerConfig, Config
     if let Some(worker) = file.delivery_worker {
         config.delivery.worker = worker;
     }
+    if let Some(s) = file.outbound_timeout_secs {
+        config.outbound.timeout = whole_seconds("outbound_timeout_secs", s)?;
+    }
     Ok(config)
 }
 
@@ -555,6 +560,23 @@ mod tests {
             let err = resolve(over.clone(), file).err().expect("zero is refused").to_string();
             assert!(err.contains(key), "{err:?} names {key}");
         }
+    }
+
+    #[test]
+    fn the_outbound_timeout_is_whole_seconds_and_never_zero() {
+        let over = Overrides {
+            data_dir: Some("/tmp/x".into()),
+            ..Default::default()
+        };
+        let file = |text: &str| toml::from_str::<FileConfig>(text).unwrap();
+        let c = resolve(over.clone(), file("")).unwrap();
+        assert_eq!(c.outbound.timeout, Duration::from_secs(10));
+        let c = resolve(over.clone(), file("outbound_timeout_secs = 3")).unwrap();
+        assert_eq!(c.outbound.timeout, Duration::from_secs(3));
+        let Err(err) = resolve(over, file("outbound_timeout_secs = 0")) else {
+            panic!("a zero outbound timeout was taken")
+        };
+        assert!(err.to_string().contains("outbound_timeout_secs"), "{err}");
     }
 
     #[test]

@@ -187,6 +187,13 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
         source,
     })?;
     tracing::info!(%from, "mail goes to {}", transport.describe());
+    // The workers' name in their claims of queued work. Alone on SQLite (the data directory is locked),
+    // a restarted server takes back what it held at once; on a shared database each process is apart, and
+    // what a dead one held is taken over when its lease runs out.
+    let worker_id = match config.database {
+        Some(_) => format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+        None => "local".to_owned(),
+    };
     let mail_worker = mail::worker::Worker {
         store: store.clone(),
         secret_box: secret_box.clone(),
@@ -196,10 +203,11 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
         from,
         timeout: config.mail.timeout,
         retry: config.mail.retry,
-        wake_on_commits: config.database.is_some(),
+        shared: config.database.is_some(),
+        id: worker_id.clone(),
     };
-    // On a shared database, the mail worker runs where the delivery worker does (one instance sends, so
-    // each message goes out once); alone on SQLite, always.
+    // On a shared database, the mail worker runs where the delivery worker does (`delivery_worker = false`
+    // makes an instance that only serves); alone on SQLite, always.
     let mail_worker = (config.delivery.worker || config.database.is_none()).then_some(mail_worker);
     let (closing, closing_rx) = tokio::sync::watch::channel(false);
     // Instances sharing a database share the login limit.
@@ -222,6 +230,8 @@ pub async fn spawn(config: ServerConfig) -> Result<ServerHandle, SpawnError> {
     let delivery_worker = config.delivery.worker.then(|| delivery::worker::Worker {
         state: state.clone(),
         config: config.delivery.clone(),
+        id: worker_id,
+        shared: config.database.is_some(),
     });
     // The server's own events: with the delivery worker (one instance raises them).
     let watch = config.delivery.worker.then(|| watch::Watch {

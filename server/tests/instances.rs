@@ -2,16 +2,23 @@
 //! processes, each with its own data directory, share the database (`orgdeck_server::pg_test`). What one
 //! instance changes, the other enforces at the next request: nothing is cached across them. A live-update
 //! stream on one hears what the other changed. One killed with SIGKILL in the middle of writes loses no
-//! acknowledged write.
+//! acknowledged write; one killed in the middle of sending mail and deliveries leaves nothing unsent, and
+//! while both live they never send the same message.
 
 mod common;
 
-use std::{process::Child, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    process::Child,
+    time::Duration,
+};
 
 use orgdeck_server::pg_test;
 use orgdeck_shared::routes;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use common::receivers::{Receiver, Reply};
 
 const EMAIL: &str = "admin@twin.example";
 const PASSWORD: &str = "the admin keeps a long passphrase";
@@ -45,6 +52,18 @@ impl Instance {
 
     fn at(&self, path: &str) -> String {
         format!("{}{path}", self.url)
+    }
+
+    /// The ids of the messages in this instance's file outbox (`<id>.eml`).
+    fn outbox(&self) -> HashSet<String> {
+        std::fs::read_dir(self._dir.path().join("outbox"))
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter_map(|e| e.file_name().to_str()?.strip_suffix(".eml").map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -316,5 +335,217 @@ async fn an_instance_killed_in_the_middle_of_writes_loses_no_acknowledged_write(
     for name in acked_a.iter().chain(&acked_b) {
         assert!(names.contains(name.as_str()), "{name} was acknowledged, and is gone");
     }
+    drop(a);
+}
+
+/// Events posted (one mail and one webhook delivery each).
+const EVENTS: usize = 600;
+/// Events per request.
+const EVENT_BATCH: usize = 100;
+
+/// `webhook-id`s as the receiver got them, and how many times each.
+fn hook_ids(hook: &Receiver) -> HashMap<String, usize> {
+    let mut ids = HashMap::new();
+    for r in hook.requests() {
+        *ids.entry(r.header("webhook-id").unwrap_or_default().to_owned())
+            .or_default() += 1;
+    }
+    ids
+}
+
+async fn ok_json(resp: reqwest::Response, what: &str) -> Value {
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    assert!(status.is_success(), "{what}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// Both instances run the mail and delivery workers on one queue. While both live, no message goes out
+/// twice: each worker claims its own. One is killed with SIGKILL in the middle; the other takes over what
+/// it held once the claims' lease runs out (1 s timeouts: a lease of 8 s), so every message goes out. Only
+/// what the dead one held at its death may go out a second time, under the same id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_queued_mail_and_delivery_goes_out_once_and_a_dead_instances_claims_are_taken_over() {
+    let Some(pg) = pg_test::server() else { return };
+    let database = pg.fresh_database().await;
+    init(&database);
+    let config = "allow_private_targets = true\noutbound_timeout_secs = 1\n[mail]\ntimeout_secs = 1\n";
+    let (mut a, b) = (
+        Instance::start_with(&database, config),
+        Instance::start_with(&database, config),
+    );
+    let http = client();
+    let admin = token(&http, &b, EMAIL, PASSWORD).await;
+    // A remote that takes its time: deliveries are in flight when A dies.
+    let hook = Receiver::start(|_| Reply::empty(204).after(Duration::from_millis(150))).await;
+
+    let created = ok_json(
+        http.post(b.at(routes::INTEGRATIONS))
+            .bearer_auth(&admin)
+            .json(&json!({ "name": "Twin hook", "settings": { "type": "webhook", "url": hook.url("/hook") } }))
+            .send()
+            .await
+            .unwrap(),
+        "create the webhook",
+    )
+    .await;
+    let settings = b.at(&routes::settings("notifications"));
+    let doc = get_json(&http, settings.clone(), &admin).await;
+    let mut value = doc["value"].clone();
+    value["new_vulnerability"] =
+        json!({ "in_app": true, "email": true, "channels": [created["integration"]["id"].clone()] });
+    ok_json(
+        http.put(&settings)
+            .bearer_auth(&admin)
+            .header("if-match", format!("\"{}\"", doc["version"]))
+            .json(&value)
+            .send()
+            .await
+            .unwrap(),
+        "route new vulnerabilities",
+    )
+    .await;
+    let key = ok_json(
+        http.post(a.at(routes::AGENT_KEYS))
+            .bearer_auth(&admin)
+            .json(&json!({ "name": "twin-agent" }))
+            .send()
+            .await
+            .unwrap(),
+        "make an agent key",
+    )
+    .await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The events, posted to both instances in turn.
+    for (n, first) in (0..EVENTS).step_by(EVENT_BATCH).enumerate() {
+        let events: Vec<Value> = (first..first + EVENT_BATCH)
+            .map(|i| {
+                json!({ "id": format!("twin-{i}"), "type": "new_vulnerability", "application": "Shop",
+                        "title": format!("Finding {i}"), "severity": "high", "rule": "sql-injection" })
+            })
+            .collect();
+        let at = if n % 2 == 0 { &a } else { &b };
+        ok_json(
+            http.post(at.at(routes::AGENT_EVENTS))
+                .bearer_auth(&key)
+                .json(&json!({ "environment": "production", "events": events }))
+                .send()
+                .await
+                .unwrap(),
+            "post events",
+        )
+        .await;
+    }
+
+    // Every message is queued by now (with its event's transaction): as many mails as rows.
+    let db = pg_test::connect(&database).await;
+    let mails = db
+        .query_one("SELECT COUNT(*) FROM mail_outbox", &[])
+        .await
+        .unwrap()
+        .get::<_, i64>(0) as usize;
+    assert!(mails >= EVENTS, "a mail per event: {mails}");
+
+    // A quarter of the deliveries out: A dies in the middle of the rest.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while hook.requests().len() < EVENTS / 4 {
+        assert!(tokio::time::Instant::now() < deadline, "deliveries started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    a.child.kill().unwrap();
+    let _ = a.child.wait();
+    let before_kill = hook_ids(&hook);
+    let twice: Vec<_> = before_kill.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "while both lived, deliveries went out twice: {twice:?}"
+    );
+    let (mail_a, mail_b_then) = (a.outbox(), b.outbox());
+    assert!(
+        mail_a.is_disjoint(&mail_b_then),
+        "while both lived, mail went out from both: {:?}",
+        mail_a.intersection(&mail_b_then).collect::<Vec<_>>()
+    );
+    assert!(
+        !mail_a.is_empty() && !mail_b_then.is_empty(),
+        "both instances sent mail"
+    );
+    assert!(before_kill.len() < EVENTS, "A died with deliveries still queued");
+
+    // B alone sends the rest, and what A held once its claims run out (A may have sent some of that
+    // already, unrecorded: B sends it again).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let (hooks, mail) = (hook_ids(&hook), b.outbox());
+        let open: i64 = db
+            .query_one(
+                "SELECT (SELECT COUNT(*) FROM mail_outbox WHERE status = 'queued')
+                      + (SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'retrying'))",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if hooks.len() == EVENTS && mail.union(&mail_a).count() == mails && open == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "after A died: {} of {EVENTS} deliveries and {} of {mails} mails arrived, {open} still open",
+            hooks.len(),
+            mail.union(&mail_a).count()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let hooks = hook_ids(&hook);
+    assert_eq!(hooks.len(), EVENTS, "each delivery under its own webhook-id");
+    for (id, n) in &hooks {
+        assert!(
+            *n == 1 || (*n == 2 && before_kill.contains_key(id)),
+            "{id} went out {n} times"
+        );
+    }
+    let again = hooks.values().filter(|n| **n > 1).count();
+    assert!(again <= 64, "at most one claimed batch of A's went out again: {again}");
+    let mail_b = b.outbox();
+    for id in mail_a.intersection(&mail_b) {
+        assert!(!mail_b_then.contains(id), "{id} went out from both while both lived");
+    }
+    assert!(
+        mail_a.intersection(&mail_b).count() <= 32,
+        "at most one claimed batch of A's mail went out again"
+    );
+
+    // The queues are empty and nothing is held.
+    let left: Vec<(String, i64)> = db
+        .query(
+            "SELECT 'mail ' || status || ' ' || (claimed_by IS NOT NULL), COUNT(*) FROM mail_outbox GROUP BY 1
+             UNION ALL
+             SELECT 'delivery ' || status || ' ' || (claimed_by IS NOT NULL), COUNT(*) FROM deliveries GROUP BY 1
+             ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let events = EVENTS as i64;
+    assert!(
+        left.contains(&("delivery delivered false".to_owned(), events)),
+        "every delivery delivered, none held: {left:?}"
+    );
+    assert!(
+        left.contains(&("mail sent false".to_owned(), mails as i64)),
+        "every mail sent, none held: {left:?}"
+    );
+    assert!(
+        left.iter()
+            .all(|(what, _)| what.ends_with("false") && !what.contains("queued") && !what.contains("pending")),
+        "{left:?}"
+    );
     drop(a);
 }

@@ -1,8 +1,10 @@
 //! The delivery worker: one task per server (when `delivery_worker` is on), started by [`crate::spawn`]
-//! and stopped on shutdown. It takes the due deliveries from the outbox, earliest first, sends a batch of
-//! them at once through the outbound client, and records the batch's attempts, the integrations' failure
-//! counts and any disabling in one transaction. It sleeps until the next delivery is due, or until a
-//! commit that queued deliveries wakes it. Times come from the server's clock, so tests move them.
+//! and stopped on shutdown. It claims the due deliveries from the outbox, earliest first (a claim holds
+//! for a lease: instances sharing a database each send different deliveries, and what an instance that
+//! died held is taken over when the lease runs out), sends a batch of them at once through the outbound
+//! client, and records the batch's attempts, the integrations' failure counts and any disabling in one
+//! transaction. It sleeps until the next delivery is due, or until a commit that queued deliveries wakes
+//! it. Times come from the server's clock, so tests move them.
 
 use std::{
     collections::{HashMap, HashSet, hash_map::Entry},
@@ -32,14 +34,19 @@ use crate::{
     store::{AuditRecord, DeliveryRow, DeliveryUpdate, IntegrationRow, uuid_v7_at},
 };
 
-/// Deliveries read from the outbox at a time.
-const BATCH: u32 = 256;
+/// Deliveries claimed at a time.
+const BATCH: u32 = 64;
 /// How often finished deliveries past their retention are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 
 pub struct Worker {
     pub state: AppState,
     pub config: DeliveryConfig,
+    /// This worker's name in its claims: unique to this process on a shared database.
+    pub id: String,
+    /// On a database shared with other instances: also look at the outbox after every commit the store
+    /// hears of (deliveries another instance queued; its own wake does not reach this one).
+    pub shared: bool,
 }
 
 /// What became of one due delivery.
@@ -118,11 +125,25 @@ impl Worker {
         WorkerHandle::spawn(|stop| self.run(stop))
     }
 
-    async fn run(self, mut stop: oneshot::Receiver<()>) {
+    async fn run(self, stop: oneshot::Receiver<()>) {
+        self.work(stop).await;
+        // Stopping: what this worker held is anyone's at once.
+        if let Err(e) = self.state.store.release_deliveries(&self.id).await {
+            tracing::warn!(error = %e, "cannot let go of claimed deliveries; they wait for their lease to run out");
+        }
+    }
+
+    async fn work(&self, mut stop: oneshot::Receiver<()>) {
         let mut pruned: Option<Instant> = None;
+        let mut commits = self.state.store.commits();
         loop {
             let now = self.state.clock.now();
-            match self.state.store.due_deliveries(now, BATCH).await {
+            let claimed = self
+                .state
+                .store
+                .claim_deliveries(&self.id, now, since(now, self.lease()), BATCH)
+                .await;
+            match claimed {
                 Ok(batch) if !batch.is_empty() => {
                     tokio::select! {
                         _ = self.round(batch) => {}
@@ -148,12 +169,27 @@ impl Worker {
                     self.config.poll
                 }
             };
+            let committed = async {
+                match self.shared {
+                    true if commits.changed().await.is_ok() => {}
+                    _ => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = self.state.deliveries.notified() => {}
+                _ = committed => {}
                 _ = tokio::time::sleep(wait) => {}
                 _ = &mut stop => return,
             }
         }
+    }
+
+    /// How long a claim holds: twice the longest a batch can take (its deliveries go out `concurrency` at
+    /// a time, each within the outbound timeout), so a live worker records its batch long before anyone
+    /// takes it over.
+    fn lease(&self) -> Duration {
+        let rounds = (BATCH as usize).div_ceil(self.config.concurrency.max(1)) as u32;
+        self.state.outbound.timeout().saturating_mul(rounds).saturating_mul(2)
     }
 
     async fn prune(&self) {
@@ -289,6 +325,7 @@ impl Worker {
                         tries: row.tries,
                         attempts: with_attempt(row.view.attempts.clone(), attempt),
                         next_attempt_at: None,
+                        claim: Some(self.id.clone()),
                     };
                     (update, None, false)
                 }
@@ -311,12 +348,17 @@ impl Worker {
                         tries,
                         attempts,
                         next_attempt_at: next,
+                        claim: Some(self.id.clone()),
                     };
                     let failed = (status == DeliveryStatus::Failed).then_some(message);
                     (update, failed, verdict == Verdict::Delivered)
                 }
             };
-            tx.update_delivery(&update).await?;
+            if !tx.update_delivery(&update).await? {
+                // Its claim ran out and another worker holds it: that one records its own attempt.
+                tracing::warn!(delivery = %row.view.id, "a delivery's claim was taken over before its attempt was recorded");
+                continue;
+            }
             if failed_reason.is_none() && !delivered {
                 continue;
             }

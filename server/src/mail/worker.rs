@@ -1,8 +1,10 @@
-//! The delivery worker: one task per server, started by [`crate::spawn`] and stopped on shutdown. It
-//! delivers queued mail oldest first, several at once, each attempt bounded by the timeout, and records
-//! a batch in one transaction; a failure is retried with
-//! backoff (timers in memory: after a restart everything queued is due at once) until the attempts run
-//! out, which is logged and audited. A delivered or abandoned message loses its body.
+//! The mail worker: one task per server, started by [`crate::spawn`] and stopped on shutdown. It claims
+//! queued mail oldest first (a claim holds for a lease, so instances sharing a database each send
+//! different messages, and the claims of an instance that died are taken over when their lease runs
+//! out), delivers several at once, each attempt bounded by the timeout, and records a batch in one
+//! transaction. A failure is retried with backoff (this worker's timers; other instances leave the message
+//! alone until its retry time) until the attempts run out, which is logged and audited. A delivered or
+//! abandoned message loses its body.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -20,10 +22,24 @@ use crate::{
     store::{AuditRecord, OutboxMail, Store},
 };
 
-/// Messages read from the queue at a time.
-const BATCH: u32 = 200;
+/// Messages claimed at a time.
+const BATCH: u32 = 32;
 /// Messages being sent at once (the outbox's file syncs or an SMTP relay's connections overlap).
 const SENDING: usize = 8;
+
+/// How long a claim holds: twice the longest a batch can take to send (its messages go out `SENDING` at
+/// a time, each within the timeout), so a live worker records its batch well before anyone takes it over.
+pub fn lease(timeout: Duration) -> Duration {
+    let rounds = (BATCH as usize).div_ceil(SENDING) as u32;
+    timeout.saturating_mul(rounds).saturating_mul(2)
+}
+
+fn after(now: jiff::Timestamp, wait: Duration) -> jiff::Timestamp {
+    jiff::SignedDuration::try_from(wait)
+        .ok()
+        .and_then(|w| now.checked_add(w).ok())
+        .unwrap_or(jiff::Timestamp::MAX)
+}
 
 pub struct Worker {
     pub store: Arc<dyn Store>,
@@ -34,9 +50,12 @@ pub struct Worker {
     pub from: Mailbox,
     pub timeout: Duration,
     pub retry: RetryPolicy,
-    /// Also look at the queue after every commit the store hears of: with several instances on one
-    /// database, mail queued by another instance (whose own wake does not reach this one).
-    pub wake_on_commits: bool,
+    /// Also look at the queue after every commit the store hears of, and when another worker's claims run
+    /// out: with several instances on one database, mail queued by another instance (whose own wake does
+    /// not reach this one), or left by one that died.
+    pub shared: bool,
+    /// This worker's name in its claims: unique to this process on a shared database.
+    pub id: String,
 }
 
 impl Worker {
@@ -46,7 +65,16 @@ impl Worker {
         WorkerHandle::spawn(|stop| self.run(stop))
     }
 
-    async fn run(self, mut stop: oneshot::Receiver<()>) {
+    async fn run(self, stop: oneshot::Receiver<()>) {
+        self.work(stop).await;
+        // Stopping: what this worker held is anyone's at once (a crash leaves it held until the lease or
+        // retry time runs out).
+        if let Err(e) = self.store.release_mail(&self.id).await {
+            tracing::warn!(error = %e, "cannot let go of claimed mail; it waits for its lease to run out");
+        }
+    }
+
+    async fn work(&self, mut stop: oneshot::Receiver<()>) {
         // When each message that failed may be tried again.
         let mut not_before: HashMap<Uuid, Instant> = HashMap::new();
         let mut commits = self.store.commits();
@@ -55,7 +83,12 @@ impl Worker {
             // A full batch may have more behind it: look again at once rather than wait for a wake.
             let mut more = false;
             let mut attempted = 0usize;
-            match self.store.queued_mail(BATCH).await {
+            let now = self.clock.now();
+            let claimed = self
+                .store
+                .claim_mail(&self.id, now, after(now, lease(self.timeout)), BATCH)
+                .await;
+            match claimed {
                 Ok(batch) => {
                     more = batch.len() >= BATCH as usize;
                     not_before.retain(|id, _| batch.iter().any(|m| m.id == *id));
@@ -103,14 +136,33 @@ impl Worker {
                 }
             };
             let committed = async {
-                match self.wake_on_commits {
+                match self.shared {
                     true if commits.changed().await.is_ok() => {}
                     _ => std::future::pending().await,
+                }
+            };
+            // Another worker's claim running out (it may have died): its messages are ours to take then.
+            let lapsed = async {
+                let ends = match self.shared {
+                    true => self.store.next_mail_lease_end(&self.id).await,
+                    false => Ok(None),
+                };
+                match ends {
+                    Ok(Some(at)) => {
+                        let left = at.duration_since(self.clock.now());
+                        tokio::time::sleep(Duration::try_from(left).unwrap_or(Duration::ZERO)).await
+                    }
+                    Ok(None) => std::future::pending().await,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read the mail queue");
+                        tokio::time::sleep(self.retry.initial.max(Duration::from_secs(1))).await
+                    }
                 }
             };
             tokio::select! {
                 _ = self.queue.woken() => {}
                 _ = committed => {}
+                _ = lapsed => {}
                 _ = retry_timer => {}
                 _ = &mut stop => return,
             }
@@ -119,7 +171,9 @@ impl Worker {
 
     /// Sends `mails` (several at once, each bounded by the timeout), then records every outcome in one
     /// transaction; `(id, Some(delay))` for each to try again. A crash between sending and recording sends
-    /// those again on the next start, with the same Message-ID.
+    /// those again (on the next start, or from another instance once the claim runs out), with the same
+    /// Message-ID. An outcome for a message whose claim was taken over is not recorded: the worker that
+    /// holds it now records its own.
     async fn attempt_all(&self, mails: Vec<OutboxMail>) -> Vec<(Uuid, Option<Duration>)> {
         if mails.is_empty() {
             return Vec::new();
@@ -143,15 +197,29 @@ impl Worker {
                 let to = mask_email(&mail.recipient);
                 let retry = match result {
                     Ok(()) => {
-                        tx.mail_delivered(mail.id, now).await?;
-                        tracing::info!(mail = %mail.id, %to, "mail delivered");
+                        if tx.mail_delivered(mail.id, &self.id, now).await? {
+                            tracing::info!(mail = %mail.id, %to, "mail delivered");
+                        } else {
+                            tracing::warn!(mail = %mail.id, %to, "mail delivered after its claim was taken over");
+                        }
                         None
                     }
                     Err(e) => {
                         let error = e.to_string();
-                        let attempts = tx.mail_attempt_failed(mail.id, &error).await?;
+                        let delay = self.retry.delay(mail.attempts + 1);
+                        let attempts = match tx
+                            .mail_attempt_failed(mail.id, &self.id, &error, after(now, delay))
+                            .await?
+                        {
+                            Some(n) => n,
+                            None => {
+                                tracing::warn!(mail = %mail.id, %to, error, "mail delivery failed after its claim was taken over");
+                                outcomes.push((mail.id, None));
+                                continue;
+                            }
+                        };
                         if attempts >= self.retry.max_attempts {
-                            tx.mail_given_up(mail.id, &error, now).await?;
+                            tx.mail_given_up(mail.id, &self.id, &error, now).await?;
                             tx.append_audit(&AuditRecord::new(
                                 mail.org_id,
                                 now,
@@ -167,7 +235,6 @@ impl Worker {
                             tracing::warn!(mail = %mail.id, %to, attempts, error, "mail given up");
                             None
                         } else {
-                            let delay = self.retry.delay(attempts);
                             tracing::warn!(mail = %mail.id, %to, attempts, error, retry_in_ms = delay.as_millis() as u64, "mail delivery failed; will retry");
                             Some(delay)
                         }

@@ -150,6 +150,11 @@ impl reqwest::dns::Resolve for GuardedResolver {
 }
 
 impl Outbound {
+    /// The longest one request takes, answer read, before it fails.
+    pub fn timeout(&self) -> Duration {
+        self.policy.timeout
+    }
+
     pub fn new(policy: OutboundPolicy) -> Result<Self, SetupError> {
         let policy = Arc::new(policy);
         let client = reqwest::Client::builder()

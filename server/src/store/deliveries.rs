@@ -32,14 +32,29 @@ pub struct DeliveryUpdate {
     /// The whole log of attempts to keep (the newest last).
     pub attempts: Vec<DeliveryAttempt>,
     pub next_attempt_at: Option<Timestamp>,
+    /// The worker whose claim this attempt records: the update applies only while it holds the claim.
+    /// `None` for an administrator's action. Either way the claim ends.
+    pub claim: Option<String>,
 }
 
 #[async_trait]
 pub trait DeliveryReads {
-    /// Deliveries due by `now` (pending or retrying), the earliest due first, at most `limit`.
-    async fn due_deliveries(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<DeliveryRow>>;
+    /// Claims deliveries due by `now` (pending or retrying) for `worker` until `lease_until`, the earliest
+    /// due first, at most `limit`: those nobody holds, those whose claim ran out, and `worker`'s own.
+    /// Several instances on one database each get different deliveries.
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryRow>>;
 
-    /// When the next open delivery is due, if any is open.
+    /// Lets go of the deliveries `worker` holds (it stops); returns how many.
+    async fn release_deliveries(&self, worker: &str) -> StoreResult<u64>;
+
+    /// When the next open delivery is due (or, when a worker holds it, when that claim runs out), if any
+    /// is open.
     async fn next_delivery_due(&self) -> StoreResult<Option<Timestamp>>;
 
     /// A channel's log: its deliveries older than `before` (by id; ids grow with time), newest first.
@@ -59,7 +74,8 @@ pub trait DeliveryWrites {
     /// One delivery of one channel of the organization, as this transaction sees it.
     async fn delivery_tx(&mut self, org_id: Uuid, integration_id: Uuid, id: Uuid) -> StoreResult<Option<DeliveryRow>>;
 
-    async fn update_delivery(&mut self, update: &DeliveryUpdate) -> StoreResult<()>;
+    /// False when `update.claim` no longer holds the delivery (another worker took it over).
+    async fn update_delivery(&mut self, update: &DeliveryUpdate) -> StoreResult<bool>;
 
     /// Forgets finished deliveries made before `before`, except each channel's newest `keep`; returns how
     /// many went.

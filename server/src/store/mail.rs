@@ -35,20 +35,41 @@ impl std::fmt::Debug for OutboxMail {
 
 #[async_trait]
 pub trait MailReads {
-    /// Mail still to deliver, oldest first, at most `limit`.
-    async fn queued_mail(&self, limit: u32) -> StoreResult<Vec<OutboxMail>>;
+    /// Claims mail to deliver for `worker` until `lease_until`, oldest first, at most `limit`: messages
+    /// nobody holds, those whose claim ran out by `now`, and `worker`'s own (`ops::claim_mail`). Several
+    /// instances on one database each get different messages.
+    async fn claim_mail(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMail>>;
+
+    /// Lets go of everything `worker` holds (it stops); returns how many messages.
+    async fn release_mail(&self, worker: &str) -> StoreResult<u64>;
+
+    /// When the first claim another worker holds on queued mail runs out, if any does.
+    async fn next_mail_lease_end(&self, worker: &str) -> StoreResult<Option<Timestamp>>;
 }
 
 #[async_trait]
 pub trait MailWrites {
     async fn queue_mail(&mut self, mail: &OutboxMail) -> StoreResult<()>;
 
-    /// Delivered: the body is cleared.
-    async fn mail_delivered(&mut self, id: Uuid, at: Timestamp) -> StoreResult<()>;
+    /// Delivered: the body is cleared. False when `worker` no longer holds the claim (taken over).
+    async fn mail_delivered(&mut self, id: Uuid, worker: &str, at: Timestamp) -> StoreResult<bool>;
 
-    /// A failed attempt; returns the attempts so far.
-    async fn mail_attempt_failed(&mut self, id: Uuid, error: &str) -> StoreResult<u32>;
+    /// A failed attempt: `worker` holds the message until `retry_at`. Returns the attempts so far, or
+    /// `None` when `worker` no longer holds the claim.
+    async fn mail_attempt_failed(
+        &mut self,
+        id: Uuid,
+        worker: &str,
+        error: &str,
+        retry_at: Timestamp,
+    ) -> StoreResult<Option<u32>>;
 
     /// No more attempts: the body is cleared, the mail stays as `failed`.
-    async fn mail_given_up(&mut self, id: Uuid, error: &str, at: Timestamp) -> StoreResult<()>;
+    async fn mail_given_up(&mut self, id: Uuid, worker: &str, error: &str, at: Timestamp) -> StoreResult<bool>;
 }

@@ -23,9 +23,10 @@ pub const ADMIN_EMAIL: &str = "admin@acme.example";
 pub const ADMIN_PASSWORD: &str = "acme admin password 2026";
 pub const USER_PASSWORD: &str = "plain user password 2026";
 
-/// The runtime a server on PostgreSQL runs on, apart from the test's: a test that waits for the database
-/// (an operator action, a look at what is stored) blocks its own thread, and the server must go on
-/// meanwhile, as a real one would (it may hold the write lock the test waits for).
+/// The runtime a test server runs on, apart from the test's: a test that waits for the database (an
+/// operator action, a look at what is stored) blocks its own thread, and the server must go on meanwhile,
+/// as a real one would (it may hold the write lock the test waits for: its workers' claims and group
+/// commits write in the background).
 pub struct ServerRuntime(Option<tokio::runtime::Runtime>);
 
 impl Drop for ServerRuntime {
@@ -133,18 +134,13 @@ impl TestServer {
         use_database(&mut config, &db);
         configure(&mut config);
         config.clock = Arc::new(clock.clone());
-        let (handle, runtime) = match db {
-            Database::Postgres(_) => {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                let handle = runtime.spawn(orgdeck_server::spawn(config)).await.unwrap().unwrap();
-                (handle, ServerRuntime(Some(runtime)))
-            }
-            Database::Sqlite(_) => (orgdeck_server::spawn(config).await.unwrap(), ServerRuntime(None)),
-        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let handle = runtime.spawn(orgdeck_server::spawn(config)).await.unwrap().unwrap();
+        let runtime = ServerRuntime(Some(runtime));
         Self {
             handle,
             runtime,

@@ -52,6 +52,8 @@ pub struct Reply {
     pub content_type: &'static str,
     pub body: String,
     pub headers: Vec<(&'static str, String)>,
+    /// How long the receiver takes before it answers.
+    pub delay: std::time::Duration,
 }
 
 impl Reply {
@@ -61,6 +63,7 @@ impl Reply {
             content_type: "application/json",
             body: body.to_string(),
             headers: Vec::new(),
+            delay: std::time::Duration::ZERO,
         }
     }
 
@@ -70,6 +73,7 @@ impl Reply {
             content_type: "text/plain",
             body: body.to_owned(),
             headers: Vec::new(),
+            delay: std::time::Duration::ZERO,
         }
     }
 
@@ -79,11 +83,18 @@ impl Reply {
             content_type: "text/xml; charset=utf-8",
             body: body.to_owned(),
             headers: Vec::new(),
+            delay: std::time::Duration::ZERO,
         }
     }
 
     pub fn empty(status: u16) -> Self {
         Reply::text(status, "")
+    }
+
+    /// The same answer, given `delay` later (a slow remote).
+    pub fn after(mut self, delay: std::time::Duration) -> Self {
+        self.delay = delay;
+        self
     }
 
     /// The same answer with one more header.
@@ -121,6 +132,7 @@ impl Receiver {
                 };
                 let reply = answer(&received);
                 seen.lock().unwrap().push(received);
+                tokio::time::sleep(reply.delay).await;
                 let mut response = Response::builder()
                     .status(StatusCode::from_u16(reply.status).unwrap())
                     .header("content-type", reply.content_type);

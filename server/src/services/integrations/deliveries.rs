@@ -75,6 +75,7 @@ pub async fn redeliver(state: &AppState, admin: &OrgAdmin, id: Uuid, delivery_id
         tries: 0,
         attempts: row.view.attempts.clone(),
         next_attempt_at: Some(now),
+        claim: None,
     };
     tx.update_delivery(&update).await?;
     tx.append_audit(&audit(

@@ -11,8 +11,21 @@ use crate::store::{DeliveryReads, DeliveryRow, DeliveryUpdate, DeliveryWrites, S
 
 #[async_trait]
 impl<E: Engine> DeliveryReads for E {
-    async fn due_deliveries(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<DeliveryRow>> {
-        self.read(move |c| ops::due_deliveries(c, now, limit)).await
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryRow>> {
+        let worker = worker.to_owned();
+        self.claim(move |c| ops::claim_deliveries(c, &worker, now, lease_until, limit))
+            .await
+    }
+
+    async fn release_deliveries(&self, worker: &str) -> StoreResult<u64> {
+        let worker = worker.to_owned();
+        self.claim(move |c| ops::release_deliveries(c, &worker)).await
     }
 
     async fn next_delivery_due(&self) -> StoreResult<Option<Timestamp>> {
@@ -42,7 +55,7 @@ impl<T: TxEngine> DeliveryWrites for T {
         self.run(move |c| ops::delivery(c, org_id, integration_id, id)).await
     }
 
-    async fn update_delivery(&mut self, update: &DeliveryUpdate) -> StoreResult<()> {
+    async fn update_delivery(&mut self, update: &DeliveryUpdate) -> StoreResult<bool> {
         let update = update.clone();
         self.run(move |c| ops::update_delivery(c, &update)).await
     }

@@ -45,6 +45,15 @@ pub trait Engine: Send + Sync + 'static {
     /// Starts a write transaction.
     async fn open_tx(&self) -> StoreResult<Box<dyn WriteTx>>;
 
+    /// Runs `f`, one statement that claims queued work (mail, deliveries) for a worker, as a write of its
+    /// own that announces nothing: a claim changes no data a reader sees, and announcing it would wake
+    /// every instance's workers to claim again. On PostgreSQL it does not wait for the write lock (its
+    /// rows are locked with `FOR UPDATE SKIP LOCKED`).
+    async fn claim<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection<'_>) -> StoreResult<T> + Send + 'static;
+
     /// The session with this token hash (an engine may keep it between writes, exactly).
     async fn point_session(&self, token_hash: &str) -> StoreResult<Option<SessionView>>;
 

@@ -75,21 +75,53 @@ fn attempts_json(attempts: &[DeliveryAttempt]) -> StoreResult<String> {
     serde_json::to_string(attempts).map_err(|e| corrupt(format!("delivery attempts: {e}")))
 }
 
-pub fn due_deliveries(c: &Connection, now: Timestamp, limit: u32) -> StoreResult<Vec<DeliveryRow>> {
+/// Claims due deliveries for `worker` until `lease_until` (as `claim_mail` does mail).
+pub fn claim_deliveries(
+    c: &Connection,
+    worker: &str,
+    now: Timestamp,
+    lease_until: Timestamp,
+    limit: u32,
+) -> StoreResult<Vec<DeliveryRow>> {
+    let lock = if c.is_postgres() { " FOR UPDATE SKIP LOCKED" } else { "" };
     let mut stmt = c
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM deliveries
-             WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ?1
-             ORDER BY next_attempt_at, id LIMIT ?2"
+            "UPDATE deliveries SET claimed_by = ?1, lease_until = ?3
+             WHERE id IN (
+                 SELECT id FROM deliveries
+                 WHERE status IN ('pending', 'retrying') AND next_attempt_at <= ?2
+                   AND (lease_until IS NULL OR lease_until <= ?2 OR claimed_by = ?1)
+                 ORDER BY next_attempt_at, id LIMIT ?4{lock}
+             )
+             RETURNING {COLUMNS}"
         ))
         .map_err(db_err)?;
-    let rows = stmt.query_map(params![ms(now), limit], raw).map_err(db_err)?;
-    rows.map(|r| row(r.map_err(db_err)?)).collect()
+    let rows = stmt
+        .query_map(params![worker, ms(now), ms(lease_until), limit], raw)
+        .map_err(db_err)?;
+    let mut out = rows.map(|r| row(r.map_err(db_err)?)).collect::<StoreResult<Vec<_>>>()?;
+    // RETURNING keeps no order.
+    out.sort_by_key(|r| (r.view.next_attempt_at, r.view.id));
+    Ok(out)
+}
+
+/// Lets go of the deliveries `worker` holds (a worker stopping); each stays due when it was.
+pub fn release_deliveries(c: &Connection, worker: &str) -> StoreResult<u64> {
+    c.execute(
+        "UPDATE deliveries SET claimed_by = NULL, lease_until = NULL
+         WHERE claimed_by = ?1 AND status IN ('pending', 'retrying')",
+        params![worker],
+    )
+    .map(|n| n as u64)
+    .map_err(db_err)
 }
 
 pub fn next_delivery_due(c: &Connection) -> StoreResult<Option<Timestamp>> {
     let next: Option<i64> = c
-        .prepare_cached("SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'retrying')")
+        .prepare_cached(
+            "SELECT MIN(CASE WHEN lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END)
+             FROM deliveries WHERE status IN ('pending', 'retrying')",
+        )
         .map_err(db_err)?
         .query_row([], |r| r.get(0))
         .map_err(db_err)?;
@@ -167,9 +199,11 @@ pub fn insert_deliveries(c: &Connection, rows: &[DeliveryRow]) -> StoreResult<()
     Ok(())
 }
 
-pub fn update_delivery(c: &Connection, u: &DeliveryUpdate) -> StoreResult<()> {
+pub fn update_delivery(c: &Connection, u: &DeliveryUpdate) -> StoreResult<bool> {
     c.prepare_cached(
-        "UPDATE deliveries SET status = ?2, tries = ?3, attempts = ?4, next_attempt_at = ?5 WHERE id = ?1",
+        "UPDATE deliveries SET status = ?2, tries = ?3, attempts = ?4, next_attempt_at = ?5,
+                claimed_by = NULL, lease_until = NULL
+         WHERE id = ?1 AND (CAST(?6 AS TEXT) IS NULL OR claimed_by = ?6)",
     )
     .map_err(db_err)?
     .execute(params![
@@ -178,9 +212,10 @@ pub fn update_delivery(c: &Connection, u: &DeliveryUpdate) -> StoreResult<()> {
         u.tries,
         attempts_json(&u.attempts)?,
         u.next_attempt_at.map(ms),
+        u.claim,
     ])
-    .map_err(db_err)?;
-    Ok(())
+    .map(|n| n == 1)
+    .map_err(db_err)
 }
 
 pub fn prune_deliveries(c: &Connection, before: Timestamp, keep: u32) -> StoreResult<u64> {

@@ -260,6 +260,17 @@ impl Engine for PgStore {
         }))
     }
 
+    /// One statement in a transaction of its own (autocommit) on a writer connection: no write lock, no
+    /// announcement.
+    async fn claim<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let client = self.writers.get().await.map_err(backend)?;
+        on_blocking(client, f).await?.1
+    }
+
     async fn point_session(&self, token_hash: &str) -> StoreResult<Option<SessionView>> {
         let h = token_hash.to_owned();
         self.read(move |c| ops::session(c, &h)).await

@@ -1,5 +1,5 @@
 //! Migrations of the PostgreSQL store. A fresh database gets the whole schema of the SQLite store's
-//! version 15 in one step (`schema.sql`); later versions add one step each on both engines. Every
+//! version 15 in one step (`schema.sql`); later versions add one step each on both engines (16: claims). Every
 //! instance migrates at start inside one transaction that first takes a transaction-scoped advisory lock,
 //! so instances starting together apply each step once (the others wait, then find it applied). A database
 //! newer than this build is refused: an older instance must not run against a schema it does not know.
@@ -10,7 +10,15 @@ use tokio_postgres::Client;
 const MIGRATION_LOCK: i64 = 0x006f_7267_6465_636b;
 
 /// `(version, SQL)`, oldest first. Version 15 is the SQLite store's version 15 as one step.
-const MIGRATIONS: &[(i64, &str)] = &[(15, include_str!("schema.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[(15, include_str!("schema.sql")), (16, V16)];
+
+/// As the SQLite store's version 16: claims of queued mail and deliveries, with their leases.
+const V16: &str = r#"
+ALTER TABLE mail_outbox ADD COLUMN claimed_by TEXT COLLATE "C";
+ALTER TABLE mail_outbox ADD COLUMN lease_until BIGINT;
+ALTER TABLE deliveries ADD COLUMN claimed_by TEXT COLLATE "C";
+ALTER TABLE deliveries ADD COLUMN lease_until BIGINT;
+"#;
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> i64 {

@@ -271,6 +271,46 @@ const CACHED_ORGS: usize = 256;
 const CACHED_DOCS: usize = 4096;
 
 impl SqliteStore {
+    /// Starts a logical transaction: a savepoint in the open SQLite transaction when a group is forming,
+    /// else a new SQLite transaction.
+    async fn begin_tx(&self) -> StoreResult<SqliteTx> {
+        let mut guard = self.writer.lock().await;
+        if guard.batch.is_some() {
+            guard.check_transaction();
+        }
+        let tx = if guard.batch.is_some() {
+            // Joins the open transaction: a savepoint takes microseconds, no disk.
+            guard.conn.execute_batch("SAVEPOINT tx").map_err(|e| {
+                guard.check_transaction();
+                ops::db_err(e.into())
+            })?;
+            TxConn { guard, open: true }
+        } else {
+            tokio::task::spawn_blocking(move || -> StoreResult<TxConn> {
+                if !guard.conn.is_autocommit() {
+                    // A transaction left open by a cancelled request: it never committed, so end it.
+                    guard
+                        .conn
+                        .execute_batch("ROLLBACK")
+                        .map_err(|e| ops::db_err(e.into()))?;
+                }
+                // Waits (up to the busy timeout) for a write of another process to end.
+                guard.conn.execute_batch("BEGIN IMMEDIATE; SAVEPOINT tx").map_err(|e| {
+                    guard.abandon("begin failed");
+                    ops::db_err(e.into())
+                })?;
+                Ok(TxConn { guard, open: true })
+            })
+            .await
+            .map_err(backend)??
+        };
+        Ok(SqliteTx {
+            conn: Some(tx),
+            generation: self.generation.clone(),
+            writer: self.writer.clone(),
+        })
+    }
+
     /// Opens (creating and migrating as needed) the database in `data_dir`.
     pub async fn open(data_dir: &Path, now: Timestamp) -> Result<Self, OpenError> {
         let dir = data_dir.to_path_buf();
@@ -362,41 +402,20 @@ impl Engine for SqliteStore {
     }
 
     async fn open_tx(&self) -> StoreResult<Box<dyn WriteTx>> {
-        let mut guard = self.writer.lock().await;
-        if guard.batch.is_some() {
-            guard.check_transaction();
-        }
-        let tx = if guard.batch.is_some() {
-            // Joins the open transaction: a savepoint takes microseconds, no disk.
-            guard.conn.execute_batch("SAVEPOINT tx").map_err(|e| {
-                guard.check_transaction();
-                ops::db_err(e.into())
-            })?;
-            TxConn { guard, open: true }
-        } else {
-            tokio::task::spawn_blocking(move || -> StoreResult<TxConn> {
-                if !guard.conn.is_autocommit() {
-                    // A transaction left open by a cancelled request: it never committed, so end it.
-                    guard
-                        .conn
-                        .execute_batch("ROLLBACK")
-                        .map_err(|e| ops::db_err(e.into()))?;
-                }
-                // Waits (up to the busy timeout) for a write of another process to end.
-                guard.conn.execute_batch("BEGIN IMMEDIATE; SAVEPOINT tx").map_err(|e| {
-                    guard.abandon("begin failed");
-                    ops::db_err(e.into())
-                })?;
-                Ok(TxConn { guard, open: true })
-            })
-            .await
-            .map_err(backend)??
-        };
-        Ok(Box::new(SqliteTx {
-            conn: Some(tx),
-            generation: self.generation.clone(),
-            writer: self.writer.clone(),
-        }))
+        Ok(Box::new(self.begin_tx().await?))
+    }
+
+    /// A transaction of the one writer (SQLite has no other): its commit moves the generation as any
+    /// does, which only makes the caches read again.
+    async fn claim<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&sql::Connection<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let mut tx = self.begin_tx().await?;
+        let out = tx.run(f).await?;
+        Box::new(tx).finish().await?;
+        Ok(out)
     }
 
     async fn point_session(&self, token_hash: &str) -> StoreResult<Option<SessionView>> {

@@ -25,7 +25,19 @@ const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[
     (13, V13, None),
     (14, V14, None),
     (15, V15, None),
+    (16, V16, None),
 ];
+
+/// Claims of queued work (mail, channel deliveries): the worker that took a message and until when its
+/// claim holds. Several instances on one database each take their own; a claim past its lease (the worker
+/// died) is taken over. Also the time a failed message waits before its next attempt, so every instance
+/// keeps to it.
+const V16: &str = r#"
+ALTER TABLE mail_outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE mail_outbox ADD COLUMN lease_until BIGINT;
+ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+ALTER TABLE deliveries ADD COLUMN lease_until BIGINT;
+"#;
 
 /// Servers as agents register and beat (SETTINGS.md section 7): the language the agent instruments, when
 /// it was last heard from (offline 15 minutes later; the servers known before start as seen when they
