@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod migrate;
 pub mod orgs;
 /// The one client for user-supplied URLs (integrations, webhooks), with the SSRF rules.
 pub mod outbound;

@@ -52,6 +52,17 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Copy a SQLite deployment (the data directory's database) into an empty PostgreSQL database
+    /// (`--database` / `ORGDECK_DATABASE_URL`), verified by each table's row count and checksum. The data
+    /// directory must not be served meanwhile. Afterwards, serve with the database URL and the same secret
+    /// key.
+    MigrateToPostgres(Migrate),
+}
+
+#[derive(Args)]
+struct Migrate {
+    #[command(flatten)]
+    common: Common,
 }
 
 #[derive(Subcommand)]
@@ -197,6 +208,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::Create(args),
         } => create_admin(args),
+        Command::MigrateToPostgres(args) => migrate_to_postgres(args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "orgdeck-server", &mut std::io::stdout().lock());
@@ -246,6 +258,46 @@ fn database_url(common: &Common, file: &FileConfig) -> anyhow::Result<Option<Str
         .clone()
         .or(file.database.clone())
         .filter(|u| !u.trim().is_empty()))
+}
+
+fn migrate_to_postgres(args: Migrate) -> anyhow::Result<()> {
+    let file = load_file(&args.common)?;
+    init_logging(
+        args.common
+            .log_level
+            .as_deref()
+            .or(file.log_level.as_deref())
+            .or(Some("warn")),
+    )?;
+    let Some(url) = database_url(&args.common, &file)? else {
+        anyhow::bail!("name the PostgreSQL database to copy into: ORGDECK_DATABASE_URL, --database or `database`");
+    };
+    let data_dir = match args.common.data_dir.clone().or(file.data_dir.clone()) {
+        Some(d) => d,
+        None => config::default_data_dir()?,
+    };
+    let report = orgdeck_server::migrate::to_postgres(&data_dir, &url, jiff::Timestamp::now())?;
+    println!("Copied {} into {}:", data_dir.display(), report.target);
+    let width = report.tables.iter().map(|t| t.table.len()).max().unwrap_or(0);
+    for t in &report.tables {
+        println!("  {:width$}  {:>9} rows  checksum {}", t.table, t.rows, t.checksum);
+    }
+    let rows: u64 = report.tables.iter().map(|t| t.rows).sum();
+    println!(
+        "{} tables, {rows} rows; every table's count and checksum are the same in both.",
+        report.tables.len()
+    );
+    let key = data_dir.join(orgdeck_server::secret_box::KEY_FILE);
+    if file.secret_key.is_none() && std::env::var_os("ORGDECK_SECRET_KEY").is_none() && key.exists() {
+        println!(
+            "The secrets are sealed with the key in {}: give it to every instance as ORGDECK_SECRET_KEY \
+             (or `secret_key` in the configuration file).",
+            key.display()
+        );
+    } else {
+        println!("Serve every instance with the same secret key as before.");
+    }
+    Ok(())
 }
 
 fn create_admin(args: CreateAdmin) -> anyhow::Result<()> {
