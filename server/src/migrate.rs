@@ -24,7 +24,7 @@ use jiff::Timestamp;
 use rusqlite::types::Value as SqliteValue;
 use sha2::{Digest, Sha256};
 use tokio_postgres::{
-    Client, NoTls,
+    Client,
     types::{ToSql, Type},
 };
 
@@ -293,12 +293,16 @@ pub fn to_postgres(data_dir: &Path, url: &str, now: Timestamp) -> Result<Migrati
 }
 
 async fn copy(source: &rusqlite::Connection, url: &str, now: Timestamp) -> Result<MigrationReport, MigrateError> {
-    let config = pg::config(url)?;
-    let target = pg::describe(&config);
-    let (mut client, connection) = config.connect(NoTls).await.map_err(|e| PgOpenError::Connect {
-        target: target.clone(),
-        reason: e.to_string(),
-    })?;
+    let to = pg::target(url)?;
+    let target = pg::describe(&to.config);
+    let (mut client, connection) = to
+        .config
+        .connect(to.tls.clone())
+        .await
+        .map_err(|e| PgOpenError::Connect {
+            target: target.clone(),
+            reason: e.to_string(),
+        })?;
     let connection = tokio::spawn(connection);
     pg::schema::migrate(&mut client, now.as_millisecond())
         .await

@@ -287,7 +287,7 @@ fn on_postgres<T: Send, E: From<WriteError> + Send>(
                     .enable_all()
                     .build()
                     .map_err(WriteError::Runtime)?;
-                let pool = pg::pool(pg::config(url).map_err(WriteError::from)?, 1).map_err(WriteError::from)?;
+                let pool = pg::pool(&pg::target(url).map_err(WriteError::from)?, 1).map_err(WriteError::from)?;
                 let client = runtime.block_on(async {
                     let mut client = pool.get().await.map_err(|e| {
                         WriteError::Postgres(PgOpenError::Connect {

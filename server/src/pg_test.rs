@@ -29,7 +29,8 @@ struct Cluster {
 }
 
 static SERVER: OnceLock<Option<PgTestServer>> = OnceLock::new();
-static CLUSTER: Mutex<Option<Cluster>> = Mutex::new(None);
+static DURABLE: OnceLock<Result<PgTestServer, String>> = OnceLock::new();
+static CLUSTERS: Mutex<Vec<Cluster>> = Mutex::new(Vec::new());
 
 /// The PostgreSQL server tests use, started on first use; `None` when there is none (see the module).
 pub fn server() -> Option<&'static PgTestServer> {
@@ -37,7 +38,7 @@ pub fn server() -> Option<&'static PgTestServer> {
         Ok(url) if !url.trim().is_empty() => Some(PgTestServer {
             conninfo: strip_dbname(url.trim()),
         }),
-        _ => match start_cluster() {
+        _ => match start_cluster(false) {
             Ok(server) => Some(server),
             Err(why) => {
                 eprintln!("no PostgreSQL for tests: {why}");
@@ -52,6 +53,21 @@ pub fn server() -> Option<&'static PgTestServer> {
         eprintln!("SKIPPED (no PostgreSQL: set ORGDECK_TEST_PG_URL or install postgresql)");
     }
     found.as_ref()
+}
+
+/// A PostgreSQL server that keeps what it commits (`fsync` and full-page writes on, the defaults), for the
+/// benchmark's durable-write figures: `ORGDECK_BENCH_PG_URL` when set, else a cluster of its own started
+/// from the system's binaries as [`server`]'s is, stopped when the process exits.
+pub fn durable_server() -> Result<&'static PgTestServer, String> {
+    DURABLE
+        .get_or_init(|| match std::env::var("ORGDECK_BENCH_PG_URL") {
+            Ok(url) if !url.trim().is_empty() => Ok(PgTestServer {
+                conninfo: strip_dbname(url.trim()),
+            }),
+            _ => start_cluster(true),
+        })
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// A URL's or key-value string's `dbname` is chosen per test: a key-value string keeps the rest.
@@ -129,7 +145,21 @@ fn program(bin: &Path, name: &str, as_postgres: bool) -> Command {
     }
 }
 
-fn start_cluster() -> Result<PgTestServer, String> {
+/// Starts a cluster in a temporary directory; `durable` keeps PostgreSQL's defaults (every commit synced),
+/// else syncing is off (tests need no crash safety from it).
+fn start_cluster(durable: bool) -> Result<PgTestServer, String> {
+    start_cluster_with(durable, None).map(|(server, _)| server)
+}
+
+/// A cluster of its own that takes TCP connections on 127.0.0.1 with TLS only (`cert` and `key`, PEM),
+/// refusing them unencrypted; its Unix socket stays open without TLS for the test's own setup. The
+/// server for setup, and the TCP port.
+pub fn start_tls_cluster(cert: &Path, key: &Path) -> Result<(PgTestServer, u16), String> {
+    let (server, port) = start_cluster_with(false, Some((cert, key)))?;
+    Ok((server, port.ok_or("no TCP port")?))
+}
+
+fn start_cluster_with(durable: bool, tls: Option<(&Path, &Path)>) -> Result<(PgTestServer, Option<u16>), String> {
     let bin = bindir()?;
     // SAFETY: geteuid has no preconditions.
     let root = unsafe { libc::geteuid() } == 0;
@@ -163,31 +193,71 @@ fn start_cluster() -> Result<PgTestServer, String> {
         let _ = std::fs::remove_dir_all(&dir);
         return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
+    let mut tcp = Vec::new();
+    let mut port = None;
+    if let Some((cert, key)) = tls {
+        let free = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("a free port: {e}"))?
+            .port();
+        port = Some(free);
+        for (from, to) in [(cert, "server.crt"), (key, "server.key")] {
+            std::fs::copy(from, data.join(to)).map_err(|e| format!("{}: {e}", from.display()))?;
+        }
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
+        )
+        .map_err(|e| format!("pg_hba.conf: {e}"))?;
+        if root {
+            let owned = Command::new("chown")
+                .args(["-R", "postgres:", &data.to_string_lossy()])
+                .status()
+                .is_ok_and(|s| s.success());
+            if !owned {
+                return Err("chown of the cluster's files failed".into());
+            }
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(data.join("server.key"), std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| format!("server.key: {e}"))?;
+        tcp = vec![
+            "-c".to_owned(),
+            "listen_addresses=127.0.0.1".to_owned(),
+            "-p".to_owned(),
+            free.to_string(),
+            "-c".to_owned(),
+            "ssl=on".to_owned(),
+        ];
+    } else {
+        tcp.extend(["-c".to_owned(), "listen_addresses=".to_owned()]);
+    }
     let child = program(&bin, "postgres", root)
         .args(["-D", &data.to_string_lossy()])
         .args(["-k", &dir.to_string_lossy()])
-        .args([
-            "-c",
-            "listen_addresses=",
-            "-c",
-            "fsync=off",
-            "-c",
-            "full_page_writes=off",
-        ])
+        .args(&tcp)
+        .args(match durable {
+            true => &[][..],
+            false => &["-c", "fsync=off", "-c", "full_page_writes=off"][..],
+        })
         .args(["-c", "max_connections=200"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("postgres: {e}"))?;
-    *CLUSTER.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cluster {
+    let mut clusters = CLUSTERS.lock().unwrap_or_else(|p| p.into_inner());
+    if clusters.is_empty() {
+        // SAFETY: `stop_clusters` is an `extern "C" fn()` that does not unwind.
+        unsafe {
+            libc::atexit(stop_clusters);
+        }
+    }
+    clusters.push(Cluster {
         child,
         dir: dir.clone(),
     });
-    // SAFETY: `stop_cluster` is an `extern "C" fn()` that does not unwind.
-    unsafe {
-        libc::atexit(stop_cluster);
-    }
-    let socket = dir.join(".s.PGSQL.5432");
+    drop(clusters);
+    let socket = dir.join(format!(".s.PGSQL.{}", port.unwrap_or(5432)));
     let start = Instant::now();
     while !socket.exists() {
         if start.elapsed() > Duration::from_secs(30) {
@@ -196,14 +266,21 @@ fn start_cluster() -> Result<PgTestServer, String> {
         std::thread::sleep(Duration::from_millis(20));
     }
     // The socket exists a moment before connections are accepted; the first connect retries.
-    Ok(PgTestServer {
-        conninfo: format!("host={} port=5432 user=orgdeck connect_timeout=10", dir.display()),
-    })
+    Ok((
+        PgTestServer {
+            conninfo: format!(
+                "host={} port={} user=orgdeck connect_timeout=10",
+                dir.display(),
+                port.unwrap_or(5432)
+            ),
+        },
+        port,
+    ))
 }
 
-extern "C" fn stop_cluster() {
-    let cluster = CLUSTER.lock().ok().and_then(|mut c| c.take());
-    if let Some(mut c) = cluster {
+extern "C" fn stop_clusters() {
+    let clusters = CLUSTERS.lock().map(|mut c| std::mem::take(&mut *c)).unwrap_or_default();
+    for mut c in clusters {
         // SIGINT: PostgreSQL's fast shutdown.
         // SAFETY: kill with a pid this process started.
         unsafe {

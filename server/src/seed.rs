@@ -236,6 +236,7 @@ pub fn seed_audit(
     let mut rng = Mix(0xa0d1_7000 ^ count as u64);
     orgs::write(&db.into(), now, |c| -> Result<(), SeedError> {
         orgs::require_org(c, org_id)?;
+        let mut batch = Vec::with_capacity(10_000);
         for i in 0..count {
             let at = start.checked_add(SignedDuration::from_millis(step * i as i64))?;
             let first = FIRST[rng.below(FIRST.len() as u64) as usize];
@@ -243,9 +244,8 @@ pub fn seed_audit(
             let email = format!("{first}.{last}@seed.example").to_lowercase().replace(' ', "");
             let (action, kind, summary) = AUDIT_KINDS[rng.below(AUDIT_KINDS.len() as u64) as usize];
             let ip = format!("198.51.100.{}", rng.below(250) + 1);
-            ops::append_audit(
-                c,
-                &AuditRecord::new(
+            batch.push(
+                AuditRecord::new(
                     Some(org_id),
                     at,
                     AuditActor { user_id: None, email },
@@ -254,8 +254,13 @@ pub fn seed_audit(
                     format!("{summary} ({first} {last})"),
                 )
                 .ip(ip),
-            )?;
+            );
+            if batch.len() == batch.capacity() {
+                ops::append_audit_many(c, &batch)?;
+                batch.clear();
+            }
         }
+        ops::append_audit_many(c, &batch)?;
         Ok(())
     })
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use orgdeck_server::{Clock, OrgCreated, ServerConfig, ServerHandle, SystemClock};
+use orgdeck_server::{Clock, Database, OrgCreated, ServerConfig, ServerHandle, SystemClock};
 use orgdeck_shared::{
     auth::{LoginRequest, LoginResponse, OrgRole, Secret},
     routes,
@@ -14,6 +14,9 @@ pub const ADMIN_EMAIL: &str = "admin@acme.example";
 /// Long enough for the default (NIST) password policy.
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 pub const ORG_NAME: &str = "Acme Security";
+/// The secret key of servers on PostgreSQL (which requires one given), and its base64 for the environment.
+pub const PG_SECRET_KEY: [u8; 32] = *b"orgdeck-bench-postgres-key-32by!";
+pub const PG_SECRET_KEY_BASE64: &str = "b3JnZGVjay1iZW5jaC1wb3N0Z3Jlcy1rZXktMzJieSE=";
 
 /// A running server holding one organization and its admin. The data directory lives as long as this.
 pub struct TestServer {
@@ -23,6 +26,8 @@ pub struct TestServer {
     pub http: reqwest::Client,
     pub org: OrgCreated,
     pub clock: Arc<dyn Clock>,
+    /// The server's database: the data directory's SQLite file, or a PostgreSQL database.
+    pub database: Database,
 }
 
 impl TestServer {
@@ -37,11 +42,25 @@ impl TestServer {
 
     /// A fresh server whose configuration `configure` adjusts (a connection cap, a login rate) before it starts.
     pub async fn start_configured(clock: Arc<dyn Clock>, configure: impl FnOnce(&mut ServerConfig)) -> Result<Self> {
+        Self::start_on(None, clock, configure).await
+    }
+
+    /// A fresh server on the PostgreSQL database `database` (empty) when given, else on SQLite.
+    pub async fn start_on(
+        database: Option<String>,
+        clock: Arc<dyn Clock>,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> Result<Self> {
         let data_dir = tempfile::tempdir().context("temp data dir")?;
-        let org = orgdeck_server::init_org(data_dir.path(), ORG_NAME, ADMIN_EMAIL, ADMIN_PASSWORD, clock.as_ref())?;
+        let db = Database::configured(data_dir.path(), database.as_deref());
+        let org = orgdeck_server::init_org(&db, ORG_NAME, ADMIN_EMAIL, ADMIN_PASSWORD, clock.as_ref())?;
         let mut config = ServerConfig::new(data_dir.path());
         config.listen = "127.0.0.1:0".parse()?;
         config.clock = clock.clone();
+        if database.is_some() {
+            config.database = database;
+            config.secret_key = Some(PG_SECRET_KEY);
+        }
         configure(&mut config);
         let handle = orgdeck_server::spawn(config).await?;
         let base_url = handle.base_url();
@@ -52,6 +71,7 @@ impl TestServer {
             http: reqwest::Client::new(),
             org,
             clock,
+            database: db,
         })
     }
 
@@ -67,7 +87,7 @@ impl TestServer {
     /// Adds a user with `role` to the organization and returns their session token.
     pub async fn user_token(&self, email: &str, password: &str, role: OrgRole) -> Result<String> {
         orgdeck_server::create_user(
-            self.data_dir.path(),
+            &self.database,
             self.org.org_id,
             email,
             password,

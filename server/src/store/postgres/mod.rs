@@ -15,7 +15,12 @@
 
 pub mod schema;
 
-use std::{str::FromStr, sync::Arc, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    str::FromStr,
+    sync::Arc,
+    time::Duration,
+};
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -23,7 +28,8 @@ use futures_util::StreamExt;
 use jiff::Timestamp;
 use orgdeck_shared::{Versioned, general::GeneralSettings};
 use tokio::sync::watch;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::{AsyncMessage, config::SslMode};
+use tokio_postgres_rustls::MakeRustlsConnect;
 use uuid::Uuid;
 
 use super::{
@@ -51,6 +57,9 @@ pub enum PgOpenError {
     Migrate(#[from] schema::MigrateError),
     #[error("cannot set up the connection pool")]
     Pool(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// `sslrootcert` names a file that holds no usable CA certificate.
+    #[error("sslrootcert {}: {reason}", file.display())]
+    RootCert { file: PathBuf, reason: String },
 }
 
 /// Where a URL points, without its password (for messages).
@@ -72,7 +81,26 @@ pub fn describe(config: &tokio_postgres::Config) -> String {
 
 /// The driver's configuration for `url`, with what every connection of the store needs.
 pub fn config(url: &str) -> Result<tokio_postgres::Config, PgOpenError> {
-    let mut config = tokio_postgres::Config::from_str(url).map_err(PgOpenError::Url)?;
+    Ok(target(url)?.config)
+}
+
+/// Where and how to connect: the driver's configuration and the TLS connector.
+#[derive(Clone)]
+pub struct Target {
+    pub config: tokio_postgres::Config,
+    pub tls: MakeRustlsConnect,
+}
+
+/// The database `url` names (a URL or a key-value connection string), as [`config`] reads it, and how its
+/// connections are encrypted:
+/// - `sslmode=require` (or libpq's `verify-ca` / `verify-full`, the same here): TLS, the server's
+///   certificate verified against the public roots and the CAs of `sslrootcert=FILE` (PEM), and its name;
+///   a server that offers no TLS, or a certificate that does not verify, is refused;
+/// - `sslmode=disable`, `prefer` or none: no TLS (libpq's `prefer` would encrypt without verifying, which
+///   keeps nothing from an attacker in the middle: ask for `require`).
+pub fn target(url: &str) -> Result<Target, PgOpenError> {
+    let (url, rootcert) = tls_options(url);
+    let mut config = tokio_postgres::Config::from_str(&url).map_err(PgOpenError::Url)?;
     if config.get_password().is_none()
         && let Ok(password) = std::env::var("PGPASSWORD")
     {
@@ -89,14 +117,87 @@ pub fn config(url: &str) -> Result<tokio_postgres::Config, PgOpenError> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }
-    Ok(config)
+    if config.get_ssl_mode() != SslMode::Require {
+        config.ssl_mode(SslMode::Disable);
+    }
+    let tls = tls_connector(rootcert.as_deref())?;
+    Ok(Target { config, tls })
 }
 
-/// A pool of connections to the database `config` names.
-pub fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool, PgOpenError> {
+/// `url` without what the driver does not read (`sslrootcert`, and `verify-ca` / `verify-full` said as
+/// `require`), and the `sslrootcert` file.
+fn tls_options(url: &str) -> (String, Option<PathBuf>) {
+    let mut rootcert = None;
+    let mut keep = |pair: &str| -> Option<String> {
+        match pair.split_once('=') {
+            Some(("sslrootcert", file)) => {
+                rootcert = Some(PathBuf::from(file));
+                None
+            }
+            Some(("sslmode", "verify-ca" | "verify-full")) => Some("sslmode=require".to_owned()),
+            _ => Some(pair.to_owned()),
+        }
+    };
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        match url.split_once('?') {
+            Some((base, query)) => {
+                let pairs: Vec<String> = query.split('&').filter_map(&mut keep).collect();
+                let url = match pairs.is_empty() {
+                    true => base.to_owned(),
+                    false => format!("{base}?{}", pairs.join("&")),
+                };
+                (url, rootcert)
+            }
+            None => (url.to_owned(), None),
+        }
+    } else {
+        let pairs: Vec<String> = url.split_whitespace().filter_map(&mut keep).collect();
+        (pairs.join(" "), rootcert)
+    }
+}
+
+/// TLS with rustls: the public roots, and the CAs of `rootcert` when given.
+fn tls_connector(rootcert: Option<&Path>) -> Result<MakeRustlsConnect, PgOpenError> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(file) = rootcert {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(file)
+            .and_then(|certs| certs.collect())
+            .map_err(|e| PgOpenError::RootCert {
+                file: file.to_owned(),
+                reason: e.to_string(),
+            })?;
+        if certs.is_empty() {
+            return Err(PgOpenError::RootCert {
+                file: file.to_owned(),
+                reason: "no certificate in it".into(),
+            });
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| PgOpenError::RootCert {
+                file: file.to_owned(),
+                reason: e.to_string(),
+            })?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| PgOpenError::RootCert {
+            file: PathBuf::new(),
+            reason: e.to_string(),
+        })?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
+/// A pool of connections to the database `target` names.
+pub fn pool(target: &Target, size: usize) -> Result<Pool, PgOpenError> {
     let manager = Manager::from_config(
-        config,
-        NoTls,
+        target.config.clone(),
+        target.tls.clone(),
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },
@@ -146,18 +247,17 @@ impl PgStore {
     /// Connects to the database at `url`, migrates it (under the migration lock) and starts listening for
     /// other instances' commits.
     pub async fn open(url: &str, now: Timestamp) -> Result<Self, PgOpenError> {
-        let config = config(url)?;
-        let target = describe(&config);
-        let readers = pool(config.clone(), READERS)?;
-        let writers = pool(config.clone(), WRITERS)?;
+        let to = target(url)?;
+        let readers = pool(&to, READERS)?;
+        let writers = pool(&to, WRITERS)?;
         let mut client = writers.get().await.map_err(|e| PgOpenError::Connect {
-            target: target.clone(),
+            target: describe(&to.config),
             reason: pool_error(&e),
         })?;
         schema::migrate(&mut client, now.as_millisecond()).await?;
         drop(client);
         let commits = Arc::new(watch::Sender::new(0u64));
-        let listener = tokio::spawn(listen(config, commits.clone())).abort_handle();
+        let listener = tokio::spawn(listen(to, commits.clone())).abort_handle();
         Ok(Self {
             readers,
             writers,
@@ -173,10 +273,10 @@ impl PgStore {
 
 /// Listens for commits announced by any instance and moves `commits` for each; reconnects after a lost
 /// connection (and moves `commits` then too: announcements may have been missed meanwhile).
-async fn listen(config: tokio_postgres::Config, commits: Arc<watch::Sender<u64>>) {
+async fn listen(to: Target, commits: Arc<watch::Sender<u64>>) {
     let mut delay = Duration::from_millis(200);
     loop {
-        match config.connect(NoTls).await {
+        match to.config.connect(to.tls.clone()).await {
             Ok((client, mut connection)) => {
                 let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
                 let subscribed = async { client.batch_execute(&format!("LISTEN {CHANNEL}")).await };
@@ -362,5 +462,46 @@ impl TxEngine for PgTx {
         drop(tx.0.take());
         self.commits.send_modify(|n| *n += 1);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ca_file_and_libpqs_verify_modes_are_read_from_either_form() {
+        assert_eq!(
+            tls_options("host=db user=o sslmode=verify-full sslrootcert=/etc/ca.pem dbname=x"),
+            (
+                "host=db user=o sslmode=require dbname=x".to_owned(),
+                Some(PathBuf::from("/etc/ca.pem"))
+            )
+        );
+        assert_eq!(
+            tls_options("postgres://o@db/x?sslrootcert=/etc/ca.pem&sslmode=verify-ca"),
+            (
+                "postgres://o@db/x?sslmode=require".to_owned(),
+                Some(PathBuf::from("/etc/ca.pem"))
+            )
+        );
+        assert_eq!(
+            tls_options("postgres://o@db/x?sslrootcert=/etc/ca.pem"),
+            ("postgres://o@db/x".to_owned(), Some(PathBuf::from("/etc/ca.pem")))
+        );
+        assert_eq!(tls_options("postgres://o@db/x"), ("postgres://o@db/x".to_owned(), None));
+    }
+
+    #[test]
+    fn tls_only_when_required() {
+        let mode = |url: &str| target(url).unwrap().config.get_ssl_mode();
+        assert_eq!(mode("host=db sslmode=require"), SslMode::Require);
+        assert_eq!(mode("host=db sslmode=verify-full"), SslMode::Require);
+        assert_eq!(mode("host=db"), SslMode::Disable);
+        assert_eq!(mode("host=db sslmode=prefer"), SslMode::Disable);
+        let Err(err) = target("host=db sslmode=require sslrootcert=/nonexistent/ca.pem") else {
+            panic!("a missing CA file was taken")
+        };
+        assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
     }
 }

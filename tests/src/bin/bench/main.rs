@@ -75,6 +75,13 @@ impl Figure {
         }
     }
 
+    /// The same figure measured on PostgreSQL: S8, naming the figure it repeats.
+    fn on_postgres(mut self) -> Figure {
+        self.context = format!("{} on PostgreSQL: {}", self.id, self.context);
+        self.id = "S8";
+        self
+    }
+
     fn measured(&self) -> bool {
         !self.value.is_nan()
     }
@@ -127,7 +134,7 @@ impl Options {
                 "--strict" => opts.strict = true,
                 "-h" | "--help" => {
                     println!(
-                        "bench [--only S1,S2,S3,S4,S5,S6,S7,S9,T1,T2,T3,T4,T5,T6] [--seconds N (load duration, default 3)] [--strict]"
+                        "bench [--only S1,S2,S3,S4,S5,S6,S7,S8,S9,T1,T2,T3,T4,T5,T6] [--seconds N (load duration, default 3)] [--strict]"
                     );
                     std::process::exit(0);
                 }
@@ -160,13 +167,13 @@ async fn main() -> Result<()> {
         report(vec![s1_server_cpu_per_request(&opts).await?]);
     }
     if opts.wants("S2") {
-        report(vec![s2_users_search_latency().await?]);
+        report(vec![s2_users_search_latency(None).await?]);
     }
     if opts.wants("S3") {
-        report(s3_audit_search_latency().await?);
+        report(s3_audit_search_latency(None).await?);
     }
     if opts.wants("S4") {
-        report(vec![s4_settings_writes(&opts).await?]);
+        report(vec![s4_settings_writes(&opts, None).await?]);
     }
     if opts.wants("S5") {
         report(vec![s5_login_latency().await?]);
@@ -176,6 +183,9 @@ async fn main() -> Result<()> {
     }
     if opts.wants("S7") {
         report(s7_idle_connections(&opts).await?);
+    }
+    if opts.wants("S8") {
+        report(s8_postgres(&opts).await?);
     }
     if opts.wants("S9") {
         report(vec![s9_fanout().await?]);
@@ -334,11 +344,33 @@ const USER_SEARCHES: [&str; 16] = [
 
 /// S2: p99 latency of a 50-row users page with a name search, 100,000 users in the organization. One client
 /// at a time: this is the latency a person paging the console sees, not a figure under load.
-async fn s2_users_search_latency() -> Result<Figure> {
+/// S8: S2, S3 and S4 again with the server on PostgreSQL (a local cluster that syncs every commit, or
+/// `ORGDECK_BENCH_PG_URL`), each in a fresh database, with the same bars.
+async fn s8_postgres(opts: &Options) -> Result<Vec<Figure>> {
+    let pg = match orgdeck_server::pg_test::durable_server() {
+        Ok(pg) => pg,
+        Err(why) => {
+            let why = format!("no PostgreSQL ({why}): install postgresql or set ORGDECK_BENCH_PG_URL");
+            return Ok(vec![Figure::not_measured(
+                "S8",
+                "S2, S3, S4 on PostgreSQL",
+                Bar::AtMost(0.0),
+                why,
+            )]);
+        }
+    };
+    let mut figures = vec![s2_users_search_latency(Some(pg.fresh_database().await)).await?];
+    figures.extend(s3_audit_search_latency(Some(pg.fresh_database().await)).await?);
+    figures.push(s4_settings_writes(opts, Some(pg.fresh_database().await)).await?);
+    Ok(figures.into_iter().map(Figure::on_postgres).collect())
+}
+
+/// S2 (S8 when `database` names a PostgreSQL database).
+async fn s2_users_search_latency(database: Option<String>) -> Result<Figure> {
     let users = 100_000;
-    let server = TestServer::start().await?;
+    let server = TestServer::start_on(database, Arc::new(orgdeck_server::SystemClock), |_| {}).await?;
     let seeding = Instant::now();
-    orgdeck_server::seed_users(server.data_dir.path(), server.org.org_id, users, server.clock.as_ref())?;
+    orgdeck_server::seed_users(&server.database, server.org.org_id, users, server.clock.as_ref())?;
     let seeded_in = seeding.elapsed();
     let token = server.admin_token().await?;
     let mut times = Vec::new();
@@ -387,20 +419,18 @@ const AUDIT_SEARCHES: [&str; 7] = [
 
 /// S3: p99 latency of an audit search (keyword and a 30-day range, first page) over 1,000,000 entries, over
 /// HTTP and, as the reference, the same searches run directly on the store in the same process. One client.
-async fn s3_audit_search_latency() -> Result<Vec<Figure>> {
-    use orgdeck_server::store::{AuditFilter, Store, sqlite::SqliteStore};
+async fn s3_audit_search_latency(database: Option<String>) -> Result<Vec<Figure>> {
+    use orgdeck_server::store::{AuditFilter, Store, postgres::PgStore, sqlite::SqliteStore};
     let entries = 1_000_000;
-    let server = TestServer::start().await?;
+    let server = TestServer::start_on(database.clone(), Arc::new(orgdeck_server::SystemClock), |_| {}).await?;
     let seeding = Instant::now();
-    orgdeck_server::seed_audit(
-        server.data_dir.path(),
-        server.org.org_id,
-        entries,
-        server.clock.as_ref(),
-    )?;
+    orgdeck_server::seed_audit(&server.database, server.org.org_id, entries, server.clock.as_ref())?;
     let seeded_in = seeding.elapsed();
     let token = server.admin_token().await?;
-    let store = SqliteStore::open(server.data_dir.path(), server.clock.now()).await?;
+    let store: Arc<dyn Store> = match &database {
+        Some(url) => Arc::new(PgStore::open(url, server.clock.now()).await?),
+        None => Arc::new(SqliteStore::open(server.data_dir.path(), server.clock.now()).await?),
+    };
     let now = server.clock.now();
     let (mut http, mut direct) = (Vec::new(), Vec::new());
     for round in 0..21i64 {

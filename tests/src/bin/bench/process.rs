@@ -20,13 +20,23 @@ impl ServerProcess {
     /// `orgdeck-server serve` over `data_dir` on 127.0.0.1 with a port of its choosing, everything else as
     /// shipped (no configuration file, the default log level); its log goes to `log`.
     pub fn orgdeck(bin: &Path, data_dir: &Path, log: &Path) -> Result<Self> {
+        Self::orgdeck_on(bin, data_dir, None, log)
+    }
+
+    /// Likewise, on the PostgreSQL `database` when given (`ORGDECK_DATABASE_URL`, with the bench's key).
+    pub fn orgdeck_on(bin: &Path, data_dir: &Path, database: Option<&str>, log: &Path) -> Result<Self> {
         let mut cmd = Command::new(bin);
         cmd.arg("serve")
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", "127.0.0.1:0"])
             .env_remove("ORGDECK_CONFIG")
+            .env_remove("ORGDECK_DATABASE_URL")
             .env_remove("RUST_LOG");
+        if let Some(url) = database {
+            cmd.env("ORGDECK_DATABASE_URL", url)
+                .env("ORGDECK_SECRET_KEY", orgdeck_tests::fixture::PG_SECRET_KEY_BASE64);
+        }
         Self::spawn(cmd, log)
     }
 

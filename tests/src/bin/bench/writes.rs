@@ -17,7 +17,7 @@ use std::{
 use anyhow::{Context, Result, bail};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::{Request, body::Bytes, header};
-use orgdeck_server::{SystemClock, store::sqlite::db_path};
+use orgdeck_server::SystemClock;
 use orgdeck_shared::{Versioned, general::GeneralSettings, routes};
 use orgdeck_tests::{
     fixture::{ADMIN_PASSWORD, login},
@@ -43,7 +43,8 @@ struct Writer {
     writes: Arc<AtomicU64>,
 }
 
-pub async fn s4_settings_writes(opts: &Options) -> Result<Figure> {
+/// S4 (S8 when `database` names a PostgreSQL database: its commits are synced by PostgreSQL, fsync on).
+pub async fn s4_settings_writes(opts: &Options, database: Option<String>) -> Result<Figure> {
     // Five short alternating rounds rather than three long ones: other processes' disk traffic comes in
     // bursts (the disk's own rate was seen to drop tenfold for a second), and a burst then spoils one pair of
     // five instead of one of three.
@@ -53,19 +54,19 @@ pub async fn s4_settings_writes(opts: &Options) -> Result<Figure> {
     let duration = Duration::from_secs_f64((opts.seconds / rounds as f64).max(MIN_ROUND_SECS));
     build_binary("orgdeck-server", "orgdeck-server", "ORGDECK_SERVER_BIN")?;
     let data_dir = tempfile::tempdir()?;
+    let db = orgdeck_server::Database::configured(data_dir.path(), database.as_deref());
     let mut admins = Vec::new();
     for i in 0..CONCURRENCY {
         let email = format!("admin@org{i}.example");
-        let org = orgdeck_server::init_org(
-            data_dir.path(),
-            &format!("Bench Org {i}"),
-            &email,
-            ADMIN_PASSWORD,
-            &SystemClock,
-        )?;
+        let org = orgdeck_server::init_org(&db, &format!("Bench Org {i}"), &email, ADMIN_PASSWORD, &SystemClock)?;
         admins.push((org.org_id, email));
     }
-    let server = ServerProcess::orgdeck(&server_binary()?, data_dir.path(), &data_dir.path().join("server.log"))?;
+    let server = ServerProcess::orgdeck_on(
+        &server_binary()?,
+        data_dir.path(),
+        database.as_deref(),
+        &data_dir.path().join("server.log"),
+    )?;
     let base = format!("http://{}", server.addr);
     let mut writers = Vec::new();
     for (chunk, admins) in admins.chunks(LOGINS_PER_ADDRESS).enumerate() {
@@ -108,7 +109,7 @@ pub async fn s4_settings_writes(opts: &Options) -> Result<Figure> {
         .map(|w| (w.org_id, w.writes.load(Ordering::Relaxed)))
         .collect();
     let total: u64 = expected.iter().map(|(_, n)| n).sum();
-    let audited = audit_counts(data_dir.path(), &expected)?;
+    let audited = audit_counts(&db, &expected)?;
     if audited != total {
         bail!("{total} settings writes were answered 200 but the audit log holds {audited} settings.update entries");
     }
@@ -123,8 +124,12 @@ pub async fn s4_settings_writes(opts: &Options) -> Result<Figure> {
             "{writes:.0} writes/s (PUT settings/general with If-Match, {CONCURRENCY} clients each in its own \
              organization, each write with its audit entry), {fsyncs:.0} fdatasync/s of 4 KiB appends in the data \
              directory; median ratio of {rounds} alternating rounds of {duration:.1?} ({spread}); orgdeck-server \
-             serve in its own process on the shipped defaults: commits in WAL with synchronous=FULL; server CPU \
-             {:.0} us a write; {total} writes answered 200 = {audited} audit entries",
+             serve in its own process on the shipped defaults: {}; server CPU {:.0} us a write; {total} writes \
+             answered 200 = {audited} audit entries",
+            match database {
+                Some(_) => "commits synced by a local PostgreSQL (fsync on, synchronous_commit on)",
+                None => "commits in WAL with synchronous=FULL",
+            },
             server_cpu.as_secs_f64() * 1e6 / measured_writes.max(1) as f64
         ),
     })
@@ -197,15 +202,24 @@ async fn versioned_reply(
 
 /// The `settings.update` audit entries of the general settings in each organization, read from the
 /// database file; fails naming the first organization whose count differs from its writes.
-fn audit_counts(data_dir: &Path, expected: &[(Uuid, u64)]) -> Result<u64> {
-    let db = rusqlite::Connection::open_with_flags(db_path(data_dir), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let mut count = db.prepare(
-        "SELECT COUNT(*) FROM audit_log WHERE org_id = ?1 AND action = 'settings.update' AND target_id = 'general'",
-    )?;
+fn audit_counts(db: &orgdeck_server::Database, expected: &[(Uuid, u64)]) -> Result<u64> {
+    let counted = orgdeck_server::orgs::read(db, |c| {
+        let mut count = c
+            .prepare(
+                "SELECT COUNT(*) FROM audit_log WHERE org_id = ?1 AND action = 'settings.update' AND target_id = 'general'",
+            )
+            .map_err(orgdeck_server::store::ops::db_err)?;
+        let mut counted = Vec::new();
+        for (org_id, _) in expected {
+            let n: i64 = count
+                .query_row(orgdeck_server::store::sql::params![org_id.to_string()], |r| r.get(0))
+                .map_err(orgdeck_server::store::ops::db_err)?;
+            counted.push(n as u64);
+        }
+        Ok(counted)
+    })?;
     let mut total = 0;
-    for (org_id, writes) in expected {
-        let n: i64 = count.query_row([org_id.to_string()], |r| r.get(0))?;
-        let n = n as u64;
+    for ((org_id, writes), n) in expected.iter().zip(counted) {
         if n != *writes {
             bail!("organization {org_id}: {writes} writes answered 200, {n} audit entries");
         }
