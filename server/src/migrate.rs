@@ -396,6 +396,8 @@ async fn copy_tables(
         return Err(MigrateError::Schema(format!("the table {left} is in SQLite only")));
     }
     tx.commit().await?;
+    // Planner statistics of the loaded tables, as after any bulk load (autovacuum would come later).
+    client.batch_execute("ANALYZE").await?;
     Ok(MigrationReport {
         target: target.to_owned(),
         tables,

@@ -144,7 +144,8 @@ pub fn seed_users(
     let hash = password::hash(SEED_PASSWORD)?;
     let now = clock.now();
     let mut rng = Mix(0x5eed_0000 ^ count as u64);
-    orgs::write(&db.into(), now, |c| -> Result<(), SeedError> {
+    let db = db.into();
+    orgs::write(&db, now, |c| -> Result<(), SeedError> {
         orgs::require_org(c, org_id)?;
         let base: i64 = c.query_row(
             "SELECT COUNT(*) FROM users WHERE org_id = ?1",
@@ -206,7 +207,21 @@ pub fn seed_users(
             ),
         )?;
         Ok(())
-    })
+    })?;
+    analyze(&db, "users")
+}
+
+/// After a bulk load on PostgreSQL, fresh planner statistics of `table` (as after `pg_restore`; autovacuum
+/// would get to it later): plans chosen before that assume the table as it was.
+fn analyze(db: &orgs::Database, table: &str) -> Result<(), SeedError> {
+    if let orgs::Database::Postgres(_) = db {
+        orgs::transaction(db, |c| {
+            c.execute(&format!("ANALYZE {table}"), [])
+                .map_err(crate::store::ops::db_err)?;
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
 
 const AUDIT_KINDS: &[(&str, &str, &str)] = &[
@@ -234,7 +249,8 @@ pub fn seed_audit(
     let step = span_ms / count.max(1) as i64;
     let start = now.checked_sub(SignedDuration::from_millis(span_ms))?;
     let mut rng = Mix(0xa0d1_7000 ^ count as u64);
-    orgs::write(&db.into(), now, |c| -> Result<(), SeedError> {
+    let db = db.into();
+    orgs::write(&db, now, |c| -> Result<(), SeedError> {
         orgs::require_org(c, org_id)?;
         let mut batch = Vec::with_capacity(10_000);
         for i in 0..count {
@@ -262,5 +278,6 @@ pub fn seed_audit(
         }
         ops::append_audit_many(c, &batch)?;
         Ok(())
-    })
+    })?;
+    analyze(&db, "audit_log")
 }

@@ -20,33 +20,27 @@ pub fn append_audit(c: &Connection, rec: &AuditRecord) -> StoreResult<()> {
     let e = &rec.entry;
     let changes = serde_json::to_string(&e.changes).map_err(corrupt)?;
     let search = audit_search_key(&e.summary, &e.actor.email, &e.action, &e.target.kind, &e.target.id);
-    // Where the entry stands in the change stream (`?13`): SQLite's time-ordered rowid, or PostgreSQL's
+    // Where the entry stands in the change stream: SQLite's time-ordered rowid (`?13`), or PostgreSQL's
     // `seq`, which must follow commit order (else a reader that saw place n could miss an n-1 committed
-    // later): writers hold the write lock until they end (taken again here for a connection that did not
-    // take it when it began), so the next place is the largest so far plus one.
-    let (sql, place) = if c.is_postgres() {
-        c.query_row("SELECT pg_advisory_xact_lock(?1)", params![super::WRITE_LOCK], |_| {
-            Ok(())
-        })
-        .map_err(db_err)?;
-        let next: i64 = c
-            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log", [], |r| r.get(0))
-            .map_err(db_err)?;
-        ("seq", next)
+    // later). Every PostgreSQL write transaction took the write lock in its first statement and holds it
+    // until it ends (`PgStore::open_tx`, `orgs::on_postgres`), so this statement's snapshot, taken after,
+    // sees every earlier entry: the next place is the largest so far plus one.
+    let (column, place, rowid) = if c.is_postgres() {
+        ("seq", "(SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log)", None)
     } else {
-        ("rowid", time_key(c, e.at)?)
+        ("rowid", "?13", Some(time_key(c, e.at)?))
     };
-    c.prepare_cached(&format!(
-        "INSERT INTO audit_log ({sql}, id, org_id, at, actor_user_id, actor_email, action, target_kind, target_id,
-                                ip, summary, changes, search)
-         VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-    ))
-    .map_err(db_err)?
-    .execute(params![
+    let (id, org, at, actor_id) = (
         e.id.to_string(),
         rec.org_id.map(|o| o.to_string()),
         ms(e.at),
         e.actor.user_id.map(|u| u.to_string()),
+    );
+    let mut args: Vec<&dyn sql::ToSql> = params![
+        id,
+        org,
+        at,
+        actor_id,
         e.actor.email,
         e.action,
         e.target.kind,
@@ -55,13 +49,23 @@ pub fn append_audit(c: &Connection, rec: &AuditRecord) -> StoreResult<()> {
         e.summary,
         changes,
         search,
-        place,
-    ])
+    ]
+    .to_vec();
+    if let Some(r) = &rowid {
+        args.push(r);
+    }
+    c.prepare_cached(&format!(
+        "INSERT INTO audit_log ({column}, id, org_id, at, actor_user_id, actor_email, action, target_kind, target_id,
+                                ip, summary, changes, search)
+         VALUES ({place}, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    ))
+    .map_err(db_err)?
+    .execute(args.as_slice())
     .map_err(db_err)?;
-    if !c.is_postgres() {
+    if let Some(rowid) = rowid {
         c.prepare_cached("INSERT INTO audit_fts (rowid, search) VALUES (?1, ?2)")
             .map_err(db_err)?
-            .execute(params![place, search])
+            .execute(params![rowid, search])
             .map_err(db_err)?;
     }
     Ok(())
