@@ -395,6 +395,8 @@ fn a_person_sets_a_stronger_password_preset_and_finds_the_change_in_the_audit_lo
     // Security opens on the password policy; right cycles the preset: nist → weak → medium → strong.
     console.type_keys("4");
     console.wait_for("[Password policy]");
+    // The form, loaded (a key pressed while it loads has no form to change).
+    console.wait_for("◂ nist ▸");
     for _ in 0..3 {
         console.press(RIGHT);
     }
