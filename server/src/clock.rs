@@ -4,6 +4,12 @@ use std::sync::{Arc, Mutex};
 
 use jiff::{SignedDuration, Timestamp};
 
+/// `wait` after `now`, saturating at the end of time.
+pub fn after(now: Timestamp, wait: std::time::Duration) -> Timestamp {
+    now.checked_add(SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX))
+        .unwrap_or(Timestamp::MAX)
+}
+
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
 }

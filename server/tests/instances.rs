@@ -32,7 +32,7 @@ const SECRET_KEY: &str = "dHdpbi1pbnN0YW5jZXMtc2hhcmUtdGhpcy1rZXktMzI=";
 struct Instance {
     child: Child,
     url: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Instance {
@@ -47,7 +47,7 @@ impl Instance {
         std::fs::write(&file, config).unwrap();
         let env = [("ORGDECK_DATABASE_URL", database), ("ORGDECK_SECRET_KEY", SECRET_KEY)];
         let (child, url) = common::process::serve(dir.path(), Some(&file), &env);
-        Instance { child, url, _dir: dir }
+        Instance { child, url, dir }
     }
 
     fn at(&self, path: &str) -> String {
@@ -56,7 +56,7 @@ impl Instance {
 
     /// The ids of the messages in this instance's file outbox (`<id>.eml`).
     fn outbox(&self) -> HashSet<String> {
-        std::fs::read_dir(self._dir.path().join("outbox"))
+        std::fs::read_dir(self.dir.path().join("outbox"))
             .map(|entries| {
                 entries
                     .filter_map(|e| e.ok())
@@ -107,6 +107,23 @@ async fn token(http: &reqwest::Client, at: &Instance, email: &str, password: &st
 async fn get_json(http: &reqwest::Client, url: String, token: &str) -> Value {
     let resp = http.get(url).bearer_auth(token).send().await.unwrap();
     resp.json().await.unwrap()
+}
+
+/// `PUT settings/general` on `at` over `version`.
+async fn put_general(
+    http: &reqwest::Client,
+    at: &Instance,
+    token: &str,
+    version: i64,
+    doc: &Value,
+) -> reqwest::Response {
+    http.put(at.at(&routes::settings("general")))
+        .bearer_auth(token)
+        .header("if-match", orgdeck_shared::etag_for(version))
+        .json(doc)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn me(http: &reqwest::Client, at: &Instance, token: &str) -> StatusCode {
@@ -233,27 +250,13 @@ async fn two_instances_on_one_database_share_everything_and_nothing_is_stale() {
     let mut doc = general["value"].clone();
     doc["name"] = json!("Twin, renamed on A");
     let version = general["version"].as_i64().unwrap();
-    let resp = http
-        .put(a.at(&routes::settings("general")))
-        .bearer_auth(&admin)
-        .header("if-match", orgdeck_shared::etag_for(version))
-        .json(&doc)
-        .send()
-        .await
-        .unwrap();
+    let resp = put_general(&http, &a, &admin, version, &doc).await;
     assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap());
     let seen: Value = get_json(&http, b.at(&routes::settings("general")), &admin).await;
     assert_eq!(seen["value"]["name"], "Twin, renamed on A");
     assert_eq!(seen["version"].as_i64(), Some(version + 1));
     // The same old version written on B is refused: the write A made is not overwritten.
-    let resp = http
-        .put(b.at(&routes::settings("general")))
-        .bearer_auth(&admin)
-        .header("if-match", orgdeck_shared::etag_for(version))
-        .json(&doc)
-        .send()
-        .await
-        .unwrap();
+    let resp = put_general(&http, &b, &admin, version, &doc).await;
     assert_eq!(resp.status(), StatusCode::PRECONDITION_FAILED);
 }
 

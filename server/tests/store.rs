@@ -22,17 +22,22 @@ struct Pair {
     _dir: Option<tempfile::TempDir>,
 }
 
-async fn sqlite() -> Pair {
-    let dir = tempfile::tempdir().unwrap();
-    let org = init_org(
-        dir.path(),
+/// The organization the tests work in, made as `orgdeck-server init` makes it.
+fn make_org(db: impl Into<orgdeck_server::Database>) -> Uuid {
+    init_org(
+        db,
         "Conformance",
         "admin@conformance.example",
         "a long admin passphrase",
         &SystemClock,
     )
     .unwrap()
-    .org_id;
+    .org_id
+}
+
+async fn sqlite() -> Pair {
+    let dir = tempfile::tempdir().unwrap();
+    let org = make_org(dir.path());
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path(), Timestamp::now()).await.unwrap());
     Pair {
         a: store.clone(),
@@ -47,16 +52,7 @@ async fn postgres() -> Option<Pair> {
     let url = pg.fresh_database().await;
     let a: Arc<dyn Store> = Arc::new(PgStore::open(&url, Timestamp::now()).await.unwrap());
     let b: Arc<dyn Store> = Arc::new(PgStore::open(&url, Timestamp::now()).await.unwrap());
-    let database = orgdeck_server::Database::Postgres(url);
-    let org = init_org(
-        database,
-        "Conformance",
-        "admin@conformance.example",
-        "a long admin passphrase",
-        &SystemClock,
-    )
-    .unwrap()
-    .org_id;
+    let org = make_org(orgdeck_server::Database::Postgres(url));
     Some(Pair { a, b, org, _dir: None })
 }
 

@@ -25,6 +25,7 @@ use uuid::Uuid;
 use super::{DeliveryConfig, Verdict, judge, request};
 use crate::{
     background::WorkerHandle,
+    clock::after,
     error::AppResult,
     services::{
         fanout::{Fanout, Queued},
@@ -59,11 +60,6 @@ enum Outcome {
 
 /// The integration a delivery goes to, opened once per batch.
 type Target = Option<(Integration, Secrets)>;
-
-fn since(now: Timestamp, wait: Duration) -> Timestamp {
-    now.checked_add(SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX))
-        .unwrap_or(Timestamp::MAX)
-}
 
 /// Why a delivery to `integration` is not sent, if it is not.
 fn held(integration: &Integration) -> Option<String> {
@@ -141,7 +137,7 @@ impl Worker {
             let claimed = self
                 .state
                 .store
-                .claim_deliveries(&self.id, now, since(now, self.lease()), BATCH)
+                .claim_deliveries(&self.id, now, after(now, self.lease()), BATCH)
                 .await;
             match claimed {
                 Ok(batch) if !batch.is_empty() => {
@@ -193,7 +189,10 @@ impl Worker {
     }
 
     async fn prune(&self) {
-        let before = since(self.state.clock.now(), Duration::ZERO)
+        let before = self
+            .state
+            .clock
+            .now()
             .checked_sub(SignedDuration::try_from(self.config.retention).unwrap_or(SignedDuration::MAX))
             .unwrap_or(Timestamp::MIN);
         let pruned = async {
@@ -335,7 +334,7 @@ impl Worker {
                     let attempts = with_attempt(row.view.attempts.clone(), attempt);
                     let next = match &verdict {
                         Verdict::Delivered | Verdict::Dead => None,
-                        Verdict::Retry { after } => self.config.wait_after(tries, *after).map(|w| since(now, w)),
+                        Verdict::Retry { after: asked } => self.config.wait_after(tries, *asked).map(|w| after(now, w)),
                     };
                     let status = match (&verdict, next) {
                         (Verdict::Delivered, _) => DeliveryStatus::Delivered,

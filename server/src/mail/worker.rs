@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{MailError, MailQueue, RetryPolicy, mask_email, seal_context, transport::Transport};
 use crate::{
     background::WorkerHandle,
-    clock::Clock,
+    clock::{Clock, after},
     secret_box::SecretBox,
     store::{AuditRecord, OutboxMail, Store},
 };
@@ -32,13 +32,6 @@ const SENDING: usize = 8;
 pub fn lease(timeout: Duration) -> Duration {
     let rounds = (BATCH as usize).div_ceil(SENDING) as u32;
     timeout.saturating_mul(rounds).saturating_mul(2)
-}
-
-fn after(now: jiff::Timestamp, wait: Duration) -> jiff::Timestamp {
-    jiff::SignedDuration::try_from(wait)
-        .ok()
-        .and_then(|w| now.checked_add(w).ok())
-        .unwrap_or(jiff::Timestamp::MAX)
 }
 
 pub struct Worker {

@@ -1,7 +1,7 @@
 //! The audit log: append and search, nothing else.
 
 use crate::store::sql;
-use crate::store::sql::{Connection, OptionalExtension, params};
+use crate::store::sql::{Connection, OptionalExtension, Value, params, params_from_iter};
 use orgdeck_shared::audit::{AuditActor, AuditEntry, AuditTarget, FieldChange};
 use uuid::Uuid;
 
@@ -16,10 +16,36 @@ pub fn audit_search_key(summary: &str, actor: &str, action: &str, kind: &str, id
     format!("{summary}\n{actor}\n{action}\n{kind}:{id}").to_lowercase()
 }
 
-pub fn append_audit(c: &Connection, rec: &AuditRecord) -> StoreResult<()> {
+/// The columns of an entry after its place (the rowid or `seq`), in the order [`audit_values`] gives.
+const AUDIT_COLUMNS: &str =
+    "id, org_id, at, actor_user_id, actor_email, action, target_kind, target_id, ip, summary, changes, search";
+/// How many.
+const AUDIT_VALUES: usize = 12;
+
+/// An entry's values for [`AUDIT_COLUMNS`]; the last is its search key.
+fn audit_values(rec: &AuditRecord) -> StoreResult<[Value; AUDIT_VALUES]> {
+    use sql::ToValue;
     let e = &rec.entry;
     let changes = serde_json::to_string(&e.changes).map_err(corrupt)?;
     let search = audit_search_key(&e.summary, &e.actor.email, &e.action, &e.target.kind, &e.target.id);
+    Ok([
+        e.id.to_string().to_value(),
+        rec.org_id.map(|o| o.to_string()).to_value(),
+        ms(e.at).to_value(),
+        e.actor.user_id.map(|u| u.to_string()).to_value(),
+        e.actor.email.to_value(),
+        e.action.to_value(),
+        e.target.kind.to_value(),
+        e.target.id.to_value(),
+        e.ip.to_value(),
+        e.summary.to_value(),
+        changes.to_value(),
+        search.to_value(),
+    ])
+}
+
+pub fn append_audit(c: &Connection, rec: &AuditRecord) -> StoreResult<()> {
+    let values = audit_values(rec)?;
     // Where the entry stands in the change stream: SQLite's time-ordered rowid (`?13`), or PostgreSQL's
     // `seq`, which must follow commit order (else a reader that saw place n could miss an n-1 committed
     // later). Every PostgreSQL write transaction took the write lock in its first statement and holds it
@@ -28,44 +54,19 @@ pub fn append_audit(c: &Connection, rec: &AuditRecord) -> StoreResult<()> {
     let (column, place, rowid) = if c.is_postgres() {
         ("seq", "(SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log)", None)
     } else {
-        ("rowid", "?13", Some(time_key(c, e.at)?))
+        ("rowid", "?13", Some(Value::Integer(time_key(c, rec.entry.at)?)))
     };
-    let (id, org, at, actor_id) = (
-        e.id.to_string(),
-        rec.org_id.map(|o| o.to_string()),
-        ms(e.at),
-        e.actor.user_id.map(|u| u.to_string()),
-    );
-    let mut args: Vec<&dyn sql::ToSql> = params![
-        id,
-        org,
-        at,
-        actor_id,
-        e.actor.email,
-        e.action,
-        e.target.kind,
-        e.target.id,
-        e.ip,
-        e.summary,
-        changes,
-        search,
-    ]
-    .to_vec();
-    if let Some(r) = &rowid {
-        args.push(r);
-    }
     c.prepare_cached(&format!(
-        "INSERT INTO audit_log ({column}, id, org_id, at, actor_user_id, actor_email, action, target_kind, target_id,
-                                ip, summary, changes, search)
+        "INSERT INTO audit_log ({column}, {AUDIT_COLUMNS})
          VALUES ({place}, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
     ))
     .map_err(db_err)?
-    .execute(args.as_slice())
+    .execute(params_from_iter(values.iter().chain(&rowid)))
     .map_err(db_err)?;
     if let Some(rowid) = rowid {
         c.prepare_cached("INSERT INTO audit_fts (rowid, search) VALUES (?1, ?2)")
             .map_err(db_err)?
-            .execute(params![rowid, search])
+            .execute(params![rowid, values[AUDIT_VALUES - 1]])
             .map_err(db_err)?;
     }
     Ok(())
@@ -84,43 +85,24 @@ pub fn append_audit_many(c: &Connection, recs: &[AuditRecord]) -> StoreResult<()
     let mut next: i64 = c
         .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log", [], |r| r.get(0))
         .map_err(db_err)?;
-    const COLUMNS: usize = 13;
+    // The place, then the entry's values.
+    const COLUMNS: usize = AUDIT_VALUES + 1;
     for chunk in recs.chunks(1000) {
         let mut values = Vec::with_capacity(chunk.len() * COLUMNS);
         let mut rows = Vec::with_capacity(chunk.len());
         for (i, rec) in chunk.iter().enumerate() {
-            let e = &rec.entry;
-            let changes = serde_json::to_string(&e.changes).map_err(corrupt)?;
-            let search = audit_search_key(&e.summary, &e.actor.email, &e.action, &e.target.kind, &e.target.id);
-            use sql::ToValue;
-            values.extend([
-                next.to_value(),
-                e.id.to_string().to_value(),
-                rec.org_id.map(|o| o.to_string()).to_value(),
-                ms(e.at).to_value(),
-                e.actor.user_id.map(|u| u.to_string()).to_value(),
-                e.actor.email.to_value(),
-                e.action.to_value(),
-                e.target.kind.to_value(),
-                e.target.id.to_value(),
-                e.ip.to_value(),
-                e.summary.to_value(),
-                changes.to_value(),
-                search.to_value(),
-            ]);
+            values.push(Value::Integer(next));
+            values.extend(audit_values(rec)?);
             next += 1;
-            let first = i * COLUMNS;
-            let row: Vec<String> = (1..=COLUMNS).map(|k| format!("?{}", first + k)).collect();
+            let row: Vec<String> = (1..=COLUMNS).map(|k| format!("?{}", i * COLUMNS + k)).collect();
             rows.push(format!("({})", row.join(", ")));
         }
         c.execute(
             &format!(
-                "INSERT INTO audit_log (seq, id, org_id, at, actor_user_id, actor_email, action, target_kind,
-                                        target_id, ip, summary, changes, search)
-                 VALUES {}",
+                "INSERT INTO audit_log (seq, {AUDIT_COLUMNS}) VALUES {}",
                 rows.join(", ")
             ),
-            sql::params_from_iter(values),
+            params_from_iter(values),
         )
         .map_err(db_err)?;
     }

@@ -57,6 +57,9 @@ pub enum PgOpenError {
     Migrate(#[from] schema::MigrateError),
     #[error("cannot set up the connection pool")]
     Pool(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// TLS cannot be set up with this build's crypto provider.
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
     /// `sslrootcert` names a file that holds no usable CA certificate.
     #[error("sslrootcert {}: {reason}", file.display())]
     RootCert { file: PathBuf, reason: String },
@@ -184,10 +187,7 @@ fn tls_connector(rootcert: Option<&Path>) -> Result<MakeRustlsConnect, PgOpenErr
     }
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
         .with_safe_default_protocol_versions()
-        .map_err(|e| PgOpenError::RootCert {
-            file: PathBuf::new(),
-            reason: e.to_string(),
-        })?
+        .map_err(|e| PgOpenError::Tls(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(MakeRustlsConnect::new(config))
