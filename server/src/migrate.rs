@@ -10,7 +10,7 @@
 //!   created (as `serve` would); the target must hold no organization.
 //! - Values go over as the PostgreSQL column's type wants them (SQLite's 0/1 as booleans); `audit_log.seq`
 //!   (the change stream's place on PostgreSQL) is the SQLite rowid, so places stay what consoles saw; the
-//!   identity sequences continue after the copied values.
+//!   sequences (identities, the audit places) continue after the copied values.
 //! - The checksum of a table is the sum (mod 2^128) of a SHA-256 of each row's values in canonical text:
 //!   independent of row order, computed while reading.
 
@@ -101,7 +101,8 @@ pub struct MigrationReport {
     pub tables: Vec<TableCopy>,
 }
 
-/// A column of the target: its name and PostgreSQL type, and whether it is an identity.
+/// A column of the target: its name and PostgreSQL type, and whether its values come from a sequence
+/// (an identity, or a default from a sequence it owns: the audit log's places).
 #[derive(Debug, Clone)]
 struct Column {
     name: String,
@@ -396,8 +397,9 @@ async fn copy_tables(
         return Err(MigrateError::Schema(format!("the table {left} is in SQLite only")));
     }
     tx.commit().await?;
-    // Planner statistics of the loaded tables, as after any bulk load (autovacuum would come later).
-    client.batch_execute("ANALYZE").await?;
+    // Planner statistics and visibility of the loaded tables, as after any bulk load (autovacuum would
+    // come later).
+    client.batch_execute("VACUUM (ANALYZE)").await?;
     Ok(MigrationReport {
         target: target.to_owned(),
         tables,
@@ -408,7 +410,8 @@ async fn copy_tables(
 async fn target_columns(tx: &tokio_postgres::Transaction<'_>) -> Result<BTreeMap<String, Vec<Column>>, MigrateError> {
     let rows = tx
         .query(
-            "SELECT c.relname::text, a.attname::text, a.atttypid, a.attidentity <> ''
+            "SELECT c.relname::text, a.attname::text, a.atttypid,
+                    a.attidentity <> '' OR pg_get_serial_sequence(quote_ident(c.relname), a.attname) IS NOT NULL
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE n.nspname = current_schema() AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
                AND c.relname <> 'schema_version'

@@ -265,6 +265,18 @@ enum Use {
     Read { migrate: bool },
     /// Writes under the write lock, committed and announced to running instances.
     Commit { migrate: bool },
+    /// Outside any transaction (`VACUUM` cannot run in one); the database is migrated already.
+    Maintain,
+}
+
+/// Runs `sql` on PostgreSQL outside a transaction (maintenance: `VACUUM`); nothing on SQLite.
+pub(crate) fn maintain(db: &Database, sql: &str) -> Result<(), OrgError> {
+    match db {
+        Database::Sqlite(_) => Ok(()),
+        Database::Postgres(_) => on_postgres(db, Timestamp::now(), Use::Maintain, |c| {
+            Ok(c.execute_batch(sql).map_err(ops::db_err)?)
+        }),
+    }
 }
 
 /// Runs `f` in one transaction on PostgreSQL. It runs on a thread of its own with its own runtime:
@@ -303,6 +315,7 @@ fn on_postgres<T: Send, E: From<WriteError> + Send>(
                     let begin = match how {
                         Use::Read { .. } => "BEGIN".to_owned(),
                         Use::Commit { .. } => format!("BEGIN; SELECT pg_advisory_xact_lock({})", ops::WRITE_LOCK),
+                        Use::Maintain => String::new(),
                     };
                     client.batch_execute(&begin).await.map_err(WriteError::Pg)?;
                     Ok::<_, WriteError>(client)
@@ -312,6 +325,7 @@ fn on_postgres<T: Send, E: From<WriteError> + Send>(
                     runtime: runtime.handle(),
                 }));
                 let end = match (&out, how) {
+                    (_, Use::Maintain) => "",
                     (Ok(_), Use::Commit { .. }) => "NOTIFY orgdeck_changes; COMMIT",
                     _ => "ROLLBACK",
                 };

@@ -211,17 +211,11 @@ pub fn seed_users(
     analyze(&db, "users")
 }
 
-/// After a bulk load on PostgreSQL, fresh planner statistics of `table` (as after `pg_restore`; autovacuum
-/// would get to it later): plans chosen before that assume the table as it was.
+/// After a bulk load on PostgreSQL, `table` vacuumed and analyzed (as after `pg_restore`; autovacuum would
+/// get to it within a minute or so): plans chosen before that assume the table as it was, and index-only
+/// scans read every row until the visibility map says the pages are all visible.
 fn analyze(db: &orgs::Database, table: &str) -> Result<(), SeedError> {
-    if let orgs::Database::Postgres(_) = db {
-        orgs::transaction(db, |c| {
-            c.execute(&format!("ANALYZE {table}"), [])
-                .map_err(crate::store::ops::db_err)?;
-            Ok(())
-        })?;
-    }
-    Ok(())
+    Ok(orgs::maintain(db, &format!("VACUUM (ANALYZE) {table}"))?)
 }
 
 const AUDIT_KINDS: &[(&str, &str, &str)] = &[

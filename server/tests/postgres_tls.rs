@@ -45,7 +45,7 @@ async fn sslmode_require_encrypts_and_verifies_the_servers_certificate() {
     let store = PgStore::open(&url, jiff::Timestamp::now())
         .await
         .expect("connects over TLS");
-    store.change_head().await.unwrap();
+    store.change_head(uuid::Uuid::nil()).await.unwrap();
     let encrypted: bool = orgs::read(&Database::Postgres(url.clone()), |c| {
         c.query_row("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", [], |r| {
             r.get(0)

@@ -34,6 +34,24 @@ async fn titles(s: &TestServer, token: &str) -> Vec<String> {
         .collect()
 }
 
+/// The mails in the servers' file outboxes that `matches` takes, once there is one (mail goes out after
+/// the commit that queued it).
+async fn wait_for_mail(servers: &[&TestServer], matches: impl Fn(&str) -> bool) -> Vec<String> {
+    let end = tokio::time::Instant::now() + WAIT;
+    loop {
+        let mails: Vec<String> = servers
+            .iter()
+            .flat_map(|s| outbox(s.dir.path()))
+            .filter(|m| matches(m))
+            .collect();
+        if !mails.is_empty() {
+            return mails;
+        }
+        assert!(tokio::time::Instant::now() < end, "no such mail");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn wait_for_titles(s: &TestServer, token: &str, n: usize) -> Vec<String> {
     let end = tokio::time::Instant::now() + WAIT;
     loop {
@@ -77,13 +95,11 @@ async fn expiring_licenses_are_announced_to_admins_30_7_and_1_days_before_once_e
         got.contains(&format!("15 protect licenses expire in 30 days ({day})")),
         "{got:?}"
     );
-    let mails = outbox(s.dir.path());
-    assert!(
-        mails
-            .iter()
-            .any(|m| m.contains("To: admin@northwind.example") && m.contains("Subject: [orgdeck] 20 assess licenses")),
-        "by mail too (email is on by default for license_expiring)"
-    );
+    // By mail too (email is on by default for license_expiring), sent once committed.
+    wait_for_mail(&[&s], |m| {
+        m.contains("To: admin@northwind.example") && m.contains("Subject: [orgdeck] 20 assess licenses")
+    })
+    .await;
     let audit = s.audit(&admin).await;
     assert_eq!(audit.iter().filter(|e| e.action == "license.expiring").count(), 2);
 
@@ -117,4 +133,58 @@ async fn expiring_licenses_are_announced_to_admins_30_7_and_1_days_before_once_e
         .login("zofia.petrov@northwind.example", "demo-user-password-2026")
         .await;
     assert!(titles(&s, &viewer).await.iter().all(|t| !t.contains("licenses")));
+}
+
+/// Two instances on one PostgreSQL database both look at the day (every 20 ms here, so each looks many
+/// times): each notice is raised once, by one of them, and mailed once.
+#[tokio::test]
+async fn two_instances_on_one_database_raise_each_notice_once() {
+    let Some(pg) = orgdeck_server::pg_test::server() else {
+        return;
+    };
+    let db = orgdeck_server::Database::Postgres(pg.fresh_database().await);
+    let clock = orgdeck_server::ManualClock::new(start_time());
+    let org = orgdeck_server::init_org(&db, "Twin", ADMIN_EMAIL, ADMIN_PASSWORD, &clock).unwrap();
+    let expires = start_time()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date()
+        .checked_add(jiff::Span::new().days(7))
+        .unwrap();
+    orgdeck_server::orgs::transaction(&db, |c| {
+        use orgdeck_server::store::ops::insert_license;
+        insert_license(
+            c,
+            org.org_id,
+            orgdeck_shared::licensing::LicenseKind::Assess,
+            5,
+            expires,
+            start_time(),
+        )?;
+        Ok(())
+    })
+    .unwrap();
+    let instance = || {
+        TestServer::serve_on(tempfile::tempdir().unwrap(), db.clone(), clock.clone(), org, |c| {
+            c.watch.every = Duration::from_millis(20)
+        })
+    };
+    let (a, b) = tokio::join!(instance(), instance());
+    let admin = a.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let got = wait_for_titles(&a, &admin, 1).await;
+    assert_eq!(got, [format!("5 assess licenses expire in 7 days ({expires})")]);
+    // Both keep looking: nothing is raised again.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let admin_b = b.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(titles(&b, &admin_b).await, got);
+    let audit = b.audit(&admin_b).await;
+    assert_eq!(audit.iter().filter(|e| e.action == "license.expiring").count(), 1);
+    // Mailed by one instance or the other, once.
+    let subject = "Subject: [orgdeck] 5 assess licenses";
+    let mailed = wait_for_mail(&[&a, &b], |m| m.contains(subject)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let again: usize = [&a, &b]
+        .into_iter()
+        .map(|s| outbox(s.dir.path()).iter().filter(|m| m.contains(subject)).count())
+        .sum();
+    assert_eq!((mailed.len(), again), (1, 1), "mailed once");
 }

@@ -14,35 +14,47 @@ use orgdeck_server::{
 use orgdeck_shared::audit::{AuditActor, AuditTarget};
 use uuid::Uuid;
 
-/// Two handles on one database, the organization made in it, and what keeps the database alive.
+/// Two handles on one database, the organizations made in it, and what keeps the database alive.
 struct Pair {
     a: Arc<dyn Store>,
     b: Arc<dyn Store>,
+    /// The organization the tests work in.
     org: Uuid,
+    /// Another one, for what must stay apart.
+    other_org: Uuid,
+    /// Whether write transactions of different organizations run side by side (PostgreSQL), or one at a
+    /// time (SQLite's one writer).
+    side_by_side: bool,
     _dir: Option<tempfile::TempDir>,
 }
 
-/// The organization the tests work in, made as `orgdeck-server init` makes it.
-fn make_org(db: impl Into<orgdeck_server::Database>) -> Uuid {
-    init_org(
-        db,
-        "Conformance",
-        "admin@conformance.example",
-        "a long admin passphrase",
-        &SystemClock,
-    )
-    .unwrap()
-    .org_id
+/// The two organizations the tests work in, made as `orgdeck-server init` makes them.
+fn make_orgs(db: impl Into<orgdeck_server::Database>) -> (Uuid, Uuid) {
+    let db = db.into();
+    let make = |name: &str| {
+        init_org(
+            db.clone(),
+            name,
+            &format!("admin@{}.example", name.to_lowercase()),
+            "a long admin passphrase",
+            &SystemClock,
+        )
+        .unwrap()
+        .org_id
+    };
+    (make("Conformance"), make("Elsewhere"))
 }
 
 async fn sqlite() -> Pair {
     let dir = tempfile::tempdir().unwrap();
-    let org = make_org(dir.path());
+    let (org, other_org) = make_orgs(dir.path());
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path(), Timestamp::now()).await.unwrap());
     Pair {
         a: store.clone(),
         b: store,
         org,
+        other_org,
+        side_by_side: false,
         _dir: Some(dir),
     }
 }
@@ -52,8 +64,15 @@ async fn postgres() -> Option<Pair> {
     let url = pg.fresh_database().await;
     let a: Arc<dyn Store> = Arc::new(PgStore::open(&url, Timestamp::now()).await.unwrap());
     let b: Arc<dyn Store> = Arc::new(PgStore::open(&url, Timestamp::now()).await.unwrap());
-    let org = make_org(orgdeck_server::Database::Postgres(url));
-    Some(Pair { a, b, org, _dir: None })
+    let (org, other_org) = make_orgs(orgdeck_server::Database::Postgres(url));
+    Some(Pair {
+        a,
+        b,
+        org,
+        other_org,
+        side_by_side: true,
+        _dir: None,
+    })
 }
 
 /// Runs each named test on SQLite and on PostgreSQL.
@@ -84,6 +103,9 @@ on_both_engines!(
     concurrent_claims_never_take_a_message_twice,
     of_two_writes_of_one_settings_version_one_wins,
     the_change_stream_lists_every_commit_once_in_order,
+    an_organizations_transaction_audits_only_that_organization,
+    transactions_of_one_organization_take_turns_and_the_whole_stores_wait_for_them,
+    an_organizations_changes_are_not_passed_over_while_another_commits_first,
 );
 
 fn mail(at: Timestamp, n: usize) -> OutboxMail {
@@ -270,7 +292,7 @@ async fn of_two_writes_of_one_settings_version_one_wins(p: Pair) {
 
 async fn the_change_stream_lists_every_commit_once_in_order(p: Pair) {
     const EACH: usize = 40;
-    let head = p.b.change_head().await.unwrap();
+    let head = p.b.change_head(p.org).await.unwrap();
     let mut writers = Vec::new();
     for (name, store) in [("a", p.a.clone()), ("b", p.b.clone())] {
         let org = p.org;
@@ -320,6 +342,155 @@ async fn the_change_stream_lists_every_commit_once_in_order(p: Pair) {
                 "each writer's commits in its order"
             );
         }
-        assert_eq!(store.change_head().await.unwrap(), after);
+        assert_eq!(store.change_head(p.org).await.unwrap(), after);
     }
+}
+
+fn audit_of(org: Uuid, target: &str) -> orgdeck_server::store::AuditRecord {
+    orgdeck_server::store::AuditRecord::new(
+        Some(org),
+        Timestamp::now(),
+        AuditActor::system(),
+        "group.create",
+        AuditTarget::new("group", target),
+        format!("group {target}"),
+    )
+}
+
+async fn an_organizations_transaction_audits_only_that_organization(p: Pair) {
+    let mut tx = p.a.begin_org(p.org).await.unwrap();
+    tx.append_audit(&audit_of(p.org, "mine")).await.unwrap();
+    let err = tx.append_audit(&audit_of(p.other_org, "theirs")).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Corrupt(why) if why.contains(&p.other_org.to_string())),
+        "{err:?}"
+    );
+    let mut system = audit_of(p.org, "system");
+    system.org_id = None;
+    assert!(tx.append_audit(&system).await.is_err(), "nor the system's");
+    drop(tx);
+    // Nothing of it was kept: the transaction was dropped without its commit.
+    let head = p.b.change_head(p.org).await.unwrap();
+    assert!(
+        p.b.changes_after(p.org, 0, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.id != "mine")
+    );
+    let mut tx = p.b.begin_org(p.org).await.unwrap();
+    tx.append_audit(&audit_of(p.org, "mine")).await.unwrap();
+    tx.commit().await.unwrap();
+    let ids: Vec<String> =
+        p.a.changes_after(p.org, head, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+    assert_eq!(ids, ["mine"]);
+}
+
+/// Whether `f` is still waiting after a moment (it waits for a lock), or finished.
+async fn still_waiting<T>(f: &mut tokio::task::JoinHandle<T>) -> bool {
+    tokio::time::timeout(Duration::from_millis(300), f).await.is_err()
+}
+
+async fn transactions_of_one_organization_take_turns_and_the_whole_stores_wait_for_them(p: Pair) {
+    let area = "turns";
+    let mut first = p.a.begin_org(p.org).await.unwrap();
+    assert_eq!(
+        first
+            .update_settings_doc(p.org, area, 1, "{\"by\":\"first\"}", Timestamp::now())
+            .await
+            .unwrap(),
+        2
+    );
+    // The same organization's next transaction, from the other handle, waits for the first to end; it
+    // then reads what the first wrote.
+    let (b, org) = (p.b.clone(), p.org);
+    let mut second = tokio::spawn(async move {
+        let mut tx = b.begin_org(org).await.unwrap();
+        let seen = tx.settings_doc_tx(org, area).await.unwrap();
+        tx.update_settings_doc(org, area, 2, "{\"by\":\"second\"}", Timestamp::now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        seen
+    });
+    assert!(still_waiting(&mut second).await, "the second began beside the first");
+    // Another organization's: beside it on PostgreSQL, after it on SQLite.
+    let (b, other) = (p.b.clone(), p.other_org);
+    let mut elsewhere = tokio::spawn(async move {
+        let mut tx = b.begin_org(other).await.unwrap();
+        tx.update_settings_doc(other, area, 1, "{}", Timestamp::now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    });
+    let elsewhere_done = if p.side_by_side {
+        tokio::time::timeout(Duration::from_secs(10), &mut elsewhere)
+            .await
+            .expect("another organization's transaction waits for this one's")
+            .unwrap();
+        true
+    } else {
+        assert!(still_waiting(&mut elsewhere).await, "SQLite has one writer");
+        false
+    };
+    // One of the whole store waits for every open one.
+    let b = p.b.clone();
+    let mut whole = tokio::spawn(async move {
+        let tx = b.begin().await.unwrap();
+        drop(tx);
+    });
+    assert!(
+        still_waiting(&mut whole).await,
+        "the whole store's began beside an organization's"
+    );
+    first.commit().await.unwrap();
+    assert_eq!(second.await.unwrap(), Some((2, "{\"by\":\"first\"}".to_owned())));
+    if !elsewhere_done {
+        elsewhere.await.unwrap();
+    }
+    whole.await.unwrap();
+    assert_eq!(
+        p.a.settings_doc(p.org, area).await.unwrap(),
+        Some((3, "{\"by\":\"second\"}".to_owned()))
+    );
+}
+
+async fn an_organizations_changes_are_not_passed_over_while_another_commits_first(p: Pair) {
+    if !p.side_by_side {
+        // One writer: what commits first took its place first.
+        return;
+    }
+    let head = p.a.change_head(p.org).await.unwrap();
+    // This organization's entry takes its place first, and commits last.
+    let mut mine = p.a.begin_org(p.org).await.unwrap();
+    mine.append_audit(&audit_of(p.org, "late")).await.unwrap();
+    let mut theirs = p.b.begin_org(p.other_org).await.unwrap();
+    theirs.append_audit(&audit_of(p.other_org, "early")).await.unwrap();
+    theirs.commit().await.unwrap();
+    // A stream of this organization starting now starts before the entry to come.
+    let start = p.b.change_head(p.org).await.unwrap();
+    assert_eq!(start, head, "the head passed an entry not committed yet");
+    assert!(p.b.changes_after(p.org, start, 10).await.unwrap().is_empty());
+    mine.commit().await.unwrap();
+    let ids: Vec<String> =
+        p.b.changes_after(p.org, start, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+    assert_eq!(ids, ["late"]);
+    let other: Vec<String> =
+        p.a.changes_after(p.other_org, 0, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+    assert!(other.contains(&"early".to_owned()) && !other.contains(&"late".to_owned()));
 }

@@ -212,7 +212,7 @@ impl FromRequestParts<AppState> for AuthUser {
             return Err(AppError::Forbidden(enrol_first(&two_step.available)));
         }
         if now.duration_since(view.last_seen_at) >= TOUCH_STEP {
-            let mut tx = state.store.begin().await?;
+            let mut tx = state.store.begin_org(view.org_id).await?;
             tx.touch_session(&token_hash, now).await?;
             tx.commit().await?;
             view.last_seen_at = now;
@@ -300,7 +300,7 @@ async fn from_api_key(state: &AppState, key: &str, client_ip: ClientIp) -> Resul
         .last_used_at
         .is_none_or(|at| now.duration_since(at) >= TOUCH_STEP)
     {
-        let mut tx = state.store.begin().await?;
+        let mut tx = state.store.begin_org(caller.org_id).await?;
         tx.touch_api_key(caller.key_id, now).await?;
         tx.commit().await?;
     }

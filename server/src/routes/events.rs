@@ -40,7 +40,7 @@ pub async fn stream(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
-    let head = state.store.change_head().await?;
+    let head = state.store.change_head(user.org_id).await?;
     let events = changes(state, user.org_id, parts, resume.unwrap_or(head), resume.is_some());
     let sse = Sse::new(events).keep_alive(KeepAlive::new().interval(CHECK_EVERY).text("keep-alive"));
     let mut response = sse.into_response();
@@ -120,7 +120,7 @@ fn changes(
             if changes.len() > REPLAY_MAX {
                 // More than can be replayed: read everything again, from the newest place.
                 let head = changes.last().map_or(f.after, |c| c.seq);
-                f.after = f.state.store.change_head().await.unwrap_or(head).max(head);
+                f.after = f.state.store.change_head(f.org_id).await.unwrap_or(head).max(head);
                 f.pending
                     .push_back(Event::default().event(RELOAD).id(f.after.to_string()).data("{}"));
                 continue;

@@ -133,7 +133,7 @@ pub async fn create(state: &AppState, caller: &AuthUser, req: CreateApiKey) -> A
         OrgAdmin::of(caller).map_err(|_| others_keys())?;
     }
     let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.begin_org(caller.org_id).await?;
     let user = tx.user_record(caller.org_id, holder).await?.ok_or_else(no_user)?;
     may_issue(caller, &user)?;
     if user.user.status == UserStatus::Pending {
@@ -213,7 +213,7 @@ async fn replace(tx: &mut dyn WriteTx, id: Uuid, grace_minutes: u32, now: Timest
 pub async fn rotate(state: &AppState, caller: &AuthUser, id: Uuid, req: RotateApiKey) -> AppResult<NewApiKey> {
     req.validate().map_err(AppError::Validation)?;
     let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.begin_org(caller.org_id).await?;
     let old = tx.api_key(caller.org_id, id).await?.ok_or_else(no_key)?;
     let holder = tx
         .user_record(caller.org_id, old.holder.id)
@@ -263,7 +263,7 @@ fn key_mail(key: &Secret, old_prefix: &str, new: &Replaced) -> String {
 pub async fn email(state: &AppState, caller: &AuthUser, id: Uuid, req: RotateApiKey) -> AppResult<ApiKeyEmailed> {
     req.validate().map_err(AppError::Validation)?;
     let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.begin_org(caller.org_id).await?;
     let old = tx.api_key(caller.org_id, id).await?.ok_or_else(no_key)?;
     if old.holder.id != caller.user_id {
         return Err(AppError::Forbidden(format!(
@@ -318,7 +318,7 @@ pub async fn email(state: &AppState, caller: &AuthUser, id: Uuid, req: RotateApi
 /// `DELETE api_keys/{id}`: the key (and a replaced one still in its grace period) stops working now.
 pub async fn revoke(state: &AppState, caller: &AuthUser, id: Uuid) -> AppResult<()> {
     let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.begin_org(caller.org_id).await?;
     let key = tx.api_key(caller.org_id, id).await?.ok_or_else(no_key)?;
     may_revoke(caller, key.holder.id)?;
     tx.delete_api_key(caller.org_id, id).await?;

@@ -103,7 +103,7 @@ async fn check_input(
 
 pub async fn create(state: &AppState, admin: &OrgAdmin, input: GroupInput) -> AppResult<Group> {
     let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.begin_org(admin.org_id()).await?;
     let input = check_input(tx.as_mut(), admin, &input, None).await?;
     let group = Group {
         id: uuid_v7_at(now),
@@ -137,7 +137,7 @@ pub async fn update(
     input: GroupInput,
 ) -> AppResult<Group> {
     let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.begin_org(admin.org_id()).await?;
     let before = tx
         .groups_tx(admin.org_id())
         .await?
@@ -181,7 +181,7 @@ pub async fn update(
 
 pub async fn delete(state: &AppState, admin: &OrgAdmin, id: Uuid, expected: Option<i64>) -> AppResult<GroupDeleted> {
     let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.begin_org(admin.org_id()).await?;
     let before = tx
         .groups_tx(admin.org_id())
         .await?

@@ -64,7 +64,7 @@ pub async fn set_mine(
 ) -> AppResult<MyNotificationsView> {
     let new = new.normalized();
     let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.begin_org(user.org_id).await?;
     let (current_version, current) = parse(tx.settings_doc_tx(user.org_id, &key(user.user_id)).await?)?;
     if current_version != expected {
         return Err(AppError::VersionMismatch {

@@ -32,7 +32,7 @@ pub async fn update_general(
 ) -> AppResult<Versioned<GeneralSettings>> {
     let org_id = admin.org_id();
     let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.begin_org(org_id).await?;
     let current = tx.general_settings(org_id).await?;
     if current.version != expected {
         return Err(AppError::VersionMismatch {
@@ -101,7 +101,7 @@ pub async fn update_doc<T: SettingsArea + Default>(
     guard: impl FnOnce(&T) -> AppResult<()>,
 ) -> AppResult<Versioned<T>> {
     new.check().map_err(AppError::Validation)?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.begin_org(admin.org_id()).await?;
     guard(&new)?;
     write_doc(state, tx.as_mut(), admin, expected, new)
         .await?
@@ -192,7 +192,7 @@ pub async fn update_notifications(
     new: NotificationSettings,
 ) -> AppResult<Versioned<NotificationSettings>> {
     new.check().map_err(AppError::Validation)?;
-    let mut tx = state.store.begin().await?;
+    let mut tx = state.store.begin_org(admin.org_id()).await?;
     let integrations = tx.integrations_tx(admin.org_id()).await?;
     let mut errors = Vec::new();
     for event in EventType::ALL {

@@ -70,8 +70,17 @@ pub trait Store:
     + Sync
     + 'static
 {
-    /// Starts a write transaction. Only one is open at a time; others wait.
+    /// Starts a write transaction of the whole store: while it is open, no other write transaction is
+    /// (others wait).
     async fn begin(&self) -> StoreResult<Box<dyn WriteTx>>;
+
+    /// Starts a write transaction that reads and writes only organization `org_id`'s own rows (its
+    /// settings, groups, users, keys, integrations, servers, agents) and appends only its audit entries;
+    /// those it reads and then writes, nobody else changes until it ends. Only one is open at a time for
+    /// an organization, and none while a [`Store::begin`] transaction is open; on an engine with more than
+    /// one writer (PostgreSQL), those of different organizations run side by side and commit together.
+    /// An audit entry of another organization fails the transaction.
+    async fn begin_org(&self, org_id: Uuid) -> StoreResult<Box<dyn WriteTx>>;
 
     /// The user who may log in with this (normalized, lower-case) email.
     async fn user_for_login(&self, email: &str) -> StoreResult<Option<LoginUser>>;
@@ -113,8 +122,9 @@ pub trait Store:
     /// The user's stored sessions, newest first (alive or not under the current timeouts).
     async fn user_sessions(&self, org_id: Uuid, user_id: Uuid) -> StoreResult<Vec<SessionInfo>>;
 
-    /// The newest place in the change stream (the audit log), 0 when nothing was ever recorded.
-    async fn change_head(&self) -> StoreResult<i64>;
+    /// The newest place in `org_id`'s change stream (its audit entries), 0 when nothing was ever
+    /// recorded: a reader that goes on after it misses none of the organization's later changes.
+    async fn change_head(&self, org_id: Uuid) -> StoreResult<i64>;
 
     /// The changes of `org_id` after place `after`, oldest first, at most `limit`.
     async fn changes_after(

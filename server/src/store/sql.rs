@@ -641,6 +641,18 @@ impl<'a> Connection<'a> {
         })
     }
 
+    /// A statement whose best plan depends on its values (a search: which index, and how far to walk it).
+    /// On PostgreSQL it is prepared for this one use, so it is planned for these values every time: a
+    /// statement kept prepared is switched to one generic plan after five runs, hundreds of times slower
+    /// for an audit search (`../shared/notes/postgres.md` §4.3). On SQLite, which plans once per text
+    /// whatever the values, it is kept prepared.
+    pub fn prepare_planned(&self, sql: &str) -> Result<Statement<'a>> {
+        match self {
+            Connection::Sqlite(_) => self.prepare_cached(sql),
+            Connection::Pg(_) => self.prepare(sql),
+        }
+    }
+
     /// A statement prepared for this one use (a text built for the values at hand).
     pub fn prepare(&self, sql: &str) -> Result<Statement<'a>> {
         Ok(match *self {

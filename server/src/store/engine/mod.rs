@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::{
     AuditFilter, AuditRecord, LicenseFacts, LoginUser, NewSession, SessionInfo, SessionTimeouts, SessionView, Store,
-    StoreResult, WriteTx, ops, sql::Connection,
+    StoreError, StoreResult, WriteTx, ops, sql::Connection,
 };
 
 /// How a store runs operations. Every storage trait is implemented over it.
@@ -42,8 +42,9 @@ pub trait Engine: Send + Sync + 'static {
         T: Send + 'static,
         F: FnOnce(&Connection<'_>) -> StoreResult<T> + Send + 'static;
 
-    /// Starts a write transaction.
-    async fn open_tx(&self) -> StoreResult<Box<dyn WriteTx>>;
+    /// Starts a write transaction: of the whole store (`None`), or of one organization's rows
+    /// ([`Store::begin_org`]).
+    async fn open_tx(&self, org: Option<Uuid>) -> StoreResult<Box<dyn WriteTx>>;
 
     /// Runs `f`, one statement that claims queued work (mail, deliveries) for a worker, as a write of its
     /// own that announces nothing: a claim changes no data a reader sees, and announcing it would wake
@@ -78,12 +79,21 @@ pub trait TxEngine: Send + 'static {
 
     /// Commits; answers only once the commit is durable.
     async fn finish(self: Box<Self>) -> StoreResult<()>;
+
+    /// The organization this transaction is confined to, if any ([`Store::begin_org`]).
+    fn confined_to(&self) -> Option<Uuid> {
+        None
+    }
 }
 
 #[async_trait]
 impl<E: Engine> Store for E {
     async fn begin(&self) -> StoreResult<Box<dyn WriteTx>> {
-        self.open_tx().await
+        self.open_tx(None).await
+    }
+
+    async fn begin_org(&self, org_id: Uuid) -> StoreResult<Box<dyn WriteTx>> {
+        self.open_tx(Some(org_id)).await
     }
 
     async fn user_for_login(&self, email: &str) -> StoreResult<Option<LoginUser>> {
@@ -124,8 +134,8 @@ impl<E: Engine> Store for E {
         self.read(move |c| ops::applications(c, org_id)).await
     }
 
-    async fn change_head(&self) -> StoreResult<i64> {
-        self.read(ops::change_head).await
+    async fn change_head(&self, org_id: Uuid) -> StoreResult<i64> {
+        self.read(move |c| ops::change_head(c, org_id)).await
     }
 
     async fn changes_after(
@@ -254,6 +264,17 @@ impl<T: TxEngine> WriteTx for T {
     }
 
     async fn append_audit(&mut self, entry: &AuditRecord) -> StoreResult<()> {
+        if let Some(org) = self.confined_to()
+            && entry.org_id != Some(org)
+        {
+            // Its place in the change stream would not follow that organization's commit order.
+            return Err(StoreError::Corrupt(format!(
+                "a transaction of organization {org} cannot audit {}",
+                entry
+                    .org_id
+                    .map_or("the system".to_owned(), |o| format!("organization {o}"))
+            )));
+        }
         let entry = entry.clone();
         self.run(move |c| ops::append_audit(c, &entry)).await
     }

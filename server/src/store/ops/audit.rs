@@ -46,13 +46,14 @@ fn audit_values(rec: &AuditRecord) -> StoreResult<[Value; AUDIT_VALUES]> {
 
 pub fn append_audit(c: &Connection, rec: &AuditRecord) -> StoreResult<()> {
     let values = audit_values(rec)?;
-    // Where the entry stands in the change stream: SQLite's time-ordered rowid (`?13`), or PostgreSQL's
-    // `seq`, which must follow commit order (else a reader that saw place n could miss an n-1 committed
-    // later). Every PostgreSQL write transaction took the write lock in its first statement and holds it
-    // until it ends (`PgStore::open_tx`, `orgs::on_postgres`), so this statement's snapshot, taken after,
-    // sees every earlier entry: the next place is the largest so far plus one.
+    // Where the entry stands in the change stream: SQLite's time-ordered rowid (`?13`, in commit order:
+    // one writer), or PostgreSQL's `seq`, taken from the sequence `audit_seq` by the column's default.
+    // That must follow the organization's commit order (else a reader that saw place n could miss an n-1
+    // committed later), and does: every PostgreSQL transaction that appends an organization's entries
+    // holds its organization's lock or the whole store's from its first statement to its end
+    // (`PgStore::open_tx`, `orgs::on_postgres`), so it takes its place after every earlier one committed.
     let (column, place, rowid) = if c.is_postgres() {
-        ("seq", "(SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log)", None)
+        ("seq", "DEFAULT", None)
     } else {
         ("rowid", "?13", Some(Value::Integer(time_key(c, rec.entry.at)?)))
     };
@@ -78,30 +79,24 @@ pub fn append_audit_many(c: &Connection, recs: &[AuditRecord]) -> StoreResult<()
     if !c.is_postgres() {
         return recs.iter().try_for_each(|r| append_audit(c, r));
     }
+    // The whole store's write lock (a transaction of `orgs`, which holds it already): the places the
+    // sequence gives in row order follow commit order.
     c.query_row("SELECT pg_advisory_xact_lock(?1)", params![super::WRITE_LOCK], |_| {
         Ok(())
     })
     .map_err(db_err)?;
-    let mut next: i64 = c
-        .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log", [], |r| r.get(0))
-        .map_err(db_err)?;
-    // The place, then the entry's values.
-    const COLUMNS: usize = AUDIT_VALUES + 1;
     for chunk in recs.chunks(1000) {
-        let mut values = Vec::with_capacity(chunk.len() * COLUMNS);
+        let mut values = Vec::with_capacity(chunk.len() * AUDIT_VALUES);
         let mut rows = Vec::with_capacity(chunk.len());
         for (i, rec) in chunk.iter().enumerate() {
-            values.push(Value::Integer(next));
             values.extend(audit_values(rec)?);
-            next += 1;
-            let row: Vec<String> = (1..=COLUMNS).map(|k| format!("?{}", i * COLUMNS + k)).collect();
+            let row: Vec<String> = (1..=AUDIT_VALUES)
+                .map(|k| format!("?{}", i * AUDIT_VALUES + k))
+                .collect();
             rows.push(format!("({})", row.join(", ")));
         }
         c.execute(
-            &format!(
-                "INSERT INTO audit_log (seq, {AUDIT_COLUMNS}) VALUES {}",
-                rows.join(", ")
-            ),
+            &format!("INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES {}", rows.join(", ")),
             params_from_iter(values),
         )
         .map_err(db_err)?;
@@ -180,7 +175,7 @@ fn window_end(c: &Connection, org_id: Uuid, f: &AuditFilter) -> StoreResult<Opti
     let n = bind(&mut args, SCAN_WINDOW - 1);
     let sql = format!("SELECT at, id FROM audit_log{conditions} ORDER BY at DESC, id DESC LIMIT 1 OFFSET ?{n}");
     let params: Vec<&dyn sql::ToSql> = args.iter().map(|a| a.as_ref()).collect();
-    c.prepare_cached(&sql)
+    c.prepare_planned(&sql)
         .map_err(db_err)?
         .query_row(params.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
@@ -196,7 +191,7 @@ pub fn audit_search(c: &Connection, org_id: Uuid, f: &AuditFilter) -> StoreResul
     let keyword = f.keyword.as_deref().filter(|k| !k.is_empty());
     // The trigram index needs three characters; shorter keywords (and no keyword) scan. PostgreSQL's
     // planner chooses between the time index and the trigram index by itself (each search is planned
-    // for its own values: `plan_cache_mode = force_custom_plan`, `store::postgres`).
+    // for its own values: `Connection::prepare_planned`).
     if c.is_postgres() || keyword.is_none_or(|k| k.chars().count() < 3) {
         return search_with(c, org_id, f, Plan::Scan { down_to: None });
     }
@@ -285,7 +280,7 @@ fn search_with(c: &Connection, org_id: Uuid, f: &AuditFilter, plan: Plan) -> Sto
         true => sql.push_str(&format!(" ORDER BY audit_fts.rowid DESC LIMIT ?{n}")),
         false => sql.push_str(&format!(" ORDER BY a.at DESC, a.id DESC LIMIT ?{n}")),
     }
-    let mut stmt = c.prepare_cached(&sql).map_err(db_err)?;
+    let mut stmt = c.prepare_planned(&sql).map_err(db_err)?;
     let params: Vec<&dyn sql::ToSql> = args.iter().map(|a| a.as_ref()).collect();
     let rows = stmt
         .query_map(params.as_slice(), |r| {
@@ -324,14 +319,20 @@ fn search_with(c: &Connection, org_id: Uuid, f: &AuditFilter, plan: Plan) -> Sto
     Ok(out)
 }
 
-/// The newest place in the change stream: the largest audit rowid (rowid order is time, then write order).
-/// On PostgreSQL, the `seq` column (in commit order, see [`append_audit`]).
-pub fn change_head(c: &Connection) -> StoreResult<i64> {
-    let sql = match c.is_postgres() {
-        true => "SELECT COALESCE(MAX(seq), 0) FROM audit_log",
-        false => "SELECT COALESCE(MAX(rowid), 0) FROM audit_log",
-    };
-    c.query_row(sql, [], |r| r.get(0)).map_err(db_err)
+/// The newest place in `org_id`'s change stream. SQLite: the largest audit rowid of all (rowid order is
+/// time, then write order, and one writer commits in that order, so no smaller place can come later).
+/// PostgreSQL: the organization's largest `seq`; the largest of all could pass the place of another
+/// organization's entry not yet committed, which commits later (see [`append_audit`]).
+pub fn change_head(c: &Connection, org_id: Uuid) -> StoreResult<i64> {
+    match c.is_postgres() {
+        true => c.query_row(
+            "SELECT COALESCE(MAX(seq), 0) FROM audit_log WHERE org_id = ?1",
+            params![org_id.to_string()],
+            |r| r.get(0),
+        ),
+        false => c.query_row("SELECT COALESCE(MAX(rowid), 0) FROM audit_log", [], |r| r.get(0)),
+    }
+    .map_err(db_err)
 }
 
 /// The organization's audit entries after place `after`, oldest first, as change events (no summary, no
@@ -346,7 +347,7 @@ pub fn changes_after(
         .prepare_cached(match c.is_postgres() {
             true => {
                 "SELECT seq, at, actor_email, action, target_kind, target_id FROM audit_log
-                 WHERE seq > ?1 AND org_id = ?2 ORDER BY seq LIMIT ?3"
+                 WHERE org_id = ?2 AND seq > ?1 ORDER BY seq LIMIT ?3"
             }
             false => {
                 "SELECT rowid, at, actor_email, action, target_kind, target_id FROM audit_log

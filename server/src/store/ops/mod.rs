@@ -41,11 +41,23 @@ pub const AREA_SESSIONS: &str = "sessions";
 pub const AREA_IP_RESTRICTIONS: &str = "ip_restrictions";
 pub const AREA_TWO_STEP: &str = "two_step";
 
-/// The PostgreSQL advisory lock every write transaction holds until it ends ("orgdwrit"): writers run
-/// one at a time, as on SQLite, across every instance. So the rules that read and then write (the last
-/// admin, a code used once, the first write of a settings area) hold as they do with one writer, and the
-/// audit log's place follows commit order.
+/// The PostgreSQL advisory lock every write transaction holds until it ends ("orgdwrit"): alone by a
+/// transaction of the whole store (`Store::begin`), which then runs by itself as on SQLite; shared by one
+/// of an organization (`Store::begin_org`), which also holds [`org_lock`]. So the rules that read and then
+/// write (the last admin, a code used once, the first write of a settings area) hold as they do with one
+/// writer, and each organization's audit places follow its commit order.
 pub const WRITE_LOCK: i64 = 0x6f72_6764_7772_6974;
+
+/// The advisory lock (in PostgreSQL's two-key space, apart from [`WRITE_LOCK`]'s) that a transaction of
+/// organization `org` holds until it ends: its class, then a key folded from the id. Two organizations
+/// whose keys collide only wait for each other.
+pub fn org_lock(org: Uuid) -> (i32, i32) {
+    /// "orgd" in ASCII.
+    const CLASS: i32 = 0x6f72_6764;
+    let (high, low) = org.as_u64_pair();
+    let folded = high ^ low;
+    (CLASS, ((folded >> 32) ^ folded) as u32 as i32)
+}
 
 /// Maps an engine error: uniqueness violations become conflicts, the rest stays opaque.
 pub fn db_err(e: crate::store::sql::Error) -> StoreError {

@@ -171,7 +171,7 @@ pub fn servers_page(c: &Connection, org_id: Uuid, f: &ServerFilter) -> StoreResu
     }
     sql.push_str(" ORDER BY name, id LIMIT ?");
     args.push(Value::Integer(i64::from(f.limit)));
-    let mut stmt = c.prepare_cached(&sql).map_err(db_err)?;
+    let mut stmt = c.prepare_planned(&sql).map_err(db_err)?;
     let rows = stmt.query_map(params_from_iter(args), raw_server).map_err(db_err)?;
     rows.map(|r| Ok(server_of(r.map_err(db_err)?, f.now)?.0)).collect()
 }

@@ -2,13 +2,17 @@
 //! (`../shared/notes/postgres.md`).
 //!
 //! The operations are the SQLite store's (`store::ops`, through `store::sql`); what differs is here:
-//! - a pool of connections (deadpool-postgres), each statement kept prepared per connection, and every
-//!   statement planned for its own values (`plan_cache_mode = force_custom_plan`: a generic plan of the
-//!   audit search is hundreds of times slower, notes §4.3);
-//! - a write transaction is a pooled connection inside `BEGIN` … `COMMIT` that first takes the write lock
-//!   (`ops::WRITE_LOCK`, a transaction-scoped advisory lock): write transactions run one at a time across
-//!   every instance, as SQLite's do, so every rule that reads then writes holds; one dropped without a
-//!   commit is rolled back before its connection is used again, or its connection is closed;
+//! - a pool of connections (deadpool-postgres), each statement kept prepared per connection, but the
+//!   searches, which are planned for their own values every time (`sql::Connection::prepare_planned`: a
+//!   generic plan of the audit search is hundreds of times slower, notes §4.3); planning every statement
+//!   instead cost a millisecond a request for the session's lookup alone;
+//! - a write transaction is a pooled connection inside `BEGIN` … `COMMIT` that first takes its locks,
+//!   transaction-scoped advisory locks held to its end, so every rule that reads then writes holds across
+//!   every instance: one of the whole store (`Store::begin`) holds the write lock (`ops::WRITE_LOCK`) alone,
+//!   and runs by itself, as SQLite's do; one of an organization (`Store::begin_org`) shares the write lock
+//!   and holds its organization's lock (`ops::org_lock`), so those of different organizations run, and
+//!   commit, side by side (PostgreSQL then syncs their commits together). One dropped without a commit is
+//!   rolled back before its connection is used again, or its connection is closed;
 //! - no cache: every read asks the database, so an instance never serves what another changed;
 //! - commits are announced on the channel `orgdeck_changes` (`NOTIFY`, delivered once committed), which
 //!   every instance listens to, so live updates reach consoles connected to any instance.
@@ -39,10 +43,10 @@ use super::{
     sql::{Connection, PgConn},
 };
 
-/// Connections per instance for reads, and for write transactions (one writes at a time; the others
-/// wait for the write lock holding theirs).
+/// Connections per instance for reads, and for write transactions (those of different organizations write
+/// side by side; the others wait for their lock holding theirs).
 const READERS: usize = 12;
-const WRITERS: usize = 4;
+const WRITERS: usize = 16;
 /// The channel commits are announced on.
 const CHANNEL: &str = "orgdeck_changes";
 
@@ -109,11 +113,6 @@ pub fn target(url: &str) -> Result<Target, PgOpenError> {
     {
         config.password(password);
     }
-    let options = match config.get_options() {
-        Some(o) if !o.is_empty() => format!("{o} -c plan_cache_mode=force_custom_plan"),
-        _ => "-c plan_cache_mode=force_custom_plan".to_owned(),
-    };
-    config.options(&options);
     if config.get_application_name().is_none() {
         config.application_name("orgdeck-server");
     }
@@ -348,15 +347,28 @@ impl Engine for PgStore {
         self.read(f).await
     }
 
-    async fn open_tx(&self) -> StoreResult<Box<dyn WriteTx>> {
+    async fn open_tx(&self, org: Option<Uuid>) -> StoreResult<Box<dyn WriteTx>> {
         let client = self.writers.get().await.map_err(backend)?;
-        client
-            .batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({})", ops::WRITE_LOCK))
-            .await
-            .map_err(backend)?;
+        let begin = match org {
+            None => format!("BEGIN; SELECT pg_advisory_xact_lock({})", ops::WRITE_LOCK),
+            // The write lock first, always: a transaction of the whole store waiting for it holds no
+            // organization's lock, so the two kinds never wait for each other in a circle.
+            Some(org) => {
+                let (class, key) = ops::org_lock(org);
+                format!(
+                    "BEGIN; SELECT pg_advisory_xact_lock_shared({}); SELECT pg_advisory_xact_lock({class}, {key})",
+                    ops::WRITE_LOCK
+                )
+            }
+        };
+        // Dropped while it waits for a lock (its request was cancelled): rolled back before the pool gives
+        // the connection out again, as any unfinished transaction.
+        let tx = TxConn(Some(client));
+        tx.client()?.batch_execute(&begin).await.map_err(backend)?;
         Ok(Box::new(PgTx {
-            conn: Some(TxConn(Some(client))),
+            conn: Some(tx),
             commits: self.commits.clone(),
+            org,
         }))
     }
 
@@ -410,10 +422,20 @@ impl Drop for TxConn {
     }
 }
 
+impl TxConn {
+    fn client(&self) -> StoreResult<&Object> {
+        self.0
+            .as_ref()
+            .ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))
+    }
+}
+
 pub struct PgTx {
     /// `None` only while an operation runs on the blocking pool (or after it was cancelled there).
     conn: Option<TxConn>,
     commits: Arc<watch::Sender<u64>>,
+    /// The organization it is confined to (`Store::begin_org`), if any.
+    org: Option<Uuid>,
 }
 
 #[async_trait]
@@ -450,9 +472,7 @@ impl TxEngine for PgTx {
             .conn
             .take()
             .ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
-        let client =
-            tx.0.as_ref()
-                .ok_or_else(|| StoreError::Corrupt("transaction already ended".into()))?;
+        let client = tx.client()?;
         // The announcement is delivered only if the commit succeeds, and after it.
         client
             .batch_execute(&format!("NOTIFY {CHANNEL}; COMMIT"))
@@ -462,6 +482,10 @@ impl TxEngine for PgTx {
         drop(tx.0.take());
         self.commits.send_modify(|n| *n += 1);
         Ok(())
+    }
+
+    fn confined_to(&self) -> Option<Uuid> {
+        self.org
     }
 }
 

@@ -1,5 +1,6 @@
 //! Migrations of the PostgreSQL store. A fresh database gets the whole schema of the SQLite store's
-//! version 15 in one step (`schema.sql`); later versions add one step each on both engines (16: claims). Every
+//! version 15 in one step (`schema.sql`); later versions add one step each on both engines (16: claims; 17: audit places from a sequence, on
+//! PostgreSQL only). Every
 //! instance migrates at start inside one transaction that first takes a transaction-scoped advisory lock,
 //! so instances starting together apply each step once (the others wait, then find it applied). A database
 //! newer than this build is refused: an older instance must not run against a schema it does not know.
@@ -10,7 +11,7 @@ use tokio_postgres::Client;
 const MIGRATION_LOCK: i64 = 0x006f_7267_6465_636b;
 
 /// `(version, SQL)`, oldest first. Version 15 is the SQLite store's version 15 as one step.
-const MIGRATIONS: &[(i64, &str)] = &[(15, include_str!("schema.sql")), (16, V16)];
+const MIGRATIONS: &[(i64, &str)] = &[(15, include_str!("schema.sql")), (16, V16), (17, V17)];
 
 /// As the SQLite store's version 16: claims of queued mail and deliveries, with their leases.
 const V16: &str = r#"
@@ -18,6 +19,18 @@ ALTER TABLE mail_outbox ADD COLUMN claimed_by TEXT COLLATE "C";
 ALTER TABLE mail_outbox ADD COLUMN lease_until BIGINT;
 ALTER TABLE deliveries ADD COLUMN claimed_by TEXT COLLATE "C";
 ALTER TABLE deliveries ADD COLUMN lease_until BIGINT;
+"#;
+
+/// The audit log's places in the change stream come from a sequence (the column's default), no longer
+/// from the largest place plus one: write transactions of different organizations run side by side
+/// (`Store::begin_org`), and two of them would take the same place. Each organization's changes are read
+/// in place order by organization (`audit_by_org_seq`). SQLite's version 17 changes nothing: its place is
+/// the rowid.
+const V17: &str = r#"
+CREATE SEQUENCE audit_seq AS BIGINT OWNED BY audit_log.seq;
+SELECT setval('audit_seq', (SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log), false);
+ALTER TABLE audit_log ALTER COLUMN seq SET DEFAULT nextval('audit_seq');
+CREATE INDEX audit_by_org_seq ON audit_log (org_id, seq);
 "#;
 
 /// The newest schema version this build knows.

@@ -308,6 +308,7 @@ impl SqliteStore {
             conn: Some(tx),
             generation: self.generation.clone(),
             writer: self.writer.clone(),
+            org: None,
         })
     }
 
@@ -401,8 +402,11 @@ impl Engine for SqliteStore {
         .map_err(backend)?
     }
 
-    async fn open_tx(&self) -> StoreResult<Box<dyn WriteTx>> {
-        Ok(Box::new(self.begin_tx().await?))
+    /// SQLite has one writer: a transaction of an organization holds it as one of the whole store does.
+    async fn open_tx(&self, org: Option<Uuid>) -> StoreResult<Box<dyn WriteTx>> {
+        let mut tx = self.begin_tx().await?;
+        tx.org = org;
+        Ok(Box::new(tx))
     }
 
     /// A transaction of the one writer (SQLite has no other): its commit moves the generation as any
@@ -489,6 +493,9 @@ struct SqliteTx {
     conn: Option<TxConn>,
     generation: Arc<cache::Generation>,
     writer: Arc<WriterLock>,
+    /// The organization it is confined to (`Store::begin_org`): nothing more is locked on SQLite, but
+    /// the confinement is kept as on PostgreSQL, so a transaction that breaks it fails on both engines.
+    org: Option<Uuid>,
 }
 
 #[async_trait]
@@ -553,6 +560,10 @@ impl TxEngine for SqliteTx {
             Some(Err(why)) => Err(StoreError::Backend(why.into())),
             None => Err(StoreError::Backend("the store closed before the commit".into())),
         }
+    }
+
+    fn confined_to(&self) -> Option<Uuid> {
+        self.org
     }
 }
 

@@ -26,7 +26,12 @@ const MIGRATIONS: &[(i64, &str, Option<Fixup>)] = &[
     (14, V14, None),
     (15, V15, None),
     (16, V16, None),
+    (17, V17, None),
 ];
+
+/// Nothing changes in SQLite: PostgreSQL's version 17 takes its audit places from a sequence (SQLite's place
+/// is the rowid). The step keeps both engines' versions in step.
+const V17: &str = "";
 
 /// Claims of queued work (mail, channel deliveries): the worker that took a message and until when its
 /// claim holds. Several instances on one database each take their own; a claim past its lease (the worker
