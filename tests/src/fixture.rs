@@ -40,9 +40,11 @@ impl TestServer {
         Self::start_configured(clock, |_| {}).await
     }
 
-    /// A fresh server whose configuration `configure` adjusts (a connection cap, a login rate) before it starts.
+    /// A fresh server whose configuration `configure` adjusts (a connection cap, a login rate) before it
+    /// starts: on SQLite, or with `ORGDECK_TEST_DATABASE=postgres` on a fresh PostgreSQL database (as the
+    /// server's own tests, README "Tests and PostgreSQL").
     pub async fn start_configured(clock: Arc<dyn Clock>, configure: impl FnOnce(&mut ServerConfig)) -> Result<Self> {
-        Self::start_on(None, clock, configure).await
+        Self::start_on(test_database().await?, clock, configure).await
     }
 
     /// A fresh server on the PostgreSQL database `database` (empty) when given, else on SQLite.
@@ -104,6 +106,17 @@ impl TestServer {
     pub async fn stop(self) {
         self.handle.shutdown().await;
     }
+}
+
+/// The PostgreSQL database tests run their servers on when `ORGDECK_TEST_DATABASE=postgres` (a fresh one
+/// of `pg_test`'s server each time); `None`: the data directory's SQLite file.
+pub async fn test_database() -> Result<Option<String>> {
+    if std::env::var("ORGDECK_TEST_DATABASE").is_ok_and(|v| v == "postgres") {
+        let pg = orgdeck_server::pg_test::server()
+            .context("ORGDECK_TEST_DATABASE=postgres needs a PostgreSQL (ORGDECK_TEST_PG_URL or initdb)")?;
+        return Ok(Some(pg.fresh_database().await));
+    }
+    Ok(None)
 }
 
 /// Logs in to the server at `base_url` and returns the session token.

@@ -161,9 +161,10 @@ fn a_first_run_without_profiles_explains_and_leaves_the_terminal_alone() {
 fn a_person_logs_in_renames_the_organization_saves_and_quits() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let data = tempfile::tempdir().unwrap();
-    orgdeck_server::init_org(data.path(), "Pty Org", EMAIL, PASSWORD, &SystemClock).expect("init_org");
-    let mut config = ServerConfig::new(data.path());
-    config.listen = "127.0.0.1:0".parse().unwrap();
+    let database = runtime.block_on(test_database());
+    let db = orgdeck_server::Database::configured(data.path(), database.as_deref());
+    orgdeck_server::init_org(&db, "Pty Org", EMAIL, PASSWORD, &SystemClock).expect("init_org");
+    let config = server_config(data.path(), database.as_deref(), "127.0.0.1:0");
     let server = runtime.block_on(orgdeck_server::spawn(config)).expect("server starts");
     let url = server.base_url();
 
@@ -225,6 +226,28 @@ fn a_person_logs_in_renames_the_organization_saves_and_quits() {
     runtime.block_on(server.shutdown());
 }
 
+/// The PostgreSQL database the servers of these tests run on with `ORGDECK_TEST_DATABASE=postgres` (a fresh
+/// one each; README "Tests and PostgreSQL"); `None`: the data directory's SQLite file.
+async fn test_database() -> Option<String> {
+    if std::env::var("ORGDECK_TEST_DATABASE").is_ok_and(|v| v == "postgres") {
+        let pg = orgdeck_server::pg_test::server().expect("ORGDECK_TEST_DATABASE=postgres needs a PostgreSQL");
+        return Some(pg.fresh_database().await);
+    }
+    None
+}
+
+/// A server's configuration on the data directory `data`, listening on `listen`: on its SQLite file, or on
+/// the PostgreSQL `database` with a secret key of the tests.
+fn server_config(data: &Path, database: Option<&str>, listen: &str) -> ServerConfig {
+    let mut config = ServerConfig::new(data);
+    config.listen = listen.parse().expect("an address");
+    if let Some(url) = database {
+        config.database = Some(url.to_owned());
+        config.secret_key = Some(*b"orgdeck-pty-tests-postgres-key!!");
+    }
+    config
+}
+
 /// A real server with one organization and its admin, and a console profile for it.
 struct Fixture {
     runtime: tokio::runtime::Runtime,
@@ -232,6 +255,11 @@ struct Fixture {
     url: String,
     home: tempfile::TempDir,
     _data: tempfile::TempDir,
+    /// The server's database (its SQLite file in `_data`, or PostgreSQL).
+    db: orgdeck_server::Database,
+    /// The PostgreSQL database, when the server runs on one.
+    database: Option<String>,
+    org: orgdeck_server::OrgCreated,
 }
 
 impl Fixture {
@@ -243,9 +271,10 @@ impl Fixture {
     fn with(org: &str, configure: impl FnOnce(&mut ServerConfig)) -> Fixture {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let data = tempfile::tempdir().unwrap();
-        orgdeck_server::init_org(data.path(), org, EMAIL, PASSWORD, &SystemClock).expect("init_org");
-        let mut config = ServerConfig::new(data.path());
-        config.listen = "127.0.0.1:0".parse().unwrap();
+        let database = runtime.block_on(test_database());
+        let db = orgdeck_server::Database::configured(data.path(), database.as_deref());
+        let org = orgdeck_server::init_org(&db, org, EMAIL, PASSWORD, &SystemClock).expect("init_org");
+        let mut config = server_config(data.path(), database.as_deref(), "127.0.0.1:0");
         configure(&mut config);
         let server = runtime.block_on(orgdeck_server::spawn(config)).expect("server starts");
         let url = server.base_url();
@@ -258,6 +287,9 @@ impl Fixture {
             url,
             home,
             _data: data,
+            db,
+            database,
+            org,
         }
     }
 
@@ -701,9 +733,8 @@ impl Fixture {
 
     /// Starts the server again on the same address and data.
     fn start_server(&mut self) {
-        let mut config = ServerConfig::new(self._data.path());
         let addr = self.url.trim_start_matches("http://").trim_end_matches('/');
-        config.listen = addr.parse().expect("the fixture's address");
+        let config = server_config(self._data.path(), self.database.as_deref(), addr);
         let server = self
             .runtime
             .block_on(orgdeck_server::spawn(config))
@@ -1106,19 +1137,18 @@ fn register_agent(fx: &Fixture, key: &str, name: &str, environment: &str) -> org
 fn a_person_turns_on_auto_licensing_and_an_agent_that_registers_appears_licensed_in_the_servers_area() {
     let fx = Fixture::new("Pty Servers Org");
     // The operator bought two protect licenses.
-    let db = orgdeck_server::store::sqlite::connect(&orgdeck_server::store::sqlite::db_path(fx._data.path()), false)
-        .unwrap();
-    let org: String = db.query_row("SELECT id FROM organizations", [], |r| r.get(0)).unwrap();
-    orgdeck_server::store::sqlite::ops::insert_license(
-        &orgdeck_server::store::sql::Connection::Sqlite(&db),
-        uuid::Uuid::parse_str(&org).unwrap(),
-        orgdeck_shared::licensing::LicenseKind::Protect,
-        2,
-        jiff::civil::date(2099, 12, 31),
-        jiff::Timestamp::now(),
-    )
+    orgdeck_server::orgs::transaction(&fx.db, |c| {
+        orgdeck_server::store::ops::insert_license(
+            c,
+            fx.org.org_id,
+            orgdeck_shared::licensing::LicenseKind::Protect,
+            2,
+            jiff::civil::date(2099, 12, 31),
+            jiff::Timestamp::now(),
+        )?;
+        Ok(())
+    })
     .unwrap();
-    drop(db);
     let mut console = fx.console();
     // General: "Auto-license new servers" is the sixth field (production is its default environment).
     console.type_keys("jjjjj");
@@ -1212,6 +1242,8 @@ fn a_person_raises_a_score_weight_and_sees_the_grade_change_in_the_preview_befor
     let mut console = fx.console();
     console.type_keys(":scores\r");
     console.wait_for("no grade changes");
+    // The applications come in their own request, which may answer after the weights.
+    console.wait_for("pty-ledger");
     let row = |c: &Console| {
         c.contents()
             .lines()
