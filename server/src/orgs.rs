@@ -266,10 +266,13 @@ enum Use {
     /// Writes under the write lock, committed and announced to running instances.
     Commit { migrate: bool },
     /// Outside any transaction (`VACUUM` cannot run in one); the database is migrated already.
+    #[cfg(feature = "testkit")]
     Maintain,
 }
 
-/// Runs `sql` on PostgreSQL outside a transaction (maintenance: `VACUUM`); nothing on SQLite.
+/// Runs `sql` on PostgreSQL outside a transaction (maintenance after a bulk load: `VACUUM`); nothing on
+/// SQLite.
+#[cfg(feature = "testkit")]
 pub(crate) fn maintain(db: &Database, sql: &str) -> Result<(), OrgError> {
     match db {
         Database::Sqlite(_) => Ok(()),
@@ -315,6 +318,7 @@ fn on_postgres<T: Send, E: From<WriteError> + Send>(
                     let begin = match how {
                         Use::Read { .. } => "BEGIN".to_owned(),
                         Use::Commit { .. } => format!("BEGIN; SELECT pg_advisory_xact_lock({})", ops::WRITE_LOCK),
+                        #[cfg(feature = "testkit")]
                         Use::Maintain => String::new(),
                     };
                     client.batch_execute(&begin).await.map_err(WriteError::Pg)?;
@@ -325,6 +329,7 @@ fn on_postgres<T: Send, E: From<WriteError> + Send>(
                     runtime: runtime.handle(),
                 }));
                 let end = match (&out, how) {
+                    #[cfg(feature = "testkit")]
                     (_, Use::Maintain) => "",
                     (Ok(_), Use::Commit { .. }) => "NOTIFY orgdeck_changes; COMMIT",
                     _ => "ROLLBACK",

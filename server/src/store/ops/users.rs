@@ -462,52 +462,63 @@ pub fn list_users(c: &Connection, org_id: Uuid, f: &UserListFilter) -> StoreResu
                 "((full_key >= ?{lo} AND full_key < ?{hi}) OR (rev_key >= ?{lo} AND rev_key < ?{hi})
                   OR (email >= ?{lo} AND email < ?{hi}))"
             );
-            if search_hits_at_most(c, org_id, q, HIT_SORT_MAX)? {
-                // Few hits: all of them, but only the columns the filters and the order need, read from
-                // the search indexes alone (the three ranges made disjoint, so no user comes twice and no
-                // dedup is needed); sorted; then the page's rows by key. Left to itself, PostgreSQL's
-                // planner may walk the order's index instead, expecting hits early, and read every user
-                // when they sort last ("zh" in a name order: 98,504 rows for 51); and reading every hit's
-                // row to sort them costs a random read each (9 ms for 2,818).
-                let mut carried: Vec<&str> = match f.sort {
-                    UserSort::Name => vec!["last_key", "first_key", "id"],
-                    UserSort::Email => vec!["email"],
-                    UserSort::Status => vec!["status", "last_key", "first_key", "id"],
-                    UserSort::LastLogin => vec!["last_login_at", "id"],
-                };
-                let needed = [
-                    (f.status.is_some(), "status"),
-                    (matches!(f.group, Some(GroupFilter::Role(_))), "role"),
-                    (matches!(f.group, Some(GroupFilter::Custom(_))), "id"),
-                ];
-                for (need, col) in needed {
-                    if need && !carried.contains(&col) {
-                        carried.push(col);
+            // Few hits: all of them, but only the columns the filters and the order need, read from the
+            // search indexes alone (the three ranges made disjoint, so no user comes twice and no dedup is
+            // needed); sorted; then the page's rows by key. Left to itself, PostgreSQL's planner may walk
+            // the order's index instead, expecting hits early, and read every user when they sort last
+            // ("zh" in a name order: 98,504 rows for 51); and reading every hit's row to sort them costs a
+            // random read each (9 ms for 2,818). Many hits: the order's index, where hits come early.
+            let carried = carried_columns(f);
+            let qualified = USER_COLUMNS
+                .split(", ")
+                .map(|c| format!("users.{}", c.trim()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            if c.is_postgres() {
+                // One statement reads the hits once, up to one past the most it sorts, and answers their
+                // page only when they are few; with its count in a last column (and one row of nulls
+                // when the page is empty), so that many hits need no second count.
+                let hits = hits_sql("id", &carried, lo, hi);
+                let counted = format!(
+                    "WITH hits AS MATERIALIZED ({hits} LIMIT {over}), counted AS (SELECT COUNT(*) AS n FROM hits)
+                     SELECT {qualified}, counted.n FROM counted
+                     LEFT JOIN (SELECT hit FROM hits WHERE (SELECT n FROM counted) <= {HIT_SORT_MAX}{conds}
+                                ORDER BY {order} LIMIT ?{limit}) AS h ON TRUE
+                     LEFT JOIN users ON users.id = h.hit ORDER BY {order}",
+                    over = HIT_SORT_MAX + 1
+                );
+                let width = USER_COLUMNS.split(", ").count();
+                let rows = c
+                    .prepare_planned(&counted)
+                    .map_err(db_err)?
+                    .query_map(params_from_iter(args.iter()), |r| {
+                        let n: i64 = r.get(width)?;
+                        let id: Option<String> = r.get(0)?;
+                        Ok((n, id.map(|_| record_row(r)).transpose()?))
+                    })
+                    .map_err(db_err)?;
+                let (mut hits, mut users) = (0, Vec::new());
+                for row in rows {
+                    let (n, user) = row.map_err(db_err)?;
+                    hits = n;
+                    if let Some(user) = user {
+                        users.push(user.into_record()?.user);
                     }
                 }
-                let carried = carried.join(", ");
-                // A row's key: SQLite's rowid, PostgreSQL's id (each search index carries it).
-                let key = if c.is_postgres() { "id" } else { "rowid" };
-                let hits = disjoint_ranges(&lo.to_string(), &hi.to_string())
-                    .map(|cond| format!("SELECT {key} AS hit, {carried} FROM users WHERE org_id = ?1 AND {cond}"))
-                    .join(" UNION ALL ");
-                let qualified = USER_COLUMNS
-                    .split(", ")
-                    .map(|c| format!("users.{}", c.trim()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                // The page of hits first, then its rows by key (SQLite's CROSS JOIN keeps that order of work;
-                // PostgreSQL's planner takes it by itself, and has no CROSS JOIN with a condition).
-                let join = if c.is_postgres() { "JOIN" } else { "CROSS JOIN" };
-                format!(
-                    "SELECT {qualified} FROM (SELECT hit FROM ({hits}) AS hits WHERE TRUE{conds} ORDER BY {order}
-                     LIMIT ?{limit}) AS h {join} users ON users.{key} = h.hit ORDER BY {order}"
-                )
-            } else if c.is_postgres() {
-                // Many: the order's index, where hits come early.
+                if hits <= HIT_SORT_MAX {
+                    attach_groups(c, &mut users)?;
+                    return Ok(users);
+                }
                 format!(
                     "SELECT {USER_COLUMNS} FROM users WHERE org_id = ?1{conds} AND {ranges}
                      ORDER BY {order} LIMIT ?{limit}"
+                )
+            } else if search_hits_at_most(c, org_id, q, HIT_SORT_MAX)? {
+                let hits = hits_sql("rowid", &carried, lo, hi);
+                // CROSS JOIN keeps the order of work: the page of hits first, then 50 rows by rowid.
+                format!(
+                    "SELECT {qualified} FROM (SELECT hit FROM ({hits}) WHERE TRUE{conds} ORDER BY {order}
+                     LIMIT ?{limit}) AS h CROSS JOIN users ON users.rowid = h.hit ORDER BY {order}"
                 )
             } else {
                 // `+` keeps the planner on the sort order's index rather than the search indexes.
@@ -530,6 +541,35 @@ pub fn list_users(c: &Connection, org_id: Uuid, f: &UserListFilter) -> StoreResu
     }
     attach_groups(c, &mut users)?;
     Ok(users)
+}
+
+/// The columns a page of hits is filtered and sorted on, carried by every search index.
+fn carried_columns(f: &UserListFilter) -> String {
+    let mut carried: Vec<&str> = match f.sort {
+        UserSort::Name => vec!["last_key", "first_key", "id"],
+        UserSort::Email => vec!["email"],
+        UserSort::Status => vec!["status", "last_key", "first_key", "id"],
+        UserSort::LastLogin => vec!["last_login_at", "id"],
+    };
+    let needed = [
+        (f.status.is_some(), "status"),
+        (matches!(f.group, Some(GroupFilter::Role(_))), "role"),
+        (matches!(f.group, Some(GroupFilter::Custom(_))), "id"),
+    ];
+    for (need, col) in needed {
+        if need && !carried.contains(&col) {
+            carried.push(col);
+        }
+    }
+    carried.join(", ")
+}
+
+/// A search's hits as rows of `key AS hit` and the `carried` columns: the three prefix ranges (parameters
+/// `?lo`, `?hi`) made disjoint.
+fn hits_sql(key: &str, carried: &str, lo: usize, hi: usize) -> String {
+    disjoint_ranges(&lo.to_string(), &hi.to_string())
+        .map(|cond| format!("SELECT {key} AS hit, {carried} FROM users WHERE org_id = ?1 AND {cond}"))
+        .join(" UNION ALL ")
 }
 
 /// Whether a search has at most `max` hits: the three prefix ranges made disjoint and counted together
