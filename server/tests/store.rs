@@ -346,6 +346,17 @@ async fn the_change_stream_lists_every_commit_once_in_order(p: Pair) {
     }
 }
 
+/// The targets of `org`'s changes after place `after`, as `store` lists them (at most ten).
+async fn changed(store: &Arc<dyn Store>, org: Uuid, after: i64) -> Vec<String> {
+    store
+        .changes_after(org, after, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect()
+}
+
 fn audit_of(org: Uuid, target: &str) -> orgdeck_server::store::AuditRecord {
     orgdeck_server::store::AuditRecord::new(
         Some(org),
@@ -371,23 +382,11 @@ async fn an_organizations_transaction_audits_only_that_organization(p: Pair) {
     drop(tx);
     // Nothing of it was kept: the transaction was dropped without its commit.
     let head = p.b.change_head(p.org).await.unwrap();
-    assert!(
-        p.b.changes_after(p.org, 0, 10)
-            .await
-            .unwrap()
-            .iter()
-            .all(|c| c.id != "mine")
-    );
+    assert!(!changed(&p.b, p.org, 0).await.contains(&"mine".to_owned()));
     let mut tx = p.b.begin_org(p.org).await.unwrap();
     tx.append_audit(&audit_of(p.org, "mine")).await.unwrap();
     tx.commit().await.unwrap();
-    let ids: Vec<String> =
-        p.a.changes_after(p.org, head, 10)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
+    let ids = changed(&p.a, p.org, head).await;
     assert_eq!(ids, ["mine"]);
 }
 
@@ -475,22 +474,10 @@ async fn an_organizations_changes_are_not_passed_over_while_another_commits_firs
     // A stream of this organization starting now starts before the entry to come.
     let start = p.b.change_head(p.org).await.unwrap();
     assert_eq!(start, head, "the head passed an entry not committed yet");
-    assert!(p.b.changes_after(p.org, start, 10).await.unwrap().is_empty());
+    assert!(changed(&p.b, p.org, start).await.is_empty());
     mine.commit().await.unwrap();
-    let ids: Vec<String> =
-        p.b.changes_after(p.org, start, 10)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
+    let ids = changed(&p.b, p.org, start).await;
     assert_eq!(ids, ["late"]);
-    let other: Vec<String> =
-        p.a.changes_after(p.other_org, 0, 10)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
+    let other = changed(&p.a, p.other_org, 0).await;
     assert!(other.contains(&"early".to_owned()) && !other.contains(&"late".to_owned()));
 }
