@@ -149,7 +149,8 @@ async fn search_stays_correct_past_many_hits() {
     let s = TestServer::start().await;
     orgdeck_server::seed_users(&s.db, s.org.org_id, 6000, &s.clock).unwrap();
     let token = s.admin_token().await;
-    // "m" hits more than the sorted-hits limit, so the list walks the sort index instead.
+    // Broad terms over many pages: each hit once, in order (about 800 for "m": the walk of the order's
+    // index past the sorted-hits limit is the next test's).
     for q in ["m", "ma", "maria", "smith"] {
         let found = all_pages(&s, &token, &format!("q={q}&limit=500")).await;
         assert!(!found.is_empty(), "{q}");
@@ -174,6 +175,109 @@ async fn search_stays_correct_past_many_hits() {
             )?)
         });
         assert_eq!(found.len() as i64, expected, "{q}");
+    }
+}
+
+/// Whichever way a page is cut (from the sorted hits when they are few, else by walking the order's index),
+/// every sort, direction and status filter pages through exactly the rows, in the order, of a plain query
+/// over the whole table.
+#[tokio::test]
+async fn every_way_of_cutting_a_search_page_agrees_with_a_plain_query() {
+    use orgdeck_server::Clock;
+    use orgdeck_server::store::{UserStatus, ops};
+    let s = TestServer::start().await;
+    orgdeck_server::seed_users(&s.db, s.org.org_id, 6000, &s.clock).unwrap();
+    // 6,000 more named Sam: "s" has more hits than are ever sorted, so its pages come from walking the
+    // order's index.
+    let lasts = ["Adams", "Baker", "Chen", "Diaz", "Evans", "Singh", "Zhang"];
+    let statuses = [
+        UserStatus::Active,
+        UserStatus::Locked,
+        UserStatus::Disabled,
+        UserStatus::Pending,
+    ];
+    let now = s.clock.now();
+    s.sql_write(|c| {
+        for i in 0..6000usize {
+            let last = lasts[i % lasts.len()];
+            let status = statuses[(i / 7) % statuses.len()];
+            ops::insert_user(
+                c,
+                &ops::NewUser {
+                    id: uuid::Uuid::new_v4(),
+                    org_id: s.org.org_id,
+                    email: format!("sam.{}.{i}@walk.example", last.to_lowercase()),
+                    first_name: "Sam".into(),
+                    last_name: last.into(),
+                    password_hash: None,
+                    role: orgdeck_shared::auth::OrgRole::View,
+                    enabled: status != UserStatus::Disabled,
+                    api_only: false,
+                    status,
+                    last_login_at: None,
+                    last_login_ip: None,
+                    created_at: now,
+                },
+            )?;
+        }
+        Ok(())
+    });
+    let token = s.admin_token().await;
+    let sorts = [
+        ("name", "last_key, first_key, id"),
+        ("email", "email"),
+        ("status", "status, last_key, first_key, id"),
+    ];
+    let org = s.org.org_id.to_string();
+    // "s": past the sorted-hits limit; "mar" and "sam z": fewer; "zh": few hits that sort late.
+    for (q, limit) in [("s", 500), ("mar", 137), ("sam z", 137), ("zh", 137)] {
+        let like = format!("{q}%");
+        let hits: i64 = s.sql(|c| {
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM users WHERE org_id = ?1 AND (full_key LIKE ?2 OR rev_key LIKE ?2 OR email LIKE ?2)",
+                orgdeck_server::store::sql::params![org, like],
+                |r| r.get(0),
+            )?)
+        });
+        assert_eq!(hits > 5000, q == "s", "{q}: {hits} hits");
+        for (sort, columns) in sorts {
+            for desc in [false, true] {
+                for status in [None, Some("locked"), Some("active")] {
+                    let mut query = format!(
+                        "q={}&limit={limit}&sort={}{sort}",
+                        q.replace(' ', "%20"),
+                        if desc { "-" } else { "" }
+                    );
+                    if let Some(st) = status {
+                        query.push_str(&format!("&status={st}"));
+                    }
+                    let got: Vec<uuid::Uuid> = all_pages(&s, &token, &query).await.iter().map(|u| u.id).collect();
+                    let dir = if desc { " DESC" } else { "" };
+                    let order = columns
+                        .split(", ")
+                        .map(|c| format!("{c}{dir}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let st = status.unwrap_or("");
+                    let expected: Vec<uuid::Uuid> = s.sql(|c| {
+                        let mut stmt = c.prepare(&format!(
+                            "SELECT id FROM users WHERE org_id = ?1
+                               AND (full_key LIKE ?2 OR rev_key LIKE ?2 OR email LIKE ?2)
+                               AND (?3 = '' OR status = ?3)
+                             ORDER BY {order}"
+                        ))?;
+                        let rows = stmt.query_map(orgdeck_server::store::sql::params![org, like, st], |r| {
+                            r.get::<_, String>(0)
+                        })?;
+                        Ok(rows
+                            .map(|r| r.map(|id| id.parse().unwrap()))
+                            .collect::<Result<_, _>>()?)
+                    });
+                    assert!(!expected.is_empty(), "{query}: the data has hits");
+                    assert_eq!(got, expected, "{query}");
+                }
+            }
+        }
     }
 }
 
