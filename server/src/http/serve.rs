@@ -214,9 +214,11 @@ where
     let mut timer = pin!(sleep_until(state.accepted + timeouts.first_request.min(timeouts.idle)));
     loop {
         tokio::select! {
+            // Told to close first: a request that arrives as the connection is told to close (a shutdown,
+            // a shed) is still answered, and its answer says the connection closes.
             biased;
-            ended = conn.as_mut() => return log_end(ended, peer),
             _ = state.close.notified() => break,
+            ended = conn.as_mut() => return log_end(ended, peer),
             _ = timer.as_mut() => {
                 let now = Instant::now();
                 match state.deadline(timeouts) {
