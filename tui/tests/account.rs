@@ -87,6 +87,11 @@ fn a_forced_change_comes_first_checks_the_policy_live_and_then_the_tabs_load() {
     let cmds = app.update(answer::<ChangePassword>(&app, Ok(())));
     assert!(sends::<GetMe>(&cmds), "who I am, again: {cmds:?}");
     assert!(account(&app).change.is_none());
+    // The change is done: a key pressed before `GET me` answers is not lost.
+    assert!(!app.password_gate());
+    send(&mut app, [ch('1')]);
+    assert_eq!(app.active_tab().title(), "General");
+    assert!(screen(&app, 80, 24).contains("Loading…"));
     let cmds = app.update(me_answer());
     assert!(sends::<Get<GeneralSettings>>(&cmds), "now the tabs load: {cmds:?}");
     assert!(!app.password_gate());

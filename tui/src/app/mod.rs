@@ -517,6 +517,11 @@ impl App {
             let c = self.request(call);
             cmds.push(c);
         }
+        if fx.password_changed
+            && let Some(me) = self.me.as_mut()
+        {
+            me.must_change_password = false;
+        }
         if fx.refresh_me {
             let c = self.request(me_call());
             cmds.push(c);

@@ -99,6 +99,9 @@ pub struct Effects {
     pub broadcasts: Vec<Arc<dyn Any + Send + Sync>>,
     /// Ask the server again who the user is (`GET me`); the answer reaches every tab ([`Tab::me_changed`]).
     pub refresh_me: bool,
+    /// The user changed their own password: a change the server required is done (the gate opens at
+    /// once; `GET me` then confirms it and the other areas load).
+    pub password_changed: bool,
     /// The session ended (the user ended it from the Account area): log out here.
     pub logout: bool,
     pub toasts: Vec<(ToastLevel, String)>,

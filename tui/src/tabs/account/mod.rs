@@ -439,7 +439,9 @@ impl Tab for AccountTab {
                     Ok(()) => {
                         self.change = None;
                         fx.toast(ToastLevel::Info, "Password changed; your other sessions were ended");
-                        // `GET me` again: a forced change lifted, the tabs load.
+                        // A forced change is lifted at once (a key pressed now opens its area), and
+                        // `GET me` again: the tabs load.
+                        fx.password_changed = true;
                         fx.refresh_me = true;
                         self.load_rest(fx);
                     }
