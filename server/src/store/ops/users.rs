@@ -22,6 +22,9 @@ pub const AREA_PASSWORD_POLICY: &str = "password_policy";
 /// search columns it carries (then a page comes within 50 * users / hits index entries).
 const HIT_SORT_MAX: i64 = 5000;
 
+/// How many entries of the sort order's index a short search walks first on PostgreSQL ([`window_sql`]).
+const HIT_WINDOW: i64 = 4000;
+
 const USER_COLUMNS: &str = "id, email, first_name, last_name, role, enabled, api_only, status, last_login_at, \
     last_login_ip, failed_attempts, two_step_enabled, created_at, version, org_id, password_hash, \
     must_change_password, locked_at";
@@ -475,6 +478,20 @@ pub fn list_users(c: &Connection, org_id: Uuid, f: &UserListFilter) -> StoreResu
                 .collect::<Vec<_>>()
                 .join(", ");
             if c.is_postgres() {
+                if let Some(window) = window_sql(f, q, &conds, &order, &ranges, limit, &qualified) {
+                    let mut users = Vec::new();
+                    let mut stmt = c.prepare_planned(&window).map_err(db_err)?;
+                    for row in stmt
+                        .query_map(params_from_iter(args.iter()), record_row)
+                        .map_err(db_err)?
+                    {
+                        users.push(row.map_err(db_err)?.into_record()?.user);
+                    }
+                    if users.len() == f.limit as usize {
+                        attach_groups(c, &mut users)?;
+                        return Ok(users);
+                    }
+                }
                 // One statement reads the hits once, up to one past the most it sorts, and answers their
                 // page only when they are few; with its count in a last column (and one row of nulls
                 // when the page is empty), so that many hits need no second count.
@@ -541,6 +558,42 @@ pub fn list_users(c: &Connection, org_id: Uuid, f: &UserListFilter) -> StoreResu
     }
     attach_groups(c, &mut users)?;
     Ok(users)
+}
+
+/// On PostgreSQL, a search of one or two characters (as typed, the console's first searches) first looks
+/// for its page in the first [`HIT_WINDOW`] entries of the sort order's index, read from the index alone:
+/// such terms are mostly broad, and then the page comes within a few hundred entries ("s": 50 hits in
+/// about 1,000) instead of after counting thousands of hits. A full page there is the answer; otherwise
+/// the window cost a bounded walk (about a millisecond). `None` for longer terms and where no order index
+/// carries every column the filters need (a group; the last-login order, indexed by expressions).
+/// (`qualified`: the user columns, named by table.)
+fn window_sql(
+    f: &UserListFilter,
+    q: &str,
+    conds: &str,
+    order: &str,
+    ranges: &str,
+    limit: usize,
+    qualified: &str,
+) -> Option<String> {
+    if q.chars().count() > 2 || f.group.is_some() || matches!(f.sort, UserSort::LastLogin) {
+        return None;
+    }
+    let order_columns = sort_columns(f.sort, f.desc);
+    let mut walked: Vec<&str> = order_columns.to_vec();
+    for col in ["id", "full_key", "rev_key", "email"] {
+        if !walked.contains(&col) {
+            walked.push(col);
+        }
+    }
+    // The window keeps the index's order, so the filter stops at the page's last hit.
+    Some(format!(
+        "SELECT {qualified} FROM (SELECT id AS hit FROM (SELECT {walked} FROM users
+                                  WHERE org_id = ?1{conds} ORDER BY {order} LIMIT {HIT_WINDOW}) AS w
+                                  WHERE {ranges} ORDER BY {order} LIMIT ?{limit}) AS h
+         JOIN users ON users.id = h.hit ORDER BY {order}",
+        walked = walked.join(", ")
+    ))
 }
 
 /// The columns a page of hits is filtered and sorted on, carried by every search index.
