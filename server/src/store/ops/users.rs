@@ -479,14 +479,7 @@ pub fn list_users(c: &Connection, org_id: Uuid, f: &UserListFilter) -> StoreResu
                 .join(", ");
             if c.is_postgres() {
                 if let Some(window) = window_sql(f, q, &conds, &order, &ranges, limit, &qualified) {
-                    let mut users = Vec::new();
-                    let mut stmt = c.prepare_planned(&window).map_err(db_err)?;
-                    for row in stmt
-                        .query_map(params_from_iter(args.iter()), record_row)
-                        .map_err(db_err)?
-                    {
-                        users.push(row.map_err(db_err)?.into_record()?.user);
-                    }
+                    let mut users = read_users(c, &window, &args)?;
                     if users.len() == f.limit as usize {
                         attach_groups(c, &mut users)?;
                         return Ok(users);
@@ -548,7 +541,14 @@ pub fn list_users(c: &Connection, org_id: Uuid, f: &UserListFilter) -> StoreResu
             }
         }
     };
-    let mut stmt = c.prepare_planned(&sql).map_err(db_err)?;
+    let mut users = read_users(c, &sql, &args)?;
+    attach_groups(c, &mut users)?;
+    Ok(users)
+}
+
+/// The users a statement of [`USER_COLUMNS`] rows reads (planned for its values), without their groups.
+fn read_users(c: &Connection, sql: &str, args: &[Value]) -> StoreResult<Vec<User>> {
+    let mut stmt = c.prepare_planned(sql).map_err(db_err)?;
     let rows = stmt
         .query_map(params_from_iter(args.iter()), record_row)
         .map_err(db_err)?;
@@ -556,7 +556,6 @@ pub fn list_users(c: &Connection, org_id: Uuid, f: &UserListFilter) -> StoreResu
     for row in rows {
         users.push(row.map_err(db_err)?.into_record()?.user);
     }
-    attach_groups(c, &mut users)?;
     Ok(users)
 }
 
